@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// Strain: load testing and performance diagnosis. No package dependencies by design:
+// Foundation, Dispatch, Glibc, Synchronization, and libcurl / libpq as system libraries.
+import PackageDescription
+
+let package = Package(
+    name: "Strain",
+    products: [
+        .executable(name: "strain", targets: ["strain"]),
+    ],
+    targets: [
+        // C libraries. Their shim headers hold every piece of C interop (non-variadic wrappers).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // Owned C handles wrapped once, turning C failures into Swift errors.
+        .target(name: "StrainCurl", dependencies: ["CCurl"]),
+        .target(name: "StrainPQ", dependencies: ["CLibPQ"]),
+
+        // The data flow: profile → plan → (load) → metrics / run artifact.
+        .target(name: "StrainProfile"),
+        .target(name: "StrainMetrics"),
+
+        // The thin CLI on top.
+        .executableTarget(name: "strain", dependencies: ["StrainProfile", "StrainMetrics"]),
+
+        // Measures the hot-path cost of the histogram (used by scripts/bench-histogram).
+        .executableTarget(name: "strain-microbench", dependencies: ["StrainMetrics"]),
+
+        // Finds the throwaway servers that scripts/test starts.
+        .target(name: "StrainTestSupport"),
+
+        .testTarget(name: "StrainMetricsTests", dependencies: ["StrainMetrics"]),
+        .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile"], exclude: ["Malformed"]),
+        .testTarget(name: "StrainCurlTests", dependencies: ["StrainCurl", "StrainTestSupport"]),
+        .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
+        .testTarget(name: "StrainCLITests", dependencies: ["strain", "StrainMetrics", "StrainTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,101 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed file-system call, with the file and the system's reason.
+public struct FileIOError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var operation: String
+    public var errorNumber: Int32
+
+    public var description: String {
+        "\(path): \(operation) failed: \(String(cString: strerror(errorNumber)))"
+    }
+}
+
+/// Thin wrappers over POSIX file calls: Foundation offers neither fsync nor errno-precise errors.
+enum POSIXFile {
+    /// Opens `path`, returning the descriptor or throwing with `errno` (naming `reportedPath` if given).
+    static func open(
+        _ path: String, flags: Int32, mode: mode_t = 0o644, reportedPath: String? = nil
+    ) throws(FileIOError) -> Int32 {
+        let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode)
+        guard descriptor >= 0 else {
+            throw FileIOError(path: reportedPath ?? path, operation: "open", errorNumber: errno)
+        }
+        return descriptor
+    }
+
+    /// Writes all of `data`, retrying short writes and interrupted calls.
+    static func writeAll(_ data: Data, to descriptor: Int32, path: String) throws(FileIOError) {
+        let failure: Int32? = data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return nil
+        }
+        if let failure { throw FileIOError(path: path, operation: "write", errorNumber: failure) }
+    }
+
+    /// Reads the whole file at `path`.
+    static func readAll(_ path: String) throws(FileIOError) -> Data {
+        let descriptor = try open(path, flags: O_RDONLY)
+        defer { close(descriptor) }
+        var contents = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return contents }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(path: path, operation: "read", errorNumber: errno)
+            }
+            contents.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    static func fsync(_ descriptor: Int32, path: String) throws(FileIOError) {
+        guard Glibc.fsync(descriptor) == 0 else { throw FileIOError(path: path, operation: "fsync", errorNumber: errno) }
+    }
+}
+
+/// Replaces a file in one step: readers see the old content or the new, never a torn mix,
+/// even if the process is killed or the machine loses power mid-write.
+public enum AtomicFile {
+    /// Writes `data` to a temporary file next to `url`, flushes it to disk, then renames it over `url`.
+    public static func write(_ data: Data, to url: URL) throws(FileIOError) {
+        let path = url.path
+        let directory = url.deletingLastPathComponent().path
+        // Same directory, so the rename never crosses file systems; the name is unique per attempt.
+        let temporaryPath = "\(directory)/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+
+        // Errors name the destination: the temporary file is an implementation detail.
+        let descriptor = try POSIXFile.open(temporaryPath, flags: O_WRONLY | O_CREAT | O_EXCL, reportedPath: path)
+        do {
+            try POSIXFile.writeAll(data, to: descriptor, path: path)
+            try POSIXFile.fsync(descriptor, path: path)
+        } catch {
+            close(descriptor)
+            unlink(temporaryPath)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporaryPath, path) == 0 else {
+            let failure = FileIOError(path: path, operation: "rename", errorNumber: errno)
+            unlink(temporaryPath)
+            throw failure
+        }
+        // Persist the rename itself; a file system that cannot sync directories still has the data.
+        if let directoryDescriptor = try? POSIXFile.open(directory, flags: O_RDONLY | O_DIRECTORY) {
+            _ = Glibc.fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+}

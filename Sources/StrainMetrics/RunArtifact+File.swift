@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a run artifact could not be read.
+public enum ArtifactError: Error, CustomStringConvertible, Equatable {
+    case missingFile(path: String)
+    case unreadable(path: String, reason: String)
+    /// Written by a newer Strain whose format this build does not know.
+    case newerFormat(path: String, found: Int)
+    /// Not JSON, not an artifact, or an artifact with a wrong or missing value.
+    case notAnArtifact(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path):
+            "\(path): no such run artifact"
+        case .unreadable(let path, let reason):
+            "\(path): cannot read run artifact: \(reason)"
+        case .newerFormat(let path, let found):
+            "\(path) was written by a newer Strain (artifact format \(found)); this build reads format \(RunArtifact.formatVersion) — upgrade strain"
+        case .notAnArtifact(let path, let detail):
+            "\(path): not a Strain run artifact: \(detail)"
+        }
+    }
+}
+
+extension RunArtifact {
+    /// Stable, diffable JSON: sorted keys, pretty printed, ISO-8601 dates.
+    public func encoded() throws -> Data {
+        try JSONFormat.encoder(pretty: true).encode(self)
+    }
+
+    /// Writes the artifact atomically: readers see the previous file or this one, never half of it.
+    public func write(to url: URL) throws {
+        var data = try encoded()
+        data.append(UInt8(ascii: "\n"))
+        try AtomicFile.write(data, to: url)
+    }
+
+    public static func read(from url: URL) throws(ArtifactError) -> RunArtifact {
+        let path = url.path
+        let data: Data
+        do {
+            data = try POSIXFile.readAll(path)
+        } catch where error.errorNumber == ENOENT {
+            throw .missingFile(path: path)
+        } catch {
+            throw .unreadable(path: path, reason: String(cString: strerror(error.errorNumber)))
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes artifact JSON; `path` only names the source in errors.
+    public static func decode(_ data: Data, path: String) throws(ArtifactError) -> RunArtifact {
+        // Look at the format first, so a newer artifact is reported as such rather than as
+        // whatever key it happens to have renamed.
+        struct FormatProbe: Decodable { var format: Int }
+        let decoder = JSONFormat.decoder()
+        do {
+            let format = try decoder.decode(FormatProbe.self, from: data).format
+            if format > formatVersion { throw ArtifactError.newerFormat(path: path, found: format) }
+            guard format == formatVersion else {
+                throw ArtifactError.notAnArtifact(path: path, detail: "unknown artifact format \(format)")
+            }
+            return try decoder.decode(RunArtifact.self, from: data)
+        } catch let error as ArtifactError {
+            throw error
+        } catch let error as DecodingError {
+            throw .notAnArtifact(path: path, detail: JSONFormat.describe(error, in: data))
+        } catch {
+            throw .notAnArtifact(path: path, detail: String(describing: error))
+        }
+    }
+}

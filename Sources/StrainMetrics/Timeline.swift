@@ -1,0 +1,119 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One interval (normally one second) of a run, as one NDJSON line of the timeline file.
+public struct TimelineInterval: Codable, Sendable, Equatable {
+    /// Seconds since the run started.
+    public var start: Double
+    /// Seconds covered, normally 1.
+    public var duration: Double
+    public var steps: [IntervalStep]
+
+    public init(start: Double, duration: Double, steps: [IntervalStep]) {
+        self.start = start
+        self.duration = duration
+        self.steps = steps
+    }
+}
+
+/// What one step did during one interval.
+public struct IntervalStep: Codable, Sendable, Equatable {
+    public var scenario: String
+    public var step: String
+    public var requests: UInt64
+    public var failures: UInt64
+    public var latency: Histogram
+    public var service: Histogram?
+
+    public init(scenario: String, step: String, requests: UInt64, failures: UInt64, latency: Histogram, service: Histogram? = nil) {
+        self.scenario = scenario
+        self.step = step
+        self.requests = requests
+        self.failures = failures
+        self.latency = latency
+        self.service = service
+    }
+}
+
+/// Streams a timeline to disk while the run goes on, one line per interval, each handed to the
+/// kernel as soon as it is appended: a killed run keeps every interval up to the last.
+public final class TimelineWriter: Sendable {
+    public let url: URL
+    private let descriptor: Mutex<Int32?>
+
+    /// Creates (or truncates) the timeline file.
+    public init(url: URL) throws(FileIOError) {
+        self.url = url
+        descriptor = Mutex(try POSIXFile.open(url.path, flags: O_WRONLY | O_CREAT | O_TRUNC))
+    }
+
+    /// Appends `interval` as one line with a single write, so a kill can only truncate the last line.
+    public func append(_ interval: TimelineInterval) throws {
+        var line = try JSONFormat.encoder(pretty: false).encode(interval)
+        line.append(UInt8(ascii: "\n"))
+        try descriptor.withLock { descriptor throws(FileIOError) in
+            guard let descriptor else { throw FileIOError(path: url.path, operation: "append after close", errorNumber: EBADF) }
+            try POSIXFile.writeAll(line, to: descriptor, path: url.path)
+        }
+    }
+
+    /// Closes the file; later appends fail. Safe to call more than once.
+    public func close() {
+        descriptor.withLock { descriptor in
+            if let open = descriptor { _ = Glibc.close(open) }
+            descriptor = nil
+        }
+    }
+
+    deinit { close() }
+}
+
+/// A timeline line that is not a valid interval.
+public struct TimelineError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    /// 1-based line number, or nil when the file itself could not be read.
+    public var line: Int?
+    public var detail: String
+
+    public var description: String {
+        if let line { "\(path):\(line): corrupt timeline line: \(detail)" } else { "\(path): cannot read timeline: \(detail)" }
+    }
+}
+
+public enum TimelineReader {
+    /// All intervals of a timeline file.
+    ///
+    /// A last line without its newline was cut off by a killed run and is skipped when it does
+    /// not parse; a bad line anywhere else is an error naming the line.
+    public static func read(from url: URL) throws(TimelineError) -> [TimelineInterval] {
+        var intervals: [TimelineInterval] = []
+        try read(from: url) { intervals.append($0) }
+        return intervals
+    }
+
+    /// Calls `body` with each interval in order, so a long run's timeline can be reduced
+    /// (e.g. to percentiles) without holding every histogram in memory at once.
+    public static func read(from url: URL, each body: (TimelineInterval) -> Void) throws(TimelineError) {
+        let data: Data
+        do {
+            data = try POSIXFile.readAll(url.path)
+        } catch {
+            throw TimelineError(path: url.path, line: nil, detail: String(cString: strerror(error.errorNumber)))
+        }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let decoder = JSONFormat.decoder()
+        for (offset, line) in lines.enumerated() where !line.isEmpty {
+            do {
+                body(try decoder.decode(TimelineInterval.self, from: line))
+            } catch {
+                // Only the final piece can lack its newline (the file ended mid-line).
+                if offset == lines.count - 1 { return }
+                let detail = (error as? DecodingError).map { JSONFormat.describe($0, in: line) } ?? String(describing: error)
+                throw TimelineError(path: url.path, line: offset + 1, detail: detail)
+            }
+        }
+    }
+}

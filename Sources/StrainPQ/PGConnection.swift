@@ -1,0 +1,242 @@
+import CLibPQ
+
+/// One libpq connection (`PGconn`) to a PostgreSQL server.
+///
+/// Offers both the blocking calls (`execute`, `prepare`, `executePrepared`) and the
+/// non-blocking ones a load engine drives from its own event loop (`sendQuery`, `flush`,
+/// `consumeInput`, `nextResult`, pipeline mode). All statements use text format.
+///
+/// Not `Sendable`: libpq connections must not be used from two threads at once, so exactly
+/// one thread owns each `PGConnection` and the results it returns.
+public final class PGConnection {
+    /// `PQstatus`. A blocking connect or reset only ever ends in one of these two.
+    public enum Status: Sendable, Equatable {
+        case ok, bad
+    }
+
+    /// What `flush()` achieved.
+    public enum FlushState: Sendable, Equatable {
+        /// Everything queued has been sent.
+        case done
+        /// Data is still queued: wait until the socket is writable (or readable) and flush again.
+        case pending
+    }
+
+    /// `PQpipelineStatus`.
+    public enum PipelineStatus: Sendable, Equatable {
+        case off, on
+        /// A statement failed; the rest up to the next sync point are skipped.
+        case aborted
+    }
+
+    private let connection: OpaquePointer
+
+    /// Connects and waits until the connection is ready. `conninfo` is a key=value string or
+    /// a postgresql:// URI; libpq fills in what it leaves out from the PG* environment
+    /// variables and its defaults.
+    public init(conninfo: String) throws {
+        guard let connection = PQconnectdb(conninfo) else {
+            throw PostgresError(message: "out of memory while creating a libpq connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = ConninfoPasswords.scrub(
+                String(cString: PQerrorMessage(connection)),
+                secrets: ConninfoPasswords.passwordTexts(in: conninfo) + Self.password(of: connection))
+            PQfinish(connection)
+            throw PostgresError(message: message)
+        }
+        self.connection = connection
+    }
+
+    deinit {
+        PQfinish(connection)
+    }
+
+    /// `conninfo` in key=value form with the password masked, for logs and reports.
+    public static func redacted(conninfo: String) -> String {
+        ConninfoPasswords.redacted(conninfo: conninfo)
+    }
+
+    // MARK: State
+
+    public var status: Status {
+        PQstatus(connection) == CONNECTION_OK ? .ok : .bad
+    }
+
+    /// Closes the connection and opens it again with the same parameters (after the
+    /// server restarted or the connection broke).
+    public func reset() throws {
+        PQreset(connection)
+        guard status == .ok else { throw connectionError() }
+    }
+
+    /// The server's version as a number, e.g. 150020 for 15.20.
+    public var serverVersion: Int { Int(PQserverVersion(connection)) }
+
+    /// The server process serving this connection (`pg_stat_activity.pid`).
+    public var backendPID: Int32 { PQbackendPID(connection) }
+
+    /// A parameter the server reports, e.g. "server_version" or "server_encoding".
+    public func parameterStatus(_ name: String) -> String? {
+        PQparameterStatus(connection, name).map { String(cString: $0) }
+    }
+
+    /// The socket to wait on in an event loop.
+    public var socket: Int32 { PQsocket(connection) }
+
+    // MARK: Blocking statements
+
+    /// Runs `sql` with `$1`, `$2`, … bound to `parameters` (text; nil is NULL) and waits
+    /// for its result. Throws the server's error, with SQLSTATE, when the statement fails.
+    @discardableResult
+    public func execute(_ sql: String, parameters: [String?] = []) throws -> PGResult {
+        let result = try withParameterValues(parameters) { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try checked(result)
+    }
+
+    /// Prepares `sql` under `name`; the server infers the parameter types.
+    public func prepare(name: String, sql: String) throws {
+        try checked(PQprepare(connection, name, sql, 0, nil))
+    }
+
+    @discardableResult
+    public func executePrepared(name: String, parameters: [String?] = []) throws -> PGResult {
+        let result = try withParameterValues(parameters) { values in
+            PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+        }
+        return try checked(result)
+    }
+
+    // MARK: Non-blocking statements
+
+    /// In non-blocking mode the send calls and `flush()` never wait for the socket.
+    public func setNonBlocking(_ nonBlocking: Bool) throws {
+        guard PQsetnonblocking(connection, nonBlocking ? 1 : 0) == 0 else { throw connectionError() }
+    }
+
+    /// Queues `sql` with its parameters; collect the outcome with `nextResult()`.
+    public func sendQuery(_ sql: String, parameters: [String?] = []) throws {
+        let sent = try withParameterValues(parameters) { values in
+            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw connectionError() }
+    }
+
+    /// Queues the prepared statement `name`; collect the outcome with `nextResult()`.
+    public func sendPrepared(name: String, parameters: [String?] = []) throws {
+        let sent = try withParameterValues(parameters) { values in
+            PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw connectionError() }
+    }
+
+    /// Sends queued data to the server.
+    public func flush() throws -> FlushState {
+        switch PQflush(connection) {
+        case 0: return .done
+        case 1: return .pending
+        default: throw connectionError()
+        }
+    }
+
+    /// Reads whatever the server has sent (call when the socket is readable).
+    public func consumeInput() throws {
+        guard PQconsumeInput(connection) == 1 else { throw connectionError() }
+    }
+
+    /// True while `nextResult()` would have to wait for more input.
+    public var isBusy: Bool { PQisBusy(connection) == 1 }
+
+    /// The next result of the statement in progress; nil when that statement is done.
+    /// Does not throw for failed statements: check `status` / `error` on the result.
+    public func nextResult() -> PGResult? {
+        PQgetResult(connection).map(PGResult.init)
+    }
+
+    // MARK: Pipeline mode
+
+    /// Lets several statements be sent before their results are read.
+    public func enterPipelineMode() throws {
+        guard PQenterPipelineMode(connection) == 1 else { throw connectionError() }
+    }
+
+    /// Leaves pipeline mode; fails while results are still unread.
+    public func exitPipelineMode() throws {
+        guard PQexitPipelineMode(connection) == 1 else { throw connectionError() }
+    }
+
+    /// Marks a sync point: the server commits (or, after an error, stops skipping) here and
+    /// answers with a `.pipelineSync` result.
+    public func pipelineSync() throws {
+        guard PQpipelineSync(connection) == 1 else { throw connectionError() }
+    }
+
+    public var pipelineStatus: PipelineStatus {
+        switch PQpipelineStatus(connection) {
+        case PQ_PIPELINE_ON: .on
+        case PQ_PIPELINE_ABORTED: .aborted
+        default: .off
+        }
+    }
+
+    // MARK: Quoting
+
+    /// `name` quoted as an SQL identifier, e.g. for a table name that is not a constant.
+    public func escapeIdentifier(_ name: String) throws -> String {
+        guard let escaped = PQescapeIdentifier(connection, name, name.utf8.count) else { throw connectionError() }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
+    // MARK: Helpers
+
+    /// The connection's latest error, with its password scrubbed.
+    private func connectionError() -> PostgresError {
+        PostgresError(message: ConninfoPasswords.scrub(String(cString: PQerrorMessage(connection)),
+                                                       secrets: Self.password(of: connection)))
+    }
+
+    private static func password(of connection: OpaquePointer) -> [String] {
+        PQpass(connection).map { [String(cString: $0)] } ?? []
+    }
+
+    /// Wraps a blocking call's result, throwing when there is none or it is an error.
+    @discardableResult
+    private func checked(_ result: OpaquePointer?) throws -> PGResult {
+        guard let result else { throw connectionError() }
+        let wrapped = PGResult(result)
+        if let error = wrapped.error { throw error }
+        return wrapped
+    }
+}
+
+@available(*, unavailable, message: "a PGConnection belongs to the one thread that uses it")
+extension PGConnection: Sendable {}
+
+/// Calls `body` with `parameters` as libpq's array of C strings (NULL for nil), all stored
+/// in one buffer that lives for the duration of the call.
+func withParameterValues<Result>(
+    _ parameters: [String?],
+    _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> Result
+) throws -> Result {
+    var storage: [CChar] = []
+    var offsets: [Int?] = []
+    for (index, parameter) in parameters.enumerated() {
+        guard let parameter else {
+            offsets.append(nil)
+            continue
+        }
+        guard !parameter.utf8.contains(0) else {
+            throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
+        }
+        offsets.append(storage.count)
+        storage.append(contentsOf: parameter.utf8.map { CChar(bitPattern: $0) })
+        storage.append(0)
+    }
+    return try storage.withUnsafeBufferPointer { buffer in
+        let pointers = offsets.map { offset in offset.map { UnsafePointer(buffer.baseAddress! + $0) } }
+        return try pointers.withUnsafeBufferPointer { try body($0.baseAddress) }
+    }
+}

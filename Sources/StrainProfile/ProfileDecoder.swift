@@ -1,0 +1,305 @@
+import Foundation
+
+/// Reads the decoded JSON tree into a `Profile`, checking values, cross-references and files as it goes.
+/// The first problem found is thrown with its key path; `ProfileLoader` adds the file and position.
+struct ProfileDecoder {
+    let sourceMap: SourceMap
+    let files: ProfileFiles
+
+    static let defaultTimeout = TimeSpan(seconds: 30)
+
+    func profile(from value: JSONValue, source: ProfileSource) throws(ProfileError) -> Profile {
+        let object = try ObjectReader(Field(path: .root, value: value, sourceMap: sourceMap), as: Profile.self)
+        // Only editors read $schema; it just has to be a string.
+        _ = try object["$schema"]?.string()
+        let name = try object.required("name").nonEmptyString()
+        let description = try object["description"]?.string()
+        let target = try self.target(object["target"])
+        let feeders = try self.feeders(object["feeders"])
+        let feederColumns = Dictionary(uniqueKeysWithValues: feeders.map { ($0.name, $0.columns) })
+        let defaults = try self.defaults(object["defaults"], feederColumns: feederColumns)
+        let sharedLoadObject = try object["load"].map { (field) throws(ProfileError) in try ObjectReader(field, as: Load.self) }
+        let scenarioDecoder = ScenarioDecoder(files: files, target: target, defaults: defaults,
+                                              feederColumns: feederColumns, sharedLoad: sharedLoadObject)
+        let scenarios = try scenarioDecoder.scenarios(try object.required("scenarios"))
+        return Profile(
+            name: name,
+            description: description,
+            target: target,
+            defaults: defaults,
+            feeders: feeders,
+            sharedLoad: try sharedLoadObject.map { (load) throws(ProfileError) in try scenarioDecoder.load(load, kind: nil) },
+            scenarios: scenarios,
+            thresholds: try thresholds(object["thresholds"], scenarios: scenarios),
+            diagnose: try diagnose(object["diagnose"]),
+            source: source)
+    }
+
+    // MARK: Target
+
+    func target(_ field: Field?) throws(ProfileError) -> Target {
+        guard let field else {
+            return Target(baseURL: nil, allowedHosts: [], httpVersion: .http1_1,
+                          tls: TLSOptions(caFile: nil, insecure: false), maxRedirects: 0)
+        }
+        let object = try ObjectReader(field, as: Target.self)
+        var baseURL: URL?
+        if let baseURLField = object["baseURL"] {
+            baseURL = try Self.httpURL(baseURLField)
+        }
+        var allowedHosts = baseURL?.host.map { [Self.normalizedHost($0)] } ?? []
+        if let allowField = object["allow"] {
+            let hosts = try allowField.array()
+            guard !hosts.isEmpty else { throw allowField.error("must list at least one host, like [\"127.0.0.1\"]") }
+            allowedHosts = []
+            for host in hosts {
+                allowedHosts.append(Self.normalizedHost(try host.nonEmptyString()))
+            }
+        }
+        if let baseURLField = object["baseURL"], let host = baseURL?.host, !allowedHosts.contains(Self.normalizedHost(host)) {
+            throw baseURLField.error("host \"\(host)\" is not in target.allow (\(allowedHosts.joined(separator: ", "))); add it there if load may go to it")
+        }
+        let httpVersion = try object["http"]?.choice(HTTPVersion.self) ?? .http1_1
+        if let httpField = object["http"], let scheme = baseURL?.scheme, let problem = Self.schemeProblem(scheme, httpVersion) {
+            throw httpField.error(problem)
+        }
+        var tls = TLSOptions(caFile: nil, insecure: false)
+        if let tlsField = object["tls"] {
+            let tlsObject = try ObjectReader(tlsField, as: TLSOptions.self)
+            var caFile: URL?
+            if let caField = tlsObject["caFile"] {
+                caFile = try files.existingFile(caField)
+            }
+            tls = TLSOptions(caFile: caFile, insecure: try tlsObject["insecure"]?.bool() ?? false)
+        }
+        return Target(baseURL: baseURL, allowedHosts: allowedHosts, httpVersion: httpVersion, tls: tls,
+                      maxRedirects: try object["redirects"]?.integer(atLeast: 0) ?? 0)
+    }
+
+    /// An absolute http(s) URL written out in full (hosts must be checkable, so no `${…}`).
+    static func httpURL(_ field: Field) throws(ProfileError) -> URL {
+        let expected = #"an absolute URL like "http://127.0.0.1:8080""#
+        let text = try field.parsed(expected) { $0 }
+        if text.contains("${") {
+            throw field.error("must be written out in full; ${…} is not expanded here, found \"\(text)\"")
+        }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", components.host?.isEmpty == false, let url = URL(string: text) else {
+            throw field.error("expected \(expected) (http or https), found \"\(text)\"")
+        }
+        return url
+    }
+
+    /// Hosts compare lowercased and IPv6 addresses without brackets, so "[::1]" in a URL matches "::1".
+    static func normalizedHost(_ host: String) -> String {
+        host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    }
+
+    /// Why a URL scheme cannot be used with the chosen HTTP version, if it cannot.
+    static func schemeProblem(_ scheme: String, _ version: HTTPVersion) -> String? {
+        switch (version, scheme.lowercased()) {
+        case (.http2, "http"):
+            #"http "2" is HTTP/2 over TLS and needs https URLs; use "h2c" for HTTP/2 without TLS"#
+        case (.h2c, "https"):
+            #"http "h2c" is HTTP/2 without TLS and needs http URLs; use "2" for https"#
+        default:
+            nil
+        }
+    }
+
+    // MARK: Defaults and feeders
+
+    func defaults(_ field: Field?, feederColumns: [String: [String]]) throws(ProfileError) -> Defaults {
+        guard let field else {
+            return Defaults(timeout: Self.defaultTimeout, headers: [], thinkTime: .zero)
+        }
+        let object = try ObjectReader(field, as: Defaults.self)
+        return Defaults(
+            timeout: try object["timeout"]?.timeSpan() ?? Self.defaultTimeout,
+            headers: try Self.headers(object["headers"], in: ReferenceScope(allowed: .noVariables, feeders: feederColumns)),
+            thinkTime: try object["thinkTime"]?.timeSpan(allowingZero: true) ?? .zero)
+    }
+
+    static func headers(_ field: Field?, in scope: ReferenceScope) throws(ProfileError) -> [Header] {
+        guard let field else { return [] }
+        var headers: [Header] = []
+        for (name, value) in try field.members() {
+            // RFC 9110 token characters.
+            let allowed = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~").union(.alphanumerics)
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
+                throw ProfileError(keyPath: value.path, message: "\"\(name)\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)",
+                                   anchor: .key)
+            }
+            headers.append(Header(name: name, value: try value.template(in: scope)))
+        }
+        return headers
+    }
+
+    func feeders(_ field: Field?) throws(ProfileError) -> [Feeder] {
+        guard let field else { return [] }
+        var feeders: [Feeder] = []
+        for (name, member) in try field.members() {
+            guard name.isVariableName, name != "env" else {
+                throw ProfileError(keyPath: member.path,
+                                   message: "feeder names are letters, digits and _ so that ${\(name).column} can name them (\"env\" is reserved)",
+                                   anchor: .key)
+            }
+            let object = try ObjectReader(member, as: Feeder.self)
+            let csvField = try object.required("csv")
+            let file = try files.existingFile(csvField)
+            feeders.append(Feeder(name: name, file: file, mode: try object["mode"]?.choice(FeederMode.self) ?? .sequential,
+                                  columns: try files.csvHeader(of: file, field: csvField)))
+        }
+        return feeders
+    }
+
+    // MARK: Thresholds and diagnose
+
+    func thresholds(_ field: Field?, scenarios: [Scenario]) throws(ProfileError) -> [Threshold] {
+        guard let field else { return [] }
+        var thresholds: [Threshold] = []
+        for (key, member) in try field.members() {
+            let scope: ThresholdScope
+            let metric: Metric
+            do {
+                (scope, metric) = try Threshold.target(ofKey: key, scenarios: scenarios)
+            } catch {
+                throw ProfileError(keyPath: member.path, message: error.message, suggestion: error.suggestion, anchor: .key)
+            }
+            guard case .array = member.value else { throw member.mismatch(#"a list like ["p(99) < 300ms"]"#) }
+            let conditions = try member.array()
+            guard !conditions.isEmpty else { throw member.error(#"must list at least one condition, like ["p(99) < 300ms"]"#) }
+            for condition in conditions {
+                var expression = condition
+                var abortOnFail = false
+                switch condition.value {
+                case .string:
+                    break
+                case .object:
+                    let object = try ObjectReader(condition, as: Threshold.self)
+                    expression = try object.required("threshold")
+                    abortOnFail = try object["abortOnFail"]?.bool() ?? false
+                default:
+                    throw condition.mismatch(#"a condition like "p(99) < 300ms" or { threshold: "p(99) < 300ms", abortOnFail: true }"#)
+                }
+                thresholds.append(try expression.parsed(Threshold.expectedForm) { (text) throws(ValueError) in
+                    try Threshold(scope: scope, metric: metric, expression: text, abortOnFail: abortOnFail)
+                })
+            }
+        }
+        return thresholds
+    }
+
+    func diagnose(_ field: Field?) throws(ProfileError) -> DiagnoseOptions? {
+        guard let field else { return nil }
+        let object = try ObjectReader(field, as: DiagnoseOptions.self)
+        let environmentOnly = ReferenceScope(allowed: .environmentOnly)
+        var nodeExporter: URL?
+        if let nodeExporterField = object["nodeExporter"] {
+            nodeExporter = try Self.httpURL(nodeExporterField)
+        }
+        var dependencies: [Dependency] = []
+        if let dependenciesField = object["dependencies"] {
+            for (name, url) in try dependenciesField.members() {
+                dependencies.append(Dependency(name: name, url: try Self.httpURL(url)))
+            }
+        }
+        return DiagnoseOptions(
+            postgres: try object["postgres"]?.template(in: environmentOnly),
+            pid: try object["pid"]?.integer(atLeast: 1),
+            pgbouncer: try object["pgbouncer"]?.template(in: environmentOnly),
+            nodeExporter: nodeExporter,
+            dependencies: dependencies,
+            explainAnalyze: try object["explainAnalyze"]?.bool() ?? false,
+            idleInTransactionAfter: try object["idleInTransactionAfter"]?.timeSpan() ?? TimeSpan(seconds: 5))
+    }
+}
+
+/// Files a profile names (CSV feeders, request bodies, CA certificates), relative to the profile's folder.
+/// The only file access during validation.
+struct ProfileFiles {
+    let baseDirectory: URL
+
+    func existingFile(_ field: Field) throws(ProfileError) -> URL {
+        let path = try field.nonEmptyString()
+        let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : baseDirectory.appendingPathComponent(path)).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw field.error("file not found: \(url.path) (relative paths start at the profile's folder)")
+        }
+        return url
+    }
+
+    /// The header row of a feeder's CSV file, which must also hold at least one data row.
+    func csvHeader(of file: URL, field: Field) throws(ProfileError) -> [String] {
+        guard let data = FileManager.default.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
+            throw field.error("cannot read \(file.path) as UTF-8 text")
+        }
+        let records: [[String]]
+        do {
+            records = try CSV.records(in: text, limit: 2)
+        } catch {
+            throw field.error("\(file.path): \(error.message)")
+        }
+        guard let header = records.first else {
+            throw field.error("\(file.path) is empty; its first row must name the columns, like \"id,email\"")
+        }
+        let columns = header.map { $0.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\u{FEFF}"))) }
+        if let empty = columns.firstIndex(of: "") {
+            throw field.error("column \(empty + 1) of the header row of \(file.path) has no name")
+        }
+        if let repeated = columns.first(where: { column in columns.filter { $0 == column }.count > 1 }) {
+            throw field.error("the header row of \(file.path) names \"\(repeated)\" twice")
+        }
+        guard records.count > 1 else {
+            throw field.error("\(file.path) has a header row but no data rows")
+        }
+        return columns
+    }
+}
+
+extension String {
+    /// Letters, digits and `_`, not starting with a digit: usable as `${name}` and `${name.column}`.
+    var isVariableName: Bool {
+        isIdentifier && !contains("$")
+    }
+}
+
+// MARK: Object shapes
+
+extension Profile: ProfileObject {
+    static let schemaName = "profile"
+    static let knownKeys = ["$schema", "name", "description", "target", "defaults", "feeders", "load", "scenarios",
+                            "thresholds", "diagnose"]
+}
+
+extension Target: ProfileObject {
+    static let schemaName = "target"
+    static let knownKeys = ["baseURL", "allow", "http", "tls", "redirects"]
+}
+
+extension TLSOptions: ProfileObject {
+    static let schemaName = "tls"
+    static let knownKeys = ["caFile", "insecure"]
+}
+
+extension Defaults: ProfileObject {
+    static let schemaName = "defaults"
+    static let knownKeys = ["timeout", "headers", "thinkTime"]
+}
+
+extension Feeder: ProfileObject {
+    static let schemaName = "feeder"
+    static let knownKeys = ["csv", "mode"]
+}
+
+extension Threshold: ProfileObject {
+    static let schemaName = "thresholdCondition"
+    static let knownKeys = ["threshold", "abortOnFail"]
+}
+
+extension DiagnoseOptions: ProfileObject {
+    static let schemaName = "diagnose"
+    static let knownKeys = ["postgres", "pid", "pgbouncer", "nodeExporter", "dependencies", "explainAnalyze",
+                            "idleInTransactionAfter"]
+}

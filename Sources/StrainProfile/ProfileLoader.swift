@@ -1,0 +1,82 @@
+import Foundation
+
+/// Reads, decodes and validates profiles. Every problem comes back as one `ProfileError` naming the file,
+/// line:column, key path and what was expected.
+public enum ProfileLoader {
+    /// Reads the profile at `path`; relative files it names (CSV feeders, bodies, certificates) are resolved
+    /// against its folder. The text is kept in `Profile.source` so a run artifact can record exactly what ran.
+    public static func load(path: String) throws(ProfileError) -> Profile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
+            throw ProfileError(file: path, message: reason)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ProfileError(file: path, message: "the file is not UTF-8 text")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return try parse(text, path: path, baseDirectory: directory)
+    }
+
+    /// Decodes and validates profile text; `path` names it in errors and in `Profile.source`.
+    public static func parse(_ text: String, path: String, baseDirectory: URL) throws(ProfileError) -> Profile {
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true
+        let value: JSONValue
+        do {
+            value = try decoder.decode(JSONValue.self, from: Data(text.utf8))
+        } catch {
+            // Foundation's JSON5 errors carry no position: find the first syntax error ourselves.
+            let sourceMap: SourceMap
+            do {
+                sourceMap = try SourceLocator.map(text)
+            } catch {
+                throw ProfileError(file: path, line: error.position.line, column: error.position.column,
+                                   keyPath: error.keyPath ?? .root, message: error.message, anchor: .value)
+            }
+            throw located(unreadable(error), file: path, in: sourceMap)
+        }
+
+        let sourceMap: SourceMap
+        do {
+            sourceMap = try SourceLocator.map(text)
+        } catch where error.keyPath != nil {
+            // A duplicate key: Foundation silently keeps one of the values.
+            throw ProfileError(file: path, line: error.position.line, column: error.position.column,
+                               keyPath: error.keyPath ?? .root, message: error.message, anchor: .key)
+        } catch {
+            // Foundation accepted text the locator does not understand: errors keep their key paths, without positions.
+            sourceMap = SourceMap()
+        }
+
+        do {
+            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory))
+                .profile(from: value, source: ProfileSource(path: path, text: text))
+        } catch {
+            throw located(error, file: path, in: sourceMap)
+        }
+    }
+
+    private static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {
+        var located = error
+        located.file = file
+        if let position = sourceMap.position(of: error.keyPath, at: error.anchor) {
+            located.line = position.line
+            located.column = position.column
+        }
+        return located
+    }
+
+    /// Foundation rejected a value the locator accepts as JSON5 syntax (it cannot read the number `0e1`, for
+    /// one): point at the value it stopped on.
+    static func unreadable(_ error: any Error) -> ProfileError {
+        let codingPath: [any CodingKey] = switch error as? DecodingError {
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .keyNotFound(_, let context)?,
+             .dataCorrupted(let context)?:
+            context.codingPath
+        default:
+            []
+        }
+        let path = ProfilePath(components: codingPath.map { key in key.intValue.map { .index($0) } ?? .key(key.stringValue) })
+        return ProfileError(keyPath: path, message: "Foundation's JSON5 reader cannot read this value", anchor: .value)
+    }
+}

@@ -1,0 +1,351 @@
+import Foundation
+
+/// Reads one step of a scenario: an HTTP request or a SQL query, its extractions and checks.
+struct StepDecoder {
+    let files: ProfileFiles
+    let target: Target
+    let defaults: Defaults
+    let scenario: String
+    let kind: ScenarioKind
+    /// What `${…}` may name here: feeders, generators, env and the variables of earlier steps.
+    let scope: ReferenceScope
+
+    static let httpKeys = ["method", "url", "path", "headers", "body"]
+
+    func step(_ field: Field) throws(ProfileError) -> Step {
+        let object = try ObjectReader(field, as: Step.self)
+        let action: Step.Action
+        let defaultName: String
+        switch kind {
+        case .http:
+            if object.contains("sql") {
+                throw object.keyError("sql", "sql steps need a PostgreSQL scenario: add postgres: { conninfo: \"${env.DATABASE_URL}\" } to scenario \"\(scenario)\", or move this step into a PostgreSQL scenario")
+            }
+            if object.contains("params") {
+                throw object.keyError("params", "params belong to sql steps, and scenario \"\(scenario)\" is an HTTP scenario")
+            }
+            let request = try httpRequest(object)
+            action = .http(request.request)
+            defaultName = request.defaultName
+        case .postgres:
+            for key in Self.httpKeys where object.contains(key) {
+                throw object.keyError(key, "\(key) is an HTTP setting, but scenario \"\(scenario)\" is a PostgreSQL scenario (it has postgres); move this step into an HTTP scenario, or give it sql instead")
+            }
+            let query = try sqlQuery(object)
+            action = .sql(query)
+            defaultName = SQLText.summary(of: query.sql)
+        }
+        return Step(
+            name: try object["name"]?.nonEmptyString() ?? defaultName,
+            action: action,
+            timeout: try object["timeout"]?.timeSpan() ?? defaults.timeout,
+            extract: try extractions(object["extract"]),
+            check: try check(object["check"]))
+    }
+
+    // MARK: HTTP
+
+    private func httpRequest(_ object: ObjectReader) throws(ProfileError) -> (request: HTTPRequest, defaultName: String) {
+        let method = try object["method"]?.parsed(#"an HTTP method like "GET""#) { (text) throws(ValueError) in
+            guard !text.isEmpty, text.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("a"..."z").contains($0) }) else {
+                throw ValueError(#"expected an HTTP method like "GET" or "POST", found "\#(text)""#)
+            }
+            return text.uppercased()
+        } ?? "GET"
+
+        let url: Template
+        let written: String
+        switch (object["url"], object["path"]) {
+        case (_?, _?):
+            throw object.keyError("path", "set either url (absolute) or path (relative to target.baseURL), not both")
+        case (nil, nil):
+            throw object.field.error(#"missing url or path: set url: "http://127.0.0.1:8080/…", or path: "/…" together with target.baseURL"#)
+        case (let urlField?, nil):
+            url = try urlField.template(in: scope)
+            written = url.description
+            try checkHost(of: url, field: urlField)
+        case (nil, let pathField?):
+            guard let baseURL = target.baseURL else {
+                throw pathField.error("path needs target.baseURL; set target.baseURL, or use an absolute url")
+            }
+            let path = try pathField.template(in: scope)
+            guard path.description.hasPrefix("/") else {
+                throw pathField.error("must start with \"/\", found \"\(path.description)\"")
+            }
+            var base = baseURL.absoluteString
+            while base.hasSuffix("/") { base.removeLast() }
+            url = path.prefixed(by: base)
+            written = path.description
+        }
+
+        let stepHeaders = try ProfileDecoder.headers(object["headers"], in: scope)
+        var headers = defaults.headers.filter { header in
+            !stepHeaders.contains { $0.name.lowercased() == header.name.lowercased() }
+        } + stepHeaders
+        var body: Body?
+        if let bodyField = object["body"] {
+            body = try self.body(bodyField)
+        }
+        if case .json? = body, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            headers.append(Header(name: "Content-Type", value: Template(literal: "application/json")))
+        }
+        return (HTTPRequest(method: method, url: url, headers: headers, body: body), "\(method) \(written)")
+    }
+
+    /// The scheme and host of an absolute `url` must be written out, so they can be checked before any load is sent.
+    private func checkHost(of url: Template, field: Field) throws(ProfileError) {
+        let literalStart = if case .literal(let text)? = url.parts.first { text } else { "" }
+        guard let schemeEnd = literalStart.range(of: "://") else {
+            throw field.error(#"expected an absolute URL like "http://127.0.0.1:8080/path" (or a path with target.baseURL), found "\#(url.description)""#)
+        }
+        let authorityEnd = literalStart[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) })
+        guard authorityEnd != nil || url.parts.count == 1 else {
+            throw field.error("the scheme and host of url must be written out (no ${…}) so they can be checked against target.allow")
+        }
+        let origin = String(literalStart[..<(authorityEnd ?? literalStart.endIndex)])
+        guard let components = URLComponents(string: origin), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
+            throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(url.description)""#)
+        }
+        if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) {
+            throw field.error(problem)
+        }
+        guard target.allowedHosts.contains(ProfileDecoder.normalizedHost(host)) else {
+            let allowed = target.allowedHosts.isEmpty ? "empty" : target.allowedHosts.joined(separator: ", ")
+            throw field.error("host \"\(host)\" is not in target.allow (\(allowed)); add it there if load may go to it")
+        }
+    }
+
+    private func body(_ field: Field) throws(ProfileError) -> Body {
+        if case .object(let members) = field.value, members.count == 1, let file = members["file"] {
+            return .file(try files.existingFile(Field(path: field.path.appending("file"), value: file, sourceMap: field.sourceMap)))
+        }
+        switch field.value {
+        case .string:
+            return .text(try field.template(in: scope))
+        case .object, .array:
+            return .json(try jsonTemplate(field))
+        default:
+            throw field.mismatch(#"a string, a JSON object or array, or { file: "body.json" }"#)
+        }
+    }
+
+    private func jsonTemplate(_ field: Field) throws(ProfileError) -> JSONTemplate {
+        switch field.value {
+        case .null:
+            return .null
+        case .bool(let bool):
+            return .bool(bool)
+        case .number(let number):
+            guard number.isFinite else { throw field.error("JSON has no Infinity or NaN") }
+            return .number(number)
+        case .string:
+            return .string(try field.template(in: scope))
+        case .array:
+            var elements: [JSONTemplate] = []
+            for element in try field.array() {
+                elements.append(try jsonTemplate(element))
+            }
+            return .array(elements)
+        case .object:
+            var members: [JSONTemplate.Member] = []
+            for (key, member) in try field.members() {
+                members.append(JSONTemplate.Member(key: key, value: try jsonTemplate(member)))
+            }
+            return .object(members)
+        }
+    }
+
+    // MARK: SQL
+
+    private func sqlQuery(_ object: ObjectReader) throws(ProfileError) -> SQLQuery {
+        let sqlField = try object.required("sql")
+        let sql = try sqlField.nonEmptyString()
+        if sql.contains("${") {
+            throw sqlField.error("sql is sent as written, so it cannot contain ${…}; write $1, $2 … and pass the values in params")
+        }
+        var parameters: [Template] = []
+        if let paramsField = object["params"] {
+            for parameter in try paramsField.array() {
+                switch parameter.value {
+                case .string: parameters.append(try parameter.template(in: scope))
+                case .number(let number) where number.isFinite: parameters.append(Template(literal: JSONTemplate.text(of: number)))
+                default: throw parameter.mismatch("a string or a number")
+                }
+            }
+        }
+        let placeholders = SQLText.highestPlaceholder(in: sql)
+        if placeholders != parameters.count {
+            let uses = placeholders == 0 ? "has no placeholders" : placeholders == 1 ? "uses $1" : "uses $1 … $\(placeholders)"
+            let problem = "the SQL \(uses), so params needs \(placeholders) value\(placeholders == 1 ? "" : "s"); found \(parameters.count)"
+            throw (object["params"] ?? sqlField).error(problem)
+        }
+        return SQLQuery(sql: sql, parameters: parameters)
+    }
+
+    // MARK: Extractions and checks
+
+    private func extractions(_ field: Field?) throws(ProfileError) -> [Extraction] {
+        guard let field else { return [] }
+        var extractions: [Extraction] = []
+        for (variable, source) in try field.members() {
+            guard variable.isVariableName else {
+                throw ProfileError(keyPath: source.path, message: "variable names are letters, digits and _ (not starting with a digit), found \"\(variable)\"",
+                                   anchor: .key)
+            }
+            extractions.append(Extraction(variable: variable, source: try extractionSource(source)))
+        }
+        return extractions
+    }
+
+    private func extractionSource(_ field: Field) throws(ProfileError) -> Extraction.Source {
+        switch (kind, field.value) {
+        case (.postgres, .string):
+            return .column(try field.nonEmptyString())
+        case (.postgres, _):
+            throw field.mismatch(#"a column name of the first row, like "amount""#)
+        case (.http, .string):
+            return .jsonPath(try field.parsed(JSONPath.expectedForm, JSONPath.init(parsing:)))
+        case (.http, .object):
+            let object = try ObjectReader(field, as: Extraction.self)
+            switch (object["header"], object["regex"]) {
+            case (let header?, nil):
+                return .header(try header.nonEmptyString())
+            case (nil, let regex?):
+                let pattern = try regex.nonEmptyString()
+                do {
+                    _ = try NSRegularExpression(pattern: pattern)
+                } catch {
+                    throw regex.error("not a valid regular expression: \"\(pattern)\"")
+                }
+                return .regex(pattern)
+            default:
+                throw field.error(#"set exactly one of header (like { header: "X-Request-Id" }) or regex (like { regex: "id=(\\d+)" })"#)
+            }
+        case (.http, _):
+            throw field.mismatch(#"a JSON path like "$.token", { header: "X-Request-Id" } or { regex: "id=(\\d+)" }"#)
+        }
+    }
+
+    private func check(_ field: Field?) throws(ProfileError) -> Check {
+        guard let field else { return Check(status: nil, bodyContains: nil, json: [], rows: nil) }
+        let object = try ObjectReader(field, as: Check.self)
+        switch kind {
+        case .http:
+            if object.contains("rows") {
+                throw object.keyError("rows", "rows checks the result of a sql step; HTTP steps check status, bodyContains or json")
+            }
+        case .postgres:
+            for key in ["status", "bodyContains", "json"] where object.contains(key) {
+                throw object.keyError(key, "\(key) checks HTTP responses; a sql step can check rows")
+            }
+        }
+        var status: [Int]?
+        if let statusField = object["status"] {
+            let codes = if case .array = statusField.value { try statusField.array() } else { [statusField] }
+            guard !codes.isEmpty else { throw statusField.error("must list at least one status, like [200]") }
+            status = []
+            for code in codes {
+                guard case .number = code.value else { throw code.mismatch("an HTTP status like 200") }
+                let value = try code.integer(atLeast: 100)
+                guard value <= 599 else { throw code.error("expected an HTTP status from 100 to 599, found \(value)") }
+                status?.append(value)
+            }
+        }
+        var json: [JSONCheck] = []
+        if let jsonField = object["json"] {
+            for (key, expected) in try jsonField.members() {
+                let path: JSONPath
+                do {
+                    path = try JSONPath(parsing: key)
+                } catch {
+                    throw ProfileError(keyPath: expected.path, message: error.message, anchor: .key)
+                }
+                json.append(JSONCheck(path: path, expected: try jsonTemplate(expected)))
+            }
+        }
+        return Check(
+            status: status,
+            bodyContains: try object["bodyContains"]?.template(in: scope),
+            json: json,
+            rows: try object["rows"]?.integer(atLeast: 0))
+    }
+}
+
+/// What the decoder needs to know about SQL text without parsing SQL.
+enum SQLText {
+    /// The highest `$n` placeholder outside string literals, quoted identifiers, dollar quotes and comments.
+    static func highestPlaceholder(in sql: String) -> Int {
+        let scalars = Array(sql.unicodeScalars)
+        func isDigit(_ index: Int) -> Bool { index < scalars.count && ("0"..."9").contains(scalars[index]) }
+        func skip(past terminator: [Unicode.Scalar], from start: Int) -> Int {
+            var index = start
+            while index < scalars.count, !scalars[index...].starts(with: terminator) { index += 1 }
+            return index + terminator.count
+        }
+        var highest = 0
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            let rest = scalars[index...]
+            if scalar == "'" || scalar == "\"" {
+                index = skip(past: [scalar], from: index + 1)
+            } else if rest.starts(with: "--".unicodeScalars) {
+                index = skip(past: ["\n"], from: index)
+            } else if rest.starts(with: "/*".unicodeScalars) {
+                index = skip(past: Array("*/".unicodeScalars), from: index + 2)
+            } else if scalar == "$", isDigit(index + 1) {
+                var end = index + 1
+                while isDigit(end) { end += 1 }
+                highest = max(highest, Int(String(String.UnicodeScalarView(scalars[(index + 1)..<end]))) ?? 0)
+                index = end
+            } else if scalar == "$", let close = scalars[(index + 1)...].firstIndex(of: "$"),
+                      scalars[(index + 1)..<close].allSatisfy({ $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }) {
+                // A dollar-quoted string: $$…$$ or $tag$…$tag$.
+                let tag = Array(scalars[index...close])
+                index = skip(past: tag, from: close + 1)
+            } else {
+                index += 1
+            }
+        }
+        return highest
+    }
+
+    /// The first words of a query, as a default step name: "SELECT abalance FROM pgbench_accounts".
+    static func summary(of sql: String) -> String {
+        sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " ")
+    }
+}
+
+extension Template {
+    /// Text without references (a literal `${` is kept as written).
+    init(literal text: String) {
+        self.init(parts: text.isEmpty ? [] : [.literal(text)], description: text.replacingOccurrences(of: "${", with: "$${"))
+    }
+
+    /// The template with `prefix` in front, e.g. the base URL before a step's path.
+    func prefixed(by prefix: String) -> Template {
+        var parts = parts
+        if case .literal(let first)? = parts.first {
+            parts[0] = .literal(prefix + first)
+        } else {
+            parts.insert(.literal(prefix), at: 0)
+        }
+        return Template(parts: parts, description: prefix + description)
+    }
+}
+
+extension Step: ProfileObject {
+    static let schemaName = "step"
+    static let knownKeys = ["name", "method", "url", "path", "headers", "body", "sql", "params", "extract", "check", "timeout"]
+}
+
+extension Extraction: ProfileObject {
+    static let schemaName = "extractFrom"
+    static let knownKeys = ["header", "regex"]
+}
+
+extension Check: ProfileObject {
+    static let schemaName = "check"
+    static let knownKeys = ["status", "bodyContains", "json", "rows"]
+}

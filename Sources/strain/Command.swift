@@ -1,0 +1,22 @@
+import Foundation
+
+/// One `strain` subcommand. Each declares its own help so `strain help NAME` and
+/// `strain NAME --help` print the same text.
+protocol Command: Sendable {
+    static var name: String { get }
+    static var summary: String { get }
+    /// The full help: usage line, description, options.
+    static var help: String { get }
+    static func run(_ words: [String], output: Output) -> ExitStatus
+}
+
+/// Where a command writes: results to stdout, diagnostics to stderr, so `strain … > file` stays clean.
+struct Output {
+    func print(_ text: String) {
+        Swift.print(text)
+    }
+
+    func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

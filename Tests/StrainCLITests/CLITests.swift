@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+@Suite("strain binary: help, version, usage errors")
+struct CLIBasicsTests {
+    @Test func versionPrintsAndSucceeds() throws {
+        let outcome = try StrainProcess.run(["--version"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.hasPrefix("strain "))
+    }
+
+    @Test func overviewListsEveryCommandAndExitCodes() throws {
+        let outcome = try StrainProcess.run(["--help"])
+        #expect(outcome.status == 0)
+        for command in ["validate", "help"] {
+            #expect(outcome.stdout.contains("  \(command) "))
+        }
+        #expect(outcome.stdout.contains("Exit codes: 0 success; 2 bad profile or usage"))
+    }
+
+    @Test(arguments: ["validate", "help"])
+    func helpCommandAndHelpFlagAgree(command: String) throws {
+        let viaHelp = try StrainProcess.run(["help", command])
+        let viaFlag = try StrainProcess.run([command, "--help"])
+        #expect(viaHelp.status == 0 && viaFlag.status == 0)
+        #expect(viaHelp.stdout == viaFlag.stdout)
+        #expect(viaHelp.stdout.hasPrefix("usage: strain \(command)"))
+    }
+
+    @Test(arguments: [
+        (["valdate", "x.json5"], "unknown command 'valdate' (did you mean 'validate'?)"),
+        (["validate"], "no profile given"),
+        (["validate", "--quite", "profiles/http-quickstart.json5"], "unknown option --quite; did you mean --quiet?"),
+        (["help", "nope"], "no command 'nope'"),
+        ([], "usage: strain <command>"),
+    ])
+    func usageMistakesExitTwoWithAMessage(arguments: [String], message: String) throws {
+        let outcome = try StrainProcess.run(arguments)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(message), "stderr was: \(outcome.stderr)")
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// `strain validate` over the shipped examples and the malformed corpus, through the real binary.
+@Suite("strain validate")
+struct ValidateTests {
+    static func files(in folder: String) -> [String] {
+        let directory = StrainProcess.packageRoot.appendingPathComponent(folder)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json5") }.sorted().map { "\(folder)/\($0)" }
+    }
+
+    static let examples = files(in: "profiles")
+    static let malformed = files(in: "Tests/StrainProfileTests/Malformed")
+
+    @Test func theRepositoryShipsExamplesAndACorpus() {
+        #expect(Self.examples.count >= 3)
+        #expect(Self.malformed.count >= 20)
+    }
+
+    @Test(arguments: examples)
+    func everyExampleValidatesAndPrintsItsPlan(path: String) throws {
+        let outcome = try StrainProcess.run(["validate", path])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.contains("\(path): valid"))
+        #expect(outcome.stderr.isEmpty)
+    }
+
+    @Test(arguments: malformed)
+    func everyMalformedProfileExitsTwoWithItsExpectedMessage(path: String) throws {
+        let text = try String(contentsOf: StrainProcess.packageRoot.appendingPathComponent(path), encoding: .utf8)
+        let firstLine = try #require(text.split(separator: "\n").first)
+        let expectation = try #require(firstLine.split(separator: "// expect: ", maxSplits: 1).last.map(String.init))
+        let outcome = try StrainProcess.run(["validate", path])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(path), "the error names the file: \(outcome.stderr)")
+        #expect(outcome.stderr.contains(expectation), "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test func oneBadProfileDoesNotStopTheOthersFromBeingChecked() throws {
+        let good = try #require(Self.examples.first)
+        let bad = try #require(Self.malformed.first)
+        let outcome = try StrainProcess.run(["validate", bad, good])
+        #expect(outcome.status == 2)
+        #expect(outcome.stdout.contains("\(good): valid"))
+        #expect(outcome.stderr.contains(bad))
+    }
+
+    @Test func aMissingFileIsABadInputNamingThePath() throws {
+        let outcome = try StrainProcess.run(["validate", "profiles/does-not-exist.json5"])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("profiles/does-not-exist.json5"))
+    }
+}

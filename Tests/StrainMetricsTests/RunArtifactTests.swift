@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import StrainMetrics
+
+@Suite struct RunArtifactTests {
+    static func sampleArtifact() -> RunArtifact {
+        var dns = Histogram()
+        dns.record(120, count: 30)
+        let step = StepResult(
+            name: "login", requests: 1_000, failures: 3,
+            latency: Histogram(recording: Distribution.logNormal.values.prefix(1_000)),
+            service: Histogram(recording: Distribution.uniform.values.prefix(1_000)),
+            phases: ["dns": dns, "ttfb": Histogram(recording: [900, 1_200, 40_000])],
+            counters: ["bytesIn": 123_456, "missed": 2],
+            statuses: ["200": 997, "503": 3],
+            errors: [ErrorTally(label: "http.status", count: 3, example: "503 Service Unavailable")]
+        )
+        return RunArtifact(
+            tool: ToolInfo(version: "0.1.0"),
+            profile: ProfileInfo(name: "checkout", path: "profiles/checkout.json5", sha256: SHA256.hexDigest(Array("{}".utf8))),
+            host: HostInfo(hostname: "loadgen-1", cores: 8, memoryBytes: 16 << 30, os: "Linux 6.8.0", arch: "x86_64"),
+            gitSHA: "0123456789abcdef0123456789abcdef01234567",
+            // Artifact dates keep milliseconds; a binary-exact fraction makes equality meaningful.
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000.25),
+            endedAt: Date(timeIntervalSince1970: 1_700_000_060.5),
+            status: .completed,
+            validity: Validity(valid: false, reasons: ["generator CPU above 90%"]),
+            scenarios: [
+                ScenarioResult(name: "browse", kind: .http, iterations: 500, steps: [step]),
+                ScenarioResult(name: "reports", kind: .postgres, iterations: 0, steps: []),
+            ]
+        )
+    }
+
+    @Test("write then read gives back the same artifact")
+    func roundTrip() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("run.json")
+            let artifact = Self.sampleArtifact()
+            try artifact.write(to: url)
+            #expect(try RunArtifact.read(from: url) == artifact)
+        }
+    }
+
+    @Test("dates keep millisecond precision")
+    func datePrecision() throws {
+        var artifact = Self.sampleArtifact()
+        artifact.startedAt = Date(timeIntervalSince1970: 1_700_000_000.123_456)
+        let decoded = try RunArtifact.decode(try artifact.encoded(), path: "memory")
+        #expect(abs(decoded.startedAt.timeIntervalSince(artifact.startedAt)) < 0.001)
+    }
+
+    @Test("the encoding is stable: sorted keys, ISO-8601 dates with fractions, same bytes every time")
+    func stableEncoding() throws {
+        let artifact = Self.sampleArtifact()
+        let json = String(decoding: try artifact.encoded(), as: UTF8.self)
+        #expect(try artifact.encoded() == artifact.encoded())
+        #expect(json.contains(#""startedAt" : "2023-11-14T22:13:20.250Z""#))
+        let topLevelKeys = json.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
+        #expect(topLevelKeys == ["endedAt", "format", "gitSHA", "host", "profile", "scenarios", "startedAt", "status", "tool", "validity"])
+    }
+
+    @Test("writing replaces an existing file and leaves no temporary file behind")
+    func atomicReplace() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("run.json")
+            try Data("old content".utf8).write(to: url)
+            let artifact = Self.sampleArtifact()
+            try artifact.write(to: url)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["run.json"])
+            #expect(try RunArtifact.read(from: url) == artifact)
+        }
+    }
+
+    @Test("writing into a missing directory fails naming the destination")
+    func writeIntoMissingDirectory() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("absent/run.json")
+            let error = #expect(throws: FileIOError.self) { try Self.sampleArtifact().write(to: url) }
+            #expect(error?.description == "\(url.path): open failed: No such file or directory")
+        }
+    }
+
+    @Test("an artifact from a newer Strain is rejected with an upgrade hint")
+    func newerFormat() throws {
+        var artifact = Self.sampleArtifact()
+        artifact.format = 2
+        let error = #expect(throws: ArtifactError.self) {
+            try RunArtifact.decode(try artifact.encoded(), path: "runs/new.json")
+        }
+        #expect(error?.description == "runs/new.json was written by a newer Strain (artifact format 2); this build reads format 1 — upgrade strain")
+    }
+
+    @Test("a file that is not an artifact is rejected with the path and what is wrong", arguments: [
+        (#"{"format": 1}"#, "runs/bad.json: not a Strain run artifact: missing key 'tool'"),
+        (#"{"tool": "strain"}"#, "runs/bad.json: not a Strain run artifact: missing key 'format'"),
+        ("{\n  \"format\": 1,\n    x\n}", "runs/bad.json: not a Strain run artifact: invalid JSON around line 3, column 5"),
+        ("", "runs/bad.json: not a Strain run artifact: the file is empty"),
+        ("[1, 2]", "runs/bad.json: not a Strain run artifact: wrong type at 'top level'"),
+        (#"{"format": 0}"#, "runs/bad.json: not a Strain run artifact: unknown artifact format 0"),
+    ])
+    func notAnArtifact(json: String, expectedMessage: String) {
+        let error = #expect(throws: ArtifactError.self) { try RunArtifact.decode(Data(json.utf8), path: "runs/bad.json") }
+        #expect(error?.description.hasPrefix(expectedMessage) == true, "\(String(describing: error))")
+    }
+
+    @Test("a damaged artifact is rejected naming the key path", arguments: [
+        ("\"scenarios\"", "\"scenes\"", "missing key 'scenarios'"),
+        ("\"iterations\" : 500", "\"iterations\" : \"many\"", "wrong type at 'scenarios[0].iterations'"),
+        ("\"name\" : \"login\",", "", "missing key 'name' in scenarios[0].steps[0]"),
+        ("\"status\" : \"completed\"", "\"status\" : \"exploded\"", "invalid value at 'status'"),
+        ("2023-11-14T22:13:20.250Z", "yesterday", "invalid value at 'startedAt': expected an ISO-8601 date"),
+        ("\"n\" : 30", "\"n\" : 31", "invalid value at 'scenarios[0].steps[0].phases.dns.n': n is 31 but the bucket counts add up to 30"),
+    ])
+    func damagedArtifact(original: String, replacement: String, expectedDetail: String) throws {
+        let json = String(decoding: try Self.sampleArtifact().encoded(), as: UTF8.self)
+        #expect(json.contains(original))
+        let damaged = Data(json.replacingOccurrences(of: original, with: replacement).utf8)
+        let error = #expect(throws: ArtifactError.self) { try RunArtifact.decode(damaged, path: "runs/bad.json") }
+        let expectedMessage = "runs/bad.json: not a Strain run artifact: \(expectedDetail)"
+        #expect(error?.description.hasPrefix(expectedMessage) == true, "\(String(describing: error))")
+    }
+
+    @Test("a missing file is reported as such")
+    func missingFile() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("nothing.json")
+            let error = #expect(throws: ArtifactError.self) { try RunArtifact.read(from: url) }
+            #expect(error?.description == "\(url.path): no such run artifact")
+        }
+    }
+
+    @Test("byte offsets map to 1-based line and column", arguments: [
+        (0, 1, 1), (3, 1, 4), (4, 2, 1), (6, 2, 3), (8, 3, 1), (9, 4, 1),
+    ])
+    func lineAndColumn(offset: Int, line: Int, column: Int) {
+        let text = Data("abc\nxyz\n\nq".utf8)
+        #expect(JSONFormat.lineAndColumn(ofByteOffset: offset, in: text) == (line, column))
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import StrainMetrics
+
+@Suite struct TimelineTests {
+    static func interval(_ second: Int) -> TimelineInterval {
+        let values = Distribution.logNormal.values.dropFirst(second * 100).prefix(100)
+        return TimelineInterval(start: Double(second), duration: 1, steps: [
+            IntervalStep(scenario: "browse", step: "login", requests: 100, failures: UInt64(second),
+                         latency: Histogram(recording: values), service: Histogram(recording: values.map { $0 / 2 })),
+            IntervalStep(scenario: "reports", step: "query", requests: 0, failures: 0, latency: Histogram()),
+        ])
+    }
+
+    static let intervals = (0..<3).map(interval)
+
+    static func writeTimeline(_ intervals: [TimelineInterval], to url: URL) throws {
+        let writer = try TimelineWriter(url: url)
+        for interval in intervals { try writer.append(interval) }
+        writer.close()
+    }
+
+    @Test("appended intervals read back equal, one line each")
+    func roundTrip() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("timeline.ndjson")
+            try Self.writeTimeline(Self.intervals, to: url)
+            #expect(try TimelineReader.read(from: url) == Self.intervals)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            #expect(text.split(separator: "\n").count == Self.intervals.count)
+            #expect(text.hasSuffix("\n"))
+        }
+    }
+
+    @Test("each appended line is on disk before close, so a killed run keeps it")
+    func appendReachesTheFileImmediately() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("timeline.ndjson")
+            let writer = try TimelineWriter(url: url)
+            try writer.append(Self.intervals[0])
+            #expect(try TimelineReader.read(from: url) == [Self.intervals[0]])
+            writer.close()
+        }
+    }
+
+    @Test("a last line cut off mid-write is skipped", arguments: [1, 40, 200])
+    func truncatedLastLine(keptBytes: Int) throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("timeline.ndjson")
+            try Self.writeTimeline(Self.intervals, to: url)
+            let partial = try JSONFormat.encoder(pretty: false).encode(Self.interval(3)).prefix(keptBytes)
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: partial)
+            try handle.close()
+            #expect(try TimelineReader.read(from: url) == Self.intervals)
+        }
+    }
+
+    @Test("a corrupt line is reported with its line number", arguments: [
+        (1, "{\"start\": 0}\n"), (2, "not json\n"), (3, "{\"start\": \"soon\", \"duration\": 1, \"steps\": []}\n"),
+    ])
+    func corruptLine(lineNumber: Int, badLine: String) throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("timeline.ndjson")
+            try Self.writeTimeline(Self.intervals, to: url)
+            var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines[lineNumber - 1] = String(badLine.dropLast())
+            try Data(lines.joined(separator: "\n").utf8).write(to: url)
+            let error = #expect(throws: TimelineError.self) { try TimelineReader.read(from: url) }
+            #expect(error?.line == lineNumber)
+            #expect(error?.description.hasPrefix("\(url.path):\(lineNumber): corrupt timeline line: ") == true)
+        }
+    }
+
+    @Test("appending after close fails instead of writing to a recycled descriptor")
+    func appendAfterClose() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("timeline.ndjson")
+            let writer = try TimelineWriter(url: url)
+            writer.close()
+            writer.close()
+            #expect(throws: FileIOError.self) { try writer.append(Self.intervals[0]) }
+        }
+    }
+
+    @Test("a missing timeline is reported with its path")
+    func missingFile() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("absent.ndjson")
+            let error = #expect(throws: TimelineError.self) { try TimelineReader.read(from: url) }
+            #expect(error?.line == nil)
+            #expect(error?.description.hasPrefix("\(url.path): cannot read timeline") == true)
+        }
+    }
+}

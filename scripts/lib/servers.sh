@@ -1,0 +1,194 @@
+# Throwaway PostgreSQL and nginx on loopback for tests and benchmarks. Source it after
+# common.sh, then:
+#
+#   start_test_servers   # starts both, exports STRAIN_TEST_*; stops them when the shell exits
+#   stop_test_servers    # stops both now (safe to call twice)
+#
+# Ports (override through the environment): STRAIN_TEST_PG_PORT (54329), STRAIN_TEST_HTTP_PORT
+# (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081).
+
+STRAIN_PG_BIN="${STRAIN_PG_BIN:-/usr/lib/postgresql/15/bin}"
+# initdb and pg_ctl refuse to run as root; root runs them as this system user instead.
+STRAIN_PG_SYSTEM_USER=strain-pg
+
+# Set while a server runs; stop_* clear them.
+strain_pg_dir=""
+strain_pg_pid=""
+strain_nginx_dir=""
+strain_nginx_pid=""
+
+start_test_servers() {
+    # Whatever happens next, servers must not outlive this shell.
+    trap stop_test_servers EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    start_test_postgres
+    start_test_nginx
+}
+
+stop_test_servers() {
+    stop_test_nginx
+    stop_test_postgres
+}
+
+# Retries a command every 0.1 s for up to 10 s; fails if it never succeeds.
+retry_for_10s() {
+    local _
+    for _ in $(seq 100); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+port_is_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A server left over from an earlier run would answer in place of ours: refuse to start.
+require_free_port() {
+    ! port_is_open "$1" || die "127.0.0.1:$1 is already in use (a server from an earlier run?); stop it or set $2"
+}
+
+# MARK: PostgreSQL
+
+# Runs a PostgreSQL program as a user it accepts, inside the cluster directory (the caller's
+# working directory may not be readable by that user).
+as_postgres_user() {
+    if ((EUID == 0)); then
+        (cd "$strain_pg_dir" && runuser -u "$STRAIN_PG_SYSTEM_USER" -- "$@")
+    else
+        (cd "$strain_pg_dir" && "$@")
+    fi
+}
+
+start_test_postgres() {
+    local port="${STRAIN_TEST_PG_PORT:-54329}"
+    [[ -x "$STRAIN_PG_BIN/initdb" ]] || die "no PostgreSQL in $STRAIN_PG_BIN (run scripts/setup, or set STRAIN_PG_BIN)"
+    require_free_port "$port" STRAIN_TEST_PG_PORT
+
+    strain_pg_dir="$(mktemp -d -t strain-pg.XXXXXX)"
+    if ((EUID == 0)); then
+        id -u "$STRAIN_PG_SYSTEM_USER" >/dev/null 2>&1 ||
+            useradd --system --no-create-home --shell /usr/sbin/nologin "$STRAIN_PG_SYSTEM_USER"
+        chown "$STRAIN_PG_SYSTEM_USER" "$strain_pg_dir"
+    fi
+
+    log "starting PostgreSQL on 127.0.0.1:$port ($strain_pg_dir)"
+    as_postgres_user "$STRAIN_PG_BIN/initdb" --pgdata="$strain_pg_dir/data" --auth=trust --username=postgres \
+        --encoding=UTF8 --locale=C --no-sync >"$strain_pg_dir/initdb.log" 2>&1 ||
+        { cat "$strain_pg_dir/initdb.log" >&2; die "initdb failed"; }
+    cat >>"$strain_pg_dir/data/postgresql.conf" <<CONF
+
+# Strain test cluster: loopback only, socket in its own directory, statistics for diagnosis.
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$strain_pg_dir'
+max_connections = 200
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
+CONF
+
+    as_postgres_user "$STRAIN_PG_BIN/pg_ctl" start --pgdata="$strain_pg_dir/data" \
+        --log="$strain_pg_dir/postgres.log" --no-wait >/dev/null
+    retry_for_10s "$STRAIN_PG_BIN/pg_isready" --quiet --host=127.0.0.1 --port="$port" ||
+        { cat "$strain_pg_dir/postgres.log" >&2; die "PostgreSQL did not accept connections on 127.0.0.1:$port"; }
+    strain_pg_pid="$(head -n 1 "$strain_pg_dir/data/postmaster.pid")"
+
+    "$STRAIN_PG_BIN/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 \
+        --host=127.0.0.1 --port="$port" --username=postgres --dbname=postgres \
+        --command='CREATE DATABASE strain_test' \
+        --command='\connect strain_test' \
+        --command='CREATE EXTENSION pg_stat_statements' \
+        --command='CREATE EXTENSION hypopg' >/dev/null
+
+    export STRAIN_TEST_PG="host=127.0.0.1 port=$port dbname=strain_test user=postgres"
+}
+
+stop_test_postgres() {
+    [[ -n "$strain_pg_dir" ]] || return 0
+    local pid_file="$strain_pg_dir/data/postmaster.pid"
+    # Started but never became ready: its pid is only in the pid file.
+    if [[ -z "$strain_pg_pid" && -f "$pid_file" ]]; then
+        strain_pg_pid="$(head -n 1 "$pid_file")"
+    fi
+    if [[ -n "$strain_pg_pid" ]] && kill -0 "$strain_pg_pid" 2>/dev/null; then
+        log "stopping PostgreSQL (pid $strain_pg_pid)"
+        as_postgres_user "$STRAIN_PG_BIN/pg_ctl" stop --pgdata="$strain_pg_dir/data" --mode=fast >/dev/null ||
+            kill -TERM "$strain_pg_pid" 2>/dev/null || true
+    fi
+    rm -rf "$strain_pg_dir"
+    strain_pg_dir=""
+    strain_pg_pid=""
+}
+
+# MARK: nginx
+
+start_test_nginx() {
+    local http_port="${STRAIN_TEST_HTTP_PORT:-18080}"
+    local https_port="${STRAIN_TEST_HTTPS_PORT:-18443}"
+    local h2c_port="${STRAIN_TEST_H2C_PORT:-18081}"
+    require_free_port "$http_port" STRAIN_TEST_HTTP_PORT
+    require_free_port "$https_port" STRAIN_TEST_HTTPS_PORT
+    require_free_port "$h2c_port" STRAIN_TEST_H2C_PORT
+    local dir
+    dir="$(mktemp -d -t strain-nginx.XXXXXX)"
+    strain_nginx_dir="$dir"
+    # Worker processes run as an unprivileged user when nginx starts as root: let them read.
+    chmod 755 "$dir"
+
+    log "starting nginx on 127.0.0.1:$http_port (HTTP/1.1), :$https_port (TLS, h2), :$h2c_port (h2c) ($dir)"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+        -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>"$dir/openssl.log" ||
+        { cat "$dir/openssl.log" >&2; die "could not create the test certificate"; }
+
+    mkdir "$dir/docroot"
+    printf '<!doctype html>\n<title>Strain test server</title>\n<p>It works.</p>\n' >"$dir/docroot/index.html"
+    head -c 1024 /dev/urandom >"$dir/docroot/1k.bin"
+    cat >"$dir/docroot/user.json" <<'JSON'
+{
+  "id": 42,
+  "name": "Ada Lovelace",
+  "token": "t-0123456789abcdef",
+  "address": { "city": "London", "postcode": "W1" },
+  "roles": ["admin", "analyst"],
+  "orders": [ { "id": 1001, "total": 19.5 }, { "id": 1002, "total": 5.25 } ]
+}
+JSON
+    chmod -R a+rX "$dir/docroot"
+
+    sed -e "s|@RUN_DIR@|$dir|g" \
+        -e "s|@HTTP_PORT@|$http_port|g" -e "s|@HTTPS_PORT@|$https_port|g" -e "s|@H2C_PORT@|$h2c_port|g" \
+        "$STRAIN_ROOT/scripts/nginx/nginx.conf.template" >"$dir/nginx.conf"
+    nginx -t -q -c "$dir/nginx.conf" -e "$dir/error.log" ||
+        { cat "$dir/error.log" >&2; die "nginx rejected $dir/nginx.conf"; }
+
+    # Not daemonised, so $! is the master process. Benchmarks open many connections: allow
+    # as many files as the hard limit does.
+    (ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+     exec nginx -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' >>"$dir/error.log" 2>&1) &
+    strain_nginx_pid=$!
+    local port
+    for port in "$http_port" "$https_port" "$h2c_port"; do
+        retry_for_10s port_is_open "$port" ||
+            { cat "$dir/error.log" >&2; die "nginx is not listening on 127.0.0.1:$port"; }
+    done
+
+    export STRAIN_TEST_HTTP="http://127.0.0.1:$http_port"
+    export STRAIN_TEST_HTTPS="https://127.0.0.1:$https_port"
+    export STRAIN_TEST_H2C="http://127.0.0.1:$h2c_port"
+    export STRAIN_TEST_CA="$dir/cert.pem"
+}
+
+stop_test_nginx() {
+    [[ -n "$strain_nginx_dir" ]] || return 0
+    if [[ -n "$strain_nginx_pid" ]] && kill -0 "$strain_nginx_pid" 2>/dev/null; then
+        log "stopping nginx (pid $strain_nginx_pid)"
+        kill -TERM "$strain_nginx_pid" 2>/dev/null || true
+        wait "$strain_nginx_pid" 2>/dev/null || true
+    fi
+    rm -rf "$strain_nginx_dir"
+    strain_nginx_dir=""
+    strain_nginx_pid=""
+}
