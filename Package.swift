@@ -20,6 +20,7 @@ let package = Package(
         // The data flow: profile → plan → (load) → metrics / run artifact.
         .target(name: "StrainProfile"),
         .target(name: "StrainMetrics"),
+        .target(name: "StrainLoad"),
 
         // The thin CLI on top.
         .executableTarget(name: "strain", dependencies: ["StrainProfile", "StrainMetrics"]),
@@ -32,6 +33,7 @@ let package = Package(
 
         .testTarget(name: "StrainMetricsTests", dependencies: ["StrainMetrics"]),
         .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile"], exclude: ["Malformed"]),
+        .testTarget(name: "StrainLoadTests", dependencies: ["StrainLoad"]),
         .testTarget(name: "StrainCurlTests", dependencies: ["StrainCurl", "StrainTestSupport"]),
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
         .testTarget(name: "StrainCLITests", dependencies: ["strain", "StrainMetrics", "StrainTestSupport"]),

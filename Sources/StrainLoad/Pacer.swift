@@ -1,0 +1,123 @@
+import Foundation
+
+/// Piecewise-linear arrival rate over time: the open model's load shape. Arrival `k` (0-based) is
+/// intended at the moment the cumulative number of arrivals reaches `k`, so a ramp or a constant
+/// rate comes out exact over any window rather than drifting with rounding.
+public struct ArrivalCurve: Sendable, Equatable {
+    /// A span where the rate moves linearly from `fromRate` to `toRate` (arrivals per second).
+    public struct Segment: Sendable, Equatable {
+        public var duration: Double
+        public var fromRate: Double
+        public var toRate: Double
+
+        public init(duration: Double, fromRate: Double, toRate: Double) {
+            self.duration = duration
+            self.fromRate = fromRate
+            self.toRate = toRate
+        }
+
+        /// Arrivals within the segment, `duration` seconds long.
+        var arrivals: Double { (fromRate + toRate) / 2 * duration }
+
+        /// Seconds into the segment at which `count` arrivals have accumulated (0 ≤ count ≤ arrivals).
+        func time(reaching count: Double) -> Double {
+            let slope = (toRate - fromRate) / duration
+            // Solve fromRate·t + slope·t²/2 = count; the linear case avoids dividing by a ~0 slope.
+            if abs(slope) < 1e-12 { return fromRate > 0 ? count / fromRate : 0 }
+            let discriminant = max(0, fromRate * fromRate + 2 * slope * count)
+            return min(duration, (discriminant.squareRoot() - fromRate) / slope)
+        }
+    }
+
+    public let segments: [Segment]
+    /// Cumulative arrivals at the start of each segment.
+    private let arrivalsBefore: [Double]
+
+    public init(_ segments: [Segment]) {
+        self.segments = segments.filter { $0.duration > 0 }
+        var total = 0.0
+        arrivalsBefore = self.segments.map { segment in
+            defer { total += segment.arrivals }
+            return total
+        }
+    }
+
+    public var duration: Double { segments.reduce(0) { $0 + $1.duration } }
+
+    public var totalArrivals: Double { (arrivalsBefore.last ?? 0) + (segments.last?.arrivals ?? 0) }
+
+    /// The time (seconds from the start) at which `count` arrivals have accumulated, or nil past the end.
+    public func time(reaching count: Double) -> Double? {
+        guard count <= totalArrivals else { return nil }
+        var start = 0.0
+        for (index, segment) in segments.enumerated() {
+            let before = arrivalsBefore[index]
+            if count <= before + segment.arrivals {
+                return start + segment.time(reaching: count - before)
+            }
+            start += segment.duration
+        }
+        return nil
+    }
+}
+
+/// Intended send times of one worker's share of the open-model arrivals (pure: no clock, no I/O).
+///
+/// With `workers` sharing a curve, worker `i` takes arrivals i, i+W, i+2W, … of the evenly spaced
+/// sequence, or an independent Poisson process of 1/W of the rate — superposed, the W Poisson
+/// processes form exactly a Poisson process at the full rate. Shards split the same way.
+public struct Pacer: Sendable {
+    public enum Arrival: Sendable { case constant, poisson }
+
+    private let curve: ArrivalCurve
+    private let arrival: Arrival
+    private let share: Int
+    private var position: Double
+    private var random: SplitMix64
+
+    /// - Parameters:
+    ///   - slot: this worker's index among `share` workers taking from the same curve.
+    ///   - seed: seeds the Poisson gaps, so a run can be replayed.
+    public init(curve: ArrivalCurve, arrival: Arrival, slot: Int = 0, share: Int = 1, seed: UInt64 = 0x5eed) {
+        precondition(share >= 1 && (0..<share).contains(slot), "slot \(slot) outside 0..<\(share)")
+        self.curve = curve
+        self.arrival = arrival
+        self.share = share
+        random = SplitMix64(seed: seed &+ UInt64(slot) &* 0x9E37_79B9_7F4A_7C15)
+        switch arrival {
+        case .constant: position = Double(slot)
+        case .poisson: position = 0
+        }
+    }
+
+    /// The next intended send time in seconds from the start of the load, or nil when the curve ends.
+    public mutating func next() -> Double? {
+        switch arrival {
+        case .constant:
+            defer { position += Double(share) }
+            return curve.time(reaching: position)
+        case .poisson:
+            // Exponential gap with mean `share` in the cumulative-arrivals domain (inverse transform).
+            position += -Double(share) * log(1 - random.nextUnit())
+            return curve.time(reaching: position)
+        }
+    }
+}
+
+/// A small, fast, seedable generator (Steele et al., SplitMix64) for arrival jitter.
+struct SplitMix64: Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import StrainLoad
+
+@Suite("open-model pacing")
+struct PacerTests {
+    static func sendTimes(_ curve: ArrivalCurve, _ arrival: Pacer.Arrival, slot: Int = 0, share: Int = 1) -> [Double] {
+        var pacer = Pacer(curve: curve, arrival: arrival, slot: slot, share: share)
+        var times: [Double] = []
+        while let time = pacer.next() { times.append(time) }
+        return times
+    }
+
+    @Test func aConstantRateIsEvenlySpacedAndExact() {
+        let times = Self.sendTimes(ArrivalCurve([.init(duration: 2, fromRate: 100, toRate: 100)]), .constant)
+        #expect(times.count == 201) // arrivals at 0, 10 ms, …, 2 s inclusive
+        #expect(times.first == 0)
+        for (earlier, later) in zip(times, times.dropFirst()) {
+            #expect(abs(later - earlier - 0.01) < 1e-9)
+        }
+    }
+
+    @Test func aRampFollowsTheIntegralOfTheRate() {
+        // 0 → 100/s over 10 s: 500 arrivals, half of them in the last ~2.93 s (t = 10·√0.5).
+        let curve = ArrivalCurve([.init(duration: 10, fromRate: 0, toRate: 100)])
+        let times = Self.sendTimes(curve, .constant)
+        #expect(times.count == 501)
+        #expect(abs(times[250] - 10 * 0.5.squareRoot()) < 1e-6)
+        #expect(times.allSatisfy { (0...10).contains($0) })
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+
+    @Test func stagesChainAtTheirBoundaries() {
+        let curve = ArrivalCurve([
+            .init(duration: 1, fromRate: 0, toRate: 100),   // 50 arrivals
+            .init(duration: 2, fromRate: 100, toRate: 100), // 200 arrivals
+        ])
+        #expect(curve.totalArrivals == 250)
+        #expect(curve.duration == 3)
+        #expect(abs(curve.time(reaching: 50)! - 1) < 1e-9)
+        #expect(abs(curve.time(reaching: 150)! - 2) < 1e-9)
+        #expect(curve.time(reaching: 251) == nil)
+    }
+
+    @Test(arguments: [1, 2, 3, 7])
+    func workersSplitTheArrivalsWithoutOverlapOrLoss(share: Int) {
+        let curve = ArrivalCurve([.init(duration: 1, fromRate: 0, toRate: 300)])
+        let all = Self.sendTimes(curve, .constant)
+        let split = (0..<share).flatMap { Self.sendTimes(curve, .constant, slot: $0, share: share) }.sorted()
+        #expect(split == all)
+    }
+
+    @Test func poissonArrivalsHaveTheRightRateAndExponentialGaps() {
+        let curve = ArrivalCurve([.init(duration: 100, fromRate: 200, toRate: 200)])
+        let times = Self.sendTimes(curve, .poisson)
+        // 20,000 expected; a Poisson count has σ ≈ 141, so ±3% is over 4σ.
+        #expect(abs(Double(times.count) - 20_000) < 600)
+        let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
+        let mean = gaps.reduce(0, +) / Double(gaps.count)
+        let variance = gaps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(gaps.count)
+        #expect(abs(mean - 0.005) < 0.0005)
+        // An exponential's standard deviation equals its mean (a constant rate would give ~0).
+        #expect(abs(variance.squareRoot() - mean) / mean < 0.1)
+    }
+
+    @Test func poissonWorkersTogetherKeepTheFullRate() {
+        let curve = ArrivalCurve([.init(duration: 50, fromRate: 400, toRate: 400)])
+        let total = (0..<4).reduce(0) { $0 + Self.sendTimes(curve, .poisson, slot: $1, share: 4).count }
+        #expect(abs(Double(total) - 20_000) < 600)
+    }
+
+    @Test func zeroLengthSegmentsAreIgnored() {
+        let curve = ArrivalCurve([.init(duration: 0, fromRate: 10, toRate: 10), .init(duration: 1, fromRate: 10, toRate: 10)])
+        #expect(curve.segments.count == 1)
+        #expect(Self.sendTimes(curve, .constant).count == 11)
+    }
+}
