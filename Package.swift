@@ -17,13 +17,20 @@ let package = Package(
         .target(name: "StrainCurl", dependencies: ["CCurl"]),
         .target(name: "StrainPQ", dependencies: ["CLibPQ"]),
 
-        // The data flow: profile → plan → (load) → metrics / run artifact.
+        // The data flow: profile → plan → load → run artifact → diagnosis → report → gate.
         .target(name: "StrainProfile"),
         .target(name: "StrainMetrics"),
-        .target(name: "StrainLoad"),
+        .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
+        .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
+        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics", "StrainDiagnose"]),
 
         // The thin CLI on top.
-        .executableTarget(name: "strain", dependencies: ["StrainProfile", "StrainMetrics"]),
+        .executableTarget(name: "strain", dependencies: [
+            "StrainProfile", "StrainMetrics", "StrainLoad", "StrainDiagnose", "StrainReport",
+        ]),
+
+        // A small, deliberately flawed HTTP service on PostgreSQL: the demo and the acceptance tests.
+        .executableTarget(name: "demo-shop", dependencies: ["StrainPQ", "StrainCurl"]),
 
         // Measures the hot-path cost of the histogram (used by scripts/bench-histogram).
         .executableTarget(name: "strain-microbench", dependencies: ["StrainMetrics"]),
@@ -33,10 +40,14 @@ let package = Package(
 
         .testTarget(name: "StrainMetricsTests", dependencies: ["StrainMetrics"]),
         .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile"], exclude: ["Malformed"]),
-        .testTarget(name: "StrainLoadTests", dependencies: ["StrainLoad"]),
+        .testTarget(name: "StrainLoadTests", dependencies: ["StrainLoad", "StrainTestSupport"]),
+        .testTarget(name: "StrainDiagnoseTests", dependencies: ["StrainDiagnose", "StrainTestSupport"]),
+        .testTarget(name: "StrainReportTests", dependencies: ["StrainReport", "StrainTestSupport"]),
         .testTarget(name: "StrainCurlTests", dependencies: ["StrainCurl", "StrainTestSupport"]),
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
-        .testTarget(name: "StrainCLITests", dependencies: ["strain", "StrainMetrics", "StrainTestSupport"]),
+        .testTarget(name: "StrainCLITests", dependencies: [
+            "strain", "StrainMetrics", "StrainDiagnose", "StrainPQ", "StrainTestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -137,6 +137,13 @@ public final class CurlEasy {
         }
     }
 
+    /// Connects directly, ignoring proxy variables in the environment (http_proxy, no_proxy, …).
+    /// Also spares curl reading those variables again for every transfer.
+    public func disableProxy() throws {
+        try setString(CURLOPT_PROXY, "", "turning the proxy off")
+        try setString(CURLOPT_NOPROXY, "", "turning the proxy off")
+    }
+
     /// Trusts the certificates in this PEM file instead of the system's CA bundle.
     public func setCAFile(_ path: String) throws {
         try setString(CURLOPT_CAINFO, path, "setting the CA file to \(path)")

@@ -29,7 +29,28 @@ public final class PGConnection {
         case aborted
     }
 
+    /// `PQtransactionStatus`: where the connection stands between statements.
+    public enum TransactionStatus: Sendable, Equatable {
+        /// Not in a transaction block.
+        case idle
+        /// A statement is in progress.
+        case active
+        /// In a transaction block that can go on.
+        case inTransaction
+        /// In a transaction block that failed: only ROLLBACK (to a savepoint) is accepted.
+        case failedTransaction
+        /// The connection is bad.
+        case unknown
+    }
+
     private let connection: OpaquePointer
+
+    /// The latest notice, warning or error the server sent outside a statement's result, e.g.
+    /// the FATAL error announcing that it closes an idle connection. libpq would print these
+    /// to standard error, in the middle of a run's progress lines; they are kept here instead.
+    /// Set when libpq parses what it read (`isBusy`, `nextResult`, blocking calls), not by
+    /// `consumeInput` itself.
+    public private(set) var lastNotice: PostgresError?
 
     /// Connects and waits until the connection is ready. `conninfo` is a key=value string or
     /// a postgresql:// URI; libpq fills in what it leaves out from the PG* environment
@@ -39,13 +60,63 @@ public final class PGConnection {
             throw PostgresError(message: "out of memory while creating a libpq connection")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = ConninfoPasswords.scrub(
-                String(cString: PQerrorMessage(connection)),
-                secrets: ConninfoPasswords.passwordTexts(in: conninfo) + Self.password(of: connection))
-            PQfinish(connection)
-            throw PostgresError(message: message)
+            throw Self.failure(connecting: connection, conninfo: conninfo)
         }
         self.connection = connection
+        keepNotices()
+    }
+
+    /// What a connection being opened without blocking waits for next (`PQconnectPoll`).
+    public enum ConnectProgress: Sendable, Equatable {
+        /// Wait until the socket is readable, then call `continueConnecting()` again.
+        case waitingToRead
+        /// Wait until the socket is writable, then call `continueConnecting()` again.
+        case waitingToWrite
+        /// The connection is ready.
+        case connected
+    }
+
+    /// Starts connecting without waiting (`PQconnectStart`): drive it with `continueConnecting()`
+    /// whenever the socket is ready for what the last call asked, first for writing. libpq's
+    /// connect_timeout does not apply here: the caller bounds the attempt.
+    public init(startingToConnect conninfo: String) throws {
+        guard let connection = PQconnectStart(conninfo) else {
+            throw PostgresError(message: "out of memory while creating a libpq connection")
+        }
+        guard PQstatus(connection) != CONNECTION_BAD else {
+            throw Self.failure(connecting: connection, conninfo: conninfo)
+        }
+        self.connection = connection
+        keepNotices()
+    }
+
+    /// Takes a connection started by `init(startingToConnect:)` one step further (`PQconnectPoll`).
+    /// Throws libpq's reason when the attempt failed.
+    public func continueConnecting() throws -> ConnectProgress {
+        switch PQconnectPoll(connection) {
+        case PGRES_POLLING_OK: return .connected
+        case PGRES_POLLING_READING: return .waitingToRead
+        case PGRES_POLLING_WRITING: return .waitingToWrite
+        default: throw connectionError()
+        }
+    }
+
+    /// Why a connection could not be opened, with every spelling of the password scrubbed; frees it.
+    private static func failure(connecting connection: OpaquePointer, conninfo: String) -> PostgresError {
+        let message = ConninfoPasswords.scrub(
+            String(cString: PQerrorMessage(connection)),
+            secrets: ConninfoPasswords.passwordTexts(in: conninfo) + password(of: connection))
+        PQfinish(connection)
+        return PostgresError(message: message)
+    }
+
+    /// Routes the server's notices into `lastNotice`. The receiver is called only from libpq
+    /// calls on this connection, made by its owning thread while `self` is alive.
+    private func keepNotices() {
+        PQsetNoticeReceiver(connection, { context, result in
+            guard let context, let result else { return }
+            Unmanaged<PGConnection>.fromOpaque(context).takeUnretainedValue().lastNotice = PostgresError(notice: result)
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit {
@@ -68,6 +139,17 @@ public final class PGConnection {
     public func reset() throws {
         PQreset(connection)
         guard status == .ok else { throw connectionError() }
+    }
+
+    /// Whether a transaction block is open (between statements).
+    public var transactionStatus: TransactionStatus {
+        switch PQtransactionStatus(connection) {
+        case PQTRANS_IDLE: .idle
+        case PQTRANS_ACTIVE: .active
+        case PQTRANS_INTRANS: .inTransaction
+        case PQTRANS_INERROR: .failedTransaction
+        default: .unknown
+        }
     }
 
     /// The server's version as a number, e.g. 150020 for 15.20.
@@ -122,6 +204,13 @@ public final class PGConnection {
             PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
         guard sent == 1 else { throw connectionError() }
+    }
+
+    /// Queues `sql` for the simple query protocol (`PQsendQuery`): the text alone, parsed and
+    /// planned on every execution; it may hold several statements separated by semicolons,
+    /// each with its own result. Not allowed in pipeline mode.
+    public func sendSimpleQuery(_ sql: String) throws {
+        guard PQsendQuery(connection, sql) == 1 else { throw connectionError() }
     }
 
     /// Queues the prepared statement `name`; collect the outcome with `nextResult()`.
@@ -215,28 +304,35 @@ public final class PGConnection {
 @available(*, unavailable, message: "a PGConnection belongs to the one thread that uses it")
 extension PGConnection: Sendable {}
 
-/// Calls `body` with `parameters` as libpq's array of C strings (NULL for nil), all stored
-/// in one buffer that lives for the duration of the call.
+/// Calls `body` with `parameters` as libpq's array of C strings (NULL for nil). The strings
+/// and the array live in temporary buffers (on the stack when small) for the duration of the
+/// call, so a statement's parameters cost no heap allocation.
 func withParameterValues<Result>(
     _ parameters: [String?],
     _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> Result
 ) throws -> Result {
-    var storage: [CChar] = []
-    var offsets: [Int?] = []
-    for (index, parameter) in parameters.enumerated() {
-        guard let parameter else {
-            offsets.append(nil)
-            continue
-        }
-        guard !parameter.utf8.contains(0) else {
-            throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
-        }
-        offsets.append(storage.count)
-        storage.append(contentsOf: parameter.utf8.map { CChar(bitPattern: $0) })
-        storage.append(0)
+    var byteCount = 0
+    for parameter in parameters {
+        if let parameter { byteCount += parameter.utf8.count + 1 }
     }
-    return try storage.withUnsafeBufferPointer { buffer in
-        let pointers = offsets.map { offset in offset.map { UnsafePointer(buffer.baseAddress! + $0) } }
-        return try pointers.withUnsafeBufferPointer { try body($0.baseAddress) }
+    return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(byteCount, 1)) { bytes in
+        try withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(parameters.count, 1)) { values in
+            var offset = 0
+            for (index, parameter) in parameters.enumerated() {
+                guard let parameter else {
+                    values[index] = nil
+                    continue
+                }
+                let text = UnsafeMutableBufferPointer(rebasing: bytes[offset..<(offset + parameter.utf8.count)])
+                _ = text.initialize(fromContentsOf: parameter.utf8)
+                guard !text.contains(0) else {
+                    throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
+                }
+                bytes[offset + text.count] = 0
+                values[index] = UnsafeRawPointer(bytes.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                offset += text.count + 1
+            }
+            return try body(UnsafePointer(values.baseAddress))
+        }
     }
 }

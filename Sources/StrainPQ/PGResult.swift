@@ -53,6 +53,9 @@ public final class PGResult {
         self.result = result
     }
 
+    /// The libpq handle, for reading error fields in this module.
+    var pointer: OpaquePointer { result }
+
     deinit {
         PQclear(result)
     }
@@ -116,11 +119,6 @@ public final class PGResult {
     /// One field of an error result, or nil when the server did not send it.
     public func errorField(_ field: ErrorField) -> String? {
         PQresultErrorField(result, field.code).map { String(cString: $0) }
-    }
-
-    /// `PQresultErrorMessage`; empty for successful results.
-    var errorMessage: String {
-        String(cString: PQresultErrorMessage(result))
     }
 
     private func checkColumn(_ column: Int) {

@@ -1,3 +1,5 @@
+import CLibPQ
+
 /// A failed libpq call or statement: libpq's message plus the server's error fields.
 ///
 /// Connection-level errors carry `PQerrorMessage`; statement errors carry
@@ -29,14 +31,25 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
     /// The error a failed statement's result describes.
     init(result: PGResult) {
-        let message = result.errorMessage
-        self.message = message.isEmpty ? Self.fallbackMessage(for: result.status) : Self.trimmingTrailingNewlines(message)
-        severity = result.errorField(.severityNonLocalized) ?? result.errorField(.severity)
-        sqlState = result.errorField(.sqlState)
-        primaryMessage = result.errorField(.primaryMessage)
-        detail = result.errorField(.detail)
-        hint = result.errorField(.hint)
-        position = result.errorField(.statementPosition).flatMap { Int($0) }
+        self.init(errorResult: result.pointer, fallbackMessage: Self.fallbackMessage(for: result.status))
+    }
+
+    /// A notice the server sent outside a statement's result (`PQnoticeReceiver`); libpq owns
+    /// `notice` and frees it after the call.
+    init(notice: OpaquePointer) {
+        self.init(errorResult: notice, fallbackMessage: "the server sent an empty notice")
+    }
+
+    private init(errorResult: OpaquePointer, fallbackMessage: String) {
+        func field(_ code: Int32) -> String? { PQresultErrorField(errorResult, code).map { String(cString: $0) } }
+        let message = String(cString: PQresultErrorMessage(errorResult))
+        self.message = message.isEmpty ? fallbackMessage : Self.trimmingTrailingNewlines(message)
+        severity = field(strain_pg_diag_severity_nonlocalized) ?? field(strain_pg_diag_severity)
+        sqlState = field(strain_pg_diag_sqlstate)
+        primaryMessage = field(strain_pg_diag_message_primary)
+        detail = field(strain_pg_diag_message_detail)
+        hint = field(strain_pg_diag_message_hint)
+        position = field(strain_pg_diag_statement_position).flatMap { Int($0) }
     }
 
     public var description: String {

@@ -82,6 +82,11 @@ public struct ScenarioPlan: Sendable, Equatable {
     public let stepsPerIteration: Int
     /// HTTP connections at most (open), connections (closed), or the PostgreSQL pool.
     public let connections: Int
+    /// Iterations that may run at once. HTTP: `connections`. PostgreSQL: the closed model's
+    /// connections (its clients, which share the pool and wait for a free pooled connection when
+    /// there are more of them); the open model's pool, times the pipeline depth in pipeline mode
+    /// (arrivals beyond it wait in the scheduler's backlog, their wait counted as missed).
+    public let concurrency: Int
     public let thinkTime: TimeSpan
     /// Set when the scenario runs a share of the profile's shared load.
     public let share: LoadShare?
@@ -112,6 +117,7 @@ public struct ScenarioPlan: Sendable, Equatable {
             duration = open.duration
             expectedIterations = segments.reduce(0) { $0 + $1.expectedArrivals }
             connections = scenario.postgres?.pool ?? open.maxConnections
+            concurrency = connections * (scenario.postgres?.pipelineDepth ?? 1)
         case .closed(let closed):
             segments = []
             switch closed.bound {
@@ -123,6 +129,7 @@ public struct ScenarioPlan: Sendable, Equatable {
                 expectedIterations = Double(count)
             }
             connections = scenario.postgres?.pool ?? closed.connections
+            concurrency = closed.connections
         }
     }
 

@@ -234,10 +234,27 @@ public struct Check: Sendable, Equatable {
     public let json: [JSONCheck]
     /// Exact number of rows a SQL step must return.
     public let rows: Int?
+    /// Values the first row of a SQL step's result must hold, column by column.
+    public let values: [ValueCheck]
+
+    init(status: [Int]?, bodyContains: Template?, json: [JSONCheck], rows: Int?, values: [ValueCheck] = []) {
+        self.status = status
+        self.bodyContains = bodyContains
+        self.json = json
+        self.rows = rows
+        self.values = values
+    }
 
     public func accepts(status code: Int) -> Bool {
         status?.contains(code) ?? (code < 400)
     }
+}
+
+/// Column `column` of the first row a SQL step returns must read `expected` (after substituting its
+/// references), compared as text the way PostgreSQL prints the value.
+public struct ValueCheck: Sendable, Equatable {
+    public let column: String
+    public let expected: Template
 }
 
 /// The value at `path` in the JSON response must equal `expected` (after substituting its references).

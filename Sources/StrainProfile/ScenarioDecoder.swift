@@ -88,7 +88,8 @@ struct ScenarioDecoder {
             postgres: postgres,
             load: load,
             thinkTime: try loadObject["thinkTime"]?.timeSpan(allowingZero: true) ?? defaults.thinkTime,
-            steps: try steps(try object.required("steps"), scenario: name, kind: kind))
+            steps: try steps(try object.required("steps"), scenario: name, kind: kind,
+                             pipelined: postgres?.pipelineDepth != nil))
     }
 
     // MARK: Load
@@ -227,7 +228,7 @@ struct ScenarioDecoder {
 
     // MARK: Steps
 
-    func steps(_ field: Field, scenario: String, kind: ScenarioKind) throws(ProfileError) -> [Step] {
+    func steps(_ field: Field, scenario: String, kind: ScenarioKind, pipelined: Bool) throws(ProfileError) -> [Step] {
         let elements = try field.array()
         guard !elements.isEmpty else {
             throw field.error("must list at least one step")
@@ -237,7 +238,8 @@ struct ScenarioDecoder {
         var firstIndex: [String: Int] = [:]
         for (index, element) in elements.enumerated() {
             scope.laterVariables = Self.extractedVariables(elements[index...])
-            let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind, scope: scope)
+            let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind,
+                                   pipelined: pipelined, scope: scope)
                 .step(element)
             if let first = firstIndex[step.name] {
                 let path = element.value.member("name") == nil ? element.path : element.path.appending("name")

@@ -7,6 +7,8 @@ struct StepDecoder {
     let defaults: Defaults
     let scenario: String
     let kind: ScenarioKind
+    /// A PostgreSQL scenario in pipeline mode, where steps cannot control transactions.
+    let pipelined: Bool
     /// What `${…}` may name here: feeders, generators, env and the variables of earlier steps.
     let scope: ReferenceScope
 
@@ -164,14 +166,16 @@ struct StepDecoder {
         if sql.contains("${") {
             throw sqlField.error("sql is sent as written, so it cannot contain ${…}; write $1, $2 … and pass the values in params")
         }
+        // Pipeline mode interleaves the statements of many iterations on one connection, so no
+        // iteration can hold a transaction of its own open there: after an error it would stay
+        // aborted under the statements of the iterations that follow.
+        if pipelined, SQLText.controlsTransaction(sql) {
+            throw sqlField.error("transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) cannot run in pipeline mode, where the statements of many iterations share one connection; remove postgres.pipeline to run transactions, or drop this step (each pipeline batch already runs as one implicit transaction)")
+        }
         var parameters: [Template] = []
         if let paramsField = object["params"] {
             for parameter in try paramsField.array() {
-                switch parameter.value {
-                case .string: parameters.append(try parameter.template(in: scope))
-                case .number(let number) where number.isFinite: parameters.append(Template(literal: JSONTemplate.text(of: number)))
-                default: throw parameter.mismatch("a string or a number")
-                }
+                parameters.append(try sqlText(parameter))
             }
         }
         let placeholders = SQLText.highestPlaceholder(in: sql)
@@ -232,12 +236,12 @@ struct StepDecoder {
         let object = try ObjectReader(field, as: Check.self)
         switch kind {
         case .http:
-            if object.contains("rows") {
-                throw object.keyError("rows", "rows checks the result of a sql step; HTTP steps check status, bodyContains or json")
+            for key in ["rows", "values"] where object.contains(key) {
+                throw object.keyError(key, "\(key) checks the result of a sql step; HTTP steps check status, bodyContains or json")
             }
         case .postgres:
             for key in ["status", "bodyContains", "json"] where object.contains(key) {
-                throw object.keyError(key, "\(key) checks HTTP responses; a sql step can check rows")
+                throw object.keyError(key, "\(key) checks HTTP responses; a sql step can check rows or values")
             }
         }
         var status: [Int]?
@@ -264,16 +268,36 @@ struct StepDecoder {
                 json.append(JSONCheck(path: path, expected: try jsonTemplate(expected)))
             }
         }
+        var values: [ValueCheck] = []
+        if let valuesField = object["values"] {
+            let members = try valuesField.members()
+            guard !members.isEmpty else {
+                throw valuesField.error(#"must name at least one column, like { balance: "0" }"#)
+            }
+            for (column, expected) in members {
+                values.append(ValueCheck(column: column, expected: try sqlText(expected)))
+            }
+        }
         return Check(
             status: status,
             bodyContains: try object["bodyContains"]?.template(in: scope),
             json: json,
-            rows: try object["rows"]?.integer(atLeast: 0))
+            rows: try object["rows"]?.integer(atLeast: 0),
+            values: values)
+    }
+
+    /// A parameter or an expected column value: a template, or a number written as text.
+    private func sqlText(_ field: Field) throws(ProfileError) -> Template {
+        switch field.value {
+        case .string: try field.template(in: scope)
+        case .number(let number) where number.isFinite: Template(literal: JSONTemplate.text(of: number))
+        default: throw field.mismatch("a string or a number")
+        }
     }
 }
 
 /// What the decoder needs to know about SQL text without parsing SQL.
-enum SQLText {
+public enum SQLText {
     /// The highest `$n` placeholder outside string literals, quoted identifiers, dollar quotes and comments.
     static func highestPlaceholder(in sql: String) -> Int {
         let scalars = Array(sql.unicodeScalars)
@@ -309,6 +333,35 @@ enum SQLText {
             }
         }
         return highest
+    }
+
+    /// Whether `sql` starts or ends a transaction block: BEGIN, START TRANSACTION, COMMIT, END,
+    /// ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE TRANSACTION (not PREPARE name AS …).
+    public static func controlsTransaction(_ sql: String) -> Bool {
+        transactionKeywords.contains(firstWords(of: sql))
+    }
+
+    /// Leading words of the statements that start or end transactions, lowercased.
+    private static let transactionKeywords: Set<String> = [
+        "begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release", "prepare transaction",
+    ]
+
+    /// The first word of `sql` after whitespace and comments, lowercased, or its first two words
+    /// when it is PREPARE (PREPARE TRANSACTION ends a transaction, PREPARE name does not).
+    static func firstWords(of sql: String) -> String {
+        var rest = Substring(sql)
+        while true {
+            rest = rest.drop(while: \.isWhitespace)
+            if rest.hasPrefix("--") {
+                rest = rest.drop(while: { $0 != "\n" })
+            } else if rest.hasPrefix("/*"), let close = rest.firstRange(of: "*/") {
+                rest = rest[close.upperBound...]
+            } else {
+                break
+            }
+        }
+        let words = rest.split(maxSplits: 2, whereSeparator: { !$0.isLetter }).prefix(2).map { $0.lowercased() }
+        return words.first == "prepare" ? words.joined(separator: " ") : words.first ?? ""
     }
 
     /// The first words of a query, as a default step name: "SELECT abalance FROM pgbench_accounts".
@@ -347,5 +400,5 @@ extension Extraction: ProfileObject {
 
 extension Check: ProfileObject {
     static let schemaName = "check"
-    static let knownKeys = ["status", "bodyContains", "json", "rows"]
+    static let knownKeys = ["status", "bodyContains", "json", "rows", "values"]
 }

@@ -15,7 +15,10 @@ struct CLIBasicsTests {
         for command in ["validate", "help"] {
             #expect(outcome.stdout.contains("  \(command) "))
         }
-        #expect(outcome.stdout.contains("Exit codes: 0 success; 2 bad profile or usage"))
+        for (code, meaning) in [(0, "success"), (1, "a threshold failed"), (2, "bad profile or usage"),
+                                (3, "regression"), (4, "the run is invalid"), (5, "target or infrastructure unreachable"), (130, "interrupted")] {
+            #expect(outcome.stdout.contains("\(code) \(meaning)"))
+        }
     }
 
     @Test(arguments: ["validate", "help"])

@@ -13,6 +13,8 @@ STRAIN_PACKAGES=(
     libcurl4-openssl-dev libpq-dev
     postgresql-15 postgresql-15-hypopg
     nginx wrk
+    linux-perf  # perf, for the diagnoser's profiler (strain diagnose --pid)
+    chromium  # headless, for the HTML report test
 )
 
 # Prints the packages from STRAIN_PACKAGES that are not installed, one per line.

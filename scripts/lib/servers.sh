@@ -3,9 +3,17 @@
 #
 #   start_test_servers   # starts both, exports STRAIN_TEST_*; stops them when the shell exits
 #   stop_test_servers    # stops both now (safe to call twice)
+#   start_bench_postgres # a PostgreSQL with pgbench's tables instead (exports STRAIN_BENCH_PG);
+#                        # stop it with stop_test_postgres
+#
+# start_test_servers also starts a second, small PostgreSQL that one test restarts mid-run
+# (restarting the main one would break the tests running beside it): STRAIN_TEST_PG_RESTARTABLE
+# is its conninfo, and STRAIN_TEST_PG_RESTART a shell command that restarts it (fast shutdown,
+# then start) and waits until it accepts connections again.
 #
 # Ports (override through the environment): STRAIN_TEST_PG_PORT (54329), STRAIN_TEST_HTTP_PORT
-# (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081).
+# (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081), STRAIN_BENCH_PG_PORT (54339),
+# STRAIN_TEST_PG_RESTARTABLE_PORT (54330).
 
 STRAIN_PG_BIN="${STRAIN_PG_BIN:-/usr/lib/postgresql/15/bin}"
 # initdb and pg_ctl refuse to run as root; root runs them as this system user instead.
@@ -13,7 +21,7 @@ STRAIN_PG_SYSTEM_USER=strain-pg
 
 # Set while a server runs; stop_* clear them.
 strain_pg_dir=""
-strain_pg_pid=""
+strain_restartable_pg_dir=""
 strain_nginx_dir=""
 strain_nginx_pid=""
 
@@ -23,11 +31,13 @@ start_test_servers() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     start_test_postgres
+    start_restartable_postgres
     start_test_nginx
 }
 
 stop_test_servers() {
     stop_test_nginx
+    stop_restartable_postgres
     stop_test_postgres
 }
 
@@ -52,48 +62,24 @@ require_free_port() {
 
 # MARK: PostgreSQL
 
-# Runs a PostgreSQL program as a user it accepts, inside the cluster directory (the caller's
-# working directory may not be readable by that user).
+# Runs a PostgreSQL program as a user it accepts, inside cluster directory DIR (the caller's
+# working directory may not be readable by that user): as_postgres_user DIR COMMAND…
 as_postgres_user() {
+    local dir="$1"
+    shift
     if ((EUID == 0)); then
-        (cd "$strain_pg_dir" && runuser -u "$STRAIN_PG_SYSTEM_USER" -- "$@")
+        (cd "$dir" && runuser -u "$STRAIN_PG_SYSTEM_USER" -- "$@")
     else
-        (cd "$strain_pg_dir" && "$@")
+        (cd "$dir" && "$@")
     fi
 }
 
 start_test_postgres() {
     local port="${STRAIN_TEST_PG_PORT:-54329}"
-    [[ -x "$STRAIN_PG_BIN/initdb" ]] || die "no PostgreSQL in $STRAIN_PG_BIN (run scripts/setup, or set STRAIN_PG_BIN)"
-    require_free_port "$port" STRAIN_TEST_PG_PORT
-
-    strain_pg_dir="$(mktemp -d -t strain-pg.XXXXXX)"
-    if ((EUID == 0)); then
-        id -u "$STRAIN_PG_SYSTEM_USER" >/dev/null 2>&1 ||
-            useradd --system --no-create-home --shell /usr/sbin/nologin "$STRAIN_PG_SYSTEM_USER"
-        chown "$STRAIN_PG_SYSTEM_USER" "$strain_pg_dir"
-    fi
-
-    log "starting PostgreSQL on 127.0.0.1:$port ($strain_pg_dir)"
-    as_postgres_user "$STRAIN_PG_BIN/initdb" --pgdata="$strain_pg_dir/data" --auth=trust --username=postgres \
-        --encoding=UTF8 --locale=C --no-sync >"$strain_pg_dir/initdb.log" 2>&1 ||
-        { cat "$strain_pg_dir/initdb.log" >&2; die "initdb failed"; }
-    cat >>"$strain_pg_dir/data/postgresql.conf" <<CONF
-
-# Strain test cluster: loopback only, socket in its own directory, statistics for diagnosis.
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$strain_pg_dir'
-max_connections = 200
+    start_postgres_cluster strain_pg_dir "$port" STRAIN_TEST_PG_PORT "
+# Statistics for diagnosis.
 shared_preload_libraries = 'pg_stat_statements'
-pg_stat_statements.track = all
-CONF
-
-    as_postgres_user "$STRAIN_PG_BIN/pg_ctl" start --pgdata="$strain_pg_dir/data" \
-        --log="$strain_pg_dir/postgres.log" --no-wait >/dev/null
-    retry_for_10s "$STRAIN_PG_BIN/pg_isready" --quiet --host=127.0.0.1 --port="$port" ||
-        { cat "$strain_pg_dir/postgres.log" >&2; die "PostgreSQL did not accept connections on 127.0.0.1:$port"; }
-    strain_pg_pid="$(head -n 1 "$strain_pg_dir/data/postmaster.pid")"
+pg_stat_statements.track = all"
 
     "$STRAIN_PG_BIN/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 \
         --host=127.0.0.1 --port="$port" --username=postgres --dbname=postgres \
@@ -106,20 +92,104 @@ CONF
 }
 
 stop_test_postgres() {
-    [[ -n "$strain_pg_dir" ]] || return 0
-    local pid_file="$strain_pg_dir/data/postmaster.pid"
-    # Started but never became ready: its pid is only in the pid file.
-    if [[ -z "$strain_pg_pid" && -f "$pid_file" ]]; then
-        strain_pg_pid="$(head -n 1 "$pid_file")"
-    fi
-    if [[ -n "$strain_pg_pid" ]] && kill -0 "$strain_pg_pid" 2>/dev/null; then
-        log "stopping PostgreSQL (pid $strain_pg_pid)"
-        as_postgres_user "$STRAIN_PG_BIN/pg_ctl" stop --pgdata="$strain_pg_dir/data" --mode=fast >/dev/null ||
-            kill -TERM "$strain_pg_pid" 2>/dev/null || true
-    fi
-    rm -rf "$strain_pg_dir"
+    stop_postgres_cluster "$strain_pg_dir"
     strain_pg_dir=""
-    strain_pg_pid=""
+}
+
+# The cluster behind STRAIN_TEST_PG_RESTARTABLE and STRAIN_TEST_PG_RESTART (see the top).
+start_restartable_postgres() {
+    local port="${STRAIN_TEST_PG_RESTARTABLE_PORT:-54330}"
+    start_postgres_cluster strain_restartable_pg_dir "$port" STRAIN_TEST_PG_RESTARTABLE_PORT "
+# Small: it only serves the restart test.
+shared_buffers = 16MB"
+    export STRAIN_TEST_PG_RESTARTABLE="host=127.0.0.1 port=$port dbname=postgres user=postgres"
+    local run_as="" dir="$strain_restartable_pg_dir"
+    ((EUID == 0)) && run_as="runuser -u $STRAIN_PG_SYSTEM_USER -- "
+    export STRAIN_TEST_PG_RESTART="cd '$dir' && ${run_as}'$STRAIN_PG_BIN/pg_ctl' restart --pgdata='$dir/data' --mode=fast --wait --log='$dir/postgres.log' >/dev/null"
+}
+
+stop_restartable_postgres() {
+    stop_postgres_cluster "$strain_restartable_pg_dir"
+    strain_restartable_pg_dir=""
+}
+
+# A cluster for scripts/bench-pg: database strain_bench with pgbench's tables at scale 10
+# (1,000,000 accounts), cached in shared_buffers, commits not waiting for the disk: the
+# benchmark compares load generators, not storage.
+start_bench_postgres() {
+    local port="${STRAIN_BENCH_PG_PORT:-54339}"
+    # Whatever happens next, the cluster must not outlive this shell.
+    trap stop_test_postgres EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    start_postgres_cluster strain_pg_dir "$port" STRAIN_BENCH_PG_PORT "
+# Benchmark the clients, not the disk.
+shared_buffers = 512MB
+synchronous_commit = off"
+
+    "$STRAIN_PG_BIN/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 \
+        --host=127.0.0.1 --port="$port" --username=postgres --dbname=postgres \
+        --command='CREATE DATABASE strain_bench' >/dev/null
+    log "pgbench -i -s 10 (1,000,000 accounts)"
+    "$STRAIN_PG_BIN/pgbench" --initialize --scale=10 --quiet \
+        --host=127.0.0.1 --port="$port" --username=postgres strain_bench >"$strain_pg_dir/pgbench-init.log" 2>&1 ||
+        { cat "$strain_pg_dir/pgbench-init.log" >&2; die "pgbench -i failed"; }
+
+    export STRAIN_BENCH_PG="host=127.0.0.1 port=$port dbname=strain_bench user=postgres"
+}
+
+# Creates and starts a fresh cluster on 127.0.0.1:PORT in a new temporary directory, whose path
+# goes into the variable DIR_VARIABLE at once (so a cleanup trap finds it even if starting
+# fails); EXTRA_CONF lines are appended to its postgresql.conf. PORT_VARIABLE names the setting
+# to change when the port is taken.
+#   start_postgres_cluster DIR_VARIABLE PORT PORT_VARIABLE EXTRA_CONF
+start_postgres_cluster() {
+    local dir_variable="$1" port="$2" port_variable="$3" extra_conf="$4"
+    [[ -x "$STRAIN_PG_BIN/initdb" ]] || die "no PostgreSQL in $STRAIN_PG_BIN (run scripts/setup, or set STRAIN_PG_BIN)"
+    require_free_port "$port" "$port_variable"
+
+    local dir
+    dir="$(mktemp -d -t strain-pg.XXXXXX)"
+    printf -v "$dir_variable" '%s' "$dir"
+    if ((EUID == 0)); then
+        id -u "$STRAIN_PG_SYSTEM_USER" >/dev/null 2>&1 ||
+            useradd --system --no-create-home --shell /usr/sbin/nologin "$STRAIN_PG_SYSTEM_USER"
+        chown "$STRAIN_PG_SYSTEM_USER" "$dir"
+    fi
+
+    log "starting PostgreSQL on 127.0.0.1:$port ($dir)"
+    as_postgres_user "$dir" "$STRAIN_PG_BIN/initdb" --pgdata="$dir/data" --auth=trust --username=postgres \
+        --encoding=UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+
+# Strain's throwaway cluster: loopback only, socket in its own directory.
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+max_connections = 200
+$extra_conf
+CONF
+
+    as_postgres_user "$dir" "$STRAIN_PG_BIN/pg_ctl" start --pgdata="$dir/data" \
+        --log="$dir/postgres.log" --no-wait >/dev/null
+    retry_for_10s "$STRAIN_PG_BIN/pg_isready" --quiet --host=127.0.0.1 --port="$port" ||
+        { cat "$dir/postgres.log" >&2; die "PostgreSQL did not accept connections on 127.0.0.1:$port"; }
+}
+
+# Stops the cluster in DIR (if any) and removes DIR. The server's pid is read from its pid
+# file, which stays right after a restart.
+stop_postgres_cluster() {
+    local dir="$1" pid=""
+    [[ -n "$dir" ]] || return 0
+    local pid_file="$dir/data/postmaster.pid"
+    [[ -f "$pid_file" ]] && pid="$(head -n 1 "$pid_file")"
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        log "stopping PostgreSQL (pid $pid)"
+        as_postgres_user "$dir" "$STRAIN_PG_BIN/pg_ctl" stop --pgdata="$dir/data" --mode=fast >/dev/null ||
+            kill -TERM "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$dir"
 }
 
 # MARK: nginx

@@ -1,0 +1,174 @@
+import Foundation
+
+/// An index that would let a statement stop scanning a whole table.
+public struct IndexSuggestion: Sendable, Equatable {
+    public var queryID: Int64
+    public var schema: String?
+    public var table: String
+    /// Equality columns first, then at most one range column (the order a B-tree serves best).
+    public var columns: [String]
+
+    /// "fx.orders(customer_email, status)": the finding's object.
+    public var object: String {
+        "\(qualifiedTable)(\(columns.joined(separator: ", ")))"
+    }
+
+    /// The statement to run: CONCURRENTLY, so building it does not block writes to the table.
+    public var createStatement: String {
+        "CREATE INDEX CONCURRENTLY \(indexName) ON \(qualifiedTable) (\(columns.joined(separator: ", ")));"
+    }
+
+    /// The form HypoPG accepts (it has no CONCURRENTLY and names its own indexes).
+    public var hypotheticalDefinition: String {
+        "CREATE INDEX ON \(qualifiedTable) (\(columns.joined(separator: ", ")))"
+    }
+
+    var qualifiedTable: String {
+        schema.map { "\($0).\(table)" } ?? table
+    }
+
+    /// "orders_customer_email_status_idx", cut to PostgreSQL's 63-byte identifier limit.
+    var indexName: String {
+        let bare = ([table] + columns).map { $0.replacing("\"", with: "") }.joined(separator: "_")
+        return String(bare.prefix(63 - "_idx".count)) + "_idx"
+    }
+}
+
+/// Finds sequential scans that read a large table to keep a few rows, and the index that would
+/// serve them. Pure: the collector uses it to pick what to try with HypoPG, the slow-query check
+/// to report it, so both always agree.
+public enum IndexAdvisor {
+    /// Below this many rows a sequential scan is cheap and often the right plan.
+    static let largeTableRows = 10_000.0
+    /// A filter that keeps at most this share of the table's rows is selective.
+    static let selectiveShare = 0.05
+
+    /// A sequential scan of a large table whose filter keeps few rows.
+    public struct SelectiveScan: Sendable, Equatable {
+        public var node: PlanNode
+        public var relation: RelationInfo
+        /// Estimated (or, after ANALYZE, actual) share of the table's rows the filter keeps.
+        public var keptShare: Double
+    }
+
+    public static func selectiveScans(in plan: PlanNode, relations: [RelationInfo]) -> [SelectiveScan] {
+        plan.allNodes.compactMap { node in
+            guard node.nodeType == "Seq Scan", node.filter != nil, let name = node.relationName,
+                  let relation = relations.first(where: { $0.name == name && (node.schema == nil || $0.schema == node.schema) }),
+                  relation.rows >= largeTableRows else { return nil }
+            let kept: Double
+            if let actual = node.actualRows, let removed = node.rowsRemovedByFilter, actual + removed > 0 {
+                kept = actual / (actual + removed)
+            } else {
+                kept = node.planRows / relation.rows
+            }
+            return kept <= selectiveShare ? SelectiveScan(node: node, relation: relation, keptShare: kept) : nil
+        }
+    }
+
+    /// The index for a selective scan, or nil when its filter has no indexable column or an
+    /// existing index already starts with the column it would start with.
+    public static func suggestion(for scan: SelectiveScan, queryID: Int64) -> IndexSuggestion? {
+        guard let filter = scan.node.filter, let columns = indexableColumns(in: filter), let first = columns.first,
+              !scan.relation.indexes.contains(where: { $0.first == first }) else { return nil }
+        return IndexSuggestion(queryID: queryID, schema: scan.node.schema ?? scan.relation.schema,
+                               table: scan.relation.name, columns: columns)
+    }
+
+    /// Every suggestion for one explained statement, one per table.
+    public static func suggestions(for plan: StatementPlan, relations: [RelationInfo]) -> [IndexSuggestion] {
+        guard let json = plan.json, let root = try? PlanNode.parse(explainJSON: json) else { return [] }
+        var seen: Set<String> = []
+        return selectiveScans(in: root, relations: relations).compactMap { scan in
+            guard let suggestion = suggestion(for: scan, queryID: plan.queryID),
+                  seen.insert(suggestion.object).inserted else { return nil }
+            return suggestion
+        }
+    }
+
+    // MARK: Filter text
+
+    /// Columns compared with a constant or parameter in a filter that is a plain AND of
+    /// comparisons: equalities first, then one range. Nil for anything else (OR, expressions
+    /// on the column, comparisons between columns), where a simple index would not help.
+    static func indexableColumns(in filter: String) -> [String]? {
+        var equalities: [String] = []
+        var ranges: [String] = []
+        for conjunct in topLevelConjuncts(filter) {
+            // `(alias.)column OP value`; the column may be quoted and carry a cast.
+            let pattern = /(?:[A-Za-z_][\w$]*\.|"[^"]+"\.)?(?<column>[A-Za-z_][\w$]*|"[^"]+")(?:::[\w ]+)? (?<operator>=|<=|>=|<|>) (?<value>.+)/
+            guard let comparison = conjunct.wholeMatch(of: pattern) else { continue }
+            let column = String(comparison.column)
+            // The other side must be fixed for the execution (constants, parameters), not another column.
+            guard !referencesColumn(comparison.value) else { continue }
+            if comparison.operator == "=" {
+                if !equalities.contains(column) { equalities.append(column) }
+            } else if !ranges.contains(column) {
+                ranges.append(column)
+            }
+        }
+        let columns = equalities + ranges.filter { !equalities.contains($0) }.prefix(1)
+        return columns.isEmpty ? nil : columns
+    }
+
+    /// VERBOSE plans qualify every column ("orders.customer_id"); outside string literals, such a
+    /// name means the value depends on a row.
+    static func referencesColumn(_ expression: Substring) -> Bool {
+        let outsideLiterals = expression.split(separator: "'", omittingEmptySubsequences: false)
+            .enumerated().filter { $0.offset % 2 == 0 }.map(\.element).joined(separator: " ")
+        return outsideLiterals.contains(/(?:[A-Za-z_][\w$]*|"[^"]+")\.(?:[A-Za-z_"])/)
+    }
+
+    /// The operands of the top-level ANDs of a filter, outer parentheses removed. A top-level
+    /// OR yields nothing: no single index serves it.
+    static func topLevelConjuncts(_ filter: String) -> [Substring] {
+        let expression = strippingOuterParentheses(Substring(filter))
+        var parts: [Substring] = []
+        var depth = 0
+        var inQuotes = false
+        var start = expression.startIndex
+        var index = expression.startIndex
+        while index < expression.endIndex {
+            let character = expression[index]
+            if character == "'" { inQuotes.toggle() }
+            if !inQuotes {
+                if character == "(" { depth += 1 }
+                if character == ")" { depth -= 1 }
+                if depth == 0 {
+                    if expression[index...].hasPrefix(" OR ") { return [] }
+                    if expression[index...].hasPrefix(" AND ") {
+                        parts.append(expression[start..<index])
+                        index = expression.index(index, offsetBy: 5)
+                        start = index
+                        continue
+                    }
+                }
+            }
+            index = expression.index(after: index)
+        }
+        parts.append(expression[start...])
+        return parts.map(strippingOuterParentheses)
+    }
+
+    /// "((a = 1))" → "a = 1", but "(a = 1) AND (b = 2)" stays as it is.
+    static func strippingOuterParentheses(_ text: Substring) -> Substring {
+        var text = text
+        while text.first == "(", text.last == ")", enclosesWhole(text) {
+            text = text.dropFirst().dropLast()
+        }
+        return text
+    }
+
+    private static func enclosesWhole(_ text: Substring) -> Bool {
+        var depth = 0
+        var inQuotes = false
+        for (offset, character) in text.enumerated() {
+            if character == "'" { inQuotes.toggle() }
+            guard !inQuotes else { continue }
+            if character == "(" { depth += 1 }
+            if character == ")" { depth -= 1 }
+            if depth == 0 && offset < text.count - 1 { return false }
+        }
+        return true
+    }
+}

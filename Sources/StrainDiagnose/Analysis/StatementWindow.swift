@@ -1,0 +1,124 @@
+import Foundation
+
+/// What one statement did between two `pg_stat_statements` snapshots.
+public struct StatementActivity: Sendable, Equatable {
+    public var queryID: Int64
+    public var userID: UInt32
+    public var toplevel: Bool
+    public var query: String
+    public var calls: Int64
+    /// Execution time summed over the calls, in seconds.
+    public var seconds: Double
+    public var rows: Int64
+    public var sharedBlocksRead: Int64
+    public var tempBlocksWritten: Int64
+
+    public var meanSeconds: Double { calls > 0 ? seconds / Double(calls) : 0 }
+    public var rowsPerCall: Double { calls > 0 ? Double(rows) / Double(calls) : 0 }
+}
+
+/// The difference between two `pg_stat_statements` snapshots, without ever resetting the
+/// statistics (other tools and people rely on them).
+public struct StatementWindow: Sendable, Equatable {
+    /// Statements that ran in the window, most total time first (query id breaks ties, so the
+    /// order is the same every time for the same numbers).
+    public var statements: [StatementActivity]
+    /// Entries pg_stat_statements evicted during the window (its `max` was reached): statements
+    /// may be missing or undercounted. Nil when the server does not say (before PostgreSQL 14).
+    public var evictions: Int64?
+    /// The statistics were reset during the window: counts restart from zero.
+    public var wasReset: Bool
+
+    public init(from start: StatementSnapshot, to end: StatementSnapshot) {
+        struct Key: Hashable {
+            var queryID: Int64
+            var userID: UInt32
+            var toplevel: Bool
+        }
+        func key(_ counters: StatementCounters) -> Key {
+            Key(queryID: counters.queryID, userID: counters.userID, toplevel: counters.toplevel)
+        }
+        let before = Dictionary(start.statements.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        statements = end.statements.compactMap { after in
+            // An entry with fewer calls than before was evicted and created again (or reset):
+            // everything it counts happened since, so it is taken whole.
+            let base = before[key(after)].flatMap { $0.calls <= after.calls ? $0 : nil }
+            let activity = StatementActivity(
+                queryID: after.queryID, userID: after.userID, toplevel: after.toplevel, query: after.query,
+                calls: after.calls - (base?.calls ?? 0),
+                seconds: max(0, after.totalExecMilliseconds - (base?.totalExecMilliseconds ?? 0)) / 1000,
+                rows: after.rows - (base?.rows ?? 0),
+                sharedBlocksRead: after.sharedBlocksRead - (base?.sharedBlocksRead ?? 0),
+                tempBlocksWritten: after.tempBlocksWritten - (base?.tempBlocksWritten ?? 0))
+            return activity.calls > 0 ? activity : nil
+        }
+        .sorted { ($0.seconds, $1.queryID, $1.userID) > ($1.seconds, $0.queryID, $0.userID) }
+        if let startCount = start.deallocations, let endCount = end.deallocations {
+            evictions = max(0, endCount - startCount)
+        } else {
+            evictions = nil
+        }
+        wasReset = start.statsReset != end.statsReset
+    }
+
+    /// Execution time of top-level statements (nested ones are inside their callers' time already).
+    public var toplevelSeconds: Double {
+        statements.filter(\.toplevel).reduce(0) { $0 + $1.seconds }
+    }
+
+    /// The statements worth an `EXPLAIN`: the top-level data statements with the most time.
+    public func explainCandidates(limit: Int = 5) -> [StatementActivity] {
+        Array(statements.filter { $0.toplevel && SQLText.isExplainable($0.query) }.prefix(limit))
+    }
+}
+
+/// Small facts about SQL text that the checks and collectors need, without a parser.
+public enum SQLText {
+    /// The first keyword, uppercased, after leading comments and whitespace.
+    public static func leadingKeyword(_ sql: String) -> String {
+        var rest = Substring(sql)
+        while true {
+            rest = rest.drop { $0.isWhitespace || $0 == "(" }
+            if rest.hasPrefix("--") {
+                rest = rest.drop { $0 != "\n" }
+            } else if rest.hasPrefix("/*"), let end = rest.range(of: "*/") {
+                rest = rest[end.upperBound...]
+            } else {
+                break
+            }
+        }
+        return rest.prefix { $0.isLetter }.uppercased()
+    }
+
+    /// Statements `EXPLAIN` accepts and that read or change table data.
+    public static func isExplainable(_ sql: String) -> Bool {
+        ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "TABLE", "VALUES"].contains(leadingKeyword(sql))
+    }
+
+    /// Statements safe to run under `EXPLAIN ANALYZE` in a rolled-back read-only transaction.
+    public static func isReadOnlySelect(_ sql: String) -> Bool {
+        let keyword = leadingKeyword(sql)
+        guard keyword == "SELECT" || keyword == "WITH" else { return false }
+        // A WITH can hide a data-modifying statement; SELECT … FOR UPDATE takes locks.
+        let upper = sql.uppercased()
+        return !["INSERT", "UPDATE", "DELETE", "MERGE", "FOR SHARE", "FOR NO KEY", "FOR KEY SHARE"]
+            .contains { upper.contains($0) }
+    }
+
+    /// The highest `$n` in the text: how many parameters a prepared form of it takes.
+    public static func parameterCount(_ sql: String) -> Int {
+        sql.matches(of: /\$(\d+)/).compactMap { Int($0.1) }.max() ?? 0
+    }
+
+    /// `sql` with password literals masked: utility statements (`ALTER ROLE … PASSWORD '…'`)
+    /// reach pg_stat_statements and pg_stat_activity verbatim.
+    public static func scrubbingPasswords(_ sql: String) -> String {
+        sql.replacing(/(?i)(password\s+)'(?:[^']|'')*'/) { match in "\(match.1)'***'" }
+    }
+
+    /// One line, at most `limit` characters, for evidence lines and finding objects.
+    public static func brief(_ sql: String, limit: Int = 160) -> String {
+        let line = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return line.count <= limit ? line : String(line.prefix(limit - 1)) + "…"
+    }
+}

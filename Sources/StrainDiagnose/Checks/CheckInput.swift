@@ -1,0 +1,107 @@
+import Foundation
+
+/// Bounds the checks apply that a user may want to change.
+public struct CheckOptions: Codable, Sendable, Equatable {
+    /// Sessions idle in a transaction for longer than this are reported as likely leaks.
+    public var idleInTransactionAfterSeconds: Double
+
+    public init(idleInTransactionAfterSeconds: Double = 5) {
+        self.idleInTransactionAfterSeconds = idleInTransactionAfterSeconds
+    }
+}
+
+/// What every check reads: the evidence, the load (when the diagnosis ran alongside one), the
+/// options, and figures derived once for all checks.
+struct CheckInput {
+    let evidence: Evidence
+    let load: LoadContext?
+    let options: CheckOptions
+    /// pg_stat_statements from the first snapshot to the last; nil without two snapshots.
+    let statements: StatementWindow?
+
+    init(evidence: Evidence, load: LoadContext?, options: CheckOptions) {
+        self.evidence = evidence
+        self.load = load.flatMap { $0.requests > 0 ? $0 : nil }
+        self.options = options
+        if let snapshots = evidence.postgres?.statementSnapshots, let first = snapshots.first, let last = snapshots.last,
+           snapshots.count >= 2 {
+            statements = StatementWindow(from: first, to: last)
+        } else {
+            statements = nil
+        }
+    }
+
+    /// The impact of `seconds` attributable over the window, per request and as a share of the
+    /// measured request time when the load is known.
+    func impact(seconds: Double) -> Finding.Impact {
+        guard let load else { return Finding.Impact(totalSeconds: seconds) }
+        return Finding.Impact(totalSeconds: seconds, perRequestSeconds: seconds / Double(load.requests),
+                              share: load.totalSeconds > 0 ? min(1, seconds / load.totalSeconds) : nil)
+    }
+
+    /// Severity from the share of measured request time a problem takes, for problems that are
+    /// real whatever their size (a missing index, an N+1): critical from a quarter.
+    func severity(forProblemTaking share: Double?) -> Finding.Severity {
+        (share ?? 0) >= 0.25 ? .critical : .warning
+    }
+}
+
+/// One check's output: its findings and a sentence on what it looked at.
+struct CheckResult {
+    var findings: [Finding]
+    var summary: String
+}
+
+/// Numbers as the report prints them.
+enum Format {
+    /// "340 µs", "12.3 ms", "1.52 s", "2 min 5 s".
+    static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<0.001: "\(significant(seconds * 1_000_000)) µs"
+        case ..<1: "\(significant(seconds * 1000)) ms"
+        case ..<120: "\(significant(seconds)) s"
+        default: "\(Int(seconds) / 60) min \(Int(seconds) % 60) s"
+        }
+    }
+
+    /// "12.3%", and "<0.1%" for a share too small to show.
+    static func percent(_ share: Double) -> String {
+        share > 0 && share < 0.001 ? "<0.1%" : "\(significant(share * 100))%"
+    }
+
+    /// Three significant digits at most, without trailing zeros: 1234 → "1234", 12.345 → "12.3".
+    static func significant(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        let magnitude = abs(value)
+        let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3
+        var text = String(format: "%.\(decimals)f", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
+    }
+
+    /// "12,345,678".
+    static func count<Number: BinaryInteger>(_ value: Number) -> String {
+        let digits = String(value.magnitude)
+        var grouped = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0 && (digits.count - offset) % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return value < 0 ? "-" + grouped : grouped
+    }
+
+    /// "1.5 GiB", "320 MiB", "12 KiB".
+    static func bytes(_ value: Double) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var scaled = value
+        var unit = 0
+        while scaled >= 1024 && unit < units.count - 1 {
+            scaled /= 1024
+            unit += 1
+        }
+        return "\(significant(scaled)) \(units[unit])"
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+
+/// Step 3: are requests waiting for a connection or a lock? Connections against
+/// `max_connections`, sessions left idle in a transaction (leaks), lock waits and who blocks
+/// them, deadlocks, clients queued in PgBouncer, and the driver's own wait for a pooled connection.
+enum ConnectionPoolsCheck {
+    static let connectionsWarning = 0.8
+    static let connectionsCritical = 0.95
+    /// A leaked transaction open this long holds its locks and snapshot far too long.
+    static let idleInTransactionCritical = 60.0
+
+    static func run(_ input: CheckInput) -> CheckResult {
+        var findings: [Finding] = []
+        var parts: [String] = []
+        if let postgres = input.evidence.postgres, !postgres.activity.isEmpty {
+            let peak = postgres.activity.map(\.clientConnections).max() ?? 0
+            parts.append("\(postgres.activity.count) pg_stat_activity samples; peak \(peak) of \(postgres.maxConnections) connections")
+            findings += connectionUse(postgres, peak: peak, input)
+            findings += idleInTransaction(postgres, input)
+            findings += lockWaits(postgres, input)
+            findings += deadlocks(postgres, input)
+        } else {
+            parts.append("no pg_stat_activity samples")
+        }
+        if let bouncer = input.evidence.pgbouncer {
+            parts.append("\(bouncer.samples.count) PgBouncer samples")
+            findings += pgbouncerWaits(bouncer, input)
+        }
+        if let load = input.load {
+            let endpoints = load.endpoints.filter { ($0.poolWaitSeconds ?? 0) > 0 }
+            findings += endpoints.compactMap { poolWait($0, input) }
+            let wait = endpoints.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) }
+            parts.append("the driver waited \(Format.duration(wait)) for pooled connections")
+        }
+        return CheckResult(findings: findings, summary: parts.joined(separator: "; "))
+    }
+
+    private static func connectionUse(_ postgres: PostgresEvidence, peak: Int, _ input: CheckInput) -> [Finding] {
+        let use = Double(peak) / Double(max(postgres.maxConnections, 1))
+        guard use >= connectionsWarning else { return [] }
+        let poolWait = input.load?.endpoints.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) } ?? 0
+        return [Finding(
+            step: .connectionPools, check: "connections-near-limit", title: "Connections close to max_connections",
+            object: "max_connections (\(postgres.maxConnections))",
+            evidence: ["peak of \(peak) client connections, \(Format.percent(use)) of max_connections = \(postgres.maxConnections)",
+                       "new connections fail with \"too many clients\" once the limit is reached"],
+            impact: input.impact(seconds: poolWait), severity: use >= connectionsCritical ? .critical : .warning,
+            fix: "Put a pooler (PgBouncer in transaction mode) in front of the database or shrink the application pools "
+                + "so that all of them together stay well under max_connections; more connections do not add throughput "
+                + "beyond a few per core.")]
+    }
+
+    /// One stretch of a session idle in a transaction, seen over consecutive samples.
+    private struct IdleEpisode {
+        var session: SessionState
+        /// When the session became idle in its transaction: the sample time less the state's age.
+        var since: Date
+        var seconds: Double
+    }
+
+    /// Leaks are grouped by what identifies the code path that leaks: application, user, client
+    /// and the last statement — a pool leaking on one error path shows up on many backend pids,
+    /// and one finding with the count says more than one per pid.
+    private static func idleInTransaction(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
+        let bound = input.options.idleInTransactionAfterSeconds
+        let window = input.evidence.windowSeconds
+        var open: [Int32: IdleEpisode] = [:]
+        var episodes: [IdleEpisode] = []
+        for sample in postgres.activity {
+            for session in sample.sessions where session.state.hasPrefix("idle in transaction") {
+                let seconds = session.stateSeconds ?? 0
+                let since = sample.at.addingTimeInterval(-seconds)
+                // A new episode starts after the previous one was last seen idle; the start computed
+                // from each sample's age jitters by the sampling, so it is not compared exactly.
+                if let current = open[session.pid], since.timeIntervalSince(current.since) < current.seconds {
+                    open[session.pid] = IdleEpisode(session: session, since: current.since, seconds: max(current.seconds, seconds))
+                } else {
+                    if let finished = open[session.pid] { episodes.append(finished) }
+                    open[session.pid] = IdleEpisode(session: session, since: since, seconds: seconds)
+                }
+            }
+        }
+        episodes += open.values
+        let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) })
+        let leaks = Dictionary(grouping: episodes.filter { $0.seconds > bound }) { episode in
+            "\(describe(episode.session))\u{0}\(episode.session.query)"
+        }
+        return leaks.values.map { group in
+            let latest = group.max { $0.since < $1.since }!.session
+            let pids = Set(group.map(\.session.pid)).sorted()
+            let longest = group.map(\.seconds).max() ?? 0
+            // Impact: the connection time the leak held, summed over its episodes (each at most the
+            // window). A held connection is capacity taken from every request using the pool, and
+            // how long requests then wait for one cannot be seen from the database (the pool is in
+            // the application); the held time is the bound of that wait, and what grows into an
+            // outage once the pool runs dry.
+            let held = group.reduce(0) { $0 + min($1.seconds, window) }
+            let blocking = pids.contains(where: blockers.contains)
+            var evidence = ["\(group.count) time\(group.count == 1 ? "" : "s") a session\(describe(latest)) stayed idle in its "
+                            + "transaction beyond \(Format.duration(bound)), on \(pids.count) backend\(pids.count == 1 ? "" : "s") "
+                            + "(pid \(pids.map(String.init).joined(separator: ", ")))",
+                            "longest \(Format.duration(longest)), \(Format.duration(held)) idle in transaction in total",
+                            "last statement: \(SQLText.brief(latest.query))"]
+            if blocking { evidence.append("it holds locks other sessions waited for (see the lock waits)") }
+            if group.contains(where: { $0.session.state.hasSuffix("(aborted)") }) {
+                evidence.append("the transaction already failed and waits for a ROLLBACK")
+            }
+            return Finding(
+                step: .connectionPools, check: "idle-in-transaction",
+                title: "Sessions left idle in a transaction (likely leak): \(group.count) time\(group.count == 1 ? "" : "s")",
+                object: describe(latest).trimmingCharacters(in: CharacterSet(charactersIn: " ()")).nonEmpty ?? "pid \(pids[0])",
+                evidence: evidence, impact: input.impact(seconds: held),
+                severity: longest >= idleInTransactionCritical || blocking ? .critical : .warning,
+                fix: "Find the code path that opens a transaction and returns without COMMIT or ROLLBACK (often an error "
+                    + "path, or slow work inside the transaction); set idle_in_transaction_session_timeout so the server "
+                    + "ends such sessions.")
+        }
+        .sorted { ($0.object, $0.evidence[2]) < ($1.object, $1.evidence[2]) }
+    }
+
+    private static func lockWaits(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
+        struct Wait {
+            var blocker: SessionState?
+            var blockerPID: Int32
+            /// Longest observed wait of each blocked (pid, statement).
+            var waits: [String: (session: SessionState, seconds: Double)] = [:]
+        }
+        var byBlocker: [Int32: Wait] = [:]
+        for sample in postgres.activity {
+            let sessions = Dictionary(sample.sessions.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
+            for blocked in sample.sessions where blocked.waitEventType == "Lock" && !blocked.blockedBy.isEmpty {
+                // Several blockers form a lock queue; the lowest pid stands for it, so grouping is stable.
+                guard let blockerPID = blocked.blockedBy.min() else { continue }
+                var wait = byBlocker[blockerPID] ?? Wait(blocker: nil, blockerPID: blockerPID)
+                wait.blocker = sessions[blockerPID] ?? wait.blocker
+                let key = "\(blocked.pid) \(blocked.query)"
+                let seconds = blocked.querySeconds ?? 0
+                if seconds >= wait.waits[key]?.seconds ?? -1 { wait.waits[key] = (blocked, seconds) }
+                byBlocker[blockerPID] = wait
+            }
+        }
+        return byBlocker.values.sorted { $0.blockerPID < $1.blockerPID }.map { wait in
+            let waits = wait.waits.values.sorted { ($0.seconds, $1.session.pid) > ($1.seconds, $0.session.pid) }
+            let total = waits.reduce(0) { $0 + min($1.seconds, input.evidence.windowSeconds) }
+            var evidence = ["\(waits.count) blocked statement\(waits.count == 1 ? "" : "s") waited \(Format.duration(total)) in total"]
+            for blocked in waits.prefix(3) {
+                evidence.append("pid \(blocked.session.pid) waited \(Format.duration(blocked.seconds)) on "
+                                + "\(blocked.session.waitEvent ?? "a lock"): \(SQLText.brief(blocked.session.query))")
+            }
+            let blockerQuery = wait.blocker.map { SQLText.brief($0.query) } ?? "(not visible: another database)"
+            if let blocker = wait.blocker {
+                evidence.append("blocker pid \(wait.blockerPID)\(describe(blocker)) is \(blocker.state)"
+                                + (blocker.transactionSeconds.map { ", transaction open \(Format.duration($0))" } ?? ""))
+            }
+            evidence.append("blocking statement (its latest): \(blockerQuery)")
+            let idleBlocker = wait.blocker?.state.hasPrefix("idle in transaction") == true
+            return Finding(
+                step: .connectionPools, check: "lock-wait", title: "Sessions wait for a lock held by pid \(wait.blockerPID)",
+                object: wait.blocker.map { SQLText.brief($0.query, limit: 120) } ?? "pid \(wait.blockerPID)",
+                evidence: evidence, impact: input.impact(seconds: total),
+                severity: idleBlocker || total >= 10 ? .critical : .warning,
+                fix: idleBlocker
+                    ? "The lock holder sits idle in its transaction: commit before slow work or remote calls, and set "
+                        + "idle_in_transaction_session_timeout so leaked transactions end."
+                    : "Keep the transactions that take these locks short, touch rows in a consistent order, and give "
+                        + "waiters a lock_timeout so they fail fast instead of piling up.")
+        }
+    }
+
+    private static func deadlocks(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
+        guard let start = postgres.databaseAtStart, let end = postgres.databaseAtEnd, end.deadlocks > start.deadlocks else {
+            return []
+        }
+        let count = end.deadlocks - start.deadlocks
+        return [Finding(
+            step: .connectionPools, check: "deadlocks", title: "Deadlocks: transactions were aborted",
+            object: "database \(postgres.database)",
+            evidence: ["\(Format.count(count)) deadlocks during the window (pg_stat_database)",
+                       "each one costs at least deadlock_timeout (1 s by default) before PostgreSQL aborts a transaction"],
+            impact: input.impact(seconds: Double(count)), severity: .warning,
+            fix: "Take locks in the same order in every transaction (e.g. update rows sorted by key); the server log "
+                + "has the statements of each deadlock.")]
+    }
+
+    /// Clients queued in PgBouncer for a server connection: its pool is too small for the load.
+    private static func pgbouncerWaits(_ bouncer: PgBouncerEvidence, _ input: CheckInput) -> [Finding] {
+        guard let first = bouncer.samples.first, let last = bouncer.samples.last else { return [] }
+        let names = Set(bouncer.samples.flatMap { $0.pools.map(\.name) }).sorted()
+        return names.compactMap { name in
+            let states = bouncer.samples.compactMap { $0.pools.first { $0.name == name } }
+            let peakWaiting = states.map(\.clientsWaiting).max() ?? 0
+            let longestWait = states.map(\.maxWaitSeconds).max() ?? 0
+            guard peakWaiting > 0, let pool = states.last else { return nil }
+            // SHOW STATS counts wait time per database; without it, the longest wait is the least it cost.
+            let counted = (last.waitSecondsByDatabase[pool.database] ?? 0) - (first.waitSecondsByDatabase[pool.database] ?? 0)
+            let waited = counted > 0 ? counted : longestWait
+            return Finding(
+                step: .connectionPools, check: "pgbouncer-wait", title: "Clients wait in PgBouncer for a server connection",
+                object: "PgBouncer pool \(name)",
+                evidence: ["up to \(peakWaiting) clients waiting (cl_waiting); the longest waited \(Format.duration(longestWait))",
+                           "\(pool.serversActive) server connections active, \(pool.serversIdle) idle; pool_mode \(pool.mode)",
+                           "clients waited \(Format.duration(waited)) in total during the window"],
+                impact: input.impact(seconds: waited), severity: longestWait >= 1 ? .critical : .warning,
+                fix: "Raise the pool's default_pool_size (while PostgreSQL has max_connections to spare) or make transactions "
+                    + "shorter; in session mode, transaction mode lets clients share server connections.")
+        }
+    }
+
+    private static func poolWait(_ endpoint: LoadContext.Endpoint, _ input: CheckInput) -> Finding? {
+        let wait = endpoint.poolWaitSeconds ?? 0
+        guard endpoint.totalSeconds > 0, wait / endpoint.totalSeconds >= 0.05 else { return nil }
+        let share = wait / endpoint.totalSeconds
+        return Finding(
+            step: .connectionPools, check: "pool-wait", title: "Requests wait for a free connection in the driver's pool",
+            object: endpoint.name,
+            evidence: ["waited \(Format.duration(wait)) in total for a connection, \(Format.percent(share)) of the endpoint's time",
+                       "\(Format.duration(wait / Double(max(endpoint.requests, 1)))) per request"],
+            impact: input.impact(seconds: wait), severity: share >= 0.25 ? .critical : .warning,
+            fix: "The pool is smaller than the concurrency: grow it (while the database has connections to spare) or "
+                + "make each use of a connection shorter.")
+    }
+
+    /// " (app \"x\", user y, client 127.0.0.1)" for the parts a session has.
+    private static func describe(_ session: SessionState) -> String {
+        var parts: [String] = []
+        if !session.application.isEmpty { parts.append("app \"\(session.application)\"") }
+        if let user = session.user { parts.append("user \(user)") }
+        if let client = session.client { parts.append("client \(client)") }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))"
+    }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

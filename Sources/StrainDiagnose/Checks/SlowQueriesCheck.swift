@@ -1,0 +1,255 @@
+import Foundation
+
+/// Step 2: which statements took the database's time during the window, and why: a missing
+/// index, a sort or hash spilling to disk, a bad row estimate, or one query per row (N+1).
+enum SlowQueriesCheck {
+    /// A statement without a known problem is reported when it takes this share of database time…
+    static let notableShare = 0.10
+    /// …and is a warning when its calls are this slow on average.
+    static let slowCall = 0.1
+    /// Actual rows this many times off the estimate (either way) mislead the planner.
+    static let misestimateFactor = 10.0
+    static let misestimateMinimumRows = 1000.0
+
+    static func run(_ input: CheckInput) -> CheckResult {
+        guard let postgres = input.evidence.postgres else { return CheckResult(findings: [], summary: "no PostgreSQL connection") }
+        guard let window = input.statements else {
+            return CheckResult(findings: [], summary: "no pg_stat_statements snapshots")
+        }
+        let databaseSeconds = window.toplevelSeconds
+        var findings: [Finding] = []
+        var explained: Set<Int64> = []
+
+        for pattern in NPlusOneDetector.detect(in: window.statements, load: input.load) {
+            findings.append(nPlusOneFinding(pattern, databaseSeconds: databaseSeconds, input))
+            explained.insert(pattern.repeated.queryID)
+        }
+        for statement in window.explainCandidates() {
+            let context = StatementContext(statement: statement, databaseSeconds: databaseSeconds, postgres: postgres, input: input)
+            let planFindings = context.planFindings()
+            findings += planFindings
+            if planFindings.isEmpty && !explained.contains(statement.queryID),
+               let finding = context.notableStatementFinding() {
+                findings.append(finding)
+            }
+        }
+        return CheckResult(findings: findings, summary: summary(window, postgres: postgres, databaseSeconds: databaseSeconds))
+    }
+
+    private static func nPlusOneFinding(_ pattern: NPlusOne, databaseSeconds: Double, _ input: CheckInput) -> Finding {
+        let repeated = pattern.repeated
+        let unit = pattern.endpoint.map { "request of \($0.name)" } ?? (pattern.inferred ? "call of the list statement" : "request")
+        var evidence = [
+            "statement: \(SQLText.brief(repeated.query))",
+            "\(Format.count(repeated.calls)) calls, \(Format.significant(pattern.callsPerUnit)) per \(unit), "
+                + "\(Format.significant(repeated.rowsPerCall)) rows per call, \(Format.duration(repeated.meanSeconds)) each, "
+                + "\(Format.duration(repeated.seconds)) in total",
+        ]
+        if let list = pattern.list {
+            evidence.append("list statement: \(SQLText.brief(list.query)) — \(Format.count(list.calls)) calls returning "
+                            + "\(Format.significant(list.rowsPerCall)) rows each")
+        }
+        if pattern.inferred {
+            evidence.append("pairing inferred from call counts (no request count in window mode)")
+        }
+        var seconds = repeated.seconds
+        if let endpoint = pattern.endpoint {
+            // Statements this cheap cost mostly their round trips, which pg_stat_statements does not
+            // see: the endpoint's time (less network) is shared evenly by its k + 1 statements, and
+            // the k repeated ones are the N+1's part of it.
+            let k = pattern.callsPerUnit
+            let roundTrips = max(0, endpoint.totalSeconds - (endpoint.networkSeconds ?? 0)) * k / (k + 1)
+            seconds = max(seconds, roundTrips)
+            evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, "
+                            + "\(Format.duration(endpoint.meanSeconds)) each; the repeated calls' share of its time "
+                            + "(\(Format.significant(k)) of \(Format.significant(k + 1)) statements per request) is "
+                            + "\(Format.duration(roundTrips)) in total")
+        } else {
+            evidence.append("each call also costs a network round trip, which is not in this total")
+        }
+        let impact = input.impact(seconds: seconds)
+        let share = impact.share ?? (databaseSeconds > 0 ? repeated.seconds / databaseSeconds : nil)
+        return Finding(step: .slowQueries, check: "n-plus-one",
+                       title: "N+1 queries: one statement runs \(Format.significant(pattern.callsPerUnit)) times per \(unit)",
+                       object: SQLText.brief(repeated.query, limit: 120), evidence: evidence, impact: impact,
+                       severity: input.severity(forProblemTaking: share),
+                       fix: "Fetch the rows in one statement: join the table into the list query, or load them all with "
+                           + "`WHERE … = ANY($1)` passing the list's ids (in an ORM: eager loading, e.g. includes / "
+                           + "select_related / JOIN FETCH).")
+    }
+
+    private static func summary(_ window: StatementWindow, postgres: PostgresEvidence, databaseSeconds: Double) -> String {
+        var parts = ["\(window.statements.count) statements ran in database \(postgres.database) "
+                     + "(\(Format.duration(databaseSeconds)) of execution time)",
+                     "\(postgres.plans.count) explained"]
+        if postgres.hypopgAvailable { parts.append("index suggestions tried with HypoPG") }
+        if let evictions = window.evictions, evictions > 0 {
+            parts.append("pg_stat_statements evicted \(Format.count(evictions)) entries during the window, so some statements "
+                         + "may be missing or undercounted: raise pg_stat_statements.max")
+        }
+        if window.wasReset { parts.append("the statistics were reset during the window: totals cover only the time since") }
+        let snapshots = postgres.statementSnapshots
+        if snapshots.count > 2 {
+            // Phase marks split the window: each phase runs from its mark to the next snapshot.
+            let phases = zip(snapshots, snapshots.dropFirst()).map { start, end in
+                "\(start.label == "start" ? "before the first phase" : start.label) "
+                    + Format.duration(StatementWindow(from: start, to: end).toplevelSeconds)
+            }
+            parts.append("execution time by phase: \(phases.joined(separator: ", "))")
+        }
+        if let start = postgres.databaseAtStart, let end = postgres.databaseAtEnd {
+            let reads = end.blocksRead - start.blocksRead
+            let hits = end.blocksHit - start.blocksHit
+            if reads + hits > 0 { parts.append("cache hit \(Format.percent(Double(hits) / Double(reads + hits)))") }
+            if end.tempFiles > start.tempFiles {
+                parts.append("\(Format.count(end.tempFiles - start.tempFiles)) temporary files "
+                             + "(\(Format.bytes(Double(end.tempBytes - start.tempBytes))))")
+            }
+        }
+        return parts.joined(separator: "; ")
+    }
+}
+
+/// One top statement with everything known about it.
+private struct StatementContext {
+    let statement: StatementActivity
+    let databaseSeconds: Double
+    let postgres: PostgresEvidence
+    let input: CheckInput
+
+    var plan: StatementPlan? { postgres.plans.first { $0.queryID == statement.queryID } }
+    var impact: Finding.Impact { input.impact(seconds: statement.seconds) }
+    var databaseShare: Double { databaseSeconds > 0 ? statement.seconds / databaseSeconds : 0 }
+    var problemSeverity: Finding.Severity { input.severity(forProblemTaking: impact.share ?? databaseShare) }
+    var object: String { SQLText.brief(statement.query, limit: 120) }
+
+    var statementEvidence: [String] {
+        ["statement: \(SQLText.brief(statement.query))",
+         "\(Format.count(statement.calls)) calls, \(Format.duration(statement.seconds)) in total "
+            + "(\(Format.percent(databaseShare)) of database time), \(Format.duration(statement.meanSeconds)) per call, "
+            + "\(Format.significant(statement.rowsPerCall)) rows per call"]
+    }
+
+    func planFindings() -> [Finding] {
+        guard let plan, let json = plan.json, let root = try? PlanNode.parse(explainJSON: json) else { return [] }
+        let planKind = plan.analyzed ? "EXPLAIN ANALYZE" : plan.generic ? "generic plan" : "plan"
+        var findings = IndexAdvisor.selectiveScans(in: root, relations: postgres.relations).map { scan in
+            scanFinding(scan, planKind: planKind)
+        }
+        if let spill = spillFinding(root) { findings.append(spill) }
+        if plan.analyzed, let misestimate = misestimateFinding(root) { findings.append(misestimate) }
+        return findings
+    }
+
+    func notableStatementFinding() -> Finding? {
+        guard databaseShare >= SlowQueriesCheck.notableShare else { return nil }
+        var evidence = statementEvidence
+        if let error = plan?.error { evidence.append("EXPLAIN failed: \(error)") }
+        let slow = statement.meanSeconds >= SlowQueriesCheck.slowCall
+        return Finding(step: .slowQueries, check: "top-statement",
+                       title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"
+                                   : "Statement with the most database time",
+                       object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info,
+                       fix: slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
+                                 : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result.")
+    }
+
+    // MARK: Rules
+
+    private func scanFinding(_ scan: IndexAdvisor.SelectiveScan, planKind: String) -> Finding {
+        let relation = scan.relation
+        var evidence = statementEvidence
+        evidence.append("\(planKind): Seq Scan on \(relation.schema).\(relation.name) (\(Format.count(Int64(relation.rows))) rows, "
+                        + "\(Format.bytes(Double(relation.bytes)))) keeps \(Format.percent(scan.keptShare)) of the rows "
+                        + "with filter \(scan.node.filter ?? "")")
+        if let start = postgres.tablesAtStart.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
+           let end = postgres.tablesAtEnd.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
+           end.sequentialScans > start.sequentialScans {
+            evidence.append("\(relation.schema).\(relation.name): \(Format.count(end.sequentialScans - start.sequentialScans)) "
+                            + "sequential scans read \(Format.count(end.sequentialRowsRead - start.sequentialRowsRead)) rows during the window")
+        }
+        guard let suggestion = IndexAdvisor.suggestion(for: scan, queryID: statement.queryID) else {
+            let indexed = relation.indexes.map { "(\($0.joined(separator: ", ")))" }
+            return Finding(step: .slowQueries, check: "seq-scan",
+                           title: "Sequential scan of a large table for a few rows",
+                           object: "\(relation.schema).\(relation.name)",
+                           evidence: evidence + (indexed.isEmpty ? [] : ["existing indexes: \(indexed.joined(separator: ", "))"]),
+                           impact: impact, severity: problemSeverity,
+                           fix: "The filter cannot use an index as written: compare plain columns with values (no function "
+                               + "or cast on the column, no OR across columns), or create an expression index that matches it; "
+                               + "if a matching index exists, run ANALYZE on the table and check the parameter types.")
+        }
+        let trial = postgres.indexTrials.first { $0.queryID == statement.queryID && $0.definition == suggestion.hypotheticalDefinition }
+        let verified = trial.map(Self.isVerified) ?? false
+        evidence.append(verification(trial))
+        return Finding(step: .slowQueries, check: "missing-index",
+                       title: "Missing index on \(suggestion.object)\(verified ? " (verified with HypoPG)" : "")",
+                       object: suggestion.object, evidence: evidence, impact: impact, severity: problemSeverity,
+                       fix: suggestion.createStatement)
+    }
+
+    /// HypoPG shows the planner would use the index and the plan's cost at least halves.
+    static func isVerified(_ trial: IndexTrial) -> Bool {
+        guard trial.used, let before = trial.costBefore, let after = trial.costAfter else { return false }
+        return after <= before / 2
+    }
+
+    private func verification(_ trial: IndexTrial?) -> String {
+        guard let trial else {
+            return postgres.hypopgAvailable ? "not verified: the index was not tried"
+                                            : "not verified: HypoPG is not installed in this database"
+        }
+        if let error = trial.error { return "not verified: HypoPG failed: \(error)" }
+        guard trial.used, let before = trial.costBefore, let after = trial.costAfter else {
+            return "not verified: with the hypothetical index the planner still does not use it"
+        }
+        let change = "estimated cost \(Format.significant(before)) → \(Format.significant(after))"
+        return Self.isVerified(trial) ? "verified with HypoPG: the planner uses the index, \(change)"
+                                      : "HypoPG: the planner uses the index but the cost falls by less than half (\(change))"
+    }
+
+    private func spillFinding(_ root: PlanNode) -> Finding? {
+        let spilling = root.allNodes.filter { $0.sortSpaceType == "Disk" || ($0.hashBatches ?? 1) > 1 }
+        guard statement.tempBlocksWritten > 0 || !spilling.isEmpty else { return nil }
+        var evidence = statementEvidence
+        if statement.tempBlocksWritten > 0 {
+            evidence.append("wrote \(Format.count(statement.tempBlocksWritten)) temporary blocks "
+                            + "(\(Format.bytes(Double(statement.tempBlocksWritten) * 8192))) during the window")
+        }
+        for node in spilling {
+            if node.sortSpaceType == "Disk" {
+                evidence.append("\(node.nodeType): \(node.sortMethod ?? "sort") on disk")
+            } else if let batches = node.hashBatches {
+                evidence.append("\(node.nodeType): \(batches) batches (the hash table did not fit in work_mem)")
+            }
+        }
+        return Finding(step: .slowQueries, check: "disk-spill", title: "Sort or hash spills to disk",
+                       object: object, evidence: evidence, impact: impact, severity: problemSeverity,
+                       fix: "Give this statement more work_mem (`SET LOCAL work_mem = '64MB'` in its transaction), or make it "
+                           + "sort and hash fewer rows: an index in the ORDER BY order, a narrower select list, a tighter filter.")
+    }
+
+    private func misestimateFinding(_ root: PlanNode) -> Finding? {
+        let worst = root.allNodes.compactMap { node -> (node: PlanNode, factor: Double)? in
+            guard let actual = node.actualRows else { return nil }
+            let estimated = max(node.planRows, 1)
+            let factor = max(actual, 1) / estimated
+            let off = max(factor, 1 / factor)
+            let rowsOff = abs(actual - node.planRows) * (node.actualLoops ?? 1)
+            return off >= SlowQueriesCheck.misestimateFactor && rowsOff >= SlowQueriesCheck.misestimateMinimumRows
+                ? (node, off) : nil
+        }.max { $0.factor < $1.factor }
+        guard let worst else { return nil }
+        let node = worst.node
+        let target = node.qualifiedRelation.map { " on \($0)" } ?? ""
+        var evidence = statementEvidence
+        evidence.append("\(node.nodeType)\(target): estimated \(Format.count(Int64(node.planRows))) rows, actual "
+                        + "\(Format.count(Int64(node.actualRows ?? 0))) per loop (\(Format.significant(worst.factor))× off)")
+        let table = node.qualifiedRelation ?? "the tables involved"
+        return Finding(step: .slowQueries, check: "row-misestimate", title: "Row estimate far from the actual rows",
+                       object: object, evidence: evidence, impact: impact, severity: .warning,
+                       fix: "Refresh the statistics (`ANALYZE \(table);`); for correlated columns add extended statistics "
+                           + "(`CREATE STATISTICS … (dependencies, mcv) ON col_a, col_b FROM \(table);`), or raise the "
+                           + "column's statistics target.")
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import Synchronization
+
+/// Collects evidence while a load runs (or while an incident is watched): host counters,
+/// `pg_stat_activity`, PgBouncer's pools and dependency probes every `sampleInterval`, `pg_stat_statements` and
+/// table statistics at the start, at each phase mark and at the end, a `perf` profile of a
+/// local process, and after the window the plans of the costliest statements.
+///
+///     let session = DiagnosisSession(settings: settings)
+///     try session.start()            // connects; throws when the database cannot be reached
+///     session.markPhase(name: "steady")
+///     let evidence = session.stop()  // after the load; then Diagnoser.diagnose(evidence, load: …)
+///
+/// Sampling runs on threads of its own; the methods may be called from any thread.
+public final class DiagnosisSession: Sendable {
+    private let settings: DiagnoseSettings
+    private let wakeup = WakeSignal()
+    private let threads = DispatchGroup()
+    private let state = Mutex(State())
+
+    private struct State {
+        var started = false
+        var stopped = false
+        var startedAt = Date()
+        var pendingMarks: [PhaseMark] = []
+        var phases: [PhaseMark] = []
+        var host: HostEvidence?
+        var postgres: PostgresEvidence?
+        var pgbouncer: PgBouncerEvidence?
+        var dependencies: [DependencyEvidence] = []
+        var gaps: [EvidenceGap] = []
+        var profiler: Profiler?
+        var profile: ProfilerEvidence?
+        var evidence: Evidence?
+    }
+
+    public init(settings: DiagnoseSettings) {
+        self.settings = settings
+    }
+
+    /// Starts collecting. Throws `DiagnoseSetupError` when the database cannot be reached
+    /// (the message never contains its password); a missing profiler or node exporter is
+    /// recorded as an evidence gap instead, as the rest is still worth having.
+    public func start() throws {
+        let startedAt = Date()
+        let alreadyStarted = state.withLock { state in
+            defer { state.started = true }
+            state.startedAt = startedAt
+            return state.started
+        }
+        precondition(!alreadyStarted, "a DiagnosisSession is started once")
+
+        let ready = Mutex<Result<Void, DiagnoseSetupError>?>(nil)
+        let readySignal = DispatchSemaphore(value: 0)
+        threads.enter()
+        Thread { [self] in
+            defer { threads.leave() }
+            sample(reportReady: { result in
+                ready.withLock { $0 = result }
+                readySignal.signal()
+            })
+        }.start()
+        readySignal.wait()
+        if case .failure(let error) = ready.withLock({ $0 }) {
+            wakeup.stop()
+            threads.wait()
+            throw error
+        }
+        for target in settings.dependencies {
+            threads.enter()
+            Thread { [self] in
+                defer { threads.leave() }
+                probe(target)
+            }.start()
+        }
+        if let pid = settings.pid {
+            do {
+                let profiler = try Profiler(pid: pid)
+                state.withLock { $0.profiler = profiler }
+            } catch {
+                addGap(EvidenceGap(step: .profile, message: "\(error)"))
+            }
+        }
+    }
+
+    /// Marks the start of a load phase: `pg_stat_statements` is snapshotted right away, so
+    /// each phase's statements can be told apart.
+    public func markPhase(name: String) {
+        state.withLock { $0.pendingMarks.append(PhaseMark(name: name, at: Date())) }
+        wakeup.poke()
+    }
+
+    /// Ends the window and returns everything collected. Waits for the final snapshots and the
+    /// plans of the top statements (a few seconds at most: the session's statement timeout).
+    public func stop() -> Evidence {
+        if let evidence = state.withLock({ $0.evidence }) { return evidence }
+        let endedAt = Date()
+        state.withLock { $0.stopped = true }
+        wakeup.stop()
+        // The profile covers the window only, not the plans explained after it.
+        if let profiler = state.withLock({ $0.profiler }) {
+            do {
+                let profile = try profiler.finish()
+                state.withLock { $0.profile = profile }
+            } catch {
+                addGap(EvidenceGap(step: .profile, message: "\(error)"))
+            }
+        }
+        threads.wait()
+        return state.withLock { state in
+            let evidence = Evidence(startedAt: state.startedAt, endedAt: endedAt, phases: state.phases, host: state.host,
+                                    postgres: state.postgres, pgbouncer: state.pgbouncer,
+                                    dependencies: state.dependencies.sorted { $0.name < $1.name },
+                                    profiler: state.profile, gaps: state.gaps)
+            state.evidence = evidence
+            return evidence
+        }
+    }
+
+    // MARK: Sampling thread
+
+    /// The host and the database, every interval until stopped. Owns the libpq connection.
+    private func sample(reportReady: (Result<Void, DiagnoseSetupError>) -> Void) {
+        var postgres: PostgresCollector?
+        if let conninfo = settings.postgres {
+            do {
+                postgres = try PostgresCollector(conninfo: conninfo)
+            } catch {
+                reportReady(.failure(DiagnoseSetupError(description: "cannot connect to PostgreSQL: \(error)")))
+                return
+            }
+        }
+        var host: HostCollector?
+        if let url = settings.nodeExporter {
+            do {
+                host = try HostCollector(nodeExporter: url)
+            } catch {
+                addGap(EvidenceGap(step: .metrics, message: "node exporter \(RedactedURL.string(url)): \(error)"))
+            }
+        } else if settings.collectLocalHost {
+            host = HostCollector()
+        }
+        var bouncer: PgBouncerCollector?
+        if let conninfo = settings.pgbouncer {
+            do {
+                bouncer = try PgBouncerCollector(conninfo: conninfo)
+            } catch {
+                addGap(EvidenceGap(step: .connectionPools, message: "cannot connect to PgBouncer's admin console: \(error)"))
+            }
+        }
+        var recorder = DatabaseRecorder(collector: postgres)
+        recorder.snapshotCounters(label: "start")
+        var hostSamples: [HostSample] = []
+        var bouncerSamples: [PgBouncerSample] = []
+        reportReady(.success(()))
+
+        var nextSample = Date()
+        while true {
+            for mark in state.withLock({ state in defer { state.pendingMarks = [] }; return state.pendingMarks }) {
+                recorder.snapshotStatements(label: mark.name)
+                state.withLock { $0.phases.append(mark) }
+            }
+            if state.withLock({ $0.stopped }) { break }
+            if Date() >= nextSample {
+                if let sample = host?.sample() { hostSamples.append(sample) }
+                if let sample = bouncer?.sample() { bouncerSamples.append(sample) }
+                recorder.sampleActivity()
+                nextSample = max(nextSample.addingTimeInterval(settings.sampleInterval), Date())
+            }
+            _ = wakeup.wait(until: nextSample)
+        }
+        // A last sample at the end, so the differences cover the whole window.
+        if let sample = host?.sample() { hostSamples.append(sample) }
+        if let sample = bouncer?.sample() { bouncerSamples.append(sample) }
+        recorder.sampleActivity()
+        recorder.snapshotCounters(label: "end")
+        recorder.explainTopStatements(analyze: settings.explainAnalyze)
+
+        let hostEvidence = host.map { host in
+            HostEvidence(source: host.sourceName, cores: host.cores, sharedWithGenerator: settings.generatorSharesHost,
+                         samples: hostSamples)
+        }
+        var gaps = recorder.gaps
+        if let host, let error = host.lastError {
+            gaps.append(EvidenceGap(step: .metrics, message: "host metrics: \(error)"))
+        }
+        if let bouncer, let error = bouncer.lastError {
+            gaps.append(EvidenceGap(step: .connectionPools, message: "PgBouncer: \(error)"))
+        }
+        state.withLock { state in
+            state.host = hostEvidence
+            state.pgbouncer = bouncer.map { _ in PgBouncerEvidence(samples: bouncerSamples) }
+            state.postgres = recorder.evidence
+            state.gaps += gaps
+        }
+    }
+
+    // MARK: Dependency threads
+
+    private func probe(_ target: DiagnoseSettings.DependencyTarget) {
+        let prober: DependencyProber
+        do {
+            prober = try DependencyProber(target)
+        } catch {
+            addGap(EvidenceGap(step: .dependencies, message: "\(target.name): \(error)"))
+            return
+        }
+        var next = Date()
+        repeat {
+            prober.probe()
+            next = max(next.addingTimeInterval(settings.sampleInterval), Date())
+        } while !wakeup.wait(until: next, wakingOnPoke: false)
+        let evidence = prober.evidence
+        state.withLock { $0.dependencies.append(evidence) }
+    }
+
+    private func addGap(_ gap: EvidenceGap) {
+        state.withLock { $0.gaps.append(gap) }
+    }
+}
+
+/// The database side of a session: snapshots and samples taken through its collector, kept
+/// as evidence. Does nothing without a collector (no --postgres).
+private struct DatabaseRecorder {
+    let collector: PostgresCollector?
+    var evidence: PostgresEvidence?
+
+    init(collector: PostgresCollector?) {
+        self.collector = collector
+        evidence = collector.map { collector in
+            PostgresEvidence(database: collector.database, serverVersion: collector.serverVersion,
+                             maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable)
+        }
+    }
+
+    var gaps: [EvidenceGap] { collector?.gaps ?? [] }
+
+    mutating func snapshotStatements(label: String) {
+        if let snapshot = collector?.statementSnapshot(label: label) { evidence?.statementSnapshots.append(snapshot) }
+    }
+
+    /// Statements, tables and database counters: at the start and at the end of the window.
+    mutating func snapshotCounters(label: String) {
+        guard let collector else { return }
+        snapshotStatements(label: label)
+        let tables = collector.tableCounters()
+        let database = collector.databaseCounters()
+        if label == "start" {
+            evidence?.tablesAtStart = tables
+            evidence?.databaseAtStart = database
+        } else {
+            evidence?.tablesAtEnd = tables
+            evidence?.databaseAtEnd = database
+        }
+    }
+
+    mutating func sampleActivity() {
+        if let sample = collector?.activitySample() { evidence?.activity.append(sample) }
+    }
+
+    /// EXPLAIN of the statements with the most time in the window, then the indexes the plans
+    /// suggest, tried with HypoPG when it is installed.
+    mutating func explainTopStatements(analyze: Bool) {
+        guard let collector, let snapshots = evidence?.statementSnapshots, let first = snapshots.first,
+              let last = snapshots.last, snapshots.count >= 2 else { return }
+        let candidates = StatementWindow(from: first, to: last).explainCandidates()
+        let plans = candidates.map { collector.explain($0, analyze: analyze) }
+        let relations = collector.relations(in: plans)
+        var trials: [IndexTrial] = []
+        if collector.hypopgAvailable {
+            for (statement, plan) in zip(candidates, plans) {
+                for suggestion in IndexAdvisor.suggestions(for: plan, relations: relations) {
+                    trials.append(collector.tryIndex(suggestion, statement: statement, before: plan))
+                }
+            }
+        }
+        evidence?.plans = plans
+        evidence?.relations = relations
+        evidence?.indexTrials = trials
+    }
+}
+
+/// Wakes a sleeping sampler early: `poke` for a phase mark, `stop` for good.
+private final class WakeSignal: @unchecked Sendable {
+    // NSCondition guards both fields; that is what makes the unchecked Sendable sound.
+    private let condition = NSCondition()
+    private var stopped = false
+    private var pokes = 0
+
+    func poke() {
+        condition.lock()
+        pokes += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Sleeps until `deadline`, a stop or (when `wakingOnPoke`) a poke; returns true once stopped.
+    func wait(until deadline: Date, wakingOnPoke: Bool = true) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let seenPokes = pokes
+        while !stopped && !(wakingOnPoke && pokes != seenPokes) && Date() < deadline {
+            _ = condition.wait(until: deadline)
+        }
+        return stopped
+    }
+}

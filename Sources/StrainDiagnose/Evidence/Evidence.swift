@@ -1,0 +1,142 @@
+import Foundation
+
+/// Everything the collectors observed during one window: the only input of the checks.
+///
+/// Codable so a window can be saved (`evidence.json` next to `diagnosis.json`) and diagnosed again
+/// later, and so tests can replay captured evidence through the checks.
+public struct Evidence: Codable, Sendable, Equatable {
+    public static let formatVersion = 1
+
+    public var format: Int
+    public var startedAt: Date
+    public var endedAt: Date
+    /// Phase boundaries the run coordinator marked (`DiagnosisSession.markPhase`), in order.
+    public var phases: [PhaseMark]
+    public var host: HostEvidence?
+    public var postgres: PostgresEvidence?
+    public var pgbouncer: PgBouncerEvidence?
+    public var dependencies: [DependencyEvidence]
+    public var profiler: ProfilerEvidence?
+    /// What could not be collected, and why, so the report says what it did not look at.
+    public var gaps: [EvidenceGap]
+
+    public init(format: Int = Evidence.formatVersion, startedAt: Date, endedAt: Date, phases: [PhaseMark] = [],
+                host: HostEvidence? = nil, postgres: PostgresEvidence? = nil, pgbouncer: PgBouncerEvidence? = nil,
+                dependencies: [DependencyEvidence] = [], profiler: ProfilerEvidence? = nil, gaps: [EvidenceGap] = []) {
+        self.format = format
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.phases = phases
+        self.host = host
+        self.postgres = postgres
+        self.pgbouncer = pgbouncer
+        self.dependencies = dependencies
+        self.profiler = profiler
+        self.gaps = gaps
+    }
+
+    /// Length of the observed window in seconds (at least a millisecond, so rates never divide by 0).
+    public var windowSeconds: Double {
+        max(endedAt.timeIntervalSince(startedAt), 0.001)
+    }
+}
+
+/// The start of a load phase ("warm-up", "ramp", "steady", …).
+public struct PhaseMark: Codable, Sendable, Equatable {
+    public var name: String
+    public var at: Date
+
+    public init(name: String, at: Date) {
+        self.name = name
+        self.at = at
+    }
+}
+
+/// Evidence a checklist step wanted but could not get.
+public struct EvidenceGap: Codable, Sendable, Equatable {
+    public var step: Finding.Step
+    public var message: String
+
+    public init(step: Finding.Step, message: String) {
+        self.step = step
+        self.message = message
+    }
+}
+
+/// Downstream endpoint probes: one every second through the window.
+public struct DependencyEvidence: Codable, Sendable, Equatable {
+    public struct Probe: Codable, Sendable, Equatable {
+        public var at: Date
+        /// HTTP status; 0 when no response arrived.
+        public var status: Int
+        /// Phase times in seconds from the start of the probe (each includes the ones before it).
+        public var timings: PhaseTimes?
+        /// Why the probe failed, when it did.
+        public var error: String?
+
+        public init(at: Date, status: Int, timings: PhaseTimes?, error: String?) {
+            self.at = at
+            self.status = status
+            self.timings = timings
+            self.error = error
+        }
+    }
+
+    /// Cumulative phase times of one HTTP exchange, in seconds (libcurl's `*_TIME_T`).
+    public struct PhaseTimes: Codable, Sendable, Equatable {
+        public var nameLookup: Double
+        public var connect: Double
+        public var tls: Double
+        public var firstByte: Double
+        public var total: Double
+
+        public init(nameLookup: Double, connect: Double, tls: Double, firstByte: Double, total: Double) {
+            self.nameLookup = nameLookup
+            self.connect = connect
+            self.tls = tls
+            self.firstByte = firstByte
+            self.total = total
+        }
+    }
+
+    public var name: String
+    /// The URL with any user information removed.
+    public var url: String
+    public var probes: [Probe]
+
+    public init(name: String, url: String, probes: [Probe]) {
+        self.name = name
+        self.url = url
+        self.probes = probes
+    }
+}
+
+/// `perf` samples of a local process taken through the window.
+public struct ProfilerEvidence: Codable, Sendable, Equatable {
+    public struct Frame: Codable, Sendable, Equatable {
+        public var symbol: String
+        /// The binary or library the symbol lives in ("[kernel.kallsyms]" for the kernel).
+        public var module: String
+        public var samples: Int
+        /// Share (0…1) of all samples whose innermost frame this is.
+        public var share: Double
+
+        public init(symbol: String, module: String, samples: Int, share: Double) {
+            self.symbol = symbol
+            self.module = module
+            self.samples = samples
+            self.share = share
+        }
+    }
+
+    public var pid: Int32
+    public var samples: Int
+    /// Hottest first.
+    public var frames: [Frame]
+
+    public init(pid: Int32, samples: Int, frames: [Frame]) {
+        self.pid = pid
+        self.samples = samples
+        self.frames = frames
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+
+/// What the diagnoser's read-only session saw in one PostgreSQL database.
+public struct PostgresEvidence: Codable, Sendable, Equatable {
+    /// The database observed (`current_database()`): statements, sessions and tables are its own;
+    /// connections are counted over the whole server, against `max_connections`.
+    public var database: String
+    /// e.g. 150020 for 15.20.
+    public var serverVersion: Int
+    public var maxConnections: Int
+    /// `pg_stat_statements` at the start, at each phase mark and at the end; empty when the
+    /// extension is missing (see the evidence gaps).
+    public var statementSnapshots: [StatementSnapshot]
+    /// `pg_stat_activity`, every second.
+    public var activity: [ActivitySample]
+    public var tablesAtStart: [TableCounters]
+    public var tablesAtEnd: [TableCounters]
+    public var databaseAtStart: DatabaseCounters?
+    public var databaseAtEnd: DatabaseCounters?
+    /// `EXPLAIN (FORMAT JSON)` of the statements that took the most time.
+    public var plans: [StatementPlan]
+    /// Size and indexes of the tables those plans read.
+    public var relations: [RelationInfo]
+    /// Indexes suggested for those plans, tried as HypoPG hypothetical indexes.
+    public var indexTrials: [IndexTrial]
+    public var hypopgAvailable: Bool
+
+    public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
+                activity: [ActivitySample] = [], tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
+                databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
+                plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
+                hypopgAvailable: Bool = false) {
+        self.database = database
+        self.serverVersion = serverVersion
+        self.maxConnections = maxConnections
+        self.statementSnapshots = statementSnapshots
+        self.activity = activity
+        self.tablesAtStart = tablesAtStart
+        self.tablesAtEnd = tablesAtEnd
+        self.databaseAtStart = databaseAtStart
+        self.databaseAtEnd = databaseAtEnd
+        self.plans = plans
+        self.relations = relations
+        self.indexTrials = indexTrials
+        self.hypopgAvailable = hypopgAvailable
+    }
+}
+
+/// `pg_stat_statements` (and `pg_stat_statements_info`) at one moment.
+public struct StatementSnapshot: Codable, Sendable, Equatable {
+    /// "start", a phase name, or "end".
+    public var label: String
+    public var at: Date
+    public var statements: [StatementCounters]
+    /// Entries evicted since the statistics were reset (`pg_stat_statements_info.dealloc`, 14+).
+    public var deallocations: Int64?
+    /// When the statistics were last reset, as the server printed it.
+    public var statsReset: String?
+
+    public init(label: String, at: Date, statements: [StatementCounters], deallocations: Int64?, statsReset: String?) {
+        self.label = label
+        self.at = at
+        self.statements = statements
+        self.deallocations = deallocations
+        self.statsReset = statsReset
+    }
+}
+
+/// One `pg_stat_statements` entry: cumulative since the entry was created.
+public struct StatementCounters: Codable, Sendable, Equatable {
+    public var queryID: Int64
+    public var userID: UInt32
+    /// False for statements run inside functions (`pg_stat_statements.track = all`).
+    public var toplevel: Bool
+    /// The normalised text: constants appear as $1, $2, …
+    public var query: String
+    public var calls: Int64
+    public var totalExecMilliseconds: Double
+    public var rows: Int64
+    public var sharedBlocksHit: Int64
+    public var sharedBlocksRead: Int64
+    public var tempBlocksWritten: Int64
+
+    public init(queryID: Int64, userID: UInt32, toplevel: Bool, query: String, calls: Int64,
+                totalExecMilliseconds: Double, rows: Int64, sharedBlocksHit: Int64 = 0, sharedBlocksRead: Int64 = 0,
+                tempBlocksWritten: Int64 = 0) {
+        self.queryID = queryID
+        self.userID = userID
+        self.toplevel = toplevel
+        self.query = query
+        self.calls = calls
+        self.totalExecMilliseconds = totalExecMilliseconds
+        self.rows = rows
+        self.sharedBlocksHit = sharedBlocksHit
+        self.sharedBlocksRead = sharedBlocksRead
+        self.tempBlocksWritten = tempBlocksWritten
+    }
+}
+
+/// Sessions of the observed database at one moment (the diagnoser's own left out).
+public struct ActivitySample: Codable, Sendable, Equatable {
+    public var at: Date
+    /// Client connections to the whole server, all databases.
+    public var clientConnections: Int
+    /// Sessions of the observed database that were not plain `idle`.
+    public var sessions: [SessionState]
+
+    public init(at: Date, clientConnections: Int, sessions: [SessionState]) {
+        self.at = at
+        self.clientConnections = clientConnections
+        self.sessions = sessions
+    }
+}
+
+/// One `pg_stat_activity` row; ages are computed by the server, in seconds.
+public struct SessionState: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var user: String?
+    public var application: String
+    public var client: String?
+    /// "active", "idle in transaction", "idle in transaction (aborted)", …
+    public var state: String
+    public var waitEventType: String?
+    public var waitEvent: String?
+    public var transactionSeconds: Double?
+    /// Time since the state last changed (how long it has been idle in its transaction).
+    public var stateSeconds: Double?
+    public var querySeconds: Double?
+    /// The current statement, or the last one when not active.
+    public var query: String
+    /// `pg_blocking_pids(pid)`: sessions holding the lock this one waits for.
+    public var blockedBy: [Int32]
+
+    public init(pid: Int32, user: String?, application: String, client: String?, state: String,
+                waitEventType: String?, waitEvent: String?, transactionSeconds: Double?, stateSeconds: Double?,
+                querySeconds: Double?, query: String, blockedBy: [Int32]) {
+        self.pid = pid
+        self.user = user
+        self.application = application
+        self.client = client
+        self.state = state
+        self.waitEventType = waitEventType
+        self.waitEvent = waitEvent
+        self.transactionSeconds = transactionSeconds
+        self.stateSeconds = stateSeconds
+        self.querySeconds = querySeconds
+        self.query = query
+        self.blockedBy = blockedBy
+    }
+}
+
+/// `pg_stat_user_tables` counters of one table.
+public struct TableCounters: Codable, Sendable, Equatable {
+    public var schema: String
+    public var name: String
+    public var sequentialScans: Int64
+    public var sequentialRowsRead: Int64
+    public var indexScans: Int64
+    public var liveRows: Int64
+
+    public init(schema: String, name: String, sequentialScans: Int64, sequentialRowsRead: Int64, indexScans: Int64,
+                liveRows: Int64) {
+        self.schema = schema
+        self.name = name
+        self.sequentialScans = sequentialScans
+        self.sequentialRowsRead = sequentialRowsRead
+        self.indexScans = indexScans
+        self.liveRows = liveRows
+    }
+}
+
+/// `pg_stat_database` counters of the observed database.
+public struct DatabaseCounters: Codable, Sendable, Equatable {
+    public var blocksRead: Int64
+    public var blocksHit: Int64
+    public var tempFiles: Int64
+    public var tempBytes: Int64
+    public var deadlocks: Int64
+
+    public init(blocksRead: Int64, blocksHit: Int64, tempFiles: Int64, tempBytes: Int64, deadlocks: Int64) {
+        self.blocksRead = blocksRead
+        self.blocksHit = blocksHit
+        self.tempFiles = tempFiles
+        self.tempBytes = tempBytes
+        self.deadlocks = deadlocks
+    }
+}
+
+/// The plan PostgreSQL chose for one statement.
+public struct StatementPlan: Codable, Sendable, Equatable {
+    public var queryID: Int64
+    /// Planned without parameter values (`force_generic_plan` or `GENERIC_PLAN`): the text had $n.
+    public var generic: Bool
+    /// Executed with `EXPLAIN ANALYZE` (SELECT only, rolled back), so actual rows are known.
+    public var analyzed: Bool
+    /// The `EXPLAIN (FORMAT JSON)` output.
+    public var json: String?
+    /// Why the statement could not be explained.
+    public var error: String?
+
+    public init(queryID: Int64, generic: Bool, analyzed: Bool, json: String?, error: String?) {
+        self.queryID = queryID
+        self.generic = generic
+        self.analyzed = analyzed
+        self.json = json
+        self.error = error
+    }
+}
+
+/// A table a plan reads: its size and the column lists of its existing indexes.
+public struct RelationInfo: Codable, Sendable, Equatable {
+    public var schema: String
+    public var name: String
+    /// The planner's row estimate (`pg_class.reltuples`).
+    public var rows: Double
+    public var bytes: Int64
+    /// Key columns of each index, in order ("(expression)" for an expression).
+    public var indexes: [[String]]
+
+    public init(schema: String, name: String, rows: Double, bytes: Int64, indexes: [[String]]) {
+        self.schema = schema
+        self.name = name
+        self.rows = rows
+        self.bytes = bytes
+        self.indexes = indexes
+    }
+}
+
+/// A suggested index tried as a HypoPG hypothetical index: would the planner use it, at what cost?
+public struct IndexTrial: Codable, Sendable, Equatable {
+    public var queryID: Int64
+    /// The `CREATE INDEX` handed to `hypopg_create_index`.
+    public var definition: String
+    public var costBefore: Double?
+    public var costAfter: Double?
+    /// The plan with the hypothetical index in place scans it.
+    public var used: Bool
+    public var error: String?
+
+    public init(queryID: Int64, definition: String, costBefore: Double?, costAfter: Double?, used: Bool, error: String?) {
+        self.queryID = queryID
+        self.definition = definition
+        self.costBefore = costBefore
+        self.costAfter = costAfter
+        self.used = used
+        self.error = error
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import StrainMetrics
+
+/// What the load driver knows about the window, so findings can be stated per request and
+/// as a share of the measured time. Absent in window mode (`strain diagnose`), where nothing
+/// but the observed system is known.
+public struct LoadContext: Codable, Sendable, Equatable {
+    /// One scenario step: an HTTP endpoint or a SQL statement the driver sent.
+    public struct Endpoint: Codable, Sendable, Equatable {
+        public var scenario: String
+        public var step: String
+        public var kind: ScenarioKind
+        public var requests: UInt64
+        /// Service time (send → response) summed over the requests, in seconds.
+        public var totalSeconds: Double
+        /// DNS, TCP connect and TLS handshake time summed over the requests (HTTP only).
+        public var networkSeconds: Double?
+        /// Time spent waiting for a free connection in the driver's own pool.
+        public var poolWaitSeconds: Double?
+
+        public init(scenario: String, step: String, kind: ScenarioKind, requests: UInt64, totalSeconds: Double,
+                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil) {
+            self.scenario = scenario
+            self.step = step
+            self.kind = kind
+            self.requests = requests
+            self.totalSeconds = totalSeconds
+            self.networkSeconds = networkSeconds
+            self.poolWaitSeconds = poolWaitSeconds
+        }
+
+        /// "scenario/step", the endpoint's name in findings.
+        public var name: String { "\(scenario)/\(step)" }
+        public var meanSeconds: Double { requests > 0 ? totalSeconds / Double(requests) : 0 }
+    }
+
+    public var endpoints: [Endpoint]
+
+    public init(endpoints: [Endpoint]) {
+        self.endpoints = endpoints
+    }
+
+    /// The load a run artifact records. Phase histograms are taken as the duration of each
+    /// phase: "dns", "connect" and "tls" add up to the network time, "poolWait" is the wait for
+    /// a connection.
+    public init(artifact: RunArtifact) {
+        func seconds(_ histogram: Histogram?) -> Double? {
+            histogram.map { $0.mean * Double($0.count) / 1_000_000 }
+        }
+        endpoints = artifact.scenarios.flatMap { scenario in
+            scenario.steps.map { step in
+                let network = ["dns", "connect", "tls"].compactMap { seconds(step.phases[$0]) }
+                return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests,
+                                totalSeconds: seconds(step.service) ?? 0,
+                                networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
+                                poolWaitSeconds: seconds(step.phases["poolWait"]))
+            }
+        }
+    }
+
+    public var requests: UInt64 { endpoints.reduce(0) { $0 + $1.requests } }
+    /// Measured request time over all endpoints, in seconds.
+    public var totalSeconds: Double { endpoints.reduce(0) { $0 + $1.totalSeconds } }
+    public var httpEndpoints: [Endpoint] { endpoints.filter { $0.kind == .http } }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import StrainCurl
+import StrainProfile
+
+/// Makes one `HTTPEngine` per worker.
+public struct HTTPEngineFactory: EngineFactory {
+    public init() {}
+
+    public var kind: ScenarioKind { .http }
+
+    public func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine {
+        try HTTPEngine(setup)
+    }
+}
+
+/// Sends a worker's HTTP steps through one curl multi handle. Each step keeps a pool of easy handles
+/// configured for it, so a request without `${…}` is re-sent without setting a single option again;
+/// all of them share the multi handle's connection cache (keep-alive, HTTP/2 multiplexing).
+final class HTTPEngine: StepEngine {
+    private let multi: CurlMulti
+    private let target: Target
+    /// By scenario index, then step; empty for scenarios this worker does not run.
+    private var requests: [[PreparedRequest]]
+    private var idle: [[[CurlEasy]]]
+    private var inFlight: [ObjectIdentifier: Transfer] = [:]
+    /// `start` added transfers that no `perform` has sent yet.
+    private var hasUnsentTransfers = false
+
+    private struct Transfer {
+        let iteration: Iteration
+        let easy: CurlEasy
+        let sentAt: UInt64
+    }
+
+    init(_ setup: WorkerSetup) throws(LoadError) {
+        target = setup.profile.target
+        requests = Array(repeating: [], count: setup.profile.scenarios.count)
+        idle = Array(repeating: [], count: setup.profile.scenarios.count)
+        do {
+            multi = try CurlMulti()
+            try multi.setMultiplexing(target.httpVersion != .http1_1)
+            try multi.setMaxTotalConnections(setup.shares.reduce(0) { $0 + $1.concurrency })
+        } catch {
+            throw LoadError(.infrastructure, "setting up libcurl: \(error)")
+        }
+        for share in setup.shares {
+            let steps = setup.profile.scenarios[share.scenario].steps
+            var prepared: [PreparedRequest] = []
+            for step in steps {
+                prepared.append(try PreparedRequest(step))
+            }
+            requests[share.scenario] = prepared
+            idle[share.scenario] = Array(repeating: [], count: steps.count)
+        }
+    }
+
+    func start(_ iteration: Iteration, now: UInt64) throws(StepFailure) {
+        let request = requests[iteration.scenario][iteration.step]
+        let easy: CurlEasy
+        do {
+            if let reused = idle[iteration.scenario][iteration.step].popLast() {
+                easy = reused
+                if !request.isStatic { try request.configureRendered(easy, for: iteration) }
+            } else {
+                easy = try CurlEasy()
+                try request.configure(easy, target: target)
+                try request.configureRendered(easy, for: iteration)
+            }
+            try multi.add(easy)
+        } catch let failure as StepFailure {
+            throw failure
+        } catch {
+            throw StepFailure(.invalidRequest, "\(error)")
+        }
+        inFlight[ObjectIdentifier(easy)] = Transfer(iteration: iteration, easy: easy, sentAt: now)
+        hasUnsentTransfers = true
+    }
+
+    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)] {
+        var finished: [(CurlEasy, Result<Void, CurlError>)] = []
+        do {
+            // Transfers added since the last call are sent right away, without a poll that curl's own
+            // timer would end at once anyway.
+            if hasUnsentTransfers {
+                hasUnsentTransfers = false
+                try multi.perform()
+                finished = try multi.completed()
+            }
+            // curl waits in whole milliseconds: round down, then sleep off the rest below, so a
+            // scheduled send is not up to a millisecond late (that lag would be added to every
+            // corrected latency).
+            var now = clock.now()
+            if finished.isEmpty {
+                try multi.poll(timeoutMilliseconds: deadline > now ? Int((deadline - now) / 1000) : 0)
+                try multi.perform()
+                finished = try multi.completed()
+                now = clock.now()
+            }
+            if finished.isEmpty, deadline > now, deadline - now < 1000 {
+                usleep(UInt32(deadline - now))
+                try multi.perform()
+                finished = try multi.completed()
+            }
+        } catch {
+            throw LoadError(.infrastructure, "driving HTTP transfers: \(error)")
+        }
+        guard !finished.isEmpty else { return [] }
+        let finishedAt = clock.now()
+        var outcomes: [(Iteration, StepOutcome)] = []
+        outcomes.reserveCapacity(finished.count)
+        for (easy, result) in finished {
+            guard let transfer = inFlight.removeValue(forKey: ObjectIdentifier(easy)) else { continue }
+            let iteration = transfer.iteration
+            let request = requests[iteration.scenario][iteration.step]
+            outcomes.append((iteration, request.outcome(of: easy, result: result, for: iteration,
+                                                         sentAt: transfer.sentAt, finishedAt: finishedAt)))
+            idle[iteration.scenario][iteration.step].append(easy)
+        }
+        return outcomes
+    }
+
+    func abandonInFlight() -> [Iteration] {
+        let abandoned = inFlight.values.map(\.iteration)
+        for transfer in inFlight.values {
+            try? multi.remove(transfer.easy)
+        }
+        inFlight.removeAll()
+        return abandoned
+    }
+}
+
+/// One HTTP step, ready to configure easy handles: what never changes is set once per handle, and
+/// only templates with `${…}` are rendered per request. A class, so looking it up per request costs
+/// one reference count rather than a copy of the whole step.
+private final class PreparedRequest {
+    let step: Step
+    let request: HTTPRequest
+    /// Nothing to render: a configured handle is re-sent as it is.
+    let isStatic: Bool
+    /// A `{ file: … }` body, read once.
+    private let fileBody: [UInt8]?
+    let expectations: ResponseExpectations
+
+    init(_ step: Step) throws(LoadError) {
+        guard case .http(let request) = step.action else {
+            throw LoadError(.badInput, "step \"\(step.name)\" is not an HTTP step")
+        }
+        self.step = step
+        self.request = request
+        if case .file(let url)? = request.body {
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw LoadError(.badInput, "step \"\(step.name)\": cannot read the body file \(url.path)")
+            }
+            fileBody = Array(data)
+        } else {
+            fileBody = nil
+        }
+        let bodyIsStatic = switch request.body {
+        case .text(let template)?: template.literalText != nil
+        case .json(let json)?: json.references.isEmpty
+        case .file?, nil: true
+        }
+        isStatic = request.url.literalText != nil && request.headers.allSatisfy { $0.value.literalText != nil } && bodyIsStatic
+        expectations = ResponseExpectations(step)
+    }
+
+    /// The options that stay for the handle's life.
+    func configure(_ easy: CurlEasy, target: Target) throws {
+        let version: CurlHTTPVersion = switch target.httpVersion {
+        case .http1_1: .http1_1
+        case .http2: .http2OverTLS
+        case .h2c: .http2PriorKnowledge
+        }
+        try easy.setHTTPVersion(version)
+        // Load goes straight to the target, never through a proxy the environment names.
+        try easy.disableProxy()
+        let timeout = Int((step.timeout.seconds * 1000).rounded(.up))
+        try easy.setTimeouts(totalMilliseconds: timeout, connectMilliseconds: timeout)
+        if let caFile = target.tls.caFile { try easy.setCAFile(caFile.path) }
+        if target.tls.insecure { try easy.setInsecure(true) }
+        try easy.setFollowRedirects(maximum: target.maxRedirects > 0 ? target.maxRedirects : nil)
+        easy.setResponseSink(expectations.needsResponse ? .collect : .discard)
+    }
+
+    /// URL, headers, body and method: once for a static request, per request otherwise. The body goes
+    /// before the method, because setting a body makes curl switch to POST.
+    func configureRendered(_ easy: CurlEasy, for iteration: Iteration) throws {
+        try easy.setURL(try iteration.render(request.url))
+        var headers: [HTTPHeader] = []
+        for header in request.headers {
+            headers.append(HTTPHeader(name: header.name, value: try iteration.render(header.value)))
+        }
+        try easy.setHeaders(headers)
+        switch request.body {
+        case .text(let template)?: try easy.setBody(Array(try iteration.render(template).utf8))
+        case .json(let json)?: try easy.setBody(Array(try iteration.render(json).utf8))
+        case .file?: try easy.setBody(fileBody ?? [])
+        case nil: break
+        }
+        try easy.setMethod(request.method)
+    }
+
+    func outcome(of easy: CurlEasy, result: Result<Void, CurlError>, for iteration: Iteration,
+                 sentAt: UInt64, finishedAt: UInt64) -> StepOutcome {
+        var outcome = StepOutcome(sentAt: sentAt, finishedAt: finishedAt)
+        if case .failure(let error) = result {
+            outcome.failure = StepFailure(.forTransfer(error), error.description)
+            return outcome
+        }
+        guard let info = try? easy.transferInfo() else {
+            outcome.failure = StepFailure(.transport, "the transfer finished but curl could not report on it")
+            return outcome
+        }
+        outcome.status = .http(info.responseCode)
+        outcome.bytesIn = UInt64(max(0, info.bytesDownloaded))
+        outcome.bytesOut = UInt64(max(0, info.bytesUploaded))
+        outcome.newConnections = UInt64(max(0, info.newConnections))
+        let timings = info.timings
+        if info.newConnections > 0 {
+            outcome.phases[.dns] = UInt64(max(0, timings.nameLookup))
+            outcome.phases[.connect] = UInt64(max(0, timings.connect - timings.nameLookup))
+            if timings.appConnect > 0 { outcome.phases[.tls] = UInt64(max(0, timings.appConnect - timings.connect)) }
+        }
+        outcome.phases[.ttfb] = UInt64(max(0, timings.startTransfer - timings.preTransfer))
+        outcome.phases[.total] = UInt64(max(0, timings.total))
+        let verdict = expectations.apply(status: info.responseCode, body: easy.responseBody,
+                                         headers: easy.responseHeaders, to: iteration)
+        outcome.checks = verdict.checks
+        outcome.checkFailures = verdict.checkFailures
+        outcome.failure = verdict.failure
+        return outcome
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import StrainCurl
+import StrainProfile
+
+/// A step's checks and extractions, ready to apply to responses: regular expressions compiled once.
+/// Applying them is pure apart from rendering `${…}` through the iteration.
+struct ResponseExpectations {
+    private let check: Check
+    private let extractions: [(variable: String, source: Source)]
+
+    private enum Source {
+        case jsonPath(JSONPath)
+        case header(String)
+        case regex(NSRegularExpression)
+    }
+
+    /// What applying them found.
+    struct Verdict: Equatable {
+        var checks: UInt64 = 0
+        var checkFailures: UInt64 = 0
+        /// The step's failure: the first one, unless a later one ends the iteration (a missing value).
+        var failure: StepFailure?
+
+        /// Records a failure; the first one is the step's. `counted` is false for failures that are not checks.
+        mutating func failed(_ failure: StepFailure, counted: Bool = true) {
+            if counted { checkFailures += 1 }
+            if self.failure == nil || (failure.endsIteration && self.failure?.endsIteration == false) {
+                self.failure = failure
+            }
+        }
+    }
+
+    /// The response body decoded as JSON on first use, for the checks and extractions that need it.
+    private struct LazyJSON {
+        let body: [UInt8]
+        private var decoded: JSONValue??
+
+        init(body: [UInt8]) {
+            self.body = body
+        }
+
+        /// Nil when the body is not JSON.
+        var value: JSONValue? {
+            mutating get {
+                if decoded == nil { decoded = .some(try? JSONDecoder().decode(JSONValue.self, from: Data(body))) }
+                return decoded!
+            }
+        }
+    }
+
+    init(_ step: Step) {
+        check = step.check
+        extractions = step.extract.compactMap { extraction in
+            switch extraction.source {
+            case .jsonPath(let path): (extraction.variable, .jsonPath(path))
+            case .header(let name): (extraction.variable, .header(name))
+            // Validated when the profile was loaded, so compiling cannot fail here.
+            case .regex(let pattern): (try? NSRegularExpression(pattern: pattern)).map { (extraction.variable, .regex($0)) }
+            case .column: nil
+            }
+        }
+    }
+
+    /// Whether the body and headers must be kept (otherwise they are counted and dropped).
+    var needsResponse: Bool {
+        check.bodyContains != nil || !check.json.isEmpty || !extractions.isEmpty
+    }
+
+    /// Checks the response and stores extracted values in `iteration`. Every check is counted even after
+    /// one fails; the first failure is the step's.
+    func apply(status: Int, body: [UInt8], headers: [HTTPHeader], to iteration: Iteration) -> Verdict {
+        var verdict = Verdict()
+        if let accepted = check.status {
+            verdict.checks += 1
+            if !accepted.contains(status) {
+                let expected = accepted.map(String.init).joined(separator: ", ")
+                verdict.failed(StepFailure(Self.label(forUnexpected: status), "status \(status), expected \(expected)"))
+            }
+        } else if status >= 400 {
+            // No explicit status check: an error status fails the step but is not a check.
+            verdict.failed(StepFailure(Self.label(forUnexpected: status), "status \(status)"), counted: false)
+        }
+        // The common load step checks nothing in the body: stop before any per-response work.
+        guard needsResponse else { return verdict }
+        if let bodyContains = check.bodyContains {
+            verdict.checks += 1
+            do {
+                let needle = try iteration.render(bodyContains)
+                if !needle.isEmpty, body.firstRange(of: Array(needle.utf8)) == nil {
+                    verdict.failed(StepFailure(.checkFailed, "body does not contain \"\(needle)\""))
+                }
+            } catch {
+                verdict.failed(error)
+            }
+        }
+        var document = LazyJSON(body: body)
+        for jsonCheck in check.json {
+            verdict.checks += 1
+            guard let root = document.value else {
+                verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): the response body is not JSON"))
+                continue
+            }
+            do {
+                let expected = try iteration.resolve(jsonCheck.expected)
+                if let actual = jsonCheck.path.evaluate(in: root) {
+                    if !Self.matches(actual, expected) {
+                        verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): expected \(JSONText.of(expected)), found \(JSONText.of(actual))"))
+                    }
+                } else {
+                    verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): not in the response"))
+                }
+            } catch {
+                verdict.failed(error)
+            }
+        }
+        for (variable, source) in extractions {
+            if let value = Self.extract(source, body: body, headers: headers, json: &document) {
+                iteration.setVariable(variable, to: value)
+            } else {
+                verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) found nothing in the response",
+                                           endsIteration: true), counted: false)
+            }
+        }
+        return verdict
+    }
+
+    static func label(forUnexpected status: Int) -> ErrorLabel {
+        switch status {
+        case 500...: .status5xx
+        case 400..<500: .status4xx
+        default: .checkFailed
+        }
+    }
+
+    /// Equal values, or an expected string written for a number, boolean or null (`"${id}"` for 42).
+    static func matches(_ actual: JSONValue, _ expected: JSONValue) -> Bool {
+        if actual == expected { return true }
+        switch (actual, expected) {
+        case (.number, .string(let text)), (.bool, .string(let text)), (.null, .string(let text)):
+            return JSONText.of(actual) == text
+        default:
+            return false
+        }
+    }
+
+    private static func extract(_ source: Source, body: [UInt8], headers: [HTTPHeader], json: inout LazyJSON) -> String? {
+        switch source {
+        case .jsonPath(let path):
+            guard let value = json.value.flatMap(path.evaluate(in:)) else { return nil }
+            if case .string(let text) = value { return text }
+            return JSONText.of(value)
+        case .header(let name):
+            return headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        case .regex(let expression):
+            let text = String(decoding: body, as: UTF8.self)
+            guard let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+            let group = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
+            return Range(group, in: text).map { String(text[$0]) }
+        }
+    }
+
+    private static func describe(_ source: Source) -> String {
+        switch source {
+        case .jsonPath(let path): "JSON path \(path)"
+        case .header(let name): "header \(name)"
+        case .regex(let expression): "regex \(expression.pattern)"
+        }
+    }
+}
+
+/// Compact JSON text of a decoded value: what an extracted object or array becomes, and how values
+/// read in check messages. Whole numbers print without a fraction.
+enum JSONText {
+    static func of(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let bool): return bool ? "true" : "false"
+        case .number(let number):
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .string(let text): return quoted(text)
+        case .array(let elements): return "[" + elements.map(of).joined(separator: ",") + "]"
+        case .object(let members):
+            return "{" + members.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + of($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        // Encoding a String cannot fail.
+        return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\(text)\""
+    }
+}

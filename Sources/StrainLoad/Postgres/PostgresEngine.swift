@@ -1,0 +1,459 @@
+import StrainPQ
+import StrainProfile
+
+/// Makes one `PostgresEngine` per worker.
+public struct PostgresEngineFactory: EngineFactory {
+    public init() {}
+
+    public var kind: ScenarioKind { .postgres }
+
+    public func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine {
+        try PostgresEngine(setup)
+    }
+}
+
+/// Runs a worker's PostgreSQL steps on its part of each scenario's pool of `PostgresSession`s,
+/// waiting on all their sockets with one poll(2).
+///
+/// An iteration that finds no session free (every one busy, rolling back or reconnecting) waits in
+/// its pool's queue; the time it waited, plus any time it waited for a slot in the open model's
+/// backlog, is its first step's `poolWait`, kept apart from the query's service time. Without
+/// pipeline mode an iteration keeps its session until its last step (its transaction lives there);
+/// in pipeline mode each step takes room in whichever session has it. An iteration whose wait
+/// outlasts its step's timeout fails with "pool timeout", so a server that stays down does not
+/// stall the run.
+///
+/// Per statement: rows, checks, extracted variables, SQLSTATE status and errors by class. On an
+/// iteration's last statement, its whole latency from the intended start ("transaction", pgbench's
+/// per-transaction latency); a connection's first statement counts it (`newConnections`, and
+/// `reconnects` when it replaced a broken one); the statement that ended an iteration inside a
+/// transaction counts the rollback.
+final class PostgresEngine: StepEngine {
+    private let pools: [Pool?]
+    private let sessions: [PooledSession]
+    /// In-flight statements by the number their session reports them under; nil marks a free number.
+    private var flights: [Flight?] = []
+    private var freeFlightNumbers: [Int] = []
+    /// The session each multi-step iteration holds without pipeline mode, from its first step on.
+    private var heldSessions: [ObjectIdentifier: Int] = [:]
+    /// Outcomes the sessions reported and the engine has not handed over yet.
+    private var events: [PostgresOutcome] = []
+    /// The other half of `events`' double buffer, so taking them allocates nothing.
+    private var takenEvents: [PostgresOutcome] = []
+    /// Sessions of pipelined pools, whose batches go out at every turn.
+    private let pipelinedSessions: [Int]
+    private var poller = SocketPoller()
+    private var polledSessions: [Int] = []
+    /// Reused for the parameters of statements sent at once.
+    private var parameterBuffer: [String?] = []
+
+    init(_ setup: WorkerSetup) throws(LoadError) {
+        var pools = [Pool?](repeating: nil, count: setup.profile.scenarios.count)
+        var sessions: [PooledSession] = []
+        for share in setup.shares {
+            let scenario = setup.profile.scenarios[share.scenario]
+            guard let options = scenario.postgres else {
+                throw LoadError(.badInput, "scenario \"\(scenario.name)\" is not a PostgreSQL scenario")
+            }
+            let workload: PostgresWorkload
+            do {
+                workload = try PostgresWorkload(scenario)
+            } catch {
+                throw LoadError(.badInput, error.description)
+            }
+            let conninfo = Self.render(options.conninfo, inputs: setup.inputs)
+            let size = Self.connections(of: options.pool, for: share)
+            let pool = Pool(scenario: scenario, workload: workload, sessions: sessions.count..<(sessions.count + size))
+            for _ in 0..<size {
+                do {
+                    sessions.append(PooledSession(try PostgresSession(workload: workload, conninfo: conninfo), pool: share.scenario))
+                } catch {
+                    throw LoadError(.infrastructure, "scenario \"\(scenario.name)\": cannot connect to PostgreSQL: \(error)")
+                }
+            }
+            pools[share.scenario] = pool
+        }
+        self.pools = pools
+        self.sessions = sessions
+        pipelinedSessions = sessions.indices.filter { pools[sessions[$0].pool]!.pipelined }
+        for index in sessions.indices.reversed() { offer(index) }
+    }
+
+    /// This worker's part of a pool of `pool` connections: the parts of the scenario's sharers add up
+    /// to `pool`, and none is empty (LoadRun spreads a scenario over at most `pool` workers).
+    static func connections(of pool: Int, for share: ScenarioShare) -> Int {
+        pool / share.sharers + (share.slot < pool % share.sharers ? 1 : 0)
+    }
+
+    /// The conninfo with its `${env.…}` filled in (the profile allows nothing else there).
+    private static func render(_ conninfo: Template, inputs: RunInputs) -> String {
+        conninfo.render { reference in
+            if case .environment(let name) = reference { inputs.environment[name] ?? "" } else { "" }
+        }
+    }
+
+    // MARK: StepEngine
+
+    func start(_ iteration: Iteration, now: UInt64) throws(StepFailure) {
+        let pool = pools[iteration.scenario]!
+        let statement = pool.statements[iteration.step]
+        parameterBuffer.removeAll(keepingCapacity: true)
+        for template in statement.parameters {
+            parameterBuffer.append(try iteration.render(template))
+        }
+        var expected: [String] = []
+        for template in statement.expectedValues {
+            expected.append(try iteration.render(template))
+        }
+        if !pool.pipelined, let held = heldSessions[ObjectIdentifier(iteration)] {
+            send(iteration, on: held, parameters: parameterBuffer, expected: expected, poolWait: nil, now: now)
+            return
+        }
+        // In the open model an iteration that waited in the backlog waited for a connection too.
+        let backlogWait = iteration.step == 0 && iteration.start.delayed ? now - min(now, iteration.stepIntended) : 0
+        if pool.waiting.isEmpty, let session = takeSession(pool) {
+            hold(session, for: iteration, in: pool)
+            send(iteration, on: session, parameters: parameterBuffer, expected: expected, poolWait: backlogWait, now: now)
+        } else {
+            pool.waiting.append(Waiting(iteration: iteration, parameters: parameterBuffer, expected: expected,
+                                        since: now, earlierWait: backlogWait, timeout: statement.timeout))
+        }
+    }
+
+    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)] {
+        var now = clock.now()
+        var wakeUp = deadline
+        reconnect(now: now, wakeUp: &wakeUp)
+        expireWaiting(now: now, wakeUp: &wakeUp)
+        for index in pipelinedSessions {
+            sessions[index].session.endBatch(now: now, into: &events)
+        }
+        if events.isEmpty {
+            poller.removeAll()
+            polledSessions.removeAll(keepingCapacity: true)
+            for (index, session) in sessions.enumerated() where session.session.needsPolling {
+                poller.add(session.session.socket, interest: session.session.interest)
+                polledSessions.append(index)
+            }
+            let ready: Int
+            do {
+                ready = try poller.wait(timeout: wakeUp > now ? wakeUp - now : 0)
+            } catch {
+                throw LoadError(.infrastructure, "driving PostgreSQL connections: \(error)")
+            }
+            now = clock.now()
+            if ready > 0 {
+                for (position, index) in polledSessions.enumerated() {
+                    let readiness = poller.ready(at: position)
+                    guard !readiness.isEmpty else { continue }
+                    let session = sessions[index].session
+                    if readiness.contains(.write) { session.onWritable(now: now, into: &events) }
+                    if readiness.contains(.read) { session.onReadable(now: now, into: &events) }
+                    // A rollback that completed frees the session without an outcome.
+                    offer(index)
+                }
+            }
+        }
+        return finishEvents(now: now)
+    }
+
+    func abandonInFlight() -> [Iteration] {
+        var abandoned = flights.compactMap { $0?.iteration }
+        for pool in pools {
+            guard let pool else { continue }
+            abandoned += pool.waiting.map(\.iteration)
+            pool.waiting.removeAll()
+        }
+        flights.removeAll()
+        freeFlightNumbers.removeAll()
+        heldSessions.removeAll()
+        return abandoned
+    }
+
+    // MARK: Sessions
+
+    /// A session of `pool` that can take a new iteration, or in pipeline mode a statement: the one
+    /// with the fewest in flight, so every connection (a server process of its own) gets its share,
+    /// and a session whose batch has just been answered collects the next batch.
+    private func takeSession(_ pool: Pool) -> Int? {
+        if pool.pipelined {
+            var least: (index: Int, load: Int)?
+            for index in pool.sessions where sessions[index].session.canStartIteration {
+                let load = sessions[index].session.statementsInFlight
+                if load < least?.load ?? .max { least = (index, load) }
+            }
+            return least?.index
+        }
+        while let index = pool.available.popLast() {
+            sessions[index].isAvailable = false
+            if sessions[index].session.canStartIteration { return index }
+        }
+        return nil
+    }
+
+    /// Without pipeline mode, lists a session that has become free again, most recently freed on top.
+    private func offer(_ index: Int) {
+        let session = sessions[index]
+        let pool = pools[session.pool]!
+        guard !pool.pipelined, !session.isAvailable, session.session.canStartIteration else { return }
+        session.isAvailable = true
+        pool.available.append(index)
+    }
+
+    /// Without pipeline mode, an iteration with steps still to come keeps the session it took.
+    private func hold(_ session: Int, for iteration: Iteration, in pool: Pool) {
+        if !pool.pipelined, iteration.step + 1 < pool.statements.count {
+            heldSessions[ObjectIdentifier(iteration)] = session
+        }
+    }
+
+    private func send(_ iteration: Iteration, on index: Int, parameters: [String?], expected: [String],
+                      poolWait: UInt64?, now: UInt64) {
+        let number = track(Flight(iteration: iteration, session: index, poolWait: poolWait))
+        sessions[index].session.send(iteration: number, step: iteration.step, parameters: parameters,
+                                     expectedValues: expected, now: now, into: &events)
+    }
+
+    /// The number a session reports the flight's outcome under.
+    private func track(_ flight: Flight) -> Int {
+        if let free = freeFlightNumbers.popLast() {
+            flights[free] = flight
+            return free
+        }
+        flights.append(flight)
+        return flights.count - 1
+    }
+
+    /// Hands queued iterations to the sessions that can take them, oldest first.
+    private func dispatchWaiting(_ pool: Pool, now: UInt64) {
+        while let first = pool.waiting.first, let session = takeSession(pool) {
+            pool.waiting.removeFirst()
+            hold(session, for: first.iteration, in: pool)
+            send(first.iteration, on: session, parameters: first.parameters, expected: first.expected,
+                 poolWait: first.earlierWait + (now - min(now, first.since)), now: now)
+        }
+    }
+
+    /// Starts replacing broken connections whose backoff is over (or gives up attempts that took too
+    /// long); lowers `wakeUp` to the next such moment. A replacement is polled like any connection,
+    /// and its session offered to waiting iterations once it is open.
+    private func reconnect(now: UInt64, wakeUp: inout UInt64) {
+        for session in sessions {
+            guard let due = session.session.reconnectAt else { continue }
+            if due <= now { session.session.reconnectIfDue(now: now) }
+            if let next = session.session.reconnectAt { wakeUp = min(wakeUp, next) }
+        }
+    }
+
+    /// Fails queued iterations that have waited longer than their step's timeout; lowers `wakeUp`
+    /// to the next such moment.
+    private func expireWaiting(now: UInt64, wakeUp: inout UInt64) {
+        for pool in pools {
+            guard let pool else { continue }
+            while let first = pool.waiting.first {
+                let expiry = first.since + first.timeout
+                guard expiry <= now else {
+                    wakeUp = min(wakeUp, expiry)
+                    break
+                }
+                pool.waiting.removeFirst()
+                let number = track(Flight(iteration: first.iteration, session: nil, poolWait: first.earlierWait + first.timeout))
+                events.append(PostgresOutcome(iteration: number, step: first.iteration.step, sentAt: now, completedAt: now,
+                                              rows: 0, extracted: [], failure: timeoutFailure(pool, waited: now - first.since)))
+            }
+        }
+    }
+
+    /// Says how long the iteration waited and, when connections are down, why.
+    private func timeoutFailure(_ pool: Pool, waited: UInt64) -> PostgresFailure {
+        var message = "waited \(TimeSpan(seconds: Double(waited) / 1e6)) for one of the \(pool.sessions.count) connections of scenario \"\(pool.name)\" on this worker"
+        let broken = pool.sessions.map { sessions[$0].session }.filter { !$0.isConnected }
+        if let reason = broken.compactMap(\.lastConnectionError).first {
+            message += "; \(broken.count) of them down: \(reason)"
+        }
+        return .poolTimeout(message)
+    }
+
+    // MARK: Outcomes
+
+    /// Turns the sessions' outcomes into the driver's, ending iterations (and rolling back what they
+    /// left open) and handing freed sessions to queued iterations. Ending or sending may report
+    /// more outcomes at once; they are taken in the same pass.
+    private func finishEvents(now: UInt64) -> [(Iteration, StepOutcome)] {
+        var finished: [(Iteration, StepOutcome)] = []
+        repeat {
+            swap(&events, &takenEvents)
+            defer { takenEvents.removeAll(keepingCapacity: true) }
+            for event in takenEvents {
+                // Numbers of statements abandoned at the end are gone.
+                guard flights.indices.contains(event.iteration), let flight = flights[event.iteration] else { continue }
+                flights[event.iteration] = nil
+                freeFlightNumbers.append(event.iteration)
+                finished.append((flight.iteration, outcome(of: event, flight: flight, now: now)))
+                if let session = flight.session { offer(session) }
+            }
+            // Sessions freed by these outcomes, or by a rollback or reconnection without one.
+            for case let pool? in pools where !pool.waiting.isEmpty {
+                dispatchWaiting(pool, now: now)
+            }
+        } while !events.isEmpty
+        return finished
+    }
+
+    private func outcome(of event: PostgresOutcome, flight: Flight, now: UInt64) -> StepOutcome {
+        let iteration = flight.iteration
+        let pool = pools[iteration.scenario]!
+        let statement = pool.statements[event.step]
+        let session = flight.session.map { sessions[$0] }
+        var outcome = StepOutcome(sentAt: event.sentAt, finishedAt: event.completedAt)
+        outcome.rows = UInt64(event.rows)
+        outcome.phases[.poolWait] = flight.poolWait
+        for value in event.extracted {
+            iteration.setVariable(value.variable, to: value.value)
+        }
+        if let failure = event.failure {
+            outcome.failure = StepFailure(ErrorLabel(failure.label), failure.message, endsIteration: failure.endsIteration)
+            switch failure.kind {
+            case .server(let sqlState?):
+                outcome.status = .sqlState(sqlState)
+            case .check, .extraction:
+                outcome.status = .sqlState(SQLState.success)
+                outcome.checks = statement.checkCount
+                outcome.checkFailures = failure.kind == .check ? 1 : 0
+            default:
+                break
+            }
+        } else {
+            outcome.status = .sqlState(SQLState.success)
+            outcome.checks = statement.checkCount
+        }
+        if outcome.status != nil { session?.countConnections(into: &outcome) }
+
+        let endsIteration = event.failure?.endsIteration == true || event.step + 1 == pool.statements.count
+        guard endsIteration else { return outcome }
+        if event.failure == nil {
+            outcome.phases[.transaction] = event.completedAt - min(iteration.start.intended, event.completedAt)
+        }
+        if !pool.pipelined {
+            if pool.statements.count > 1 { heldSessions[ObjectIdentifier(iteration)] = nil }
+            if session?.session.finishIteration(now: now, into: &events) == true { outcome.rollbacks = 1 }
+        }
+        return outcome
+    }
+}
+
+@available(*, unavailable, message: "a PostgresEngine belongs to its worker thread")
+extension PostgresEngine: Sendable {}
+
+/// One scenario's sessions on a worker, and the iterations waiting for one of them.
+private final class Pool {
+    /// What a step sends, rendered per execution.
+    struct Statement {
+        let parameters: [Template]
+        /// One per `PostgresStatement.checkedColumns`.
+        let expectedValues: [Template]
+        let timeout: UInt64
+        /// Checks evaluated on a result: the row count and each value.
+        let checkCount: UInt64
+    }
+
+    let name: String
+    let statements: [Statement]
+    let pipelined: Bool
+    /// Indexes into the engine's sessions.
+    let sessions: Range<Int>
+    /// Without pipeline mode: sessions that were free when listed, the most recently freed last.
+    var available: [Int] = []
+    var waiting = WaitingQueue()
+
+    init(scenario: Scenario, workload: PostgresWorkload, sessions: Range<Int>) {
+        name = scenario.name
+        statements = zip(scenario.steps, workload.statements).map { step, statement in
+            let parameters = if case .sql(let query) = step.action { query.parameters } else { [Template]() }
+            return Statement(parameters: parameters, expectedValues: step.check.values.map(\.expected),
+                             timeout: step.timeout.micros,
+                             checkCount: UInt64((statement.expectedRows == nil ? 0 : 1) + statement.checkedColumns.count))
+        }
+        pipelined = workload.pipelineDepth != nil
+        self.sessions = sessions
+    }
+
+}
+
+/// A session of a pool, with what the engine keeps about it.
+private final class PooledSession {
+    let session: PostgresSession
+    /// The scenario index of its pool.
+    let pool: Int
+    /// Listed in its pool's `available`.
+    var isAvailable = false
+    /// Connections already counted on an outcome: the first, then each reconnection.
+    private var connectionsCounted: UInt64 = 0
+
+    init(_ session: PostgresSession, pool: Int) {
+        self.session = session
+        self.pool = pool
+    }
+
+    /// Counts the connections opened since the last outcome that reached the server.
+    func countConnections(into outcome: inout StepOutcome) {
+        let opened = session.counters.reconnects + 1
+        guard opened > connectionsCounted else { return }
+        outcome.newConnections = opened - connectionsCounted
+        outcome.reconnects = opened - max(connectionsCounted, 1)
+        connectionsCounted = opened
+    }
+}
+
+/// A statement in flight, under the number its session reports it by.
+private struct Flight {
+    let iteration: Iteration
+    /// Nil when it never got one (it waited for a session in vain).
+    let session: Int?
+    /// Set on the step that had to find a session.
+    let poolWait: UInt64?
+}
+
+/// An iteration waiting for a session, its step rendered already.
+private struct Waiting {
+    let iteration: Iteration
+    let parameters: [String?]
+    let expected: [String]
+    let since: UInt64
+    /// Time already spent waiting for a slot in the open model's backlog.
+    let earlierWait: UInt64
+    let timeout: UInt64
+}
+
+/// First in, first out, reusing its storage.
+private struct WaitingQueue {
+    private var items: [Waiting] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var first: Waiting? { isEmpty ? nil : items[head] }
+
+    mutating func append(_ item: Waiting) {
+        items.append(item)
+    }
+
+    mutating func removeFirst() {
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+    }
+
+    mutating func removeAll() {
+        items.removeAll()
+        head = 0
+    }
+
+    func map<T>(_ transform: (Waiting) -> T) -> [T] {
+        items[head...].map(transform)
+    }
+}

@@ -1,0 +1,61 @@
+/// Why a run could not start or go on, classed the way `strain run` maps errors to exit codes.
+public struct LoadError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        /// The profile or the command line asks for something impossible (a missing environment
+        /// variable, an unreadable feeder file).
+        case badInput
+        /// The machine or a library failed us (a thread, a curl handle, the output folder).
+        case infrastructure
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// The fixed vocabulary of failure labels, so tallies from different workers (and runs) merge.
+/// Engines add their own as static constants in an extension.
+public struct ErrorLabel: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+
+    public init(_ name: String) {
+        self.name = name
+    }
+
+    public var description: String { name }
+
+    /// The server answered with a 4xx the step's check does not accept.
+    public static let status4xx = ErrorLabel("4xx")
+    /// The server answered with a 5xx the step's check does not accept.
+    public static let status5xx = ErrorLabel("5xx")
+    /// A response arrived but a check on it failed (status outside the list, body, JSON value).
+    public static let checkFailed = ErrorLabel("check failed")
+    /// A value to extract for later steps was not in the response.
+    public static let extractionFailed = ErrorLabel("extraction failed")
+    /// No response within the step's timeout.
+    public static let timeout = ErrorLabel("timeout")
+    /// A `${…}` could not be rendered (a variable an earlier step did not set).
+    public static let template = ErrorLabel("template")
+}
+
+/// One failed step: its label and the full message of this occurrence.
+public struct StepFailure: Error, Sendable, Equatable {
+    public let label: ErrorLabel
+    public let message: String
+    /// The iteration cannot go on: a later step would miss a value this one should have provided.
+    /// Other failures (a failed check, an error status, no response) are counted and the iteration
+    /// continues with its next step.
+    public let endsIteration: Bool
+
+    public init(_ label: ErrorLabel, _ message: String, endsIteration: Bool = false) {
+        self.label = label
+        self.message = message
+        self.endsIteration = endsIteration
+    }
+}

@@ -1,0 +1,350 @@
+import StrainProfile
+
+/// How long a worker waits for requests still in flight once it stops starting new ones.
+struct DrainLimits: Sendable {
+    /// After the scheduled end of duration-bounded scenarios.
+    var afterEnd: UInt64
+    /// After a stop request (SIGINT/SIGTERM).
+    var afterStop: UInt64
+
+    /// The longest step timeout, at most 10 s, after the end; 1 s after a stop request.
+    init(profile: Profile) {
+        let longestTimeout = profile.scenarios.flatMap(\.steps).map(\.timeout.micros).max() ?? 0
+        afterEnd = min(longestTimeout, 10_000_000)
+        afterStop = 1_000_000
+    }
+}
+
+/// The protocol-independent body of a worker thread: starts the iterations its schedulers make due,
+/// walks each through its scenario's steps (think time between them; a failed step ends the iteration
+/// only when it says so, e.g. a value for later steps is missing), records every outcome into
+/// per-step tallies, hands the tallies over at each interval boundary, and drains at the end. The
+/// engine does the I/O.
+final class IterationDriver {
+    private struct ScenarioState {
+        let index: Int
+        let stepCount: Int
+        let thinkTime: UInt64
+        /// Feeders whose rows each iteration picks when it starts.
+        let feeders: [Int]
+        let name: String
+        var scheduler: IterationScheduler
+        /// Position of the scenario's first step in `tallies`.
+        let firstTally: Int
+        var completedIterations: UInt64 = 0
+    }
+
+    private let engine: any StepEngine
+    private let control: RunControl
+    private let clock: RunClock
+    private let inputs: RunInputs
+    private let worker: Int
+    private let random: WorkerRandom
+    private let limits: DrainLimits
+    private var scenarios: [ScenarioState] = []
+    /// One per step of the worker's scenarios, for the current interval.
+    private var tallies: [StepTally] = []
+    /// The run-wide step number of each tally.
+    private var stepNumbers: [Int] = []
+    private var waitingForThinkTime = TimerQueue()
+    private var inFlight = 0
+    private var stopping = false
+    /// Past this, whatever is still in flight is abandoned.
+    private var abandonAt: UInt64?
+    private var interval = 0
+    private var cpuAtIntervalStart = RunClock.threadCPUMicros()
+
+    /// - Parameter worker: the worker's number among all workers of the run (reports are keyed by it).
+    init(worker: Int, setup: WorkerSetup, layout: LoadLayout, engine: any StepEngine, control: RunControl,
+         clock: RunClock, limits: DrainLimits) {
+        self.engine = engine
+        self.control = control
+        self.clock = clock
+        self.inputs = setup.inputs
+        self.worker = worker
+        self.limits = limits
+        random = WorkerRandom(seed: 0x5eed_0000 &+ UInt64(worker))
+        var scheduledEnd: UInt64? = 0
+        for share in setup.shares {
+            let scenario = setup.profile.scenarios[share.scenario]
+            let scheduler: IterationScheduler
+            switch scenario.load {
+            case .open(let open):
+                scheduler = IterationScheduler(open: Self.pacer(open, share: share), slots: share.concurrency,
+                                               backlogLimit: Self.backlogLimit(open, sharers: share.sharers))
+                scheduledEnd = scheduledEnd.map { max($0, open.duration.micros) }
+            case .closed(let closed):
+                var end: UInt64?
+                if case .duration(let duration) = closed.bound {
+                    end = duration.micros
+                    scheduledEnd = scheduledEnd.map { max($0, duration.micros) }
+                } else {
+                    scheduledEnd = nil
+                }
+                scheduler = IterationScheduler(closedUsers: share.concurrency, thinkTime: scenario.thinkTime.micros,
+                                               end: end, budget: share.budget)
+            }
+            let feederNames = Set(scenario.steps.flatMap(\.references).compactMap { reference -> String? in
+                if case .feeder(let name, _) = reference { name } else { nil }
+            })
+            scenarios.append(ScenarioState(
+                index: share.scenario, stepCount: scenario.steps.count, thinkTime: scenario.thinkTime.micros,
+                feeders: feederNames.compactMap { inputs.feeder(named: $0) }.sorted(), name: scenario.name,
+                scheduler: scheduler, firstTally: tallies.count))
+            for step in scenario.steps.indices {
+                tallies.append(StepTally())
+                stepNumbers.append(layout.stepNumber(scenario: share.scenario, step: step))
+            }
+        }
+        abandonAt = scheduledEnd.map { $0 + limits.afterEnd }
+    }
+
+    /// This worker's part of the scenario's arrivals. Seeded by the scenario's index, so a run's Poisson
+    /// arrivals can be replayed.
+    static func pacer(_ open: OpenLoad, share: ScenarioShare) -> Pacer {
+        Pacer(curve: ArrivalCurve(open.segments), arrival: open.arrival == .poisson ? .poisson : .constant,
+              slot: share.slot, share: share.sharers, seed: 0x5eed &+ UInt64(share.scenario))
+    }
+
+    /// Arrivals that may wait for a free slot: ten seconds of the scenario's peak rate (this worker's
+    /// part), at least 1,000. Beyond it, arrivals are counted as dropped.
+    static func backlogLimit(_ open: OpenLoad, sharers: Int) -> Int {
+        let peak = ([open.start] + open.stages.map(\.target)).map(\.perSecond).max() ?? 0
+        return max(1_000, Int((peak * 10 / Double(sharers)).rounded(.up)))
+    }
+
+    /// Runs until every scenario has ended and drained, or a stop request's grace period is over.
+    /// Always hands over a final report, also when the engine fails.
+    func run() throws(LoadError) {
+        do {
+            try loop()
+        } catch {
+            abandon()
+            handOverFinal()
+            throw error
+        }
+        handOverFinal()
+    }
+
+    private func handOverFinal() {
+        let end = clock.now()
+        handOverIntervals(upTo: end)
+        handOver(end: end, isFinal: true)
+    }
+
+    private func loop() throws(LoadError) {
+        while true {
+            var now = clock.now()
+            handOverIntervals(upTo: now)
+            if !stopping, control.stopRequested { stop(now: now) }
+            if let abandonAt, now >= abandonAt {
+                abandon()
+                break
+            }
+            startDue(now: now)
+            if inFlight == 0, waitingForThinkTime.isEmpty, !scenarios.contains(where: { $0.scheduler.willStartMore }) { break }
+            // Wake for the next boundary, start or timer, and at least every 50 ms to notice a stop request.
+            var deadline = min(UInt64(interval + 1) * intervalMicros, now + 50_000)
+            if let timer = waitingForThinkTime.nextTime { deadline = min(deadline, timer) }
+            for scenario in scenarios {
+                if let wakeup = scenario.scheduler.nextWakeup { deadline = min(deadline, wakeup) }
+            }
+            if let abandonAt { deadline = min(deadline, abandonAt) }
+            let completions = try engine.waitForCompletions(until: deadline, clock: clock)
+            if !completions.isEmpty {
+                now = clock.now()
+                for (iteration, outcome) in completions { finish(iteration, outcome, now: now) }
+            }
+        }
+    }
+
+    // MARK: Starting
+
+    private func startDue(now: UInt64) {
+        while let iteration = waitingForThinkTime.popDue(now: now) {
+            startStep(iteration, now: now)
+        }
+        for index in scenarios.indices {
+            while let start = scenarios[index].scheduler.nextStart(now: now) {
+                startIteration(index, start, now: now)
+            }
+        }
+    }
+
+    private func startIteration(_ index: Int, _ start: IterationScheduler.Start, now: UInt64) {
+        let state = scenarios[index]
+        guard let rows = Iteration.pickFeederRows(state.feeders, inputs: inputs, random: random) else {
+            scenarios[index].scheduler.finished(start, at: now)
+            scenarios[index].scheduler.stop()
+            let exhausted = state.feeders.map { inputs.feeders[$0] }.filter { $0.mode == .unique }.map(\.name)
+            control.note("scenario \"\(state.name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows")
+            return
+        }
+        if !start.delayed {
+            tallies[state.firstTally].record(now - min(now, start.intended), in: .schedulerLag)
+        }
+        let iteration = Iteration(scenario: state.index, workerScenario: index, start: start, feederRows: rows,
+                                  inputs: inputs, random: random)
+        startStep(iteration, now: now)
+    }
+
+    private func startStep(_ iteration: Iteration, now: UInt64) {
+        do {
+            try engine.start(iteration, now: now)
+            inFlight += 1
+        } catch {
+            let state = scenarios[iteration.workerScenario]
+            tallies[state.firstTally + iteration.step].recordNotSent(error)
+            // Nothing was sent, so nothing will finish: go on (or end) right here.
+            if error.endsIteration || iteration.step + 1 == state.stepCount || stopping {
+                endIteration(iteration, at: now, completed: !error.endsIteration && iteration.step + 1 == state.stepCount)
+            } else {
+                iteration.step += 1
+                iteration.stepIntended = now + state.thinkTime
+                waitingForThinkTime.push(iteration, at: iteration.stepIntended)
+            }
+        }
+    }
+
+    // MARK: Finishing
+
+    private func finish(_ iteration: Iteration, _ outcome: StepOutcome, now: UInt64) {
+        inFlight -= 1
+        let state = scenarios[iteration.workerScenario]
+        tallies[state.firstTally + iteration.step].record(outcome, intended: iteration.stepIntended)
+        let isLast = iteration.step + 1 == state.stepCount
+        let cutShort = outcome.failure?.endsIteration == true
+        guard !isLast, !cutShort, !stopping else {
+            endIteration(iteration, at: outcome.finishedAt, completed: isLast && !cutShort)
+            return
+        }
+        iteration.step += 1
+        iteration.stepIntended = outcome.finishedAt + state.thinkTime
+        if state.thinkTime == 0 {
+            startStep(iteration, now: now)
+        } else {
+            waitingForThinkTime.push(iteration, at: iteration.stepIntended)
+        }
+    }
+
+    private func endIteration(_ iteration: Iteration, at time: UInt64, completed: Bool) {
+        engine.iterationEnded(iteration)
+        if completed { scenarios[iteration.workerScenario].completedIterations += 1 }
+        scenarios[iteration.workerScenario].scheduler.finished(iteration.start, at: time)
+    }
+
+    // MARK: Stopping
+
+    /// A stop request: start nothing more, give what is in flight a short grace period.
+    private func stop(now: UInt64) {
+        stopping = true
+        for index in scenarios.indices {
+            scenarios[index].scheduler.stop()
+            scenarios[index].scheduler.abandonBacklog()
+        }
+        while let iteration = waitingForThinkTime.popFirst() {
+            endIteration(iteration, at: now, completed: false)
+        }
+        abandonAt = min(abandonAt ?? .max, now + limits.afterStop)
+    }
+
+    private func abandon() {
+        for iteration in engine.abandonInFlight() {
+            tallies[scenarios[iteration.workerScenario].firstTally + iteration.step].add(1, to: .unfinished)
+        }
+        inFlight = 0
+        waitingForThinkTime.removeAll()
+        for index in scenarios.indices {
+            scenarios[index].scheduler.stop()
+            scenarios[index].scheduler.abandonBacklog()
+        }
+    }
+
+    // MARK: Intervals
+
+    private func handOverIntervals(upTo now: UInt64) {
+        while now >= UInt64(interval + 1) * intervalMicros {
+            handOver(end: UInt64(interval + 1) * intervalMicros, isFinal: false)
+        }
+    }
+
+    private func handOver(end: UInt64, isFinal: Bool) {
+        for index in scenarios.indices {
+            let missed = scenarios[index].scheduler.takeMissed()
+            tallies[scenarios[index].firstTally].add(missed.delayed, to: .missed)
+            tallies[scenarios[index].firstTally].add(missed.dropped, to: .dropped)
+        }
+        var steps: [Int: StepTally] = [:]
+        for index in tallies.indices where !tallies[index].isEmpty {
+            steps[stepNumbers[index]] = tallies[index]
+            tallies[index] = StepTally()
+        }
+        var iterations: [Int: UInt64] = [:]
+        for index in scenarios.indices where scenarios[index].completedIterations > 0 {
+            iterations[scenarios[index].index] = scenarios[index].completedIterations
+            scenarios[index].completedIterations = 0
+        }
+        let cpu = RunClock.threadCPUMicros()
+        control.submit(WorkerReport(worker: worker, interval: interval, end: end, isFinal: isFinal,
+                                    cpuMicros: cpu - min(cpu, cpuAtIntervalStart), steps: steps, iterations: iterations))
+        cpuAtIntervalStart = cpu
+        interval += 1
+    }
+}
+
+/// Iterations waiting out think time before their next step, earliest first (a binary min-heap).
+struct TimerQueue {
+    private var heap: [(time: UInt64, iteration: Iteration)] = []
+
+    var isEmpty: Bool { heap.isEmpty }
+    var nextTime: UInt64? { heap.first?.time }
+
+    mutating func push(_ iteration: Iteration, at time: UInt64) {
+        heap.append((time, iteration))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].time < heap[parent].time else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// The earliest iteration if its time has come.
+    mutating func popDue(now: UInt64) -> Iteration? {
+        guard let first = heap.first, first.time <= now else { return nil }
+        return popFirst()
+    }
+
+    mutating func popFirst() -> Iteration? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let first = heap.removeLast().iteration
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].time < heap[smallest].time { smallest = left }
+            if right < heap.count, heap[right].time < heap[smallest].time { smallest = right }
+            guard smallest != parent else { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return first
+    }
+
+    mutating func removeAll() {
+        heap.removeAll()
+    }
+}
+
+extension OpenLoad {
+    /// The load shape as the Pacer's curve segments.
+    var segments: [ArrivalCurve.Segment] {
+        var from = start.perSecond
+        return stages.map { stage in
+            defer { from = stage.target.perSecond }
+            return ArrivalCurve.Segment(duration: stage.duration.seconds, fromRate: from, toRate: stage.target.perSecond)
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import StrainMetrics
+import StrainProfile
+import Synchronization
+
+/// How to run a profile.
+public struct RunOptions: Sendable {
+    /// Worker threads per kind of scenario (HTTP, PostgreSQL); one per core by default.
+    public var workers: Int
+    /// Where `run.json` and `timeline.ndjson` go; created if missing.
+    public var outputDirectory: URL
+    /// Read by `${env.NAME}`.
+    public var environment: [String: String]
+    public var tool: ToolInfo
+    public var gitSHA: String?
+    public var progress: ProgressStyle
+    /// Called with the results so far after every interval; a non-nil answer stops the run early with
+    /// that reason (thresholds marked `abortOnFail`).
+    public var abortCheck: (@Sendable (RunArtifact) -> String?)?
+
+    public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                tool: ToolInfo, gitSHA: String? = nil, progress: ProgressStyle = .none,
+                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil) {
+        self.workers = workers
+        self.outputDirectory = outputDirectory
+        self.environment = environment
+        self.tool = tool
+        self.gitSHA = gitSHA
+        self.progress = progress
+        self.abortCheck = abortCheck
+    }
+
+    /// One worker per online core.
+    public static var defaultWorkers: Int {
+        max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
+
+/// What a run produced.
+public struct RunResult: Sendable {
+    public let artifact: RunArtifact
+    public let artifactURL: URL
+    public let timelineURL: URL
+    /// Things the user should know that are not errors, e.g. a unique feeder running out of rows.
+    public let notes: [String]
+    /// Why the run failed, when a worker could not go on (the artifact's status is then `failed`).
+    public let failure: LoadError?
+    /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `interrupted`).
+    public let abortReason: String?
+}
+
+/// The run coordinator: starts one thread per worker, merges their interval reports into the run's
+/// totals and the streamed timeline, shows progress, turns SIGINT/SIGTERM into a graceful stop,
+/// checks its own validity and writes the artifact.
+public enum LoadRun {
+    public static func run(_ profile: Profile, engines: [any EngineFactory], options: RunOptions) throws(LoadError) -> RunResult {
+        let inputs = try RunInputs(profile: profile, environment: options.environment)
+        let layout = LoadLayout(profile)
+        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs)
+        let timelineURL = options.outputDirectory.appendingPathComponent("timeline.ndjson")
+        let artifactURL = options.outputDirectory.appendingPathComponent("run.json")
+        let timeline: TimelineWriter
+        do {
+            try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
+            timeline = try TimelineWriter(url: timelineURL)
+        } catch {
+            throw LoadError(.infrastructure, "cannot write to \(options.outputDirectory.path): \(error)")
+        }
+        defer { timeline.close() }
+
+        let control = RunControl(workers: workers.count)
+        let interrupted = Atomic<Bool>(false)
+        let signals = SignalWatcher {
+            interrupted.store(true, ordering: .relaxed)
+            control.requestStop()
+        }
+        defer { signals.cancel() }
+        let gate = StartGate(workers: workers.count)
+        let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile))
+        _ = gate.open()
+        let startedAt = Date()
+
+        var collected = Collected(layout: layout, scenarios: profile.scenarios.count)
+        var progress = ProgressPrinter(style: options.progress)
+        let planned = Plan(profile).duration?.seconds
+        var notesShown = 0
+        var timelineError: (any Error)?
+        var abortReason: String?
+        func artifact(status: RunStatus, endedAt: Date) -> RunArtifact {
+            let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
+            return RunArtifact(
+                tool: options.tool,
+                profile: ProfileInfo(name: profile.name, path: profile.source.path,
+                                     sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
+                host: HostInfo.current(), gitSHA: options.gitSHA, startedAt: startedAt, endedAt: endedAt,
+                status: status,
+                validity: SelfCheck.validity(
+                    busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
+                    schedulerLag: collected.schedulerLag,
+                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals)),
+                scenarios: collected.scenarioResults(profile, layout: layout))
+        }
+        while true {
+            let (intervals, allFinished) = control.takeCompleteIntervals()
+            for interval in intervals {
+                collected.add(interval)
+                do {
+                    try timeline.append(timelineInterval(interval, profile: profile, layout: layout))
+                } catch {
+                    timelineError = timelineError ?? error
+                }
+                // A run's last, partial interval can be a few milliseconds: its rate would be noise.
+                if interval.duration >= 0.5 {
+                    progress.show(collected.progressLine(for: interval, planned: planned))
+                }
+            }
+            if !intervals.isEmpty, abortReason == nil, let abortCheck = options.abortCheck,
+               let reason = abortCheck(artifact(status: .completed, endedAt: Date())) {
+                abortReason = reason
+                control.requestStop()
+                control.note("stopping early: \(reason)")
+            }
+            let notes = control.allNotes
+            for note in notes.dropFirst(notesShown) { progress.note(note) }
+            notesShown = notes.count
+            if allFinished { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        progress.finish()
+        let failure = threads.waitForExit()
+        let status: RunStatus = if failure != nil {
+            .failed
+        } else if interrupted.load(ordering: .relaxed) || abortReason != nil {
+            .interrupted
+        } else {
+            .completed
+        }
+        let result = artifact(status: status, endedAt: Date())
+        do {
+            try result.write(to: artifactURL)
+        } catch {
+            throw LoadError(.infrastructure, "cannot write the run artifact \(artifactURL.path): \(error)")
+        }
+        if let timelineError {
+            throw LoadError(.infrastructure, "cannot write the timeline \(timelineURL.path): \(timelineError)")
+        }
+        return RunResult(artifact: result, artifactURL: artifactURL, timelineURL: timelineURL,
+                         notes: control.allNotes, failure: failure, abortReason: abortReason)
+    }
+
+    /// One worker per engine kind and core, numbered across kinds; each takes its share of every scenario
+    /// of its kind (a scenario with fewer connections than workers runs on fewer workers).
+    static func workerPlans(_ profile: Profile, engines: [any EngineFactory], workers: Int,
+                            inputs: RunInputs) throws(LoadError) -> [WorkerPlan] {
+        let plan = Plan(profile)
+        var plans: [WorkerPlan] = []
+        for kind in [StrainProfile.ScenarioKind.http, .postgres] {
+            let scenarios = profile.scenarios.indices.filter { profile.scenarios[$0].kind == kind }
+            guard !scenarios.isEmpty else { continue }
+            guard let factory = engines.first(where: { $0.kind == kind }) else {
+                throw LoadError(.badInput, "this build of strain cannot drive \(kind.rawValue) scenarios (\(profile.scenarios[scenarios[0]].name))")
+            }
+            var shares = [[ScenarioShare]](repeating: [], count: workers)
+            for scenario in scenarios {
+                var budget: IterationBudget?
+                if case .closed(let closed) = profile.scenarios[scenario].load, case .iterations(let count) = closed.bound {
+                    budget = IterationBudget(iterations: count)
+                }
+                // Spread over no more workers than the scenario has connections, so that each worker has
+                // connections of its own for its share (PostgreSQL clients share a smaller pool).
+                let scenarioPlan = plan.scenarios[scenario]
+                let split = ScenarioShare.split(scenario: scenario, connections: scenarioPlan.concurrency,
+                                                workers: min(workers, scenarioPlan.connections), budget: budget)
+                for (worker, share) in split.enumerated() {
+                    if let share { shares[worker].append(share) }
+                }
+            }
+            for (worker, workerShares) in shares.enumerated() where !workerShares.isEmpty {
+                plans.append(WorkerPlan(number: plans.count, factory: factory, setup: WorkerSetup(
+                    worker: worker, workers: workers, profile: profile, inputs: inputs, shares: workerShares)))
+            }
+        }
+        return plans
+    }
+
+    /// Closed-model HTTP/1.1 scenarios without think time keep every connection busy, so each must have
+    /// been opened (multiplexed HTTP/2 and think time legitimately use fewer).
+    static func connectionExpectations(_ profile: Profile, layout: LoadLayout, totals: [StepTally]) -> [SelfCheck.Connections] {
+        guard profile.target.httpVersion == .http1_1 else { return [] }
+        return profile.scenarios.enumerated().compactMap { index, scenario in
+            guard scenario.kind == .http, scenario.thinkTime == .zero, case .closed(let closed) = scenario.load else { return nil }
+            var asked = UInt64(closed.connections)
+            if case .iterations(let count) = closed.bound { asked = min(asked, UInt64(count)) }
+            let established = scenario.steps.indices.reduce(UInt64(0)) { sum, step in
+                sum + totals[layout.stepNumber(scenario: index, step: step)].count(of: .newConnections)
+            }
+            return SelfCheck.Connections(scenario: scenario.name, asked: asked, established: established)
+        }
+    }
+
+    static func timelineInterval(_ interval: MergedInterval, profile: Profile, layout: LoadLayout) -> TimelineInterval {
+        let steps = interval.steps.sorted { $0.key < $1.key }.map { number, tally in
+            let location = layout.locations[number]
+            let scenario = profile.scenarios[location.scenario]
+            return IntervalStep(scenario: scenario.name, step: scenario.steps[location.step].name,
+                                requests: tally.requests, failures: tally.failures,
+                                latency: tally.latency, service: tally.service)
+        }
+        return TimelineInterval(start: Double(interval.index), duration: interval.duration, steps: steps)
+    }
+}
+
+/// One worker thread's engine and share of the load.
+struct WorkerPlan: Sendable {
+    /// Among all workers of the run.
+    let number: Int
+    let factory: any EngineFactory
+    let setup: WorkerSetup
+}
+
+/// The run's totals, built up interval by interval on the coordinator's thread.
+private struct Collected {
+    var totals: [StepTally]
+    var iterations: [UInt64]
+    var cpuMicros: [Int: UInt64] = [:]
+    var schedulerLag = Histogram()
+
+    init(layout: LoadLayout, scenarios: Int) {
+        totals = Array(repeating: StepTally(), count: layout.stepCount)
+        iterations = Array(repeating: 0, count: scenarios)
+    }
+
+    mutating func add(_ interval: MergedInterval) {
+        for (number, tally) in interval.steps {
+            totals[number].merge(tally)
+            if let lag = tally.histogram(of: .schedulerLag) { schedulerLag.merge(lag) }
+        }
+        for (scenario, count) in interval.iterations { iterations[scenario] += count }
+        cpuMicros.merge(interval.cpuMicros, uniquingKeysWith: +)
+    }
+
+    func progressLine(for interval: MergedInterval, planned: Double?) -> ProgressLine {
+        var latency = Histogram()
+        var requests: UInt64 = 0, failures: UInt64 = 0
+        for tally in interval.steps.values {
+            latency.merge(tally.latency)
+            requests += tally.requests
+            failures += tally.failures
+        }
+        return ProgressLine(elapsed: Double(interval.end) / 1e6, planned: planned, intervalSeconds: interval.duration,
+                            requests: requests, failures: failures, latency: latency)
+    }
+
+    func scenarioResults(_ profile: Profile, layout: LoadLayout) -> [ScenarioResult] {
+        profile.scenarios.enumerated().map { index, scenario in
+            ScenarioResult(
+                name: scenario.name,
+                kind: scenario.kind == .http ? .http : .postgres,
+                iterations: iterations[index],
+                steps: scenario.steps.enumerated().map { step, definition in
+                    totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name)
+                })
+        }
+    }
+}
+
+/// The worker threads of a run. Each makes its engine on its own thread (C handles never cross
+/// threads) and always sends a final report, even when it fails, so the coordinator never waits forever.
+private final class WorkerThreads: Sendable {
+    private let failure = Mutex<LoadError?>(nil)
+    private let running = DispatchGroup()
+
+    init(_ plans: [WorkerPlan], layout: LoadLayout, control: RunControl, gate: StartGate, limits: DrainLimits) {
+        for plan in plans {
+            running.enter()
+            let thread = Thread { [self] in
+                defer { running.leave() }
+                let engine: any StepEngine
+                do throws(LoadError) {
+                    engine = try plan.factory.makeEngine(plan.setup)
+                } catch {
+                    fail(error, worker: plan.number, control: control)
+                    _ = gate.arriveAndWait()
+                    return
+                }
+                let clock = gate.arriveAndWait()
+                let driver = IterationDriver(worker: plan.number, setup: plan.setup, layout: layout, engine: engine,
+                                             control: control, clock: clock, limits: limits)
+                do throws(LoadError) {
+                    try driver.run()
+                } catch {
+                    fail(error, worker: plan.number, control: control)
+                }
+            }
+            thread.name = "strain-worker-\(plan.number)"
+            thread.start()
+        }
+    }
+
+    /// Records the first failure and stops the run. A worker that failed before its driver ran has
+    /// reported nothing, so it is ended for the coordinator (a driver always sends its own final report).
+    private func fail(_ error: LoadError, worker: Int, control: RunControl) {
+        failure.withLock { $0 = $0 ?? error }
+        control.requestStop()
+        control.submitFinalIfSilent(worker: worker)
+    }
+
+    /// Waits for every thread to end; the first worker failure, if any.
+    func waitForExit() -> LoadError? {
+        running.wait()
+        return failure.withLock { $0 }
+    }
+}

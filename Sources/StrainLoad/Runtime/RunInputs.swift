@@ -1,0 +1,162 @@
+import Foundation
+import StrainProfile
+import Synchronization
+
+/// Everything `${…}` references read that is fixed for the run, loaded once before any worker starts
+/// and shared read-only by all of them: the environment variables the profile names, the CSV feeders'
+/// rows, and the run-wide counters behind sequential/unique feeders and `${sequence()}`.
+public final class RunInputs: Sendable {
+    let environment: [String: String]
+    let feeders: [LoadedFeeder]
+    private let feederIndex: [String: Int]
+    /// One counter per distinct `sequence(start)`: every use of `${sequence(1000)}` in the run shares it.
+    private let sequences: [Int: SharedCounter]
+
+    /// Reads the feeders' files and the environment variables `profile` refers to.
+    /// - Throws: `LoadError` naming a variable that is not set or a CSV file that cannot be read.
+    public init(profile: Profile, environment: [String: String]) throws(LoadError) {
+        let references = profile.allReferences
+        var environmentValues: [String: String] = [:]
+        var sequenceStarts: Set<Int> = []
+        for reference in references {
+            switch reference {
+            case .environment(let name):
+                guard let value = environment[name] else {
+                    throw LoadError(.badInput, "the profile uses ${env.\(name)}, but \(name) is not set in the environment")
+                }
+                environmentValues[name] = value
+            case .generator(.sequence(let start)):
+                sequenceStarts.insert(start)
+            default:
+                break
+            }
+        }
+        self.environment = environmentValues
+        var feeders: [LoadedFeeder] = []
+        for feeder in profile.feeders {
+            feeders.append(try LoadedFeeder(feeder))
+        }
+        self.feeders = feeders
+        feederIndex = Dictionary(uniqueKeysWithValues: feeders.enumerated().map { ($1.name, $0) })
+        sequences = Dictionary(uniqueKeysWithValues: sequenceStarts.map { ($0, SharedCounter(start: $0)) })
+    }
+
+    /// The position of the feeder called `name` in `feeders`.
+    func feeder(named name: String) -> Int? {
+        feederIndex[name]
+    }
+
+    func nextSequenceValue(start: Int) -> Int {
+        // Every sequence start in the profile got a counter in init.
+        sequences[start]!.next()
+    }
+}
+
+/// A feeder's CSV rows in memory, with the run-wide cursor of the sequential and unique modes.
+struct LoadedFeeder: Sendable {
+    let name: String
+    let mode: FeederMode
+    let columnIndex: [String: Int]
+    let rows: [[String]]
+    private let cursor = SharedCounter(start: 0)
+
+    init(_ feeder: Feeder) throws(LoadError) {
+        let text: String
+        do {
+            text = try String(contentsOf: feeder.file, encoding: .utf8)
+        } catch {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": cannot read \(feeder.file.path): \(error.localizedDescription)")
+        }
+        let records: [[String]]
+        do {
+            records = try CSV.records(in: text)
+        } catch {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path): \(error.message)")
+        }
+        let rows = Array(records.dropFirst())
+        guard !rows.isEmpty else {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) has a header row but no data rows")
+        }
+        // A short row would leave a column without a value; say where, rather than failing mid-run.
+        let columns = records[0].count
+        if let short = rows.firstIndex(where: { $0.count < columns }) {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) record \(short + 2) has \(rows[short].count) fields; the header has \(columns)")
+        }
+        name = feeder.name
+        mode = feeder.mode
+        columnIndex = Dictionary(records[0].enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.rows = rows
+    }
+
+    /// The row for a new iteration, or nil when a unique feeder has run out.
+    func pickRow(using random: inout SplitMix64) -> Int? {
+        switch mode {
+        case .sequential:
+            return cursor.next() % rows.count
+        case .random:
+            return Int.random(in: 0..<rows.count, using: &random)
+        case .unique:
+            let row = cursor.next()
+            return row < rows.count ? row : nil
+        }
+    }
+}
+
+/// A run-wide counter that any worker may advance.
+final class SharedCounter: Sendable {
+    private let value: Atomic<Int>
+
+    init(start: Int) {
+        value = Atomic(start)
+    }
+
+    /// The current value; the next call gets one more.
+    func next() -> Int {
+        value.add(1, ordering: .relaxed).oldValue
+    }
+}
+
+extension SplitMix64: RandomNumberGenerator {}
+
+extension Profile {
+    /// Every `${…}` in the profile's steps, in order (duplicates included).
+    var allReferences: [Reference] {
+        scenarios.flatMap { scenario in
+            (scenario.postgres?.conninfo.references ?? []) + scenario.steps.flatMap(\.references)
+        } + defaults.headers.flatMap(\.value.references)
+    }
+}
+
+extension Step {
+    /// The references of everything the step renders: request, parameters and checks.
+    var references: [Reference] {
+        var references: [Reference] = []
+        switch action {
+        case .http(let request):
+            references += request.url.references
+            references += request.headers.flatMap(\.value.references)
+            switch request.body {
+            case .text(let template)?: references += template.references
+            case .json(let json)?: references += json.references
+            case .file?, nil: break
+            }
+        case .sql(let query):
+            references += query.parameters.flatMap(\.references)
+        }
+        references += check.bodyContains?.references ?? []
+        references += check.json.flatMap(\.expected.references)
+        references += check.values.flatMap(\.expected.references)
+        return references
+    }
+}
+
+extension JSONTemplate {
+    var references: [Reference] {
+        switch self {
+        case .null, .bool, .number: []
+        case .string(let template): template.references
+        case .array(let elements): elements.flatMap(\.references)
+        case .object(let members): members.flatMap(\.value.references)
+        }
+    }
+}

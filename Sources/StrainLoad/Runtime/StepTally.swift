@@ -1,0 +1,262 @@
+import StrainMetrics
+
+/// What an engine reports about one finished step (request or query). Times are µs on the run clock.
+public struct StepOutcome: Sendable {
+    /// When the request actually went out: service time runs from here.
+    public var sentAt: UInt64
+    public var finishedAt: UInt64
+    /// The response's status; nil when none arrived (connection refused, timeout, …).
+    public var status: ResponseStatus?
+    /// Why the step failed; nil when it succeeded.
+    public var failure: StepFailure?
+    /// Phase durations in µs, only those the engine measured for this request.
+    public var phases = PhaseTimes()
+    public var bytesIn: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    /// Connections opened for this request (0 when it reused one).
+    public var newConnections: UInt64 = 0
+    /// Checks evaluated on the response, and how many of them failed.
+    public var checks: UInt64 = 0
+    public var checkFailures: UInt64 = 0
+    /// Rows a SQL step returned.
+    public var rows: UInt64 = 0
+    /// Transactions rolled back because the iteration ended inside one (SQL steps).
+    public var rollbacks: UInt64 = 0
+    /// Connections that replaced broken ones, counted on the first step that used each.
+    public var reconnects: UInt64 = 0
+
+    public init(sentAt: UInt64, finishedAt: UInt64, status: ResponseStatus? = nil, failure: StepFailure? = nil) {
+        self.sentAt = sentAt
+        self.finishedAt = finishedAt
+        self.status = status
+        self.failure = failure
+    }
+}
+
+/// A response status as counted in `StepResult.statuses`.
+public enum ResponseStatus: Hashable, Sendable {
+    case http(Int)
+    case sqlState(String)
+
+    var key: String {
+        switch self {
+        case .http(let code): String(code)
+        case .sqlState(let state): state
+        }
+    }
+}
+
+/// The per-phase histograms a step may have, by their names in the run artifact.
+public enum Phase: Int, CaseIterable, Sendable {
+    /// Name resolution (new connections only).
+    case dns
+    /// TCP handshake (new connections only).
+    case connect
+    /// TLS handshake (new TLS connections only).
+    case tls
+    /// From the request being sent to the first response byte: the server's time.
+    case ttfb
+    /// The engine's own total for the transfer.
+    case total
+    /// Time a query waited for a pooled database connection.
+    case poolWait
+    /// A PostgreSQL iteration (pgbench's transaction) from its intended start to the end of its last
+    /// statement; on the last step.
+    case transaction
+    /// How late the worker started the iteration versus its schedule, when a slot was free
+    /// (first step only): the generator's own lag, which the self-check bounds.
+    case schedulerLag
+
+    public var name: String {
+        switch self {
+        case .dns: "dns"
+        case .connect: "connect"
+        case .tls: "tls"
+        case .ttfb: "ttfb"
+        case .total: "total"
+        case .poolWait: "poolWait"
+        case .transaction: "transaction"
+        case .schedulerLag: "schedulerLag"
+        }
+    }
+}
+
+/// Phase durations of one request; nil for phases that did not happen. Stored inline (no array), since
+/// one is filled per request.
+public struct PhaseTimes: Sendable {
+    private var dns, connect, tls, ttfb, total, poolWait, transaction, schedulerLag: UInt64?
+
+    public init() {}
+
+    public subscript(phase: Phase) -> UInt64? {
+        get {
+            switch phase {
+            case .dns: dns
+            case .connect: connect
+            case .tls: tls
+            case .ttfb: ttfb
+            case .total: total
+            case .poolWait: poolWait
+            case .transaction: transaction
+            case .schedulerLag: schedulerLag
+            }
+        }
+        set {
+            switch phase {
+            case .dns: dns = newValue
+            case .connect: connect = newValue
+            case .tls: tls = newValue
+            case .ttfb: ttfb = newValue
+            case .total: total = newValue
+            case .poolWait: poolWait = newValue
+            case .transaction: transaction = newValue
+            case .schedulerLag: schedulerLag = newValue
+            }
+        }
+    }
+}
+
+/// Counters of a step, by their names in the run artifact.
+public enum Counter: Int, CaseIterable, Sendable {
+    case bytesIn, bytesOut
+    /// Requests that opened a connection, and requests that reused a kept-alive one.
+    case newConnections, reusedConnections
+    case checks, checkFailures
+    /// Iterations that could not start on time because every allowed connection was busy; they started
+    /// once one was free, their latency including the wait (first step only).
+    case missed
+    /// Iterations never started: the backlog was full or the run ended first (first step only).
+    case dropped
+    /// Requests still in flight when the run's drain period ended; not in the latency histograms.
+    case unfinished
+    case rows
+    /// Transactions a PostgreSQL iteration left open when it ended (after an error), rolled back.
+    case rollbacks
+    /// Broken PostgreSQL connections replaced by new ones.
+    case reconnects
+
+    public var name: String {
+        switch self {
+        case .bytesIn: "bytesIn"
+        case .bytesOut: "bytesOut"
+        case .newConnections: "newConnections"
+        case .reusedConnections: "reusedConnections"
+        case .checks: "checks"
+        case .checkFailures: "checkFailures"
+        case .missed: "missed"
+        case .dropped: "dropped"
+        case .unfinished: "unfinished"
+        case .rows: "rows"
+        case .rollbacks: "rollbacks"
+        case .reconnects: "reconnects"
+        }
+    }
+}
+
+/// Everything recorded for one step over some span (an interval, or the whole run): mergeable, with
+/// fixed-size histograms, so memory does not grow with the number of requests.
+public struct StepTally: Sendable {
+    public private(set) var requests: UInt64 = 0
+    public private(set) var failures: UInt64 = 0
+    /// From the intended send time to the end of the response.
+    public private(set) var latency = Histogram()
+    /// From the actual send to the end of the response.
+    public private(set) var service = Histogram()
+    /// Created on first use: most steps only ever see a few phases.
+    private var phases = [Histogram?](repeating: nil, count: Phase.allCases.count)
+    private var counters = [UInt64](repeating: 0, count: Counter.allCases.count)
+    private var statuses: [ResponseStatus: UInt64] = [:]
+    private var errors: [ErrorLabel: ErrorTally] = [:]
+
+    public init() {}
+
+    /// Records one finished request meant to be sent at `intended`.
+    public mutating func record(_ outcome: StepOutcome, intended: UInt64) {
+        requests += 1
+        latency.record(outcome.finishedAt &- min(intended, outcome.finishedAt))
+        service.record(outcome.finishedAt &- min(outcome.sentAt, outcome.finishedAt))
+        for phase in Phase.allCases {
+            if let value = outcome.phases[phase] { record(value, in: phase) }
+        }
+        add(outcome.bytesIn, to: .bytesIn)
+        add(outcome.bytesOut, to: .bytesOut)
+        if outcome.status != nil {
+            add(outcome.newConnections, to: .newConnections)
+            add(outcome.newConnections == 0 ? 1 : 0, to: .reusedConnections)
+        }
+        add(outcome.checks, to: .checks)
+        add(outcome.checkFailures, to: .checkFailures)
+        add(outcome.rows, to: .rows)
+        add(outcome.rollbacks, to: .rollbacks)
+        add(outcome.reconnects, to: .reconnects)
+        if let status = outcome.status { statuses[status, default: 0] += 1 }
+        if let failure = outcome.failure { recordFailure(failure) }
+    }
+
+    public mutating func record(_ micros: UInt64, in phase: Phase) {
+        if phases[phase.rawValue] == nil { phases[phase.rawValue] = Histogram() }
+        phases[phase.rawValue]!.record(micros)
+    }
+
+    public mutating func add(_ amount: UInt64, to counter: Counter) {
+        counters[counter.rawValue] += amount
+    }
+
+    public func count(of counter: Counter) -> UInt64 {
+        counters[counter.rawValue]
+    }
+
+    public func histogram(of phase: Phase) -> Histogram? {
+        phases[phase.rawValue]
+    }
+
+    /// A step that failed before anything was sent (its request could not be rendered).
+    public mutating func recordNotSent(_ failure: StepFailure) {
+        requests += 1
+        recordFailure(failure)
+    }
+
+    /// Nothing recorded yet.
+    public var isEmpty: Bool {
+        requests == 0 && counters.allSatisfy { $0 == 0 } && phases.allSatisfy { $0 == nil }
+    }
+
+    private mutating func recordFailure(_ failure: StepFailure) {
+        failures += 1
+        errors[failure.label, default: ErrorTally(label: failure.label.name, count: 0, example: failure.message)].count += 1
+    }
+
+    public mutating func merge(_ other: StepTally) {
+        requests += other.requests
+        failures += other.failures
+        latency.merge(other.latency)
+        service.merge(other.service)
+        for (index, histogram) in other.phases.enumerated() {
+            guard let histogram else { continue }
+            if phases[index] == nil { phases[index] = histogram } else { phases[index]!.merge(histogram) }
+        }
+        for index in counters.indices { counters[index] += other.counters[index] }
+        statuses.merge(other.statuses, uniquingKeysWith: +)
+        // The first example seen stays: merging keeps ours when we have one.
+        errors.merge(other.errors) { mine, theirs in
+            ErrorTally(label: mine.label, count: mine.count + theirs.count, example: mine.example)
+        }
+    }
+
+    /// The artifact's form: non-zero counters, statuses by their text, errors most frequent first.
+    public func stepResult(name: String) -> StepResult {
+        var phaseHistograms: [String: Histogram] = [:]
+        for phase in Phase.allCases {
+            if let histogram = phases[phase.rawValue] { phaseHistograms[phase.name] = histogram }
+        }
+        var counterValues: [String: UInt64] = [:]
+        for counter in Counter.allCases where counters[counter.rawValue] > 0 {
+            counterValues[counter.name] = counters[counter.rawValue]
+        }
+        return StepResult(
+            name: name, requests: requests, failures: failures, latency: latency, service: service,
+            phases: phaseHistograms, counters: counterValues,
+            statuses: Dictionary(uniqueKeysWithValues: statuses.map { ($0.key.key, $0.value) }),
+            errors: errors.values.sorted { ($0.count, $1.label) > ($1.count, $0.label) })
+    }
+}

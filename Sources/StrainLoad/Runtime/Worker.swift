@@ -1,0 +1,162 @@
+import Dispatch
+import StrainProfile
+import Synchronization
+
+// The worker interface. A run has one thread per worker; each owns an engine (its connections and
+// C handles) and an `IterationDriver` that does everything protocol-independent: scheduling,
+// variables, think time, recording and interval hand-over. To add a protocol, implement
+// `StepEngine` and `EngineFactory` and pass the factory to `LoadRun.run` (as `strain run` does).
+//
+// Life of a worker: `LoadRun` calls `EngineFactory.makeEngine` on the worker's thread with its
+// `WorkerSetup`; once every worker is ready the run's clock starts. The driver then loops: it calls
+// `start` for each step that is due (at most `ScenarioShare.concurrency` iterations in flight per
+// scenario), `waitForCompletions` until the next thing to do, records each returned outcome, moves the
+// iteration to its next step (after think time) and calls `iterationEnded` when it is over. At the end
+// (or on a stop request) it waits a bounded drain period, then calls `abandonInFlight`.
+
+/// The protocol-specific part of a worker: sends one step of an iteration and reports when it is done.
+/// Lives on one thread; `start` must not block.
+public protocol StepEngine: AnyObject {
+    /// Sends step `iteration.step` of scenario `iteration.scenario`, rendering its `${…}` through
+    /// `iteration`. Throwing records the step as failed without anything sent (e.g. it rendered to an
+    /// unusable URL).
+    func start(_ iteration: Iteration, now: UInt64) throws(StepFailure)
+
+    /// Waits until something in flight finishes or the run clock reaches `deadline` (µs), then returns
+    /// the finished steps. Checks and extractions are done here (the engine has the response), writing
+    /// extracted values with `Iteration.setVariable`.
+    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)]
+
+    /// Aborts everything in flight (the drain period ran out) and returns those iterations.
+    func abandonInFlight() -> [Iteration]
+
+    /// `iteration` is over (all steps done, cut short, or the run stopping): release what it held,
+    /// e.g. the database connection its transaction was on.
+    func iterationEnded(_ iteration: Iteration)
+}
+
+extension StepEngine {
+    /// Engines whose steps hold nothing across an iteration need not implement it.
+    public func iterationEnded(_ iteration: Iteration) {}
+}
+
+/// Makes the engines of one kind of scenario.
+public protocol EngineFactory: Sendable {
+    /// The scenarios this factory's engines drive.
+    var kind: ScenarioKind { get }
+
+    /// Called on the worker's own thread, before the run's clock starts: the engine and its handles
+    /// never leave that thread.
+    func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine
+}
+
+/// What one worker runs: its share of each scenario of its kind.
+public struct WorkerSetup: Sendable {
+    /// Index among the workers of this kind, and how many there are.
+    public let worker: Int
+    public let workers: Int
+    public let profile: Profile
+    public let inputs: RunInputs
+    public let shares: [ScenarioShare]
+}
+
+/// One worker's part of a scenario.
+public struct ScenarioShare: Sendable {
+    /// Index in `Profile.scenarios`.
+    public let scenario: Int
+    /// This worker's place among the `sharers` workers that run the scenario (the Pacer's slot/share).
+    public let slot: Int
+    public let sharers: Int
+    /// Iterations that may run at once here: open-model slots or closed-model users. The parts of all
+    /// sharers add up to the scenario's connections exactly.
+    public let concurrency: Int
+    /// The closed model's run-wide iteration budget, when it is bounded by iterations.
+    public let budget: IterationBudget?
+
+    /// Splits `scenario`'s connections over `workers` workers; a worker gets nil when the scenario has
+    /// fewer connections than there are workers and none is left for it.
+    static func split(scenario: Int, connections: Int, workers: Int, budget: IterationBudget?) -> [ScenarioShare?] {
+        let sharers = max(1, min(workers, connections))
+        return (0..<workers).map { worker in
+            guard worker < sharers else { return nil }
+            let concurrency = connections / sharers + (worker < connections % sharers ? 1 : 0)
+            return ScenarioShare(scenario: scenario, slot: worker, sharers: sharers, concurrency: concurrency, budget: budget)
+        }
+    }
+}
+
+/// Shared by the coordinator and every worker: the stop request, and where workers hand over their
+/// interval reports.
+public final class RunControl: Sendable {
+    private let stopFlag = Atomic<Bool>(false)
+    private let merger: Mutex<IntervalMerger>
+    private let notes = Mutex<[String]>([])
+
+    init(workers: Int) {
+        merger = Mutex(IntervalMerger(workers: workers))
+    }
+
+    /// True once the run was asked to stop (a signal, or a worker failed).
+    public var stopRequested: Bool {
+        stopFlag.load(ordering: .relaxed)
+    }
+
+    public func requestStop() {
+        stopFlag.store(true, ordering: .relaxed)
+    }
+
+    public func submit(_ report: WorkerReport) {
+        merger.withLock { $0.add(report) }
+    }
+
+    /// Sends an empty final report for a worker that failed before sending its own.
+    func submitFinalIfSilent(worker: Int) {
+        merger.withLock { $0.finish(worker: worker) }
+    }
+
+    /// Something the user should hear about once, e.g. a unique feeder running out of rows.
+    public func note(_ text: String) {
+        notes.withLock { notes in
+            if !notes.contains(text) { notes.append(text) }
+        }
+    }
+
+    /// Every note so far, once each, in the order they came.
+    var allNotes: [String] {
+        notes.withLock { $0 }
+    }
+
+    func takeCompleteIntervals() -> (intervals: [MergedInterval], allFinished: Bool) {
+        merger.withLock { merger in (merger.takeComplete(), merger.allFinished) }
+    }
+}
+
+/// Holds the run's clock back until every worker is ready (engine made), so set-up time is neither
+/// scheduler lag nor part of the first interval.
+final class StartGate: Sendable {
+    private let workers: Int
+    private let arrived = DispatchSemaphore(value: 0)
+    private let released = DispatchSemaphore(value: 0)
+    private let clock = Mutex<RunClock?>(nil)
+
+    init(workers: Int) {
+        self.workers = workers
+    }
+
+    /// A worker is ready (or failed to get ready); waits for the start and returns the run's clock.
+    func arriveAndWait() -> RunClock {
+        arrived.signal()
+        released.wait()
+        // Set before any worker is released.
+        return clock.withLock { $0! }
+    }
+
+    /// Waits for every worker, then starts the clock and releases them all.
+    func open() -> RunClock {
+        for _ in 0..<workers { arrived.wait() }
+        let started = RunClock()
+        clock.withLock { $0 = started }
+        for _ in 0..<workers { released.signal() }
+        return started
+    }
+}

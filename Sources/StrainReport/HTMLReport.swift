@@ -1,0 +1,202 @@
+import Foundation
+import StrainDiagnose
+import StrainMetrics
+
+/// One self-contained HTML file: inline CSS and SVG, no script, no external asset, so it opens
+/// offline, attaches to a CI job and prints.
+public enum HTMLReport {
+    public static func render(_ report: RunReport) -> String {
+        let headline = RunHeadline(report: report)
+        var body = [header(report, headline: headline)]
+        if let invalidity = headline.invalidity {
+            body.append(#"<section class="alert"><strong>\#(Markup.escape(invalidity[0]))</strong><ul>"#
+                        + invalidity.dropFirst().map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul></section>")
+        }
+        if let warning = headline.statusWarning {
+            body.append(#"<section class="alert"><strong>\#(Markup.escape(warning))</strong></section>"#)
+        }
+        body.append(thresholds(report))
+        body.append(charts(report))
+        if let diagnosis = report.diagnosis { body.append(findings(diagnosis)) }
+        body.append(scenarios(report))
+        return page(title: headline.title, body: body)
+    }
+
+    static func page(title: String, body: [String]) -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(Markup.escape(title))</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+        \(body.joined(separator: "\n"))
+        </body>
+        </html>
+
+        """
+    }
+
+    static let style = """
+    body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #111827; margin: 24px auto; max-width: 1000px; padding: 0 16px; }
+    h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #e5e7eb; padding-bottom: 4px; }
+    h3 { font-size: 15px; margin: 18px 0 6px; } .meta { color: #4b5563; margin: 2px 0; }
+    .verdict { display: inline-block; font-weight: 600; padding: 2px 10px; border-radius: 4px; margin: 6px 0; }
+    .passed { background: #dcfce7; color: #166534; } .failed { background: #fee2e2; color: #991b1b; } .invalid { background: #fef3c7; color: #92400e; }
+    .alert { border: 2px solid #dc2626; background: #fef2f2; padding: 8px 14px; margin: 14px 0; border-radius: 4px; }
+    table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
+    th, td { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; vertical-align: top; }
+    th { background: #f9fafb; font-weight: 600; } .l { text-align: left; }
+    tr.fail td { color: #991b1b; font-weight: 600; }
+    svg.chart { width: 100%; height: auto; display: block; margin: 8px 0 16px; }
+    svg .title { font-size: 14px; font-weight: 600; fill: #111827; } svg .tick, svg .legend { font-size: 11px; fill: #374151; }
+    svg .label { font-size: 12px; fill: #374151; } svg .grid { stroke: #e5e7eb; } svg .axis { stroke: #9ca3af; }
+    svg .series { fill: none; stroke-width: 2; }
+    .finding { border: 1px solid #e5e7eb; border-left: 4px solid #9ca3af; padding: 6px 14px; margin: 10px 0; border-radius: 4px; }
+    .finding.critical { border-left-color: #dc2626; } .finding.warning { border-left-color: #ea580c; }
+    .finding h3 { margin: 6px 0; } pre { background: #f3f4f6; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
+    """
+
+    private static func header(_ report: RunReport, headline: RunHeadline) -> String {
+        let (verdictClass, verdictText): (String, String) = switch report.verdict {
+        case .passed: ("passed", report.thresholds == nil ? "completed; thresholds not evaluated" : "passed")
+        case .thresholdsFailed: ("failed", "\(report.failedThresholds.count) threshold(s) failed")
+        case .invalid: ("invalid", "run invalid")
+        }
+        return #"<header><h1>\#(Markup.escape(headline.title))</h1><span class="verdict \#(verdictClass)">\#(Markup.escape(verdictText))</span>"#
+            + #"<p class="meta">\#(Markup.escape(headline.when))</p>"#
+            + headline.provenance.map { #"<p class="meta">\#(Markup.escape($0))</p>"# }.joined() + "</header>"
+    }
+
+    static func table(_ table: TextTable, failingRows: Set<Int> = []) -> String {
+        let head = table.columns.map { #"<th\#($0.alignment == .left ? #" class="l""# : "")>\#(Markup.escape($0.title))</th>"# }.joined()
+        let rows = table.rows.enumerated().map { index, cells in
+            let cells = zip(table.columns, cells).map { column, cell in
+                #"<td\#(column.alignment == .left ? #" class="l""# : "")>\#(Markup.escape(cell))</td>"#
+            }.joined()
+            return "<tr\(failingRows.contains(index) ? #" class="fail""# : "")>\(cells)</tr>"
+        }.joined(separator: "\n")
+        return "<table><thead><tr>\(head)</tr></thead><tbody>\n\(rows)\n</tbody></table>"
+    }
+
+    private static func thresholds(_ report: RunReport) -> String {
+        var html = #"<section id="thresholds"><h2>Thresholds</h2>"#
+        if let results = report.thresholds, !results.isEmpty {
+            let failing = Set(results.indices.filter { !results[$0].passed })
+            html += table(ThresholdTable(results).table, failingRows: failing)
+        } else {
+            html += "<p>\(Markup.escape(report.thresholds == nil ? "Not evaluated" + (report.thresholdsNote.map { ": \($0)" } ?? "") : "None in the profile"))</p>"
+        }
+        return html + "</section>"
+    }
+
+    private static func charts(_ report: RunReport) -> String {
+        var html = [#"<section id="charts"><h2>Charts</h2>"#]
+        if let timeline = report.timeline, !timeline.total.isEmpty {
+            html.append(TimelineCharts.throughput(timeline.total).svg)
+            html.append(TimelineCharts.latency(timeline.total).svg)
+        } else {
+            html.append("<p>No timeline was recorded, so there are no charts over time.</p>")
+        }
+        let steps = report.artifact.scenarios.flatMap { scenario in scenario.steps.map { (scenario, $0) } }
+        html.append(percentileCurve(steps.map { ("\($0.0.name).\($0.1.name)", $0.1.latency) }, title: "Latency percentiles (whole run)").svg)
+        html.append(phaseBreakdown(steps).svg)
+        return html.joined(separator: "\n") + "</section>"
+    }
+
+    /// Latency against percentile rank on a "nines" axis, so the tail gets as much room as the median.
+    /// Entries from `dashedFrom` on are drawn dashed in the colours of the first ones (a baseline under
+    /// its counterparts).
+    static func percentileCurve(_ histograms: [(name: String, histogram: Histogram)], title: String, dashedFrom: Int? = nil) -> LineChart {
+        let ranks: [Double] = [0, 25, 50, 75, 90, 95, 97, 98, 99, 99.5, 99.7, 99.8, 99.9, 99.95, 99.99]
+        func nines(_ percent: Double) -> Double { -log10(1 - percent / 100) }
+        let series = histograms.enumerated().filter { !$0.element.histogram.isEmpty }.map { index, entry in
+            LineChart.Series(name: entry.name, points: ranks.map { (nines($0), Double(entry.histogram.percentile($0)) / 1e6) },
+                             dashed: dashedFrom.map { index >= $0 } ?? false,
+                             colorIndex: dashedFrom.flatMap { $0 > 0 ? index % $0 : nil })
+        }
+        return LineChart(title: title, series: series, xLabel: "percentile", formatY: { Format.duration(seconds: $0) },
+                         xTicks: [(0, "0"), (1, "90"), (2, "99"), (3, "99.9"), (4, "99.99")])
+    }
+
+    /// Where an average request's time goes, per step: scheduling delay (latency beyond service
+    /// time), each recorded phase, and the rest of the service time.
+    static func phaseBreakdown(_ steps: [(ScenarioResult, StepResult)]) -> StackedBarChart {
+        // The total overlaps the other phases, and the scheduler's lag is the generator's, not the request's.
+        let phaseNames = StepFigures.phaseNames(in: steps.map(\.1)).filter { $0 != PhaseName.total && $0 != PhaseName.schedulerLag }
+        let delay = "scheduling delay", rest = "rest of service time"
+        let bars = steps.map { scenario, step in
+            let phases = phaseNames.map { name in (name, step.phases[name].map(\.mean).map { $0 / 1e6 } ?? 0) }
+            let service = step.service.mean / 1e6
+            let segments = [(delay, max(0, step.latency.mean / 1e6 - service))] + phases
+                + [(rest, max(0, service - phases.reduce(0) { $0 + $1.1 }))]
+            return StackedBarChart.Bar(label: "\(scenario.name).\(step.name)", segments: segments)
+        }
+        return StackedBarChart(title: "Where the time goes (mean per request)", bars: bars,
+                               segmentNames: [delay] + phaseNames + [rest], formatValue: { Format.duration(seconds: $0) })
+    }
+
+    static func findings(_ diagnosis: Diagnosis) -> String {
+        var html = [#"<section id="findings"><h2>Findings</h2>"#, "<p>\(Markup.escape(DiagnosisReport.summary(diagnosis))).</p>"]
+        if !diagnosis.findings.isEmpty {
+            let bars = diagnosis.findings.enumerated().map { index, finding in
+                StackedBarChart.Bar(label: "#\(index + 1) " + String(finding.title.prefix(28)),
+                                    segments: [("total time", finding.impact.totalSeconds)])
+            }
+            html.append(StackedBarChart(title: "Impact: total time attributable", bars: bars, segmentNames: ["total time"],
+                                        formatValue: { Format.duration(seconds: $0) }).svg)
+        }
+        for (index, finding) in diagnosis.findings.enumerated() {
+            var article = #"<article class="finding \#(finding.severity.rawValue)"><h3>#\#(index + 1) \#(Markup.escape(finding.title))</h3>"#
+            article += #"<p><strong>\#(finding.severity.rawValue)</strong> · step \#(finding.step.rawValue), \#(Markup.escape(finding.step.title)) · <code>\#(Markup.escape(finding.object))</code></p>"#
+            article += "<p><strong>Impact:</strong> \(Markup.escape(DiagnosisReport.impact(finding.impact)))</p>"
+            if !finding.evidence.isEmpty {
+                article += "<ul>" + finding.evidence.map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul>"
+            }
+            article += "<p><strong>Fix:</strong></p><pre>\(Markup.escape(finding.fix))</pre></article>"
+            html.append(article)
+        }
+        if !diagnosis.notes.isEmpty {
+            html.append("<h3>Checklist</h3><ol>" + Finding.Step.allCases.map { step in
+                let notes = diagnosis.notes.filter { $0.step == step }.map(\.summary)
+                return "<li><strong>\(Markup.escape(step.title))</strong>: \(Markup.escape(notes.isEmpty ? "no note" : notes.joined(separator: "; ")))</li>"
+            }.joined() + "</ol>")
+        }
+        return html.joined(separator: "\n") + "</section>"
+    }
+
+    private static func scenarios(_ report: RunReport) -> String {
+        var html = [#"<section id="scenarios"><h2>Scenarios</h2>"#]
+        for scenario in report.artifact.scenarios {
+            let tables = ScenarioTables(scenario, report: report)
+            html.append("<h3>\(Markup.escape(tables.title))</h3>")
+            for (heading, table) in tables.sections {
+                if let heading { html.append("<p><strong>\(Markup.escape(heading.prefix(1).uppercased() + heading.dropFirst()))</strong></p>") }
+                html.append(self.table(table))
+            }
+        }
+        return html.joined(separator: "\n") + "</section>"
+    }
+}
+
+/// The charts drawn from a timeline, shared by the run and comparison reports.
+enum TimelineCharts {
+    static func throughput(_ points: [TimelineDigest.Point]) -> LineChart {
+        LineChart(title: "Throughput and errors", series: [
+            .init(name: "requests/s", points: points.map { ($0.start, $0.rate) }),
+            .init(name: "errors/s", points: points.map { ($0.start, $0.duration > 0 ? Double($0.failures) / $0.duration : 0) }),
+        ], xLabel: "seconds since start", formatY: { Format.number($0) }, formatX: { Format.number($0) + "s" })
+    }
+
+    static func latency(_ points: [TimelineDigest.Point]) -> LineChart {
+        let measured = points.filter { $0.requests > 0 }
+        return LineChart(title: "Latency over time", series: [
+            .init(name: "p50", points: measured.compactMap { point in point.p50.map { (point.start, $0) } }),
+            .init(name: "p90", points: measured.compactMap { point in point.p90.map { (point.start, $0) } }),
+            .init(name: "p99", points: measured.compactMap { point in point.p99.map { (point.start, $0) } }),
+        ], xLabel: "seconds since start", formatY: { Format.duration(seconds: $0) }, formatX: { Format.number($0) + "s" })
+    }
+}

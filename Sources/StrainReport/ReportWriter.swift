@@ -1,0 +1,82 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import StrainDiagnose
+import StrainMetrics
+import StrainProfile
+
+/// The formats every report (a run or a comparison) can be rendered in.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case terminal, markdown, json, html, junit
+
+    /// The file `strain run` writes for the format into the run folder; nil for the terminal.
+    public var fileName: String? {
+        switch self {
+        case .terminal: nil
+        case .markdown: "report.md"
+        case .json: "report.json"
+        case .html: "report.html"
+        case .junit: "junit.xml"
+        }
+    }
+
+    public func render(_ report: RunReport, color: Bool = false) throws -> String {
+        switch self {
+        case .terminal: TerminalReport.render(report, color: color)
+        case .markdown: MarkdownReport.render(report)
+        case .json: try JSONReport.render(report)
+        case .html: HTMLReport.render(report)
+        case .junit: JUnitReport.render(report)
+        }
+    }
+}
+
+/// Writes the report files of a run folder and, in CI, the job summary.
+public enum ReportWriter {
+    /// Reads the run folder (run.json, timeline.ndjson, diagnosis.json), evaluates `profile`'s
+    /// thresholds, writes report.md, report.json, report.html and junit.xml next to them, appends the
+    /// Markdown to `$GITHUB_STEP_SUMMARY` when set, and returns the report (its `verdict` decides the
+    /// exit status; `TerminalReport.render` prints it).
+    @discardableResult
+    public static func writeAll(in folder: RunFolder, profile: Profile?,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RunReport {
+        let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
+        for format in ReportFormat.allCases {
+            guard let name = format.fileName else { continue }
+            try write(try format.render(report), to: folder.url.appendingPathComponent(name))
+        }
+        try appendJobSummary(MarkdownReport.render(report), environment: environment)
+        return report
+    }
+
+    /// Writes `text` atomically.
+    public static func write(_ text: String, to url: URL) throws(FileIOError) {
+        try AtomicFile.write(Data(text.utf8), to: url)
+    }
+
+    /// Appends Markdown to the GitHub Actions job summary when `GITHUB_STEP_SUMMARY` names one.
+    public static func appendJobSummary(_ markdown: String, environment: [String: String]) throws(JobSummaryError) {
+        guard let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty else { return }
+        let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw JobSummaryError(path: path, reason: String(cString: strerror(errno))) }
+        defer { Glibc.close(descriptor) }
+        var bytes = Array((markdown + "\n").utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw JobSummaryError(path: path, reason: String(cString: strerror(errno))) }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
+
+/// The CI job summary could not be written.
+public struct JobSummaryError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public var description: String {
+        "GITHUB_STEP_SUMMARY=\(path): cannot append the report: \(reason)"
+    }
+}

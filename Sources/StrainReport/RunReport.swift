@@ -1,0 +1,123 @@
+import Foundation
+import StrainDiagnose
+import StrainMetrics
+import StrainProfile
+
+/// Everything a report about one run shows: the artifact plus what was worked out around it.
+/// Every renderer takes one of these, so they all tell the same story.
+public struct RunReport: Sendable {
+    public var artifact: RunArtifact
+    /// Nil when the thresholds were not evaluated; `thresholdsNote` then says why.
+    public var thresholds: [ThresholdResult]?
+    /// Why thresholds were not evaluated (no profile, profile changed since the run, …).
+    public var thresholdsNote: String?
+    /// Scenario name → the iteration rate the profile asked for, per second (open-model scenarios
+    /// only): the artifact records what was achieved, the profile what was asked.
+    public var askedRates: [String: Double]
+    public var diagnosis: Diagnosis?
+    /// The run's timeline, reduced; nil when the run folder has none (the charts are then left out).
+    public var timeline: TimelineDigest?
+
+    public init(artifact: RunArtifact, thresholds: [ThresholdResult]? = nil, thresholdsNote: String? = nil,
+                askedRates: [String: Double] = [:], diagnosis: Diagnosis? = nil, timeline: TimelineDigest? = nil) {
+        self.artifact = artifact
+        self.thresholds = thresholds
+        self.thresholdsNote = thresholdsNote
+        self.askedRates = askedRates
+        self.diagnosis = diagnosis
+        self.timeline = timeline
+    }
+
+    /// A report with the thresholds evaluated and the asked rates taken from the profile the run used.
+    public init(artifact: RunArtifact, profile: Profile, diagnosis: Diagnosis? = nil, timeline: TimelineDigest? = nil) {
+        self.init(artifact: artifact, thresholds: ThresholdEvaluator.evaluate(profile.thresholds, on: artifact),
+                  askedRates: Self.askedRates(Plan(profile)), diagnosis: diagnosis, timeline: timeline)
+    }
+
+    /// What the run amounts to for a gate: an invalid run outranks failed thresholds, because its
+    /// numbers (passing or failing) cannot be trusted.
+    public var verdict: RunVerdict {
+        if !artifact.validity.valid { return .invalid }
+        return failedThresholds.isEmpty ? .passed : .thresholdsFailed
+    }
+
+    /// The average iteration rate each open-model scenario asked for: expected iterations over its duration.
+    public static func askedRates(_ plan: Plan) -> [String: Double] {
+        var rates: [String: Double] = [:]
+        for scenario in plan.scenarios where scenario.model == .open {
+            if let iterations = scenario.expectedIterations, let duration = scenario.duration, duration.seconds > 0 {
+                rates[scenario.name] = iterations / duration.seconds
+            }
+        }
+        return rates
+    }
+
+    /// Wall-clock length of the run in seconds.
+    public var duration: Double {
+        max(0, artifact.endedAt.timeIntervalSince(artifact.startedAt))
+    }
+
+    public var failedThresholds: [ThresholdResult] {
+        (thresholds ?? []).filter { !$0.passed }
+    }
+}
+
+public enum RunVerdict: String, Codable, Sendable {
+    /// Valid, and every evaluated threshold held.
+    case passed
+    case thresholdsFailed
+    /// The generator's self-check failed.
+    case invalid
+}
+
+/// The percentiles every report shows, in order; 100 is the maximum.
+enum ReportPercentiles {
+    static let values: [Double] = [50, 90, 95, 99, 99.9, 100]
+    static let titles = ["p50", "p90", "p95", "p99", "p99.9", "max"]
+}
+
+/// One step's figures, worked out once for every renderer.
+struct StepFigures {
+    let scenario: ScenarioResult
+    let step: StepResult
+    /// Achieved requests per second over the run.
+    let rate: Double?
+    let askedRate: Double?
+
+    init(scenario: ScenarioResult, step: StepResult, report: RunReport) {
+        self.scenario = scenario
+        self.step = step
+        rate = report.duration > 0 ? Double(step.requests) / report.duration : nil
+        askedRate = report.askedRates[scenario.name]
+    }
+
+    var errorShare: Double? {
+        step.requests > 0 ? Double(step.failures) / Double(step.requests) : nil
+    }
+
+    /// "3 (0.25%)", or "0".
+    var errorsText: String {
+        guard step.failures > 0 else { return "0" }
+        return Format.count(step.failures) + (errorShare.map { " (\(Format.percent($0)))" } ?? "")
+    }
+
+    static func percentiles(of histogram: Histogram) -> [String] {
+        ReportPercentiles.values.map { histogram.isEmpty ? "–" : Format.micros(histogram.percentile($0)) }
+    }
+
+    /// Phases in display order: the known ones first, then any others alphabetically.
+    static func phaseNames(in steps: [StepResult]) -> [String] {
+        let present = Set(steps.flatMap { $0.phases.filter { !$0.value.isEmpty }.keys })
+        return PhaseName.displayOrder.filter(present.contains) + present.subtracting(PhaseName.displayOrder).sorted()
+    }
+
+    /// "200×1,180 · 503×20", most frequent first.
+    var statusesText: String {
+        step.statuses.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { "\($0.key)×\(Format.count($0.value))" }.joined(separator: " · ")
+    }
+
+    func counter(_ name: String) -> UInt64? {
+        step.counters[name]
+    }
+}

@@ -1,0 +1,122 @@
+import StrainMetrics
+
+/// The tables of a run report, built once per scenario and laid out by each renderer (aligned text,
+/// Markdown or HTML), so the formats cannot drift apart.
+struct ScenarioTables {
+    let title: String
+    /// Requests, achieved vs asked rate, errors.
+    let overview: TextTable
+    /// Corrected latency and service time percentiles.
+    let latency: TextTable
+    /// Mean and p99 per phase; empty when no phase was recorded.
+    let phases: TextTable
+    /// Bytes, connections, missed arrivals, statuses; empty when nothing was counted.
+    let traffic: TextTable
+    /// Errors by label with the first example.
+    let errors: TextTable
+
+    init(_ scenario: ScenarioResult, report: RunReport) {
+        let figures = scenario.steps.map { StepFigures(scenario: scenario, step: $0, report: report) }
+        title = "\(scenario.name) (\(scenario.kind.rawValue)): \(Format.count(scenario.iterations)) iterations"
+
+        var overview = TextTable(["step", "requests", "rate", "asked", "errors"])
+        for step in figures {
+            overview.append([step.step.name, Format.count(step.step.requests), step.rate.map(Format.rate) ?? "–",
+                             step.askedRate.map(Format.rate) ?? "–", step.errorsText])
+        }
+        self.overview = overview
+
+        var latency = TextTable(["step", "measure"] + ReportPercentiles.titles)
+        latency.columns[1].alignment = .left
+        for step in figures {
+            latency.append([step.step.name, "latency"] + StepFigures.percentiles(of: step.step.latency))
+            latency.append(["", "service"] + StepFigures.percentiles(of: step.step.service))
+        }
+        self.latency = latency
+
+        let phaseNames = StepFigures.phaseNames(in: scenario.steps)
+        var phases = TextTable(["step", "measure"] + phaseNames)
+        phases.columns[1].alignment = .left
+        if !phaseNames.isEmpty {
+            for step in figures {
+                let histograms = phaseNames.map { step.step.phases[$0] ?? Histogram() }
+                phases.append([step.step.name, "mean"] + histograms.map { $0.isEmpty ? "–" : Format.micros($0.mean) })
+                phases.append(["", "p99"] + histograms.map { $0.isEmpty ? "–" : Format.micros($0.percentile(99)) })
+            }
+        }
+        self.phases = phases
+
+        var traffic = TextTable(["step", "bytes in", "bytes out", "connections", "missed", "dropped", "statuses"])
+        traffic.columns[6].alignment = .left
+        for step in figures {
+            let cells = [step.counter(CounterName.bytesIn).map(Format.bytes), step.counter(CounterName.bytesOut).map(Format.bytes),
+                         step.counter(CounterName.newConnections).map(Format.count), step.counter(CounterName.missed).map(Format.count),
+                         step.counter(CounterName.dropped).map(Format.count)]
+            guard cells.contains(where: { $0 != nil }) || !step.step.statuses.isEmpty else { continue }
+            traffic.append([step.step.name] + cells.map { $0 ?? "–" } + [step.statusesText])
+        }
+        self.traffic = traffic
+
+        var errors = TextTable(columns: [.init(title: "step", alignment: .left), .init(title: "error", alignment: .left),
+                                         .init(title: "count", alignment: .right), .init(title: "first example", alignment: .left)])
+        for step in figures {
+            for tally in step.step.errors.sorted(by: { $0.count > $1.count }) {
+                errors.append([step.step.name, tally.label, Format.count(tally.count), tally.example])
+            }
+        }
+        self.errors = errors
+    }
+
+    /// The non-empty tables with their headings, in reading order.
+    var sections: [(heading: String?, table: TextTable)] {
+        [(nil, overview), ("latency (from the intended start) and service time", latency),
+         ("phases", phases), ("traffic", traffic), ("errors", errors)].filter { !$0.table.isEmpty }
+    }
+}
+
+/// The lines every format opens with: what ran, when, on what, and whether it can be trusted.
+struct RunHeadline {
+    let report: RunReport
+
+    var title: String {
+        "strain run \"\(report.artifact.profile?.name ?? "unnamed")\""
+    }
+
+    /// "completed in 30.0s, 2024-05-01 12:00:00Z → 2024-05-01 12:00:30Z".
+    var when: String {
+        let artifact = report.artifact
+        return "\(artifact.status.rawValue) after \(Format.duration(seconds: report.duration)), "
+            + "\(Format.instant(artifact.startedAt)) → \(Format.instant(artifact.endedAt))"
+    }
+
+    var provenance: [String] {
+        let artifact = report.artifact
+        var lines: [String] = []
+        if let profile = artifact.profile {
+            lines.append("profile \(profile.path) (sha256 \(profile.sha256.prefix(12)))")
+        }
+        let host = artifact.host
+        var tool = "\(artifact.tool.name) \(artifact.tool.version) on \(host.hostname) (\(host.cores) cores, "
+            + "\(Format.bytes(host.memoryBytes)), \(host.os) \(host.arch))"
+        if let git = artifact.gitSHA { tool += ", git \(git.prefix(12))" }
+        lines.append(tool)
+        return lines
+    }
+
+    /// Nil when the run is valid; otherwise the warning and its reasons.
+    var invalidity: [String]? {
+        let validity = report.artifact.validity
+        guard !validity.valid else { return nil }
+        let reasons = validity.reasons.isEmpty ? ["(no reason recorded)"] : validity.reasons
+        return ["RUN INVALID: the generator's self-check failed, so these numbers cannot be trusted."] + reasons
+    }
+
+    /// Nil for a completed run; otherwise what the status means for the numbers.
+    var statusWarning: String? {
+        switch report.artifact.status {
+        case .completed: nil
+        case .interrupted: "The run was interrupted: the figures cover only the time until it stopped."
+        case .failed: "The run failed before it completed: the figures cover only the time until it stopped."
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// Text made safe for HTML, SVG and XML content and attribute values.
+enum Markup {
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            // XML 1.0 allows no other control characters, even escaped.
+            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20: escaped += " "
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+}
+
+/// Inline SVG charts for the HTML report: plain markup, no script, no external asset, so the file
+/// opens offline and prints. Each chart is a fixed-size `<svg>` with a viewBox, scaled by CSS.
+enum SVG {
+    static let palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
+
+    static func color(_ index: Int) -> String {
+        palette[index % palette.count]
+    }
+
+    /// Room for one legend entry: the swatch, the 11px text (about 6.5px a character) and a gap.
+    static func legendAdvance(_ name: String) -> Double {
+        28 + Double(name.count) * 6.5
+    }
+
+    static func number(_ value: Double) -> String {
+        String(format: "%.1f", value)
+    }
+
+    /// About `count` evenly spaced round values covering 0…`maximum` (1, 2 or 5 × 10ⁿ apart).
+    static func ticks(upTo maximum: Double, count: Int = 5) -> [Double] {
+        guard maximum > 0, maximum.isFinite else { return [0, 1] }
+        let rough = maximum / Double(count)
+        let magnitude = pow(10, floor(log10(rough)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
+        let top = (maximum / step).rounded(.up) * step
+        return stride(from: 0, through: top + step / 2, by: step).map { $0 }
+    }
+}
+
+/// Lines over a shared x axis (time, or percentile rank), with axes, ticks and a legend.
+struct LineChart {
+    struct Series {
+        var name: String
+        var points: [(x: Double, y: Double)]
+        /// Dashed, for a secondary series (e.g. the baseline in a comparison).
+        var dashed = false
+        /// Palette entry; nil takes the series' position, so a baseline can share its counterpart's colour.
+        var colorIndex: Int?
+    }
+
+    var title: String
+    var series: [Series]
+    var xLabel: String
+    var formatY: (Double) -> String
+    /// Fixed x ticks with labels; nil spreads round values with `formatX`.
+    var xTicks: [(value: Double, label: String)]?
+    var formatX: (Double) -> String = { SVG.number($0) }
+
+    private let width = 900.0, height = 280.0
+    private let left = 70.0, right = 20.0, top = 36.0, bottom = 48.0
+
+    var svg: String {
+        let points = series.flatMap(\.points)
+        let xMin = xTicks?.first?.value ?? points.map(\.x).min() ?? 0
+        let xMaxData = xTicks?.last?.value ?? points.map(\.x).max() ?? 1
+        let xMax = xMaxData > xMin ? xMaxData : xMin + 1
+        let yTicks = SVG.ticks(upTo: points.map(\.y).max() ?? 0)
+        let yMax = yTicks.last ?? 1
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
+        func py(_ y: Double) -> Double { top + plotHeight - y / yMax * plotHeight }
+
+        var parts = [#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(Int(width)) \#(Int(height))" role="img" aria-label="\#(Markup.escape(title))">"#,
+                     #"<text class="title" x="10" y="20">\#(Markup.escape(title))</text>"#]
+        for tick in yTicks {
+            let y = SVG.number(py(tick))
+            parts.append(#"<line class="grid" x1="\#(left)" x2="\#(width - right)" y1="\#(y)" y2="\#(y)"/>"#)
+            parts.append(#"<text class="tick" x="\#(left - 6)" y="\#(y)" text-anchor="end" dominant-baseline="middle">\#(Markup.escape(formatY(tick)))</text>"#)
+        }
+        let xTickList = xTicks ?? SVG.ticks(upTo: xMax - xMin, count: 8).map { (xMin + $0, formatX(xMin + $0)) }
+        for tick in xTickList where tick.value <= xMax + 1e-9 {
+            parts.append(#"<text class="tick" x="\#(SVG.number(px(tick.value)))" y="\#(height - bottom + 16)" text-anchor="middle">\#(Markup.escape(tick.label))</text>"#)
+        }
+        parts.append(#"<line class="axis" x1="\#(left)" x2="\#(width - right)" y1="\#(top + plotHeight)" y2="\#(top + plotHeight)"/>"#)
+        parts.append(#"<text class="label" x="\#(left + plotWidth / 2)" y="\#(height - 6)" text-anchor="middle">\#(Markup.escape(xLabel))</text>"#)
+
+        var legendX = left + 10
+        for (index, line) in series.enumerated() where !line.points.isEmpty {
+            let color = SVG.color(line.colorIndex ?? index)
+            let path = line.points.enumerated().map { offset, point in
+                (offset == 0 ? "M" : "L") + "\(SVG.number(px(point.x))),\(SVG.number(py(point.y)))"
+            }.joined(separator: " ")
+            let dash = line.dashed ? #" stroke-dasharray="6 4""# : ""
+            parts.append(#"<path class="series" d="\#(path)" stroke="\#(color)"\#(dash)><title>\#(Markup.escape(line.name))</title></path>"#)
+            parts.append(#"<rect x="\#(SVG.number(legendX))" y="\#(top - 4)" width="12" height="4" fill="\#(color)"/>"#)
+            parts.append(#"<text class="legend" x="\#(SVG.number(legendX + 16))" y="\#(top)">\#(Markup.escape(line.name))</text>"#)
+            legendX += SVG.legendAdvance(line.name)
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+}
+
+/// Horizontal bars, each split into named segments (a step's phases, or one finding's impact).
+struct StackedBarChart {
+    struct Bar {
+        var label: String
+        var segments: [(name: String, value: Double)]
+    }
+
+    var title: String
+    var bars: [Bar]
+    /// Segment names in legend (and colour) order.
+    var segmentNames: [String]
+    var formatValue: (Double) -> String
+
+    private let width = 900.0, rowHeight = 26.0, left = 220.0, right = 90.0, top = 48.0
+
+    var svg: String {
+        let height = top + Double(bars.count) * rowHeight + 16
+        let maximum = bars.map { $0.segments.reduce(0) { $0 + $1.value } }.max() ?? 0
+        let scale = maximum > 0 ? (width - left - right) / maximum : 0
+        var parts = [#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(Int(width)) \#(Int(height))" role="img" aria-label="\#(Markup.escape(title))">"#,
+                     #"<text class="title" x="10" y="20">\#(Markup.escape(title))</text>"#]
+        if segmentNames.count > 1 {
+            var x = left
+            for (index, name) in segmentNames.enumerated() {
+                parts.append(#"<rect x="\#(SVG.number(x))" y="30" width="12" height="12" fill="\#(SVG.color(index))"/>"#)
+                parts.append(#"<text class="legend" x="\#(SVG.number(x + 16))" y="40">\#(Markup.escape(name))</text>"#)
+                x += SVG.legendAdvance(name)
+            }
+        }
+        for (row, bar) in bars.enumerated() {
+            let y = top + Double(row) * rowHeight
+            parts.append(#"<text class="tick" x="\#(left - 8)" y="\#(SVG.number(y + rowHeight / 2))" text-anchor="end" dominant-baseline="middle">\#(Markup.escape(bar.label))</text>"#)
+            var x = left
+            for segment in bar.segments where segment.value > 0 {
+                let color = SVG.color(segmentNames.firstIndex(of: segment.name) ?? 0)
+                let barWidth = max(1, segment.value * scale)
+                parts.append(#"<rect class="bar" x="\#(SVG.number(x))" y="\#(SVG.number(y + 4))" width="\#(SVG.number(barWidth))" height="\#(rowHeight - 8)" fill="\#(color)"><title>\#(Markup.escape("\(bar.label) · \(segment.name): \(formatValue(segment.value))"))</title></rect>"#)
+                x += barWidth
+            }
+            let total = bar.segments.reduce(0) { $0 + $1.value }
+            parts.append(#"<text class="tick" x="\#(SVG.number(x + 6))" y="\#(SVG.number(y + rowHeight / 2))" dominant-baseline="middle">\#(Markup.escape(formatValue(total)))</text>"#)
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+}

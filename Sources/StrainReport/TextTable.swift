@@ -1,0 +1,68 @@
+import Foundation
+
+/// A table of text cells rendered with aligned columns (terminal) or as a Markdown table: the
+/// renderers build the cells once and choose the form.
+struct TextTable {
+    enum Alignment { case left, right }
+
+    struct Column {
+        var title: String
+        var alignment: Alignment
+    }
+
+    var columns: [Column]
+    var rows: [[String]] = []
+
+    /// The first column is left-aligned (names), the others right-aligned (numbers).
+    init(_ titles: [String]) {
+        columns = titles.enumerated().map { Column(title: $1, alignment: $0 == 0 ? .left : .right) }
+    }
+
+    init(columns: [Column]) {
+        self.columns = columns
+    }
+
+    mutating func append(_ cells: [String]) {
+        precondition(cells.count == columns.count, "a row of \(cells.count) cells for \(columns.count) columns")
+        rows.append(cells)
+    }
+
+    var isEmpty: Bool { rows.isEmpty }
+
+    /// Plain text, columns two spaces apart, every line prefixed with `indent`, no trailing spaces.
+    func plain(indent: String = "") -> [String] {
+        let widths = columns.indices.map { index in
+            ([columns[index].title] + rows.map { $0[index] }).map(\.count).max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            let padded = cells.enumerated().map { index, cell in
+                let padding = String(repeating: " ", count: widths[index] - cell.count)
+                return columns[index].alignment == .left ? cell + padding : padding + cell
+            }
+            let text = indent + padded.joined(separator: "  ")
+            return String(text.reversed().drop(while: { $0 == " " }).reversed())
+        }
+        return [line(columns.map(\.title))] + rows.map(line)
+    }
+
+    /// A GitHub-flavoured Markdown table.
+    func markdown() -> [String] {
+        let header = "| " + columns.map { Markdown.escapeCell($0.title) }.joined(separator: " | ") + " |"
+        let rule = "|" + columns.map { $0.alignment == .left ? "---|" : "---:|" }.joined()
+        return [header, rule] + rows.map { "| " + $0.map(Markdown.escapeCell).joined(separator: " | ") + " |" }
+    }
+}
+
+enum Markdown {
+    /// Cell text that cannot break the table: pipes escaped, newlines as spaces.
+    static func escapeCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// Inline code that survives backticks inside the text.
+    static func code(_ text: String) -> String {
+        let fence = text.contains("`") ? "``" : "`"
+        let padding = text.hasPrefix("`") || text.hasSuffix("`") ? " " : ""
+        return fence + padding + text.replacingOccurrences(of: "\n", with: " ") + padding + fence
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import StrainMetrics
+import StrainProfile
+
+/// One threshold checked against a run: what it asked, what was observed, and the outcome.
+public struct ThresholdResult: Codable, Sendable, Equatable {
+    /// The unit of `observed` (and of the threshold's limit).
+    public enum Unit: String, Codable, Sendable {
+        case seconds, fraction, count, perSecond
+    }
+
+    /// Canonical text, e.g. `browse-and-buy.latency: p(99) < 300ms`.
+    public var threshold: String
+    /// `all`, `http`, `postgres`, a scenario or `scenario.step`.
+    public var scope: String
+    public var metric: String
+    /// The condition alone, e.g. `p(99) < 300ms`.
+    public var condition: String
+    public var unit: Unit
+    /// The observed aggregate in base units; nil when the run measured nothing it applies to.
+    public var observed: Double?
+    /// Why nothing was observed, when `observed` is nil.
+    public var missing: String?
+    /// False when the condition failed, and also when nothing was observed: a gate must not pass
+    /// on a metric that was never measured.
+    public var passed: Bool
+    public var abortOnFail: Bool
+
+    /// The observed value in the threshold's own units ("123ms", "0.24%", "1,200", "199.8/s"), or why there is none.
+    public var observedText: String {
+        guard let observed else { return missing ?? "no data" }
+        return ThresholdResult.format(observed, unit)
+    }
+
+    /// The run should stop now: an `abortOnFail` threshold failed on data (not merely on no data
+    /// yet, which is normal in the first intervals of a run).
+    public var shouldAbort: Bool {
+        abortOnFail && observed != nil && !passed
+    }
+
+    static func format(_ value: Double, _ unit: Unit) -> String {
+        switch unit {
+        case .seconds: Format.duration(seconds: value)
+        case .fraction: Format.percent(value)
+        case .count: Format.count(Int64(value.rounded()))
+        case .perSecond: Format.rate(value)
+        }
+    }
+}
+
+/// Checks a profile's thresholds against a run artifact. Pure: the driver calls it on the partial
+/// artifact every interval for `abortOnFail`, `strain run` / `strain report` on the final one.
+public enum ThresholdEvaluator {
+    public static func evaluate(_ thresholds: [Threshold], on artifact: RunArtifact) -> [ThresholdResult] {
+        thresholds.map { evaluate($0, on: artifact) }
+    }
+
+    public static func evaluate(_ threshold: Threshold, on artifact: RunArtifact) -> ThresholdResult {
+        let observation = observe(threshold, in: artifact)
+        let observed = try? observation.get()
+        let missing: String? = switch observation {
+        case .success: nil
+        case .failure(let reason): reason.text
+        }
+        return ThresholdResult(
+            threshold: threshold.description,
+            scope: threshold.scope == .all ? "all" : threshold.scope.description,
+            metric: threshold.metric.rawValue,
+            condition: "\(threshold.aggregation) \(threshold.comparison)",
+            unit: unit(of: threshold),
+            observed: observed,
+            missing: missing,
+            passed: observed.map(threshold.comparison.holds(observed:)) ?? false,
+            abortOnFail: threshold.abortOnFail)
+    }
+
+    /// Why a threshold has no observed value.
+    struct NoData: Error {
+        let text: String
+    }
+
+    static func unit(of threshold: Threshold) -> ThresholdResult.Unit {
+        if threshold.metric.isTrend { return .seconds }
+        switch (threshold.metric, threshold.aggregation) {
+        case (.requests, .rate): return .perSecond
+        case (_, .rate): return .fraction
+        default: return .count
+        }
+    }
+
+    /// The steps a scope covers, or why it covers none in this run.
+    static func steps(in scope: ThresholdScope, of artifact: RunArtifact) -> Result<[StepResult], NoData> {
+        let scenarios: [ScenarioResult]
+        switch scope {
+        case .all:
+            scenarios = artifact.scenarios
+        case .http, .postgres:
+            let kind: StrainMetrics.ScenarioKind = scope == .http ? .http : .postgres
+            scenarios = artifact.scenarios.filter { $0.kind == kind }
+            if scenarios.isEmpty { return .failure(NoData(text: "the run has no \(kind.rawValue) scenario")) }
+        case .scenario(let name), .step(let name, _):
+            scenarios = artifact.scenarios.filter { $0.name == name }
+            if scenarios.isEmpty { return .failure(NoData(text: "the run has no scenario \"\(name)\"")) }
+        }
+        guard case .step(let scenario, let step) = scope else { return .success(scenarios.flatMap(\.steps)) }
+        let steps = scenarios.flatMap(\.steps).filter { $0.name == step }
+        if steps.isEmpty { return .failure(NoData(text: "scenario \"\(scenario)\" has no step \"\(step)\" in this run")) }
+        return .success(steps)
+    }
+
+    static func observe(_ threshold: Threshold, in artifact: RunArtifact) -> Result<Double, NoData> {
+        steps(in: threshold.scope, of: artifact).flatMap { steps in
+            let metric = threshold.metric
+            if metric.isTrend {
+                return trend(metric, of: steps).flatMap { aggregate($0, threshold.aggregation, metric: metric) }
+            }
+            let sum = { (value: (StepResult) -> UInt64) in steps.reduce(UInt64(0)) { $0 + value($1) } }
+            let requests = sum(\.requests)
+            switch (metric, threshold.aggregation) {
+            case (.requests, .rate):
+                let duration = artifact.endedAt.timeIntervalSince(artifact.startedAt)
+                guard duration > 0 else { return .failure(NoData(text: "the run has no duration yet")) }
+                return .success(Double(requests) / duration)
+            case (.requests, _):
+                return .success(Double(requests))
+            case (.errors, .rate):
+                guard requests > 0 else { return .failure(NoData(text: "no requests were made")) }
+                return .success(Double(sum(\.failures)) / Double(requests))
+            case (.errors, _):
+                return .success(Double(sum(\.failures)))
+            case (.checks, .rate):
+                let checks = sum { $0.counters[CounterName.checks] ?? 0 }
+                guard checks > 0 else { return .failure(NoData(text: "no checks were evaluated")) }
+                return .success(Double(sum { $0.counters[CounterName.checkFailures] ?? 0 }) / Double(checks))
+            default:
+                return .success(Double(sum { $0.counters[CounterName.checkFailures] ?? 0 }))
+            }
+        }
+    }
+
+    /// The merged distribution of a duration metric over `steps`.
+    static func trend(_ metric: Metric, of steps: [StepResult]) -> Result<Histogram, NoData> {
+        var merged = Histogram()
+        for step in steps {
+            switch metric {
+            case .latency: merged.merge(step.latency)
+            case .serviceTime: merged.merge(step.service)
+            default: if let phase = step.phases[phaseName(of: metric)] { merged.merge(phase) }
+            }
+        }
+        if merged.isEmpty { return .failure(NoData(text: "no \(metric.rawValue) was measured")) }
+        return .success(merged)
+    }
+
+    /// The `StepResult.phases` key a phase metric is recorded under.
+    static func phaseName(of metric: Metric) -> String {
+        switch metric {
+        case .dns: PhaseName.dns
+        case .connect: PhaseName.connect
+        case .tls: PhaseName.tls
+        case .ttfb: PhaseName.ttfb
+        case .poolWait: PhaseName.poolWait
+        default: metric.rawValue
+        }
+    }
+
+    static func aggregate(_ histogram: Histogram, _ aggregation: Aggregation, metric: Metric) -> Result<Double, NoData> {
+        let micros: Double = switch aggregation {
+        case .percentile(let percent): Double(histogram.percentile(percent))
+        case .average: histogram.mean
+        case .minimum: Double(histogram.min)
+        case .maximum: Double(histogram.max)
+        case .median: Double(histogram.percentile(50))
+        case .rate, .count: .nan
+        }
+        // The profile parser only pairs duration metrics with duration aggregations.
+        guard micros.isFinite else { return .failure(NoData(text: "\(aggregation) does not apply to \(metric.rawValue)")) }
+        return .success(micros / 1e6)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import StrainMetrics
+
+/// A timeline reduced to a few numbers per interval: what the charts plot and what the noise band
+/// of `strain compare` is measured from. Built while streaming the file, so a long run never holds
+/// more than one interval's histograms.
+public struct TimelineDigest: Codable, Sendable, Equatable {
+    /// One interval of one step (or of all steps together).
+    public struct Point: Codable, Sendable, Equatable {
+        /// Seconds since the run started.
+        public var start: Double
+        public var duration: Double
+        public var requests: UInt64
+        public var failures: UInt64
+        /// Latency percentiles of the interval in seconds; nil when it had no request.
+        public var p50: Double?
+        public var p90: Double?
+        public var p99: Double?
+        public var max: Double?
+
+        public var rate: Double { duration > 0 ? Double(requests) / duration : 0 }
+        public var errorRate: Double? { requests > 0 ? Double(failures) / Double(requests) : nil }
+
+        init(start: Double, duration: Double, requests: UInt64, failures: UInt64, latency: Histogram) {
+            self.start = start
+            self.duration = duration
+            self.requests = requests
+            self.failures = failures
+            if !latency.isEmpty {
+                p50 = Double(latency.percentile(50)) / 1e6
+                p90 = Double(latency.percentile(90)) / 1e6
+                p99 = Double(latency.percentile(99)) / 1e6
+                max = Double(latency.max) / 1e6
+            }
+        }
+    }
+
+    /// Every step together, one point per interval.
+    public var total: [Point] = []
+    /// Per step ("scenario.step"), one point per interval in which the step appears.
+    public var steps: [String: [Point]] = [:]
+
+    public init() {}
+
+    /// Reads `url` streaming; a file cut off by a killed run is read up to its last whole line.
+    public init(reading url: URL) throws(TimelineError) {
+        var merged = Histogram()
+        try TimelineReader.read(from: url) { interval in
+            merged.reset()
+            var requests: UInt64 = 0, failures: UInt64 = 0
+            for step in interval.steps {
+                merged.merge(step.latency)
+                requests += step.requests
+                failures += step.failures
+                steps[Self.key(scenario: step.scenario, step: step.step), default: []].append(
+                    Point(start: interval.start, duration: interval.duration, requests: step.requests,
+                          failures: step.failures, latency: step.latency))
+            }
+            total.append(Point(start: interval.start, duration: interval.duration, requests: requests,
+                               failures: failures, latency: merged))
+        }
+    }
+
+    static func key(scenario: String, step: String) -> String {
+        "\(scenario).\(step)"
+    }
+}

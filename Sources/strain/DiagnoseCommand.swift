@@ -1,0 +1,213 @@
+import Dispatch
+import Foundation
+import StrainDiagnose
+import StrainPQ
+import StrainProfile
+import StrainReport
+
+enum DiagnoseCommand: Command {
+    static let name = "diagnose"
+    static let summary = "watch a live system for a window and report what slows it, ranked"
+    static let usage = """
+        usage: strain diagnose [--postgres CONNINFO] [--pid PID] [--dependency NAME=URL]... [--window 60s] [options]
+               strain diagnose --evidence FILE [--out DIR]
+        """
+    static let help = """
+    \(usage)
+
+    Observes a running system without adding load of its own (incident investigation): host metrics
+    every second (this machine's /proc, or --node-exporter), the database's pg_stat_statements,
+    pg_stat_activity and table statistics, PgBouncer's pools, the declared dependencies' response
+    times, and a perf profile of --pid. Then it walks the five-step checklist — metrics, slow queries, connection
+    pools, dependencies, profile — and prints the findings ranked by total time attributable.
+
+    The database session is read-only with statement and lock timeouts; passwords never appear in
+    the output. diagnosis.json, diagnosis.md and evidence.json are written to
+    reports/diagnose-<yyyyMMdd-HHmmss>/ (or --out). Ctrl-C ends the window early and still reports.
+
+    options:
+      --postgres CONNINFO            libpq connection string or postgresql:// URI of the database to observe
+      --pgbouncer CONNINFO           PgBouncer's admin console (dbname=pgbouncer) for SHOW POOLS / SHOW STATS
+      --pid PID                      a local process to sample with perf
+      --dependency NAME=URL          a downstream HTTP endpoint to probe every second (repeatable)
+      --node-exporter URL            host metrics from a Prometheus node exporter instead of /proc
+      --no-host-metrics              do not sample this machine's /proc
+      --window D                     how long to observe, like 30s or 2m (default 60s)
+      --idle-in-transaction-after D  report sessions idle in a transaction for longer (default 5s)
+      --explain-analyze              EXPLAIN ANALYZE parameterless SELECTs (in a rolled-back transaction)
+      --evidence FILE                diagnose a saved evidence.json again instead of observing
+      --out DIR                      write the reports here
+
+    exit status: 0 diagnosed (whatever was found), 2 bad usage, 5 the database or the output folder
+    could not be reached, 130 interrupted (the shortened window is still reported).
+    """
+
+    static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze"]
+    static let options: Set<String> = [
+        "--postgres", "--pgbouncer", "--pid", "--dependency", "--node-exporter", "--window", "--idle-in-transaction-after",
+        "--evidence", "--out",
+    ]
+
+    static func run(_ words: [String], output: Output) -> ExitStatus {
+        let arguments: Arguments
+        let request: Request
+        do {
+            arguments = try Arguments(words, flags: flags, options: options)
+            request = try Request(arguments)
+        } catch {
+            output.error("strain diagnose: \(error)\n\(usage)")
+            return .badInput
+        }
+        let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) }
+            ?? RunCommand.defaultOutputDirectory(for: "diagnose")
+        let evidence: Evidence
+        var status = ExitStatus.ok
+        switch request.source {
+        case .saved(let url):
+            do {
+                evidence = try DiagnosisJSON.read(Evidence.self, from: url)
+            } catch {
+                output.error("strain diagnose: \(error)")
+                return .badInput
+            }
+        case .observe(let settings, let window):
+            if let conninfo = settings.postgres {
+                output.error("strain diagnose: observing \(PGConnection.redacted(conninfo: conninfo)) for \(window)")
+            } else {
+                output.error("strain diagnose: observing for \(window)")
+            }
+            let session = DiagnosisSession(settings: settings)
+            do {
+                try session.start()
+            } catch {
+                output.error("strain diagnose: \(error)")
+                return .infrastructure
+            }
+            if InterruptibleWait.sleep(seconds: window.seconds) == .interrupted {
+                output.error("strain diagnose: interrupted; diagnosing the window so far")
+                status = .interrupted
+            }
+            evidence = session.stop()
+        }
+        let diagnosis = Diagnoser.diagnose(evidence, options: request.checkOptions)
+        do {
+            try write(diagnosis, evidence: evidence, to: directory)
+        } catch {
+            output.error("strain diagnose: cannot write the reports: \(error)")
+            return .infrastructure
+        }
+        let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        output.print(DiagnosisReport.terminal(diagnosis, color: color))
+        output.print("Reports: \(directory.appendingPathComponent("diagnosis.md").path)\n"
+                     + "         \(directory.appendingPathComponent("diagnosis.json").path)")
+        return status
+    }
+
+    /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence) and diagnosis.md.
+    static func write(_ diagnosis: Diagnosis, evidence: Evidence, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try DiagnosisJSON.write(diagnosis, to: directory.appendingPathComponent("diagnosis.json"))
+        try DiagnosisJSON.write(evidence, to: directory.appendingPathComponent("evidence.json"))
+        try Data(DiagnosisReport.markdown(diagnosis).utf8).write(to: directory.appendingPathComponent("diagnosis.md"),
+                                                                  options: .atomic)
+    }
+
+    /// The command line, checked: what to observe and for how long, or which evidence to replay.
+    private struct Request {
+        enum Source {
+            case observe(DiagnoseSettings, window: TimeSpan)
+            case saved(URL)
+        }
+
+        var source: Source
+        var checkOptions: CheckOptions
+
+        init(_ arguments: Arguments) throws(UsageError) {
+            guard arguments.positionals.isEmpty else {
+                throw UsageError(description: "unexpected argument '\(arguments.positionals[0])'")
+            }
+            let idleBound = try Self.timeSpan(arguments, "--idle-in-transaction-after") ?? TimeSpan(seconds: 5)
+            checkOptions = CheckOptions(idleInTransactionAfterSeconds: idleBound.seconds)
+            if let path = arguments.value("--evidence") {
+                let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after"])
+                    .union(flags).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
+                if let observing { throw UsageError(description: "\(observing) observes a live system; --evidence replays a saved one") }
+                source = .saved(URL(fileURLWithPath: path))
+                return
+            }
+            let window = try Self.timeSpan(arguments, "--window") ?? TimeSpan(seconds: 60)
+            var settings = DiagnoseSettings(
+                postgres: arguments.value("--postgres"),
+                pgbouncer: arguments.value("--pgbouncer"),
+                collectLocalHost: !arguments.flag("--no-host-metrics"),
+                explainAnalyze: arguments.flag("--explain-analyze"),
+                idleInTransactionAfterSeconds: idleBound.seconds)
+            if let pid = arguments.value("--pid") {
+                guard let number = Int32(pid), number > 0 else {
+                    throw UsageError(description: "--pid: expected a process id (a positive whole number), found \"\(pid)\"")
+                }
+                settings.pid = number
+            }
+            if let url = arguments.value("--node-exporter") {
+                settings.nodeExporter = try Self.httpURL(url, option: "--node-exporter")
+                settings.collectLocalHost = false
+            }
+            for declaration in arguments.allValues("--dependency") {
+                guard let equals = declaration.firstIndex(of: "="), equals != declaration.startIndex else {
+                    throw UsageError(description: "--dependency: expected NAME=URL, found \"\(declaration)\"")
+                }
+                let name = String(declaration[..<equals])
+                guard !settings.dependencies.contains(where: { $0.name == name }) else {
+                    throw UsageError(description: "--dependency: the name \"\(name)\" is given twice")
+                }
+                let url = try Self.httpURL(String(declaration[declaration.index(after: equals)...]),
+                                           option: "--dependency \(name)")
+                settings.dependencies.append(DiagnoseSettings.DependencyTarget(name: name, url: url))
+            }
+            source = .observe(settings, window: window)
+        }
+
+        private static func timeSpan(_ arguments: Arguments, _ option: String) throws(UsageError) -> TimeSpan? {
+            guard let text = arguments.value(option) else { return nil }
+            do {
+                let span = try TimeSpan(parsing: text)
+                guard span.seconds > 0 else { throw UsageError(description: "\(option): must be longer than 0, found \"\(text)\"") }
+                return span
+            } catch let error as UsageError {
+                throw error
+            } catch {
+                throw UsageError(description: "\(option): \(error)")
+            }
+        }
+
+        private static func httpURL(_ text: String, option: String) throws(UsageError) -> URL {
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                  url.host != nil else {
+                throw UsageError(description: "\(option): expected an http:// or https:// URL, found \"\(text)\"")
+            }
+            return url
+        }
+    }
+}
+
+/// Sleeps for the window unless SIGINT or SIGTERM arrives first.
+enum InterruptibleWait {
+    enum Outcome { case elapsed, interrupted }
+
+    static func sleep(seconds: Double) -> Outcome {
+        let interrupted = DispatchSemaphore(value: 0)
+        let sources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { interrupted.signal() }
+            source.resume()
+            return source
+        }
+        defer {
+            for source in sources { source.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
+        return interrupted.wait(timeout: .now() + seconds) == .success ? .interrupted : .elapsed
+    }
+}

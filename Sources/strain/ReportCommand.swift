@@ -1,0 +1,102 @@
+import Foundation
+import StrainProfile
+import StrainReport
+
+enum ReportCommand: Command {
+    static let name = "report"
+    static let summary = "render a past run as terminal text, Markdown, JSON, HTML or JUnit XML"
+    static let usage = "usage: strain report RUN [--format FORMAT] [--out FILE] [--profile FILE] [--color]"
+    static let help = """
+    \(usage)
+
+    Renders a run written by 'strain run'. RUN is the run folder or its run.json; the folder's
+    timeline.ndjson (charts, over-time figures) and diagnosis.json (findings) are used when present.
+
+    Thresholds are evaluated with --profile, else with the profile the run recorded when that file is
+    unchanged (same SHA-256); otherwise the report says they were not evaluated.
+
+    options:
+      --format FORMAT   terminal (default), markdown, json, html or junit
+      --out FILE        write the report to FILE instead of standard output
+      --profile FILE    evaluate this profile's thresholds
+      --color           colour the terminal format (off by default)
+
+    Markdown is also appended to $GITHUB_STEP_SUMMARY when that is set (a GitHub Actions job summary).
+
+    exit status: 0 the run is valid and every threshold held (or none was evaluated), 1 a threshold
+    failed, 4 the run is invalid, 2 bad usage or an unreadable run or profile, 5 the output could not
+    be written.
+    """
+
+    static func run(_ words: [String], output: Output) -> ExitStatus {
+        let arguments: Arguments
+        let format: ReportFormat
+        do {
+            arguments = try Arguments(words, flags: ["--color"], options: ["--format", "--out", "--profile"])
+            format = try ReportOptions.format(arguments)
+            guard arguments.positionals.count == 1 else {
+                throw UsageError(description: arguments.positionals.isEmpty ? "no run given" : "one run at a time, got \(arguments.positionals.count)")
+            }
+        } catch {
+            output.error("strain report: \(error)\n\(usage)")
+            return .badInput
+        }
+        let report: RunReport
+        do {
+            let profile = try arguments.value("--profile").map { (path) throws(ProfileError) in try ProfileLoader.load(path: path) }
+            report = try RunFolder(path: arguments.positionals[0]).report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
+        } catch {
+            output.error("strain report: \(error)")
+            return .badInput
+        }
+        do {
+            let text = try format.render(report, color: arguments.flag("--color"))
+            try ReportOptions.emit(text, format: format, to: arguments.value("--out"), output: output)
+        } catch {
+            output.error("strain report: \(error)")
+            return .infrastructure
+        }
+        return ExitStatus(report.verdict)
+    }
+}
+
+extension ExitStatus {
+    init(_ verdict: RunVerdict) {
+        switch verdict {
+        case .passed: self = .ok
+        case .thresholdsFailed: self = .thresholdsFailed
+        case .invalid: self = .invalidRun
+        }
+    }
+}
+
+/// Options `strain report` and `strain compare` share.
+enum ReportOptions {
+    static func format(_ arguments: Arguments) throws(UsageError) -> ReportFormat {
+        guard let name = arguments.value("--format") else { return .terminal }
+        guard let format = ReportFormat(rawValue: name) else {
+            let names = ReportFormat.allCases.map(\.rawValue)
+            let hint = Suggestion.closest(to: name, among: names).map { "; did you mean \($0)?" } ?? ""
+            throw UsageError(description: "unknown format \"\(name)\"; use \(names.joined(separator: ", "))\(hint)")
+        }
+        return format
+    }
+
+    /// Prints the report or writes it to `path`; Markdown also goes to the CI job summary.
+    static func emit(_ text: String, format: ReportFormat, to path: String?, output: Output) throws {
+        if let path {
+            try ReportWriter.write(text, to: URL(fileURLWithPath: path))
+        } else {
+            output.print(text.trimmingTrailingNewline())
+        }
+        if format == .markdown {
+            try ReportWriter.appendJobSummary(text, environment: ProcessInfo.processInfo.environment)
+        }
+    }
+}
+
+extension String {
+    func trimmingTrailingNewline() -> String {
+        hasSuffix("\n") ? String(dropLast()) : self
+    }
+}

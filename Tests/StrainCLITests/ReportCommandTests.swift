@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+/// `strain report` through the built binary: every exit status it can return.
+@Suite("strain report")
+struct ReportCommandTests {
+    static let passing = #"    "shop.buy.latency": ["p(99) < 10ms"], "errors": ["rate <= 1%"],"#
+    static let failing = #"    "shop.latency": ["p(99) < 500us"], "http.errors": ["count == 0"],"#
+
+    @Test(arguments: ["report", "compare"])
+    func helpCommandAndHelpFlagAgree(command: String) throws {
+        let viaHelp = try StrainProcess.run(["help", command])
+        let viaFlag = try StrainProcess.run([command, "--help"])
+        #expect(viaHelp.status == 0 && viaFlag.status == 0)
+        #expect(viaHelp.stdout == viaFlag.stdout)
+        #expect(viaHelp.stdout.hasPrefix("usage: strain \(command) "))
+        #expect(viaHelp.stdout.contains("exit status: 0 "))
+    }
+
+    @Test func withoutAProfileThresholdsAreNotEvaluated() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("plain")
+        let outcome = try StrainProcess.run(["report", run.path])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.contains("Scenario shop (http): 1,000 iterations"))
+        #expect(outcome.stdout.contains("Thresholds: not evaluated (the run recorded no profile; pass --profile)"))
+        #expect(!outcome.stdout.contains("\u{1B}["))
+    }
+
+    @Test func thresholdsHoldOrFail() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run", failures: 1)
+        let passing = try fixtures.profile("passing.json5", thresholds: Self.passing)
+        let failing = try fixtures.profile("failing.json5", thresholds: Self.failing)
+
+        let held = try StrainProcess.run(["report", run.path, "--profile", passing.path])
+        #expect(held.status == 0, "stdout: \(held.stdout)\nstderr: \(held.stderr)")
+        #expect(held.stdout.contains("Thresholds: all 2 passed"))
+
+        let failed = try StrainProcess.run(["report", run.appendingPathComponent("run.json").path, "--profile", failing.path])
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("Thresholds: 2 of 2 failed"))
+        #expect(failed.stdout.contains("FAIL  shop.latency: p(99) < 500µs"))
+        #expect(failed.stdout.contains("FAIL  http.errors: count == 0"))
+    }
+
+    /// Without --profile, the profile the run recorded is used while its file is unchanged.
+    @Test func theRecordedProfileIsUsed() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let profile = try fixtures.profile("recorded.json5", thresholds: Self.failing)
+        let run = try fixtures.run("run", profile: profile)
+        #expect(try StrainProcess.run(["report", run.path]).status == 1)
+
+        try (String(contentsOf: profile, encoding: .utf8) + "// edited after the run\n").write(to: profile, atomically: true, encoding: .utf8)
+        let edited = try StrainProcess.run(["report", run.path])
+        #expect(edited.status == 0)
+        #expect(edited.stdout.contains("has changed since the run; pass --profile to use it anyway"))
+    }
+
+    /// An invalid run outranks failed thresholds: its numbers cannot be trusted either way.
+    @Test func anInvalidRunExitsFour() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("invalid", valid: false)
+        let failing = try fixtures.profile("failing.json5", thresholds: Self.failing)
+        let outcome = try StrainProcess.run(["report", run.path, "--profile", failing.path])
+        #expect(outcome.status == 4)
+        #expect(outcome.stdout.contains("!! RUN INVALID"))
+        #expect(outcome.stdout.contains("   - generator CPU at 100% for 8s"))
+    }
+
+    struct BadInput: Sendable, CustomTestStringConvertible {
+        let arguments: [String]
+        let message: String
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    /// Usage mistakes and unreadable inputs: exit 2 with a message saying what and where. RUN and
+    /// PROFILE stand for the fixture's paths.
+    @Test(arguments: [
+        BadInput(arguments: ["report"], message: "strain report: no run given"),
+        BadInput(arguments: ["report", "RUN", "RUN"], message: "one run at a time, got 2"),
+        BadInput(arguments: ["report", "RUN", "--format", "htm"], message: #"unknown format "htm"; use terminal, markdown, json, html, junit; did you mean html?"#),
+        BadInput(arguments: ["report", "RUN", "--fromat", "html"], message: "unknown option --fromat; did you mean --format?"),
+        BadInput(arguments: ["report", "RUN/missing"], message: "missing/run.json: no such run artifact"),
+        BadInput(arguments: ["report", "RUN", "--profile", "PROFILE/unknown-metric.json5"],
+                 message: #"unknown-metric.json5:6:"#),
+        BadInput(arguments: ["report", "RUN", "--profile", "PROFILE/unknown-metric.json5"],
+                 message: #"unknown metric "latncy"; use one of latency, service_time"#),
+        BadInput(arguments: ["report", "RUN", "--profile", "PROFILE/unknown-scenario.json5"],
+                 message: #"unknown scope "basket"; use http, postgres, a scenario name or scenario.step"#),
+    ])
+    func badInputExitsTwo(_ example: BadInput) throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run")
+        _ = try fixtures.profile("unknown-metric.json5", thresholds: #"    "shop.latncy": ["p(99) < 1s"],"#)
+        _ = try fixtures.profile("unknown-scenario.json5", thresholds: #"    "basket.latency": ["p(99) < 1s"],"#)
+        let arguments = example.arguments.map {
+            $0.replacingOccurrences(of: "RUN", with: run.path).replacingOccurrences(of: "PROFILE", with: fixtures.directory.path)
+        }
+        let outcome = try StrainProcess.run(arguments)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(example.message), "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test func anUnwritableOutputExitsFive() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run")
+        let outcome = try StrainProcess.run(["report", run.path, "--format", "html", "--out", "/nonexistent/folder/report.html"])
+        #expect(outcome.status == 5)
+        #expect(outcome.stderr.contains("/nonexistent/folder/report.html"))
+    }
+
+    @Test(arguments: [("markdown", "# strain run \"shop\": ✅ passed"), ("json", #""kind" : "run""#),
+                      ("html", "<!doctype html>"), ("junit", #"<testsuites name="strain run &quot;shop&quot;" tests="3" failures="0">"#)])
+    func everyFormatToAFile(format: String, opening: String) throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let profile = try fixtures.profile("passing.json5", thresholds: Self.passing)
+        let run = try fixtures.run("run", profile: profile)
+        let out = fixtures.directory.appendingPathComponent("report.\(format)")
+        let summary = fixtures.directory.appendingPathComponent("summary.md")
+        let outcome = try StrainProcess.run(["report", run.path, "--format", format, "--out", out.path],
+                                            environment: ["GITHUB_STEP_SUMMARY": summary.path])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+        let text = try String(contentsOf: out, encoding: .utf8)
+        #expect(text.contains(opening), "\(text.prefix(300))")
+        // Only Markdown goes to the CI job summary.
+        #expect(FileManager.default.fileExists(atPath: summary.path) == (format == "markdown"))
+        if format == "markdown" {
+            #expect(try String(contentsOf: summary, encoding: .utf8) == text + "\n")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import StrainMetrics
+import StrainTestSupport
+import Testing
+
+/// `strain run` end to end: the built binary against the test nginx, briefly.
+@Suite("strain run", .serialized)
+struct RunCommandTests {
+    /// A fresh output folder, removed by the caller.
+    static func outputFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("strain-run-\(UUID().uuidString)")
+    }
+
+    static func artifact(in folder: URL) throws -> RunArtifact {
+        try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
+    }
+
+    @Test func adHocClosedLoadWritesTheArtifactAndTheTimelineAndSaysWhere() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-c", "4", "-d", "2s",
+                                             "--workers", "2", "--out", out.path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("latency"))
+        #expect(outcome.stdout.contains("Results: \(out.path)/run.json"))
+        let artifact = try Self.artifact(in: out)
+        #expect(artifact.status == .completed)
+        #expect(artifact.profile?.name == "adhoc")
+        #expect(artifact.validity.valid, "\(artifact.validity.reasons)")
+        let step = try #require(artifact.scenarios.first?.steps.first)
+        #expect(step.requests > 0 && step.failures == 0)
+        #expect(step.counters["newConnections"] == 4)
+        let timeline = try TimelineReader.read(from: out.appendingPathComponent("timeline.ndjson"))
+        #expect(timeline.count >= 2)
+        #expect(timeline.reduce(0) { $0 + $1.steps.reduce(0) { $0 + $1.requests } } == step.requests)
+    }
+
+    @Test func adHocRateRunsTheOpenModel() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "--rate", "100/s", "-d", "2s",
+                                             "--quiet", "--out", out.path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let step = try #require(try Self.artifact(in: out).scenarios.first?.steps.first)
+        #expect(step.requests == 201)
+        #expect(step.phases["schedulerLag"] != nil)
+    }
+
+    @Test(arguments: [(threshold: #""errors": ["count == 0"]"#, status: Int32(0)),
+                      (threshold: #""latency": ["p(99) < 1us"]"#, status: Int32(1))])
+    func thresholdsDecideTheExitStatus(threshold: String, status: Int32) throws {
+        let out = Self.outputFolder()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let profile = out.appendingPathComponent("profile.json5")
+        try """
+        { name: "gate", target: { baseURL: "\(TestServers.httpURL)" },
+          scenarios: [{ name: "home", load: { model: "closed", connections: 2, iterations: 50 },
+                        steps: [{ path: "/index.html", check: { status: [200] } }] }],
+          thresholds: { \(threshold) } }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["run", profile.path, "--out", out.appendingPathComponent("run").path])
+        #expect(outcome.status == status, "\(outcome.stdout)\n\(outcome.stderr)")
+        #expect(outcome.stdout.contains("Thresholds:"))
+        let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
+        #expect(artifact.profile?.path == profile.path)
+        #expect(artifact.scenarios[0].iterations == 50)
+    }
+
+    @Test func anAbortOnFailThresholdStopsTheRunEarly() throws {
+        let out = Self.outputFolder()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let profile = out.appendingPathComponent("profile.json5")
+        try """
+        { name: "abort", target: { baseURL: "\(TestServers.httpURL)" },
+          scenarios: [{ name: "home", load: { model: "open", rate: "50/s", duration: "60s" }, steps: [{ path: "/index.html" }] }],
+          thresholds: { "home.latency": [{ threshold: "p(99) < 1us", abortOnFail: true }] } }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["run", profile.path, "--out", out.appendingPathComponent("run").path])
+        #expect(outcome.status == 1, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("note: stopping early: threshold home.latency: p(99) < 1µs failed"))
+        let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
+        #expect(artifact.status == .interrupted)
+        #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
+    }
+
+    @Test func anUnreachableTargetIsAnInfrastructureFailure() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let outcome = try StrainProcess.run(["run", "--url", try TestServers.closedPortURL(), "-n", "3", "-c", "1", "--out", out.path])
+        #expect(outcome.status == 5)
+        #expect(outcome.stderr.contains("unreachable"))
+        #expect(outcome.stdout.contains("connect refused"))
+    }
+
+    @Test(arguments: [
+        (["run", "--url", "http://127.0.0.1:1/", "--rate", "fast"], "--rate: expected a rate like"),
+        (["run", "--url", "http://127.0.0.1:1/", "-c", "0"], "--connections: expected a whole number of at least 1"),
+        (["run"], "no profile given"),
+        (["run", "profiles/http-quickstart.json5", "-c", "4"], "-c describes ad-hoc load and needs --url"),
+        (["run", "--url", "http://127.0.0.1:1/", "--rtae", "1/s"], "unknown option --rtae; did you mean --rate?"),
+    ])
+    func usageMistakesExitTwo(arguments: [String], message: String) throws {
+        let outcome = try StrainProcess.run(arguments)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+
+    @Test func sigintStopsGracefullyAndStillWritesEverything() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["run", "--url", TestServers.httpURL + "/index.html", "-c", "2", "-d", "60s", "--out", out.path]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once the first interval is on disk: the run is under way.
+        let timeline = out.appendingPathComponent("timeline.ndjson")
+        for _ in 0..<300 where ((try? Data(contentsOf: timeline))?.isEmpty ?? true) {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        process.interrupt()
+        let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(printed.contains("Results: \(out.path)/run.json"))
+        let artifact = try Self.artifact(in: out)
+        #expect(artifact.status == .interrupted)
+        #expect((artifact.scenarios.first?.steps.first?.requests ?? 0) > 0)
+        #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
+        #expect(try TimelineReader.read(from: timeline).count >= 1)
+    }
+}

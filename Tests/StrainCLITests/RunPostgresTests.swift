@@ -1,0 +1,106 @@
+import Foundation
+import StrainMetrics
+import StrainTestSupport
+import Testing
+
+/// `strain run` end to end on PostgreSQL profiles: the built binary against the test database (and
+/// nginx for the mixed profile).
+@Suite("strain run with PostgreSQL", .serialized)
+struct RunPostgresTests {
+    /// Writes `profile` into a fresh folder and runs it with STRAIN_PG set; the folder is removed
+    /// after `check` has looked at what the run left in `run/`.
+    static func run(_ profile: String, environment: [String: String] = ["STRAIN_PG": TestServers.postgresConninfo],
+                    check: (StrainProcess.Outcome, URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-run-pg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("profile.json5")
+        try profile.write(to: path, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["run", path.path, "--quiet", "--out", folder.appendingPathComponent("run").path],
+                                            environment: environment)
+        try check(outcome, folder.appendingPathComponent("run"))
+    }
+
+    @Test func runsAPostgresProfileAndGatesOnItsThresholds() throws {
+        try Self.run("""
+            { name: "lookups",
+              scenarios: [{ name: "lookup", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+                            load: { model: "closed", connections: 4, iterations: 200 },
+                            steps: [
+                              { name: "pick", sql: "SELECT $1::int AS id", params: ["${random(1, 1000)}"], extract: { id: "id" },
+                                check: { rows: 1 } },
+                              { name: "echo", sql: "SELECT $1::int AS id", params: ["${id}"], check: { values: { id: "${id}" } } },
+                            ] }],
+              thresholds: { "postgres.errors": ["count == 0"], "lookup.latency": ["p(50) < 10s"] } }
+            """) { outcome, folder in
+            #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+            #expect(outcome.stdout.contains("lookup (postgres): 200 iterations"))
+            #expect(outcome.stdout.contains("Results: \(folder.path)/run.json"))
+            let artifact = try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
+            #expect(artifact.status == .completed)
+            let scenario = try #require(artifact.scenarios.first)
+            #expect(scenario.kind == .postgres)
+            #expect(scenario.iterations == 200)
+            #expect(scenario.steps.map(\.statuses) == [["00000": 200], ["00000": 200]])
+            #expect(scenario.steps[1].phases["transaction"]?.count == 200)
+        }
+    }
+
+    @Test func runsHTTPAndPostgresScenariosOnOneTimeline() throws {
+        try Self.run("""
+            { name: "mixed", target: { baseURL: "\(TestServers.httpURL)" },
+              scenarios: [
+                { name: "web", load: { rate: "40/s", duration: "2s" }, steps: [{ path: "/index.html", check: { status: [200] } }] },
+                { name: "db", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+                  load: { rate: "40/s", duration: "2s" }, steps: [{ sql: "SELECT 1 AS one", check: { values: { one: 1 } } }] },
+              ] }
+            """) { outcome, folder in
+            #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+            #expect(outcome.stdout.contains("web (http)"))
+            #expect(outcome.stdout.contains("db (postgres)"))
+            let artifact = try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
+            #expect(artifact.scenarios.map(\.kind) == [.http, .postgres])
+            #expect(artifact.scenarios.map(\.iterations) == [81, 81])
+            let timeline = try TimelineReader.read(from: folder.appendingPathComponent("timeline.ndjson"))
+            #expect(Set(timeline.flatMap(\.steps).map(\.scenario)) == ["web", "db"])
+        }
+    }
+
+    @Test func libpqTakesWhatTheConninfoLeavesOutFromThePGVariables() throws {
+        // The test conninfo's host, port, dbname and user, as PGHOST, PGPORT, PGDATABASE and PGUSER.
+        var environment: [String: String] = [:]
+        for pair in TestServers.postgresConninfo.split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["host", "port", "dbname", "user"].contains(parts[0]) else { continue }
+            environment[parts[0] == "dbname" ? "PGDATABASE" : "PG" + parts[0].uppercased()] = parts[1]
+        }
+        try #require(environment.count == 4, "unexpected test conninfo \(TestServers.postgresConninfo)")
+        try Self.run("""
+            { name: "from-env",
+              scenarios: [{ name: "whoami", postgres: { conninfo: "application_name=strain-env-test", pool: 1 },
+                            load: { model: "closed", connections: 1, iterations: 3 },
+                            steps: [{ sql: "SELECT current_database() AS db", check: { values: { db: "\(environment["PGDATABASE"]!)" } } }] }] }
+            """, environment: environment) { outcome, folder in
+            #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+            let artifact = try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
+            #expect(artifact.scenarios.first?.steps.first?.counters["checks"] == 3)
+        }
+    }
+
+    @Test func anUnreachableDatabaseFailsTheRunWithoutShowingThePassword() throws {
+        let password = "s3cret-Pa55word"
+        try Self.run("""
+            { name: "nowhere",
+              scenarios: [{ name: "q", postgres: { conninfo: "host=127.0.0.1 port=\(try TestServers.closedPort()) user=postgres password=${env.STRAIN_PG_PASSWORD}", pool: 1 },
+                            load: { model: "closed", connections: 1, iterations: 1 }, steps: [{ sql: "SELECT 1" }] }] }
+            """, environment: ["STRAIN_PG_PASSWORD": password]) { outcome, folder in
+            #expect(outcome.status == 5, "\(outcome.stdout)\n\(outcome.stderr)")
+            #expect(outcome.stderr.contains("scenario \"q\": cannot connect to PostgreSQL"))
+            #expect(outcome.stderr.contains("Connection refused"))
+            #expect(!outcome.stdout.contains(password))
+            #expect(!outcome.stderr.contains(password))
+            let artifact = try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
+            #expect(artifact.status == .failed)
+        }
+    }
+}

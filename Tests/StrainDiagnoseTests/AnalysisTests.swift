@@ -1,0 +1,265 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+struct StatementWindowTests {
+    typealias B = EvidenceBuilder
+
+    @Test func capturedSnapshotsDiffIntoTheWindowsWork() throws {
+        let window = StatementWindow(from: StatementFixtures.start, to: StatementFixtures.end)
+        // The INSERT ran before the window: no calls in it, so it is left out.
+        #expect(window.statements.map(\.queryID) == [6118623111818684787, -2991940491032773451, 2551424277164899451])
+        let repeated = window.statements[1]
+        #expect(repeated.calls == 6186)
+        #expect(repeated.rows == 6186)
+        #expect(abs(repeated.seconds - (15.076916 - 0.073671) / 1000) < 1e-9)
+        // The lookup appeared during the window: everything it counts is in it.
+        #expect(window.statements[0].calls == 577)
+        #expect(window.evictions == 0)
+        #expect(!window.wasReset)
+    }
+
+    @Test func anEntryWithFewerCallsThanBeforeWasEvictedAndIsTakenWhole() {
+        let before = B.snapshot("start", [B.statement(1, "SELECT 1", calls: 500, milliseconds: 900, rows: 500)], deallocations: 10)
+        let after = B.snapshot("end", [B.statement(1, "SELECT 1", calls: 20, milliseconds: 30, rows: 20)], deallocations: 14)
+        let window = StatementWindow(from: before, to: after)
+        #expect(window.statements.first?.calls == 20)
+        #expect(window.statements.first?.seconds == 0.03)
+        #expect(window.evictions == 4)
+    }
+
+    @Test func aResetDuringTheWindowIsNoticed() {
+        let window = StatementWindow(from: B.snapshot("start", [], reset: "2024-01-01 00:00:00+00"),
+                                     to: B.snapshot("end", [], reset: "2024-01-01 00:05:00+00"))
+        #expect(window.wasReset)
+    }
+
+    @Test func equalTimesAreOrderedByQueryIDSoTheOrderIsStable() {
+        let statements = [B.statement(9, "SELECT 9", calls: 1, milliseconds: 5, rows: 1),
+                          B.statement(3, "SELECT 3", calls: 1, milliseconds: 5, rows: 1),
+                          B.statement(7, "SELECT 7", calls: 1, milliseconds: 8, rows: 1)]
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))
+        #expect(window.statements.map(\.queryID) == [7, 3, 9])
+    }
+
+    @Test func onlyTopLevelDataStatementsAreExplained() {
+        var nested = B.statement(4, "SELECT * FROM inner_table", calls: 5, milliseconds: 80, rows: 5)
+        nested.toplevel = false
+        let statements = [B.statement(1, "VACUUM orders", calls: 1, milliseconds: 90, rows: 0), nested,
+                          B.statement(2, "UPDATE orders SET status = $1 WHERE id = $2", calls: 3, milliseconds: 70, rows: 3),
+                          B.statement(3, "/* app */ SELECT * FROM orders", calls: 3, milliseconds: 60, rows: 3)]
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))
+        #expect(window.explainCandidates().map(\.queryID) == [2, 3])
+        #expect(abs(window.toplevelSeconds - 0.22) < 1e-9)
+    }
+}
+
+struct SQLTextTests {
+    @Test(arguments: [("  /* c */ -- line\n select 1", "SELECT"), ("(SELECT 1) UNION (SELECT 2)", "SELECT"),
+                      ("with x as (select 1) select * from x", "WITH"), ("", "")])
+    func leadingKeywordSkipsCommentsAndParentheses(sql: String, keyword: String) {
+        #expect(SQLText.leadingKeyword(sql) == keyword)
+    }
+
+    @Test(arguments: [("SELECT $1, $12, $3", 12), ("SELECT 1", 0), ("SELECT '$x'", 0)])
+    func parameterCountIsTheHighestPlaceholder(sql: String, count: Int) {
+        #expect(SQLText.parameterCount(sql) == count)
+    }
+
+    @Test(arguments: [("SELECT * FROM t WHERE a = 1", true), ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", false),
+                      ("SELECT * FROM t FOR UPDATE", false), ("INSERT INTO t VALUES (1)", false)])
+    func onlyPlainSelectsCountAsReadOnly(sql: String, readOnly: Bool) {
+        #expect(SQLText.isReadOnlySelect(sql) == readOnly)
+    }
+
+    @Test func passwordLiteralsAreMasked() {
+        #expect(SQLText.scrubbingPasswords("ALTER ROLE app WITH PASSWORD 'it''s secret' VALID UNTIL 'never'")
+                == "ALTER ROLE app WITH PASSWORD '***' VALID UNTIL 'never'")
+        #expect(SQLText.scrubbingPasswords("create user x password 'p'") == "create user x password '***'")
+    }
+
+    @Test func briefTextIsOneLineAndBounded() {
+        #expect(SQLText.brief("SELECT a,\n       b\nFROM   t") == "SELECT a, b FROM t")
+        #expect(SQLText.brief(String(repeating: "x", count: 200), limit: 10) == "xxxxxxxxx…")
+    }
+}
+
+struct PlanTests {
+    @Test func genericPlanParsesWithItsSequentialScan() throws {
+        let plan = try PlanNode.parse(explainJSON: PlanFixtures.sequentialScanGeneric)
+        #expect(plan.nodeType == "Gather")
+        #expect(plan.totalCost == 4634.91)
+        let scan = try #require(plan.allNodes.first { $0.nodeType == "Seq Scan" })
+        #expect(scan.qualifiedRelation == "fx.orders")
+        #expect(scan.filter == "((orders.customer_email = $1) AND (orders.status = $2))")
+        #expect(scan.actualRows == nil)
+    }
+
+    @Test func analyzedPlansCarryActualRowsSortsAndBatches() throws {
+        let sort = try PlanNode.parse(explainJSON: PlanFixtures.sortOnDiskAnalyzed)
+        #expect(sort.sortMethod == "external merge")
+        #expect(sort.sortSpaceType == "Disk")
+        #expect(sort.actualRows == 200_000)
+        let hash = try PlanNode.parse(explainJSON: PlanFixtures.hashBatchesAnalyzed)
+        #expect(hash.allNodes.compactMap(\.hashBatches) == [128])
+    }
+
+    @Test func hypotheticalIndexesAreRecognised() throws {
+        #expect(try PlanNode.parse(explainJSON: PlanFixtures.hypotheticalIndexGeneric).usesHypotheticalIndex)
+        #expect(try !PlanNode.parse(explainJSON: PlanFixtures.sequentialScanGeneric).usesHypotheticalIndex)
+    }
+
+    @Test func notAPlanIsAnError() {
+        #expect(throws: (any Error).self) { try PlanNode.parse(explainJSON: "[]") }
+        #expect(throws: (any Error).self) { try PlanNode.parse(explainJSON: "not json") }
+    }
+}
+
+struct IndexAdvisorTests {
+    static let orders = RelationInfo(schema: "fx", name: "orders", rows: 200_000, bytes: 13_656_064, indexes: [["id"]])
+
+    @Test(arguments: [
+        ("((orders.customer_email = $1) AND (orders.status = $2))", ["customer_email", "status"]),
+        ("(orders.created_at > $1)", ["created_at"]),
+        ("((o.created_at >= $1) AND (o.customer_id = $2) AND (o.created_at < $3))", ["customer_id", "created_at"]),
+        ("(orders.customer_email = (($2 || $1) || $3))", ["customer_email"]),
+        ("((orders.status = 'open'::text) AND (((orders.total)::integer % 10) = 0))", ["status"]),
+        (#"("Orders"."Email" = 'a@b.c'::text)"#, [#""Email""#]),
+        ("((orders.status = 'open'::text) OR (orders.total > 10))", nil),
+        ("(lower(orders.customer_email) = $1)", nil),
+        ("(orders.shipped_at = orders.created_at)", nil),
+    ] as [(String, [String]?)])
+    func indexableColumnsComeFromComparisonsWithValues(filter: String, columns: [String]?) {
+        #expect(IndexAdvisor.indexableColumns(in: filter) == columns)
+    }
+
+    @Test func selectiveScanOfALargeTableGetsAnIndex() throws {
+        let plan = StatementPlan(queryID: 42, generic: true, analyzed: false, json: PlanFixtures.sequentialScanGeneric, error: nil)
+        let suggestion = try #require(IndexAdvisor.suggestions(for: plan, relations: [Self.orders]).first)
+        #expect(suggestion.object == "fx.orders(customer_email, status)")
+        #expect(suggestion.createStatement == "CREATE INDEX CONCURRENTLY orders_customer_email_status_idx ON fx.orders (customer_email, status);")
+        #expect(suggestion.hypotheticalDefinition == "CREATE INDEX ON fx.orders (customer_email, status)")
+    }
+
+    @Test func noIndexForSmallTablesOrWhenOneAlreadyLeadsWithTheColumn() {
+        let plan = StatementPlan(queryID: 42, generic: true, analyzed: false, json: PlanFixtures.sequentialScanGeneric, error: nil)
+        var small = Self.orders
+        small.rows = 5000
+        #expect(IndexAdvisor.suggestions(for: plan, relations: [small]).isEmpty)
+        var indexed = Self.orders
+        indexed.indexes.append(["customer_email"])
+        #expect(IndexAdvisor.suggestions(for: plan, relations: [indexed]).isEmpty)
+        #expect(IndexAdvisor.selectiveScans(in: try! PlanNode.parse(explainJSON: PlanFixtures.sequentialScanGeneric),
+                                            relations: [indexed]).count == 1)
+    }
+
+    @Test func aScanKeepingMostRowsIsNotSelective() throws {
+        // The analyzed scan keeps 20,000 of 200,000 rows per loop: 10 %, too many for an index to pay off.
+        let root = try PlanNode.parse(explainJSON: PlanFixtures.misestimateAnalyzed)
+        #expect(IndexAdvisor.selectiveScans(in: root, relations: [Self.orders]).isEmpty)
+    }
+
+    @Test func longIndexNamesStayWithinPostgresLimit() {
+        let suggestion = IndexSuggestion(queryID: 1, schema: "s", table: String(repeating: "t", count: 60), columns: ["a", "b"])
+        #expect(suggestion.indexName.count == 63)
+        #expect(suggestion.indexName.hasSuffix("_idx"))
+    }
+}
+
+struct NPlusOneDetectorTests {
+    typealias B = EvidenceBuilder
+
+    static func endpoint(_ name: String, requests: UInt64, seconds: Double = 1) -> LoadContext.Endpoint {
+        LoadContext.Endpoint(scenario: name, step: "get", kind: .http, requests: requests, totalSeconds: seconds)
+    }
+
+    @Test func capturedWindowPairsTheRepeatedStatementWithItsList() throws {
+        let window = StatementWindow(from: StatementFixtures.start, to: StatementFixtures.end)
+        let found = NPlusOneDetector.detect(in: window.statements, load: nil)
+        let pattern = try #require(found.first)
+        #expect(found.count == 1)
+        #expect(pattern.repeated.query == "SELECT title FROM books WHERE id = $1 + $2 + $3")
+        #expect(pattern.list?.query == "SELECT id FROM books WHERE shelf = $1")
+        #expect(pattern.inferred)
+        #expect(abs(pattern.callsPerUnit - 6186.0 / 619) < 1e-9)
+    }
+
+    @Test func withARequestCountCallsPerRequestDecide() throws {
+        let statements = [B.statement(1, "SELECT * FROM items WHERE order_id = $1", calls: 2000, milliseconds: 400, rows: 1900),
+                          B.statement(2, "SELECT id FROM orders WHERE customer_id = $1", calls: 100, milliseconds: 50, rows: 2000)]
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))
+        let pattern = try #require(NPlusOneDetector.detect(in: window.statements, load: B.load(requests: 100, seconds: 1)).first)
+        #expect(pattern.repeated.queryID == 1)
+        #expect(pattern.callsPerUnit == 20)
+        #expect(pattern.list?.queryID == 2)
+        #expect(pattern.endpoint?.name == "shop/orders")
+        #expect(!pattern.inferred)
+        // Four calls per request is not an N+1 when no endpoint issues the list statement.
+        #expect(NPlusOneDetector.detect(in: window.statements, load: B.load(requests: 500, seconds: 1)).isEmpty)
+    }
+
+    /// The demo's case: 7.5 item queries per order-history request, but other scenarios make
+    /// the run's requests five times as many, so per request of the run it is 1.4.
+    @Test func callsAreCountedPerRequestOfTheEndpointThatIssuesTheList() throws {
+        let statements = [
+            B.statement(1, "SELECT product_id, quantity FROM order_items WHERE order_id = $1", calls: 4527, milliseconds: 90, rows: 9054),
+            B.statement(2, "SELECT id, status, total_cents FROM orders WHERE customer_id = $1 ORDER BY id", calls: 601,
+                        milliseconds: 40, rows: 4527),
+            B.statement(3, "SELECT id, status, total_cents FROM orders WHERE customer_email = $1", calls: 321,
+                        milliseconds: 9250, rows: 2420),
+            B.statement(4, "SELECT id, name, price_cents FROM products WHERE id = $1", calls: 1601, milliseconds: 30, rows: 1601),
+        ]
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))
+        let load = LoadContext(endpoints: [Self.endpoint("catalogue", requests: 1601), Self.endpoint("search", requests: 321),
+                                           Self.endpoint("order-history", requests: 601), Self.endpoint("checkout", requests: 201),
+                                           Self.endpoint("recommendations", requests: 401), Self.endpoint("report", requests: 201)])
+        let found = NPlusOneDetector.detect(in: window.statements, load: load)
+        let pattern = try #require(found.first)
+        #expect(found.count == 1)
+        #expect(pattern.repeated.queryID == 1)
+        #expect(pattern.list?.queryID == 2)
+        #expect(pattern.endpoint?.name == "order-history/get")
+        #expect(abs(pattern.callsPerUnit - 4527.0 / 601) < 1e-9)
+    }
+
+    @Test func statementsReturningManyRowsOrWithoutParametersAreNotRepeats() {
+        let statements = [B.statement(1, "SELECT * FROM items WHERE order_id = $1", calls: 2000, milliseconds: 400, rows: 20_000),
+                          B.statement(2, "SELECT now()", calls: 2000, milliseconds: 10, rows: 2000),
+                          B.statement(3, "SELECT id FROM orders LIMIT $1", calls: 200, milliseconds: 50, rows: 2000)]
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))
+        #expect(NPlusOneDetector.detect(in: window.statements, load: nil).isEmpty)
+    }
+}
+
+struct PerfReportTests {
+    static let report = #"""
+    # To display the perf.data header info, please use --header/--header-only options.
+    #
+    # Samples: 191  of event 'cpu-clock'
+    # Event count (approx.): 1929292910
+    #
+    # Overhead|     Samples|Shared Object    |Symbol                      |IPC   [IPC Coverage]
+     0.52%  | 1          |[kernel.kallsyms]|[k] __schedule              |-      -
+     24.61% | 47         |[kernel.kallsyms]|[k] do_syscall_64           |-      -
+     19.37% | 37         |[kernel.kallsyms]|[k] vfs_write               |-      -
+     13.09% | 25         |libc.so.6        |[.] __GI___libc_write       |-      -
+     5.76%  | 11         |yes              |[.] 0x0000000000002aa2      |-      -
+    """#
+
+    @Test func framesAreRankedBySamplesWithTheirShare() throws {
+        let profile = PerfReport.evidence(pid: 4242, report: Self.report)
+        #expect(profile.pid == 4242)
+        // The header's 191 count every CPU's samples; the listed frames are the pid's.
+        #expect(profile.samples == 121)
+        #expect(profile.frames.map(\.symbol) == ["do_syscall_64", "vfs_write", "__GI___libc_write", "0x0000000000002aa2", "__schedule"])
+        let top = try #require(profile.frames.first)
+        #expect(top.module == "[kernel.kallsyms]")
+        #expect(abs(top.share - 47.0 / 121) < 1e-9)
+    }
+
+    @Test func anEmptyReportHasNoFrames() {
+        let profile = PerfReport.evidence(pid: 1, report: "# Samples: 0  of event 'cpu-clock'\n")
+        #expect(profile.samples == 0)
+        #expect(profile.frames.isEmpty)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+struct ConnectionPoolsCheckTests {
+    typealias B = EvidenceBuilder
+
+    private func run(_ activity: [[SessionState]], connections: Int = 10, database: (DatabaseCounters, DatabaseCounters)? = nil,
+                     load: LoadContext? = nil, bound: Double = 5) -> [Finding] {
+        var postgres = B.postgres(activity: activity.enumerated().map { offset, sessions in
+            ActivitySample(at: B.start.addingTimeInterval(Double(offset)), clientConnections: connections, sessions: sessions)
+        })
+        postgres.databaseAtStart = database?.0
+        postgres.databaseAtEnd = database?.1
+        let input = CheckInput(evidence: B.evidence(postgres: postgres), load: load,
+                               options: CheckOptions(idleInTransactionAfterSeconds: bound))
+        return ConnectionPoolsCheck.run(input).findings
+    }
+
+    @Test func sessionIdleInTransactionBeyondTheBoundIsALeak() throws {
+        let update = "UPDATE carts SET total = $1 WHERE id = $2"
+        let found = run([[B.session(pid: 4711, state: "idle in transaction", query: update, stateSeconds: 10)],
+                         [B.session(pid: 4711, state: "idle in transaction", query: update, stateSeconds: 12)]])
+        let leak = try #require(found.first)
+        #expect(found.map(\.check) == ["idle-in-transaction"])
+        #expect(leak.object == "app \"shop\", user app, client 10.0.0.5")
+        #expect(leak.evidence.contains("last statement: \(update)"))
+        // Held for the whole 6 s window, not its 12 s age.
+        #expect(leak.impact.totalSeconds == 6)
+        #expect(leak.severity == .warning)
+    }
+
+    /// A pool leaking on one code path: several backends, each leaking more than once, make one
+    /// finding whose impact is the idle time summed over every episode.
+    @Test func leaksOfOneCodePathAreOneFindingWithTheirTotalIdleTime() throws {
+        let insert = "INSERT INTO orders (customer_id) VALUES ($1) RETURNING id"
+        func idle(_ pid: Int32, _ seconds: Double) -> SessionState {
+            B.session(pid: pid, state: "idle in transaction", query: insert, stateSeconds: seconds)
+        }
+        // Samples 1 s apart: pid 1 leaks at 0 s (held 3 s) and again at 4 s; pid 2 leaks at 1 s.
+        let found = run([[idle(1, 0)], [idle(1, 1), idle(2, 0)], [idle(1, 2), idle(2, 1)], [idle(1, 3), idle(2, 2)],
+                         [idle(2, 3)], [idle(1, 1.5)]], bound: 1)
+        let leak = try #require(found.first)
+        #expect(found.count == 1)
+        #expect(leak.title == "Sessions left idle in a transaction (likely leak): 3 times")
+        #expect(leak.evidence.first == "3 times a session (app \"shop\", user app, client 10.0.0.5) stayed idle in its "
+                + "transaction beyond 1 s, on 2 backends (pid 1, 2)")
+        #expect(leak.evidence.contains("longest 3 s, 7.5 s idle in transaction in total"))
+        #expect(leak.impact.totalSeconds == 7.5)
+    }
+
+    @Test func shortIdleTransactionsAndIdleSessionsAreFine() {
+        #expect(run([[B.session(pid: 1, state: "idle in transaction", query: "SELECT 1", stateSeconds: 2)],
+                     [B.session(pid: 2, state: "active", query: "SELECT 2", stateSeconds: 30)]]).isEmpty)
+    }
+
+    @Test func lockWaitNamesTheBlockerAndHowLongOthersWaited() throws {
+        let holder = B.session(pid: 100, state: "idle in transaction", query: "UPDATE accounts SET balance = 0 WHERE id = 1",
+                               stateSeconds: 8)
+        func waiter(_ seconds: Double) -> SessionState {
+            B.session(pid: 200, state: "active", query: "UPDATE accounts SET balance = balance + 1 WHERE id = 1",
+                      querySeconds: seconds, waitEventType: "Lock", blockedBy: [100])
+        }
+        let found = run([[holder, waiter(3)], [holder, waiter(4)]])
+        let wait = try #require(found.first { $0.check == "lock-wait" })
+        #expect(wait.object == "UPDATE accounts SET balance = 0 WHERE id = 1")
+        #expect(wait.impact.totalSeconds == 4)
+        #expect(wait.severity == .critical)
+        #expect(wait.evidence.contains("pid 200 waited 4 s on transactionid: UPDATE accounts SET balance = balance + 1 WHERE id = 1"))
+        #expect(wait.evidence.contains { $0.hasPrefix("blocker pid 100") && $0.contains("is idle in transaction") })
+        // The idle holder is a leak too, and a critical one: others wait for its locks.
+        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
+        #expect(leak.severity == .critical)
+    }
+
+    @Test(arguments: [(79, nil), (85, Finding.Severity.warning), (96, .critical)] as [(Int, Finding.Severity?)])
+    func connectionsNearMaxConnections(peak: Int, severity: Finding.Severity?) {
+        let found = run([[]], connections: peak)
+        #expect(found.first?.severity == severity)
+        #expect(found.first.map(\.object) == severity.map { _ in "max_connections (100)" })
+    }
+
+    @Test func deadlocksDuringTheWindow() throws {
+        let counters = { (deadlocks: Int64) in DatabaseCounters(blocksRead: 0, blocksHit: 0, tempFiles: 0, tempBytes: 0, deadlocks: deadlocks) }
+        let finding = try #require(run([[]], database: (counters(1), counters(3))).first)
+        #expect(finding.check == "deadlocks")
+        #expect(finding.evidence.first == "2 deadlocks during the window (pg_stat_database)")
+    }
+
+    @Test func driversOwnPoolWait() throws {
+        let finding = try #require(run([[]], load: B.load(requests: 1000, seconds: 100, poolWait: 30)).first)
+        #expect(finding.check == "pool-wait")
+        #expect(finding.object == "shop/orders")
+        #expect(finding.severity == .critical)
+        #expect(finding.impact.perRequestSeconds == 0.03)
+        #expect(run([[]], load: B.load(requests: 1000, seconds: 100, poolWait: 1)).isEmpty)
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import StrainPQ
+import StrainTestSupport
+import Testing
+@testable import StrainDiagnose
+
+/// Each test creates a real problem in the test PostgreSQL (or a real slow server), watches it
+/// with a `DiagnosisSession` for a few seconds and checks the finding, its object and its rank.
+/// Host metrics are left out (the test machine is shared and its CPU is busy with builds), so
+/// the ranks depend only on the problem each test creates; the host collector has its own test.
+/// Serialized: the tests share the server's max_connections and CPU.
+@Suite(.serialized)
+struct DiagnoseIntegrationTests {
+    static let window = 3.0
+
+    @Test func largeTableQueriedWithoutAnIndexGetsAVerifiedIndexSuggestion() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp(
+            "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_email text NOT NULL, total numeric NOT NULL)",
+            "INSERT INTO orders (customer_email, total) SELECT 'user' || (i % 50000) || '@example.com', i % 1000 FROM generate_series(1, 200000) i",
+            "ANALYZE orders")
+
+        let diagnosis = try observe(database) { connection in
+            try connection.execute("SELECT id, total FROM orders WHERE customer_email = $1",
+                                   parameters: ["user\(Int.random(in: 0..<50000))@example.com"])
+            try connection.execute("SELECT total FROM orders WHERE id = $1", parameters: ["\(Int.random(in: 1...200000))"])
+        }
+
+        let finding = try #require(diagnosis.findings.first)
+        #expect(finding.check == "missing-index")
+        #expect(finding.object == "public.orders(customer_email)")
+        #expect(finding.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_idx ON public.orders (customer_email);")
+        #expect(finding.title.contains("verified with HypoPG"))
+        #expect(finding.evidence.contains { $0.contains("Seq Scan on public.orders") })
+    }
+
+    @Test func explainAnalyzeOfAParameterlessSelectShowsTheSortSpillingToDisk() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp(
+            "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_email text NOT NULL, total numeric NOT NULL)",
+            "INSERT INTO orders (customer_email, total) SELECT 'user' || i || '@example.com', i % 1000 FROM generate_series(1, 200000) i",
+            "ANALYZE orders")
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false,
+                                                                  explainAnalyze: true))
+        try session.start()
+        let connection = try database.connect(application: "report")
+        let deadline = Date().addingTimeInterval(Self.window)
+        while Date() < deadline {
+            try connection.execute("SELECT id, customer_email FROM orders ORDER BY total, customer_email")
+        }
+        let evidence = session.stop()
+
+        let plan = try #require(evidence.postgres?.plans.first)
+        #expect(plan.analyzed)
+        #expect(!plan.generic)
+        let spill = try #require(Diagnoser.diagnose(evidence).findings.first { $0.check == "disk-spill" })
+        #expect(spill.object == "SELECT id, customer_email FROM orders ORDER BY total, customer_email")
+        #expect(spill.evidence.contains { $0.hasPrefix("Sort: external merge") })
+        // ANALYZE ran the statement in a transaction that was rolled back, inside a read-only session.
+        #expect(try connection.execute("SELECT count(*) FROM orders").value(row: 0, column: 0) == "200000")
+    }
+
+    @Test func oneQueryPerRowIsReportedAsNPlusOneWithItsListStatement() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp(
+            "CREATE TABLE books (id int PRIMARY KEY, shelf int NOT NULL, title text NOT NULL)",
+            "INSERT INTO books SELECT i, i % 100, 'Book ' || i FROM generate_series(1, 1000) i",
+            "CREATE INDEX books_shelf_idx ON books (shelf)",
+            "ANALYZE books")
+
+        let diagnosis = try observe(database) { connection in
+            let list = try connection.execute("SELECT id FROM books WHERE shelf = $1", parameters: ["\(Int.random(in: 0..<100))"])
+            for row in 0..<list.rowCount {
+                try connection.execute("SELECT title FROM books WHERE id = $1", parameters: [list.value(row: row, column: 0)])
+            }
+        }
+
+        let finding = try #require(diagnosis.findings.first)
+        #expect(finding.check == "n-plus-one")
+        #expect(finding.object == "SELECT title FROM books WHERE id = $1")
+        #expect(finding.evidence.contains { $0.hasPrefix("list statement: SELECT id FROM books WHERE shelf = $1") })
+        #expect(finding.evidence.contains { $0.contains("pairing inferred") })
+    }
+
+    @Test func sessionLeftIdleInTransactionIsALikelyLeak() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)",
+                           "INSERT INTO accounts VALUES (1, 100), (2, 100)")
+        let leaky = try database.connect(application: "leaky-app")
+        try leaky.execute("BEGIN")
+        try leaky.execute("UPDATE accounts SET balance = balance - 1 WHERE id = 2")
+
+        let diagnosis = try observe(database, idleInTransactionAfter: 1)
+        try leaky.execute("ROLLBACK")
+
+        let finding = try #require(diagnosis.findings.first)
+        #expect(finding.check == "idle-in-transaction")
+        #expect(finding.object.contains("app \"leaky-app\""))
+        #expect(finding.evidence.contains("last statement: UPDATE accounts SET balance = balance - 1 WHERE id = 2"))
+        #expect(finding.severity >= .warning)
+    }
+
+    @Test func lockWaitNamesTheBlockingStatement() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)",
+                           "INSERT INTO accounts VALUES (1, 100)")
+        let holder = try database.connect(application: "holder")
+        try holder.execute("BEGIN")
+        try holder.execute("UPDATE accounts SET balance = 0 WHERE id = 1")
+        // The waiter blocks on the row lock until the holder rolls back after the window.
+        let waiterDone = DispatchSemaphore(value: 0)
+        let conninfo = database.conninfo
+        Thread {
+            defer { waiterDone.signal() }
+            if let waiter = try? PGConnection(conninfo: conninfo + " application_name=waiter") {
+                _ = try? waiter.execute("UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+            }
+        }.start()
+
+        // The bound is longer than the window, so the holder is reported as the blocker, not as a leak.
+        let diagnosis = try observe(database, idleInTransactionAfter: 60)
+        try holder.execute("ROLLBACK")
+        waiterDone.wait()
+
+        let finding = try #require(diagnosis.findings.first)
+        #expect(finding.check == "lock-wait")
+        #expect(finding.object == "UPDATE accounts SET balance = 0 WHERE id = 1")
+        #expect(finding.evidence.contains { $0.contains("UPDATE accounts SET balance = balance + 1 WHERE id = 1") })
+        #expect(finding.evidence.contains { $0.contains("is idle in transaction") })
+        #expect(finding.severity == .critical)
+    }
+
+    @Test func slowLoopbackDependencyIsNamedWithItsTimings() throws {
+        let slow = try LoopbackHTTPServer(delay: 0.15)
+        defer { slow.stop() }
+        let settings = DiagnoseSettings(
+            collectLocalHost: false,
+            dependencies: [.init(name: "payments", url: try #require(URL(string: slow.url()))),
+                           .init(name: "static", url: try #require(URL(string: TestServers.httpURL)))])
+
+        let diagnosis = try observe(settings)
+
+        #expect(diagnosis.findings.count == 1)
+        let finding = try #require(diagnosis.findings.first)
+        #expect(finding.check == "slow-dependency")
+        #expect(finding.object == "payments")
+        #expect(finding.title.hasPrefix("Slow dependency payments: 1"))
+        #expect(finding.evidence.contains { $0.hasPrefix("median: connect ") && $0.contains(", first byte 1") })
+    }
+
+    @Test func healthyWorkloadYieldsNothingAboveInfo() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp(
+            "CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL, price numeric NOT NULL)",
+            "INSERT INTO products SELECT i, 'Product ' || i, i % 100 FROM generate_series(1, 50000) i",
+            "ANALYZE products")
+        let settings = DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false,
+                                        dependencies: [.init(name: "static", url: try #require(URL(string: TestServers.httpURL)))])
+
+        let diagnosis = try observe(settings, database: database) { connection in
+            try connection.execute("SELECT name, price FROM products WHERE id = $1", parameters: ["\(Int.random(in: 1...50000))"])
+        }
+
+        #expect(diagnosis.findings.allSatisfy { $0.severity == .info }, "\(diagnosis.findings.map(\.title))")
+        #expect(diagnosis.notes.count == Finding.Step.allCases.count)
+    }
+
+    @Test func phaseMarksSnapshotTheStatementsAtOnce() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
+        try session.start()
+        let connection = try database.connect(application: "phases")
+        try connection.execute("SELECT 1")
+        session.markPhase(name: "steady")
+        try connection.execute("SELECT 2")
+        let evidence = session.stop()
+
+        #expect(evidence.phases.map(\.name) == ["steady"])
+        let snapshots = try #require(evidence.postgres?.statementSnapshots)
+        #expect(snapshots.map(\.label) == ["start", "steady", "end"])
+        #expect(session.stop() == evidence)
+    }
+
+    @Test func hostCountersAreSampledFromProc() throws {
+        let session = DiagnosisSession(settings: DiagnoseSettings(sampleInterval: 0.5))
+        try session.start()
+        Thread.sleep(forTimeInterval: 1.2)
+        let evidence = session.stop()
+
+        let host = try #require(evidence.host)
+        #expect(host.source == "/proc")
+        #expect(host.samples.count >= 3)
+        #expect(host.samples.allSatisfy { $0.cpu != nil && $0.memory != nil && $0.runnable != nil })
+        #expect(evidence.postgres == nil)
+    }
+
+    @Test func remoteHostCountersComeFromANodeExporter() throws {
+        let exporter = try LoopbackHTTPServer(body: NodeExporterFixtures.first)
+        defer { exporter.stop() }
+        let url = exporter.url(path: "/metrics")
+        let session = DiagnosisSession(settings: DiagnoseSettings(nodeExporter: URL(string: url), sampleInterval: 0.5))
+        try session.start()
+        Thread.sleep(forTimeInterval: 1.2)
+        let evidence = session.stop()
+
+        #expect(evidence.gaps.isEmpty, "\(evidence.gaps)")
+        let host = try #require(evidence.host)
+        #expect(host.source == url)
+        #expect(host.cores == 2)
+        #expect(host.samples.count >= 3)
+        #expect(host.samples.allSatisfy { $0.disks.map(\.name) == ["vda"] && $0.load1 == 3.9 })
+    }
+
+    @Test func profilerNamesTheHotFramesOfABusyProcess() throws {
+        let busy = Process()
+        busy.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // Bounded (a minute or two) in case the test dies before terminating it.
+        busy.arguments = ["-c", "i=0; while [ $i -lt 30000000 ]; do i=$((i+1)); done"]
+        try busy.run()
+        // SIGKILL: a child of a test thread inherits its blocked SIGTERM, so terminate() would not stop it.
+        defer {
+            kill(busy.processIdentifier, SIGKILL)
+            busy.waitUntilExit()
+        }
+
+        let session = DiagnosisSession(settings: DiagnoseSettings(pid: busy.processIdentifier, collectLocalHost: false))
+        try session.start()
+        Thread.sleep(forTimeInterval: 2)
+        let evidence = session.stop()
+
+        let profile = try #require(evidence.profiler, "gaps: \(evidence.gaps)")
+        #expect(profile.pid == busy.processIdentifier)
+        #expect(profile.samples > 0)
+        #expect(!profile.frames.isEmpty)
+    }
+
+    @Test func unreachableDatabaseFailsToStartWithoutShowingThePassword() throws {
+        let port = try TestServers.closedPort()
+        let session = DiagnosisSession(settings: DiagnoseSettings(
+            postgres: "host=127.0.0.1 port=\(port) user=postgres password=hunter2-secret connect_timeout=2"))
+        let error = try #require(throws: DiagnoseSetupError.self) { try session.start() }
+        #expect(error.description.contains("cannot connect to PostgreSQL"))
+        #expect(!error.description.contains("hunter2-secret"))
+    }
+
+    // MARK: Helpers
+
+    /// Observes `database` for the window while `workload` runs in a loop on its own connection.
+    private func observe(_ database: ScratchDatabase, idleInTransactionAfter: Double = 5,
+                         workload: ((PGConnection) throws -> Void)? = nil) throws -> Diagnosis {
+        let settings = DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false,
+                                        idleInTransactionAfterSeconds: idleInTransactionAfter)
+        return try observe(settings, database: database, workload: workload)
+    }
+
+    private func observe(_ settings: DiagnoseSettings, database: ScratchDatabase? = nil,
+                         workload: ((PGConnection) throws -> Void)? = nil) throws -> Diagnosis {
+        let session = DiagnosisSession(settings: settings)
+        try session.start()
+        if let workload, let database {
+            let connection = try database.connect(application: "workload")
+            let deadline = Date().addingTimeInterval(Self.window)
+            while Date() < deadline { try workload(connection) }
+        } else {
+            Thread.sleep(forTimeInterval: Self.window)
+        }
+        let evidence = session.stop()
+        #expect(evidence.gaps.isEmpty, "\(evidence.gaps)")
+        return Diagnoser.diagnose(evidence, options: settings.checkOptions)
+    }
+}

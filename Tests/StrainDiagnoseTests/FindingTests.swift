@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+struct RankingTests {
+    static func finding(_ check: String, seconds: Double, severity: Finding.Severity = .warning,
+                        step: Finding.Step = .slowQueries, object: String = "x") -> Finding {
+        Finding(step: step, check: check, title: check, object: object, evidence: [],
+                impact: .init(totalSeconds: seconds), severity: severity, fix: "")
+    }
+
+    @Test func totalTimeOutranksTimePerCall() {
+        // A 10 ms query called 1000 times against a 500 ms query called once.
+        let frequent = Self.finding("frequent", seconds: 1000 * 0.010)
+        let slowOnce = Self.finding("slow-once", seconds: 0.5, severity: .critical)
+        #expect(Ranking.ranked([slowOnce, frequent]).map(\.check) == ["frequent", "slow-once"])
+    }
+
+    @Test func nearlyEqualImpactsFallToStableKeysWhateverTheInputOrder() {
+        // Severity first, then checklist step, check and object.
+        let findings = [Self.finding("b", seconds: 1.004, severity: .info), Self.finding("a", seconds: 1.001, severity: .warning),
+                        Self.finding("c", seconds: 1.003, severity: .warning, step: .metrics, object: "y"),
+                        Self.finding("c", seconds: 1.002, severity: .warning, step: .metrics, object: "x")]
+        let expected = ["c x", "c y", "a x", "b x"]
+        #expect(Ranking.ranked(findings).map { "\($0.check) \($0.object)" } == expected)
+        #expect(Ranking.ranked(findings.reversed()).map { "\($0.check) \($0.object)" } == expected)
+    }
+
+    @Test(arguments: [(0.01234, 0.012), (1530, 1500), (1, 1), (0, 0), (-1, 0), (.nan, 0)] as [(Double, Double)])
+    func impactsAreComparedAtTwoSignificantDigits(seconds: Double, rounded: Double) {
+        #expect(abs(Ranking.roundedImpact(seconds) - rounded) < 1e-12)
+    }
+}
+
+struct DiagnoserTests {
+    typealias B = EvidenceBuilder
+
+    static let evidence: Evidence = {
+        var evidence = B.evidence(host: B.host(), postgres: B.postgres(),
+                                  dependencies: [DependenciesCheckTests.dependency("payments", totals: [0.2, 0.2])])
+        evidence.gaps = [EvidenceGap(step: .profile, message: "perf is not installed")]
+        return evidence
+    }()
+
+    @Test func everyStepHasANoteAndGapsAreNamed() {
+        let diagnosis = Diagnoser.diagnose(Self.evidence)
+        #expect(diagnosis.notes.map(\.step) == Finding.Step.allCases)
+        #expect(diagnosis.notes.last?.summary.contains("not collected: perf is not installed") == true)
+        #expect(diagnosis.requests == nil)
+    }
+
+    @Test func findingsFromEveryStepAreRankedTogether() {
+        let diagnosis = Diagnoser.diagnose(Self.evidence)
+        #expect(diagnosis.findings.map(\.check) == ["top-statement", "cpu-saturation", "slow-dependency", "n-plus-one"])
+        #expect(diagnosis.findings == Ranking.ranked(diagnosis.findings))
+    }
+
+    @Test func theSameEvidenceGivesTheSameJSON() throws {
+        let first = try DiagnosisJSON.encode(Diagnoser.diagnose(Self.evidence))
+        let second = try DiagnosisJSON.encode(Diagnoser.diagnose(Self.evidence))
+        #expect(first == second)
+    }
+
+    @Test func evidenceAndDiagnosisSurviveAJSONRoundTrip() throws {
+        let evidence = try DiagnosisJSON.decode(Evidence.self, from: DiagnosisJSON.encode(Self.evidence))
+        #expect(evidence == Self.evidence)
+        let diagnosis = Diagnoser.diagnose(Self.evidence)
+        #expect(try DiagnosisJSON.decode(Diagnosis.self, from: DiagnosisJSON.encode(diagnosis)) == diagnosis)
+    }
+
+    @Test func diagnosisJSONHasTheDocumentedShape() throws {
+        let json = try #require(String(data: DiagnosisJSON.encode(Diagnoser.diagnose(Self.evidence)), encoding: .utf8))
+        for key in ["\"format\" : 1", "\"startedAt\" : \"2023-11-14T22:13:20.000Z\"", "\"findings\"", "\"notes\"",
+                    "\"impact\"", "\"totalSeconds\"", "\"severity\" : \"warning\"", "\"step\" : 2", "\"check\" : \"n-plus-one\""] {
+            #expect(json.contains(key), "missing \(key)")
+        }
+    }
+
+    @Test func aBrokenFileNamesWhereItIsBroken() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("strain-broken-\(UInt32.random(in: 0...UInt32.max)).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(#"{"format": 1, "startedAt": "yesterday"}"#.utf8).write(to: url)
+        let error = try #require(throws: DiagnosisFileError.self) { try DiagnosisJSON.read(Evidence.self, from: url) }
+        #expect(error.description.hasPrefix(url.path + ": "))
+        #expect(error.description.contains("startedAt"))
+    }
+}

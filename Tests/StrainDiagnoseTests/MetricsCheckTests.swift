@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+struct MetricsCheckTests {
+    typealias B = EvidenceBuilder
+
+    private func findings(_ host: HostEvidence) -> [Finding] {
+        MetricsCheck.run(CheckInput(evidence: B.evidence(host: host), load: nil, options: CheckOptions())).findings
+    }
+
+    @Test func capturedBusyHostIsCPUSaturated() throws {
+        let found = findings(B.host())
+        #expect(found.map(\.check) == ["cpu-saturation"])
+        let cpu = try #require(found.first)
+        #expect(cpu.severity == .critical)
+        #expect(cpu.object == "CPU (2 cores, /proc)")
+        // PSI cpu some grew by 2.39 s: the time some task waited for a core.
+        #expect(abs(cpu.impact.totalSeconds - 2.39172) < 1e-6)
+        #expect(cpu.evidence.contains("run queue 14.5 on average (tasks running or ready) for 2 cores"))
+        #expect(cpu.evidence.contains("some task waited for a CPU 100% of the time (PSI cpu some)"))
+    }
+
+    @Test func quietHostHasNoFinding() {
+        #expect(findings(B.quietHost()).isEmpty)
+    }
+
+    @Test func generatorOnTheSameHostIsNamed() throws {
+        var host = B.host()
+        host.sharedWithGenerator = true
+        host.samples[0].ownCPUSeconds = 10
+        host.samples[1].ownCPUSeconds = 11.8
+        let cpu = try #require(findings(host).first)
+        #expect(cpu.evidence.contains("the load generator (this process) used 45% of the host's CPU capacity"))
+        #expect(cpu.fix.contains("run it on another machine"))
+    }
+
+    @Test(arguments: [
+        ("memory-pressure", "memory (/proc)", Finding.Severity.critical),
+        ("disk-saturation", "disk vda", .critical),
+        ("tcp-retransmits", "TCP (/proc)", .critical),
+        ("listen-overflows", "TCP listen queues (/proc)", .warning),
+        ("interface-errors", "interface eth0", .warning),
+    ])
+    func saturationAndErrorsAreFound(check: String, object: String, severity: Finding.Severity) throws {
+        var host = B.quietHost()
+        switch check {
+        case "memory-pressure":
+            host.samples[1].swapIn = 5000
+            let total = host.samples[1].memory?.totalBytes ?? 0
+            host.samples[1].memory?.availableBytes = total / 30
+        case "disk-saturation":
+            host.samples[1].disks[0].busySeconds += 1.96
+            host.samples[1].disks[0].weightedSeconds += 6
+            host.samples[1].disks[0].reads += 400
+        case "tcp-retransmits":
+            host.samples[1].tcp?.outSegments += 2000
+            host.samples[1].tcp?.retransmittedSegments += 300
+        case "listen-overflows":
+            host.samples[1].tcp?.listenOverflows? += 50
+        default:
+            host.samples[1].interfaces[2].receiveDrops += 7
+        }
+        let found = findings(host)
+        #expect(found.map(\.check) == [check])
+        let finding = try #require(found.first)
+        #expect(finding.object == object)
+        #expect(finding.severity == severity)
+    }
+
+    @Test func lossAndDropsAreCostedAtTheKernelsRetryDelays() throws {
+        var host = B.quietHost()
+        host.samples[1].tcp?.outSegments += 2000
+        host.samples[1].tcp?.retransmittedSegments += 300
+        host.samples[1].tcp?.listenOverflows? += 50
+        let found = findings(host)
+        #expect(found.first { $0.check == "tcp-retransmits" }?.impact.totalSeconds == 300 * 0.2)
+        #expect(found.first { $0.check == "listen-overflows" }?.impact.totalSeconds == 50)
+    }
+
+    @Test func oneSampleIsNotEnough() {
+        var host = B.host()
+        host.samples.removeLast()
+        let result = MetricsCheck.run(CheckInput(evidence: B.evidence(host: host), load: nil, options: CheckOptions()))
+        #expect(result.findings.isEmpty)
+        #expect(result.summary == "no host samples")
+    }
+}

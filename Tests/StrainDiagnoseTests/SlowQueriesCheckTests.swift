@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+struct SlowQueriesCheckTests {
+    typealias B = EvidenceBuilder
+
+    static let orders = RelationInfo(schema: "fx", name: "orders", rows: 200_000, bytes: 13_656_064, indexes: [["id"]])
+    static let lookup = "SELECT id, total FROM fx.orders WHERE customer_email = $1 AND status = $2"
+    static let definition = "CREATE INDEX ON fx.orders (customer_email, status)"
+
+    /// The captured window, with the e-mail lookup (query id 42) taking its place and `plan` as its plan.
+    private func evidence(plan: String? = PlanFixtures.sequentialScanGeneric, analyzed: Bool = false, tempBlocks: Int64 = 0,
+                          trials: [IndexTrial] = [], hypopg: Bool = true,
+                          deallocations: (Int64, Int64) = (0, 0)) -> Evidence {
+        let lookup = B.statement(42, Self.lookup, calls: 577, milliseconds: 11_239.5, rows: 216, tempBlocks: tempBlocks)
+        let start = B.snapshot("start", StatementFixtures.start.statements, deallocations: deallocations.0)
+        let end = B.snapshot("end", StatementFixtures.end.statements.filter { $0.queryID != 6118623111818684787 } + [lookup],
+                             deallocations: deallocations.1)
+        let plans = plan.map { [StatementPlan(queryID: 42, generic: !analyzed, analyzed: analyzed, json: $0, error: nil)] } ?? []
+        return B.evidence(postgres: B.postgres(snapshots: [start, end], plans: plans, relations: [Self.orders],
+                                               trials: trials, hypopg: hypopg))
+    }
+
+    private func run(_ evidence: Evidence, load: LoadContext? = nil) -> CheckResult {
+        SlowQueriesCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()))
+    }
+
+    private func trial(costAfter: Double, used: Bool = true) -> IndexTrial {
+        IndexTrial(queryID: 42, definition: Self.definition, costBefore: 4634.91, costAfter: costAfter, used: used, error: nil)
+    }
+
+    @Test func missingIndexVerifiedWithHypoPGComesWithTheExactStatement() throws {
+        let found = run(evidence(trials: [trial(costAfter: 11.9)])).findings
+        let finding = try #require(found.first { $0.check == "missing-index" })
+        #expect(finding.title == "Missing index on fx.orders(customer_email, status) (verified with HypoPG)")
+        #expect(finding.object == "fx.orders(customer_email, status)")
+        #expect(finding.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_status_idx ON fx.orders (customer_email, status);")
+        #expect(finding.severity == .critical)
+        #expect(abs(finding.impact.totalSeconds - 11.2395) < 1e-9)
+        #expect(finding.evidence.contains("verified with HypoPG: the planner uses the index, estimated cost 4635 → 11.9"))
+        #expect(finding.evidence.contains { $0.hasPrefix("generic plan: Seq Scan on fx.orders (200,000 rows, 13 MiB) keeps <0.1% of the rows") })
+    }
+
+    @Test(arguments: [
+        (Optional(IndexTrial(queryID: 42, definition: definition, costBefore: 4634.91, costAfter: 3000, used: true, error: nil)), true,
+         "HypoPG: the planner uses the index but the cost falls by less than half (estimated cost 4635 → 3000)"),
+        (Optional(IndexTrial(queryID: 42, definition: definition, costBefore: 4634.91, costAfter: 4634.91, used: false, error: nil)), true,
+         "not verified: with the hypothetical index the planner still does not use it"),
+        (nil, false, "not verified: HypoPG is not installed in this database"),
+    ] as [(IndexTrial?, Bool, String)])
+    func unverifiedSuggestionsSayWhy(trial: IndexTrial?, hypopg: Bool, line: String) throws {
+        let found = run(evidence(trials: trial.map { [$0] } ?? [], hypopg: hypopg)).findings
+        let finding = try #require(found.first { $0.check == "missing-index" })
+        #expect(finding.title == "Missing index on fx.orders(customer_email, status)")
+        #expect(finding.evidence.contains(line))
+    }
+
+    @Test func sequentialScanWithAFilterNoIndexServesIsStillReported() throws {
+        // The captured plan with its filter put through a function, which a plain index cannot serve.
+        let plan = PlanFixtures.sequentialScanGeneric.replacing(
+            "((orders.customer_email = $1) AND (orders.status = $2))", with: "(lower(orders.customer_email) = $1)")
+        let found = run(evidence(plan: plan)).findings
+        #expect(!found.contains { $0.check == "missing-index" })
+        let finding = try #require(found.first { $0.check == "seq-scan" })
+        #expect(finding.object == "fx.orders")
+        #expect(finding.evidence.contains("existing indexes: (id)"))
+    }
+
+    @Test func sortOnDiskIsASpill() throws {
+        let found = run(evidence(plan: PlanFixtures.sortOnDiskAnalyzed, analyzed: true, tempBlocks: 1426)).findings
+        let spill = try #require(found.first { $0.check == "disk-spill" })
+        #expect(spill.object == Self.lookup)
+        #expect(spill.evidence.contains("wrote 1,426 temporary blocks (11.1 MiB) during the window"))
+        #expect(spill.evidence.contains("Sort: external merge on disk"))
+        #expect(spill.fix.contains("work_mem"))
+    }
+
+    @Test func hashJoinInBatchesIsASpill() throws {
+        let found = run(evidence(plan: PlanFixtures.hashBatchesAnalyzed, analyzed: true)).findings
+        let spill = try #require(found.first { $0.check == "disk-spill" })
+        #expect(spill.evidence.contains("Hash: 128 batches (the hash table did not fit in work_mem)"))
+    }
+
+    @Test func rowEstimatesFarOffAreReportedFromAnalyzedPlans() throws {
+        let found = run(evidence(plan: PlanFixtures.misestimateAnalyzed, analyzed: true)).findings
+        let misestimate = try #require(found.first { $0.check == "row-misestimate" })
+        #expect(misestimate.evidence.contains("Gather: estimated 99 rows, actual 20,000 per loop (202× off)"))
+        #expect(misestimate.fix.contains("CREATE STATISTICS"))
+    }
+
+    @Test func capturedNPlusOneIsFoundWithoutALoad() throws {
+        let found = run(evidence()).findings
+        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        #expect(nPlusOne.object == "SELECT title FROM books WHERE id = $1 + $2 + $3")
+        #expect(nPlusOne.title == "N+1 queries: one statement runs 9.99 times per call of the list statement")
+        #expect(nPlusOne.impact.perRequestSeconds == nil)
+    }
+
+    @Test func withALoadImpactIsPerRequestAndAShareOfRequestTime() throws {
+        let load = B.load(requests: 619, seconds: 30)
+        let found = run(evidence(trials: [trial(costAfter: 11.9)]), load: load).findings
+        let index = try #require(found.first { $0.check == "missing-index" })
+        #expect(abs(index.impact.perRequestSeconds! - 11.2395 / 619) < 1e-9)
+        #expect(abs(index.impact.share! - 11.2395 / 30) < 1e-9)
+        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        #expect(nPlusOne.title == "N+1 queries: one statement runs 9.99 times per request of shop/orders")
+    }
+
+    @Test func statementWithoutProblemsIsOnlyInformation() throws {
+        let statements = [B.statement(1, "SELECT name FROM products WHERE id = $1", calls: 9000, milliseconds: 450, rows: 9000)]
+        let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)]))
+        let found = run(evidence).findings
+        #expect(found.map(\.check) == ["top-statement"])
+        #expect(found.first?.severity == .info)
+    }
+
+    @Test func evictionsDuringTheWindowAreSaid() {
+        let summary = run(evidence(deallocations: (3, 15))).summary
+        #expect(summary.contains("pg_stat_statements evicted 12 entries during the window"))
+    }
+
+    @Test func phaseMarksSplitTheExecutionTime() {
+        let statement = { (calls: Int64, milliseconds: Double) in
+            B.statement(1, "SELECT 1", calls: calls, milliseconds: milliseconds, rows: calls)
+        }
+        let snapshots = [B.snapshot("start", [statement(1, 0)]), B.snapshot("ramp", [statement(10, 200)]),
+                         B.snapshot("steady", [statement(50, 1500)]), B.snapshot("end", [statement(90, 4000)])]
+        let summary = run(B.evidence(postgres: B.postgres(snapshots: snapshots))).summary
+        #expect(summary.contains("execution time by phase: before the first phase 200 ms, ramp 1.3 s, steady 2.5 s"))
+    }
+
+    @Test func withoutSnapshotsTheStepSaysSo() {
+        let result = run(B.evidence(postgres: B.postgres(snapshots: [])))
+        #expect(result.findings.isEmpty)
+        #expect(result.summary == "no pg_stat_statements snapshots")
+    }
+}

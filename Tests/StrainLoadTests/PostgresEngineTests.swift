@@ -1,0 +1,278 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import StrainMetrics
+import StrainPQ
+import StrainProfile
+import StrainTestSupport
+import Testing
+@testable import StrainLoad
+
+/// PostgreSQL scenarios run through `LoadRun` (schedulers, workers, artifact) against the test server.
+@Suite("PostgreSQL load against the test server")
+struct PostgresEngineTests {
+    static let environment = ["STRAIN_PG": TestServers.postgresConninfo]
+
+    /// A profile of PostgreSQL scenarios (and whatever else `extra` adds at the top level).
+    static func profile(_ scenarios: String, extra: String = "") -> String {
+        "{ name: \"pg\", \(extra) scenarios: [\(scenarios)] }"
+    }
+
+    static func counter(_ name: String, in scenario: ScenarioResult) -> UInt64 {
+        scenario.steps.reduce(0) { $0 + ($1.counters[name] ?? 0) }
+    }
+
+    static let people = "id,name\n1,ada\n2,it's o'brien\n3,back\\slash $1\n4,ünïcødé ✓\n"
+
+    @Test("Every protocol, with and without pipeline mode: feeders, extraction and checks on every iteration", arguments: [
+        #"protocol: "prepared""#, #"protocol: "extended""#, #"protocol: "simple""#,
+        #"protocol: "prepared", pipeline: 8"#, #"protocol: "extended", pipeline: 4"#,
+    ])
+    func protocols(options: String) throws {
+        let outcome = try runLoad(Self.profile("""
+            { name: "echo", postgres: { conninfo: "${env.STRAIN_PG}", pool: 3, \(options) },
+              load: { model: "closed", connections: 12, iterations: 300 },
+              steps: [
+                { name: "echo", sql: "SELECT $1::text AS name, $2::int * 2 AS doubled", params: ["${people.name}", "${people.id}"],
+                  extract: { doubled: "doubled" }, check: { rows: 1, values: { name: "${people.name}" } } },
+                { name: "halve", sql: "SELECT $1::int / 2 AS id", params: ["${doubled}"], check: { values: { id: "${people.id}" } } },
+              ] },
+            """, extra: #"feeders: { people: { csv: "people.csv", mode: "sequential" } },"#),
+            workers: 2, environment: Self.environment, files: ["people.csv": Self.people])
+
+        #expect(outcome.result.failure == nil)
+        let scenario = outcome.artifact.scenarios[0]
+        #expect(scenario.kind == .postgres)
+        #expect(scenario.iterations == 300)
+        for step in scenario.steps {
+            #expect(step.requests == 300)
+            #expect(step.failures == 0, "\(step.name): \(step.errors)")
+            #expect(step.statuses == ["00000": 300])
+            #expect(step.counters["rows"] == 300)
+        }
+        #expect(scenario.steps.map { $0.counters["checks"] } == [600, 300])
+        #expect(Self.counter("newConnections", in: scenario) == 3)
+        #expect(Self.counter("reconnects", in: scenario) == 0)
+        #expect(scenario.steps[0].phases["poolWait"]?.count == 300)
+        #expect(scenario.steps[1].phases["transaction"]?.count == 300)
+        #expect(scenario.steps[0].phases["transaction"] == nil)
+    }
+
+    @Test("An error inside a transaction rolls it back: only committed iterations change the data")
+    func transactionsRollBackOnError() throws {
+        let accounts = try ScratchTable("id int PRIMARY KEY, n int NOT NULL")
+        let log = try ScratchTable("id int PRIMARY KEY")
+        defer {
+            try? accounts.drop()
+            try? log.drop()
+        }
+        try accounts.admin.execute("INSERT INTO \(accounts.name) VALUES (1, 0)")
+        // 80 iterations insert ids from 1 to 25: most find theirs taken after the account was updated.
+        let outcome = try runLoad(Self.profile("""
+            { name: "transfer", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+              load: { model: "closed", connections: 4, iterations: 80 },
+              steps: [
+                { name: "begin", sql: "BEGIN" },
+                { name: "update", sql: "UPDATE \(accounts.name) SET n = n + 1 WHERE id = 1", check: { rows: 1 } },
+                { name: "insert", sql: "INSERT INTO \(log.name) VALUES ($1)", params: ["${random(1, 25)}"] },
+                { name: "commit", sql: "COMMIT" },
+              ] },
+            """), workers: 2, environment: Self.environment)
+
+        let committed = try #require(UInt64(try log.admin.execute("SELECT count(*) FROM \(log.name)").value(row: 0, column: 0) ?? ""))
+        let total = try accounts.admin.execute("SELECT n FROM \(accounts.name) WHERE id = 1").value(row: 0, column: 0)
+        #expect(total == String(committed))
+
+        let scenario = outcome.artifact.scenarios[0]
+        let insert = scenario.steps[2]
+        #expect(scenario.iterations == committed)
+        #expect(scenario.steps[3].requests == committed)
+        #expect(insert.requests == 80)
+        #expect(insert.failures == 80 - committed)
+        #expect(insert.counters["rollbacks"] == 80 - committed)
+        #expect(insert.statuses["23505"] == 80 - committed)
+        let error = try #require(insert.errors.first)
+        #expect(error.label == "23 integrity constraint violation")
+        #expect(error.example.hasPrefix("23505: duplicate key value violates unique constraint \"\(log.name)_pkey\""))
+    }
+
+    @Test("Server errors are counted by SQLSTATE class, with the full code and the server's message", arguments: [
+        ("SELECT 1 / $1::int", #"["0"]"#, "22 data exception", "22012: division by zero", "22012"),
+        ("SELECT $1::int", #"["x"]"#, "22 data exception", #"22P02: invalid input syntax for type integer: "x""#, "22P02"),
+        ("SELECT * FROM strain_no_such_table", "[]", "42 syntax error or access rule violation",
+         #"42P01: relation "strain_no_such_table" does not exist"#, "42P01"),
+        ("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'simulated conflict'; END $$", "[]",
+         "40 transaction rollback", "40001: simulated conflict", "40001"),
+    ])
+    func sqlStateClasses(sql: String, params: String, label: String, example: String, code: String) throws {
+        let outcome = try runLoad(Self.profile("""
+            { name: "fails", postgres: { conninfo: "${env.STRAIN_PG}", pool: 1 },
+              load: { model: "closed", connections: 1, iterations: 5 },
+              steps: [{ name: "bad", sql: "\(sql)", params: \(params) }] },
+            """), environment: Self.environment)
+        let step = outcome.step()
+        #expect(step.requests == 5)
+        #expect(step.failures == 5)
+        #expect(step.statuses == [code: 5])
+        #expect(step.errors.map(\.label) == [label])
+        #expect(step.errors.first?.count == 5)
+        #expect(step.errors.first?.example == example)
+    }
+
+    @Test("Clients beyond the pool wait for a connection; the wait is kept apart from the query")
+    func poolWait() throws {
+        let outcome = try runLoad(Self.profile("""
+            { name: "crowd", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+              load: { model: "closed", connections: 6, iterations: 30 },
+              steps: [{ name: "nap", sql: "SELECT pg_sleep(0.005)" }, { name: "done", sql: "SELECT 1" }] },
+            """), environment: Self.environment)
+        let scenario = outcome.artifact.scenarios[0]
+        #expect(scenario.iterations == 30)
+        let waits = try #require(scenario.steps[0].phases["poolWait"])
+        #expect(waits.count == 30)
+        // Six clients share two connections, so most iterations wait for one.
+        #expect(waits.max > 0)
+        // Later steps keep the iteration's connection: no wait there.
+        #expect(scenario.steps[1].phases["poolWait"] == nil)
+        #expect(Self.counter("newConnections", in: scenario) == 2)
+    }
+
+    @Test("An iteration that waits for a connection longer than its step's timeout fails as a pool timeout")
+    func poolTimeout() throws {
+        // One connection, held 500 ms by the first client; the second gives up after 100 ms.
+        let outcome = try runLoad(Self.profile("""
+            { name: "starved", postgres: { conninfo: "${env.STRAIN_PG}", pool: 1 },
+              load: { model: "closed", connections: 2, iterations: 2 },
+              steps: [{ name: "hold", sql: "SELECT pg_sleep(0.5)", timeout: "100ms" }] },
+            """), environment: Self.environment)
+        let step = outcome.step()
+        #expect(step.requests == 2)
+        #expect(step.failures == 1)
+        #expect(step.errors.map(\.label) == ["pool timeout"])
+        #expect(step.errors.first?.example.contains("for one of the 1 connections of scenario \"starved\"") == true)
+    }
+
+    @Test("A server restart mid-run fails what was in flight; sessions reconnect and the run goes on")
+    func serverRestartMidRun() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let conninfo = try #require(environment["STRAIN_TEST_PG_RESTARTABLE"],
+                                    "STRAIN_TEST_PG_RESTARTABLE is not set: run the tests through scripts/test")
+        let restart = try #require(environment["STRAIN_TEST_PG_RESTART"])
+        try #require(conninfo.contains("host=127.0.0.1"), "the restartable server must be on loopback: \(conninfo)")
+
+        // The load runs on a thread of its own while this one restarts the server once the load is well
+        // under way; the run lasts long enough to recover after it.
+        let load = LoadInBackground {
+            try runLoad(Self.profile("""
+                { name: "through-restart", postgres: { conninfo: "${env.STRAIN_PG}", pool: 4 },
+                  load: { model: "closed", connections: 4, duration: "5s" },
+                  steps: [
+                    { name: "begin", sql: "BEGIN" },
+                    { name: "work", sql: "SELECT pg_sleep(0.002)" },
+                    { name: "commit", sql: "COMMIT" },
+                  ] },
+                """), workers: 2, environment: ["STRAIN_PG": conninfo])
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        let restartStatus = try Self.shell(restart)
+        #expect(restartStatus == 0, "the restart command failed: \(restart)")
+        let outcome = try load.wait()
+
+        #expect(outcome.result.failure == nil)
+        #expect(outcome.artifact.status == .completed)
+        let scenario = outcome.artifact.scenarios[0]
+        let failures = scenario.steps.reduce(0) { $0 + $1.failures }
+        #expect(failures >= 1)
+        let labels = Set(scenario.steps.flatMap(\.errors).map(\.label))
+        #expect(labels.isSubset(of: ["57 operator intervention", "connection lost"]), "\(labels)")
+        let examples = scenario.steps.flatMap(\.errors).map(\.example)
+        #expect(examples.contains { $0.contains("terminating connection due to administrator command") }, "\(examples)")
+        // Each of the four connections was lost once and replaced once.
+        #expect(Self.counter("reconnects", in: scenario) == 4)
+        #expect(Self.counter("newConnections", in: scenario) == 8)
+        // After the restart iterations complete again, without errors.
+        let last = try #require(outcome.timeline.dropLast().last)
+        #expect(last.steps.reduce(0) { $0 + $1.requests } > 0)
+        #expect(last.steps.reduce(0) { $0 + $1.failures } == 0)
+    }
+
+    @Test("HTTP and PostgreSQL scenarios share one run and one timeline")
+    func mixedRun() throws {
+        let outcome = try runLoad("""
+            { name: "mixed", \(plainTarget),
+              scenarios: [
+                { name: "web", load: { model: "closed", connections: 2, iterations: 40 }, steps: [{ path: "/index.html" }] },
+                { name: "db", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+                  load: { model: "closed", connections: 2, iterations: 40 }, steps: [{ sql: "SELECT 1", check: { rows: 1 } }] },
+              ] }
+            """, workers: 2, environment: Self.environment)
+        #expect(outcome.artifact.scenarios.map(\.kind) == [.http, .postgres])
+        #expect(outcome.artifact.scenarios.map(\.iterations) == [40, 40])
+        let timelineScenarios = Set(outcome.timeline.flatMap(\.steps).map(\.scenario))
+        #expect(timelineScenarios == ["web", "db"])
+        #expect(outcome.timeline.flatMap(\.steps).reduce(0) { $0 + $1.requests } == 80)
+    }
+
+    @Test("Clients are spread over at most one worker per pooled connection", arguments: [
+        // (pool, clients or nil for the open model, pipeline depth, workers) → (concurrency, connections) per worker
+        (3, 10, nil, 4, [4, 3, 3], [1, 1, 1]),
+        (16, 512, 32, 2, [256, 256], [8, 8]),
+        (5, 2, nil, 2, [1, 1], [3, 2]),
+        (4, nil, nil, 2, [2, 2], [2, 2]),
+        (2, nil, 8, 2, [8, 8], [1, 1]),
+    ] as [(Int, Int?, Int?, Int, [Int], [Int])])
+    func workerShares(pool: Int, clients: Int?, pipeline: Int?, workers: Int, concurrency: [Int], connections: [Int]) throws {
+        let load = clients.map { #"{ model: "closed", connections: \#($0), duration: "1s" }"# } ?? #"{ rate: "10/s", duration: "1s" }"#
+        let profile = try TestProfile.parse(Self.profile("""
+            { name: "db", postgres: { conninfo: "x", pool: \(pool)\(pipeline.map { ", pipeline: \($0)" } ?? "") },
+              load: \(load), steps: [{ sql: "SELECT 1" }] },
+            """))
+        let plans = try LoadRun.workerPlans(profile, engines: [PostgresEngineFactory()], workers: workers,
+                                            inputs: RunInputs(profile: profile, environment: [:]))
+        let shares = plans.flatMap(\.setup.shares)
+        #expect(shares.map(\.concurrency) == concurrency)
+        #expect(shares.map { PostgresEngine.connections(of: pool, for: $0) } == connections)
+    }
+
+    /// Runs `command` with /bin/sh and returns its exit status. posix_spawn and waitpid rather than
+    /// Foundation's Process, whose exit notification (a SIGCHLD dispatch source) can be lost while
+    /// other threads of the process leave SIGCHLD unblocked, leaving waitUntilExit waiting forever.
+    static func shell(_ command: String) throws -> Int32 {
+        let words: [String] = ["/bin/sh", "-c", command]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, arguments, environ)
+        guard spawned == 0 else { throw ShellError(description: "posix_spawn /bin/sh: \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw ShellError(description: "waitpid: \(String(cString: strerror(errno)))") }
+        }
+        // WIFEXITED / WEXITSTATUS, which do not import: the low 7 bits are 0 for a normal exit.
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+    }
+
+    struct ShellError: Error, CustomStringConvertible {
+        let description: String
+    }
+}
+
+/// Runs a load on a thread of its own, for a test to act on the server meanwhile.
+private final class LoadInBackground: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    // Written by the thread before it signals `done`, read after waiting for it.
+    private var result: Result<LoadOutcome, any Error>?
+
+    init(_ body: @escaping @Sendable () throws -> LoadOutcome) {
+        Thread.detachNewThread { [self] in
+            result = Result(catching: body)
+            done.signal()
+        }
+    }
+
+    func wait() throws -> LoadOutcome {
+        done.wait()
+        return try result!.get()
+    }
+}

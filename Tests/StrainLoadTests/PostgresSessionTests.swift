@@ -1,0 +1,342 @@
+import StrainPQ
+import StrainProfile
+import StrainTestSupport
+import Testing
+@testable import StrainLoad
+
+@Suite("PostgreSQL sessions against the test server")
+struct PostgresSessionTests {
+    typealias Step = PostgresTestWorkload.Step
+
+    @Test("Every protocol runs parameterised statements and extracts from their results", arguments: QueryProtocol.allCases)
+    func protocols(queryProtocol: QueryProtocol) throws {
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "SELECT $1::int + 1 AS answer, $2::text AS echoed", parameterCount: 2,
+                 extract: ["answer": "answer", "echo": "echoed"], rows: 1),
+        ], protocol: queryProtocol)
+        var loop = PostgresTestLoop()
+        for iteration in 0..<3 {
+            let outcomes = try loop.runIteration(iteration, on: session) { _, _ in [String(40 + iteration), "it's $1 \\ ok"] }
+            let outcome = try #require(outcomes.first)
+            #expect(outcome.failure == nil, "\(PostgresTestLoop.describe(outcome))")
+            #expect(outcome.rows == 1)
+            #expect(outcome.extracted == [
+                ExtractedValue(variable: "answer", value: String(41 + iteration)),
+                ExtractedValue(variable: "echo", value: "it's $1 \\ ok"),
+            ])
+            #expect(outcome.completedAt >= outcome.sentAt)
+        }
+    }
+
+    @Test("Pipeline mode completes a batch of 32 in order, batch after batch")
+    func pipelineBatches() throws {
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "SELECT $1::int AS n", parameterCount: 1, extract: ["n": "n"], rows: 1),
+        ], pipeline: 32)
+        var loop = PostgresTestLoop()
+        var events: [PostgresOutcome] = []
+        for batch in 0..<3 {
+            for slot in 0..<32 {
+                #expect(session.canSend)
+                session.send(iteration: batch * 32 + slot, step: 0, parameters: [String(batch * 32 + slot)],
+                             now: PostgresTestLoop.now(), into: &events)
+            }
+            #expect(!session.canSend)
+            #expect(!session.canStartIteration)
+            session.endBatch(now: PostgresTestLoop.now(), into: &events)
+            try loop.run([session]) { _ in session.isIdle }
+        }
+        #expect(events.isEmpty)
+        #expect(loop.outcomes.map(\.iteration) == Array(0..<96))
+        #expect(loop.outcomes.allSatisfy { $0.failure == nil && $0.extracted.first?.value == String($0.iteration) })
+    }
+
+    @Test("In a pipeline batch a failure skips the rest of the batch; the next batch runs")
+    func pipelineFailure() throws {
+        let session = try PostgresTestWorkload.session([Step(sql: "SELECT 10 / $1::int AS q", parameterCount: 1)],
+                                                       protocol: .extended, pipeline: 8)
+        var loop = PostgresTestLoop()
+        var events: [PostgresOutcome] = []
+        for (iteration, divisor) in [1, 2, 0, 5, 10].enumerated() {
+            session.send(iteration: iteration, step: 0, parameters: [String(divisor)], now: PostgresTestLoop.now(), into: &events)
+        }
+        session.endBatch(now: PostgresTestLoop.now(), into: &events)
+        try loop.run([session]) { _ in session.isIdle }
+        session.send(iteration: 5, step: 0, parameters: ["5"], now: PostgresTestLoop.now(), into: &events)
+        session.endBatch(now: PostgresTestLoop.now(), into: &events)
+        try loop.run([session]) { _ in session.isIdle }
+
+        #expect(loop.outcomes.map { $0.failure?.label } == [
+            nil, nil, "22 data exception", "pipeline aborted", "pipeline aborted", nil,
+        ])
+        #expect(loop.outcomes[2].failure?.message == "22012: division by zero")
+        #expect(loop.outcomes[3].failure?.kind == .pipelineAborted)
+    }
+
+    @Test("An error inside a transaction rolls it back; the next iteration commits")
+    func transactionRollback() throws {
+        let table = try ScratchTable("id int PRIMARY KEY, balance int NOT NULL")
+        defer { try? table.drop() }
+        try table.admin.execute("INSERT INTO \(table.name) VALUES (1, 100), (2, 100)")
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "BEGIN"),
+            Step(sql: "UPDATE \(table.name) SET balance = balance - 10 WHERE id = $1", parameterCount: 1, rows: 1),
+            Step(sql: "INSERT INTO \(table.name) VALUES ($1, 0)", parameterCount: 1),
+            Step(sql: "COMMIT"),
+        ])
+        var loop = PostgresTestLoop()
+        // Id 2 exists already: the INSERT fails after the UPDATE ran.
+        let failed = try loop.runIteration(0, on: session) { step, _ in step == 1 ? ["1"] : step == 2 ? ["2"] : [] }
+        #expect(failed.map { $0.failure?.label } == [nil, nil, "23 integrity constraint violation"])
+        #expect(failed.last?.failure?.message.hasPrefix("23505: duplicate key value violates unique constraint") == true)
+        #expect(session.counters.rollbacks == 1)
+
+        let committed = try loop.runIteration(1, on: session) { step, _ in step == 1 ? ["1"] : step == 2 ? ["3"] : [] }
+        #expect(committed.count == 4)
+        #expect(committed.allSatisfy { $0.failure == nil })
+        #expect(session.counters.rollbacks == 1)
+        // Only the second iteration's UPDATE stuck.
+        let balance = try table.admin.execute("SELECT balance FROM \(table.name) WHERE id = 1").value(row: 0, column: 0)
+        #expect(balance == "90")
+    }
+
+    @Test("A transaction an iteration leaves open is rolled back at its end")
+    func transactionLeftOpen() throws {
+        let table = try ScratchTable("id int")
+        defer { try? table.drop() }
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "BEGIN"),
+            Step(sql: "INSERT INTO \(table.name) VALUES (1)", rows: 1),
+        ])
+        var loop = PostgresTestLoop()
+        let outcomes = try loop.runIteration(0, on: session)
+        #expect(outcomes.allSatisfy { $0.failure == nil })
+        #expect(session.counters.rollbacks == 1)
+        #expect(try table.admin.execute("SELECT count(*) FROM \(table.name)").value(row: 0, column: 0) == "0")
+    }
+
+    @Test("A value extracted by one step feeds a later one, and value checks compare the result")
+    func extractionIntoLaterStep() throws {
+        let table = try ScratchTable("id int PRIMARY KEY, owner text NOT NULL")
+        defer { try? table.drop() }
+        try table.admin.execute("INSERT INTO \(table.name) VALUES (7, 'ada')")
+        let steps = [
+            Step(sql: "SELECT owner FROM \(table.name) WHERE id = $1", parameterCount: 1, extract: ["who": "owner"], rows: 1),
+            Step(sql: "SELECT upper($1) AS shout", parameterCount: 1, values: ["shout": "ADA"]),
+        ]
+        let session = try PostgresTestWorkload.session(steps)
+        var loop = PostgresTestLoop()
+        let outcomes = try loop.runIteration(0, on: session, parameters: { step, variables in
+            step == 0 ? ["7"] : [variables["who"] ?? "<missing>"]
+        }, expected: PostgresTestWorkload.expectedValues(steps))
+        #expect(outcomes.count == 2)
+        #expect(outcomes.allSatisfy { $0.failure == nil }, "\(outcomes.map(PostgresTestLoop.describe))")
+    }
+
+    @Test("Failed checks are reported; only a failed extraction ends the iteration", arguments: [
+        (Step(sql: "SELECT 1 AS one", rows: 2), "check failed", "expected 2 rows, got 1", false),
+        (Step(sql: "SELECT 1 AS one WHERE false", rows: 1), "check failed", "expected 1 row, got 0", false),
+        (Step(sql: "SELECT 1 AS one", values: ["one": "2"]), "check failed", "column \"one\" is \"1\", expected \"2\"", false),
+        (Step(sql: "SELECT 1 AS one WHERE false", extract: ["x": "one"]), "extraction failed",
+         "cannot set x: the result has no rows, so no \"one\"", true),
+        (Step(sql: "SELECT 1 AS one", extract: ["x": "two"]), "extraction failed",
+         "cannot set x: the result has no column \"two\" (it has one)", true),
+        (Step(sql: "SELECT NULL AS one", extract: ["x": "one"]), "extraction failed",
+         "cannot set x: column \"one\" of the first row is NULL", true),
+    ])
+    func checks(step: Step, label: String, message: String, endsIteration: Bool) throws {
+        let steps = [step, Step(sql: "SELECT 2")]
+        let session = try PostgresTestWorkload.session(steps)
+        var loop = PostgresTestLoop()
+        let outcomes = try loop.runIteration(0, on: session, expected: PostgresTestWorkload.expectedValues(steps))
+        let failure = try #require(outcomes.first?.failure)
+        #expect(failure.label == label)
+        #expect(failure.message == message)
+        #expect(failure.endsIteration == endsIteration)
+        #expect(outcomes.count == (endsIteration ? 1 : 2))
+    }
+
+    @Test("Server errors are tallied by SQLSTATE class with the server's message", arguments: QueryProtocol.allCases)
+    func sqlStateClasses(queryProtocol: QueryProtocol) throws {
+        let table = try ScratchTable("id int PRIMARY KEY")
+        defer { try? table.drop() }
+        try table.admin.execute("INSERT INTO \(table.name) VALUES (1)")
+        let cases = [
+            ("SELECT 1 / $1::int", "0", "22 data exception", "22012: division by zero"),
+            ("INSERT INTO \(table.name) VALUES ($1::int)", "1", "23 integrity constraint violation",
+             "23505: duplicate key value violates unique constraint \"\(table.name)_pkey\""),
+            // Never prepared (the table is missing), so every execution reports it.
+            ("SELECT * FROM strain_no_such_table WHERE $1::int > 0", "1", "42 syntax error or access rule violation",
+             "42P01: relation \"strain_no_such_table\" does not exist"),
+        ]
+        let session = try PostgresTestWorkload.session(cases.map { Step(sql: $0.0, parameterCount: 1) }, protocol: queryProtocol)
+        var loop = PostgresTestLoop()
+        var events: [PostgresOutcome] = []
+        for (step, (_, parameter, label, message)) in cases.enumerated() {
+            for iteration in 0..<2 {
+                session.send(iteration: iteration, step: step, parameters: [parameter], now: PostgresTestLoop.now(), into: &events)
+                session.finishIteration(now: PostgresTestLoop.now(), into: &events)
+                try loop.run([session]) { _ in session.isIdle }
+                let failure = try #require(loop.outcomes.last?.failure)
+                #expect(failure.label == label)
+                #expect(failure.message == message)
+            }
+        }
+        #expect(events.isEmpty)
+        #expect(session.counters.connectionsLost == 0)
+    }
+
+    @Test("A NUL byte in a parameter fails the statement before it is sent", arguments: QueryProtocol.allCases)
+    func nulParameter(queryProtocol: QueryProtocol) throws {
+        let session = try PostgresTestWorkload.session([Step(sql: "SELECT $1::text", parameterCount: 1)], protocol: queryProtocol)
+        var events: [PostgresOutcome] = []
+        session.send(iteration: 0, step: 0, parameters: ["a\u{0}b"], now: PostgresTestLoop.now(), into: &events)
+        #expect(events.first?.failure?.label == "statement not sent")
+        #expect(events.first?.failure?.message == "parameter $1 contains a NUL byte, which PostgreSQL text values cannot hold")
+        #expect(session.isIdle)
+        #expect(session.isConnected)
+    }
+
+    @Test("Simple protocol writes parameters in as literals that survive quotes, backslashes and placeholders", arguments: [
+        "plain", "it's", "back\\slash", "\\'; DROP TABLE x; --", "$1 $2", "$$ dollar $$", "ünïcødé ✓", "",
+    ])
+    func simpleProtocolLiterals(value: String) throws {
+        let session = try PostgresTestWorkload.session([
+            // The second $1 is inside a string and stays as written.
+            Step(sql: "SELECT $1 AS value, '$1' AS literal, length($1) AS length", parameterCount: 1,
+                 extract: ["value": "value", "literal": "literal", "length": "length"]),
+        ], protocol: .simple)
+        var loop = PostgresTestLoop()
+        let outcome = try #require(try loop.runIteration(0, on: session) { _, _ in [value] }.first)
+        #expect(outcome.failure == nil, "\(PostgresTestLoop.describe(outcome))")
+        #expect(outcome.extracted == [
+            ExtractedValue(variable: "length", value: String(value.count)),
+            ExtractedValue(variable: "literal", value: "$1"),
+            ExtractedValue(variable: "value", value: value),
+        ])
+    }
+
+    @Test("A backend terminated mid-statement fails that statement, is counted and replaced")
+    func terminatedMidStatement() throws {
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "SELECT pg_backend_pid() AS pid", extract: ["pid": "pid"]),
+            Step(sql: "SELECT pg_sleep($1::float8)", parameterCount: 1),
+        ])
+        var loop = PostgresTestLoop()
+        var events: [PostgresOutcome] = []
+        session.send(iteration: 0, step: 0, parameters: [], now: PostgresTestLoop.now(), into: &events)
+        try loop.run([session]) { $0.count == 1 }
+        let pid = try #require(loop.outcomes[0].extracted.first?.value)
+        session.send(iteration: 0, step: 1, parameters: ["30"], now: PostgresTestLoop.now(), into: &events)
+        try admin.execute("SELECT pg_terminate_backend($1::int)", parameters: [pid])
+        try loop.run([session]) { $0.count == 2 }
+        session.finishIteration(now: PostgresTestLoop.now(), into: &events)
+
+        let failure = try #require(loop.outcomes[1].failure)
+        #expect(failure.endsIteration)
+        // The server says why before it closes the connection.
+        #expect(failure.label == "57 operator intervention", "\(failure)")
+        #expect(failure.message == "57P01: terminating connection due to administrator command")
+        #expect(session.counters.connectionsLost == 1)
+
+        try loop.run([session]) { _ in session.isConnected }
+        #expect(session.counters.reconnects == 1)
+        let next = try loop.runIteration(1, on: session) { step, _ in step == 1 ? ["0"] : [] }
+        #expect(next.count == 2)
+        #expect(next.allSatisfy { $0.failure == nil })
+        #expect(next.first?.extracted.first?.value != pid)
+        #expect(events.isEmpty)
+    }
+
+    @Test("A connection lost between two steps fails the iteration's next step; the session recovers")
+    func terminatedBetweenSteps() throws {
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "SELECT pg_backend_pid() AS pid", extract: ["pid": "pid"]),
+            Step(sql: "SELECT 1", rows: 1),
+        ])
+        var loop = PostgresTestLoop()
+        var events: [PostgresOutcome] = []
+        session.send(iteration: 0, step: 0, parameters: [], now: PostgresTestLoop.now(), into: &events)
+        try loop.run([session]) { $0.count == 1 }
+        let pid = try #require(loop.outcomes[0].extracted.first?.value)
+        try admin.execute("SELECT pg_terminate_backend($1::int)", parameters: [pid])
+        // The idle session notices the server closing the connection, and replaces it.
+        try loop.run([session]) { _ in session.counters.reconnects == 1 }
+        #expect(session.counters.connectionsLost == 1)
+
+        session.send(iteration: 0, step: 1, parameters: [], now: PostgresTestLoop.now(), into: &events)
+        #expect(events.map { $0.failure?.label } == ["connection lost"])
+        // The server said why before it closed the idle connection.
+        #expect(events.first?.failure?.message == "57P01: terminating connection due to administrator command")
+        session.finishIteration(now: PostgresTestLoop.now(), into: &events)
+
+        let next = try loop.runIteration(1, on: session)
+        #expect(next.count == 2)
+        #expect(next.allSatisfy { $0.failure == nil })
+    }
+
+    @Test("Pipeline mode: a terminated backend fails every statement in flight, then the pipeline runs again")
+    func terminatedPipeline() throws {
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let probe = try PostgresTestWorkload.session([Step(sql: "SELECT pg_backend_pid() AS pid, pg_sleep($1::float8)", parameterCount: 1,
+                                                          extract: ["pid": "pid"])], pipeline: 4)
+        var loop = PostgresTestLoop()
+        var events: [PostgresOutcome] = []
+        probe.send(iteration: 0, step: 0, parameters: ["0"], now: PostgresTestLoop.now(), into: &events)
+        probe.endBatch(now: PostgresTestLoop.now(), into: &events)
+        try loop.run([probe]) { $0.count == 1 }
+        let pid = try #require(loop.outcomes[0].extracted.first?.value)
+        for iteration in 1...3 {
+            probe.send(iteration: iteration, step: 0, parameters: ["30"], now: PostgresTestLoop.now(), into: &events)
+        }
+        probe.endBatch(now: PostgresTestLoop.now(), into: &events)
+        try admin.execute("SELECT pg_terminate_backend($1::int)", parameters: [pid])
+        try loop.run([probe]) { $0.count == 4 }
+        #expect(loop.outcomes[1].failure?.label == "57 operator intervention")
+        #expect(loop.outcomes[2...].allSatisfy { $0.failure?.endsIteration == true })
+        #expect(probe.counters.connectionsLost == 1)
+
+        try loop.run([probe]) { _ in probe.canStartIteration }
+        probe.send(iteration: 4, step: 0, parameters: ["0"], now: PostgresTestLoop.now(), into: &events)
+        probe.endBatch(now: PostgresTestLoop.now(), into: &events)
+        try loop.run([probe]) { $0.count == 5 }
+        #expect(loop.outcomes[4].failure == nil)
+        #expect(loop.outcomes[4].extracted.first?.value != pid)
+    }
+
+    @Test("Reconnection waits grow and are counted while the server refuses")
+    func failedReconnects() throws {
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let database = "strain_load_\(UInt32.random(in: 0...UInt32.max))"
+        try admin.execute("CREATE DATABASE \(database)")
+        defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let session = try PostgresSession(
+            workload: PostgresTestWorkload.make([Step(sql: "SELECT pg_backend_pid() AS pid", extract: ["pid": "pid"])]),
+            conninfo: TestServers.postgresConninfo + " dbname=\(database)")
+        var loop = PostgresTestLoop()
+        _ = try loop.runIteration(0, on: session)
+        let pid = try #require(loop.outcomes.first?.extracted.first?.value)
+
+        // Connections to the database are refused from now on, then allowed again.
+        try admin.execute("ALTER DATABASE \(database) WITH ALLOW_CONNECTIONS false")
+        try admin.execute("SELECT pg_terminate_backend($1::int)", parameters: [pid])
+        try loop.run([session]) { _ in session.counters.failedReconnects >= 2 }
+        #expect(session.lastConnectionError?.contains("is not currently accepting connections") == true)
+        try admin.execute("ALTER DATABASE \(database) WITH ALLOW_CONNECTIONS true")
+        try loop.run([session]) { _ in session.isConnected }
+        #expect(session.counters.reconnects == 1)
+        #expect(try loop.runIteration(1, on: session).first?.failure == nil)
+    }
+
+    @Test("The first connection's failure is thrown, with libpq's reason")
+    func firstConnectionFails() throws {
+        let port = try TestServers.closedPort()
+        let workload = try PostgresTestWorkload.make([Step(sql: "SELECT 1")])
+        let error = try #require(throws: PostgresError.self) {
+            try PostgresSession(workload: workload, conninfo: "host=127.0.0.1 port=\(port) user=postgres connect_timeout=5")
+        }
+        #expect(error.message.contains("Connection refused"))
+    }
+}

@@ -1,0 +1,117 @@
+import StrainMetrics
+import Testing
+@testable import StrainLoad
+
+@Suite("recording, interval merging and the self-check")
+struct RecordingTests {
+    static func outcome(intendedLatency: UInt64 = 0, service: UInt64, status: Int? = 200, failure: StepFailure? = nil,
+                        newConnections: UInt64 = 0) -> StepOutcome {
+        var outcome = StepOutcome(sentAt: 1_000, finishedAt: 1_000 + service,
+                                  status: status.map { .http($0) }, failure: failure)
+        outcome.phases[.ttfb] = service / 2
+        outcome.bytesIn = 1024
+        outcome.newConnections = newConnections
+        return outcome
+    }
+
+    @Test func latencyRunsFromTheIntendedTimeAndServiceFromTheSend() {
+        var tally = StepTally()
+        // Meant for t = 0, sent at 1 ms (a stalled slot), done at 3 ms.
+        tally.record(Self.outcome(service: 2_000), intended: 0)
+        #expect(tally.latency.max == 3_000)
+        #expect(tally.service.max == 2_000)
+        #expect(tally.histogram(of: .ttfb)?.max == 1_000)
+        #expect(tally.histogram(of: .dns) == nil)
+    }
+
+    @Test func talliesMergeExactlyAndKeepTheFirstErrorExample() {
+        var first = StepTally(), second = StepTally()
+        first.record(Self.outcome(service: 100, newConnections: 1), intended: 1_000)
+        first.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "first timeout")), intended: 1_000)
+        second.record(Self.outcome(service: 300, status: 500, failure: StepFailure(.status5xx, "status 500")), intended: 1_000)
+        second.record(Self.outcome(service: 300, status: nil, failure: StepFailure(.timeout, "second timeout")), intended: 1_000)
+        second.add(4, to: .missed)
+        first.merge(second)
+        let result = first.stepResult(name: "GET /")
+        #expect(result.requests == 4)
+        #expect(result.failures == 3)
+        #expect(result.latency.count == 4)
+        #expect(result.statuses == ["200": 1, "500": 1])
+        #expect(result.counters["newConnections"] == 1)
+        #expect(result.counters["reusedConnections"] == 1)
+        #expect(result.counters["bytesIn"] == 4 * 1024)
+        #expect(result.counters["missed"] == 4)
+        #expect(result.errors == [ErrorTally(label: "timeout", count: 2, example: "first timeout"),
+                                  ErrorTally(label: "5xx", count: 1, example: "status 500")])
+    }
+
+    @Test func aStepThatCouldNotBeSentIsAFailureWithoutLatency() {
+        var tally = StepTally()
+        tally.recordNotSent(StepFailure(.template, "${x} has no value"))
+        #expect(tally.requests == 1 && tally.failures == 1 && tally.latency.isEmpty)
+        #expect(!tally.isEmpty)
+    }
+
+    static func report(worker: Int, interval: Int, final: Bool = false, requests: Int = 1) -> WorkerReport {
+        var tally = StepTally()
+        for _ in 0..<requests { tally.record(Self.outcome(service: 500), intended: 1_000) }
+        return WorkerReport(worker: worker, interval: interval, end: UInt64(interval + 1) * 1_000_000, isFinal: final,
+                            cpuMicros: 100, steps: [0: tally], iterations: [0: UInt64(requests)])
+    }
+
+    @Test func anIntervalIsReleasedOnceEveryRunningWorkerReportedIt() {
+        var merger = IntervalMerger(workers: 2)
+        merger.add(Self.report(worker: 0, interval: 0))
+        merger.add(Self.report(worker: 0, interval: 1))
+        #expect(merger.takeComplete().isEmpty)
+        merger.add(Self.report(worker: 1, interval: 0, requests: 2))
+        let released = merger.takeComplete()
+        #expect(released.map(\.index) == [0])
+        #expect(released[0].steps[0]?.requests == 3)
+        #expect(released[0].iterations == [0: 3])
+        #expect(released[0].cpuMicros == [0: 100, 1: 100])
+        // Worker 1 ends in interval 1; worker 0 goes on alone after that.
+        merger.add(Self.report(worker: 1, interval: 1, final: true))
+        merger.add(Self.report(worker: 0, interval: 2, final: true))
+        #expect(merger.takeComplete().map(\.index) == [1, 2])
+        #expect(merger.allFinished)
+        #expect(merger.takeComplete().isEmpty)
+    }
+
+    @Test func aWorkerThatFailedBeforeReportingDoesNotHoldTheRunUp() {
+        var merger = IntervalMerger(workers: 2)
+        merger.add(Self.report(worker: 0, interval: 0, final: true))
+        merger.finish(worker: 1)
+        merger.finish(worker: 0) // already final: nothing changes
+        #expect(merger.takeComplete().map(\.index) == [0])
+        #expect(merger.allFinished)
+    }
+
+    @Test func aTrustworthyRunIsValid() {
+        let validity = SelfCheck.validity(busyShares: [0: 0.4, 1: 0.5], schedulerLag: Histogram(recording: [100, 900, 2_000]),
+                                          connections: [.init(scenario: "s", asked: 64, established: 64)])
+        #expect(validity == Validity(valid: true))
+    }
+
+    @Test func saturationLagAndMissingConnectionsMakeARunInvalid() {
+        let lag = Histogram(recording: Array(repeating: 100, count: 85) + Array(repeating: 50_000, count: 15))
+        let validity = SelfCheck.validity(busyShares: [0: 0.99, 1: 0.5], schedulerLag: lag,
+                                          connections: [.init(scenario: "s", asked: 64, established: 12)])
+        #expect(!validity.valid)
+        #expect(validity.reasons.count == 3)
+        #expect(validity.reasons[0].contains("worker 0 was busy 99%"))
+        #expect(validity.reasons[1].contains("99th percentile 50.0ms behind schedule"))
+        #expect(validity.reasons[2] == "scenario \"s\": only 12 of 64 connections were established")
+    }
+
+    @Test func aFewLateStartsInAShortRunAreTolerated() {
+        let lag = Histogram(recording: Array(repeating: 100, count: 40) + Array(repeating: 50_000, count: 10))
+        #expect(SelfCheck.validity(busyShares: [:], schedulerLag: lag, connections: []).valid)
+    }
+
+    @Test func progressLinesShowRateErrorsPercentilesAndTimeLeft() {
+        let line = ProgressLine(elapsed: 12, planned: 30, intervalSeconds: 1, requests: 1_998, failures: 3,
+                                latency: Histogram(recording: [400, 410, 1_200]))
+        #expect(line.text == "12s/30s  1,998 req/s  3 errors (0.2%)  p50 410µs  p99 1.20ms  18s left")
+    }
+}

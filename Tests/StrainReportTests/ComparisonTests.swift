@@ -1,0 +1,176 @@
+import Foundation
+import FoundationXML
+import StrainMetrics
+import StrainReport
+import Synchronization
+import Testing
+
+/// Runs with chosen per-interval values, written and read back as real run folders, so the noise
+/// band can be checked against numbers worked out by hand.
+enum ChosenRun {
+    /// One step, "shop.buy"; interval `i` lasts one second and holds `perInterval` requests all taking
+    /// `latencies[i]` µs (below 2048 µs, where the histogram is exact), `failures[i]` of them failed.
+    static func report(latencies: [UInt64], perInterval: Int = 100, failures: [UInt64]? = nil, valid: Bool = true) throws -> RunReport {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-chosen-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let writer = try TimelineWriter(url: folder.appendingPathComponent(RunFolder.timelineName))
+        var step = StepResult(name: "buy")
+        for (index, latency) in latencies.enumerated() {
+            let interval = Histogram(recording: Array(repeating: latency, count: perInterval))
+            let failed = failures?[index] ?? 0
+            try writer.append(TimelineInterval(start: Double(index), duration: 1, steps: [
+                IntervalStep(scenario: "shop", step: "buy", requests: UInt64(perInterval), failures: failed, latency: interval)]))
+            step.requests += UInt64(perInterval)
+            step.failures += failed
+            step.latency.merge(interval)
+            step.service.merge(interval)
+        }
+        writer.close()
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        try RunArtifact(tool: ToolInfo(version: "test"), profile: nil, host: HostInfo.current(), gitSHA: nil, startedAt: start,
+                        endedAt: start.addingTimeInterval(Double(latencies.count)), status: .completed,
+                        validity: Validity(valid: valid, reasons: valid ? [] : ["generator CPU saturated"]),
+                        scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: step.requests, steps: [step])])
+            .write(to: folder.appendingPathComponent(RunFolder.artifactName))
+        return try RunFolder(url: folder).report(thresholds: .skip)
+    }
+
+    /// 800 and 1400 µs alternating over ten intervals: sample σ = √(10 · 300² / 9) ≈ 316.2 µs, so the
+    /// band is 3σ ≈ 949 µs (above the 500 µs floor).
+    static func alternating(shiftedBy shift: UInt64 = 0) -> [UInt64] {
+        (0..<10).map { index in (index.isMultiple(of: 2) ? 800 : 1400) + shift }
+    }
+}
+
+struct NoiseBandTests {
+    private func outcome(_ comparison: RunComparison, _ metric: MetricDelta.Metric) throws -> MetricDelta {
+        try #require(comparison.deltas.first { $0.metric == metric })
+    }
+
+    @Test func theBandIsThreeSigmaOfTheIntervals() throws {
+        let base = try ChosenRun.report(latencies: ChosenRun.alternating())
+        let same = RunComparison(base: base, new: try ChosenRun.report(latencies: ChosenRun.alternating()))
+        #expect(same.verdict == .noRegression)
+        #expect(same.deltas.allSatisfy { $0.outcome == .withinNoise && $0.change == 0 })
+        let p50 = try outcome(same, .p50)
+        #expect(abs(p50.band - 3 * (10 * 300.0 * 300 / 9).squareRoot() * 1e-6) < 1e-9)
+
+        // +400 µs is inside the band, +1000 µs is outside it.
+        let slightly = RunComparison(base: base, new: try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 400)))
+        #expect(slightly.verdict == .noRegression)
+        #expect(try outcome(slightly, .p50).outcome == .withinNoise)
+        let slower = try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 1000))
+        let clearly = RunComparison(base: base, new: slower)
+        #expect(clearly.verdict == .regression)
+        #expect(try outcome(clearly, .p50).outcome == .regression)
+        #expect(abs(try #require(try outcome(clearly, .p50).relativeChange) - 1.25) < 1e-9)
+        let faster = RunComparison(base: slower, new: base)
+        #expect(faster.verdict == .noRegression)
+        #expect(try outcome(faster, .p50).outcome == .improvement)
+    }
+
+    /// Steady intervals have no variation: the floor decides (10% of the baseline, at least 500 µs).
+    @Test func theFloorAppliesWhenIntervalsAreSteady() throws {
+        let base = try ChosenRun.report(latencies: Array(repeating: 1000, count: 5))
+        let within = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 1450, count: 5)))
+        #expect(try outcome(within, .p99).band == 500e-6)
+        #expect(within.verdict == .noRegression)
+        let beyond = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 1550, count: 5)))
+        #expect(beyond.verdict == .regression)
+    }
+
+    @Test func errorRateAndThroughput() throws {
+        let base = try ChosenRun.report(latencies: Array(repeating: 500, count: 5))
+        // 1% errors against none: beyond the 0.1-point floor.
+        let failing = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 500, count: 5),
+                                                                           failures: Array(repeating: 1, count: 5)))
+        #expect(failing.regressions.map(\.metric) == [.errorRate])
+        // Throughput is worse when it goes down: 80/s against 100/s is beyond the 10% floor.
+        let slower = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 500, count: 5), perInterval: 80))
+        #expect(slower.regressions.map(\.metric) == [.throughput])
+        let busier = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 500, count: 5), perInterval: 120))
+        #expect(try outcome(busier, .throughput).outcome == .improvement)
+    }
+
+    @Test func anInvalidRunCannotBeCompared() throws {
+        let comparison = RunComparison(base: try ChosenRun.report(latencies: ChosenRun.alternating()),
+                                       new: try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 1000), valid: false))
+        #expect(comparison.verdict == .invalid)
+        let text = try ComparisonReport.render(comparison, as: .terminal)
+        #expect(text.contains("cannot compare: the new run is invalid (3 apparent regressions)"))
+        #expect(text.contains("The new run is invalid: generator CPU saturated"))
+    }
+}
+
+/// Comparisons of real runs: the test nginx twice, and a loopback server without and with a delay.
+struct RealComparisonTests {
+    @Test func theSameSystemTwiceIsNotARegression() throws {
+        var run = RealRun.nginx(iterations: 400)
+        run.rate = 200
+        run.interval = 0.1
+        let both = try recordedTogether([run, run])
+        let comparison = RunComparison(base: both[0], new: both[1])
+        let text = try ComparisonReport.render(comparison, as: .terminal)
+        #expect(comparison.verdict == .noRegression, "\(text)")
+        #expect(comparison.deltas.count == 3 * MetricDelta.Metric.allCases.count)
+        #expect(comparison.unmatched.isEmpty)
+    }
+
+    @Test func aSlowedTargetIsARegression() throws {
+        let fast = try SlowHTTPServer(delay: .zero)
+        let slow = try SlowHTTPServer(delay: .milliseconds(100))
+        defer {
+            fast.stop()
+            slow.stop()
+        }
+        // Slow enough a pace that the client keeps up with the slowed server.
+        func run(_ server: SlowHTTPServer) -> RealRun {
+            RealRun(scenario: "api", steps: [.init(name: "get", url: server.url)], iterations: 15, rate: 5, interval: 0.5)
+        }
+        let both = try recordedTogether([run(fast), run(slow)])
+        let comparison = RunComparison(base: both[0], new: both[1])
+        #expect(comparison.verdict == .regression)
+        // Every format says so.
+        let terminal = try ComparisonReport.render(comparison, as: .terminal)
+        // Which percentiles clear the band depends on how steady this machine is; latency does, errors do not.
+        let regressed = Set(comparison.regressions.map(\.metric))
+        #expect(!regressed.isEmpty && regressed.isSubset(of: [.p50, .p90, .p99]), "\(terminal)")
+        #expect(comparison.regressions.allSatisfy { $0.step == "api.get" && $0.new - $0.base > 0.05 })
+        #expect(terminal.contains("REGRESSION in "))
+        #expect(terminal.split(separator: "\n").contains { $0.hasPrefix("  api.get  p") && $0.hasSuffix("REGRESSION") })
+        let markdown = try ComparisonReport.render(comparison, as: .markdown)
+        #expect(markdown.contains("**❌ REGRESSION in "))
+        #expect(markdown.contains("| step | metric | base | new | change | noise band | verdict |"))
+        let json = try JSONSerialization.jsonObject(with: Data(try ComparisonReport.render(comparison, as: .json).utf8)) as? [String: Any]
+        #expect(json?["kind"] as? String == "comparison")
+        #expect(json?["verdict"] as? String == "regression")
+        #expect((json?["deltas"] as? [Any])?.count == MetricDelta.Metric.allCases.count)
+        let html = try ComparisonReport.render(comparison, as: .html)
+        #expect(html.contains(#"aria-label="Latency percentiles: new and base (dashed)""#))
+        #expect(html.contains(#"stroke-dasharray="6 4""#))
+        #expect(html.contains(#"<tr class="fail">"#))
+        #expect(!html.contains("<script"))
+        let junit = try JUnitReportTests.Cases(try ComparisonReport.render(comparison, as: .junit)).cases
+        #expect(junit.filter { $0.suite == "comparison" }.count == MetricDelta.Metric.allCases.count)
+        #expect(junit.filter(\.failed).map(\.name).sorted() == comparison.regressions.map(\.metric.rawValue).sorted())
+    }
+
+    /// Records the runs at the same time, so they share whatever else this machine is doing (other
+    /// tests, other builds): the comparison is about the systems under test, not the neighbours.
+    private func recordedTogether(_ runs: [RealRun]) throws -> [RunReport] {
+        let reports = Mutex<[Int: Result<RunReport, any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: runs.count) { index in
+            let report = Result { try recorded(runs[index]) }
+            reports.withLock { $0[index] = report }
+        }
+        return try reports.withLock { results in try runs.indices.map { try results[$0]!.get() } }
+    }
+
+    private func recorded(_ run: RealRun) throws -> RunReport {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-compare-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try run.record(into: folder)
+        return try RunFolder(url: folder).report(thresholds: .skip)
+    }
+}

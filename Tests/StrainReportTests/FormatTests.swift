@@ -1,0 +1,33 @@
+import StrainReport
+import Testing
+
+struct FormatTests {
+    @Test(arguments: [
+        (0.0, "0µs"), (3.5e-6, "3.5µs"), (812e-6, "812µs"), (999.4e-6, "999µs"), (999.7e-6, "1.00ms"),
+        (1.234e-3, "1.23ms"), (12.34e-3, "12.3ms"), (123.4e-3, "123ms"), (0.9996, "1.00s"), (1.5, "1.50s"),
+        (59.4, "59.4s"), (125, "2m05s"), (3725, "1h02m"),
+    ])
+    func durations(seconds: Double, text: String) {
+        #expect(Format.duration(seconds: seconds) == text)
+    }
+
+    @Test(arguments: [(0, "0"), (999, "999"), (1_000, "1,000"), (1_234_567, "1,234,567"), (-1_200, "-1,200")])
+    func counts(value: Int, text: String) {
+        #expect(Format.count(value) == text)
+    }
+
+    @Test(arguments: [(0.0, "0%"), (0.0024, "0.24%"), (0.5, "50.0%"), (1.0, "100.0%"), (0.00001, "0.001%")])
+    func percents(fraction: Double, text: String) {
+        #expect(Format.percent(fraction) == text)
+    }
+
+    @Test(arguments: [(512 as UInt64, "512 B"), (1_536, "1.50 KiB"), (35 << 20, "35.0 MiB"), (3 << 30, "3.00 GiB")])
+    func bytes(value: UInt64, text: String) {
+        #expect(Format.bytes(value) == text)
+    }
+
+    @Test(arguments: [(199.84, "199.8/s"), (40, "40.0/s"), (0.25, "0.25/s")])
+    func rates(perSecond: Double, text: String) {
+        #expect(Format.rate(perSecond) == text)
+    }
+}

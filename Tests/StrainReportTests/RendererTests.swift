@@ -1,0 +1,207 @@
+import Foundation
+import FoundationXML
+import StrainDiagnose
+import StrainMetrics
+import StrainReport
+import Testing
+
+/// A run folder as `strain run` leaves it, from real requests to the test nginx, with a diagnosis.
+struct RecordedRun {
+    let folder: URL
+    let report: RunReport
+
+    init(iterations: Int = 150) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-report-\(UUID().uuidString)")
+        try RealRun.nginx(iterations: iterations).record(into: folder)
+        try DiagnosisJSON.write(ReportFixture.diagnosis, to: folder.appendingPathComponent(RunFolder.diagnosisName))
+        report = try RunFolder(url: folder).report(thresholds: .from(try ReportFixture.profile()))
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+struct MarkdownReportTests {
+    @Test func rendersARealRun() throws {
+        let run = try RecordedRun()
+        defer { run.remove() }
+        let text = MarkdownReport.render(run.report)
+        for part in ["# strain run \"unnamed\": ❌ 2 of 3 thresholds failed", "## Thresholds",
+                     "| ✅ | `browse.home.latency: p(99) < 5s` |", "| ❌ | `http.errors: rate < 1%` | 33.3% |",
+                     "| ❌ | `browse.tls: p(99) < 1s` | no tls was measured |",
+                     "## browse (http): 150 iterations", "| step | requests | rate | asked | errors |",
+                     "| broken | 150 | ", "| step | measure | p50 | p90 | p95 | p99 | p99.9 | max |",
+                     "| step | error | count | first example |", "| broken | status | 150 | HTTP 500 from broken |",
+                     "<details><summary>Phases and Traffic</summary>", "## Diagnosis", "### 1. Sequential scan on orders"] {
+            #expect(text.contains(part), "missing \(part)")
+        }
+        // Every table row is a whole row: starts and ends with a pipe, as many cells as the header.
+        let tableLines = text.split(separator: "\n").filter { $0.hasPrefix("|") }
+        #expect(tableLines.count > 20)
+        #expect(tableLines.allSatisfy { $0.hasSuffix("|") })
+    }
+}
+
+struct JSONReportTests {
+    @Test func isVersionedAndReadsBack() throws {
+        let run = try RecordedRun()
+        defer { run.remove() }
+        let text = try JSONReport.render(run.report)
+        let decoded = try DiagnosisJSON.decode(JSONReport.self, from: Data(text.utf8))
+        // Stable: what is read back writes out byte for byte the same.
+        #expect(try decoded.encoded() == text)
+        #expect(decoded.format == 1)
+        #expect(decoded.kind == "run")
+        #expect(decoded.verdict == .thresholdsFailed)
+        #expect(decoded.thresholds.evaluated)
+        #expect(decoded.thresholds.results.map(\.passed) == [true, false, false])
+
+        let artifactStep = run.report.artifact.scenarios[0].steps[0]
+        let step = decoded.scenarios[0].steps[0]
+        #expect(step.name == "home")
+        #expect(step.requests == 150)
+        #expect(step.latency.p99 == Double(artifactStep.latency.percentile(99)) / 1e6)
+        #expect(step.latency.p99_9 == Double(artifactStep.latency.percentile(99.9)) / 1e6)
+        #expect(step.phases.keys.sorted() == ["connect", "dns", "total", "ttfb"])
+        #expect(decoded.scenarios[0].steps[2].errorRate == 1)
+        #expect(abs((decoded.scenarios[0].askedRate ?? 0) - 300) < 1e-9)
+        #expect(decoded.timeline?.count == run.report.timeline?.total.count)
+        #expect(decoded.diagnosis == ReportFixture.diagnosis)
+        // Documented key names.
+        for key in ["\"p99.9\"", "\"durationSeconds\"", "\"askedRate\"", "\"observed\"", "\"abortOnFail\""] {
+            #expect(text.contains(key), "missing \(key)")
+        }
+    }
+}
+
+struct JUnitReportTests {
+    /// The test cases of a JUnit document, read with an XML parser (so the file is well-formed too).
+    final class Cases: NSObject, XMLParserDelegate {
+        var cases: [(suite: String, name: String, failed: Bool, skipped: Bool)] = []
+        private var suite = ""
+
+        init(_ xml: String) throws {
+            super.init()
+            let parser = XMLParser(data: Data(xml.utf8))
+            parser.delegate = self
+            guard parser.parse() else { throw parser.parserError ?? CocoaError(.coderReadCorrupt) }
+        }
+
+        func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            switch element {
+            case "testsuite": suite = attributes["name"] ?? ""
+            case "testcase": cases.append((suite, attributes["name"] ?? "", false, false))
+            case "failure": cases[cases.count - 1].failed = true
+            case "skipped": cases[cases.count - 1].skipped = true
+            default: break
+            }
+        }
+    }
+
+    @Test func aCasePerThresholdAndPerFindingAboveTheSeverity() throws {
+        let run = try RecordedRun(iterations: 30)
+        defer { run.remove() }
+        let all = try Cases(JUnitReport.render(run.report)).cases
+        #expect(all.map(\.suite) == ["validity", "thresholds", "thresholds", "thresholds", "findings", "findings"])
+        #expect(all.map(\.name) == ["generator self-check", "browse.home.latency: p(99) < 5s", "http.errors: rate < 1%",
+                                    "browse.tls: p(99) < 1s", "#1 Sequential scan on orders", "#2 Connections left idle in transaction"])
+        #expect(all.map(\.failed) == [false, false, true, true, true, true])
+
+        let criticalOnly = try Cases(JUnitReport.render(run.report, findingsFrom: .critical)).cases
+        #expect(criticalOnly.filter { $0.suite == "findings" }.map(\.name) == ["#1 Sequential scan on orders"])
+    }
+
+    @Test func thresholdsNotEvaluatedAreSkippedAndAnInvalidRunFails() throws {
+        let run = try RecordedRun(iterations: 10)
+        defer { run.remove() }
+        var report = try RunFolder(url: run.folder).report(thresholds: .recordedProfile)
+        report.artifact.validity = Validity(valid: false, reasons: ["scheduler lag <80ms> & \"worse\""])
+        let xml = JUnitReport.render(report)
+        let cases = try Cases(xml).cases
+        #expect(cases[0].failed)
+        #expect(cases[1].name == "thresholds" && cases[1].skipped)
+        #expect(xml.contains("scheduler lag &lt;80ms&gt; &amp; &quot;worse&quot;"))
+    }
+}
+
+struct HTMLReportTests {
+    @Test func selfContainedWithChartsAndFindings() throws {
+        let run = try RecordedRun()
+        defer { run.remove() }
+        let html = HTMLReport.render(run.report)
+
+        // Offline: no script, no external asset (the SVG namespace is an identifier, not a fetch).
+        for forbidden in ["<script", "src=", "href=", "@import", "url("] {
+            #expect(!html.contains(forbidden), "found \(forbidden)")
+        }
+        // The charts, each with drawn content.
+        let charts = html.components(separatedBy: "<svg ").dropFirst()
+        #expect(charts.count == 5)
+        for title in ["Throughput and errors", "Latency over time", "Latency percentiles (whole run)",
+                      "Where the time goes (mean per request)", "Impact: total time attributable"] {
+            let chart = try #require(charts.first { $0.contains(#"aria-label="\#(title)""#) }, "no chart \(title)")
+            let drawn = chart.components(separatedBy: #"<path class="series" d="M"#).count - 1
+                + chart.components(separatedBy: #"<rect class="bar""#).count - 1
+            #expect(drawn > 0, "\(title) is empty")
+        }
+        // Line charts have real polylines: many points per path.
+        let throughput = try #require(charts.first { $0.contains("Throughput and errors") })
+        let path = try #require(throughput.firstMatch(of: /<path class="series" d="([^"]+)"/)?.1)
+        #expect(path.split(separator: "L").count >= 3)
+        // The findings, ranked, with their fixes.
+        for part in ["#1 Sequential scan on orders", "#2 Connections left idle in transaction",
+                     "CREATE INDEX CONCURRENTLY ON orders (customer_email);", "2 threshold(s) failed", "no tls was measured"] {
+            #expect(html.contains(part), "missing \(part)")
+        }
+    }
+
+    /// The file opened in headless Chromium: the page renders to a screenshot that is far from blank.
+    @Test func rendersInHeadlessChromium() throws {
+        let run = try RecordedRun()
+        defer { run.remove() }
+        let page = run.folder.appendingPathComponent("report.html")
+        try HTMLReport.render(run.report).write(to: page, atomically: true, encoding: .utf8)
+        let blankPage = run.folder.appendingPathComponent("blank.html")
+        try "<!doctype html><html><body></body></html>".write(to: blankPage, atomically: true, encoding: .utf8)
+
+        let shot = try Chromium.screenshot(of: page)
+        let blank = try Chromium.screenshot(of: blankPage)
+        #expect(shot.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "not a PNG")
+        // PNG width and height (IHDR, big-endian at bytes 16…23): the window asked for.
+        let width = shot[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width == Chromium.windowWidth)
+        // Charts, tables and text compress far worse than an empty white page.
+        #expect(shot.count > 5 * blank.count, "screenshot \(shot.count) bytes, blank page \(blank.count) bytes")
+        if let keep = ProcessInfo.processInfo.environment["STRAIN_KEEP_SCREENSHOT"] {
+            try shot.write(to: URL(fileURLWithPath: keep))
+        }
+    }
+}
+
+/// Headless Chromium, installed by scripts/setup.
+enum Chromium {
+    static let windowWidth = 1280
+
+    static func screenshot(of page: URL) throws -> Data {
+        let output = page.deletingPathExtension().appendingPathExtension("png")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                             "--screenshot=\(output.path)", "--window-size=\(windowWidth),2400", page.absoluteString]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw ChromiumMissing(description: "cannot start /usr/bin/chromium (\(error)); scripts/setup installs it")
+        }
+        process.waitUntilExit()
+        return try Data(contentsOf: output)
+    }
+
+    struct ChromiumMissing: Error, CustomStringConvertible {
+        let description: String
+    }
+}
