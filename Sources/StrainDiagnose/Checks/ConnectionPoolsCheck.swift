@@ -109,7 +109,9 @@ enum ConnectionPoolsCheck {
                 step: .connectionPools, check: "idle-in-transaction",
                 title: "Sessions left idle in a transaction (likely leak): \(group.count) time\(group.count == 1 ? "" : "s")",
                 object: describe(latest).trimmingCharacters(in: CharacterSet(charactersIn: " ()")).nonEmpty ?? "pid \(pids[0])",
-                evidence: evidence, impact: input.impact(seconds: held),
+                // Connection time held, not request time: no per-request figure or share of request
+                // time, which would present pool capacity lost as latency added.
+                evidence: evidence, impact: Finding.Impact(totalSeconds: held),
                 severity: longest >= idleInTransactionCritical || blocking ? .critical : .warning,
                 fix: "Find the code path that opens a transaction and returns without COMMIT or ROLLBACK (often an error "
                     + "path, or slow work inside the transaction); set idle_in_transaction_session_timeout so the server "
