@@ -227,7 +227,7 @@ final class PostgresEngine: StepEngine {
     /// Hands queued iterations to the sessions that can take them, oldest first.
     private func dispatchWaiting(_ pool: Pool, now: UInt64) {
         while let first = pool.waiting.first, let session = takeSession(pool) {
-            pool.waiting.removeFirst()
+            _ = pool.waiting.popFirst()
             hold(session, for: first.iteration, in: pool)
             send(first.iteration, on: session, parameters: first.parameters, expected: first.expected,
                  poolWait: first.earlierWait + (now - min(now, first.since)), now: now)
@@ -256,7 +256,7 @@ final class PostgresEngine: StepEngine {
                     wakeUp = min(wakeUp, expiry)
                     break
                 }
-                pool.waiting.removeFirst()
+                _ = pool.waiting.popFirst()
                 let number = track(Flight(iteration: first.iteration, session: nil, poolWait: first.earlierWait + first.timeout))
                 events.append(PostgresOutcome(iteration: number, step: first.iteration.step, sentAt: now, completedAt: now,
                                               rows: 0, extracted: [], failure: timeoutFailure(pool, waited: now - first.since)))
@@ -364,7 +364,7 @@ private final class Pool {
     let sessions: Range<Int>
     /// Without pipeline mode: sessions that were free when listed, the most recently freed last.
     var available: [Int] = []
-    var waiting = WaitingQueue()
+    var waiting = FIFO<Waiting>()
 
     init(scenario: Scenario, workload: PostgresWorkload, sessions: Range<Int>) {
         name = scenario.name
@@ -423,37 +423,4 @@ private struct Waiting {
     /// Time already spent waiting for a slot in the open model's backlog.
     let earlierWait: UInt64
     let timeout: UInt64
-}
-
-/// First in, first out, reusing its storage.
-private struct WaitingQueue {
-    private var items: [Waiting] = []
-    private var head = 0
-
-    var isEmpty: Bool { head == items.count }
-    var first: Waiting? { isEmpty ? nil : items[head] }
-
-    mutating func append(_ item: Waiting) {
-        items.append(item)
-    }
-
-    mutating func removeFirst() {
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 64, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-    }
-
-    mutating func removeAll() {
-        items.removeAll()
-        head = 0
-    }
-
-    func map<T>(_ transform: (Waiting) -> T) -> [T] {
-        items[head...].map(transform)
-    }
 }

@@ -42,7 +42,7 @@ public final class PostgresSession {
     /// prepare (e.g. its table does not exist yet) runs unnamed, so each execution reports the
     /// server's error, or succeeds once the cause is gone.
     private var isPrepared: [Bool] = []
-    private var inFlight = InFlightQueue()
+    private var inFlight = FIFO<InFlight>()
     /// Statements sent (or queued for the next pipeline batch) and not yet answered.
     public private(set) var statementsInFlight = 0
     /// Pipeline mode: statements queued for the next batch (counted in `statementsInFlight` too).
@@ -370,7 +370,7 @@ public final class PostgresSession {
     private func collectResults(from connection: PGConnection, now: UInt64, into events: inout [PostgresOutcome]) {
         while !inFlight.isEmpty, serverClosingReason == nil, !connection.isBusy {
             let result = connection.nextResult()
-            if case .sync = inFlight.first.kind {
+            if case .sync = inFlight.first?.kind {
                 // A sync point yields one PGRES_PIPELINE_SYNC result and no terminating nil.
                 _ = inFlight.popFirst()
                 continue
@@ -504,42 +504,5 @@ private struct InFlight {
     init(kind: Kind, sentAt: UInt64) {
         self.kind = kind
         self.sentAt = sentAt
-    }
-}
-
-/// A first-in first-out queue that reuses its storage (an array and a moving head).
-private struct InFlightQueue {
-    private var items: [InFlight] = []
-    private var head = 0
-
-    var isEmpty: Bool { head == items.count }
-
-    /// Only when not empty.
-    var first: InFlight { items[head] }
-
-    mutating func append(_ item: InFlight) {
-        items.append(item)
-    }
-
-    mutating func updateFirst(_ update: (inout InFlight) -> Void) {
-        update(&items[head])
-    }
-
-    mutating func updateAll(_ update: (inout InFlight) -> Void) {
-        for index in head..<items.count { update(&items[index]) }
-    }
-
-    mutating func popFirst() -> InFlight? {
-        guard !isEmpty else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 64, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return item
     }
 }

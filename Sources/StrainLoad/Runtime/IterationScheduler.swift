@@ -194,38 +194,3 @@ public final class IterationBudget: Sendable {
         remaining.subtract(1, ordering: .relaxed).newValue >= 0
     }
 }
-
-/// A first-in, first-out queue over an array: amortised O(1), storage reused as it drains.
-struct FIFO<Element>: Sendable where Element: Sendable {
-    private var storage: [Element] = []
-    private var head = 0
-
-    var isEmpty: Bool { head == storage.count }
-    var count: Int { storage.count - head }
-    var first: Element? { isEmpty ? nil : storage[head] }
-
-    mutating func append(_ element: Element) {
-        storage.append(element)
-    }
-
-    mutating func popFirst() -> Element? {
-        guard !isEmpty else { return nil }
-        defer {
-            head += 1
-            // Reclaim the consumed front once it is most of the storage.
-            if head == storage.count {
-                storage.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 1024, head * 2 >= storage.count {
-                storage.removeFirst(head)
-                head = 0
-            }
-        }
-        return storage[head]
-    }
-
-    mutating func removeAll() {
-        storage.removeAll(keepingCapacity: true)
-        head = 0
-    }
-}

@@ -1,0 +1,50 @@
+/// A first-in, first-out queue over an array: amortised O(1), storage reused as it drains.
+/// The schedulers' backlogs and the PostgreSQL engine's queues share it.
+struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    mutating func append(_ element: Element) {
+        storage.append(element)
+    }
+
+    mutating func popFirst() -> Element? {
+        guard !isEmpty else { return nil }
+        defer {
+            head += 1
+            // Reclaim the consumed front once it is most of the storage.
+            if head == storage.count {
+                storage.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 64, head * 2 >= storage.count {
+                storage.removeFirst(head)
+                head = 0
+            }
+        }
+        return storage[head]
+    }
+
+    /// Changes the first element in place; only when not empty.
+    mutating func updateFirst(_ update: (inout Element) -> Void) {
+        update(&storage[head])
+    }
+
+    mutating func updateAll(_ update: (inout Element) -> Void) {
+        for index in head..<storage.count { update(&storage[index]) }
+    }
+
+    mutating func removeAll() {
+        storage.removeAll(keepingCapacity: true)
+        head = 0
+    }
+
+    func map<T>(_ transform: (Element) -> T) -> [T] {
+        storage[head...].map(transform)
+    }
+}
+
+extension FIFO: Sendable where Element: Sendable {}
