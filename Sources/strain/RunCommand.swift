@@ -7,7 +7,7 @@ import StrainReport
 
 enum RunCommand: Command {
     static let name = "run"
-    static let summary = "drive HTTP load from a profile or a URL, then report"
+    static let summary = "drive HTTP and PostgreSQL load from a profile (or HTTP from a URL), then report"
     static let usage = "usage: strain run [options] PROFILE\n       strain run --url URL [-c N] [-d 10s | -n N] [--rate 1000/s] [options]"
     static let help = """
     \(usage)
