@@ -41,19 +41,18 @@ public struct LoadContext: Codable, Sendable, Equatable {
     }
 
     /// The load a run artifact records. Phase histograms are taken as the duration of each
-    /// phase: "dns", "connect" and "tls" add up to the network time, "poolWait" is the wait for
-    /// a connection.
+    /// phase: DNS, connect and TLS add up to the network time; pool wait is the wait for a connection.
     public init(artifact: RunArtifact) {
         func seconds(_ histogram: Histogram?) -> Double? {
             histogram.map { $0.mean * Double($0.count) / 1_000_000 }
         }
         endpoints = artifact.scenarios.flatMap { scenario in
             scenario.steps.map { step in
-                let network = ["dns", "connect", "tls"].compactMap { seconds(step.phases[$0]) }
+                let network = [PhaseName.dns, PhaseName.connect, PhaseName.tls].compactMap { seconds(step.phases[$0]) }
                 return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests,
                                 totalSeconds: seconds(step.service) ?? 0,
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
-                                poolWaitSeconds: seconds(step.phases["poolWait"]))
+                                poolWaitSeconds: seconds(step.phases[PhaseName.poolWait]))
             }
         }
     }

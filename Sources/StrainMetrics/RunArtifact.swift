@@ -102,9 +102,9 @@ public struct StepResult: Codable, Sendable, Equatable {
     public var latency: Histogram
     /// Plain service time: actual send → response.
     public var service: Histogram
-    /// Per-phase timings, open-ended: "dns", "connect", "tls", "ttfb", "total", "poolWait", …
+    /// Per-phase timings, keyed by `PhaseName`.
     public var phases: [String: Histogram]
-    /// Open-ended counters: "bytesIn", "bytesOut", "newConnections", "missed", "rows", …
+    /// Counters, keyed by `CounterName`.
     public var counters: [String: UInt64]
     /// HTTP status code or SQLSTATE → count.
     public var statuses: [String: UInt64]

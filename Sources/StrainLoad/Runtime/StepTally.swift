@@ -69,14 +69,14 @@ public enum Phase: Int, CaseIterable, Sendable {
 
     public var name: String {
         switch self {
-        case .dns: "dns"
-        case .connect: "connect"
-        case .tls: "tls"
-        case .ttfb: "ttfb"
-        case .total: "total"
-        case .poolWait: "poolWait"
-        case .transaction: "transaction"
-        case .schedulerLag: "schedulerLag"
+        case .dns: PhaseName.dns
+        case .connect: PhaseName.connect
+        case .tls: PhaseName.tls
+        case .ttfb: PhaseName.ttfb
+        case .total: PhaseName.total
+        case .poolWait: PhaseName.poolWait
+        case .transaction: PhaseName.transaction
+        case .schedulerLag: PhaseName.schedulerLag
         }
     }
 }
@@ -137,18 +137,18 @@ public enum Counter: Int, CaseIterable, Sendable {
 
     public var name: String {
         switch self {
-        case .bytesIn: "bytesIn"
-        case .bytesOut: "bytesOut"
-        case .newConnections: "newConnections"
-        case .reusedConnections: "reusedConnections"
-        case .checks: "checks"
-        case .checkFailures: "checkFailures"
-        case .missed: "missed"
-        case .dropped: "dropped"
-        case .unfinished: "unfinished"
-        case .rows: "rows"
-        case .rollbacks: "rollbacks"
-        case .reconnects: "reconnects"
+        case .bytesIn: CounterName.bytesIn
+        case .bytesOut: CounterName.bytesOut
+        case .newConnections: CounterName.newConnections
+        case .reusedConnections: CounterName.reusedConnections
+        case .checks: CounterName.checks
+        case .checkFailures: CounterName.checkFailures
+        case .missed: CounterName.missed
+        case .dropped: CounterName.dropped
+        case .unfinished: CounterName.unfinished
+        case .rows: CounterName.rows
+        case .rollbacks: CounterName.rollbacks
+        case .reconnects: CounterName.reconnects
         }
     }
 }

@@ -1,7 +1,7 @@
 /// The keys of `StepResult.phases` and `StepResult.counters` that reports and thresholds read.
 ///
-/// StrainMetrics keeps those maps open-ended; these names are the vocabulary the engines write and
-/// the renderers read, kept in one place so a typo cannot make a threshold silently see nothing.
+/// The maps stay open-ended; these names are the vocabulary the engines (StrainLoad) write and the
+/// diagnoser and renderers read, kept in one place so a typo cannot make a threshold silently see nothing.
 /// Each phase is the duration of that phase alone (not cumulative like curl's raw times), so the
 /// phases of a request add up: dns + connect + tls + ttfb + transfer = total.
 public enum PhaseName {
@@ -17,30 +17,40 @@ public enum PhaseName {
     public static let total = "total"
     /// Time a query waited for a pooled PostgreSQL connection.
     public static let poolWait = "poolWait"
+    /// A PostgreSQL iteration from its intended start to its last result (pgbench's transaction time).
+    public static let transaction = "transaction"
     /// How late the generator started an iteration against its schedule (first step only): its own
     /// lag, not part of the request, so it is left out of the per-request breakdown.
     public static let schedulerLag = "schedulerLag"
 
     /// The order phases are shown in; phases not listed here follow, alphabetically.
-    public static let displayOrder = [dns, connect, tls, ttfb, total, poolWait, schedulerLag]
+    public static let displayOrder = [dns, connect, tls, ttfb, total, poolWait, transaction, schedulerLag]
 }
 
 public enum CounterName {
-    /// Response bytes received (HTTP body and headers).
+    /// Response body bytes received (HTTP; headers are not counted).
     public static let bytesIn = "bytesIn"
-    /// Request bytes sent.
+    /// Request body bytes sent.
     public static let bytesOut = "bytesOut"
     /// Connections opened (a high count under keep-alive means connections were not reused).
     public static let newConnections = "newConnections"
+    /// Requests that reused a kept-alive connection.
+    public static let reusedConnections = "reusedConnections"
     /// Iterations that could not start on time because every allowed connection was busy (open
     /// model); they started late, their latency including the wait.
     public static let missed = "missed"
     /// Iterations never started: the backlog was full or the run ended first.
     public static let dropped = "dropped"
+    /// Requests still in flight when the run's drain period ended; not in the latency histograms.
+    public static let unfinished = "unfinished"
     /// Rows returned (PostgreSQL).
     public static let rows = "rows"
     /// Checks evaluated (status, body …).
     public static let checks = "checks"
     /// Checks that failed.
     public static let checkFailures = "checkFailures"
+    /// Transactions a PostgreSQL iteration left open when it ended (after an error), rolled back.
+    public static let rollbacks = "rollbacks"
+    /// Broken PostgreSQL connections replaced by new ones.
+    public static let reconnects = "reconnects"
 }
