@@ -31,6 +31,9 @@ public final class DiagnosisSession: Sendable {
         var gaps: [EvidenceGap] = []
         var profiler: Profiler?
         var profile: ProfilerEvidence?
+        /// The process's CPU clock when the window opened.
+        var serviceClockAtStart: ProcessCPUClock?
+        var service: ServiceProcessEvidence?
         var evidence: Evidence?
     }
 
@@ -74,6 +77,11 @@ public final class DiagnosisSession: Sendable {
             }.start()
         }
         if let pid = settings.pid {
+            if let clock = ProcessCPUClock.read(pid: pid) {
+                state.withLock { $0.serviceClockAtStart = clock }
+            } else {
+                addGap(EvidenceGap(step: .profile, message: "cannot read /proc/\(pid)/stat: is pid \(pid) running on this host?"))
+            }
             do {
                 let profiler = try Profiler(pid: pid)
                 state.withLock { $0.profiler = profiler }
@@ -97,7 +105,10 @@ public final class DiagnosisSession: Sendable {
         let endedAt = Date()
         state.withLock { $0.stopped = true }
         wakeup.stop()
-        // The profile covers the window only, not the plans explained after it.
+        // The CPU clock and the profile cover the window only, not the plans explained after it.
+        if let pid = settings.pid, let start = state.withLock({ $0.serviceClockAtStart }), let end = ProcessCPUClock.read(pid: pid) {
+            state.withLock { $0.service = end.since(start, pid: pid) }
+        }
         if let profiler = state.withLock({ $0.profiler }) {
             do {
                 let profile = try profiler.finish()
@@ -111,7 +122,7 @@ public final class DiagnosisSession: Sendable {
             let evidence = Evidence(startedAt: state.startedAt, endedAt: endedAt, phases: state.phases, host: state.host,
                                     postgres: state.postgres, pgbouncer: state.pgbouncer,
                                     dependencies: state.dependencies.sorted { $0.name < $1.name },
-                                    profiler: state.profile, gaps: state.gaps)
+                                    profiler: state.profile, service: state.service, gaps: state.gaps)
             state.evidence = evidence
             return evidence
         }
