@@ -193,8 +193,8 @@ struct WaitingInsideTheServiceTests {
         #expect(finding.check == "waiting-inside-service")
         #expect(finding.title == "Requests wait inside the service: 100 s off the CPU")
         #expect(finding.object == "shop/orders in pid 4242")
-        #expect(finding.evidence.contains("pid 4242 used 2 s of CPU over the window and its threads waited 0 µs for a core; "
-                                          + "the endpoints whose time that fits: none"))
+        #expect(finding.evidence.contains("pid 4242 used 2 s of CPU over the window, its threads waited 0 µs for a core and "
+                                          + "were running or runnable for 0 µs (sampled); the endpoints whose time that fits: none"))
         #expect(finding.evidence.contains { $0.hasPrefix("shop/orders: 16.7 requests in flight on average (Little's law") })
         #expect(finding.evidence.contains { $0.hasPrefix("on-CPU frame: 38.8% do_syscall_64") })
         #expect(abs(finding.impact.totalSeconds - 100) < 1e-9)
@@ -239,6 +239,11 @@ struct ProcessCPUClockTests {
         #expect(ProcessCPUClock.cpuSeconds(stat: "garbage", ticksPerSecond: 100) == nil)
     }
 
+    @Test func readsTheStateLetter() {
+        #expect(ProcessCPUClock.state(stat: "4242 (a (b) c) R 1 4242") == "R")
+        #expect(ProcessCPUClock.runnableThreads(pid: getpid()) ?? 0 >= 1)
+    }
+
     @Test func readsTheRunQueueWaitOfASchedstatLine() {
         #expect(ProcessCPUClock.runQueueSeconds(schedstat: "1500000000 250000000 42\n") == 0.25)
     }
@@ -251,7 +256,7 @@ struct ProcessCPUClockTests {
         var used = ServiceProcessEvidence(pid: getpid(), cpuSeconds: 0)
         let deadline = ContinuousClock.now + .seconds(30)
         while used.cpuSeconds == 0 && ContinuousClock.now < deadline {
-            used = try #require(ProcessCPUClock.read(pid: getpid())).since(start, pid: getpid())
+            used = try #require(ProcessCPUClock.read(pid: getpid())).since(start, pid: getpid(), runnableSeconds: 0)
         }
         #expect(used.cpuSeconds > 0)
     }

@@ -33,8 +33,9 @@ enum ProfileCheck {
         // With the service's CPU clock, the endpoints that compute are told from those that wait.
         let computing = unexplained.filter { $0.computing == true }
         let waiting = unexplained.filter { $0.computing != true }
-        let cpu = ["pid \(service.pid) used \(Format.duration(service.cpuSeconds)) of CPU over the window and its threads "
-                   + "waited \(Format.duration(service.runQueueSeconds)) for a core; the endpoints whose time "
+        let cpu = ["pid \(service.pid) used \(Format.duration(service.cpuSeconds)) of CPU over the window, its threads "
+                   + "waited \(Format.duration(service.runQueueSeconds)) for a core and were running or runnable for "
+                   + "\(Format.duration(service.runnableSeconds)) (sampled); the endpoints whose time "
                    + "that fits: " + (computing.isEmpty ? "none" : computing.map(\.endpoint).joined(separator: ", "))]
         var findings: [Finding] = []
         if !computing.isEmpty { findings.append(codeFinding(computing, cpu: cpu, input)) }

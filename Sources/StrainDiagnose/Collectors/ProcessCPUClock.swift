@@ -27,13 +27,35 @@ struct ProcessCPUClock {
         return ProcessCPUClock(cpuSeconds: cpu, runQueueSecondsByThread: waits)
     }
 
-    /// What the process used between `start` and this reading. Threads that ended in between
-    /// take their run-queue time with them: the figure is a lower bound.
-    func since(_ start: ProcessCPUClock, pid: Int32) -> ServiceProcessEvidence {
+    /// What the process used between `start` and this reading; `runnableSeconds` comes from
+    /// sampling its threads' states through the window (`runnableThreads`). Threads that ended in
+    /// between take their run-queue time with them: that figure is a lower bound.
+    func since(_ start: ProcessCPUClock, pid: Int32, runnableSeconds: Double) -> ServiceProcessEvidence {
         let waited = runQueueSecondsByThread.reduce(0) { total, thread in
             total + max(0, thread.value - (start.runQueueSecondsByThread[thread.key] ?? 0))
         }
-        return ServiceProcessEvidence(pid: pid, cpuSeconds: max(0, cpuSeconds - start.cpuSeconds), runQueueSeconds: waited)
+        return ServiceProcessEvidence(pid: pid, cpuSeconds: max(0, cpuSeconds - start.cpuSeconds), runQueueSeconds: waited,
+                                      runnableSeconds: runnableSeconds)
+    }
+
+    /// How many of `pid`'s threads are running or waiting for a core right now (state R), or nil
+    /// when the process is gone. Sampled often, it counts the threads a thread-per-request server
+    /// starts and ends between two readings of the clocks, whose run-queue time dies with them.
+    static func runnableThreads(pid: Int32) -> Int? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        return tasks.prefix(maximumThreadsSampled).reduce(0) { count, task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8) else { return count }
+            return count + (state(stat: stat) == "R" ? 1 : 0)
+        }
+    }
+
+    /// Sampling reads a file per thread: a process with more is sampled on its first ones.
+    static let maximumThreadsSampled = 2000
+
+    /// The state letter of a /proc stat line (R running, S sleeping, D disk wait, …).
+    static func state(stat: String) -> Character? {
+        guard let end = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: end)...].first { $0 != " " }
     }
 
     /// utime + stime (fields 14 and 15) of a /proc/PID/stat line. The command name in parentheses

@@ -154,13 +154,17 @@ public struct ServiceProcessEvidence: Codable, Sendable, Equatable {
     /// Time its threads were ready to run but waited for a core, in seconds (a lower bound:
     /// threads that ended during the window are not counted).
     public var runQueueSeconds: Double
+    /// Thread-seconds spent running or runnable, from its threads' states sampled through the
+    /// window (counts threads that came and went between samples of the clocks).
+    public var runnableSeconds: Double
 
-    public init(pid: Int32, cpuSeconds: Double, runQueueSeconds: Double = 0) {
+    public init(pid: Int32, cpuSeconds: Double, runQueueSeconds: Double = 0, runnableSeconds: Double = 0) {
         self.pid = pid
         self.cpuSeconds = cpuSeconds
         self.runQueueSeconds = runQueueSeconds
+        self.runnableSeconds = runnableSeconds
     }
 
     /// Time the service spent computing or ready to compute: what a CPU-bound request waits for.
-    public var computeSeconds: Double { cpuSeconds + runQueueSeconds }
+    public var computeSeconds: Double { max(cpuSeconds + runQueueSeconds, runnableSeconds) }
 }
