@@ -27,6 +27,11 @@ public struct Target: Sendable, Equatable {
     public let tls: TLSOptions
     /// How many redirects a request follows; 0 reports the 3xx response itself.
     public let maxRedirects: Int
+
+    /// Whether load may go to `host` (any case; IPv6 with or without brackets).
+    public func allows(host: String) -> Bool {
+        allowedHosts.contains(ProfileDecoder.normalizedHost(host))
+    }
 }
 
 public enum HTTPVersion: String, Sendable, CaseIterable {

@@ -85,7 +85,7 @@ struct ProfileDecoder {
         }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", components.host?.isEmpty == false, let url = URL(string: text) else {
-            throw field.error("expected \(expected) (http or https), found \"\(text)\"")
+            throw field.error("expected \(expected) (http or https), found \"\(URLText.redacted(text))\"")
         }
         return url
     }
@@ -129,6 +129,9 @@ struct ProfileDecoder {
             guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
                 throw ProfileError(keyPath: value.path, message: "\"\(name)\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)",
                                    anchor: .key)
+            }
+            if value.value.stringContainsLineBreakOrNUL {
+                throw value.error("a header value cannot contain CR, LF or NUL: they would end the header and start another")
             }
             headers.append(Header(name: name, value: try value.template(in: scope)))
         }

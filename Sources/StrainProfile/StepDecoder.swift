@@ -91,14 +91,14 @@ struct StepDecoder {
         if case .json? = body, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
             headers.append(Header(name: "Content-Type", value: Template(literal: "application/json")))
         }
-        return (HTTPRequest(method: method, url: url, headers: headers, body: body), "\(method) \(written)")
+        return (HTTPRequest(method: method, url: url, headers: headers, body: body), "\(method) \(URLText.redacted(written))")
     }
 
     /// The scheme and host of an absolute `url` must be written out, so they can be checked before any load is sent.
     private func checkHost(of url: Template, field: Field) throws(ProfileError) {
         let literalStart = if case .literal(let text)? = url.parts.first { text } else { "" }
         guard let schemeEnd = literalStart.range(of: "://") else {
-            throw field.error(#"expected an absolute URL like "http://127.0.0.1:8080/path" (or a path with target.baseURL), found "\#(url.description)""#)
+            throw field.error(#"expected an absolute URL like "http://127.0.0.1:8080/path" (or a path with target.baseURL), found "\#(URLText.redacted(url.description))""#)
         }
         let authorityEnd = literalStart[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) })
         guard authorityEnd != nil || url.parts.count == 1 else {
@@ -107,7 +107,7 @@ struct StepDecoder {
         let origin = String(literalStart[..<(authorityEnd ?? literalStart.endIndex)])
         guard let components = URLComponents(string: origin), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
-            throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(url.description)""#)
+            throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(URLText.redacted(url.description))""#)
         }
         if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) {
             throw field.error(problem)
