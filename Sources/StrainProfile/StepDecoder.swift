@@ -251,9 +251,7 @@ struct StepDecoder {
             status = []
             for code in codes {
                 guard case .number = code.value else { throw code.mismatch("an HTTP status like 200") }
-                let value = try code.integer(atLeast: 100)
-                guard value <= 599 else { throw code.error("expected an HTTP status from 100 to 599, found \(value)") }
-                status?.append(value)
+                status?.append(try code.integer(in: 100...599))
             }
         }
         var json: [JSONCheck] = []
@@ -282,7 +280,7 @@ struct StepDecoder {
             status: status,
             bodyContains: try object["bodyContains"]?.template(in: scope),
             json: json,
-            rows: try object["rows"]?.integer(atLeast: 0),
+            rows: try object["rows"]?.integer(in: 0...Int(Int32.max)),
             values: values)
     }
 
