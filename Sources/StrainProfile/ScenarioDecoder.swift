@@ -240,6 +240,8 @@ struct ScenarioDecoder {
         var scope = ReferenceScope(allowed: .everything, feeders: feederColumns)
         var steps: [Step] = []
         var firstIndex: [String: Int] = [:]
+        /// The step whose BEGIN is not yet ended by a COMMIT or ROLLBACK.
+        var openTransaction: Field?
         for (index, element) in elements.enumerated() {
             scope.laterVariables = Self.extractedVariables(elements[index...])
             let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind,
@@ -252,6 +254,12 @@ struct ScenarioDecoder {
             firstIndex[step.name] = index
             scope.variables += step.extract.map(\.variable)
             steps.append(step)
+            if case .sql(let query) = step.action {
+                openTransaction = SQLText.transactionEffect(of: query.sql).map { $0 == .opens ? element : nil } ?? openTransaction
+            }
+        }
+        if let openTransaction {
+            throw openTransaction.error("this step begins a transaction that no later step of scenario \"\(scenario)\" commits or rolls back; add a COMMIT (or ROLLBACK) step after it")
         }
         return steps
     }

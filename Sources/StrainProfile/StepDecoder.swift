@@ -172,6 +172,9 @@ struct StepDecoder {
         if pipelined, SQLText.controlsTransaction(sql) {
             throw sqlField.error("transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) cannot run in pipeline mode, where the statements of many iterations share one connection; remove postgres.pipeline to run transactions, or drop this step (each pipeline batch already runs as one implicit transaction)")
         }
+        if SQLText.firstWords(of: sql) == "copy", ["STDIN", "STDOUT"].contains(where: sql.uppercased().contains) {
+            throw sqlField.error("COPY … FROM STDIN / TO STDOUT streams data through the connection, which a load step cannot do; use INSERT or SELECT, or COPY to or from a server-side file")
+        }
         var parameters: [Template] = []
         if let paramsField = object["params"] {
             for parameter in try paramsField.array() {
@@ -337,6 +340,18 @@ public enum SQLText {
     /// ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE TRANSACTION (not PREPARE name AS …).
     public static func controlsTransaction(_ sql: String) -> Bool {
         transactionKeywords.contains(firstWords(of: sql))
+    }
+
+    enum TransactionEffect { case opens, closes }
+
+    /// Whether `sql` opens a transaction block (BEGIN, START TRANSACTION) or ends one (COMMIT, END,
+    /// ROLLBACK, ABORT); nil for anything else.
+    static func transactionEffect(of sql: String) -> TransactionEffect? {
+        switch firstWords(of: sql) {
+        case "begin", "start": .opens
+        case "commit", "end", "rollback", "abort": .closes
+        default: nil
+        }
     }
 
     /// Leading words of the statements that start or end transactions, lowercased.
