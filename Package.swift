@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
         .testTarget(name: "StrainCLITests", dependencies: [
             "strain", "StrainMetrics", "StrainDiagnose", "StrainPQ", "StrainTestSupport",
-        ]),
+        ], exclude: ["Hostile"]),
     ],
     swiftLanguageModes: [.v6]
 )

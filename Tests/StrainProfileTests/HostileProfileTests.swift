@@ -82,3 +82,15 @@ extension HostileProfileTests {
         """)
     }
 }
+
+extension HostileProfileTests {
+    /// 100,000 steps on one line once took minutes (positions were counted from the line start each time).
+    @Test(arguments: [
+        ("steps", load(#"{ rate: "1/s", duration: "1s" }"#, step: Array(repeating: #"{ path: "/" }"#, count: 100_000).joined(separator: ","))),
+        ("stages", load("{ stages: [" + Array(repeating: #"{ to: "1/s", over: "1s" }"#, count: 100_000).joined(separator: ",") + "] }")),
+    ])
+    func hugeListsAreRefusedWithTheirLimit(what: String, profile: String) {
+        let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
+        #expect(error?.message == "has 100,000 elements; at most 1,000 \(what == "steps" ? "steps per scenario" : "stages") are allowed")
+    }
+}
