@@ -22,11 +22,18 @@ struct StrainProcess {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// With `timeLimit` (seconds) the binary is killed when it runs longer; the status is then 137.
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    directory: URL = packageRoot, timeLimit: Int? = nil) throws -> Outcome {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
+        if let timeLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+            process.arguments = ["--signal=KILL", String(timeLimit), binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+        process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout

@@ -99,7 +99,7 @@ public enum LoadRun {
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
                     connections: connectionExpectations(profile, layout: layout, totals: collected.totals)),
-                scenarios: collected.scenarioResults(profile, layout: layout))
+                scenarios: collected.scenarioResults(profile, layout: layout, hiding: inputs.secrets))
         }
         while true {
             let (intervals, allFinished) = control.takeCompleteIntervals()
@@ -252,14 +252,14 @@ private struct Collected {
                             requests: requests, failures: failures, latency: latency)
     }
 
-    func scenarioResults(_ profile: Profile, layout: LoadLayout) -> [ScenarioResult] {
+    func scenarioResults(_ profile: Profile, layout: LoadLayout, hiding secrets: [String]) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
             ScenarioResult(
                 name: scenario.name,
                 kind: scenario.kind == .http ? .http : .postgres,
                 iterations: iterations[index],
                 steps: scenario.steps.enumerated().map { step, definition in
-                    totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name)
+                    totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name, hiding: secrets)
                 })
         }
     }
