@@ -216,6 +216,7 @@ start_test_nginx() {
     mkdir "$dir/docroot"
     printf '<!doctype html>\n<title>Strain test server</title>\n<p>It works.</p>\n' >"$dir/docroot/index.html"
     head -c 1024 /dev/urandom >"$dir/docroot/1k.bin"
+    head -c 20480 /dev/urandom >"$dir/docroot/slow.bin"
     cat >"$dir/docroot/user.json" <<'JSON'
 {
   "id": 42,

@@ -81,23 +81,28 @@ struct RequestBreakdown {
         return breakdowns
     }
 
-    /// Marks the endpoints whose rest the service's CPU time (with its threads' wait for a core)
-    /// fits best: a computing request is on a core or waiting for one, a waiting request is
-    /// neither. Chosen greedily, each time the endpoint that brings the sum of rests closest to the
-    /// CPU time, while one does. An endpoint that computes is not waiting on a dependency, whatever
-    /// its size says: the dependency's match is dropped.
+    /// Marks the endpoints the service's CPU time (with its threads' wait for a core) says are
+    /// computing. One aggregate cannot be split among endpoints exactly, so two stated rules:
+    /// - an endpoint without a dependency computes when that time covers at least a quarter of its
+    ///   rest (a service waiting on its own pool shows a few percent);
+    /// - a dependency's match stays unless the time fits a matched endpoint's rest (within 2×): then
+    ///   the best-fitting one computes instead — an endpoint waiting on a call uses little CPU, and
+    ///   only size put it there.
     static func markComputing(_ breakdowns: inout [RequestBreakdown], computeSeconds: Double) {
-        var gap = computeSeconds
-        var remaining = Array(breakdowns.indices.filter { breakdowns[$0].totalRest > 0 })
-        for index in breakdowns.indices { breakdowns[index].computing = false }
-        while let best = remaining.min(by: { abs(gap - breakdowns[$0].totalRest) < abs(gap - breakdowns[$1].totalRest) }),
-              abs(gap - breakdowns[best].totalRest) < abs(gap) {
-            gap -= breakdowns[best].totalRest
+        for index in breakdowns.indices where breakdowns[index].dependency == nil {
+            breakdowns[index].computing = breakdowns[index].totalRest > 0 && computeSeconds >= computingShare * breakdowns[index].totalRest
+        }
+        let matched = breakdowns.indices.filter { breakdowns[$0].dependency != nil && breakdowns[$0].totalRest > 0 }
+        for index in matched { breakdowns[index].computing = false }
+        let fitting = matched.filter { (0.5...2).contains(computeSeconds / breakdowns[$0].totalRest) }
+        if let best = fitting.min(by: { abs(computeSeconds - breakdowns[$0].totalRest) < abs(computeSeconds - breakdowns[$1].totalRest) }) {
             breakdowns[best].computing = true
             breakdowns[best].dependency = nil
-            remaining.removeAll { $0 == best }
         }
     }
+
+    /// The least share of an endpoint's rest the service's compute time must cover to call it computing.
+    static let computingShare = 0.25
 
     /// An endpoint's 10th percentile may fall this far below the dependency's and still hold a call
     /// to it (the probes and the service's own calls see the dependency a little differently).
