@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "StrainTestSupport"),
 
         .testTarget(name: "StrainMetricsTests", dependencies: ["StrainMetrics"]),
-        .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile"], exclude: ["Malformed"]),
+        .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile", "StrainMetrics"], exclude: ["Malformed"]),
         .testTarget(name: "StrainLoadTests", dependencies: ["StrainLoad", "StrainTestSupport"]),
         .testTarget(name: "StrainDiagnoseTests", dependencies: ["StrainDiagnose", "StrainTestSupport"]),
         .testTarget(name: "StrainReportTests", dependencies: ["StrainReport", "StrainTestSupport"]),

@@ -17,11 +17,14 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     public var status: RunStatus
     public var validity: Validity
     public var scenarios: [ScenarioResult]
+    /// The thresholds the run is judged by, so that the folder alone gives the same verdict
+    /// anywhere, later, without the profile. Nil in artifacts written before they were recorded.
+    public var thresholds: [RecordedThreshold]?
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
         gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, validity: Validity,
-        scenarios: [ScenarioResult]
+        scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil
     ) {
         self.format = format
         self.tool = tool
@@ -33,6 +36,7 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.status = status
         self.validity = validity
         self.scenarios = scenarios
+        self.thresholds = thresholds
     }
 }
 
@@ -43,6 +47,33 @@ public struct ToolInfo: Codable, Sendable, Equatable {
     public init(name: String = "strain", version: String) {
         self.name = name
         self.version = version
+    }
+}
+
+/// A threshold as the profile stated it: its scope, metric and condition, enough to judge the run
+/// again from its folder alone.
+public struct RecordedThreshold: Codable, Sendable, Equatable {
+    public enum Scope: String, Codable, Sendable {
+        case all, http, postgres, scenario, step
+    }
+
+    public var scope: Scope
+    /// The scenario of a `scenario` or `step` scope.
+    public var scenario: String?
+    /// The step of a `step` scope.
+    public var step: String?
+    public var metric: String
+    /// The condition, e.g. `p(99) < 300ms`.
+    public var condition: String
+    public var abortOnFail: Bool
+
+    public init(scope: Scope, scenario: String? = nil, step: String? = nil, metric: String, condition: String, abortOnFail: Bool) {
+        self.scope = scope
+        self.scenario = scenario
+        self.step = step
+        self.metric = metric
+        self.condition = condition
+        self.abortOnFail = abortOnFail
     }
 }
 

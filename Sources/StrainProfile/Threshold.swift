@@ -1,4 +1,5 @@
 import Foundation
+import StrainMetrics
 
 /// A pass/fail condition on a run's results: `"browse-and-buy.latency": ["p(99) < 300ms"]`.
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {
@@ -301,5 +302,40 @@ extension Threshold {
             }
             return .count(count)
         }
+    }
+}
+
+// MARK: Recorded in the run artifact
+
+extension Threshold {
+    /// What the run artifact keeps of this threshold.
+    public var recorded: RecordedThreshold {
+        let (scope, scenario, step): (RecordedThreshold.Scope, String?, String?) = switch self.scope {
+        case .all: (.all, nil, nil)
+        case .http: (.http, nil, nil)
+        case .postgres: (.postgres, nil, nil)
+        case .scenario(let name): (.scenario, name, nil)
+        case .step(let scenario, let step): (.step, scenario, step)
+        }
+        return RecordedThreshold(scope: scope, scenario: scenario, step: step, metric: metric.rawValue,
+                                 condition: "\(aggregation) \(comparison)", abortOnFail: abortOnFail)
+    }
+
+    /// The threshold a run artifact recorded; throws when a file was edited into something that
+    /// is not one (the message says what).
+    public init(recorded: RecordedThreshold) throws(ValueError) {
+        guard let metric = Metric(rawValue: recorded.metric) else {
+            throw ValueError("unknown metric \"\(recorded.metric)\" in a recorded threshold")
+        }
+        let scope: ThresholdScope
+        switch (recorded.scope, recorded.scenario, recorded.step) {
+        case (.all, _, _): scope = .all
+        case (.http, _, _): scope = .http
+        case (.postgres, _, _): scope = .postgres
+        case (.scenario, let scenario?, _): scope = .scenario(scenario)
+        case (.step, let scenario?, let step?): scope = .step(scenario: scenario, step: step)
+        default: throw ValueError("a recorded \(recorded.scope.rawValue) threshold without its scenario or step")
+        }
+        try self.init(scope: scope, metric: metric, expression: recorded.condition, abortOnFail: recorded.abortOnFail)
     }
 }

@@ -30,7 +30,8 @@ public struct RunFolder: Sendable {
     public enum Thresholds: Sendable {
         /// This profile's (the one given on the command line, or the one the run just used).
         case from(Profile)
-        /// The profile the run recorded, if that file is unchanged (see `ProfileLookup`).
+        /// The thresholds the run recorded (or, for artifacts older than that, the profile the run
+        /// recorded, if that file is unchanged: see `ProfileLookup`).
         case recordedProfile
         /// None: the report does not mention thresholds (a comparison).
         case skip
@@ -54,7 +55,22 @@ public struct RunFolder: Sendable {
         let lookup: Result<Profile, ProfileLookup.Unavailable>
         switch thresholds {
         case .from(let profile): lookup = .success(profile)
-        case .recordedProfile: lookup = ProfileLookup.recorded(for: artifact)
+        case .recordedProfile:
+            // The thresholds the run recorded judge it; only older artifacts need their profile's file.
+            if let recorded = artifact.thresholds {
+                let thresholds: [Threshold]
+                do {
+                    thresholds = try recorded.map { (threshold) throws(ValueError) in try Threshold(recorded: threshold) }
+                } catch {
+                    throw .artifact(.notAnArtifact(path: artifactURL.path, detail: "thresholds: \(error.message)"))
+                }
+                // Asked rates still come from the profile, when it is there unchanged.
+                let profile = try? ProfileLookup.recorded(for: artifact).get()
+                return RunReport(artifact: artifact, thresholds: ThresholdEvaluator.evaluate(thresholds, on: artifact),
+                                 askedRates: profile.map { RunReport.askedRates(Plan($0)) } ?? [:],
+                                 diagnosis: diagnosis, timeline: timeline)
+            }
+            lookup = ProfileLookup.recorded(for: artifact)
         case .skip: return RunReport(artifact: artifact, diagnosis: diagnosis, timeline: timeline)
         }
         switch lookup {

@@ -65,6 +65,12 @@ struct RunCommandTests {
         let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
         #expect(artifact.profile?.path == profile.path)
         #expect(artifact.scenarios[0].iterations == 50)
+
+        // The folder alone gives the same verdict: from another directory, the profile gone.
+        try FileManager.default.removeItem(at: profile)
+        let report = try StrainProcess.run(["report", out.appendingPathComponent("run").path], directory: FileManager.default.temporaryDirectory)
+        #expect(report.status == status, "\(report.stdout)\n\(report.stderr)")
+        #expect(report.stdout.contains(status == 0 ? "Thresholds: all 1 passed" : "Thresholds: 1 of 1 failed"), "\(report.stdout)")
     }
 
     @Test func anAbortOnFailThresholdStopsTheRunEarly() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrainMetrics
 @testable import StrainProfile
 
 struct ThresholdTests {
@@ -106,5 +107,27 @@ struct ThresholdTests {
         #expect(latency.abortOnFail)
         let errors = try Threshold(scope: .all, metric: .errors, expression: "rate<0.001", abortOnFail: false)
         #expect(errors.description == "errors: rate < 0.1%")
+    }
+}
+
+/// What a run artifact records of each threshold reads back as the same threshold.
+struct RecordedThresholdTests {
+    @Test func everyExampleProfilesThresholdsRoundTrip() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("profiles")
+        var seen = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".json5") {
+            let profile = try ProfileLoader.load(path: folder.appendingPathComponent(file).path)
+            for threshold in profile.thresholds {
+                #expect(try Threshold(recorded: threshold.recorded) == threshold, "\(file): \(threshold)")
+                seen += 1
+            }
+        }
+        #expect(seen > 0)
+    }
+
+    @Test func aRecordedStepScopeNeedsItsScenarioAndStep() {
+        let broken = RecordedThreshold(scope: .step, scenario: "shop", metric: "latency", condition: "p(99) < 1s", abortOnFail: false)
+        #expect(throws: ValueError.self) { try Threshold(recorded: broken) }
     }
 }

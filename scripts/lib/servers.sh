@@ -217,6 +217,8 @@ start_test_nginx() {
     printf '<!doctype html>\n<title>Strain test server</title>\n<p>It works.</p>\n' >"$dir/docroot/index.html"
     head -c 1024 /dev/urandom >"$dir/docroot/1k.bin"
     head -c 20480 /dev/urandom >"$dir/docroot/slow.bin"
+    head -c 25600 /dev/urandom >"$dir/docroot/slow-plus25.bin"
+    head -c 29257 /dev/urandom >"$dir/docroot/slow-plus43.bin"
     cat >"$dir/docroot/user.json" <<'JSON'
 {
   "id": 42,

@@ -99,7 +99,8 @@ public enum LoadRun {
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
                     connections: connectionExpectations(profile, layout: layout, totals: collected.totals)),
-                scenarios: collected.scenarioResults(profile, layout: layout, hiding: inputs.secrets))
+                scenarios: collected.scenarioResults(profile, layout: layout, hiding: inputs.secrets),
+                thresholds: profile.thresholds.map(\.recorded))
         }
         while true {
             let (intervals, allFinished) = control.takeCompleteIntervals()
