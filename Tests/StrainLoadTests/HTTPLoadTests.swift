@@ -47,7 +47,7 @@ struct HTTPLoadTests {
 
     @Test func arrivalsThatFindNoFreeConnectionAreCountedAndTheirWaitIsInTheLatency() throws {
         // One connection, a server that never answers and a 300 ms timeout: arrivals queue behind it.
-        let server = try SilentServer()
+        let server = try LoopbackHTTPServer(.silent)
         let outcome = try runLoad("""
         { name: "stalled", target: { baseURL: "\(server.url)" }, defaults: { timeout: "300ms" },
           scenarios: [{ name: "s", load: { model: "open", rate: "20/s", duration: "1s", maxConnections: 1 },
@@ -184,7 +184,7 @@ struct HTTPLoadTests {
     }
 
     @Test func aServerThatNeverAnswersTimesOut() throws {
-        let server = try SilentServer()
+        let server = try LoopbackHTTPServer(.silent)
         let outcome = try runLoad("""
         { name: "timeout", target: { baseURL: "\(server.url)" },
           scenarios: [{ name: "s", load: { model: "closed", connections: 2, iterations: 2 }, steps: [{ path: "/", timeout: "200ms" }] }] }

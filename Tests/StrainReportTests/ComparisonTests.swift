@@ -2,6 +2,7 @@ import Foundation
 import FoundationXML
 import StrainMetrics
 import StrainReport
+import StrainTestSupport
 import Synchronization
 import Testing
 
@@ -118,14 +119,14 @@ struct RealComparisonTests {
     }
 
     @Test func aSlowedTargetIsARegression() throws {
-        let fast = try SlowHTTPServer(delay: .zero)
-        let slow = try SlowHTTPServer(delay: .milliseconds(100))
+        let fast = try LoopbackHTTPServer(.answer(after: .zero))
+        let slow = try LoopbackHTTPServer(.answer(after: .milliseconds(100)))
         defer {
             fast.stop()
             slow.stop()
         }
         // Slow enough a pace that the client keeps up with the slowed server.
-        func run(_ server: SlowHTTPServer) -> RealRun {
+        func run(_ server: LoopbackHTTPServer) -> RealRun {
             RealRun(scenario: "api", steps: [.init(name: "get", url: server.url)], iterations: 15, rate: 5, interval: 0.5)
         }
         let both = try recordedTogether([run(fast), run(slow)])
