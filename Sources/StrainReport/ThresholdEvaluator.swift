@@ -148,7 +148,11 @@ public enum ThresholdEvaluator {
             default: if let phase = step.phases[phaseName(of: metric)] { merged.merge(phase) }
             }
         }
-        if merged.isEmpty { return .failure(NoData(text: "no \(metric.rawValue) was measured")) }
+        if merged.isEmpty {
+            // Latency and service time are of responses: none means every request failed or none was made.
+            let measure = metric == .latency || metric == .serviceTime ? "response" : metric.rawValue
+            return .failure(NoData(text: "no \(measure) was measured"))
+        }
         return .success(merged)
     }
 

@@ -155,13 +155,6 @@ enum RunCommand: Command {
         }
         if result.abortReason != nil { return .thresholdsFailed }
         if result.artifact.status == .interrupted { return .interrupted }
-        let steps = result.artifact.scenarios.flatMap(\.steps)
-        let requests = steps.reduce(0) { $0 + $1.requests }
-        let responses = steps.reduce(0) { $0 + $1.statuses.values.reduce(0, +) }
-        if requests > 0, responses == 0 {
-            output.error("strain run: no request got a response: the target is unreachable")
-            return .infrastructure
-        }
         switch report.verdict {
         case .invalid: return .invalidRun
         case .thresholdsFailed: return .thresholdsFailed

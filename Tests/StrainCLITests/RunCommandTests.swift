@@ -94,6 +94,18 @@ struct RunCommandTests {
         #expect(outcome.stdout.contains("connect refused"))
     }
 
+    @Test func aTargetThatRefusesEveryConnectionStopsTheRunWithinSeconds() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let started = Date()
+        let outcome = try StrainProcess.run(["run", "--url", try TestServers.closedPortURL(), "--rate", "50/s", "-d", "30s",
+                                             "--quiet", "--out", out.path])
+        #expect(outcome.status == 5)
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(outcome.stderr.contains("the target is unreachable: all"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("failed to connect (connect refused)"))
+    }
+
     @Test(arguments: [
         (["run", "--url", "http://127.0.0.1:1/", "--rate", "fast"], "--rate: expected a rate like"),
         (["run", "--url", "http://127.0.0.1:1/", "-c", "0"], "--connections: expected a whole number of at least 1"),

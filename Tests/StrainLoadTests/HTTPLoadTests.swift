@@ -46,15 +46,15 @@ struct HTTPLoadTests {
     }
 
     @Test func arrivalsThatFindNoFreeConnectionAreCountedAndTheirWaitIsInTheLatency() throws {
-        // One connection, a server that never answers and a 300 ms timeout: arrivals queue behind it.
-        let server = try LoopbackHTTPServer(.silent)
+        // One connection, a server that takes 100 ms per answer: arrivals every 50 ms queue behind it.
+        let server = try LoopbackHTTPServer(.answer(after: .milliseconds(100)))
         let outcome = try runLoad("""
-        { name: "stalled", target: { baseURL: "\(server.url)" }, defaults: { timeout: "300ms" },
+        { name: "stalled", target: { baseURL: "\(server.url)" },
           scenarios: [{ name: "s", load: { model: "open", rate: "20/s", duration: "1s", maxConnections: 1 },
                         steps: [{ path: "/" }] }] }
         """)
         let step = outcome.step()
-        #expect(step.errors.map(\.label) == ["timeout"])
+        #expect(step.errors.isEmpty)
         #expect((step.counters["missed"] ?? 0) > 0)
         #expect(step.requests + (step.counters["unfinished"] ?? 0) + (step.counters["dropped"] ?? 0) == 21)
         // Corrected latency includes the time spent waiting for the busy connection; service time does not.
@@ -179,8 +179,23 @@ struct HTTPLoadTests {
         #expect(step.errors.map(\.label) == ["connect refused"])
         #expect(step.errors[0].example.contains("Couldn't connect to server"))
         #expect(step.statuses.isEmpty)
+        #expect(step.latency.isEmpty)
+        #expect(outcome.result.failure?.message.hasPrefix("the target is unreachable: all 4 attempts failed to connect (connect refused)") == true)
+        #expect(outcome.artifact.status == .failed)
         #expect(!outcome.artifact.validity.valid)
         #expect(outcome.artifact.validity.reasons.contains("scenario \"s\": only 0 of 2 connections were established"))
+    }
+
+    @Test func aTargetThatRefusesEveryConnectionEndsTheRunWithinSeconds() throws {
+        let outcome = try runLoad("""
+        { name: "refused", target: { baseURL: "\(try TestServers.closedPortURL())" },
+          scenarios: [{ name: "s", load: { rate: "50/s", duration: "20s" }, steps: [{ path: "/" }] }] }
+        """)
+        let ran = outcome.artifact.endedAt.timeIntervalSince(outcome.artifact.startedAt)
+        #expect(ran < 6, "ran \(ran) s of a 20 s plan against a closed port")
+        #expect(outcome.result.failure?.message.contains("failed to connect (connect refused)") == true)
+        #expect(outcome.step().latency.isEmpty)
+        #expect(outcome.step().failures == outcome.step().requests)
     }
 
     @Test func aServerThatNeverAnswersTimesOut() throws {
@@ -192,9 +207,11 @@ struct HTTPLoadTests {
         let step = outcome.step()
         #expect(step.errors.map(\.label) == ["timeout"])
         #expect(step.errors[0].count == 2)
+        // A timeout is an error, not a latency of 200 ms.
+        #expect(step.latency.isEmpty && step.service.isEmpty)
         // Ended by the 200 ms timeout, not earlier. curl checks timeouts against its own cached
         // millisecond clock, so by our clock a transfer can end a fraction of a millisecond short.
-        #expect(step.service.min >= 198_000)
+        #expect(outcome.artifact.endedAt.timeIntervalSince(outcome.artifact.startedAt) >= 0.198)
     }
 
     @Test func thinkTimeSpacesAClosedModelUsersIterations() throws {

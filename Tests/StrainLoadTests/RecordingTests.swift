@@ -35,7 +35,9 @@ struct RecordingTests {
         let result = first.stepResult(name: "GET /")
         #expect(result.requests == 4)
         #expect(result.failures == 3)
-        #expect(result.latency.count == 4)
+        // Latency is of the two responses; the two timeouts are errors only.
+        #expect(result.latency.count == 2)
+        #expect(result.service.count == 2)
         #expect(result.statuses == ["200": 1, "500": 1])
         #expect(result.counters["newConnections"] == 1)
         #expect(result.counters["reusedConnections"] == 1)
@@ -43,6 +45,13 @@ struct RecordingTests {
         #expect(result.counters["missed"] == 4)
         #expect(result.errors == [ErrorTally(label: "timeout", count: 2, example: "first timeout"),
                                   ErrorTally(label: "5xx", count: 1, example: "status 500")])
+    }
+
+    @Test func aTransportFailureIsAnErrorNotALatency() {
+        var tally = StepTally()
+        tally.record(Self.outcome(service: 500, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 1_000)
+        #expect(tally.requests == 1 && tally.failures == 1 && tally.responses == 0)
+        #expect(tally.latency.isEmpty && tally.service.isEmpty)
     }
 
     @Test func aStepThatCouldNotBeSentIsAFailureWithoutLatency() {

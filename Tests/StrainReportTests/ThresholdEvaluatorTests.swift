@@ -142,6 +142,17 @@ struct ThresholdEvaluatorTests {
         #expect(result.observedText == result.missing)
     }
 
+    /// Every request failed without a response (the target was down): latency has nothing to judge,
+    /// so a latency threshold fails rather than passing on the failures' durations.
+    @Test func aLatencyThresholdWithoutAnyResponseFails() throws {
+        var artifact = KnownRun.artifact
+        artifact.scenarios[0].steps = [StepResult(name: "home", requests: 2_000, failures: 2_000,
+                                                  errors: [ErrorTally(label: "connect refused", count: 2_000, example: "refused")])]
+        let results = ThresholdEvaluator.evaluate(try KnownRun.thresholds(#""browse.latency": ["p(99) < 300ms"]"#), on: artifact)
+        #expect(results.map(\.passed) == [false])
+        #expect(results.map(\.observedText) == ["no response was measured"])
+    }
+
     /// A partial artifact (the driver checks abortOnFail every interval) with no requests yet.
     @Test func partialArtifactWithoutRequestsYet() throws {
         var artifact = KnownRun.artifact
@@ -151,7 +162,7 @@ struct ThresholdEvaluatorTests {
         }
         let thresholds = try KnownRun.thresholds(#""http.errors": ["rate < 1%"], "requests": ["rate > 1/s", "count == 0"], "latency": ["p(99) < 1s"]"#)
         let results = ThresholdEvaluator.evaluate(thresholds, on: artifact)
-        #expect(results.map(\.missing) == ["no requests were made", "the run has no duration yet", nil, "no latency was measured"])
+        #expect(results.map(\.missing) == ["no requests were made", "the run has no duration yet", nil, "no response was measured"])
         #expect(results.map(\.passed) == [false, false, true, false])
     }
 

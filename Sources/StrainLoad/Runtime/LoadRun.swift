@@ -44,7 +44,8 @@ public struct RunResult: Sendable {
     public let timelineURL: URL
     /// Things the user should know that are not errors, e.g. a unique feeder running out of rows.
     public let notes: [String]
-    /// Why the run failed, when a worker could not go on (the artifact's status is then `failed`).
+    /// Why the run failed: a worker could not go on, or the target could not be reached at all (the
+    /// artifact's status is then `failed`).
     public let failure: LoadError?
     /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `interrupted`).
     public let abortReason: String?
@@ -78,7 +79,7 @@ public enum LoadRun {
         defer { signals.cancel() }
         let gate = StartGate(workers: workers.count)
         let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile))
-        _ = gate.open()
+        let clock = gate.open()
         let startedAt = Date()
 
         var collected = Collected(layout: layout, scenarios: profile.scenarios.count)
@@ -87,6 +88,7 @@ public enum LoadRun {
         var notesShown = 0
         var timelineError: (any Error)?
         var abortReason: String?
+        var unreachable: String?
         func artifact(status: RunStatus, endedAt: Date) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
             return RunArtifact(
@@ -121,6 +123,11 @@ public enum LoadRun {
                 control.requestStop()
                 control.note("stopping early: \(reason)")
             }
+            if unreachable == nil, abortReason == nil, !interrupted.load(ordering: .relaxed),
+               let reason = UnreachableTarget.reason(collected.totals, elapsed: clock.now(), runEnded: allFinished) {
+                unreachable = reason
+                control.requestStop()
+            }
             let notes = control.allNotes
             for note in notes.dropFirst(notesShown) { progress.note(note) }
             notesShown = notes.count
@@ -128,7 +135,7 @@ public enum LoadRun {
             Thread.sleep(forTimeInterval: 0.05)
         }
         progress.finish()
-        let failure = threads.waitForExit()
+        let failure = threads.waitForExit() ?? unreachable.map { LoadError(.infrastructure, $0) }
         let status: RunStatus = if failure != nil {
             .failed
         } else if interrupted.load(ordering: .relaxed) || abortReason != nil {
