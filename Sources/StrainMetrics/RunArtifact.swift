@@ -15,13 +15,16 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var endedAt: Date
     public var status: RunStatus
+    /// Why and when the run, or one of its scenarios, stopped before its plan was done; nil when
+    /// everything ran as planned.
+    public var earlyStop: EarlyStop?
     public var validity: Validity
     public var scenarios: [ScenarioResult]
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
-        gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, validity: Validity,
-        scenarios: [ScenarioResult]
+        gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
+        validity: Validity, scenarios: [ScenarioResult]
     ) {
         self.format = format
         self.tool = tool
@@ -31,6 +34,7 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.status = status
+        self.earlyStop = earlyStop
         self.validity = validity
         self.scenarios = scenarios
     }
@@ -61,7 +65,42 @@ public struct ProfileInfo: Codable, Sendable, Equatable {
 }
 
 public enum RunStatus: String, Codable, Sendable, Equatable {
-    case completed, interrupted, failed
+    /// Everything the plan asked for ran.
+    case completed
+    /// Something the run itself saw stopped it, or one of its scenarios, before the plan was done (an
+    /// `abortOnFail` threshold failed, a unique feeder ran out of rows); `earlyStop` says what.
+    case stoppedEarly
+    /// Stopped by SIGINT or SIGTERM.
+    case interrupted
+    /// A worker could not go on, or the target could not be reached at all.
+    case failed
+}
+
+/// Why and when a run stopped before its plan was done.
+public struct EarlyStop: Codable, Sendable, Equatable {
+    public enum Cause: String, Codable, Sendable {
+        /// An `abortOnFail` threshold failed.
+        case threshold
+        /// A `unique` feeder ran out of rows: its scenario stopped (the others went on).
+        case feederExhausted
+        /// The target refused every connection.
+        case targetUnreachable
+        /// SIGINT or SIGTERM.
+        case signal
+        /// A worker could not go on.
+        case failure
+    }
+
+    public var cause: Cause
+    public var reason: String
+    /// Seconds since the run started.
+    public var at: Double
+
+    public init(cause: Cause, reason: String, at: Double) {
+        self.cause = cause
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// Whether the numbers can be trusted (e.g. the generator was not saturated), and why not.

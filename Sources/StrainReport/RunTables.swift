@@ -111,10 +111,17 @@ struct RunHeadline {
         return ["RUN INVALID: the generator's self-check failed, so these numbers cannot be trusted."] + reasons
     }
 
-    /// Nil for a completed run; otherwise what the status means for the numbers.
+    /// Nil for a run that did all its plan; otherwise why and when it stopped, and what that means for
+    /// the numbers.
     var statusWarning: String? {
-        switch report.artifact.status {
+        let artifact = report.artifact
+        if let stop = artifact.earlyStop {
+            return "The run stopped early, \(Format.duration(seconds: stop.at)) in: \(stop.reason). "
+                + "The figures cover only what ran until then."
+        }
+        return switch artifact.status {
         case .completed: nil
+        case .stoppedEarly: "The run stopped early: the figures cover only what ran."
         case .interrupted: "The run was interrupted: the figures cover only the time until it stopped."
         case .failed: "The run failed before it completed: the figures cover only the time until it stopped."
         }

@@ -50,7 +50,8 @@ enum RunCommand: Command {
       --redirects N          follow up to N redirects (default 0: report the 3xx)
 
     exit status: 0 ok, 1 a threshold failed, 2 bad profile or usage, 4 the run is invalid (self-check),
-    5 the target was unreachable, 130 interrupted.
+    5 the target was unreachable, 6 the run stopped before its plan was done (a unique feeder ran out
+    of rows), 130 interrupted.
     """
 
     static let flags: Set<String> = ["--quiet", "--insecure"]
@@ -155,10 +156,11 @@ enum RunCommand: Command {
         }
         if result.abortReason != nil { return .thresholdsFailed }
         if result.artifact.status == .interrupted { return .interrupted }
+        let incomplete = result.artifact.status == .stoppedEarly
         switch report.verdict {
         case .invalid: return .invalidRun
         case .thresholdsFailed: return .thresholdsFailed
-        case .passed: return .ok
+        case .passed: return incomplete ? .stoppedEarly : .ok
         }
     }
 

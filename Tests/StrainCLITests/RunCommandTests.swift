@@ -81,8 +81,32 @@ struct RunCommandTests {
         #expect(outcome.status == 1, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("note: stopping early: threshold home.latency: p(99) < 1µs failed"))
         let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
-        #expect(artifact.status == .interrupted)
+        #expect(artifact.status == .stoppedEarly)
+        #expect(artifact.earlyStop?.cause == .threshold)
+        #expect(artifact.earlyStop?.reason.hasPrefix("threshold home.latency: p(99) < 1µs failed") == true)
         #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
+    }
+
+    @Test func aUniqueFeederRunningOutIsAnEarlyStopWithItsOwnExitCode() throws {
+        let out = Self.outputFolder()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let profile = out.appendingPathComponent("profile.json5")
+        try "code\nA\nB\n".write(to: out.appendingPathComponent("codes.csv"), atomically: true, encoding: .utf8)
+        try """
+        { name: "unique", target: { baseURL: "\(TestServers.httpURL)" },
+          feeders: { codes: { csv: "codes.csv", mode: "unique" } },
+          scenarios: [{ name: "redeem", load: { model: "closed", connections: 1, iterations: 10 },
+                        steps: [{ path: "/index.html?code=${codes.code}" }] }] }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["run", profile.path, "--quiet", "--out", out.appendingPathComponent("run").path])
+        #expect(outcome.status == 6, "\(outcome.stdout)\n\(outcome.stderr)")
+        #expect(outcome.stdout.contains("The run stopped early, "))
+        #expect(outcome.stdout.contains("scenario \"redeem\" stopped: its unique feeder codes ran out of rows"))
+        let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
+        #expect(artifact.status == .stoppedEarly)
+        #expect(artifact.earlyStop?.cause == .feederExhausted)
+        #expect(artifact.scenarios[0].iterations == 2)
     }
 
     @Test func anUnreachableTargetIsAnInfrastructureFailure() throws {
@@ -141,6 +165,7 @@ struct RunCommandTests {
         #expect(printed.contains("Results: \(out.path)/run.json"))
         let artifact = try Self.artifact(in: out)
         #expect(artifact.status == .interrupted)
+        #expect(artifact.earlyStop?.cause == .signal)
         #expect((artifact.scenarios.first?.steps.first?.requests ?? 0) > 0)
         #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
         #expect(try TimelineReader.read(from: timeline).count >= 1)

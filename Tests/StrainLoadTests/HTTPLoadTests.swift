@@ -139,6 +139,12 @@ struct HTTPLoadTests {
         """, files: ["codes.csv": "code\nA\nB\n"])
         #expect(outcome.artifact.scenarios[0].iterations == 2)
         #expect(outcome.result.notes == ["scenario \"redeem\" stopped: its unique feeder codes ran out of rows"])
+        // The artifact says the plan was not done, why and when: it does not look complete.
+        #expect(outcome.artifactOnDisk.status == .stoppedEarly)
+        let stop = try #require(outcome.artifactOnDisk.earlyStop)
+        #expect(stop.cause == .feederExhausted)
+        #expect(stop.reason == "scenario \"redeem\" stopped: its unique feeder codes ran out of rows")
+        #expect(stop.at >= 0 && stop.at <= outcome.artifact.endedAt.timeIntervalSince(outcome.artifact.startedAt))
     }
 
     @Test(arguments: [

@@ -177,7 +177,9 @@ final class IterationDriver {
             scenarios[index].scheduler.finished(start, at: now)
             scenarios[index].scheduler.stop()
             let exhausted = state.feeders.map { inputs.feeders[$0] }.filter { $0.mode == .unique }.map(\.name)
-            control.note("scenario \"\(state.name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows")
+            let reason = "scenario \"\(state.name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows"
+            control.note(reason)
+            control.stopEarly(.feederExhausted, reason, stopRun: false)
             return
         }
         if !start.delayed {

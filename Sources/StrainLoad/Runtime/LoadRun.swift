@@ -47,7 +47,7 @@ public struct RunResult: Sendable {
     /// Why the run failed: a worker could not go on, or the target could not be reached at all (the
     /// artifact's status is then `failed`).
     public let failure: LoadError?
-    /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `interrupted`).
+    /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `stoppedEarly`).
     public let abortReason: String?
 }
 
@@ -74,12 +74,13 @@ public enum LoadRun {
         let interrupted = Atomic<Bool>(false)
         let signals = SignalWatcher {
             interrupted.store(true, ordering: .relaxed)
-            control.requestStop()
+            control.stopEarly(.signal, "stopped by SIGINT or SIGTERM")
         }
         defer { signals.cancel() }
         let gate = StartGate(workers: workers.count)
         let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile))
         let clock = gate.open()
+        control.started(clock)
         let startedAt = Date()
 
         var collected = Collected(layout: layout, scenarios: profile.scenarios.count)
@@ -89,14 +90,14 @@ public enum LoadRun {
         var timelineError: (any Error)?
         var abortReason: String?
         var unreachable: String?
-        func artifact(status: RunStatus, endedAt: Date) -> RunArtifact {
+        func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
             return RunArtifact(
                 tool: options.tool,
                 profile: ProfileInfo(name: profile.name, path: profile.source.path,
                                      sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
                 host: HostInfo.current(), gitSHA: options.gitSHA, startedAt: startedAt, endedAt: endedAt,
-                status: status,
+                status: status, earlyStop: earlyStop,
                 validity: SelfCheck.validity(
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
@@ -120,13 +121,13 @@ public enum LoadRun {
             if !intervals.isEmpty, abortReason == nil, let abortCheck = options.abortCheck,
                let reason = abortCheck(artifact(status: .completed, endedAt: Date())) {
                 abortReason = reason
-                control.requestStop()
+                control.stopEarly(.threshold, reason)
                 control.note("stopping early: \(reason)")
             }
             if unreachable == nil, abortReason == nil, !interrupted.load(ordering: .relaxed),
                let reason = UnreachableTarget.reason(collected.totals, elapsed: clock.now(), runEnded: allFinished) {
                 unreachable = reason
-                control.requestStop()
+                control.stopEarly(.targetUnreachable, reason)
             }
             let notes = control.allNotes
             for note in notes.dropFirst(notesShown) { progress.note(note) }
@@ -136,14 +137,17 @@ public enum LoadRun {
         }
         progress.finish()
         let failure = threads.waitForExit() ?? unreachable.map { LoadError(.infrastructure, $0) }
+        let earlyStop = control.firstEarlyStop
         let status: RunStatus = if failure != nil {
             .failed
-        } else if interrupted.load(ordering: .relaxed) || abortReason != nil {
+        } else if interrupted.load(ordering: .relaxed) {
             .interrupted
+        } else if earlyStop != nil {
+            .stoppedEarly
         } else {
             .completed
         }
-        let result = artifact(status: status, endedAt: Date())
+        let result = artifact(status: status, endedAt: Date(), earlyStop: earlyStop)
         do {
             try result.write(to: artifactURL)
         } catch {
@@ -309,7 +313,7 @@ private final class WorkerThreads: Sendable {
     /// reported nothing, so it is ended for the coordinator (a driver always sends its own final report).
     private func fail(_ error: LoadError, worker: Int, control: RunControl) {
         failure.withLock { $0 = $0 ?? error }
-        control.requestStop()
+        control.stopEarly(.failure, error.message)
         control.submitFinalIfSilent(worker: worker)
     }
 
