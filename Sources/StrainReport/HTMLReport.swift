@@ -184,10 +184,12 @@ public enum HTMLReport {
 
 /// The charts drawn from a timeline, shared by the run and comparison reports.
 enum TimelineCharts {
+    /// Rates from whole intervals only: a run's last sliver would chart as a spike or a drop.
     static func throughput(_ points: [TimelineDigest.Point]) -> LineChart {
-        LineChart(title: "Throughput and errors", series: [
-            .init(name: "requests/s", points: points.map { ($0.start, $0.rate) }),
-            .init(name: "errors/s", points: points.map { ($0.start, $0.duration > 0 ? Double($0.failures) / $0.duration : 0) }),
+        let whole = points.filter { !$0.partial }
+        return LineChart(title: "Throughput and errors", series: [
+            .init(name: "requests/s", points: whole.map { ($0.start, $0.rate) }),
+            .init(name: "errors/s", points: whole.map { ($0.start, $0.duration > 0 ? Double($0.failures) / $0.duration : 0) }),
         ], xLabel: "seconds since start", formatY: { Format.number($0) }, formatX: { Format.number($0) + "s" })
     }
 

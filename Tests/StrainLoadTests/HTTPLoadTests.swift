@@ -45,6 +45,16 @@ struct HTTPLoadTests {
         #expect(outcome.timeline.allSatisfy { $0.duration > 0 && $0.duration <= 1 })
     }
 
+    @Test func theRunsLastIntervalIsMarkedPartial() throws {
+        let outcome = try runLoad("""
+        { name: "partial", \(plainTarget),
+          scenarios: [{ name: "s", load: { rate: "100/s", duration: "1500ms" }, steps: [{ path: "/index.html" }] }] }
+        """)
+        #expect(outcome.timeline.map(\.partial) == [false, true])
+        #expect(outcome.timeline.map(\.duration).first == 1)
+        #expect(outcome.timeline.last.map { $0.duration < 1 } == true)
+    }
+
     @Test func arrivalsThatFindNoFreeConnectionAreCountedAndTheirWaitIsInTheLatency() throws {
         // One connection, a server that takes 100 ms per answer: arrivals every 50 ms queue behind it.
         let server = try LoopbackHTTPServer(.answer(after: .milliseconds(100)))

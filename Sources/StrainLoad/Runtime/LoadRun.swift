@@ -114,7 +114,7 @@ public enum LoadRun {
                     timelineError = timelineError ?? error
                 }
                 // A run's last, partial interval can be a few milliseconds: its rate would be noise.
-                if interval.duration >= 0.5 {
+                if !interval.isPartial {
                     progress.show(collected.progressLine(for: interval, planned: planned))
                 }
             }
@@ -218,7 +218,7 @@ public enum LoadRun {
                                 requests: tally.requests, failures: tally.failures,
                                 latency: tally.latency, service: tally.service)
         }
-        return TimelineInterval(start: Double(interval.index), duration: interval.duration, steps: steps)
+        return TimelineInterval(start: Double(interval.index), duration: interval.duration, partial: interval.isPartial, steps: steps)
     }
 }
 
