@@ -123,12 +123,16 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var kind: ScenarioKind
     /// Completed passes through the scenario's steps.
     public var iterations: UInt64
+    /// Open model: iterations per second the schedule asked for over the time the run actually ran
+    /// (a ramp stopped early asked for its first part only, not the whole plan's average).
+    public var askedRate: Double?
     public var steps: [StepResult]
 
-    public init(name: String, kind: ScenarioKind, iterations: UInt64, steps: [StepResult]) {
+    public init(name: String, kind: ScenarioKind, iterations: UInt64, askedRate: Double? = nil, steps: [StepResult]) {
         self.name = name
         self.kind = kind
         self.iterations = iterations
+        self.askedRate = askedRate
         self.steps = steps
     }
 }

@@ -45,6 +45,22 @@ struct HTTPLoadTests {
         #expect(outcome.timeline.allSatisfy { $0.duration > 0 && $0.duration <= 1 })
     }
 
+    /// A 0 → 100/s ramp over 20 s stopped after about a second asked for ≈ 5/s over that second, not
+    /// for the whole plan's 50/s average.
+    @Test func theAskedRateIsWhatTheScheduleAskedOverTheTimeThatRan() throws {
+        let directory = try TestProfile.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let profile = try TestProfile.parse("""
+        { name: "ramp", \(plainTarget),
+          scenarios: [{ name: "s", load: { stages: [{ to: "100/s", over: "20s" }] }, steps: [{ path: "/index.html" }] }] }
+        """, directory: directory)
+        let result = try LoadRun.run(profile, engines: [HTTPEngineFactory()], options: RunOptions(
+            workers: 1, outputDirectory: directory.appendingPathComponent("run"), tool: ToolInfo(version: "test"),
+            abortCheck: { $0.endedAt.timeIntervalSince($0.startedAt) >= 1 ? "enough" : nil }))
+        let asked = try #require(result.artifact.scenarios[0].askedRate)
+        #expect(asked > 1 && asked < 15, "asked \(asked)/s")
+    }
+
     @Test func theRunsLastIntervalIsMarkedPartial() throws {
         let outcome = try runLoad("""
         { name: "partial", \(plainTarget),

@@ -102,7 +102,7 @@ public enum LoadRun {
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
                     connections: connectionExpectations(profile, layout: layout, totals: collected.totals)),
-                scenarios: collected.scenarioResults(profile, layout: layout))
+                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6))
         }
         while true {
             let (intervals, allFinished) = control.takeCompleteIntervals()
@@ -263,12 +263,20 @@ private struct Collected {
                             requests: requests, failures: failures, latency: latency)
     }
 
-    func scenarioResults(_ profile: Profile, layout: LoadLayout) -> [ScenarioResult] {
+    /// - Parameter ranSeconds: how long the run has gone on, for what the schedule asked in that time.
+    func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
-            ScenarioResult(
+            var askedRate: Double?
+            if case .open(let open) = scenario.load {
+                let curve = ArrivalCurve(open.segments)
+                let ran = min(ranSeconds, curve.duration)
+                if ran > 0 { askedRate = curve.arrivals(until: ran) / ran }
+            }
+            return ScenarioResult(
                 name: scenario.name,
                 kind: scenario.kind == .http ? .http : .postgres,
                 iterations: iterations[index],
+                askedRate: askedRate,
                 steps: scenario.steps.enumerated().map { step, definition in
                     totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name)
                 })
