@@ -18,13 +18,15 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     /// Why and when the run, or one of its scenarios, stopped before its plan was done; nil when
     /// everything ran as planned.
     public var earlyStop: EarlyStop?
+    /// Seeded Poisson arrivals and random template values; `strain run --seed` with it reproduces them.
+    public var seed: UInt64?
     public var validity: Validity
     public var scenarios: [ScenarioResult]
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
         gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
-        validity: Validity, scenarios: [ScenarioResult]
+        seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult]
     ) {
         self.format = format
         self.tool = tool
@@ -35,6 +37,7 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.endedAt = endedAt
         self.status = status
         self.earlyStop = earlyStop
+        self.seed = seed
         self.validity = validity
         self.scenarios = scenarios
     }

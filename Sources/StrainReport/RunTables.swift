@@ -99,6 +99,7 @@ struct RunHeadline {
         var tool = "\(artifact.tool.name) \(artifact.tool.version) on \(host.hostname) (\(host.cores) cores, "
             + "\(Format.bytes(host.memoryBytes)), \(host.os) \(host.arch))"
         if let git = artifact.gitSHA { tool += ", git \(git.prefix(12))" }
+        if let seed = artifact.seed { tool += ", seed \(seed)" }
         lines.append(tool)
         return lines
     }

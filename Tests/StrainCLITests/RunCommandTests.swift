@@ -67,6 +67,19 @@ struct RunCommandTests {
         #expect(artifact.scenarios[0].iterations == 50)
     }
 
+    @Test func seedIsRecordedAndReusedFromTheCommandLine() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "--rate", "50/s", "--arrival", "poisson",
+                                             "-d", "1s", "--seed", "4242", "--quiet", "--out", out.path])
+        #expect([0, 4].contains(outcome.status), "\(outcome.stderr)")
+        #expect(try Self.artifact(in: out).seed == 4242)
+        #expect(outcome.stdout.contains("seed 4242"))
+        let bad = try StrainProcess.run(["run", "--url", TestServers.httpURL, "--seed", "-1"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--seed: expected a whole number"))
+    }
+
     @Test func anAbortOnFailThresholdStopsTheRunEarly() throws {
         let out = Self.outputFolder()
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)

@@ -285,13 +285,33 @@ extension HTTPLoadTests {
         let expected = ScenarioShare.split(scenario: 0, connections: open.maxConnections, workers: 2, budget: nil)
             .compactMap { $0 }
             .reduce(0) { total, share in
-                var pacer = IterationDriver.pacer(open, share: share)
+                var pacer = IterationDriver.pacer(open, share: share, seed: outcome.artifact.seed ?? 0)
                 var count = 0
                 while pacer.next() != nil { count += 1 }
                 return total + count
             }
         #expect(outcome.step().requests == UInt64(expected))
         #expect(outcome.step().failures == 0)
+    }
+
+    /// Every run draws a fresh seed (its Poisson arrivals differ from the last run's) and records it;
+    /// the same seed gives the same arrivals.
+    @Test func eachRunHasAFreshRecordedSeedAndASeedReplaysItsArrivals() throws {
+        let text = """
+        { name: "poisson", \(plainTarget),
+          scenarios: [{ name: "s", load: { model: "open", rate: "100/s", duration: "1s", arrival: "poisson" },
+                        steps: [{ path: "/index.html" }] }] }
+        """
+        let seeds = try (0..<2).map { _ in try #require(try runLoad(text).artifactOnDisk.seed) }
+        #expect(seeds[0] != seeds[1])
+        guard case .open(let open) = try TestProfile.parse(text).scenarios[0].load else { throw CancellationError() }
+        let share = ScenarioShare(scenario: 0, slot: 0, sharers: 1, concurrency: 1, budget: nil)
+        func arrivals(_ seed: UInt64) -> [Double] {
+            var pacer = IterationDriver.pacer(open, share: share, seed: seed)
+            return Array(sequence(state: pacer) { _ in pacer.next() })
+        }
+        #expect(arrivals(seeds[0]) != arrivals(seeds[1]))
+        #expect(arrivals(seeds[0]) == arrivals(seeds[0]))
     }
 
     @Test func aSharedLoadIsSplitByWeight() throws {

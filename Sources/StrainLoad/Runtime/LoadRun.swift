@@ -17,11 +17,14 @@ public struct RunOptions: Sendable {
     /// Called with the results so far after every interval; a non-nil answer stops the run early with
     /// that reason (thresholds marked `abortOnFail`).
     public var abortCheck: (@Sendable (RunArtifact) -> String?)?
+    /// Seeds Poisson arrivals and `${random…}`/`${pick…}`; nil draws a fresh one. Recorded in the
+    /// artifact, so a run can be reproduced with it.
+    public var seed: UInt64?
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 tool: ToolInfo, gitSHA: String? = nil, progress: ProgressStyle = .none,
-                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil) {
+                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil, seed: UInt64? = nil) {
         self.workers = workers
         self.outputDirectory = outputDirectory
         self.environment = environment
@@ -29,6 +32,12 @@ public struct RunOptions: Sendable {
         self.gitSHA = gitSHA
         self.progress = progress
         self.abortCheck = abortCheck
+        self.seed = seed
+    }
+
+    /// A fresh seed below 2^53, so that any JSON reader keeps it exact.
+    static func freshSeed() -> UInt64 {
+        UInt64.random(in: 0..<(1 << 53))
     }
 
     /// One worker per online core.
@@ -58,7 +67,8 @@ public enum LoadRun {
     public static func run(_ profile: Profile, engines: [any EngineFactory], options: RunOptions) throws(LoadError) -> RunResult {
         let inputs = try RunInputs(profile: profile, environment: options.environment)
         let layout = LoadLayout(profile)
-        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs)
+        let seed = options.seed ?? RunOptions.freshSeed()
+        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs, seed: seed)
         let timelineURL = options.outputDirectory.appendingPathComponent("timeline.ndjson")
         let artifactURL = options.outputDirectory.appendingPathComponent("run.json")
         let timeline: TimelineWriter
@@ -97,7 +107,7 @@ public enum LoadRun {
                 profile: ProfileInfo(name: profile.name, path: profile.source.path,
                                      sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
                 host: HostInfo.current(), gitSHA: options.gitSHA, startedAt: startedAt, endedAt: endedAt,
-                status: status, earlyStop: earlyStop,
+                status: status, earlyStop: earlyStop, seed: seed,
                 validity: SelfCheck.validity(
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
@@ -163,7 +173,7 @@ public enum LoadRun {
     /// One worker per engine kind and core, numbered across kinds; each takes its share of every scenario
     /// of its kind (a scenario with fewer connections than workers runs on fewer workers).
     static func workerPlans(_ profile: Profile, engines: [any EngineFactory], workers: Int,
-                            inputs: RunInputs) throws(LoadError) -> [WorkerPlan] {
+                            inputs: RunInputs, seed: UInt64) throws(LoadError) -> [WorkerPlan] {
         let plan = Plan(profile)
         var plans: [WorkerPlan] = []
         for kind in [StrainProfile.ScenarioKind.http, .postgres] {
@@ -189,7 +199,7 @@ public enum LoadRun {
             }
             for (worker, workerShares) in shares.enumerated() where !workerShares.isEmpty {
                 plans.append(WorkerPlan(number: plans.count, factory: factory, setup: WorkerSetup(
-                    worker: worker, workers: workers, profile: profile, inputs: inputs, shares: workerShares)))
+                    worker: worker, workers: workers, profile: profile, inputs: inputs, shares: workerShares, seed: seed)))
             }
         }
         return plans

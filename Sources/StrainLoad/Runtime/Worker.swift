@@ -59,6 +59,8 @@ public struct WorkerSetup: Sendable {
     public let profile: Profile
     public let inputs: RunInputs
     public let shares: [ScenarioShare]
+    /// The run's seed (`RunOptions.seed`).
+    public let seed: UInt64
 }
 
 /// One worker's part of a scenario.
