@@ -67,6 +67,24 @@ struct RunCommandTests {
         #expect(artifact.scenarios[0].iterations == 50)
     }
 
+    /// A low soft limit on open files is raised to the hard one, so 100 connections work under
+    /// `ulimit -Sn 64`; a hard limit that cannot hold the connections is refused before anything is sent.
+    @Test func theOpenFileLimitIsRaisedAndConnectionsBeyondItAreRefused() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let raised = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "-c", "100", "-n", "200",
+                                            "--quiet", "--out", out.path], ulimit: ["-Sn", "64"])
+        #expect([0, 4].contains(raised.status), "\(raised.stderr)")
+        let step = try #require(try Self.artifact(in: out).scenarios.first?.steps.first)
+        #expect(step.failures == 0, "\(step.errors)")
+        let refused = try StrainProcess.run(["run", "--url", try TestServers.closedPortURL(), "-c", "500", "-d", "5s",
+                                             "--quiet", "--out", out.appendingPathComponent("refused").path], ulimit: ["-n", "256"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("asks for up to 500 connections"))
+        #expect(refused.stderr.contains("this process may open only 256"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("refused/run.json").path))
+    }
+
     @Test func seedIsRecordedAndReusedFromTheCommandLine() throws {
         let out = Self.outputFolder()
         defer { try? FileManager.default.removeItem(at: out) }

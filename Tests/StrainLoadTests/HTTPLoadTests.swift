@@ -230,6 +230,24 @@ struct HTTPLoadTests {
         #expect(outcome.step().failures == outcome.step().requests)
     }
 
+    /// One fixed label per cause, from real servers that fail each in their own way. A target that
+    /// accepts connections and never answers times out: its connections were established.
+    @Test(arguments: [
+        (LoopbackHTTPServer.Behavior.reset, "connection reset"),
+        (.malformed, "malformed response"),
+        (.silent, "timeout"),
+    ])
+    func eachFailureHasItsOwnLabel(behavior: LoopbackHTTPServer.Behavior, label: String) throws {
+        let server = try LoopbackHTTPServer(behavior)
+        let outcome = try runLoad("""
+        { name: "labels", target: { baseURL: "\(server.url)" },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 2, iterations: 4 }, steps: [{ path: "/", timeout: "300ms" }] }] }
+        """)
+        #expect(outcome.step().errors.map(\.label) == [label], "\(outcome.step().errors)")
+        #expect(outcome.result.failure == nil)
+        #expect(outcome.artifact.validity.valid, "\(outcome.artifact.validity.reasons)")
+    }
+
     @Test func aServerThatNeverAnswersTimesOut() throws {
         let server = try LoopbackHTTPServer(.silent)
         let outcome = try runLoad("""

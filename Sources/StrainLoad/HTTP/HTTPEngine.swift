@@ -198,6 +198,10 @@ private final class PreparedRequest {
         var outcome = StepOutcome(sentAt: sentAt, finishedAt: finishedAt)
         if case .failure(let error) = result {
             outcome.failure = StepFailure(.forTransfer(error), error.description)
+            // A target that accepts connections and then fails (times out, resets) did establish them.
+            if let info = try? easy.transferInfo(), info.timings.connect > 0 {
+                outcome.newConnections = UInt64(max(0, info.newConnections))
+            }
             return outcome
         }
         guard let info = try? easy.transferInfo() else {

@@ -69,6 +69,11 @@ public enum LoadRun {
         let layout = LoadLayout(profile)
         let seed = options.seed ?? RunOptions.freshSeed()
         let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs, seed: seed)
+        let connections = Plan(profile).scenarios.reduce(0) { $0 + $1.connections }
+        if let problem = FileDescriptorLimit.problem(connections: connections, workers: workers.count,
+                                                     limit: FileDescriptorLimit.raiseToHardLimit()) {
+            throw LoadError(.badInput, problem)
+        }
         let timelineURL = options.outputDirectory.appendingPathComponent("timeline.ndjson")
         let artifactURL = options.outputDirectory.appendingPathComponent("run.json")
         let timeline: TimelineWriter

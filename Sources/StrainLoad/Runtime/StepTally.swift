@@ -184,10 +184,8 @@ public struct StepTally: Sendable {
         }
         add(outcome.bytesIn, to: .bytesIn)
         add(outcome.bytesOut, to: .bytesOut)
-        if outcome.status != nil {
-            add(outcome.newConnections, to: .newConnections)
-            add(outcome.newConnections == 0 ? 1 : 0, to: .reusedConnections)
-        }
+        add(outcome.newConnections, to: .newConnections)
+        if outcome.status != nil { add(outcome.newConnections == 0 ? 1 : 0, to: .reusedConnections) }
         add(outcome.checks, to: .checks)
         add(outcome.checkFailures, to: .checkFailures)
         add(outcome.rows, to: .rows)
