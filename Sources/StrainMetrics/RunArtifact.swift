@@ -110,10 +110,14 @@ public struct EarlyStop: Codable, Sendable, Equatable {
 public struct Validity: Codable, Sendable, Equatable {
     public var valid: Bool
     public var reasons: [String]
+    /// Set when a closed-model run's throughput was limited by the generator's own CPU: the figures
+    /// are right, but the rate is what this client could drive, not what the target can serve.
+    public var generatorBound: String?
 
-    public init(valid: Bool, reasons: [String] = []) {
+    public init(valid: Bool, reasons: [String] = [], generatorBound: String? = nil) {
         self.valid = valid
         self.reasons = reasons
+        self.generatorBound = generatorBound
     }
 }
 

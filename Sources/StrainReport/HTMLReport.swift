@@ -12,7 +12,7 @@ public enum HTMLReport {
             body.append(#"<section class="alert"><strong>\#(Markup.escape(invalidity[0]))</strong><ul>"#
                         + invalidity.dropFirst().map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul></section>")
         }
-        if let warning = headline.statusWarning {
+        for warning in headline.warnings {
             body.append(#"<section class="alert"><strong>\#(Markup.escape(warning))</strong></section>"#)
         }
         body.append(thresholds(report))

@@ -112,9 +112,15 @@ struct RunHeadline {
         return ["RUN INVALID: the generator's self-check failed, so these numbers cannot be trusted."] + reasons
     }
 
+    /// What the reader must know before any figure, besides invalidity: an early stop, a throughput
+    /// that is the generator's.
+    var warnings: [String] {
+        [statusWarning, report.artifact.validity.generatorBound.map { "The run was " + $0 + "." }].compactMap { $0 }
+    }
+
     /// Nil for a run that did all its plan; otherwise why and when it stopped, and what that means for
     /// the numbers.
-    var statusWarning: String? {
+    private var statusWarning: String? {
         let artifact = report.artifact
         if let stop = artifact.earlyStop {
             return "The run stopped early, \(Format.duration(seconds: stop.at)) in: \(stop.reason). "

@@ -113,6 +113,20 @@ struct RecordingTests {
         #expect(validity.reasons[2] == "scenario \"s\": only 12 of 64 connections were established")
     }
 
+    /// A closed loop whose worker is mostly busy turns at the generator's pace: still valid, but its
+    /// throughput is flagged as the generator's. An open model's rate is asked, so it is never flagged.
+    @Test(arguments: [(busy: 0.8, closedLoop: true, flagged: true, valid: true),
+                      (busy: 0.5, closedLoop: true, flagged: false, valid: true),
+                      (busy: 0.8, closedLoop: false, flagged: false, valid: true),
+                      (busy: 0.99, closedLoop: true, flagged: false, valid: false)])
+    func aClosedLoopLimitedByTheGeneratorIsFlagged(busy: Double, closedLoop: Bool, flagged: Bool, valid: Bool) {
+        let validity = SelfCheck.validity(busyShares: [0: 0.3, 1: busy], schedulerLag: Histogram(), connections: [],
+                                          closedLoop: closedLoop)
+        #expect(validity.valid == valid)
+        #expect((validity.generatorBound != nil) == flagged)
+        if flagged { #expect(validity.generatorBound?.hasPrefix("generator-bound: worker 1 was busy 80% of the time") == true) }
+    }
+
     @Test func aFewLateStartsInAShortRunAreTolerated() {
         let lag = Histogram(recording: Array(repeating: 100, count: 40) + Array(repeating: 50_000, count: 10))
         #expect(SelfCheck.validity(busyShares: [:], schedulerLag: lag, connections: []).valid)

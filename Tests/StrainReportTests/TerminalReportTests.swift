@@ -91,6 +91,15 @@ struct TerminalReportTests {
         #expect(text.contains("Thresholds: not evaluated (no profile)"))
     }
 
+    @Test func aGeneratorBoundRunSaysItsThroughputIsTheGenerators() throws {
+        var artifact = KnownRun.artifact
+        artifact.validity.generatorBound = "generator-bound: worker 1 was busy 80% of the time in a closed-model run"
+        for text in [TerminalReport.render(RunReport(artifact: artifact), color: false), MarkdownReport.render(RunReport(artifact: artifact)),
+                     HTMLReport.render(RunReport(artifact: artifact))] {
+            #expect(text.contains("The run was generator-bound: worker 1 was busy 80% of the time in a closed-model run."))
+        }
+    }
+
     @Test func colourIsOptIn() throws {
         let artifact = try RealRun.nginx(iterations: 5).record()
         let text = TerminalReport.render(RunReport(artifact: artifact, profile: try ReportFixture.profile()), color: true)

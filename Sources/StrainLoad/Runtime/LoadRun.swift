@@ -116,7 +116,10 @@ public enum LoadRun {
                 validity: SelfCheck.validity(
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
-                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals)),
+                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals),
+                    closedLoop: profile.scenarios.contains { scenario in
+                        if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
+                    }),
                 scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6))
         }
         while true {
