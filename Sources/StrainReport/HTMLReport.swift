@@ -123,19 +123,27 @@ public enum HTMLReport {
     }
 
     /// Where an average request's time goes, per step: scheduling delay (latency beyond service
-    /// time), each recorded phase, and the rest of the service time.
+    /// time), each recorded phase, and the rest of the service time. DNS, connect and TLS happen only
+    /// on new connections, so their time is spread over every response (amortised), not drawn as if
+    /// each request paid it; the title says so.
     static func phaseBreakdown(_ steps: [(ScenarioResult, StepResult)]) -> StackedBarChart {
         // The total overlaps the other phases, and the scheduler's lag is the generator's, not the request's.
         let phaseNames = StepFigures.phaseNames(in: steps.map(\.1)).filter { $0 != PhaseName.total && $0 != PhaseName.schedulerLag }
+        let perConnection: Set<String> = [PhaseName.dns, PhaseName.connect, PhaseName.tls]
         let delay = "scheduling delay", rest = "rest of service time"
         let bars = steps.map { scenario, step in
-            let phases = phaseNames.map { name in (name, step.phases[name].map(\.mean).map { $0 / 1e6 } ?? 0) }
+            let responses = Double(step.service.count)
+            let phases = phaseNames.map { name -> (String, Double) in
+                guard let histogram = step.phases[name], !histogram.isEmpty, responses > 0 else { return (name, 0) }
+                let perRequest = perConnection.contains(name) ? histogram.mean * Double(histogram.count) / responses : histogram.mean
+                return (name, perRequest / 1e6)
+            }
             let service = step.service.mean / 1e6
             let segments = [(delay, max(0, step.latency.mean / 1e6 - service))] + phases
                 + [(rest, max(0, service - phases.reduce(0) { $0 + $1.1 }))]
             return StackedBarChart.Bar(label: "\(scenario.name).\(step.name)", segments: segments)
         }
-        return StackedBarChart(title: "Where the time goes (mean per request)", bars: bars,
+        return StackedBarChart(title: "Where the time goes (mean per request; DNS, connect and TLS amortised over all requests)", bars: bars,
                                segmentNames: [delay] + phaseNames + [rest], formatValue: { Format.duration(seconds: $0) })
     }
 
