@@ -127,6 +127,28 @@ struct RecordingTests {
         if flagged { #expect(validity.generatorBound?.hasPrefix("generator-bound: worker 1 was busy 80% of the time") == true) }
     }
 
+    /// The run gives a target that never accepted a connection 2 s (or the whole of a shorter run);
+    /// one response, or a failure after connecting (a timeout), means the target is there.
+    @Test(arguments: [(elapsed: UInt64(1_000_000), ended: false, also: nil, stops: false),
+                      (elapsed: 2_000_000, ended: false, also: nil, stops: true),
+                      (elapsed: 100_000, ended: true, also: nil, stops: true),
+                      (elapsed: 2_000_000, ended: false, also: 200, stops: false),
+                      (elapsed: 2_000_000, ended: false, also: -1, stops: false)] as [(UInt64, Bool, Int?, Bool)])
+    func aTargetThatNeverAcceptedAConnectionStopsTheRun(elapsed: UInt64, ended: Bool, also: Int?, stops: Bool) {
+        var tally = StepTally()
+        for _ in 0..<10 {
+            tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 0)
+        }
+        switch also {
+        case .some(200): tally.record(Self.outcome(service: 100), intended: 0)
+        case .some(-1): tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0)
+        default: break
+        }
+        let reason = UnreachableTarget.reason([StepTally(), tally], elapsed: elapsed, runEnded: ended)
+        #expect((reason != nil) == stops)
+        if stops { #expect(reason?.contains("failed to connect (connect refused), e.g. refused") == true) }
+    }
+
     @Test func aFewLateStartsInAShortRunAreTolerated() {
         let lag = Histogram(recording: Array(repeating: 100, count: 40) + Array(repeating: 50_000, count: 10))
         #expect(SelfCheck.validity(busyShares: [:], schedulerLag: lag, connections: []).valid)

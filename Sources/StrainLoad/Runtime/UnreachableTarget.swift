@@ -14,11 +14,11 @@ enum UnreachableTarget {
         guard runEnded || elapsed >= patience else { return nil }
         let attempts = totals.reduce(UInt64(0)) { $0 + $1.requests }
         let responses = totals.reduce(UInt64(0)) { $0 + $1.responses }
-        let errors = totals.flatMap(\.errors.values)
-        guard attempts > 0, responses == 0, !errors.isEmpty,
-              errors.allSatisfy({ connectionFailures.contains(ErrorLabel($0.label)) }) else { return nil }
-        let labels = Set(errors.map(\.label)).sorted().joined(separator: ", ")
+        let errors = totals.flatMap(\.errors)
+        guard attempts > 0, responses == 0, let example = errors.first?.value.example,
+              errors.allSatisfy({ connectionFailures.contains($0.key) }) else { return nil }
+        let labels = Set(errors.map(\.key.name)).sorted().joined(separator: ", ")
         let within = runEnded ? "" : " in the first \(Milliseconds.text(elapsed))"
-        return "the target is unreachable: all \(attempts) attempts\(within) failed to connect (\(labels)), e.g. \(errors[0].example)"
+        return "the target is unreachable: all \(attempts) attempts\(within) failed to connect (\(labels)), e.g. \(example)"
     }
 }
