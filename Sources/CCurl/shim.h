@@ -39,6 +39,11 @@ static inline CURLcode strain_curl_easy_setopt_data_callback(CURL *handle, CURLo
     return curl_easy_setopt(handle, option, callback);
 }
 
+// CURLOPT_PREREQFUNCTION: called for every request (first and each redirect hop) just before it is sent.
+static inline CURLcode strain_curl_easy_setopt_prereq_callback(CURL *handle, curl_prereq_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+}
+
 // MARK: curl_multi_setopt
 
 static inline CURLMcode strain_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {

@@ -35,6 +35,9 @@ public final class CurlEasy {
     public private(set) var responseHeaders: [HTTPHeader] = []
     /// Body bytes delivered by the last transfer, with either sink.
     public private(set) var bodyBytesReceived = 0
+    /// The URL the last transfer refused to send a request to (see `setHostCheck`), nil if none.
+    public private(set) var refusedURL: String?
+    private var hostCheck: ((String) -> Bool)?
 
     public init() throws {
         try ensureCurlGlobalInit()
@@ -57,7 +60,8 @@ public final class CurlEasy {
     // MARK: Request
 
     public func setURL(_ url: String) throws {
-        try setString(CURLOPT_URL, url, "setting the URL to \(url)")
+        // The URL may hold a password, so the error context does not repeat it.
+        try setString(CURLOPT_URL, url, "setting the URL")
     }
 
     /// GET, HEAD and POST use curl's own modes (so redirects and HEAD's missing body are
@@ -76,7 +80,12 @@ public final class CurlEasy {
     }
 
     /// Replaces the request headers. An empty value sends the header with no value.
+    /// A header with CR, LF or NUL is refused (it would put extra headers or requests on the wire).
     public func setHeaders(_ headers: [HTTPHeader]) throws {
+        if let unsafe = headers.first(where: { !$0.isSafeToSend }) {
+            throw CurlError(code: CURLE_BAD_FUNCTION_ARGUMENT,
+                            context: "request header \"\(unsafe.name)\" contains CR, LF or NUL")
+        }
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers {
             // curl drops "Name:" (it means "remove this header"); "Name;" sends it empty.
@@ -165,6 +174,21 @@ public final class CurlEasy {
         }
     }
 
+    /// Checks the host of every request just before it is sent, the first and each redirect hop,
+    /// with curl's own URL parser; a request whose host fails `isAllowed` is not sent, the transfer
+    /// fails with CURLE_ABORTED_BY_CALLBACK and `refusedURL` names it. Hosts come as curl writes
+    /// them: IPv6 addresses in brackets. Redirects may only go to http and https.
+    public func setHostCheck(_ isAllowed: @escaping (String) -> Bool) throws {
+        let context = "setting the host check"
+        hostCheck = isAllowed
+        try setString(CURLOPT_REDIR_PROTOCOLS_STR, "http,https", context)
+        try setPointer(CURLOPT_PREREQDATA, Unmanaged.passUnretained(self).toOpaque(), context)
+        try check(strain_curl_easy_setopt_prereq_callback(handle) { userdata, _, _, _, _ in
+            Unmanaged<CurlEasy>.fromOpaque(userdata!).takeUnretainedValue().mayRequestCurrentURL()
+                ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+        }) { context }
+    }
+
     public func setResponseSink(_ sink: ResponseSink) {
         responseSink = sink
     }
@@ -204,6 +228,7 @@ public final class CurlEasy {
         requestHeaderList = nil
         requestBody?.deallocate()
         requestBody = nil
+        hostCheck = nil
         responseSink = .collect
         clearResponse()
         try applyBaseOptions()
@@ -212,6 +237,7 @@ public final class CurlEasy {
     /// Forgets the previous response and error text; `CurlMulti.add` calls this too.
     func prepareForTransfer() {
         clearResponse()
+        refusedURL = nil
         errorBuffer[0] = 0
     }
 
@@ -237,6 +263,33 @@ public final class CurlEasy {
             responseHeaders.append(header)
         }
         return line.count
+    }
+
+    /// The prerequest callback: is the URL curl is about to send to (the effective URL, which curl
+    /// updates on each redirect hop) on an allowed host? Anything curl's parser rejects is refused.
+    private func mayRequestCurrentURL() -> Bool {
+        guard let hostCheck else { return true }
+        var urlPointer: UnsafeMutablePointer<CChar>?
+        guard strain_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer) == CURLE_OK,
+              let urlPointer else { return false }
+        let url = String(cString: urlPointer)
+        guard let host = Self.host(of: url), hostCheck(host) else {
+            refusedURL = url
+            return false
+        }
+        return true
+    }
+
+    /// The host part of `url` as libcurl parses it, nil when it cannot.
+    static func host(of url: String) -> String? {
+        guard let parsed = curl_url() else { return nil }
+        defer { curl_url_cleanup(parsed) }
+        let flags = UInt32(CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE)
+        guard curl_url_set(parsed, CURLUPART_URL, url, flags) == CURLUE_OK else { return nil }
+        var hostPointer: UnsafeMutablePointer<CChar>?
+        guard curl_url_get(parsed, CURLUPART_HOST, &hostPointer, 0) == CURLUE_OK, let hostPointer else { return nil }
+        defer { curl_free(hostPointer) }
+        return String(cString: hostPointer)
     }
 
     private func clearResponse() {

@@ -78,6 +78,12 @@ public struct HTTPHeader: Sendable, Equatable {
         self.value = value
     }
 
+    /// Whether the header can go on the wire as one header: CR or LF would end it and start another
+    /// header (or a second request), and NUL would cut the value short.
+    public var isSafeToSend: Bool {
+        !(name + value).utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
+    }
+
     /// Parses one raw header line as curl's header callback delivers it ("Name: value\r\n").
     /// Returns nil for status lines, the blank line ending the block, and malformed lines.
     public init?(rawLine: some Collection<UInt8>) {

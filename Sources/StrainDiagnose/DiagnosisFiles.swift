@@ -41,9 +41,12 @@ public enum DiagnosisJSON {
     public static func read<Value: Decodable>(_ type: Value.Type, from url: URL) throws -> Value {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url.path, maxBytes: InputFile.maxRunFileBytes)
         } catch {
-            throw DiagnosisFileError(path: url.path, reason: "cannot read the file (\(error.localizedDescription))")
+            throw DiagnosisFileError(path: url.path, reason: "cannot read the file (\(error.reason))")
+        }
+        if let tooDeep = JSONNesting.firstTooDeep(in: data) {
+            throw DiagnosisFileError(path: url.path, reason: "\(JSONNesting.message) (line \(tooDeep.line), column \(tooDeep.column))")
         }
         do {
             return try decode(type, from: data)

@@ -31,6 +31,10 @@ public final class DiagnosisSession: Sendable {
         var gaps: [EvidenceGap] = []
         var profiler: Profiler?
         var profile: ProfilerEvidence?
+        /// The process's CPU clock when the window opened.
+        var serviceClockAtStart: ProcessCPUClock?
+        var serviceClockAtEnd: ProcessCPUClock?
+        var serviceRunnableSeconds = 0.0
         var evidence: Evidence?
     }
 
@@ -74,6 +78,16 @@ public final class DiagnosisSession: Sendable {
             }.start()
         }
         if let pid = settings.pid {
+            if let clock = ProcessCPUClock.read(pid: pid) {
+                state.withLock { $0.serviceClockAtStart = clock }
+                threads.enter()
+                Thread { [self] in
+                    defer { threads.leave() }
+                    sampleThreadStates(pid: pid)
+                }.start()
+            } else {
+                addGap(EvidenceGap(step: .profile, message: "cannot read /proc/\(pid)/stat: is pid \(pid) running on this host?"))
+            }
             do {
                 let profiler = try Profiler(pid: pid)
                 state.withLock { $0.profiler = profiler }
@@ -97,7 +111,10 @@ public final class DiagnosisSession: Sendable {
         let endedAt = Date()
         state.withLock { $0.stopped = true }
         wakeup.stop()
-        // The profile covers the window only, not the plans explained after it.
+        // The CPU clock and the profile cover the window only, not the plans explained after it.
+        if let pid = settings.pid, let end = ProcessCPUClock.read(pid: pid) {
+            state.withLock { $0.serviceClockAtEnd = end }
+        }
         if let profiler = state.withLock({ $0.profiler }) {
             do {
                 let profile = try profiler.finish()
@@ -108,10 +125,14 @@ public final class DiagnosisSession: Sendable {
         }
         threads.wait()
         return state.withLock { state in
+            var service: ServiceProcessEvidence?
+            if let pid = settings.pid, let start = state.serviceClockAtStart, let end = state.serviceClockAtEnd {
+                service = end.since(start, pid: pid, runnableSeconds: state.serviceRunnableSeconds)
+            }
             let evidence = Evidence(startedAt: state.startedAt, endedAt: endedAt, phases: state.phases, host: state.host,
                                     postgres: state.postgres, pgbouncer: state.pgbouncer,
                                     dependencies: state.dependencies.sorted { $0.name < $1.name },
-                                    profiler: state.profile, gaps: state.gaps)
+                                    profiler: state.profile, service: service, gaps: state.gaps)
             state.evidence = evidence
             return evidence
         }
@@ -212,6 +233,23 @@ public final class DiagnosisSession: Sendable {
         } while !wakeup.wait(until: next, wakingOnPoke: false)
         let evidence = prober.evidence
         state.withLock { $0.dependencies.append(evidence) }
+    }
+
+    // MARK: Thread-state sampling
+
+    /// Counts the service's running and runnable threads ten times a second until stopped.
+    private func sampleThreadStates(pid: Int32) {
+        let interval = 0.1
+        var runnableSeconds = 0.0
+        var previous = Date()
+        var next = previous
+        repeat {
+            let now = Date()
+            runnableSeconds += Double(ProcessCPUClock.runnableThreads(pid: pid) ?? 0) * now.timeIntervalSince(previous)
+            previous = now
+            next = max(next.addingTimeInterval(interval), now)
+        } while !wakeup.wait(until: next, wakingOnPoke: false)
+        state.withLock { $0.serviceRunnableSeconds = runnableSeconds }
     }
 
     private func addGap(_ gap: EvidenceGap) {

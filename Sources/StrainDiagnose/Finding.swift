@@ -43,6 +43,31 @@ public struct Finding: Codable, Sendable, Equatable {
             self.perRequestSeconds = perRequestSeconds
             self.share = share
         }
+
+        private enum CodingKeys: String, CodingKey {
+            case totalSeconds, perRequestSeconds, share
+        }
+
+        /// 31,700 years: a file claiming more is corrupt or hostile, and no renderer has to cope with it.
+        static let maxSeconds = 1e12
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func value(_ key: CodingKeys, upTo maximum: Double) throws -> Double? {
+                guard let number = try container.decodeIfPresent(Double.self, forKey: key) else { return nil }
+                guard number.isFinite, (0...maximum).contains(number) else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: container,
+                                                           debugDescription: "expected 0 to \(maximum), found \(number)")
+                }
+                return number
+            }
+            guard let total = try value(.totalSeconds, upTo: Self.maxSeconds) else {
+                throw DecodingError.keyNotFound(CodingKeys.totalSeconds, .init(codingPath: container.codingPath,
+                                                                               debugDescription: "missing totalSeconds"))
+            }
+            self.init(totalSeconds: total, perRequestSeconds: try value(.perRequestSeconds, upTo: Self.maxSeconds),
+                      share: try value(.share, upTo: .greatestFiniteMagnitude))
+        }
     }
 
     public var step: Step

@@ -17,9 +17,12 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var networkSeconds: Double?
         /// Time spent waiting for a free connection in the driver's own pool.
         public var poolWaitSeconds: Double?
+        /// The 10th percentile of the service time, in seconds: what the endpoint's fast requests
+        /// take. A request that calls a dependency is never faster than the dependency's answer.
+        public var fastTenthSeconds: Double?
 
         public init(scenario: String, step: String, kind: ScenarioKind, requests: UInt64, totalSeconds: Double,
-                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil) {
+                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, fastTenthSeconds: Double? = nil) {
             self.scenario = scenario
             self.step = step
             self.kind = kind
@@ -27,6 +30,7 @@ public struct LoadContext: Codable, Sendable, Equatable {
             self.totalSeconds = totalSeconds
             self.networkSeconds = networkSeconds
             self.poolWaitSeconds = poolWaitSeconds
+            self.fastTenthSeconds = fastTenthSeconds
         }
 
         /// "scenario/step", the endpoint's name in findings.
@@ -52,7 +56,8 @@ public struct LoadContext: Codable, Sendable, Equatable {
                 return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests,
                                 totalSeconds: seconds(step.service) ?? 0,
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
-                                poolWaitSeconds: seconds(step.phases[PhaseName.poolWait]))
+                                poolWaitSeconds: seconds(step.phases[PhaseName.poolWait]),
+                                fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000)
             }
         }
     }

@@ -54,7 +54,7 @@ public struct AdHocLoad: Sendable, Equatable {
     public func profileText() throws(AdHocError) -> String {
         guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty,
               components.scheme != nil else {
-            throw AdHocError("--url: expected an absolute URL like http://127.0.0.1:8080/, found \"\(url)\"")
+            throw AdHocError("--url: expected an absolute URL like http://127.0.0.1:8080/, found \"\(URLText.redacted(url))\"")
         }
         var target: [String: Any] = ["allow": [host]]
         if let httpVersion { target["http"] = httpVersion }

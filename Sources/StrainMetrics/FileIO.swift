@@ -8,9 +8,50 @@ public struct FileIOError: Error, CustomStringConvertible, Equatable {
     public var path: String
     public var operation: String
     public var errorNumber: Int32
+    /// Why, when it is not a system error (a device instead of a file, a file too large).
+    public var problem: String?
+
+    public init(path: String, operation: String, errorNumber: Int32, problem: String? = nil) {
+        self.path = path
+        self.operation = operation
+        self.errorNumber = errorNumber
+        self.problem = problem
+    }
+
+    /// The system's reason, or the problem found.
+    public var reason: String {
+        problem ?? String(cString: strerror(errorNumber))
+    }
 
     public var description: String {
-        "\(path): \(operation) failed: \(String(cString: strerror(errorNumber)))"
+        "\(path): \(operation) failed: \(reason)"
+    }
+}
+
+/// Reading files Strain did not necessarily write (run folders, profiles): a symlink to /dev/zero, a
+/// FIFO or a huge file must fail with a clear error, not fill memory or block forever.
+public enum InputFile {
+    /// The most a run file (run.json, timeline.ndjson, diagnosis.json, evidence.json) may hold.
+    public static let maxRunFileBytes = 1 << 30
+
+    /// The whole regular file at `path` (symlinks followed), refusing anything else and anything
+    /// over `maxBytes`.
+    public static func read(_ path: String, maxBytes: Int) throws(FileIOError) -> Data {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it.
+        let descriptor = try POSIXFile.open(path, flags: O_RDONLY | O_NONBLOCK)
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw FileIOError(path: path, operation: "stat", errorNumber: errno) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw FileIOError(path: path, operation: "read", errorNumber: EINVAL, problem: "not a regular file")
+        }
+        let tooLarge = FileIOError(path: path, operation: "read", errorNumber: EFBIG,
+                                   problem: "larger than \(maxBytes >> 20) MiB, the most Strain reads")
+        guard status.st_size <= maxBytes else { throw tooLarge }
+        let contents = try POSIXFile.readAll(descriptor, path: path, maxBytes: maxBytes)
+        // It may have grown since fstat.
+        guard contents.count <= maxBytes else { throw tooLarge }
+        return contents
     }
 }
 
@@ -44,15 +85,13 @@ enum POSIXFile {
         if let failure { throw FileIOError(path: path, operation: "write", errorNumber: failure) }
     }
 
-    /// Reads the whole file at `path`.
-    static func readAll(_ path: String) throws(FileIOError) -> Data {
-        let descriptor = try open(path, flags: O_RDONLY)
-        defer { close(descriptor) }
+    /// Reads `descriptor` to its end, or to just past `maxBytes`.
+    static func readAll(_ descriptor: Int32, path: String, maxBytes: Int) throws(FileIOError) -> Data {
         var contents = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return contents }
+            if count == 0 || contents.count > maxBytes { return contents }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FileIOError(path: path, operation: "read", errorNumber: errno)

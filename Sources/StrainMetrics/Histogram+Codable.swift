@@ -10,6 +10,8 @@
 extension Histogram: Codable {
     /// Version of this encoding (`v`), checked when decoding.
     static let encodingVersion = 1
+    /// 10 million values a second for 28 years, and still exact as a Double.
+    static let maxDecodedCount: UInt64 = 1 << 53
 
     private enum CodingKeys: String, CodingKey {
         case version = "v"
@@ -46,6 +48,9 @@ extension Histogram: Codable {
             throw corrupt(.version, "unsupported histogram encoding \(version); this build reads \(Self.encodingVersion)")
         }
         let expectedCount = try container.decode(UInt64.self, forKey: .count)
+        guard expectedCount <= Self.maxDecodedCount else {
+            throw corrupt(.count, "n is \(expectedCount); a histogram holds at most 2^53 (\(Self.maxDecodedCount)) values")
+        }
         let min = try container.decode(UInt64.self, forKey: .min)
         let max = try container.decode(UInt64.self, forKey: .max)
         let entries: [BucketList.Entry]

@@ -74,7 +74,9 @@ public struct Histogram: Sendable, Equatable {
                 for index in range { mine[index] &+= theirs[index] }
             }
         }
-        total += other.count
+        // Saturating: histograms read from files can claim any count.
+        let (sum, overflow) = total.addingReportingOverflow(other.count)
+        total = overflow ? .max : sum
         lowest = Swift.min(lowest, other.lowest)
         highest = Swift.max(highest, other.highest)
     }
@@ -178,6 +180,8 @@ extension Histogram {
         precondition((0...100).contains(p), "percentile must be within 0...100, got \(p)")
         // Multiplying before dividing keeps e.g. 99.9 · 1000 / 100 at exactly 999.
         let exact = (p * Double(count) / 100).rounded(.up)
-        return Swift.min(count, Swift.max(1, UInt64(exact)))
+        // Double(count) rounds up near UInt64.max: convert only what is certainly below count.
+        guard exact < Double(count) else { return count }
+        return Swift.max(1, UInt64(exact))
     }
 }

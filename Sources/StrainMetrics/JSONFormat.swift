@@ -87,3 +87,64 @@ enum JSONFormat {
         return "invalid JSON"
     }
 }
+
+/// Foundation's JSON readers recurse once per nested array or object, so a small file nested a few
+/// thousand deep overflows the stack and kills the process. Every untrusted document (profiles, run
+/// files, response bodies) is first scanned here, in linear time and constant space.
+public enum JSONNesting {
+    /// Far deeper than any profile or run file needs (they nest fewer than 10 deep).
+    public static let limit = 64
+
+    /// Where a document first opens more than `limit` arrays and objects inside each other: its byte
+    /// offset, and line and column (1-based; columns count Unicode scalars). Nil when it never does.
+    /// Understands JSON5 too: both quote styles, escapes and comments, so brackets in them are ignored.
+    public static func firstTooDeep(in bytes: some Sequence<UInt8>) -> (offset: Int, line: Int, column: Int)? {
+        var context = ScanContext.code
+        var depth = 0
+        var line = 1, column = 0
+        // A "/" in code that may start a comment with the next byte.
+        var slashPending = false
+        for (offset, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 0
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+            switch context {
+            case .code where slashPending && (byte == UInt8(ascii: "/") || byte == UInt8(ascii: "*")):
+                slashPending = false
+                context = byte == UInt8(ascii: "/") ? .lineComment : .blockComment
+            case .code:
+                slashPending = byte == UInt8(ascii: "/")
+                switch byte {
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                    if depth > limit { return (offset, line, column) }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth = max(0, depth - 1)
+                case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    context = .string(byte)
+                default:
+                    break
+                }
+            case .string(let quote):
+                if byte == UInt8(ascii: "\\") { context = .escape(quote) } else if byte == quote { context = .code }
+            case .escape(let quote):
+                context = .string(quote)
+            case .lineComment:
+                if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") { context = .code }
+            case .blockComment:
+                if byte == UInt8(ascii: "*") { context = .blockCommentStar }
+            case .blockCommentStar:
+                context = byte == UInt8(ascii: "/") ? .code : byte == UInt8(ascii: "*") ? .blockCommentStar : .blockComment
+            }
+        }
+        return nil
+    }
+
+    private enum ScanContext { case code, string(UInt8), escape(UInt8), lineComment, blockComment, blockCommentStar }
+
+    /// The message for a document nested too deep.
+    public static let message = "arrays and objects are nested more than \(limit) deep"
+}

@@ -43,11 +43,11 @@ extension RunArtifact {
         let path = url.path
         let data: Data
         do {
-            data = try POSIXFile.readAll(path)
+            data = try InputFile.read(path, maxBytes: InputFile.maxRunFileBytes)
         } catch where error.errorNumber == ENOENT {
             throw .missingFile(path: path)
         } catch {
-            throw .unreadable(path: path, reason: String(cString: strerror(error.errorNumber)))
+            throw .unreadable(path: path, reason: error.reason)
         }
         return try decode(data, path: path)
     }
@@ -56,6 +56,9 @@ extension RunArtifact {
     public static func decode(_ data: Data, path: String) throws(ArtifactError) -> RunArtifact {
         // Look at the format first, so a newer artifact is reported as such rather than as
         // whatever key it happens to have renamed.
+        if let tooDeep = JSONNesting.firstTooDeep(in: data) {
+            throw .notAnArtifact(path: path, detail: "\(JSONNesting.message) (line \(tooDeep.line), column \(tooDeep.column))")
+        }
         struct FormatProbe: Decodable { var format: Int }
         let decoder = JSONFormat.decoder()
         do {

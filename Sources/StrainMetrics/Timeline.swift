@@ -117,9 +117,12 @@ public enum TimelineReader {
     public static func read(from url: URL, each body: (TimelineInterval) -> Void) throws(TimelineError) {
         let data: Data
         do {
-            data = try POSIXFile.readAll(url.path)
+            data = try InputFile.read(url.path, maxBytes: InputFile.maxRunFileBytes)
         } catch {
-            throw TimelineError(path: url.path, line: nil, detail: String(cString: strerror(error.errorNumber)))
+            throw TimelineError(path: url.path, line: nil, detail: error.reason)
+        }
+        if let tooDeep = JSONNesting.firstTooDeep(in: data) {
+            throw TimelineError(path: url.path, line: tooDeep.line, detail: JSONNesting.message)
         }
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let decoder = JSONFormat.decoder()

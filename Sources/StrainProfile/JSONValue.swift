@@ -28,6 +28,12 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
+    /// A string holding CR, LF or NUL, which cannot be sent in a request line or header.
+    var stringContainsLineBreakOrNUL: Bool {
+        guard case .string(let text) = self else { return false }
+        return text.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
+    }
+
     /// How the value reads in "expected …, found <this>".
     var foundDescription: String {
         switch self {

@@ -16,6 +16,19 @@ public struct Profile: Sendable, Equatable {
     public let source: ProfileSource
 }
 
+extension Profile {
+    /// The name as one safe path component, for the report folder: ASCII letters, digits, `-`, `_` and `.`
+    /// kept, anything else (`/`, spaces, other characters) written as `-`, no leading `.` or `-` (so never
+    /// `..` or a hidden folder), at most 64 characters; "profile" if nothing is left.
+    public var folderName: String {
+        let safe = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
+            scalar.isASCIILetterOrDigit || "-_.".unicodeScalars.contains(scalar) ? scalar : "-"
+        }))
+        let trimmed = safe.drop { $0 == "." || $0 == "-" }.prefix(64)
+        return trimmed.isEmpty ? "profile" : String(trimmed)
+    }
+}
+
 /// Where HTTP load may go.
 public struct Target: Sendable, Equatable {
     /// Prefix for steps written with `path`; nil when every step has an absolute `url` (or none is HTTP).
@@ -27,6 +40,11 @@ public struct Target: Sendable, Equatable {
     public let tls: TLSOptions
     /// How many redirects a request follows; 0 reports the 3xx response itself.
     public let maxRedirects: Int
+
+    /// Whether load may go to `host` (any case; IPv6 with or without brackets).
+    public func allows(host: String) -> Bool {
+        allowedHosts.contains(ProfileDecoder.normalizedHost(host))
+    }
 }
 
 public enum HTTPVersion: String, Sendable, CaseIterable {

@@ -12,7 +12,12 @@ struct ProfileDecoder {
         let object = try ObjectReader(Field(path: .root, value: value, sourceMap: sourceMap), as: Profile.self)
         // Only editors read $schema; it just has to be a string.
         _ = try object["$schema"]?.string()
-        let name = try object.required("name").nonEmptyString()
+        let nameField = try object.required("name")
+        let name = try nameField.nonEmptyString()
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            // They would reach terminals (escape sequences) and folder names.
+            throw nameField.error("must not contain control characters (line breaks, tabs, NUL, escapes)")
+        }
         let description = try object["description"]?.string()
         let target = try self.target(object["target"])
         let feeders = try self.feeders(object["feeders"])
@@ -73,7 +78,7 @@ struct ProfileDecoder {
             tls = TLSOptions(caFile: caFile, insecure: try tlsObject["insecure"]?.bool() ?? false)
         }
         return Target(baseURL: baseURL, allowedHosts: allowedHosts, httpVersion: httpVersion, tls: tls,
-                      maxRedirects: try object["redirects"]?.integer(atLeast: 0) ?? 0)
+                      maxRedirects: try object["redirects"]?.integer(in: 0...Limits.redirects) ?? 0)
     }
 
     /// An absolute http(s) URL written out in full (hosts must be checkable, so no `${…}`).
@@ -85,7 +90,7 @@ struct ProfileDecoder {
         }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", components.host?.isEmpty == false, let url = URL(string: text) else {
-            throw field.error("expected \(expected) (http or https), found \"\(text)\"")
+            throw field.error("expected \(expected) (http or https), found \"\(URLText.redacted(text))\"")
         }
         return url
     }
@@ -129,6 +134,9 @@ struct ProfileDecoder {
             guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
                 throw ProfileError(keyPath: value.path, message: "\"\(name)\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)",
                                    anchor: .key)
+            }
+            if value.value.stringContainsLineBreakOrNUL {
+                throw value.error("a header value cannot contain CR, LF or NUL: they would end the header and start another")
             }
             headers.append(Header(name: name, value: try value.template(in: scope)))
         }
@@ -206,7 +214,7 @@ struct ProfileDecoder {
         }
         return DiagnoseOptions(
             postgres: try object["postgres"]?.template(in: environmentOnly),
-            pid: try object["pid"]?.integer(atLeast: 1),
+            pid: try object["pid"]?.integer(in: 1...Int(Int32.max)),
             pgbouncer: try object["pgbouncer"]?.template(in: environmentOnly),
             nodeExporter: nodeExporter,
             dependencies: dependencies,

@@ -1,4 +1,5 @@
 import Foundation
+import StrainMetrics
 
 /// Reads, decodes and validates profiles. Every problem comes back as one `ProfileError` naming the file,
 /// line:column, key path and what was expected.
@@ -6,8 +7,11 @@ public enum ProfileLoader {
     /// Reads the profile at `path`; relative files it names (CSV feeders, bodies, certificates) are resolved
     /// against its folder. The text is kept in `Profile.source` so a run artifact can record exactly what ran.
     public static func load(path: String) throws(ProfileError) -> Profile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
+        let data: Data
+        do {
+            data = try InputFile.read(path, maxBytes: Limits.profileBytes)
+        } catch {
+            let reason = error.errorNumber == ENOENT ? "no such file" : "cannot read the file: \(error.reason)"
             throw ProfileError(file: path, message: reason)
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -19,6 +23,10 @@ public enum ProfileLoader {
 
     /// Decodes and validates profile text; `path` names it in errors and in `Profile.source`.
     public static func parse(_ text: String, path: String, baseDirectory: URL) throws(ProfileError) -> Profile {
+        if let tooDeep = JSONNesting.firstTooDeep(in: text.utf8) {
+            throw ProfileError(file: path, line: tooDeep.line, column: tooDeep.column,
+                               message: JSONNesting.message)
+        }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         let value: JSONValue

@@ -42,12 +42,16 @@ struct Field {
         return bool
     }
 
-    func integer(atLeast minimum: Int) throws(ProfileError) -> Int {
-        guard case .number(let number) = value, number == number.rounded(), abs(number) < 1e15 else {
+    func integer(in range: ClosedRange<Int>) throws(ProfileError) -> Int {
+        guard case .number(let number) = value, number == number.rounded() else {
             throw mismatch("a whole number")
         }
-        guard Int(number) >= minimum else {
-            throw error("must be at least \(minimum), found \(Int(number))")
+        // Compared as Double first: 1e300 has no Int.
+        guard number >= Double(range.lowerBound) else {
+            throw error("must be at least \(range.lowerBound), found \(QuantityText.number(number))")
+        }
+        guard number <= Double(range.upperBound) else {
+            throw error("must be at most \(QuantityText.grouped(range.upperBound)), found \(QuantityText.number(number))")
         }
         return Int(number)
     }
@@ -55,6 +59,15 @@ struct Field {
     func array() throws(ProfileError) -> [Field] {
         guard case .array(let elements) = value else { throw mismatch("an array") }
         return elements.enumerated().map { Field(path: path.appending($0.offset), value: $0.element, sourceMap: sourceMap) }
+    }
+
+    /// An array of at most `limit` elements (`what` names them in the error).
+    func array(atMost limit: Int, of what: String) throws(ProfileError) -> [Field] {
+        guard case .array(let elements) = value else { throw mismatch("an array") }
+        guard elements.count <= limit else {
+            throw error("has \(QuantityText.grouped(elements.count)) elements; at most \(QuantityText.grouped(limit)) \(what) are allowed")
+        }
+        return try array()
     }
 
     /// A free-form object (headers, feeders, thresholds …): its members in the order they were written.

@@ -29,6 +29,9 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
             }
             total += number * scale
         }
+        guard total <= Limits.durationSeconds else {
+            throw ValueError("\"\(text)\" is longer than the longest duration allowed, 31 days (744h)")
+        }
         seconds = total
     }
 
@@ -85,6 +88,9 @@ public struct Rate: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard let seconds = Self.units.first(where: { $0.suffix == unit })?.seconds else {
             throw ValueError("unknown unit \"/\(unit)\" in \"\(text)\"; use /s, /m or /h",
                              suggestion: Suggestion.closest(to: unit, among: ["s", "m", "h"]).map { "/\($0)" })
+        }
+        guard number / seconds <= Limits.ratePerSecond else {
+            throw ValueError("\"\(text)\" is above the highest rate allowed, 10,000,000/s")
         }
         perSecond = number / seconds
     }

@@ -12,7 +12,7 @@ struct ScenarioDecoder {
     static let defaultMaxConnections = 256
 
     func scenarios(_ field: Field) throws(ProfileError) -> [Scenario] {
-        let elements = try field.array()
+        let elements = try field.array(atMost: Limits.scenarios, of: "scenarios")
         guard !elements.isEmpty else {
             throw field.error("must list at least one scenario")
         }
@@ -41,7 +41,7 @@ struct ScenarioDecoder {
     private static func sharedWeights(_ elements: [Field]) -> [Int] {
         elements.filter(sharesLoad).map { element in
             guard case .object(let members) = element.value, case .number(let weight)? = members["weight"],
-                  weight == weight.rounded(), weight >= 1, weight < 1e9 else { return 1 }
+                  weight == weight.rounded(), weight >= 1, weight <= Double(Limits.weight) else { return 1 }
             return Int(weight)
         }
     }
@@ -58,7 +58,7 @@ struct ScenarioDecoder {
         if name == "http" || name == "postgres" {
             throw nameField.error("\"\(name)\" is reserved for threshold scopes; choose another scenario name")
         }
-        let weight = try object["weight"]?.integer(atLeast: 1) ?? 1
+        let weight = try object["weight"]?.integer(in: 1...Limits.weight) ?? 1
         let kind: ScenarioKind = object.contains("postgres") ? .postgres : .http
 
         let load: Load
@@ -116,7 +116,7 @@ struct ScenarioDecoder {
 
     private func openLoad(_ object: ObjectReader) throws(ProfileError) -> OpenLoad {
         let arrival = try object["arrival"]?.choice(Arrival.self) ?? .constant
-        let maxConnections = try object["maxConnections"]?.integer(atLeast: 1) ?? Self.defaultMaxConnections
+        let maxConnections = try object["maxConnections"]?.integer(in: 1...Limits.connections) ?? Self.defaultMaxConnections
         if let stagesField = object["stages"] {
             if object.contains("rate") {
                 throw object.keyError("rate", "use either rate + duration (a constant rate) or stages (ramps), not both")
@@ -125,7 +125,7 @@ struct ScenarioDecoder {
                 throw object.keyError("duration", "stages set their own durations with over; remove duration")
             }
             let start = try object["start"]?.rate(allowingZero: true) ?? .zero
-            let elements = try stagesField.array()
+            let elements = try stagesField.array(atMost: Limits.stages, of: "stages")
             guard !elements.isEmpty else {
                 throw stagesField.error(#"must list at least one stage, like { to: "100/s", over: "1m" }"#)
             }
@@ -134,6 +134,10 @@ struct ScenarioDecoder {
                 let stage = try ObjectReader(element, as: Stage.self)
                 stages.append(Stage(target: try stage.required("to").rate(allowingZero: true),
                                     duration: try stage.required("over").timeSpan()))
+            }
+            let total = stages.reduce(TimeSpan.zero) { $0 + $1.duration }
+            guard total.seconds <= Limits.durationSeconds else {
+                throw stagesField.error("the stages last \(total) together, longer than the longest run allowed, 31 days (744h)")
             }
             if start == .zero, stages.allSatisfy({ $0.target == .zero }) {
                 throw stagesField.error("every stage goes to 0/s, so nothing would be sent")
@@ -155,12 +159,12 @@ struct ScenarioDecoder {
     }
 
     private func closedLoad(_ object: ObjectReader) throws(ProfileError) -> ClosedLoad {
-        let connections = try object.required("connections").integer(atLeast: 1)
+        let connections = try object.required("connections").integer(in: 1...Limits.connections)
         switch (object["duration"], object["iterations"]) {
         case (let duration?, nil):
             return ClosedLoad(connections: connections, bound: .duration(try duration.timeSpan()))
         case (nil, let iterations?):
-            return ClosedLoad(connections: connections, bound: .iterations(try iterations.integer(atLeast: 1)))
+            return ClosedLoad(connections: connections, bound: .iterations(try iterations.integer(in: 1...Limits.iterations)))
         case (_?, _?):
             throw object.keyError("iterations", "set either duration or iterations, not both")
         case (nil, nil):
@@ -211,13 +215,13 @@ struct ScenarioDecoder {
         let object = try ObjectReader(field, as: PostgresOptions.self)
         let conninfo = try object.required("conninfo").template(in: ReferenceScope(allowed: .environmentOnly))
         let queryProtocol = try object["protocol"]?.choice(QueryProtocol.self) ?? .prepared
-        let pipelineDepth = try object["pipeline"]?.integer(atLeast: 1)
+        let pipelineDepth = try object["pipeline"]?.integer(in: 1...Limits.pipelineDepth)
         if pipelineDepth != nil, queryProtocol == .simple {
             throw object.keyError("pipeline", #"pipeline mode needs the extended query protocol; use protocol "prepared" or "extended""#)
         }
         let pool: Int
         if let poolField = object["pool"] {
-            pool = try poolField.integer(atLeast: 1)
+            pool = try poolField.integer(in: 1...Limits.connections)
         } else if case .closed(let closed) = load {
             pool = closed.connections
         } else {
@@ -229,13 +233,15 @@ struct ScenarioDecoder {
     // MARK: Steps
 
     func steps(_ field: Field, scenario: String, kind: ScenarioKind, pipelined: Bool) throws(ProfileError) -> [Step] {
-        let elements = try field.array()
+        let elements = try field.array(atMost: Limits.steps, of: "steps per scenario")
         guard !elements.isEmpty else {
             throw field.error("must list at least one step")
         }
         var scope = ReferenceScope(allowed: .everything, feeders: feederColumns)
         var steps: [Step] = []
         var firstIndex: [String: Int] = [:]
+        /// The step whose BEGIN is not yet ended by a COMMIT or ROLLBACK.
+        var openTransaction: Field?
         for (index, element) in elements.enumerated() {
             scope.laterVariables = Self.extractedVariables(elements[index...])
             let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind,
@@ -248,6 +254,12 @@ struct ScenarioDecoder {
             firstIndex[step.name] = index
             scope.variables += step.extract.map(\.variable)
             steps.append(step)
+            if case .sql(let query) = step.action {
+                openTransaction = SQLText.transactionEffect(of: query.sql).map { $0 == .opens ? element : nil } ?? openTransaction
+            }
+        }
+        if let openTransaction {
+            throw openTransaction.error("this step begins a transaction that no later step of scenario \"\(scenario)\" commits or rolls back; add a COMMIT (or ROLLBACK) step after it")
         }
         return steps
     }

@@ -59,6 +59,9 @@ private struct Scanner {
     let lineStarts: [Int]
     var offset = 0
     var map = SourceMap()
+    /// The last position recorded, so the next one on the same line counts its column from there:
+    /// counting from the line start every time is quadratic on a long single-line profile.
+    var lastRecorded = (offset: 0, position: SourcePosition(line: 1, column: 1))
 
     static let literals: Set<String> = ["true", "false", "null", "Infinity", "NaN"]
 
@@ -96,7 +99,7 @@ private struct Scanner {
         guard let byte = current else {
             throw failure("unexpected end of the profile; expected a value")
         }
-        map.valuePositions[path] = position(of: offset)
+        map.valuePositions[path] = recordedPosition(of: offset)
         switch byte {
         case UInt8(ascii: "{"):
             try object(at: path)
@@ -138,7 +141,7 @@ private struct Scanner {
             } else {
                 throw failure("expected a key (a name or a quoted string) or \"}\", found \(found())")
             }
-            let keyPosition = position(of: keyStart)
+            let keyPosition = recordedPosition(of: keyStart)
             let memberPath = path.appending(key)
             if let first = firstSeen[key] {
                 throw SourceLocator.Failure(position: keyPosition, message: "duplicate key \"\(key)\" (first set at \(first))",
@@ -390,6 +393,29 @@ private struct Scanner {
         isIdentifierStart(byte) || isDigit(byte)
     }
 
+    /// `position(of:)` for the keys and values the map records, which come in document order.
+    mutating func recordedPosition(of offset: Int) -> SourcePosition {
+        let last = lastRecorded
+        let position: SourcePosition
+        if offset >= last.offset, offset < lineStart(after: last.position.line) {
+            position = SourcePosition(line: last.position.line, column: last.position.column + scalarCount(last.offset..<offset))
+        } else {
+            position = self.position(of: offset)
+        }
+        lastRecorded = (offset, position)
+        return position
+    }
+
+    /// Where the line after `line` (1-based) starts, or the end of the text.
+    private func lineStart(after line: Int) -> Int {
+        line < lineStarts.count ? lineStarts[line] : bytes.count + 1
+    }
+
+    /// Unicode scalars in a byte range: UTF-8 continuation bytes (10xxxxxx) do not start one.
+    private func scalarCount(_ range: Range<Int>) -> Int {
+        bytes[range.clamped(to: 0..<bytes.count)].reduce(0) { count, byte in byte & 0xC0 == 0x80 ? count : count + 1 }
+    }
+
     func position(of offset: Int) -> SourcePosition {
         var low = 0
         var high = lineStarts.count - 1
@@ -397,11 +423,7 @@ private struct Scanner {
             let middle = (low + high + 1) / 2
             if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
         }
-        // UTF-8 continuation bytes (10xxxxxx) do not start a new scalar.
-        let column = bytes[lineStarts[low]..<min(offset, bytes.count)].reduce(1) { count, byte in
-            byte & 0xC0 == 0x80 ? count : count + 1
-        }
-        return SourcePosition(line: low + 1, column: column)
+        return SourcePosition(line: low + 1, column: 1 + scalarCount(lineStarts[low]..<offset))
     }
 
     /// The character at the current offset, quoted, for "found …".

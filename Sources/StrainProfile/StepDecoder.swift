@@ -91,14 +91,14 @@ struct StepDecoder {
         if case .json? = body, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
             headers.append(Header(name: "Content-Type", value: Template(literal: "application/json")))
         }
-        return (HTTPRequest(method: method, url: url, headers: headers, body: body), "\(method) \(written)")
+        return (HTTPRequest(method: method, url: url, headers: headers, body: body), "\(method) \(URLText.redacted(written))")
     }
 
     /// The scheme and host of an absolute `url` must be written out, so they can be checked before any load is sent.
     private func checkHost(of url: Template, field: Field) throws(ProfileError) {
         let literalStart = if case .literal(let text)? = url.parts.first { text } else { "" }
         guard let schemeEnd = literalStart.range(of: "://") else {
-            throw field.error(#"expected an absolute URL like "http://127.0.0.1:8080/path" (or a path with target.baseURL), found "\#(url.description)""#)
+            throw field.error(#"expected an absolute URL like "http://127.0.0.1:8080/path" (or a path with target.baseURL), found "\#(URLText.redacted(url.description))""#)
         }
         let authorityEnd = literalStart[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) })
         guard authorityEnd != nil || url.parts.count == 1 else {
@@ -107,7 +107,7 @@ struct StepDecoder {
         let origin = String(literalStart[..<(authorityEnd ?? literalStart.endIndex)])
         guard let components = URLComponents(string: origin), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
-            throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(url.description)""#)
+            throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(URLText.redacted(url.description))""#)
         }
         if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) {
             throw field.error(problem)
@@ -171,6 +171,9 @@ struct StepDecoder {
         // aborted under the statements of the iterations that follow.
         if pipelined, SQLText.controlsTransaction(sql) {
             throw sqlField.error("transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) cannot run in pipeline mode, where the statements of many iterations share one connection; remove postgres.pipeline to run transactions, or drop this step (each pipeline batch already runs as one implicit transaction)")
+        }
+        if SQLText.firstWords(of: sql) == "copy", ["STDIN", "STDOUT"].contains(where: sql.uppercased().contains) {
+            throw sqlField.error("COPY … FROM STDIN / TO STDOUT streams data through the connection, which a load step cannot do; use INSERT or SELECT, or COPY to or from a server-side file")
         }
         var parameters: [Template] = []
         if let paramsField = object["params"] {
@@ -251,9 +254,7 @@ struct StepDecoder {
             status = []
             for code in codes {
                 guard case .number = code.value else { throw code.mismatch("an HTTP status like 200") }
-                let value = try code.integer(atLeast: 100)
-                guard value <= 599 else { throw code.error("expected an HTTP status from 100 to 599, found \(value)") }
-                status?.append(value)
+                status?.append(try code.integer(in: 100...599))
             }
         }
         var json: [JSONCheck] = []
@@ -282,7 +283,7 @@ struct StepDecoder {
             status: status,
             bodyContains: try object["bodyContains"]?.template(in: scope),
             json: json,
-            rows: try object["rows"]?.integer(atLeast: 0),
+            rows: try object["rows"]?.integer(in: 0...Int(Int32.max)),
             values: values)
     }
 
@@ -339,6 +340,18 @@ public enum SQLText {
     /// ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE TRANSACTION (not PREPARE name AS …).
     public static func controlsTransaction(_ sql: String) -> Bool {
         transactionKeywords.contains(firstWords(of: sql))
+    }
+
+    enum TransactionEffect { case opens, closes }
+
+    /// Whether `sql` opens a transaction block (BEGIN, START TRANSACTION) or ends one (COMMIT, END,
+    /// ROLLBACK, ABORT); nil for anything else.
+    static func transactionEffect(of sql: String) -> TransactionEffect? {
+        switch firstWords(of: sql) {
+        case "begin", "start": .opens
+        case "commit", "end", "rollback", "abort": .closes
+        default: nil
+        }
     }
 
     /// Leading words of the statements that start or end transactions, lowercased.

@@ -248,6 +248,9 @@ extension Template {
             guard arguments.count == 2, let min = Int(arguments[0]), let max = Int(arguments[1]) else {
                 throw ValueError("random takes two integers, like ${random(1, 100)}, found \(shown)")
             }
+            guard Swift.max(min.magnitude, max.magnitude) <= Limits.generatorMagnitude else {
+                throw ValueError("random's bounds must lie within ±\(QuantityText.grouped(Limits.generatorMagnitude)), found \(shown)")
+            }
             guard min <= max else {
                 throw ValueError("random(\(min), \(max)) has its minimum above its maximum; write random(\(max), \(min))")
             }
@@ -256,6 +259,9 @@ extension Template {
             if arguments.isEmpty { return .sequence(start: 1) }
             guard arguments.count == 1, let start = Int(arguments[0]) else {
                 throw ValueError("sequence takes an optional integer start, like ${sequence()} or ${sequence(1000)}, found \(shown)")
+            }
+            guard start.magnitude <= Limits.generatorMagnitude else {
+                throw ValueError("sequence's start must lie within ±\(QuantityText.grouped(Limits.generatorMagnitude)), found \(shown)")
             }
             return .sequence(start: start)
         case "uuid":

@@ -23,23 +23,30 @@ public enum ComparisonReport {
 
     static func verdictText(_ comparison: RunComparison) -> String {
         let regressions = comparison.regressions.count
+        let untested = comparison.deltas.filter { $0.outcome == .tooFewIntervals }.count
+        let judged = comparison.deltas.count - untested
         switch comparison.verdict {
         case .invalid:
             let which = [("base", comparison.base), ("new", comparison.new)].filter { !$0.1.artifact.validity.valid }.map(\.0)
             return "cannot compare: the \(which.joined(separator: " and ")) run is invalid"
                 + (regressions > 0 ? " (\(regressions) apparent regression\(regressions == 1 ? "" : "s"))" : "")
-        case .regression: return "REGRESSION in \(regressions) of \(comparison.deltas.count) metrics"
-        case .noRegression: return "no regression beyond the noise band (\(comparison.deltas.count) metrics)"
+        case .nothingInCommon: return "cannot compare: the runs have no step in common"
+        case .tooShort:
+            return "cannot compare: too few whole intervals (each run needs \(comparison.rule.minimumIntervals) per step)"
+        case .regression: return "REGRESSION in \(regressions) of \(judged) metrics"
+        case .noRegression:
+            return "no regression (\(judged) metrics)" + (untested > 0 ? "; \(untested) not judged: too few intervals" : "")
         }
     }
 
-    /// Notes under the table: the rule, unmatched steps, missing timelines, invalid runs.
+    /// Notes under the table: the method, unmatched steps, invalid runs.
     static func notes(_ comparison: RunComparison) -> [String] {
         let rule = comparison.rule
-        var notes = ["Noise band: the larger of \(Format.number(rule.sigmas))σ of the interval-to-interval variation "
-                     + "(both runs pooled) and a floor (\(Format.percent(rule.relativeFloor)) of the baseline, at least "
-                     + "\(Format.duration(seconds: rule.latencyFloor)) for latency; \(Format.percent(rule.errorRateFloor)) for the error rate)."]
-        if comparison.bandsFromFloorsOnly { notes.append("A run has no timeline, so the bands are the floors alone.") }
+        var notes = ["Method: \(ComparisonRule.method) (1 s values of each metric), at level "
+                     + "\(Format.number(comparison.level)) per metric (a \(Format.percent(rule.falseAlarmRate)) false-alarm rate "
+                     + "shared over \(comparison.deltas.count) metrics); a significant change counts only beyond the floor: "
+                     + "\(Format.percent(rule.relativeFloor)) of the baseline (at least \(Format.duration(seconds: rule.latencyFloor)) "
+                     + "for latency; \(Format.percent(rule.errorRateFloor)) for the error rate)."]
         notes += comparison.unmatched.map { "Not compared: \($0)." }
         for (name, report) in [("base", comparison.base), ("new", comparison.new)] where !report.artifact.validity.valid {
             notes.append("The \(name) run is invalid: " + report.artifact.validity.reasons.joined(separator: "; "))
@@ -48,11 +55,12 @@ public enum ComparisonReport {
     }
 
     static func table(_ comparison: RunComparison) -> TextTable {
-        var table = TextTable(["step", "metric", "base", "new", "change", "noise band", "verdict"])
+        var table = TextTable(["step", "metric", "base", "new", "change", "floor", "p", "verdict"])
         table.columns[1].alignment = .left
-        table.columns[6].alignment = .left
+        table.columns[7].alignment = .left
         for delta in comparison.deltas {
-            table.append([delta.step, delta.metric.rawValue, delta.baseText, delta.newText, delta.changeText, delta.bandText,
+            table.append([delta.step, delta.metric.rawValue, delta.baseText, delta.newText, delta.changeText, delta.floorText,
+                          delta.pValueText,
                           delta.outcome == .regression ? "REGRESSION" : delta.outcome.rawValue.replacingOccurrences(of: "_", with: " ")])
         }
         return table
@@ -73,7 +81,7 @@ public enum ComparisonReport {
         let icon = switch comparison.verdict {
         case .noRegression: "✅"
         case .regression: "❌"
-        case .invalid: "⚠️"
+        case .invalid, .nothingInCommon, .tooShort: "⚠️"
         }
         var lines = ["# \(title(comparison))", "", "**\(icon) \(verdictText(comparison))**", ""] + table(comparison).markdown()
         lines += [""] + notes(comparison).map { "- " + $0 }
@@ -83,7 +91,7 @@ public enum ComparisonReport {
     static func junit(_ comparison: RunComparison) -> String {
         var suite = JUnitSuite(name: "comparison")
         suite.cases = comparison.deltas.map { delta in
-            let summary = "\(delta.baseText) → \(delta.newText) (\(delta.changeText), noise band \(delta.bandText))"
+            let summary = "\(delta.baseText) → \(delta.newText) (\(delta.changeText), floor \(delta.floorText), p = \(delta.pValueText))"
             return JUnitCase(className: "strain.compare.\(delta.step)", name: delta.metric.rawValue,
                              outcome: delta.outcome == .regression ? .failed(message: "regression: " + summary, detail: summary)
                                  : .passed(output: summary))
@@ -101,7 +109,7 @@ public enum ComparisonReport {
         let verdictClass = switch comparison.verdict {
         case .noRegression: "passed"
         case .regression: "failed"
-        case .invalid: "invalid"
+        case .invalid, .nothingInCommon, .tooShort: "invalid"
         }
         var body = [#"<header><h1>\#(Markup.escape(title(comparison)))</h1><span class="verdict \#(verdictClass)">\#(Markup.escape(verdictText(comparison)))</span></header>"#]
         let failing = Set(comparison.deltas.indices.filter { comparison.deltas[$0].outcome == .regression })
@@ -138,7 +146,9 @@ public enum ComparisonReport {
         var verdict: ComparisonVerdict
         var base: Side
         var new: Side
-        var rule: NoiseRule
+        var rule: ComparisonRule
+        var method = ComparisonRule.method
+        var level: Double
         var deltas: [MetricDelta]
         var unmatched: [String]
 
@@ -151,6 +161,7 @@ public enum ComparisonReport {
             base = side(comparison.base)
             new = side(comparison.new)
             rule = comparison.rule
+            level = comparison.level
             deltas = comparison.deltas
             unmatched = comparison.unmatched
         }

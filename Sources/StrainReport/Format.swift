@@ -11,6 +11,8 @@ public enum Format {
         if micros.rounded() < 1000 { return fixed(micros, decimals: 0) + "µs" }
         if let text = significant(micros / 1e3, below: 1000) { return text + "ms" }
         if let text = significant(seconds, below: 60) { return text + "s" }
+        // Beyond a century (only a hostile or corrupt file says so), plain seconds: no Int can overflow.
+        guard seconds < 3.2e9 else { return String(format: "%.3gs", seconds) }
         let whole = Int(seconds.rounded())
         if whole < 3600 { return "\(whole / 60)m" + String(format: "%02ds", whole % 60) }
         return "\(whole / 3600)h" + String(format: "%02dm", whole % 3600 / 60)

@@ -1,20 +1,28 @@
 import Foundation
 import StrainMetrics
 
-/// When a difference between two runs counts: it must exceed the noise band, the larger of
-/// `sigmas` × the interval-to-interval standard deviation (pooled over both runs' timelines)
-/// and a floor. Interval values swing far more than whole-run aggregates do, so the band is
-/// deliberately wide: a regression it reports is one a rerun will not explain away.
-public struct NoiseRule: Codable, Sendable, Equatable {
-    public var sigmas: Double = 3
-    /// Relative floor for latency and throughput: changes smaller than this share of the baseline
-    /// never count (run-to-run drift of a shared machine is of this order).
+/// When a difference between two runs counts. Each metric's per-interval values in the two runs
+/// (whole intervals only) are compared with a one-sided Mann–Whitney U test; a change is a
+/// regression when the test finds the new run worse at the significance level **and** the
+/// whole-run change exceeds a practical floor. The level is `falseAlarmRate` shared out over every
+/// metric compared (Bonferroni), so two runs of one system are called a regression with at most
+/// that probability, however many steps they have; `scripts/bench-compare` measures it.
+public struct ComparisonRule: Codable, Sendable, Equatable {
+    /// The test, as reports name it.
+    public static let method = "one-sided Mann–Whitney U test over whole intervals"
+    /// Chance of any false regression when nothing changed, over all the metrics of one comparison.
+    public var falseAlarmRate: Double = 0.05
+    /// Relative floor for latency and throughput: smaller changes never count, however significant
+    /// (run-to-run drift of a shared machine is of this order).
     public var relativeFloor: Double = 0.10
-    /// Absolute floor for latency, in seconds: below it, scheduler and timer jitter dominate (sub-millisecond
-    /// gates need a quiet, dedicated machine).
+    /// Absolute floor for latency, in seconds: below it, scheduler and timer jitter dominate
+    /// (sub-millisecond gates need a quiet, dedicated machine).
     public var latencyFloor: Double = 500e-6
     /// Absolute floor for the error rate (a fraction: 0.001 is 0.1 percentage points).
     public var errorRateFloor: Double = 0.001
+    /// Whole intervals each run needs for a metric to be judged: with fewer, no test can reach a
+    /// useful level (5 against 5 intervals, fully separated, give p = 1/252).
+    public var minimumIntervals = 5
 
     public init() {}
 }
@@ -39,17 +47,25 @@ public struct MetricDelta: Codable, Sendable, Equatable {
 
     public enum Outcome: String, Codable, Sendable {
         case regression, improvement
+        /// No significant change beyond the floor.
         case withinNoise = "within_noise"
+        /// A run has fewer whole intervals than the rule needs: not judged.
+        case tooFewIntervals = "too_few_intervals"
     }
 
     /// "scenario.step".
     public var step: String
     public var metric: Metric
     public var unit: ThresholdResult.Unit
+    /// Whole-run values.
     public var base: Double
     public var new: Double
-    /// Half-width of the noise band around the baseline, in the metric's unit.
-    public var band: Double
+    /// The smallest change that counts, in the metric's unit.
+    public var floor: Double
+    /// One-sided p-value of the rank test in the direction of the change; nil when not tested.
+    public var pValue: Double?
+    /// Whole intervals of each run the test compared.
+    public var intervals: [Int]
     public var outcome: Outcome
 
     public var change: Double { new - base }
@@ -58,53 +74,53 @@ public struct MetricDelta: Codable, Sendable, Equatable {
 
     var baseText: String { ThresholdResult.format(base, unit) }
     var newText: String { ThresholdResult.format(new, unit) }
-    var bandText: String { "±" + ThresholdResult.format(band, unit) }
+    var floorText: String { "±" + ThresholdResult.format(floor, unit) }
+    var pValueText: String { pValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "–" }
     var changeText: String {
         if let relative = relativeChange { return Format.signedPercent(relative) }
         return (change >= 0 ? "+" : "-") + ThresholdResult.format(abs(change), unit)
     }
 }
 
-/// Two runs of the same system compared metric by metric, with a noise band from their timelines.
+/// Two runs of the same system compared metric by metric (see `ComparisonRule`).
 public struct RunComparison: Sendable {
     public var base: RunReport
     public var new: RunReport
-    public var rule: NoiseRule
+    public var rule: ComparisonRule
+    /// The significance level of each metric's test: the false-alarm rate shared out over the metrics.
+    public var level: Double
     public var deltas: [MetricDelta]
     /// Steps present in only one of the runs ("scenario.step (base only)").
     public var unmatched: [String]
 
-    public init(base: RunReport, new: RunReport, rule: NoiseRule = NoiseRule()) {
+    public init(base: RunReport, new: RunReport, rule: ComparisonRule = ComparisonRule()) {
         self.base = base
         self.new = new
         self.rule = rule
-        var deltas: [MetricDelta] = []
-        var unmatched: [String] = []
         let newSteps = Self.steps(of: new.artifact)
         let baseSteps = Self.steps(of: base.artifact)
-        for (key, baseStep) in baseSteps {
-            guard let newStep = newSteps.first(where: { $0.key == key })?.step else {
-                unmatched.append("\(key) (base only)")
-                continue
-            }
-            for metric in MetricDelta.Metric.allCases {
-                deltas.append(Self.delta(metric, step: key, base: (baseStep, base), new: (newStep, new), rule: rule))
+        let matched = baseSteps.compactMap { key, baseStep in
+            newSteps.first { $0.key == key }.map { (key: key, base: baseStep, new: $0.step) }
+        }
+        let level = rule.falseAlarmRate / Double(max(1, matched.count * MetricDelta.Metric.allCases.count))
+        self.level = level
+        deltas = matched.flatMap { step in
+            MetricDelta.Metric.allCases.map { metric in
+                Self.delta(metric, step: step.key, base: (step.base, base), new: (step.new, new), rule: rule, level: level)
             }
         }
-        unmatched += newSteps.filter { step in !baseSteps.contains { $0.key == step.key } }.map { "\($0.key) (new only)" }
-        self.deltas = deltas
-        self.unmatched = unmatched
+        unmatched = baseSteps.filter { step in !newSteps.contains { $0.key == step.key } }.map { "\($0.key) (base only)" }
+            + newSteps.filter { step in !baseSteps.contains { $0.key == step.key } }.map { "\($0.key) (new only)" }
     }
 
     public var regressions: [MetricDelta] { deltas.filter { $0.outcome == .regression } }
 
     public var verdict: ComparisonVerdict {
         if !base.artifact.validity.valid || !new.artifact.validity.valid { return .invalid }
-        return regressions.isEmpty ? .noRegression : .regression
+        if deltas.isEmpty { return .nothingInCommon }
+        if !regressions.isEmpty { return .regression }
+        return deltas.allSatisfy { $0.outcome == .tooFewIntervals } ? .tooShort : .noRegression
     }
-
-    /// Whether either run has no timeline, so the bands are the floors alone.
-    public var bandsFromFloorsOnly: Bool { base.timeline == nil || new.timeline == nil }
 
     private static func steps(of artifact: RunArtifact) -> [(key: String, step: StepResult)] {
         artifact.scenarios.flatMap { scenario in
@@ -113,18 +129,25 @@ public struct RunComparison: Sendable {
     }
 
     static func delta(_ metric: MetricDelta.Metric, step key: String, base: (StepResult, RunReport), new: (StepResult, RunReport),
-                      rule: NoiseRule) -> MetricDelta {
+                      rule: ComparisonRule, level: Double) -> MetricDelta {
         let baseValue = value(metric, of: base.0, in: base.1), newValue = value(metric, of: new.0, in: new.1)
-        let sigma = pooledDeviation(intervalValues(metric, key, base.1.timeline), intervalValues(metric, key, new.1.timeline))
         let floor = switch metric {
         case .p50, .p90, .p99: max(rule.relativeFloor * abs(baseValue), rule.latencyFloor)
         case .errorRate: rule.errorRateFloor
         case .throughput: rule.relativeFloor * abs(baseValue)
         }
-        let band = max(rule.sigmas * sigma, floor)
+        let baseIntervals = intervalValues(metric, key, base.1.timeline)
+        let newIntervals = intervalValues(metric, key, new.1.timeline)
+        var delta = MetricDelta(step: key, metric: metric, unit: metric.unit, base: baseValue, new: newValue, floor: floor,
+                                pValue: nil, intervals: [baseIntervals.count, newIntervals.count], outcome: .tooFewIntervals)
+        guard min(baseIntervals.count, newIntervals.count) >= rule.minimumIntervals else { return delta }
         let worse = metric.higherIsWorse ? newValue - baseValue : baseValue - newValue
-        let outcome: MetricDelta.Outcome = worse > band ? .regression : -worse > band ? .improvement : .withinNoise
-        return MetricDelta(step: key, metric: metric, unit: metric.unit, base: baseValue, new: newValue, band: band, outcome: outcome)
+        let (low, high) = metric.higherIsWorse ? (baseIntervals, newIntervals) : (newIntervals, baseIntervals)
+        let pWorse = RankTest.pValueSecondLarger(low, high)
+        let pBetter = RankTest.pValueSecondLarger(high, low)
+        delta.pValue = worse >= 0 ? pWorse : pBetter
+        delta.outcome = pWorse < level && worse > floor ? .regression : pBetter < level && -worse > floor ? .improvement : .withinNoise
+        return delta
     }
 
     /// The whole-run value of `metric`.
@@ -138,35 +161,28 @@ public struct RunComparison: Sendable {
         }
     }
 
-    /// The metric in each interval of one step's timeline that has something to say about it.
+    /// The metric in each whole interval of one step's timeline that has something to say about
+    /// it. An interval cut short by the end of the run holds a sliver whose rate and percentiles
+    /// are not comparable: it never enters the test.
     static func intervalValues(_ metric: MetricDelta.Metric, _ key: String, _ timeline: TimelineDigest?) -> [Double] {
-        let points = timeline?.steps[key] ?? []
+        let whole = (timeline?.steps[key] ?? []).filter { $0.duration >= (timeline?.intervalSeconds ?? 0) * 0.99 }
         return switch metric {
-        case .p50: points.compactMap(\.p50)
-        case .p90: points.compactMap(\.p90)
-        case .p99: points.compactMap(\.p99)
-        case .errorRate: points.compactMap(\.errorRate)
-        case .throughput: points.filter { $0.duration > 0 }.map(\.rate)
+        case .p50: whole.compactMap(\.p50)
+        case .p90: whole.compactMap(\.p90)
+        case .p99: whole.compactMap(\.p99)
+        case .errorRate: whole.compactMap(\.errorRate)
+        case .throughput: whole.map(\.rate)
         }
-    }
-
-    /// √((s₁² + s₂²) / 2) of the two samples' standard deviations; a sample of fewer than two values adds nothing.
-    static func pooledDeviation(_ first: [Double], _ second: [Double]) -> Double {
-        let variances = [first, second].compactMap(sampleVariance)
-        guard !variances.isEmpty else { return 0 }
-        return (variances.reduce(0, +) / Double(variances.count)).squareRoot()
-    }
-
-    static func sampleVariance(_ values: [Double]) -> Double? {
-        guard values.count >= 2 else { return nil }
-        let mean = values.reduce(0, +) / Double(values.count)
-        return values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
     }
 }
 
 public enum ComparisonVerdict: String, Codable, Sendable {
     case noRegression = "no_regression"
     case regression
+    /// The runs have no step in common: there is nothing to compare.
+    case nothingInCommon = "nothing_in_common"
+    /// Every metric had too few whole intervals to be judged.
+    case tooShort = "too_short"
     /// One of the runs failed the generator's self-check: no comparison can be trusted.
     case invalid
 }

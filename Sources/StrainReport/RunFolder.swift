@@ -111,7 +111,7 @@ public enum ProfileLookup {
         guard let recorded = artifact.profile else {
             return .failure(Unavailable(description: "the run recorded no profile; pass --profile"))
         }
-        guard let data = FileManager.default.contents(atPath: recorded.path) else {
+        guard let data = try? InputFile.read(recorded.path, maxBytes: Limits.profileBytes) else {
             return .failure(Unavailable(description: "the run's profile \(recorded.path) is not there any more; pass --profile"))
         }
         guard SHA256.hexDigest(data) == recorded.sha256 else {

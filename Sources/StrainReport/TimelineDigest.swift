@@ -1,8 +1,8 @@
 import Foundation
 import StrainMetrics
 
-/// A timeline reduced to a few numbers per interval: what the charts plot and what the noise band
-/// of `strain compare` is measured from. Built while streaming the file, so a long run never holds
+/// A timeline reduced to a few numbers per interval: what the charts plot and what the rank test
+/// of `strain compare` compares. Built while streaming the file, so a long run never holds
 /// more than one interval's histograms.
 public struct TimelineDigest: Codable, Sendable, Equatable {
     /// One interval of one step (or of all steps together).
@@ -45,6 +45,9 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
     public var steps: [String: [Point]] = [:]
 
     public init() {}
+
+    /// The run's interval length: the longest interval (only the last one is ever shorter).
+    public var intervalSeconds: Double { total.map(\.duration).max() ?? 0 }
 
     /// Reads `url` streaming; a file cut off by a killed run is read up to its last whole line.
     public init(reading url: URL) throws(TimelineError) {

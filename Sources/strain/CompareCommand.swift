@@ -3,31 +3,43 @@ import StrainReport
 
 enum CompareCommand: Command {
     static let name = "compare"
-    static let summary = "compare a run against a baseline, with a noise band"
-    static let usage = "usage: strain compare BASE NEW [--format FORMAT] [--out FILE] [--color]"
+    static let summary = "compare a run against a baseline with a rank test"
+    static let usage = "usage: strain compare BASE NEW [--false-alarm-rate P] [--format FORMAT] [--out FILE] [--color]"
     static let help = """
     \(usage)
 
     Compares two runs written by 'strain run' (folders or their run.json), step by step: latency p50,
-    p90 and p99, error rate and throughput. A change is a regression only when it is worse by more than
-    the noise band: the larger of 3σ of the interval-to-interval variation (from both timelines) and a
-    floor (10% of the baseline, at least 500µs for latency; 0.1 percentage points for the error rate).
+    p90 and p99, error rate and throughput. Each metric's 1 s values in the two runs (whole intervals
+    only, at least 5 per run) go through a one-sided Mann-Whitney U test; a change is a regression when
+    the test finds the new run worse at a 5% false-alarm rate shared over all the metrics compared
+    (Bonferroni) and the whole-run change exceeds a floor: 10% of the baseline (at least 500µs for
+    latency), 0.1 percentage points for the error rate.
 
     options:
+      --false-alarm-rate P  chance of a false regression when nothing changed, over all the metrics
+                        (default 0.05; 0 < P < 1)
       --format FORMAT   terminal (default), markdown, json, html or junit
       --out FILE        write the comparison to FILE instead of standard output
       --color           colour the terminal format (off by default)
 
     exit status: 0 no regression, 3 regression against the baseline, 4 one of the runs is invalid,
-    2 bad usage or an unreadable run, 5 the output could not be written.
+    2 bad usage, an unreadable run, runs with no step in common or too short to judge, 5 the output
+    could not be written.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
         let arguments: Arguments
         let format: ReportFormat
+        var rule = ComparisonRule()
         do {
-            arguments = try Arguments(words, flags: ["--color"], options: ["--format", "--out"])
+            arguments = try Arguments(words, flags: ["--color"], options: ["--false-alarm-rate", "--format", "--out"])
             format = try ReportOptions.format(arguments)
+            if let text = arguments.value("--false-alarm-rate") {
+                guard let rate = Double(text), rate > 0, rate < 1 else {
+                    throw UsageError(description: "--false-alarm-rate: expected a probability between 0 and 1 (e.g. 0.05), got \"\(text)\"")
+                }
+                rule.falseAlarmRate = rate
+            }
             guard arguments.positionals.count == 2 else {
                 throw UsageError(description: "expected two runs, BASE and NEW; got \(arguments.positionals.count)")
             }
@@ -41,7 +53,7 @@ enum CompareCommand: Command {
             let reports = try arguments.positionals.map { (path) throws(ReportInputError) in
                 try RunFolder(path: path).report(thresholds: .skip)
             }
-            comparison = RunComparison(base: reports[0], new: reports[1])
+            comparison = RunComparison(base: reports[0], new: reports[1], rule: rule)
         } catch {
             output.error("strain compare: \(error)")
             return .badInput
@@ -53,10 +65,19 @@ enum CompareCommand: Command {
             output.error("strain compare: \(error)")
             return .infrastructure
         }
+        switch comparison.verdict {
+        case .nothingInCommon:
+            output.error("strain compare: the runs have no step in common: " + comparison.unmatched.joined(separator: ", "))
+        case .tooShort:
+            output.error("strain compare: too few whole intervals to judge any metric: each run needs "
+                         + "\(rule.minimumIntervals) seconds with requests per step")
+        case .noRegression, .regression, .invalid: break
+        }
         return switch comparison.verdict {
         case .noRegression: .ok
         case .regression: .regression
         case .invalid: .invalidRun
+        case .nothingInCommon, .tooShort: .badInput
         }
     }
 }

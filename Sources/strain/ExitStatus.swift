@@ -9,7 +9,7 @@ enum ExitStatus: Int32, CaseIterable {
     case thresholdsFailed = 1
     /// Bad input: an invalid profile, an unknown subcommand or option, a missing argument.
     case badInput = 2
-    /// `strain compare`: the new run regressed against the baseline beyond the noise band.
+    /// `strain compare`: the new run is significantly worse than the baseline, beyond the practical floor.
     case regression = 3
     /// The generator's self-check failed: its numbers can't be trusted (CPU saturated, scheduler
     /// lag, connections not established). Results are still written, marked invalid.

@@ -89,7 +89,7 @@ enum RunCommand: Command {
     }
 
     private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, seed: UInt64?, output: Output) -> ExitStatus {
-        let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.name)
+        let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
         let abortThresholds = profile.thresholds.filter(\.abortOnFail)
         let abortCheck: (@Sendable (RunArtifact) -> String?)? = abortThresholds.isEmpty ? nil : { @Sendable artifact in
             ThresholdEvaluator.evaluate(abortThresholds, on: artifact).first(where: \.shouldAbort)
@@ -226,7 +226,8 @@ enum RunCommand: Command {
         return scenarios + ", " + (plan.duration.map { "\($0)" } ?? "until the iterations are done")
     }
 
-    /// reports/<name>-<yyyyMMdd-HHmmss>/ in the working directory; "-2", "-3" … when two runs start in the same second.
+    /// reports/<folder name>-<yyyyMMdd-HHmmss>/ in the working directory (`Profile.folderName` keeps a
+    /// name like "../x" from leaving reports/); "-2", "-3" … when two runs start in the same second.
     static func defaultOutputDirectory(for name: String) -> URL {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

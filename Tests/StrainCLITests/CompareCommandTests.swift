@@ -9,7 +9,7 @@ struct CompareCommandTests {
         defer { fixtures.remove() }
         let outcome = try StrainProcess.run(["compare", try fixtures.run("base").path, try fixtures.run("new").path])
         #expect(outcome.status == 0, "stdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
-        #expect(outcome.stdout.contains("no regression beyond the noise band (5 metrics)"))
+        #expect(outcome.stdout.contains("no regression (5 metrics)"))
         #expect(outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("  shop.buy") }.allSatisfy { $0.hasSuffix("within noise") })
     }
 
@@ -32,8 +32,17 @@ struct CompareCommandTests {
         #expect(outcome.stdout.contains("cannot compare: the base run is invalid (3 apparent regressions)"))
     }
 
+    @Test func runsWithNoStepInCommonExitTwo() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let outcome = try StrainProcess.run(["compare", try fixtures.run("base").path, try fixtures.run("other", step: "pay").path])
+        #expect(outcome.status == 2, "stdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
+        #expect(outcome.stderr.contains("the runs have no step in common: shop.buy (base only), shop.pay (new only)"))
+    }
+
     @Test(arguments: [
         (["compare"], "expected two runs, BASE and NEW; got 0"),
+        (["compare", "BASE", "BASE", "--false-alarm-rate", "5%"], "--false-alarm-rate: expected a probability between 0 and 1"),
         (["compare", "BASE"], "expected two runs, BASE and NEW; got 1"),
         (["compare", "BASE", "BASE/nothing"], "nothing/run.json: no such run artifact"),
         (["compare", "BASE", "BASE", "--profile", "x"], "unknown option --profile"),

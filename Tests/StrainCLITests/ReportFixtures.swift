@@ -34,16 +34,17 @@ struct ReportFixtures {
 
     /// A run folder of "shop.buy": ten one-second intervals of 100 requests each, all taking
     /// `latency` µs, `failures` of each interval failed. `profile` is recorded with its SHA-256.
-    func run(_ name: String, latency: UInt64 = 1000, failures: UInt64 = 0, valid: Bool = true, profile: URL? = nil) throws -> URL {
+    func run(_ name: String, latency: UInt64 = 1000, failures: UInt64 = 0, valid: Bool = true, profile: URL? = nil,
+             step stepName: String = "buy") throws -> URL {
         let folder = directory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let timeline = try TimelineWriter(url: folder.appendingPathComponent("timeline.ndjson"))
-        var step = StepResult(name: "buy")
+        var step = StepResult(name: stepName)
         for second in 0..<10 {
             // A little variation between intervals, as in any real run.
             let interval = Histogram(recording: Array(repeating: latency + UInt64(second % 2) * latency / 20, count: 100))
             try timeline.append(TimelineInterval(start: Double(second), duration: 1, steps: [
-                IntervalStep(scenario: "shop", step: "buy", requests: 100, failures: failures, latency: interval)]))
+                IntervalStep(scenario: "shop", step: stepName, requests: 100, failures: failures, latency: interval)]))
             step.requests += 100
             step.failures += failures
             step.latency.merge(interval)

@@ -138,3 +138,126 @@ struct ProfileCheckTests {
         #expect(result.summary.hasPrefix("skipped: every endpoint's time is mostly network, database or dependency time"))
     }
 }
+
+/// Whether an endpoint waits on a slow dependency or computes, whatever the machine's speed: the
+/// demo's endpoints, with the CPU-heavy report as fast as on a quick release build, as slow as a
+/// debug build on a slow machine (its mean then matches the dependency's by size), and on a busy
+/// host, where some requests wait for a core and others do not.
+struct DependencyOrComputeTests {
+    typealias B = EvidenceBuilder
+
+    static func load(report mean: Double, fastTenth: Double) -> LoadContext {
+        LoadContext(endpoints: [
+            .init(scenario: "recommendations", step: "recommend", kind: .http, requests: 150, totalSeconds: 150 * 0.152,
+                  fastTenthSeconds: 0.151),
+            .init(scenario: "report", step: "report", kind: .http, requests: 75, totalSeconds: 75 * mean, fastTenthSeconds: fastTenth),
+            .init(scenario: "catalogue", step: "product", kind: .http, requests: 600, totalSeconds: 600 * 0.0004,
+                  fastTenthSeconds: 0.0003),
+        ])
+    }
+
+    @Test(arguments: [
+        // report's mean and 10th percentile per request, the service's CPU (+ run queue) over the window
+        (0.008, 0.007, 0.65),  // fast machine, release build
+        (0.040, 0.036, 3.2),   // the repository's machine
+        (0.150, 0.140, 11.5),  // slow machine: same size as the dependency's call
+        (0.110, 0.038, 8.0),   // busy host: some requests wait for a core, the fast tenth does not
+    ])
+    func theEndpointThatComputesIsNotChargedToTheDependency(mean: Double, fastTenth: Double, cpu: Double) throws {
+        let evidence = B.evidence(dependencies: [DependenciesCheckTests.dependency("recommendations", totals: [0.150, 0.150, 0.152])],
+                                  profiler: ProfileCheckTests.profile, service: ServiceProcessEvidence(pid: 4242, cpuSeconds: cpu))
+        let input = CheckInput(evidence: evidence, load: Self.load(report: mean, fastTenth: fastTenth), options: CheckOptions())
+        let breakdowns = RequestBreakdown.all(input)
+        #expect(try #require(breakdowns.first { $0.endpoint == "report/report" }).dependency == nil)
+        #expect(try #require(breakdowns.first { $0.endpoint == "recommendations/recommend" }).dependency?.name == "recommendations")
+
+        let step5 = ProfileCheck.run(input, earlier: []).findings
+        #expect(step5.map(\.check) == ["hot-frames"])
+        #expect(step5.first?.object == "report/report in pid 4242: do_syscall_64")
+        let slow = DependenciesCheck.run(input).findings.first { $0.check == "slow-dependency" }
+        #expect(abs((slow?.impact.totalSeconds ?? 0) - 150 * 0.150) < 1e-6)
+    }
+}
+
+struct WaitingInsideTheServiceTests {
+    typealias B = EvidenceBuilder
+
+    /// 1000 requests of 100 ms over 6 s, nothing explained, the service on the CPU for 2 s of them:
+    /// the time is spent waiting inside, and hot frames are not the headline.
+    @Test func unexplainedTimeOffTheCPUIsWaitingNotHotCode() throws {
+        let evidence = B.evidence(profiler: ProfileCheckTests.profile, service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 2))
+        let findings = ProfileCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 100),
+                                                   options: CheckOptions()), earlier: []).findings
+        let finding = try #require(findings.first)
+        #expect(findings.count == 1)
+        #expect(finding.check == "waiting-inside-service")
+        #expect(finding.title == "Requests wait inside the service: 100 s off the CPU")
+        #expect(finding.object == "shop/orders in pid 4242")
+        #expect(finding.evidence.contains("pid 4242 used 2 s of CPU over the window, its threads waited 0 µs for a core and "
+                                          + "were running or runnable for 0 µs (sampled); the endpoints whose time that fits: none"))
+        #expect(finding.evidence.contains { $0.hasPrefix("shop/orders: 16.7 requests in flight on average (Little's law") })
+        #expect(finding.evidence.contains { $0.hasPrefix("on-CPU frame: 38.8% do_syscall_64") })
+        #expect(abs(finding.impact.totalSeconds - 100) < 1e-9)
+    }
+
+    /// One endpoint computing, another queueing for the service's own pool: one finding each.
+    @Test func computingAndWaitingEndpointsGetAFindingEach() throws {
+        let load = LoadContext(endpoints: [
+            .init(scenario: "report", step: "report", kind: .http, requests: 100, totalSeconds: 100 * 0.05),
+            .init(scenario: "checkout", step: "pay", kind: .http, requests: 100, totalSeconds: 100 * 0.4),
+        ])
+        let evidence = B.evidence(profiler: ProfileCheckTests.profile,
+                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 3.5, runQueueSeconds: 1))
+        let findings = ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()), earlier: []).findings
+        #expect(findings.map(\.check) == ["hot-frames", "waiting-inside-service"])
+        #expect(findings.map(\.object) == ["report/report in pid 4242: do_syscall_64", "checkout/pay in pid 4242"])
+        #expect(findings.map(\.impact.totalSeconds) == [5, 40])
+    }
+
+    @Test func unexplainedTimeOnTheCPUIsHotCode() throws {
+        let evidence = B.evidence(profiler: ProfileCheckTests.profile, service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 90))
+        let finding = try #require(ProfileCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 100),
+                                                               options: CheckOptions()), earlier: []).findings.first)
+        #expect(finding.check == "hot-frames")
+        #expect(finding.severity == .warning)
+    }
+
+    /// A few milliseconds of computing per request is reported, as information, on any machine.
+    @Test func aFewMillisecondsUnexplainedIsInformation() throws {
+        let evidence = B.evidence(profiler: ProfileCheckTests.profile, service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 7))
+        let finding = try #require(ProfileCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 8),
+                                                               options: CheckOptions()), earlier: []).findings.first)
+        #expect(finding.check == "hot-frames")
+        #expect(finding.severity == .info)
+    }
+}
+
+struct ProcessCPUClockTests {
+    @Test func readsUserAndSystemTimeAfterTheCommandName() {
+        let stat = "4242 (demo (shop) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 100 0 0"
+        #expect(ProcessCPUClock.cpuSeconds(stat: stat, ticksPerSecond: 100) == 3)
+        #expect(ProcessCPUClock.cpuSeconds(stat: "garbage", ticksPerSecond: 100) == nil)
+    }
+
+    @Test func readsTheStateLetter() {
+        #expect(ProcessCPUClock.state(stat: "4242 (a (b) c) R 1 4242") == "R")
+        #expect(ProcessCPUClock.runnableThreads(pid: getpid()) ?? 0 >= 1)
+    }
+
+    @Test func readsTheRunQueueWaitOfASchedstatLine() {
+        #expect(ProcessCPUClock.runQueueSeconds(schedstat: "1500000000 250000000 42\n") == 0.25)
+    }
+
+    /// This test process: its threads are listed, and the CPU it burns between two readings shows.
+    @Test func measuresALiveProcess() throws {
+        let start = try #require(ProcessCPUClock.read(pid: getpid()))
+        #expect(!start.runQueueSecondsByThread.isEmpty)
+        // Spin until the clock ticks (bounded, however busy the machine is).
+        var used = ServiceProcessEvidence(pid: getpid(), cpuSeconds: 0)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while used.cpuSeconds == 0 && ContinuousClock.now < deadline {
+            used = try #require(ProcessCPUClock.read(pid: getpid())).since(start, pid: getpid(), runnableSeconds: 0)
+        }
+        #expect(used.cpuSeconds > 0)
+    }
+}

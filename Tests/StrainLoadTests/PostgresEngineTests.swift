@@ -120,6 +120,17 @@ struct PostgresEngineTests {
         #expect(step.errors.first?.example == example)
     }
 
+    @Test("A secret from the environment that the server quotes back is hidden in the error example")
+    func secretParametersStayOutOfErrorExamples() throws {
+        let outcome = try runLoad(Self.profile("""
+            { name: "leaky", postgres: { conninfo: "${env.STRAIN_PG}", pool: 1 },
+              load: { model: "closed", connections: 1, iterations: 2 },
+              steps: [{ name: "bad", sql: "SELECT $1::int", params: ["${env.API_KEY}"] }] },
+            """), environment: Self.environment.merging(["API_KEY": "sk-live-4242"]) { $1 })
+        #expect(outcome.artifactOnDisk.scenarios[0].steps[0].errors.map(\.example)
+                == [#"22P02: invalid input syntax for type integer: "***""#])
+    }
+
     @Test("Clients beyond the pool wait for a connection; the wait is kept apart from the query")
     func poolWait() throws {
         let outcome = try runLoad(Self.profile("""

@@ -32,7 +32,7 @@ struct RecordingTests {
         second.record(Self.outcome(service: 300, status: nil, failure: StepFailure(.timeout, "second timeout")), intended: 1_000)
         second.add(4, to: .missed)
         first.merge(second)
-        let result = first.stepResult(name: "GET /")
+        let result = first.stepResult(name: "GET /", hiding: [])
         #expect(result.requests == 4)
         #expect(result.failures == 3)
         // Latency is of the two responses; the two timeouts are errors only.

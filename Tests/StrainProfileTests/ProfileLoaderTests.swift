@@ -277,7 +277,7 @@ struct ProfileLoaderTests {
         (oneStep, #"{ path: "/", extract: { n: { heder: "X" } } }"#, #"extract.n.heder: unknown key "heder"; did you mean "header"?"#),
         (oneStep, #"{ path: "/", extract: { n: "token" } }"#, #"extract.n: expected a JSON path like "$.token" or "$.items[0].id", found "token""#),
         (oneStep, #"{ path: "/", extract: { "2fa": "$.x" } }"#, #"extract["2fa"]: variable names are letters, digits and _"#),
-        (oneStep, #"{ path: "/", check: { status: [700] } }"#, "check.status[0]: expected an HTTP status from 100 to 599, found 700"),
+        (oneStep, #"{ path: "/", check: { status: [700] } }"#, "check.status[0]: must be at most 599, found 700"),
         (oneStep, #"{ path: "/", check: { status: [] } }"#, "check.status: must list at least one status"),
         (oneStep, #"{ path: "/", check: { json: { "status": 1 } } }"#, #"check.json.status: expected a JSON path like "$.token""#),
         (oneStep, #"{ path: "/", check: { rows: 1 } }"#, "check.rows: rows checks the result of a sql step"),

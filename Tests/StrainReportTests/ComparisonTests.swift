@@ -9,19 +9,21 @@ import Testing
 /// Runs with chosen per-interval values, written and read back as real run folders, so the noise
 /// band can be checked against numbers worked out by hand.
 enum ChosenRun {
-    /// One step, "shop.buy"; interval `i` lasts one second and holds `perInterval` requests all taking
-    /// `latencies[i]` µs (below 2048 µs, where the histogram is exact), `failures[i]` of them failed.
-    static func report(latencies: [UInt64], perInterval: Int = 100, failures: [UInt64]? = nil, valid: Bool = true) throws -> RunReport {
+    /// One step, "shop.buy"; interval `i` lasts one second (the last one `lastDuration`) and holds
+    /// `perInterval` requests all taking `latencies[i]` µs (below 2048 µs, where the histogram is
+    /// exact), `failures[i]` of them failed.
+    static func report(latencies: [UInt64], perInterval: Int = 100, failures: [UInt64]? = nil, valid: Bool = true,
+                       lastDuration: Double = 1, step name: String = "buy") throws -> RunReport {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-chosen-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let writer = try TimelineWriter(url: folder.appendingPathComponent(RunFolder.timelineName))
-        var step = StepResult(name: "buy")
+        var step = StepResult(name: name)
         for (index, latency) in latencies.enumerated() {
             let interval = Histogram(recording: Array(repeating: latency, count: perInterval))
             let failed = failures?[index] ?? 0
-            try writer.append(TimelineInterval(start: Double(index), duration: 1, steps: [
-                IntervalStep(scenario: "shop", step: "buy", requests: UInt64(perInterval), failures: failed, latency: interval)]))
+            try writer.append(TimelineInterval(start: Double(index), duration: index == latencies.count - 1 ? lastDuration : 1, steps: [
+                IntervalStep(scenario: "shop", step: name, requests: UInt64(perInterval), failures: failed, latency: interval)]))
             step.requests += UInt64(perInterval)
             step.failures += failed
             step.latency.merge(interval)
@@ -37,48 +39,102 @@ enum ChosenRun {
         return try RunFolder(url: folder).report(thresholds: .skip)
     }
 
-    /// 800 and 1400 µs alternating over ten intervals: sample σ = √(10 · 300² / 9) ≈ 316.2 µs, so the
-    /// band is 3σ ≈ 949 µs (above the 500 µs floor).
+    /// 800 and 1400 µs alternating over ten intervals, shifted by `shift` µs.
     static func alternating(shiftedBy shift: UInt64 = 0) -> [UInt64] {
         (0..<10).map { index in (index.isMultiple(of: 2) ? 800 : 1400) + shift }
     }
 }
 
-struct NoiseBandTests {
+struct RankTestTests {
+    /// Reference values: scipy.stats.mannwhitneyu(…, alternative="less") and, with ties, the full
+    /// permutation distribution of the rank sum enumerated by brute force (50 of 924 subsets).
+    @Test(arguments: [
+        ([1.0, 2, 3, 4, 5], [6.0, 7, 8, 9, 10], 1.0 / 252),
+        ([1.0, 2, 2, 3, 3, 3], [2.0, 3, 3, 4, 4, 5], 50.0 / 924),
+        ([6.0, 7, 8, 9, 10], [1.0, 2, 3, 4, 5], 1.0),
+    ])
+    func exactPValues(first: [Double], second: [Double], expected: Double) {
+        #expect(abs(RankTest.pValueSecondLarger(first, second) - expected) < 1e-9)
+    }
+
+    /// Above the exact limit: the normal approximation with tie and continuity corrections
+    /// (scipy's asymptotic method gives 0.0379095).
+    @Test func largeSamplesUseTheNormalApproximation() {
+        let first = (0..<30).map { Double($0 % 7) }
+        let second = (0..<30).map { Double($0 % 7 + 1) }
+        #expect(abs(RankTest.pValueSecondLarger(first, second) - 0.0379095) < 1e-6)
+    }
+
+    @Test func midRanksShareTies() {
+        #expect(RankTest.midRanks([10, 20, 20, 5]) == [2, 3.5, 3.5, 1])
+        #expect(RankTest.pValueSecondLarger([], [1]) == 1)
+    }
+}
+
+struct ComparisonRuleTests {
     private func outcome(_ comparison: RunComparison, _ metric: MetricDelta.Metric) throws -> MetricDelta {
         try #require(comparison.deltas.first { $0.metric == metric })
     }
 
-    @Test func theBandIsThreeSigmaOfTheIntervals() throws {
+    @Test func theSameRunTwiceIsNoChange() throws {
         let base = try ChosenRun.report(latencies: ChosenRun.alternating())
         let same = RunComparison(base: base, new: try ChosenRun.report(latencies: ChosenRun.alternating()))
         #expect(same.verdict == .noRegression)
         #expect(same.deltas.allSatisfy { $0.outcome == .withinNoise && $0.change == 0 })
-        let p50 = try outcome(same, .p50)
-        #expect(abs(p50.band - 3 * (10 * 300.0 * 300 / 9).squareRoot() * 1e-6) < 1e-9)
+        #expect(abs(same.level - 0.05 / 5) < 1e-12)
+    }
 
-        // +400 µs is inside the band, +1000 µs is outside it.
-        let slightly = RunComparison(base: base, new: try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 400)))
+    /// +1000 µs on every interval is significant and beyond the floor; +100 µs is below the 500 µs
+    /// floor however consistent; the other way round is an improvement.
+    @Test func aSignificantChangeCountsOnlyBeyondTheFloor() throws {
+        let base = try ChosenRun.report(latencies: ChosenRun.alternating())
+        let slightly = RunComparison(base: base, new: try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 100)))
         #expect(slightly.verdict == .noRegression)
         #expect(try outcome(slightly, .p50).outcome == .withinNoise)
         let slower = try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 1000))
         let clearly = RunComparison(base: base, new: slower)
         #expect(clearly.verdict == .regression)
-        #expect(try outcome(clearly, .p50).outcome == .regression)
-        #expect(abs(try #require(try outcome(clearly, .p50).relativeChange) - 1.25) < 1e-9)
+        let p50 = try outcome(clearly, .p50)
+        #expect(p50.outcome == .regression)
+        #expect(abs(try #require(p50.relativeChange) - 1.25) < 1e-9)
+        #expect(try #require(p50.pValue) < clearly.level)
+        #expect(p50.intervals == [10, 10])
         let faster = RunComparison(base: slower, new: base)
         #expect(faster.verdict == .noRegression)
         #expect(try outcome(faster, .p50).outcome == .improvement)
     }
 
-    /// Steady intervals have no variation: the floor decides (10% of the baseline, at least 500 µs).
-    @Test func theFloorAppliesWhenIntervalsAreSteady() throws {
-        let base = try ChosenRun.report(latencies: Array(repeating: 1000, count: 5))
-        let within = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 1450, count: 5)))
-        #expect(try outcome(within, .p99).band == 500e-6)
-        #expect(within.verdict == .noRegression)
-        let beyond = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 1550, count: 5)))
-        #expect(beyond.verdict == .regression)
+    /// A shift the intervals' own spread swallows is not significant, though beyond the floor.
+    @Test func aChangeWithinTheSpreadIsNotSignificant() throws {
+        let base = try ChosenRun.report(latencies: [800, 1900, 800, 1900, 800, 1900, 800, 1900])
+        let new = try ChosenRun.report(latencies: [1400, 1900, 800, 1900, 1400, 1900, 800, 1900])
+        let comparison = RunComparison(base: base, new: new)
+        #expect(try outcome(comparison, .p50).outcome == .withinNoise)
+        #expect(try #require(try outcome(comparison, .p50).pValue) > comparison.level)
+    }
+
+    /// The last interval of a run is cut short: a 1 ms sliver with the same requests would be a
+    /// rate 1000× the others. It never enters the test.
+    @Test func aPartialLastIntervalIsLeftOut() throws {
+        let base = try ChosenRun.report(latencies: Array(repeating: 500, count: 6))
+        let new = try ChosenRun.report(latencies: Array(repeating: 500, count: 7), lastDuration: 0.001)
+        let throughput = try outcome(RunComparison(base: base, new: new), .throughput)
+        #expect(throughput.intervals == [6, 6])
+    }
+
+    @Test func tooFewIntervalsAreNotJudged() throws {
+        let base = try ChosenRun.report(latencies: Array(repeating: 500, count: 4))
+        let comparison = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 1900, count: 4)))
+        #expect(comparison.verdict == .tooShort)
+        #expect(comparison.deltas.allSatisfy { $0.outcome == .tooFewIntervals && $0.pValue == nil })
+        #expect(try ComparisonReport.render(comparison, as: .terminal).contains("cannot compare: too few whole intervals"))
+    }
+
+    @Test func runsWithNoStepInCommonCannotBeCompared() throws {
+        let comparison = RunComparison(base: try ChosenRun.report(latencies: ChosenRun.alternating()),
+                                       new: try ChosenRun.report(latencies: ChosenRun.alternating(), step: "pay"))
+        #expect(comparison.verdict == .nothingInCommon)
+        #expect(comparison.unmatched == ["shop.buy (base only)", "shop.pay (new only)"])
     }
 
     @Test func errorRateAndThroughput() throws {
@@ -142,7 +198,7 @@ struct RealComparisonTests {
         #expect(terminal.split(separator: "\n").contains { $0.hasPrefix("  api.get  p") && $0.hasSuffix("REGRESSION") })
         let markdown = try ComparisonReport.render(comparison, as: .markdown)
         #expect(markdown.contains("**❌ REGRESSION in "))
-        #expect(markdown.contains("| step | metric | base | new | change | noise band | verdict |"))
+        #expect(markdown.contains("| step | metric | base | new | change | floor | p | verdict |"))
         let json = try JSONSerialization.jsonObject(with: Data(try ComparisonReport.render(comparison, as: .json).utf8)) as? [String: Any]
         #expect(json?["kind"] as? String == "comparison")
         #expect(json?["verdict"] as? String == "regression")

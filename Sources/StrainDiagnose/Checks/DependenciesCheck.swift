@@ -64,90 +64,16 @@ enum DependenciesCheck {
     }
 }
 
-/// One endpoint's mean request time split into network, its database time, the part a slow
-/// dependency accounts for, and the unexplained rest.
-struct RequestBreakdown {
-    var endpoint: String
-    var requests: UInt64
-    var mean: Double
-    var network: Double
-    /// Execution time of the statements charged to this endpoint, per request.
-    var database: Double
-    /// The run's database time that could not be charged to one endpoint, per HTTP request of the
-    /// run. Shown, but not subtracted: it is an average, and would hide an endpoint's own time.
-    var sharedDatabase: Double
-    /// The slow dependency that accounts for the rest, if one does.
-    var dependency: (name: String, median: Double)?
-
-    /// Time per request left after network and the endpoint's database time.
-    var rest: Double { max(0, mean - network - database) }
-    /// The part of `rest` the dependency accounts for: at most one call's time.
-    var dependencySeconds: Double { dependency.map { min(rest, $0.median) } ?? 0 }
-    /// What steps 2 and 4 leave unexplained per request.
-    var unexplained: Double { rest - dependencySeconds }
-
-    /// The database cannot tell which endpoint ran a statement, so a statement is charged to an
-    /// endpoint only when its calls say so: the repeated statement of an N+1 to the endpoint that
-    /// issues it, and a statement run about once per request of exactly one endpoint to that one.
-    /// The rest is the run's average. A slow dependency accounts for an endpoint's rest when the
-    /// rest is comparable to its median (`DependenciesCheck.explainsRest`).
-    static func all(_ input: CheckInput) -> [RequestBreakdown] {
-        guard let load = input.load else { return [] }
-        let endpoints = load.httpEndpoints.filter { $0.requests > 0 }
-        let httpRequests = endpoints.reduce(0) { $0 + $1.requests }
-        let statements = input.statements?.statements.filter(\.toplevel) ?? []
-        let nPlusOneIssuers = Dictionary(
-            NPlusOneDetector.detect(in: statements, load: load).compactMap { pattern in
-                pattern.endpoint.map { (pattern.repeated.queryID, $0.name) }
-            }, uniquingKeysWith: { first, _ in first })
-        var charged: [String: Double] = [:]
-        var shared = 0.0
-        for statement in statements {
-            let onePerRequest = endpoints.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
-            if let name = nPlusOneIssuers[statement.queryID] ?? (onePerRequest.count == 1 ? onePerRequest[0].name : nil) {
-                charged[name, default: 0] += statement.seconds
-            } else {
-                shared += statement.seconds
-            }
-        }
-        let slowDependencies = input.evidence.dependencies.compactMap { dependency -> (name: String, median: Double)? in
-            let median = ProbeSummary(dependency).medianTotal ?? 0
-            return median >= DependenciesCheck.slowProbe ? (dependency.name, median) : nil
-        }
-        return endpoints.map { endpoint in
-            let requests = Double(endpoint.requests)
-            let network = (endpoint.networkSeconds ?? 0) / requests
-            var breakdown = RequestBreakdown(
-                endpoint: endpoint.name, requests: endpoint.requests, mean: endpoint.meanSeconds, network: network,
-                database: min((charged[endpoint.name] ?? 0) / requests, max(0, endpoint.meanSeconds - network)),
-                sharedDatabase: httpRequests > 0 ? shared / Double(httpRequests) : 0)
-            breakdown.dependency = slowDependencies.filter { DependenciesCheck.explainsRest.contains(breakdown.rest / $0.median) }
-                .max { ($0.median, $1.name) < ($1.median, $0.name) }
-            return breakdown
-        }
-    }
-
-    /// Calls per request of a statement run once for each request (allowing for requests cut at the window's edges).
-    private static let onceEach = 0.9...1.1
-
-    var description: String {
-        var text = "\(endpoint): \(Format.duration(mean)) per request = network \(Format.duration(network)) + database "
-            + "\(Format.duration(database))"
-        if let dependency { text += " + \(dependency.name) \(Format.duration(dependencySeconds))" }
-        text += " + unexplained \(Format.duration(unexplained))"
-        if sharedDatabase > 0 { text += " (database (run average), not attributed: \(Format.duration(sharedDatabase)))" }
-        return text
-    }
-}
-
 /// A dependency's probes in numbers.
-private struct ProbeSummary {
+struct ProbeSummary {
     let name: String
     let url: String
     let count: Int
     let failures: Int
     let firstError: String?
     let medianTotal: Double?
+    /// The 10th percentile of the probes' total time: the dependency's fast answers.
+    let fastTenthTotal: Double?
     let medianConnect: Double?
     let medianTLS: Double?
     let medianFirstByte: Double?
@@ -164,12 +90,19 @@ private struct ProbeSummary {
         firstError = failed.first.map { $0.error ?? "HTTP \($0.status)" }
         let timings = dependency.probes.filter { $0.error == nil }.compactMap(\.timings)
         medianTotal = Self.median(timings.map(\.total))
+        fastTenthTotal = Self.tenthPercentile(timings.map(\.total))
         medianConnect = Self.median(timings.map(\.connect))
         medianTLS = Self.median(timings.map(\.tls))
         medianFirstByte = Self.median(timings.map(\.firstByte))
         slowest = timings.map(\.total).max()
         totalSeconds = dependency.probes.compactMap(\.timings?.total).reduce(0, +)
         failedSeconds = failed.compactMap(\.timings?.total).reduce(0, +)
+    }
+
+    /// The nearest-rank 10th percentile.
+    static func tenthPercentile(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        return values.sorted()[max(0, Int((Double(values.count) * 0.1).rounded(.up)) - 1)]
     }
 
     static func median(_ values: [Double]) -> Double? {

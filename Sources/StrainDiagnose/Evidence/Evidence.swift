@@ -17,12 +17,15 @@ public struct Evidence: Codable, Sendable, Equatable {
     public var pgbouncer: PgBouncerEvidence?
     public var dependencies: [DependencyEvidence]
     public var profiler: ProfilerEvidence?
+    /// The CPU time of the process under diagnosis (`--pid`) over the window.
+    public var service: ServiceProcessEvidence?
     /// What could not be collected, and why, so the report says what it did not look at.
     public var gaps: [EvidenceGap]
 
     public init(format: Int = Evidence.formatVersion, startedAt: Date, endedAt: Date, phases: [PhaseMark] = [],
                 host: HostEvidence? = nil, postgres: PostgresEvidence? = nil, pgbouncer: PgBouncerEvidence? = nil,
-                dependencies: [DependencyEvidence] = [], profiler: ProfilerEvidence? = nil, gaps: [EvidenceGap] = []) {
+                dependencies: [DependencyEvidence] = [], profiler: ProfilerEvidence? = nil,
+                service: ServiceProcessEvidence? = nil, gaps: [EvidenceGap] = []) {
         self.format = format
         self.startedAt = startedAt
         self.endedAt = endedAt
@@ -32,6 +35,7 @@ public struct Evidence: Codable, Sendable, Equatable {
         self.pgbouncer = pgbouncer
         self.dependencies = dependencies
         self.profiler = profiler
+        self.service = service
         self.gaps = gaps
     }
 
@@ -139,4 +143,28 @@ public struct ProfilerEvidence: Codable, Sendable, Equatable {
         self.samples = samples
         self.frames = frames
     }
+}
+
+/// How much CPU the process under diagnosis used over the window (/proc/PID/stat): the measure
+/// that tells request time spent computing inside the service from time spent waiting there.
+public struct ServiceProcessEvidence: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// User + system CPU time of all its threads, in seconds.
+    public var cpuSeconds: Double
+    /// Time its threads were ready to run but waited for a core, in seconds (a lower bound:
+    /// threads that ended during the window are not counted).
+    public var runQueueSeconds: Double
+    /// Thread-seconds spent running or runnable, from its threads' states sampled through the
+    /// window (counts threads that came and went between samples of the clocks).
+    public var runnableSeconds: Double
+
+    public init(pid: Int32, cpuSeconds: Double, runQueueSeconds: Double = 0, runnableSeconds: Double = 0) {
+        self.pid = pid
+        self.cpuSeconds = cpuSeconds
+        self.runQueueSeconds = runQueueSeconds
+        self.runnableSeconds = runnableSeconds
+    }
+
+    /// Time the service spent computing or ready to compute: what a CPU-bound request waits for.
+    public var computeSeconds: Double { max(cpuSeconds + runQueueSeconds, runnableSeconds) }
 }

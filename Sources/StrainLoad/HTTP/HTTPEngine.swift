@@ -172,6 +172,10 @@ private final class PreparedRequest {
         if let caFile = target.tls.caFile { try easy.setCAFile(caFile.path) }
         if target.tls.insecure { try easy.setInsecure(true) }
         try easy.setFollowRedirects(maximum: target.maxRedirects > 0 ? target.maxRedirects : nil)
+        if target.maxRedirects > 0 {
+            // Step URLs were checked at validation; a redirect can point anywhere.
+            try easy.setHostCheck { [target] host in target.allows(host: host) }
+        }
         easy.setResponseSink(expectations.needsResponse ? .collect : .discard)
     }
 
@@ -181,7 +185,13 @@ private final class PreparedRequest {
         try easy.setURL(try iteration.render(request.url))
         var headers: [HTTPHeader] = []
         for header in request.headers {
-            headers.append(HTTPHeader(name: header.name, value: try iteration.render(header.value)))
+            let rendered = HTTPHeader(name: header.name, value: try iteration.render(header.value))
+            guard rendered.isSafeToSend else {
+                // The value may be a secret: name the header only.
+                throw StepFailure(.invalidHeaderValue,
+                                  "header \"\(header.name)\" has CR, LF or NUL in its value; the request was not sent")
+            }
+            headers.append(rendered)
         }
         try easy.setHeaders(headers)
         switch request.body {
@@ -197,7 +207,12 @@ private final class PreparedRequest {
                  sentAt: UInt64, finishedAt: UInt64) -> StepOutcome {
         var outcome = StepOutcome(sentAt: sentAt, finishedAt: finishedAt)
         if case .failure(let error) = result {
-            outcome.failure = StepFailure(.forTransfer(error), error.description)
+            if let refused = easy.refusedURL {
+                outcome.failure = StepFailure(.redirectNotAllowed,
+                                              "redirect to \(URLText.redacted(refused)) refused: its host is not in target.allow; the request was not sent")
+            } else {
+                outcome.failure = StepFailure(.forTransfer(error), error.description)
+            }
             // A target that accepts connections and then fails (times out, resets) did establish them.
             if let info = try? easy.transferInfo(), info.timings.connect > 0 {
                 outcome.newConnections = UInt64(max(0, info.newConnections))

@@ -18,6 +18,11 @@ extension ErrorLabel {
     public static let outOfFileDescriptors = ErrorLabel("out of file descriptors")
     public static let http2 = ErrorLabel("http2")
     public static let tooManyRedirects = ErrorLabel("too many redirects")
+    /// A redirect pointed at a host outside target.allow; that request was not sent.
+    public static let redirectNotAllowed = ErrorLabel("redirect not allowed")
+    /// A rendered header name or value held CR, LF or NUL (from a feeder, env or extracted value);
+    /// the request was not sent.
+    public static let invalidHeaderValue = ErrorLabel("invalid header value")
     /// The request itself could not be built or sent (malformed URL, unsupported scheme).
     public static let invalidRequest = ErrorLabel("invalid request")
     /// Any other transfer failure; the example message has curl's detail.

@@ -1,4 +1,5 @@
 import Foundation
+import StrainMetrics
 import StrainCurl
 import StrainProfile
 
@@ -39,10 +40,13 @@ struct ResponseExpectations {
             self.body = body
         }
 
-        /// Nil when the body is not JSON.
+        /// Nil when the body is not JSON, or is nested too deep to decode safely.
         var value: JSONValue? {
             mutating get {
-                if decoded == nil { decoded = .some(try? JSONDecoder().decode(JSONValue.self, from: Data(body))) }
+                if decoded == nil {
+                    decoded = .some(JSONNesting.firstTooDeep(in: body) != nil
+                        ? nil : try? JSONDecoder().decode(JSONValue.self, from: Data(body)))
+                }
                 return decoded!
             }
         }

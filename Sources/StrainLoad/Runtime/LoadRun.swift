@@ -120,7 +120,8 @@ public enum LoadRun {
                     closedLoop: profile.scenarios.contains { scenario in
                         if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
                     }),
-                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6))
+                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
+                                                     hiding: inputs.secrets))
         }
         while true {
             let (intervals, allFinished) = control.takeCompleteIntervals()
@@ -282,7 +283,7 @@ private struct Collected {
     }
 
     /// - Parameter ranSeconds: how long the run has gone on, for what the schedule asked in that time.
-    func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double) -> [ScenarioResult] {
+    func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double, hiding secrets: [String]) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
             var askedRate: Double?
             if case .open(let open) = scenario.load {
@@ -296,7 +297,7 @@ private struct Collected {
                 iterations: iterations[index],
                 askedRate: askedRate,
                 steps: scenario.steps.enumerated().map { step, definition in
-                    totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name)
+                    totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name, hiding: secrets)
                 })
         }
     }

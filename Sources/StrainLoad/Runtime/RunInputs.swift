@@ -41,6 +41,12 @@ public final class RunInputs: Sendable {
         sequences = Dictionary(uniqueKeysWithValues: sequenceStarts.map { ($0, SharedCounter(start: $0)) })
     }
 
+    /// The values of the environment variables the profile uses, to keep out of error examples. Values
+    /// under 4 characters are left: hiding every "1" or "on" would garble messages and protect nothing.
+    var secrets: [String] {
+        environment.values.filter { $0.count >= 4 }
+    }
+
     /// The position of the feeder called `name` in `feeders`.
     func feeder(named name: String) -> Int? {
         feederIndex[name]

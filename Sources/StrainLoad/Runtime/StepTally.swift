@@ -250,8 +250,10 @@ public struct StepTally: Sendable {
         }
     }
 
-    /// The artifact's form: non-zero counters, statuses by their text, errors most frequent first.
-    public func stepResult(name: String) -> StepResult {
+    /// The artifact's form: non-zero counters, statuses by their text, errors most frequent first, with
+    /// every one of `secrets` replaced by `***` in the error examples (a server may quote a value back,
+    /// like PostgreSQL's "invalid input syntax for type integer: \"…\"").
+    public func stepResult(name: String, hiding secrets: [String]) -> StepResult {
         var phaseHistograms: [String: Histogram] = [:]
         for phase in Phase.allCases {
             if let histogram = phases[phase.rawValue] { phaseHistograms[phase.name] = histogram }
@@ -264,6 +266,13 @@ public struct StepTally: Sendable {
             name: name, requests: requests, failures: failures, latency: latency, service: service,
             phases: phaseHistograms, counters: counterValues,
             statuses: Dictionary(uniqueKeysWithValues: statuses.map { ($0.key.key, $0.value) }),
-            errors: errors.values.sorted { ($0.count, $1.label) > ($1.count, $0.label) })
+            errors: errors.values.sorted { ($0.count, $1.label) > ($1.count, $0.label) }.map { tally in
+                ErrorTally(label: tally.label, count: tally.count, example: Self.hiding(secrets, in: tally.example))
+            })
+    }
+
+    static func hiding(_ secrets: [String], in text: String) -> String {
+        // Longest first, so a secret that contains another is hidden whole.
+        secrets.sorted { $0.count > $1.count }.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 }

@@ -6,9 +6,10 @@ enum EvidenceBuilder {
     static let start = Date(timeIntervalSince1970: 1_700_000_000)
 
     static func evidence(seconds: Double = 6, host: HostEvidence? = nil, postgres: PostgresEvidence? = nil,
-                         dependencies: [DependencyEvidence] = [], profiler: ProfilerEvidence? = nil) -> Evidence {
+                         dependencies: [DependencyEvidence] = [], profiler: ProfilerEvidence? = nil,
+                         service: ServiceProcessEvidence? = nil) -> Evidence {
         Evidence(startedAt: start, endedAt: start.addingTimeInterval(seconds), host: host, postgres: postgres,
-                 dependencies: dependencies, profiler: profiler)
+                 dependencies: dependencies, profiler: profiler, service: service)
     }
 
     /// The captured busy /proc pair, two seconds apart, after `change` edits the second sample.

@@ -1,0 +1,118 @@
+import Foundation
+
+/// One endpoint's mean request time split into network, its database time, the part a slow
+/// dependency accounts for, and the unexplained rest (steps 4 and 5 read it).
+struct RequestBreakdown {
+    var endpoint: String
+    var requests: UInt64
+    var mean: Double
+    var network: Double
+    /// Execution time of the statements charged to this endpoint, per request.
+    var database: Double
+    /// The run's database time that could not be charged to one endpoint, per HTTP request of the
+    /// run. Shown, but not subtracted: it is an average, and would hide an endpoint's own time.
+    var sharedDatabase: Double
+    /// The slow dependency that accounts for the rest, if one does.
+    var dependency: (name: String, median: Double)?
+    /// The service's CPU clock says this endpoint's rest is spent computing (see `markComputing`);
+    /// nil when the service's CPU time is unknown.
+    var computing: Bool?
+    /// Time per request left after network and the endpoint's database time.
+    var rest: Double { max(0, mean - network - database) }
+    /// The part of `rest` the dependency accounts for: at most one call's time.
+    var dependencySeconds: Double { dependency.map { min(rest, $0.median) } ?? 0 }
+    /// What steps 2 and 4 leave unexplained per request.
+    var unexplained: Double { rest - dependencySeconds }
+    /// The rest over all the endpoint's requests, in seconds.
+    var totalRest: Double { rest * Double(requests) }
+    /// What steps 2 and 4 leave unexplained over all the endpoint's requests, in seconds.
+    var totalUnexplained: Double { unexplained * Double(requests) }
+
+    /// The database cannot tell which endpoint ran a statement, so a statement is charged to an
+    /// endpoint only when its calls say so: the repeated statement of an N+1 to the endpoint that
+    /// issues it, and a statement run about once per request of exactly one endpoint to that one.
+    /// The rest is the run's average. A slow dependency accounts for an endpoint's rest when the
+    /// rest is comparable to its median (`DependenciesCheck.explainsRest`) and the endpoint's fast
+    /// requests are no faster than the dependency's fast answers: size alone would hand a dependency
+    /// any endpoint that happens to compute for about as long (how long depends on the machine, the
+    /// build and how busy the host is), but a request that waits for a call cannot beat the call;
+    /// and where the service's CPU time is known, an endpoint it shows computing waits on nothing.
+    static func all(_ input: CheckInput) -> [RequestBreakdown] {
+        guard let load = input.load else { return [] }
+        let endpoints = load.httpEndpoints.filter { $0.requests > 0 }
+        let httpRequests = endpoints.reduce(0) { $0 + $1.requests }
+        let statements = input.statements?.statements.filter(\.toplevel) ?? []
+        let nPlusOneIssuers = Dictionary(
+            NPlusOneDetector.detect(in: statements, load: load).compactMap { pattern in
+                pattern.endpoint.map { (pattern.repeated.queryID, $0.name) }
+            }, uniquingKeysWith: { first, _ in first })
+        var charged: [String: Double] = [:]
+        var shared = 0.0
+        for statement in statements {
+            let onePerRequest = endpoints.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
+            if let name = nPlusOneIssuers[statement.queryID] ?? (onePerRequest.count == 1 ? onePerRequest[0].name : nil) {
+                charged[name, default: 0] += statement.seconds
+            } else {
+                shared += statement.seconds
+            }
+        }
+        let slowDependencies = input.evidence.dependencies.compactMap { dependency -> (name: String, median: Double, fastTenth: Double)? in
+            let probes = ProbeSummary(dependency)
+            guard let median = probes.medianTotal, median >= DependenciesCheck.slowProbe else { return nil }
+            return (dependency.name, median, probes.fastTenthTotal ?? median)
+        }
+        var breakdowns = endpoints.map { endpoint in
+            let requests = Double(endpoint.requests)
+            let network = (endpoint.networkSeconds ?? 0) / requests
+            var breakdown = RequestBreakdown(
+                endpoint: endpoint.name, requests: endpoint.requests, mean: endpoint.meanSeconds, network: network,
+                database: min((charged[endpoint.name] ?? 0) / requests, max(0, endpoint.meanSeconds - network)),
+                sharedDatabase: httpRequests > 0 ? shared / Double(httpRequests) : 0)
+            breakdown.dependency = slowDependencies
+                .filter { DependenciesCheck.explainsRest.contains(breakdown.rest / $0.median) }
+                .filter { dependency in endpoint.fastTenthSeconds.map { $0 >= callFloor * dependency.fastTenth } ?? true }
+                .max { ($0.median, $1.name) < ($1.median, $0.name) }
+                .map { ($0.name, $0.median) }
+            return breakdown
+        }
+        if let service = input.evidence.service {
+            markComputing(&breakdowns, computeSeconds: service.computeSeconds)
+        }
+        return breakdowns
+    }
+
+    /// Marks the endpoints whose rest the service's CPU time (with its threads' wait for a core)
+    /// fits best: a computing request is on a core or waiting for one, a waiting request is
+    /// neither. Chosen greedily, each time the endpoint that brings the sum of rests closest to the
+    /// CPU time, while one does. An endpoint that computes is not waiting on a dependency, whatever
+    /// its size says: the dependency's match is dropped.
+    static func markComputing(_ breakdowns: inout [RequestBreakdown], computeSeconds: Double) {
+        var gap = computeSeconds
+        var remaining = Array(breakdowns.indices.filter { breakdowns[$0].totalRest > 0 })
+        for index in breakdowns.indices { breakdowns[index].computing = false }
+        while let best = remaining.min(by: { abs(gap - breakdowns[$0].totalRest) < abs(gap - breakdowns[$1].totalRest) }),
+              abs(gap - breakdowns[best].totalRest) < abs(gap) {
+            gap -= breakdowns[best].totalRest
+            breakdowns[best].computing = true
+            breakdowns[best].dependency = nil
+            remaining.removeAll { $0 == best }
+        }
+    }
+
+    /// An endpoint's 10th percentile may fall this far below the dependency's and still hold a call
+    /// to it (the probes and the service's own calls see the dependency a little differently).
+    static let callFloor = 0.8
+
+    /// Calls per request of a statement run once for each request (allowing for requests cut at the window's edges).
+    private static let onceEach = 0.9...1.1
+
+    var description: String {
+        var text = "\(endpoint): \(Format.duration(mean)) per request = network \(Format.duration(network)) + database "
+            + "\(Format.duration(database))"
+        if let dependency { text += " + \(dependency.name) \(Format.duration(dependencySeconds))" }
+        text += " + unexplained \(Format.duration(unexplained))"
+        if sharedDatabase > 0 { text += " (database (run average), not attributed: \(Format.duration(sharedDatabase)))" }
+        if let computing { text += computing ? ", computing" : ", not computing" }
+        return text
+    }
+}

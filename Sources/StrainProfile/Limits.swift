@@ -1,0 +1,25 @@
+/// The largest values a profile (or the command line) may ask for. Far above any real load test, and
+/// low enough that no count, product or conversion to microseconds can overflow; the README's profile
+/// reference lists them.
+public enum Limits {
+    /// Rates, per second.
+    public static let ratePerSecond = 10_000_000.0
+    /// Every duration: run length, ramps, timeouts, think times, threshold values.
+    public static let durationSeconds = 31.0 * 24 * 3600
+    /// `connections`, `maxConnections`, `postgres.pool`.
+    public static let connections = 1_000_000
+    /// A closed load's total `iterations`.
+    public static let iterations = 1_000_000_000_000
+    public static let weight = 1_000_000
+    public static let pipelineDepth = 10_000
+    public static let redirects = 100
+    /// `${sequence(n)}` starts and `${random(a, b)}` bounds, in either direction.
+    public static let generatorMagnitude = 1_000_000_000_000_000
+    public static let scenarios = 1_000
+    /// Steps per scenario.
+    public static let steps = 1_000
+    /// Stages per load.
+    public static let stages = 1_000
+    /// Bytes of a profile file.
+    public static let profileBytes = 16 << 20
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import StrainProfile
+
+/// Profiles written to break things: names that try to leave the report folder, numbers too large to
+/// hold, nesting and sizes that would exhaust the stack or the clock.
+struct HostileProfileTests {
+    static func parse(_ text: String) throws(ProfileError) -> Profile {
+        try ProfileLoader.parse(text, path: "hostile.json5", baseDirectory: FileManager.default.temporaryDirectory)
+    }
+
+    static func named(_ name: String) -> String {
+        """
+        { name: \(JSONTemplate.quoted(name)), target: { baseURL: "http://127.0.0.1:1" },
+          scenarios: [{ name: "s", load: { rate: "1/s", duration: "1s" }, steps: [{ path: "/" }] }] }
+        """
+    }
+
+    @Test(arguments: [
+        ("../x", "x"), ("../../etc/passwd", "etc-passwd"), ("/abs", "abs"), ("..", "profile"),
+        ("checkout v2/eu", "checkout-v2-eu"), (".hidden", "hidden"), ("-rf", "rf"), ("ünï", "n-"),
+        (String(repeating: "a", count: 300), String(repeating: "a", count: 64)),
+    ])
+    func reportFolderNamesStayOneSafeComponent(name: String, folder: String) throws {
+        #expect(try Self.parse(Self.named(name)).folderName == folder)
+    }
+
+    @Test(arguments: ["a\u{0}b", "a\nb", "\u{1B}[31mred", "tab\there"])
+    func namesWithControlCharactersAreRejected(name: String) {
+        #expect(throws: ProfileError.self) { try Self.parse(Self.named(name)) }
+    }
+}
+
+extension HostileProfileTests {
+    static func load(_ load: String, step: String = #"{ path: "/" }"#) -> String {
+        """
+        { name: "limits", target: { baseURL: "http://127.0.0.1:1" },
+          scenarios: [{ name: "s", load: \(load), steps: [\(step)] }] }
+        """
+    }
+
+    @Test(arguments: [
+        (load(#"{ rate: "1e12/s", duration: "1s" }"#), "expected a rate like"),
+        (load(#"{ rate: "1\#(String(repeating: "0", count: 400))/s", duration: "1s" }"#), "above the highest rate allowed, 10,000,000/s"),
+        (load(#"{ rate: "10000001/s", duration: "1s" }"#), "above the highest rate allowed"),
+        (load(#"{ rate: "1/s", duration: "999999999999h" }"#), "longer than the longest duration allowed, 31 days"),
+        (load(#"{ rate: "1/s", duration: "745h" }"#), "longer than the longest duration allowed"),
+        (load(#"{ rate: "1/s", duration: "1\#(String(repeating: "9", count: 400))s" }"#), "longer than the longest duration allowed"),
+        (load(#"{ stages: [{ to: "1/s", over: "744h" }, { to: "1/s", over: "1s" }] }"#), "the stages last"),
+        (load(#"{ model: "closed", connections: 1e14, duration: "1s" }"#), "must be at most 1,000,000, found 100000000000000"),
+        (load(#"{ model: "closed", connections: 1e300, duration: "1s" }"#), "must be at most 1,000,000"),
+        (load(#"{ model: "closed", connections: 1, iterations: 1e13 }"#), "must be at most 1,000,000,000,000"),
+        (load(#"{ model: "closed", connections: 1, duration: "1s", thinkTime: "1e300s" }"#), "unknown unit \"e\""),
+        (load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/${sequence(9223372036854775807)}" }"#), "sequence's start must lie within"),
+        (load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/${random(-9223372036854775808, 1)}" }"#), "random's bounds must lie within"),
+        (load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/", timeout: "99999999h" }"#), "longest duration allowed"),
+    ])
+    func numbersBeyondTheLimitsAreClearErrors(profile: String, message: String) {
+        let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
+        #expect(error?.description.contains(message) == true, "got: \(error?.description ?? "no error")")
+    }
+
+    @Test func theLimitsThemselvesAreAccepted() throws {
+        _ = try Self.parse(Self.load(#"{ rate: "10000000/s", duration: "744h" }"#))
+        _ = try Self.parse(Self.load(#"{ model: "closed", connections: 1000000, iterations: 1000000000000 }"#))
+    }
+
+    @Test(arguments: [20_000, 100_000])
+    func deepNestingIsAnErrorWithAPosition(depth: Int) {
+        let text = #"{ name: "deep", scenarios: "# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        let error = #expect(throws: ProfileError.self) { try Self.parse(text) }
+        #expect(error?.description == "hostile.json5:1:91: arrays and objects are nested more than 64 deep")
+    }
+
+    @Test func bracketsInStringsAndCommentsDoNotCount() throws {
+        let brackets = String(repeating: "[", count: 100)
+        _ = try Self.parse("""
+        // \(brackets)
+        /* \(brackets) */
+        { name: "\(brackets)", description: '\(brackets)', target: { baseURL: "http://127.0.0.1:1" },
+          scenarios: [{ name: "s", load: { rate: "1/s", duration: "1s" }, steps: [{ path: "/" }] }] }
+        """)
+    }
+}
+
+extension HostileProfileTests {
+    /// 100,000 steps on one line once took minutes (positions were counted from the line start each time).
+    @Test(arguments: [
+        ("steps", load(#"{ rate: "1/s", duration: "1s" }"#, step: Array(repeating: #"{ path: "/" }"#, count: 100_000).joined(separator: ","))),
+        ("stages", load("{ stages: [" + Array(repeating: #"{ to: "1/s", over: "1s" }"#, count: 100_000).joined(separator: ",") + "] }")),
+    ])
+    func hugeListsAreRefusedWithTheirLimit(what: String, profile: String) {
+        let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
+        #expect(error?.message == "has 100,000 elements; at most 1,000 \(what == "steps" ? "steps per scenario" : "stages") are allowed")
+    }
+}
