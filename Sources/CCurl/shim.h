@@ -5,6 +5,7 @@
 #define STRAIN_CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <sys/timerfd.h>
 
 // CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION share this signature.
 typedef size_t (*strain_curl_data_callback)(char *data, size_t size, size_t count, void *userdata);
@@ -74,6 +75,24 @@ static inline CURLcode strain_curl_easy_getinfo_string(CURL *handle, CURLINFO in
 // CURLINFO_PRIVATE and other pointer-valued infos.
 static inline CURLcode strain_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
     return curl_easy_getinfo(handle, info, value);
+}
+
+// MARK: a sub-millisecond wake-up for curl_multi_poll
+
+// curl_multi_poll's timeout counts whole milliseconds; a timer descriptor passed to it as an extra
+// fd ends the wait at the exact microsecond instead, while curl still watches every socket.
+static inline int strain_timerfd_create(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+}
+
+// Arms `fd` to become readable in `microseconds` (at least 1 ns: a zero time would disarm it);
+// re-arming also clears an expiry nobody read.
+static inline int strain_timerfd_arm(int fd, long long microseconds) {
+    struct itimerspec spec = { 0 };
+    spec.it_value.tv_sec = microseconds / 1000000;
+    spec.it_value.tv_nsec = (microseconds % 1000000) * 1000;
+    if (microseconds <= 0) spec.it_value.tv_nsec = 1;
+    return timerfd_settime(fd, 0, &spec, NULL);
 }
 
 #endif

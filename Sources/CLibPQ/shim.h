@@ -1,9 +1,24 @@
 // All libpq interop for Strain. libpq's functions import into Swift as they are; only its
-// character-literal macros do not, so they are restated here as importable constants.
+// character-literal macros do not, so they are restated here as importable constants. The
+// PostgreSQL engine's socket wait is here too.
 #ifndef STRAIN_CLIBPQ_SHIM_H
 #define STRAIN_CLIBPQ_SHIM_H
 
 #include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+
+// glibc declares ppoll only under _GNU_SOURCE, which Swift's Glibc module is built without.
+extern int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask);
+
+// poll(2) with a timeout in microseconds (negative: no limit): poll itself counts whole
+// milliseconds, which would make a worker wake up to a millisecond late, or sleep blind.
+static inline int strain_poll_microseconds(struct pollfd *fds, nfds_t count, long long microseconds) {
+    if (microseconds < 0) return ppoll(fds, count, NULL, NULL);
+    struct timespec timeout = { .tv_sec = microseconds / 1000000, .tv_nsec = (microseconds % 1000000) * 1000 };
+    return ppoll(fds, count, &timeout, NULL);
+}
 
 // Field codes for PQresultErrorField (postgres_ext.h defines them as 'S', 'C', ...).
 static const int strain_pg_diag_severity = PG_DIAG_SEVERITY;

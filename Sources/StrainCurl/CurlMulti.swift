@@ -1,4 +1,7 @@
 import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One libcurl multi handle: drives many `CurlEasy` transfers concurrently on one thread.
 ///
@@ -8,7 +11,7 @@ import CCurl
 ///     while multi.transferCount > 0 {
 ///         try multi.perform()              // sends and receives whatever is ready
 ///         for (easy, result) in try multi.completed() { … record; reset and add again … }
-///         try multi.poll(timeoutMilliseconds: 100)  // sleeps until a socket is ready
+///         try multi.poll(timeoutMicroseconds: 100_000)  // sleeps until a socket is ready
 ///     }
 ///
 /// The transfers share the multi handle's connection cache, so connections are kept alive
@@ -22,16 +25,25 @@ public final class CurlMulti {
     private let handle: UnsafeMutableRawPointer
     /// The easies in the multi, by their `CURL *` (which is what `curl_multi_info_read` gives back).
     private var transfers: [UnsafeMutableRawPointer: CurlEasy] = [:]
+    /// Ends `poll` at its exact deadline (a timerfd): curl's own timeout counts whole milliseconds.
+    private let timer: Int32
 
     public init() throws {
         try ensureCurlGlobalInit()
+        let timer = strain_timerfd_create()
+        guard timer >= 0 else {
+            throw CurlMultiError(code: CURLM_OUT_OF_MEMORY, context: "creating a timer descriptor: \(String(cString: strerror(errno)))")
+        }
         guard let handle = curl_multi_init() else {
+            close(timer)
             throw CurlMultiError(code: CURLM_OUT_OF_MEMORY, context: "creating a curl multi handle")
         }
         self.handle = handle
+        self.timer = timer
     }
 
     deinit {
+        close(timer)
         // libcurl wants easies removed before the multi is cleaned up; `transfers`
         // releases them afterwards.
         for easyHandle in transfers.keys { curl_multi_remove_handle(handle, easyHandle) }
@@ -85,9 +97,18 @@ public final class CurlMulti {
         return Int(running)
     }
 
-    /// Waits until a transfer's socket is ready, `timeoutMilliseconds` pass, or `wakeup()`.
-    public func poll(timeoutMilliseconds: Int) throws {
-        try check(curl_multi_poll(handle, nil, 0, Int32(clamping: timeoutMilliseconds), nil), "waiting for sockets")
+    /// Waits until a transfer's socket is ready, `timeoutMicroseconds` pass, or `wakeup()`. The
+    /// sockets are watched for the whole wait, however short: a response that arrives during it ends
+    /// it at once (a plain sleep for the sub-millisecond rest would leave it waiting).
+    public func poll(timeoutMicroseconds: UInt64) throws {
+        let micros = Int64(clamping: timeoutMicroseconds)
+        guard strain_timerfd_arm(timer, micros) == 0 else {
+            throw CurlMultiError(code: CURLM_INTERNAL_ERROR, context: "arming the poll timer: \(String(cString: strerror(errno)))")
+        }
+        var wake = curl_waitfd(fd: timer, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+        // Rounded up, so the timer, not curl's millisecond timeout, ends the wait.
+        let milliseconds = Int32(clamping: (micros + 999) / 1000 + 1)
+        try check(curl_multi_poll(handle, &wake, 1, milliseconds, nil), "waiting for sockets")
     }
 
     /// Ends a `poll` early. Safe to call from another thread while this multi is alive.

@@ -46,6 +46,21 @@ public struct ArrivalCurve: Sendable, Equatable {
 
     public var totalArrivals: Double { (arrivalsBefore.last ?? 0) + (segments.last?.arrivals ?? 0) }
 
+    /// Arrivals the curve asks for from its start to `seconds` in (all of them past its end).
+    public func arrivals(until seconds: Double) -> Double {
+        var start = 0.0
+        for (index, segment) in segments.enumerated() {
+            let into = seconds - start
+            if into < segment.duration {
+                guard into > 0 else { return arrivalsBefore[index] }
+                let rateThere = segment.fromRate + (segment.toRate - segment.fromRate) * into / segment.duration
+                return arrivalsBefore[index] + (segment.fromRate + rateThere) / 2 * into
+            }
+            start += segment.duration
+        }
+        return totalArrivals
+    }
+
     /// The time (seconds from the start) at which `count` arrivals have accumulated, or nil past the end.
     public func time(reaching count: Double) -> Double? {
         guard count <= totalArrivals else { return nil }

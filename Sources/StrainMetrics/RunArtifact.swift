@@ -15,6 +15,11 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var endedAt: Date
     public var status: RunStatus
+    /// Why and when the run, or one of its scenarios, stopped before its plan was done; nil when
+    /// everything ran as planned.
+    public var earlyStop: EarlyStop?
+    /// Seeded Poisson arrivals and random template values; `strain run --seed` with it reproduces them.
+    public var seed: UInt64?
     public var validity: Validity
     public var scenarios: [ScenarioResult]
     /// The thresholds the run is judged by, so that the folder alone gives the same verdict
@@ -23,8 +28,8 @@ public struct RunArtifact: Codable, Sendable, Equatable {
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
-        gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, validity: Validity,
-        scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil
+        gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
+        seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil
     ) {
         self.format = format
         self.tool = tool
@@ -34,6 +39,8 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.status = status
+        self.earlyStop = earlyStop
+        self.seed = seed
         self.validity = validity
         self.scenarios = scenarios
         self.thresholds = thresholds
@@ -92,17 +99,56 @@ public struct ProfileInfo: Codable, Sendable, Equatable {
 }
 
 public enum RunStatus: String, Codable, Sendable, Equatable {
-    case completed, interrupted, failed
+    /// Everything the plan asked for ran.
+    case completed
+    /// Something the run itself saw stopped it, or one of its scenarios, before the plan was done (an
+    /// `abortOnFail` threshold failed, a unique feeder ran out of rows); `earlyStop` says what.
+    case stoppedEarly
+    /// Stopped by SIGINT or SIGTERM.
+    case interrupted
+    /// A worker could not go on, or the target could not be reached at all.
+    case failed
+}
+
+/// Why and when a run stopped before its plan was done.
+public struct EarlyStop: Codable, Sendable, Equatable {
+    public enum Cause: String, Codable, Sendable {
+        /// An `abortOnFail` threshold failed.
+        case threshold
+        /// A `unique` feeder ran out of rows: its scenario stopped (the others went on).
+        case feederExhausted
+        /// The target refused every connection.
+        case targetUnreachable
+        /// SIGINT or SIGTERM.
+        case signal
+        /// A worker could not go on.
+        case failure
+    }
+
+    public var cause: Cause
+    public var reason: String
+    /// Seconds since the run started.
+    public var at: Double
+
+    public init(cause: Cause, reason: String, at: Double) {
+        self.cause = cause
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// Whether the numbers can be trusted (e.g. the generator was not saturated), and why not.
 public struct Validity: Codable, Sendable, Equatable {
     public var valid: Bool
     public var reasons: [String]
+    /// Set when a closed-model run's throughput was limited by the generator's own CPU: the figures
+    /// are right, but the rate is what this client could drive, not what the target can serve.
+    public var generatorBound: String?
 
-    public init(valid: Bool, reasons: [String] = []) {
+    public init(valid: Bool, reasons: [String] = [], generatorBound: String? = nil) {
         self.valid = valid
         self.reasons = reasons
+        self.generatorBound = generatorBound
     }
 }
 
@@ -115,12 +161,16 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var kind: ScenarioKind
     /// Completed passes through the scenario's steps.
     public var iterations: UInt64
+    /// Open model: iterations per second the schedule asked for over the time the run actually ran
+    /// (a ramp stopped early asked for its first part only, not the whole plan's average).
+    public var askedRate: Double?
     public var steps: [StepResult]
 
-    public init(name: String, kind: ScenarioKind, iterations: UInt64, steps: [StepResult]) {
+    public init(name: String, kind: ScenarioKind, iterations: UInt64, askedRate: Double? = nil, steps: [StepResult]) {
         self.name = name
         self.kind = kind
         self.iterations = iterations
+        self.askedRate = askedRate
         self.steps = steps
     }
 }

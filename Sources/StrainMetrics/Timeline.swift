@@ -10,12 +10,30 @@ public struct TimelineInterval: Codable, Sendable, Equatable {
     public var start: Double
     /// Seconds covered, normally 1.
     public var duration: Double
+    /// Shorter than a whole interval: the run ended (or was stopped) inside it. Its counts are over a
+    /// sliver of time, so a rate from it is not comparable with whole intervals': keep it out of rate
+    /// charts and noise estimates.
+    public var partial: Bool
     public var steps: [IntervalStep]
 
-    public init(start: Double, duration: Double, steps: [IntervalStep]) {
+    public init(start: Double, duration: Double, partial: Bool = false, steps: [IntervalStep]) {
         self.start = start
         self.duration = duration
+        self.partial = partial
         self.steps = steps
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case start, duration, partial, steps
+    }
+
+    /// Timelines written before `partial` existed read as whole intervals.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        start = try container.decode(Double.self, forKey: .start)
+        duration = try container.decode(Double.self, forKey: .duration)
+        partial = try container.decodeIfPresent(Bool.self, forKey: .partial) ?? false
+        steps = try container.decode([IntervalStep].self, forKey: .steps)
     }
 }
 

@@ -88,7 +88,8 @@ public enum Aggregation: Sendable, Equatable, CustomStringConvertible {
     case minimum
     case maximum
     case median
-    /// Per second for `requests`; a fraction of all requests for `errors`, of all checks for `checks`.
+    /// Per second for `requests`; a fraction of all requests for `errors`; for `checks`, the fraction
+    /// of checks that passed (as in k6).
     case rate
     case count
 

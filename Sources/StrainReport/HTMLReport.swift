@@ -12,7 +12,7 @@ public enum HTMLReport {
             body.append(#"<section class="alert"><strong>\#(Markup.escape(invalidity[0]))</strong><ul>"#
                         + invalidity.dropFirst().map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul></section>")
         }
-        if let warning = headline.statusWarning {
+        for warning in headline.warnings {
             body.append(#"<section class="alert"><strong>\#(Markup.escape(warning))</strong></section>"#)
         }
         body.append(thresholds(report))
@@ -123,19 +123,27 @@ public enum HTMLReport {
     }
 
     /// Where an average request's time goes, per step: scheduling delay (latency beyond service
-    /// time), each recorded phase, and the rest of the service time.
+    /// time), each recorded phase, and the rest of the service time. DNS, connect and TLS happen only
+    /// on new connections, so their time is spread over every response (amortised), not drawn as if
+    /// each request paid it; the title says so.
     static func phaseBreakdown(_ steps: [(ScenarioResult, StepResult)]) -> StackedBarChart {
         // The total overlaps the other phases, and the scheduler's lag is the generator's, not the request's.
         let phaseNames = StepFigures.phaseNames(in: steps.map(\.1)).filter { $0 != PhaseName.total && $0 != PhaseName.schedulerLag }
+        let perConnection: Set<String> = [PhaseName.dns, PhaseName.connect, PhaseName.tls]
         let delay = "scheduling delay", rest = "rest of service time"
         let bars = steps.map { scenario, step in
-            let phases = phaseNames.map { name in (name, step.phases[name].map(\.mean).map { $0 / 1e6 } ?? 0) }
+            let responses = Double(step.service.count)
+            let phases = phaseNames.map { name -> (String, Double) in
+                guard let histogram = step.phases[name], !histogram.isEmpty, responses > 0 else { return (name, 0) }
+                let perRequest = perConnection.contains(name) ? histogram.mean * Double(histogram.count) / responses : histogram.mean
+                return (name, perRequest / 1e6)
+            }
             let service = step.service.mean / 1e6
             let segments = [(delay, max(0, step.latency.mean / 1e6 - service))] + phases
                 + [(rest, max(0, service - phases.reduce(0) { $0 + $1.1 }))]
             return StackedBarChart.Bar(label: "\(scenario.name).\(step.name)", segments: segments)
         }
-        return StackedBarChart(title: "Where the time goes (mean per request)", bars: bars,
+        return StackedBarChart(title: "Where the time goes (mean per request; DNS, connect and TLS amortised over all requests)", bars: bars,
                                segmentNames: [delay] + phaseNames + [rest], formatValue: { Format.duration(seconds: $0) })
     }
 
@@ -184,10 +192,12 @@ public enum HTMLReport {
 
 /// The charts drawn from a timeline, shared by the run and comparison reports.
 enum TimelineCharts {
+    /// Rates from whole intervals only: a run's last sliver would chart as a spike or a drop.
     static func throughput(_ points: [TimelineDigest.Point]) -> LineChart {
-        LineChart(title: "Throughput and errors", series: [
-            .init(name: "requests/s", points: points.map { ($0.start, $0.rate) }),
-            .init(name: "errors/s", points: points.map { ($0.start, $0.duration > 0 ? Double($0.failures) / $0.duration : 0) }),
+        let whole = points.filter { !$0.partial }
+        return LineChart(title: "Throughput and errors", series: [
+            .init(name: "requests/s", points: whole.map { ($0.start, $0.rate) }),
+            .init(name: "errors/s", points: whole.map { ($0.start, $0.duration > 0 ? Double($0.failures) / $0.duration : 0) }),
         ], xLabel: "seconds since start", formatY: { Format.number($0) }, formatX: { Format.number($0) + "s" })
     }
 

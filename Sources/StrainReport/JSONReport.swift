@@ -28,6 +28,8 @@ public struct JSONReport: Codable, Sendable, Equatable {
         public var endedAt: Date
         public var durationSeconds: Double
         public var status: RunStatus
+        /// Why and when the run stopped before its plan was done.
+        public var earlyStop: EarlyStop?
         public var validity: Validity
     }
 
@@ -100,7 +102,7 @@ public struct JSONReport: Codable, Sendable, Equatable {
         verdict = report.verdict
         run = Run(profile: artifact.profile, tool: artifact.tool, host: artifact.host, gitSHA: artifact.gitSHA,
                   startedAt: artifact.startedAt, endedAt: artifact.endedAt, durationSeconds: report.duration,
-                  status: artifact.status, validity: artifact.validity)
+                  status: artifact.status, earlyStop: artifact.earlyStop, validity: artifact.validity)
         thresholds = Thresholds(evaluated: report.thresholds != nil, note: report.thresholdsNote, results: report.thresholds ?? [])
         scenarios = artifact.scenarios.map { scenario in
             Scenario(name: scenario.name, kind: scenario.kind, iterations: scenario.iterations,

@@ -7,7 +7,7 @@ public enum MarkdownReport {
         if let invalidity = headline.invalidity {
             lines += ["", "> [!CAUTION]", "> **\(invalidity[0])**"] + invalidity.dropFirst().map { "> - " + $0 }
         }
-        if let warning = headline.statusWarning {
+        for warning in headline.warnings {
             lines += ["", "> [!WARNING]", "> " + warning]
         }
         lines += ["", "## Thresholds", ""]

@@ -165,7 +165,8 @@ public struct RunComparison: Sendable {
     /// it. An interval cut short by the end of the run holds a sliver whose rate and percentiles
     /// are not comparable: it never enters the test.
     static func intervalValues(_ metric: MetricDelta.Metric, _ key: String, _ timeline: TimelineDigest?) -> [Double] {
-        let whole = (timeline?.steps[key] ?? []).filter { $0.duration >= (timeline?.intervalSeconds ?? 0) * 0.99 }
+        // Timelines older than the `partial` mark are judged by the interval's length.
+        let whole = (timeline?.steps[key] ?? []).filter { !$0.partial && $0.duration >= (timeline?.intervalSeconds ?? 0) * 0.99 }
         return switch metric {
         case .p50: whole.compactMap(\.p50)
         case .p90: whole.compactMap(\.p90)

@@ -11,8 +11,8 @@ public struct RunReport: Sendable {
     public var thresholds: [ThresholdResult]?
     /// Why thresholds were not evaluated (no profile, profile changed since the run, …).
     public var thresholdsNote: String?
-    /// Scenario name → the iteration rate the profile asked for, per second (open-model scenarios
-    /// only): the artifact records what was achieved, the profile what was asked.
+    /// Scenario name → the iteration rate asked for, per second (open-model scenarios only): what the
+    /// schedule asked over the time that ran, as the artifact records it, else the profile's plan.
     public var askedRates: [String: Double]
     public var diagnosis: Diagnosis?
     /// The run's timeline, reduced; nil when the run folder has none (the charts are then left out).
@@ -23,7 +23,11 @@ public struct RunReport: Sendable {
         self.artifact = artifact
         self.thresholds = thresholds
         self.thresholdsNote = thresholdsNote
-        self.askedRates = askedRates
+        var recorded: [String: Double] = [:]
+        for scenario in artifact.scenarios {
+            if let rate = scenario.askedRate { recorded[scenario.name] = rate }
+        }
+        self.askedRates = askedRates.merging(recorded) { _, whatRan in whatRan }
         self.diagnosis = diagnosis
         self.timeline = timeline
     }

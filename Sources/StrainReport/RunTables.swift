@@ -99,6 +99,7 @@ struct RunHeadline {
         var tool = "\(artifact.tool.name) \(artifact.tool.version) on \(host.hostname) (\(host.cores) cores, "
             + "\(Format.bytes(host.memoryBytes)), \(host.os) \(host.arch))"
         if let git = artifact.gitSHA { tool += ", git \(git.prefix(12))" }
+        if let seed = artifact.seed { tool += ", seed \(seed)" }
         lines.append(tool)
         return lines
     }
@@ -111,10 +112,23 @@ struct RunHeadline {
         return ["RUN INVALID: the generator's self-check failed, so these numbers cannot be trusted."] + reasons
     }
 
-    /// Nil for a completed run; otherwise what the status means for the numbers.
-    var statusWarning: String? {
-        switch report.artifact.status {
+    /// What the reader must know before any figure, besides invalidity: an early stop, a throughput
+    /// that is the generator's.
+    var warnings: [String] {
+        [statusWarning, report.artifact.validity.generatorBound.map { "The run was " + $0 + "." }].compactMap { $0 }
+    }
+
+    /// Nil for a run that did all its plan; otherwise why and when it stopped, and what that means for
+    /// the numbers.
+    private var statusWarning: String? {
+        let artifact = report.artifact
+        if let stop = artifact.earlyStop {
+            return "The run stopped early, \(Format.duration(seconds: stop.at)) in: \(stop.reason). "
+                + "The figures cover only what ran until then."
+        }
+        return switch artifact.status {
         case .completed: nil
+        case .stoppedEarly: "The run stopped early: the figures cover only what ran."
         case .interrupted: "The run was interrupted: the figures cover only the time until it stopped."
         case .failed: "The run failed before it completed: the figures cover only the time until it stopped."
         }

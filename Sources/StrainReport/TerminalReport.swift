@@ -22,7 +22,7 @@ public enum TerminalReport {
         if let invalidity = headline.invalidity {
             lines += ["", style.bad("!! " + invalidity[0])] + invalidity.dropFirst().map { style.bad("   - " + $0) }
         }
-        if let warning = headline.statusWarning {
+        for warning in headline.warnings {
             lines += ["", style.bad("!! " + warning)]
         }
         for scenario in report.artifact.scenarios {

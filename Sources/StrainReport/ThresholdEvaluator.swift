@@ -129,10 +129,13 @@ public enum ThresholdEvaluator {
             case (.errors, _):
                 return .success(Double(sum(\.failures)))
             case (.checks, .rate):
+                // The pass fraction, as in k6: `checks: ["rate > 0.99"]` holds on a run whose checks all pass.
                 let checks = sum { $0.counters[CounterName.checks] ?? 0 }
                 guard checks > 0 else { return .failure(NoData(text: "no checks were evaluated")) }
-                return .success(Double(sum { $0.counters[CounterName.checkFailures] ?? 0 }) / Double(checks))
+                let failed = sum { $0.counters[CounterName.checkFailures] ?? 0 }
+                return .success(Double(checks - min(failed, checks)) / Double(checks))
             default:
+                // `checks` count: the checks that failed.
                 return .success(Double(sum { $0.counters[CounterName.checkFailures] ?? 0 }))
             }
         }
@@ -148,7 +151,11 @@ public enum ThresholdEvaluator {
             default: if let phase = step.phases[phaseName(of: metric)] { merged.merge(phase) }
             }
         }
-        if merged.isEmpty { return .failure(NoData(text: "no \(metric.rawValue) was measured")) }
+        if merged.isEmpty {
+            // Latency and service time are of responses: none means every request failed or none was made.
+            let measure = metric == .latency || metric == .serviceTime ? "response" : metric.rawValue
+            return .failure(NoData(text: "no \(measure) was measured"))
+        }
         return .success(merged)
     }
 

@@ -10,6 +10,9 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
         /// Seconds since the run started.
         public var start: Double
         public var duration: Double
+        /// Shorter than a whole interval (the run ended inside it): its `rate` is over a sliver of time,
+        /// so it is left out of rate charts and must not enter a noise estimate.
+        public var partial: Bool
         public var requests: UInt64
         public var failures: UInt64
         /// Latency percentiles of the interval in seconds; nil when it had no request.
@@ -21,9 +24,10 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
         public var rate: Double { duration > 0 ? Double(requests) / duration : 0 }
         public var errorRate: Double? { requests > 0 ? Double(failures) / Double(requests) : nil }
 
-        init(start: Double, duration: Double, requests: UInt64, failures: UInt64, latency: Histogram) {
+        init(start: Double, duration: Double, partial: Bool, requests: UInt64, failures: UInt64, latency: Histogram) {
             self.start = start
             self.duration = duration
+            self.partial = partial
             self.requests = requests
             self.failures = failures
             if !latency.isEmpty {
@@ -56,10 +60,10 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
                 requests += step.requests
                 failures += step.failures
                 steps[Self.key(scenario: step.scenario, step: step.step), default: []].append(
-                    Point(start: interval.start, duration: interval.duration, requests: step.requests,
+                    Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: step.requests,
                           failures: step.failures, latency: step.latency))
             }
-            total.append(Point(start: interval.start, duration: interval.duration, requests: requests,
+            total.append(Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: requests,
                                failures: failures, latency: merged))
         }
     }

@@ -74,7 +74,7 @@ public enum TestServers {
     public struct SocketError: Error, CustomStringConvertible {
         public let description: String
 
-        init(call: String) {
+        public init(call: String) {
             description = "\(call) failed: \(String(cString: strerror(errno)))"
         }
     }

@@ -17,6 +17,9 @@ enum ExitStatus: Int32, CaseIterable {
     /// The target or a server could not be reached or used (connection refused everywhere,
     /// database down, unwritable output folder).
     case infrastructure = 5
+    /// The run stopped before its plan was done for a reason of its own, e.g. a unique feeder ran out
+    /// of rows; what ran was measured and written (`earlyStop` in run.json says why and when).
+    case stoppedEarly = 6
     /// Stopped by SIGINT/SIGTERM; everything measured so far was written.
     case interrupted = 130
 
@@ -28,6 +31,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .regression: "regression against the baseline"
         case .invalidRun: "the run is invalid (generator self-check failed)"
         case .infrastructure: "target or infrastructure unreachable"
+        case .stoppedEarly: "the run stopped before its plan was done"
         case .interrupted: "interrupted; partial results were written"
         }
     }

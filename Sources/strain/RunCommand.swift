@@ -29,6 +29,8 @@ enum RunCommand: Command {
       --workers N            load-generating threads (default: one per core)
       --quiet                no progress lines
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
+      --seed N               seed Poisson arrivals and random template values with N (each run draws
+                             a fresh seed and records it in run.json; pass it here to reproduce one)
 
     ad-hoc load (instead of PROFILE):
       --url URL              the URL to request; its host is the only one load may go to
@@ -50,14 +52,15 @@ enum RunCommand: Command {
       --redirects N          follow up to N redirects (default 0: report the 3xx)
 
     exit status: 0 ok, 1 a threshold failed, 2 bad profile or usage, 4 the run is invalid (self-check),
-    5 the target was unreachable, 130 interrupted.
+    5 the target was unreachable, 6 the run stopped before its plan was done (a unique feeder ran out
+    of rows), 130 interrupted.
     """
 
     static let flags: Set<String> = ["--quiet", "--insecure"]
     static let options: Set<String> = [
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
-        "--cacert", "--redirects", "--diagnose-pid",
+        "--cacert", "--redirects", "--diagnose-pid", "--seed",
     ]
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -68,7 +71,13 @@ enum RunCommand: Command {
             profile = try loadProfile(arguments)
             workers = try arguments.value("--workers").map { try positiveInteger($0, option: "--workers") }
                 ?? RunOptions.defaultWorkers
-            return execute(profile, arguments: arguments, workers: workers, output: output)
+            let seed = try arguments.value("--seed").map { text throws(UsageError) -> UInt64 in
+                guard let seed = UInt64(text) else {
+                    throw UsageError(description: "--seed: expected a whole number from 0 to \(UInt64.max), found \"\(text)\"")
+                }
+                return seed
+            }
+            return execute(profile, arguments: arguments, workers: workers, seed: seed, output: output)
         } catch let error as UsageError {
             output.error("strain run: \(error)\n\(usage)")
         } catch let error as ProfileError {
@@ -79,7 +88,7 @@ enum RunCommand: Command {
         return .badInput
     }
 
-    private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, output: Output) -> ExitStatus {
+    private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, seed: UInt64?, output: Output) -> ExitStatus {
         let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
         let abortThresholds = profile.thresholds.filter(\.abortOnFail)
         let abortCheck: (@Sendable (RunArtifact) -> String?)? = abortThresholds.isEmpty ? nil : { @Sendable artifact in
@@ -89,7 +98,7 @@ enum RunCommand: Command {
         let options = RunOptions(
             workers: workers, outputDirectory: directory, tool: ToolInfo(version: Strain.version), gitSHA: gitSHA(),
             progress: arguments.flag("--quiet") ? .none : isatty(STDERR_FILENO) == 1 ? .live : .periodic(seconds: 5),
-            abortCheck: abortCheck)
+            abortCheck: abortCheck, seed: seed)
         output.error("strain run: \(profile.name) — \(describe(Plan(profile))); results in \(directory.path)/")
 
         let diagnosis: (session: DiagnosisSession, options: CheckOptions)?
@@ -155,22 +164,16 @@ enum RunCommand: Command {
         }
         if result.abortReason != nil { return .thresholdsFailed }
         if result.artifact.status == .interrupted { return .interrupted }
-        let steps = result.artifact.scenarios.flatMap(\.steps)
-        let requests = steps.reduce(0) { $0 + $1.requests }
-        let responses = steps.reduce(0) { $0 + $1.statuses.values.reduce(0, +) }
-        if requests > 0, responses == 0 {
-            output.error("strain run: no request got a response: the target is unreachable")
-            return .infrastructure
-        }
+        let incomplete = result.artifact.status == .stoppedEarly
         switch report.verdict {
         case .invalid: return .invalidRun
         case .thresholdsFailed: return .thresholdsFailed
-        case .passed: return .ok
+        case .passed: return incomplete ? .stoppedEarly : .ok
         }
     }
 
     private static func loadProfile(_ arguments: Arguments) throws -> Profile {
-        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid"])
+        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid", "--seed"])
         switch (arguments.positionals.count, arguments.value("--url")) {
         case (1, nil):
             if let flag = adHocOptions.first(where: { arguments.value($0) != nil }) ?? (arguments.flag("--insecure") ? "--insecure" : nil) {

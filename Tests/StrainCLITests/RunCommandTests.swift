@@ -73,6 +73,37 @@ struct RunCommandTests {
         #expect(report.stdout.contains(status == 0 ? "Thresholds: all 1 passed" : "Thresholds: 1 of 1 failed"), "\(report.stdout)")
     }
 
+    /// A low soft limit on open files is raised to the hard one, so 100 connections work under
+    /// `ulimit -Sn 64`; a hard limit that cannot hold the connections is refused before anything is sent.
+    @Test func theOpenFileLimitIsRaisedAndConnectionsBeyondItAreRefused() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let raised = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "-c", "100", "-n", "200",
+                                            "--quiet", "--out", out.path], ulimit: ["-Sn", "64"])
+        #expect([0, 4].contains(raised.status), "\(raised.stderr)")
+        let step = try #require(try Self.artifact(in: out).scenarios.first?.steps.first)
+        #expect(step.failures == 0, "\(step.errors)")
+        let refused = try StrainProcess.run(["run", "--url", try TestServers.closedPortURL(), "-c", "500", "-d", "5s",
+                                             "--quiet", "--out", out.appendingPathComponent("refused").path], ulimit: ["-n", "256"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("asks for up to 500 connections"))
+        #expect(refused.stderr.contains("this process may open only 256"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("refused/run.json").path))
+    }
+
+    @Test func seedIsRecordedAndReusedFromTheCommandLine() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "--rate", "50/s", "--arrival", "poisson",
+                                             "-d", "1s", "--seed", "4242", "--quiet", "--out", out.path])
+        #expect([0, 4].contains(outcome.status), "\(outcome.stderr)")
+        #expect(try Self.artifact(in: out).seed == 4242)
+        #expect(outcome.stdout.contains("seed 4242"))
+        let bad = try StrainProcess.run(["run", "--url", TestServers.httpURL, "--seed", "-1"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--seed: expected a whole number"))
+    }
+
     @Test func anAbortOnFailThresholdStopsTheRunEarly() throws {
         let out = Self.outputFolder()
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -87,8 +118,32 @@ struct RunCommandTests {
         #expect(outcome.status == 1, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("note: stopping early: threshold home.latency: p(99) < 1µs failed"))
         let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
-        #expect(artifact.status == .interrupted)
+        #expect(artifact.status == .stoppedEarly)
+        #expect(artifact.earlyStop?.cause == .threshold)
+        #expect(artifact.earlyStop?.reason.hasPrefix("threshold home.latency: p(99) < 1µs failed") == true)
         #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
+    }
+
+    @Test func aUniqueFeederRunningOutIsAnEarlyStopWithItsOwnExitCode() throws {
+        let out = Self.outputFolder()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let profile = out.appendingPathComponent("profile.json5")
+        try "code\nA\nB\n".write(to: out.appendingPathComponent("codes.csv"), atomically: true, encoding: .utf8)
+        try """
+        { name: "unique", target: { baseURL: "\(TestServers.httpURL)" },
+          feeders: { codes: { csv: "codes.csv", mode: "unique" } },
+          scenarios: [{ name: "redeem", load: { model: "closed", connections: 1, iterations: 10 },
+                        steps: [{ path: "/index.html?code=${codes.code}" }] }] }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["run", profile.path, "--quiet", "--out", out.appendingPathComponent("run").path])
+        #expect(outcome.status == 6, "\(outcome.stdout)\n\(outcome.stderr)")
+        #expect(outcome.stdout.contains("The run stopped early, "))
+        #expect(outcome.stdout.contains("scenario \"redeem\" stopped: its unique feeder codes ran out of rows"))
+        let artifact = try Self.artifact(in: out.appendingPathComponent("run"))
+        #expect(artifact.status == .stoppedEarly)
+        #expect(artifact.earlyStop?.cause == .feederExhausted)
+        #expect(artifact.scenarios[0].iterations == 2)
     }
 
     @Test func anUnreachableTargetIsAnInfrastructureFailure() throws {
@@ -98,6 +153,18 @@ struct RunCommandTests {
         #expect(outcome.status == 5)
         #expect(outcome.stderr.contains("unreachable"))
         #expect(outcome.stdout.contains("connect refused"))
+    }
+
+    @Test func aTargetThatRefusesEveryConnectionStopsTheRunWithinSeconds() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let started = Date()
+        let outcome = try StrainProcess.run(["run", "--url", try TestServers.closedPortURL(), "--rate", "50/s", "-d", "30s",
+                                             "--quiet", "--out", out.path])
+        #expect(outcome.status == 5)
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(outcome.stderr.contains("the target is unreachable: all"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("failed to connect (connect refused)"))
     }
 
     @Test(arguments: [
@@ -135,6 +202,7 @@ struct RunCommandTests {
         #expect(printed.contains("Results: \(out.path)/run.json"))
         let artifact = try Self.artifact(in: out)
         #expect(artifact.status == .interrupted)
+        #expect(artifact.earlyStop?.cause == .signal)
         #expect((artifact.scenarios.first?.steps.first?.requests ?? 0) > 0)
         #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
         #expect(try TimelineReader.read(from: timeline).count >= 1)

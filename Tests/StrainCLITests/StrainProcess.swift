@@ -23,16 +23,16 @@ struct StrainProcess {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// With `timeLimit` (seconds) the binary is killed when it runs longer; the status is then 137.
+    /// With `ulimit`, a shell applies those `ulimit` options first, e.g. `["-Sn", "64"]` for a soft
+    /// limit of 64 open files.
     static func run(_ arguments: [String], environment: [String: String] = [:],
-                    directory: URL = packageRoot, timeLimit: Int? = nil) throws -> Outcome {
+                    directory: URL = packageRoot, timeLimit: Int? = nil, ulimit: [String]? = nil) throws -> Outcome {
         let process = Process()
-        if let timeLimit {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-            process.arguments = ["--signal=KILL", String(timeLimit), binary.path] + arguments
-        } else {
-            process.executableURL = binary
-            process.arguments = arguments
-        }
+        var command = [binary.path] + arguments
+        if let timeLimit { command = ["/usr/bin/timeout", "--signal=KILL", String(timeLimit)] + command }
+        if let ulimit { command = ["/bin/sh", "-c", "ulimit \(ulimit.joined(separator: " ")) && exec \"$0\" \"$@\""] + command }
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let stdout = Pipe(), stderr = Pipe()

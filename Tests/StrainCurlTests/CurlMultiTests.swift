@@ -39,7 +39,7 @@ private func runTransfers(
             outcomes.append((result, try easy.transferInfo(), easy.bodyBytesReceived))
             if started < total { try start(easy) }
         }
-        if multi.transferCount > 0 { try multi.poll(timeoutMilliseconds: 1000) }
+        if multi.transferCount > 0 { try multi.poll(timeoutMicroseconds: 1_000_000) }
     }
     return outcomes
 }

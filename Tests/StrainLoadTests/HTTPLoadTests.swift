@@ -45,16 +45,42 @@ struct HTTPLoadTests {
         #expect(outcome.timeline.allSatisfy { $0.duration > 0 && $0.duration <= 1 })
     }
 
-    @Test func arrivalsThatFindNoFreeConnectionAreCountedAndTheirWaitIsInTheLatency() throws {
-        // One connection, a server that never answers and a 300 ms timeout: arrivals queue behind it.
-        let server = try SilentServer()
+    /// A 0 → 100/s ramp over 20 s stopped after about a second asked for ≈ 5/s over that second, not
+    /// for the whole plan's 50/s average.
+    @Test func theAskedRateIsWhatTheScheduleAskedOverTheTimeThatRan() throws {
+        let directory = try TestProfile.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let profile = try TestProfile.parse("""
+        { name: "ramp", \(plainTarget),
+          scenarios: [{ name: "s", load: { stages: [{ to: "100/s", over: "20s" }] }, steps: [{ path: "/index.html" }] }] }
+        """, directory: directory)
+        let result = try LoadRun.run(profile, engines: [HTTPEngineFactory()], options: RunOptions(
+            workers: 1, outputDirectory: directory.appendingPathComponent("run"), tool: ToolInfo(version: "test"),
+            abortCheck: { $0.endedAt.timeIntervalSince($0.startedAt) >= 1 ? "enough" : nil }))
+        let asked = try #require(result.artifact.scenarios[0].askedRate)
+        #expect(asked > 1 && asked < 15, "asked \(asked)/s")
+    }
+
+    @Test func theRunsLastIntervalIsMarkedPartial() throws {
         let outcome = try runLoad("""
-        { name: "stalled", target: { baseURL: "\(server.url)" }, defaults: { timeout: "300ms" },
+        { name: "partial", \(plainTarget),
+          scenarios: [{ name: "s", load: { rate: "100/s", duration: "1500ms" }, steps: [{ path: "/index.html" }] }] }
+        """)
+        #expect(outcome.timeline.map(\.partial) == [false, true])
+        #expect(outcome.timeline.map(\.duration).first == 1)
+        #expect(outcome.timeline.last.map { $0.duration < 1 } == true)
+    }
+
+    @Test func arrivalsThatFindNoFreeConnectionAreCountedAndTheirWaitIsInTheLatency() throws {
+        // One connection, a server that takes 100 ms per answer: arrivals every 50 ms queue behind it.
+        let server = try LoopbackHTTPServer(.answer(after: .milliseconds(100)))
+        let outcome = try runLoad("""
+        { name: "stalled", target: { baseURL: "\(server.url)" },
           scenarios: [{ name: "s", load: { model: "open", rate: "20/s", duration: "1s", maxConnections: 1 },
                         steps: [{ path: "/" }] }] }
         """)
         let step = outcome.step()
-        #expect(step.errors.map(\.label) == ["timeout"])
+        #expect(step.errors.isEmpty)
         #expect((step.counters["missed"] ?? 0) > 0)
         #expect(step.requests + (step.counters["unfinished"] ?? 0) + (step.counters["dropped"] ?? 0) == 21)
         // Corrected latency includes the time spent waiting for the busy connection; service time does not.
@@ -139,6 +165,12 @@ struct HTTPLoadTests {
         """, files: ["codes.csv": "code\nA\nB\n"])
         #expect(outcome.artifact.scenarios[0].iterations == 2)
         #expect(outcome.result.notes == ["scenario \"redeem\" stopped: its unique feeder codes ran out of rows"])
+        // The artifact says the plan was not done, why and when: it does not look complete.
+        #expect(outcome.artifactOnDisk.status == .stoppedEarly)
+        let stop = try #require(outcome.artifactOnDisk.earlyStop)
+        #expect(stop.cause == .feederExhausted)
+        #expect(stop.reason == "scenario \"redeem\" stopped: its unique feeder codes ran out of rows")
+        #expect(stop.at >= 0 && stop.at <= outcome.artifact.endedAt.timeIntervalSince(outcome.artifact.startedAt))
     }
 
     @Test(arguments: [
@@ -179,12 +211,45 @@ struct HTTPLoadTests {
         #expect(step.errors.map(\.label) == ["connect refused"])
         #expect(step.errors[0].example.contains("Couldn't connect to server"))
         #expect(step.statuses.isEmpty)
+        #expect(step.latency.isEmpty)
+        #expect(outcome.result.failure?.message.hasPrefix("the target is unreachable: all 4 attempts failed to connect (connect refused)") == true)
+        #expect(outcome.artifact.status == .failed)
         #expect(!outcome.artifact.validity.valid)
         #expect(outcome.artifact.validity.reasons.contains("scenario \"s\": only 0 of 2 connections were established"))
     }
 
+    @Test func aTargetThatRefusesEveryConnectionEndsTheRunWithinSeconds() throws {
+        let outcome = try runLoad("""
+        { name: "refused", target: { baseURL: "\(try TestServers.closedPortURL())" },
+          scenarios: [{ name: "s", load: { rate: "50/s", duration: "20s" }, steps: [{ path: "/" }] }] }
+        """)
+        let ran = outcome.artifact.endedAt.timeIntervalSince(outcome.artifact.startedAt)
+        #expect(ran < 6, "ran \(ran) s of a 20 s plan against a closed port")
+        #expect(outcome.result.failure?.message.contains("failed to connect (connect refused)") == true)
+        #expect(outcome.step().latency.isEmpty)
+        #expect(outcome.step().failures == outcome.step().requests)
+    }
+
+    /// One fixed label per cause, from real servers that fail each in their own way. A target that
+    /// accepts connections and never answers times out: its connections were established.
+    @Test(arguments: [
+        (LoopbackHTTPServer.Behavior.reset, "connection reset"),
+        (.malformed, "malformed response"),
+        (.silent, "timeout"),
+    ])
+    func eachFailureHasItsOwnLabel(behavior: LoopbackHTTPServer.Behavior, label: String) throws {
+        let server = try LoopbackHTTPServer(behavior)
+        let outcome = try runLoad("""
+        { name: "labels", target: { baseURL: "\(server.url)" },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 2, iterations: 4 }, steps: [{ path: "/", timeout: "300ms" }] }] }
+        """)
+        #expect(outcome.step().errors.map(\.label) == [label], "\(outcome.step().errors)")
+        #expect(outcome.result.failure == nil)
+        #expect(outcome.artifact.validity.valid, "\(outcome.artifact.validity.reasons)")
+    }
+
     @Test func aServerThatNeverAnswersTimesOut() throws {
-        let server = try SilentServer()
+        let server = try LoopbackHTTPServer(.silent)
         let outcome = try runLoad("""
         { name: "timeout", target: { baseURL: "\(server.url)" },
           scenarios: [{ name: "s", load: { model: "closed", connections: 2, iterations: 2 }, steps: [{ path: "/", timeout: "200ms" }] }] }
@@ -192,9 +257,11 @@ struct HTTPLoadTests {
         let step = outcome.step()
         #expect(step.errors.map(\.label) == ["timeout"])
         #expect(step.errors[0].count == 2)
+        // A timeout is an error, not a latency of 200 ms.
+        #expect(step.latency.isEmpty && step.service.isEmpty)
         // Ended by the 200 ms timeout, not earlier. curl checks timeouts against its own cached
         // millisecond clock, so by our clock a transfer can end a fraction of a millisecond short.
-        #expect(step.service.min >= 198_000)
+        #expect(outcome.artifact.endedAt.timeIntervalSince(outcome.artifact.startedAt) >= 0.198)
     }
 
     @Test func thinkTimeSpacesAClosedModelUsersIterations() throws {
@@ -236,13 +303,33 @@ extension HTTPLoadTests {
         let expected = ScenarioShare.split(scenario: 0, connections: open.maxConnections, workers: 2, budget: nil)
             .compactMap { $0 }
             .reduce(0) { total, share in
-                var pacer = IterationDriver.pacer(open, share: share)
+                var pacer = IterationDriver.pacer(open, share: share, seed: outcome.artifact.seed ?? 0)
                 var count = 0
                 while pacer.next() != nil { count += 1 }
                 return total + count
             }
         #expect(outcome.step().requests == UInt64(expected))
         #expect(outcome.step().failures == 0)
+    }
+
+    /// Every run draws a fresh seed (its Poisson arrivals differ from the last run's) and records it;
+    /// the same seed gives the same arrivals.
+    @Test func eachRunHasAFreshRecordedSeedAndASeedReplaysItsArrivals() throws {
+        let text = """
+        { name: "poisson", \(plainTarget),
+          scenarios: [{ name: "s", load: { model: "open", rate: "100/s", duration: "1s", arrival: "poisson" },
+                        steps: [{ path: "/index.html" }] }] }
+        """
+        let seeds = try (0..<2).map { _ in try #require(try runLoad(text).artifactOnDisk.seed) }
+        #expect(seeds[0] != seeds[1])
+        guard case .open(let open) = try TestProfile.parse(text).scenarios[0].load else { throw CancellationError() }
+        let share = ScenarioShare(scenario: 0, slot: 0, sharers: 1, concurrency: 1, budget: nil)
+        func arrivals(_ seed: UInt64) -> [Double] {
+            var pacer = IterationDriver.pacer(open, share: share, seed: seed)
+            return Array(sequence(state: pacer) { _ in pacer.next() })
+        }
+        #expect(arrivals(seeds[0]) != arrivals(seeds[1]))
+        #expect(arrivals(seeds[0]) == arrivals(seeds[0]))
     }
 
     @Test func aSharedLoadIsSplitByWeight() throws {

@@ -30,6 +30,15 @@ struct PacerTests {
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
+    /// What a schedule asked for up to a moment: the integral of its rate, all of it past the end.
+    @Test(arguments: [(until: 0.0, arrivals: 0.0), (until: 2, arrivals: 20), (until: 10, arrivals: 500),
+                      (until: 12, arrivals: 700), (until: 30, arrivals: 1_500)])
+    func arrivalsUntilAMoment(until: Double, arrivals: Double) {
+        // 0 → 100/s over 10 s, then 100/s for 10 s.
+        let curve = ArrivalCurve([.init(duration: 10, fromRate: 0, toRate: 100), .init(duration: 10, fromRate: 100, toRate: 100)])
+        #expect(abs(curve.arrivals(until: until) - arrivals) < 1e-9)
+    }
+
     @Test func stagesChainAtTheirBoundaries() {
         let curve = ArrivalCurve([
             .init(duration: 1, fromRate: 0, toRate: 100),   // 50 arrivals

@@ -240,7 +240,7 @@ struct PostgresEngineTests {
               load: \(load), steps: [{ sql: "SELECT 1" }] },
             """))
         let plans = try LoadRun.workerPlans(profile, engines: [PostgresEngineFactory()], workers: workers,
-                                            inputs: RunInputs(profile: profile, environment: [:]))
+                                            inputs: RunInputs(profile: profile, environment: [:]), seed: 0)
         let shares = plans.flatMap(\.setup.shares)
         #expect(shares.map(\.concurrency) == concurrency)
         #expect(shares.map { PostgresEngine.connections(of: pool, for: $0) } == connections)

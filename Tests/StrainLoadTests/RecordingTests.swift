@@ -35,7 +35,9 @@ struct RecordingTests {
         let result = first.stepResult(name: "GET /", hiding: [])
         #expect(result.requests == 4)
         #expect(result.failures == 3)
-        #expect(result.latency.count == 4)
+        // Latency is of the two responses; the two timeouts are errors only.
+        #expect(result.latency.count == 2)
+        #expect(result.service.count == 2)
         #expect(result.statuses == ["200": 1, "500": 1])
         #expect(result.counters["newConnections"] == 1)
         #expect(result.counters["reusedConnections"] == 1)
@@ -43,6 +45,13 @@ struct RecordingTests {
         #expect(result.counters["missed"] == 4)
         #expect(result.errors == [ErrorTally(label: "timeout", count: 2, example: "first timeout"),
                                   ErrorTally(label: "5xx", count: 1, example: "status 500")])
+    }
+
+    @Test func aTransportFailureIsAnErrorNotALatency() {
+        var tally = StepTally()
+        tally.record(Self.outcome(service: 500, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 1_000)
+        #expect(tally.requests == 1 && tally.failures == 1 && tally.responses == 0)
+        #expect(tally.latency.isEmpty && tally.service.isEmpty)
     }
 
     @Test func aStepThatCouldNotBeSentIsAFailureWithoutLatency() {
@@ -102,6 +111,42 @@ struct RecordingTests {
         #expect(validity.reasons[0].contains("worker 0 was busy 99%"))
         #expect(validity.reasons[1].contains("99th percentile 50.0ms behind schedule"))
         #expect(validity.reasons[2] == "scenario \"s\": only 12 of 64 connections were established")
+    }
+
+    /// A closed loop whose worker is mostly busy turns at the generator's pace: still valid, but its
+    /// throughput is flagged as the generator's. An open model's rate is asked, so it is never flagged.
+    @Test(arguments: [(busy: 0.8, closedLoop: true, flagged: true, valid: true),
+                      (busy: 0.5, closedLoop: true, flagged: false, valid: true),
+                      (busy: 0.8, closedLoop: false, flagged: false, valid: true),
+                      (busy: 0.99, closedLoop: true, flagged: false, valid: false)])
+    func aClosedLoopLimitedByTheGeneratorIsFlagged(busy: Double, closedLoop: Bool, flagged: Bool, valid: Bool) {
+        let validity = SelfCheck.validity(busyShares: [0: 0.3, 1: busy], schedulerLag: Histogram(), connections: [],
+                                          closedLoop: closedLoop)
+        #expect(validity.valid == valid)
+        #expect((validity.generatorBound != nil) == flagged)
+        if flagged { #expect(validity.generatorBound?.hasPrefix("generator-bound: worker 1 was busy 80% of the time") == true) }
+    }
+
+    /// The run gives a target that never accepted a connection 2 s (or the whole of a shorter run);
+    /// one response, or a failure after connecting (a timeout), means the target is there.
+    @Test(arguments: [(elapsed: UInt64(1_000_000), ended: false, also: nil, stops: false),
+                      (elapsed: 2_000_000, ended: false, also: nil, stops: true),
+                      (elapsed: 100_000, ended: true, also: nil, stops: true),
+                      (elapsed: 2_000_000, ended: false, also: 200, stops: false),
+                      (elapsed: 2_000_000, ended: false, also: -1, stops: false)] as [(UInt64, Bool, Int?, Bool)])
+    func aTargetThatNeverAcceptedAConnectionStopsTheRun(elapsed: UInt64, ended: Bool, also: Int?, stops: Bool) {
+        var tally = StepTally()
+        for _ in 0..<10 {
+            tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 0)
+        }
+        switch also {
+        case .some(200): tally.record(Self.outcome(service: 100), intended: 0)
+        case .some(-1): tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0)
+        default: break
+        }
+        let reason = UnreachableTarget.reason([StepTally(), tally], elapsed: elapsed, runEnded: ended)
+        #expect((reason != nil) == stops)
+        if stops { #expect(reason?.contains("failed to connect (connect refused), e.g. refused") == true) }
     }
 
     @Test func aFewLateStartsInAShortRunAreTolerated() {

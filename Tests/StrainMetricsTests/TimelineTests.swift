@@ -32,6 +32,20 @@ import Testing
         }
     }
 
+    @Test("a partial interval reads back partial; a line written before the field existed is whole")
+    func partialIntervals() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("timeline.ndjson")
+            var last = Self.interval(3)
+            last.duration = 0.004
+            last.partial = true
+            try Self.writeTimeline(Self.intervals + [last], to: url)
+            #expect(try TimelineReader.read(from: url).map(\.partial) == [false, false, false, true])
+            try Data(#"{"start":0,"duration":1,"steps":[]}"#.utf8 + [10]).write(to: url)
+            #expect(try TimelineReader.read(from: url).map(\.partial) == [false])
+        }
+    }
+
     @Test("each appended line is on disk before close, so a killed run keeps it")
     func appendReachesTheFileImmediately() throws {
         try withTemporaryDirectory { directory in

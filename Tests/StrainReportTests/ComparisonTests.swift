@@ -2,6 +2,7 @@ import Foundation
 import FoundationXML
 import StrainMetrics
 import StrainReport
+import StrainTestSupport
 import Synchronization
 import Testing
 
@@ -164,7 +165,7 @@ struct RealComparisonTests {
     /// A target with a known 50 ms cost, recorded twice at once: the machine's scheduling noise
     /// is far below the practical floor, so only a false alarm of the test could call it a regression.
     @Test func theSameSystemTwiceIsNotARegression() throws {
-        let server = try SlowHTTPServer(delay: .milliseconds(50))
+        let server = try LoopbackHTTPServer(.answer(after: .milliseconds(50)))
         defer { server.stop() }
         let run = RealRun(scenario: "api", steps: [.init(name: "get", url: server.url), .init(name: "again", url: server.url)],
                           iterations: 40, rate: 5, interval: 0.5)
@@ -178,14 +179,14 @@ struct RealComparisonTests {
     }
 
     @Test func aSlowedTargetIsARegression() throws {
-        let fast = try SlowHTTPServer(delay: .zero)
-        let slow = try SlowHTTPServer(delay: .milliseconds(100))
+        let fast = try LoopbackHTTPServer(.answer(after: .zero))
+        let slow = try LoopbackHTTPServer(.answer(after: .milliseconds(100)))
         defer {
             fast.stop()
             slow.stop()
         }
         // Slow enough a pace that the client keeps up with the slowed server.
-        func run(_ server: SlowHTTPServer) -> RealRun {
+        func run(_ server: LoopbackHTTPServer) -> RealRun {
             RealRun(scenario: "api", steps: [.init(name: "get", url: server.url)], iterations: 15, rate: 5, interval: 0.5)
         }
         let both = try recordedTogether([run(fast), run(slow)])

@@ -140,7 +140,8 @@ struct HTMLReportTests {
         let charts = html.components(separatedBy: "<svg ").dropFirst()
         #expect(charts.count == 5)
         for title in ["Throughput and errors", "Latency over time", "Latency percentiles (whole run)",
-                      "Where the time goes (mean per request)", "Impact: total time attributable"] {
+                      "Where the time goes (mean per request; DNS, connect and TLS amortised over all requests)",
+                      "Impact: total time attributable"] {
             let chart = try #require(charts.first { $0.contains(#"aria-label="\#(title)""#) }, "no chart \(title)")
             let drawn = chart.components(separatedBy: #"<path class="series" d="M"#).count - 1
                 + chart.components(separatedBy: #"<rect class="bar""#).count - 1

@@ -91,6 +91,25 @@ struct TerminalReportTests {
         #expect(text.contains("Thresholds: not evaluated (no profile)"))
     }
 
+    /// Two new connections took 40 and 60 µs to connect over 100 requests: the chart charges each
+    /// request 1 µs of connect time, not the 50 µs a new connection took.
+    @Test func connectionPhasesAreAmortisedOverAllRequestsInTheBreakdown() throws {
+        let html = HTMLReport.render(RunReport(artifact: KnownRun.artifact))
+        let chart = try #require(html.components(separatedBy: "<svg ").first { $0.contains("Where the time goes") })
+        #expect(chart.contains("DNS, connect and TLS amortised over all requests"))
+        #expect(chart.contains("browse.home · connect: 1µs"), "\(chart)")
+        #expect(chart.contains("browse.home · ttfb: 200µs"))
+    }
+
+    @Test func aGeneratorBoundRunSaysItsThroughputIsTheGenerators() throws {
+        var artifact = KnownRun.artifact
+        artifact.validity.generatorBound = "generator-bound: worker 1 was busy 80% of the time in a closed-model run"
+        for text in [TerminalReport.render(RunReport(artifact: artifact), color: false), MarkdownReport.render(RunReport(artifact: artifact)),
+                     HTMLReport.render(RunReport(artifact: artifact))] {
+            #expect(text.contains("The run was generator-bound: worker 1 was busy 80% of the time in a closed-model run."))
+        }
+    }
+
     @Test func colourIsOptIn() throws {
         let artifact = try RealRun.nginx(iterations: 5).record()
         let text = TerminalReport.render(RunReport(artifact: artifact, profile: try ReportFixture.profile()), color: true)

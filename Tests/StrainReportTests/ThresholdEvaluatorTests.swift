@@ -97,7 +97,9 @@ struct ThresholdEvaluatorTests {
         Case(key: "requests", condition: "rate > 20/s", observed: 19, passed: false),
         Case(key: "browse.requests", condition: "rate >= 15/s", observed: 15, passed: true),
         // Checks: failed checks as a fraction of all checks, or a count.
-        Case(key: "checks", condition: "rate < 5%", observed: 0.04, passed: true),
+        // The pass fraction, as in k6: 96 of 100 checks passed.
+        Case(key: "checks", condition: "rate > 0.95", observed: 0.96, passed: true),
+        Case(key: "checks", condition: "rate > 0.99", observed: 0.96, passed: false),
         Case(key: "browse.home.checks", condition: "count < 4", observed: 4, passed: false),
     ])
     func observesEachForm(_ example: Case) throws {
@@ -128,7 +130,7 @@ struct ThresholdEvaluatorTests {
     @Test(arguments: [
         ("browse.tls", "p(99) < 1ms", "no tls was measured"),
         ("reports.query.pool_wait", "max < 1s", nil),
-        ("reports.checks", "rate < 1%", "no checks were evaluated"),
+        ("reports.checks", "rate > 99%", "no checks were evaluated"),
     ] as [(String, String, String?)])
     func nothingMeasuredFails(key: String, condition: String, missing: String?) throws {
         var artifact = KnownRun.artifact
@@ -142,6 +144,26 @@ struct ThresholdEvaluatorTests {
         #expect(result.observedText == result.missing)
     }
 
+    /// Every request failed without a response (the target was down): latency has nothing to judge,
+    /// so a latency threshold fails rather than passing on the failures' durations.
+    @Test func aLatencyThresholdWithoutAnyResponseFails() throws {
+        var artifact = KnownRun.artifact
+        artifact.scenarios[0].steps = [StepResult(name: "home", requests: 2_000, failures: 2_000,
+                                                  errors: [ErrorTally(label: "connect refused", count: 2_000, example: "refused")])]
+        let results = ThresholdEvaluator.evaluate(try KnownRun.thresholds(#""browse.latency": ["p(99) < 300ms"]"#), on: artifact)
+        #expect(results.map(\.passed) == [false])
+        #expect(results.map(\.observedText) == ["no response was measured"])
+    }
+
+    /// k6's usual `checks: ["rate > 0.99"]` holds on a run whose checks all passed.
+    @Test func checksRateIsThePassFractionAsInK6() throws {
+        var artifact = KnownRun.artifact
+        artifact.scenarios[0].steps[0].counters[CounterName.checkFailures] = nil
+        let results = ThresholdEvaluator.evaluate(try KnownRun.thresholds(#""checks": ["rate > 0.99", "count == 0"]"#), on: artifact)
+        #expect(results.map(\.observed) == [1, 0])
+        #expect(results.map(\.passed) == [true, true])
+    }
+
     /// A partial artifact (the driver checks abortOnFail every interval) with no requests yet.
     @Test func partialArtifactWithoutRequestsYet() throws {
         var artifact = KnownRun.artifact
@@ -151,7 +173,7 @@ struct ThresholdEvaluatorTests {
         }
         let thresholds = try KnownRun.thresholds(#""http.errors": ["rate < 1%"], "requests": ["rate > 1/s", "count == 0"], "latency": ["p(99) < 1s"]"#)
         let results = ThresholdEvaluator.evaluate(thresholds, on: artifact)
-        #expect(results.map(\.missing) == ["no requests were made", "the run has no duration yet", nil, "no latency was measured"])
+        #expect(results.map(\.missing) == ["no requests were made", "the run has no duration yet", nil, "no response was measured"])
         #expect(results.map(\.passed) == [false, false, true, false])
     }
 

@@ -86,18 +86,11 @@ final class HTTPEngine: StepEngine {
                 try multi.perform()
                 finished = try multi.completed()
             }
-            // curl waits in whole milliseconds: round down, then sleep off the rest below, so a
-            // scheduled send is not up to a millisecond late (that lag would be added to every
-            // corrected latency).
-            var now = clock.now()
+            // Watch the sockets up to the exact deadline: a response that arrives while waiting for the
+            // next send is taken at once, not when the wait ends (that delay would be in its latency).
             if finished.isEmpty {
-                try multi.poll(timeoutMilliseconds: deadline > now ? Int((deadline - now) / 1000) : 0)
-                try multi.perform()
-                finished = try multi.completed()
-                now = clock.now()
-            }
-            if finished.isEmpty, deadline > now, deadline - now < 1000 {
-                usleep(UInt32(deadline - now))
+                let now = clock.now()
+                try multi.poll(timeoutMicroseconds: deadline > now ? deadline - now : 0)
                 try multi.perform()
                 finished = try multi.completed()
             }
@@ -219,6 +212,10 @@ private final class PreparedRequest {
                                               "redirect to \(URLText.redacted(refused)) refused: its host is not in target.allow; the request was not sent")
             } else {
                 outcome.failure = StepFailure(.forTransfer(error), error.description)
+            }
+            // A target that accepts connections and then fails (times out, resets) did establish them.
+            if let info = try? easy.transferInfo(), info.timings.connect > 0 {
+                outcome.newConnections = UInt64(max(0, info.newConnections))
             }
             return outcome
         }

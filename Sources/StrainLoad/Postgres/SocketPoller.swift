@@ -1,3 +1,4 @@
+import CLibPQ
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ public struct SocketInterest: OptionSet, Sendable, Hashable {
     public static let write = SocketInterest(rawValue: 2)
 }
 
-/// `poll(2)` over a set of sockets, the way a worker waits on all its connections at once. The
+/// `ppoll(2)` over a set of sockets, the way a worker waits on all its connections at once. The
 /// buffer is kept between rounds so waiting allocates nothing.
 public struct SocketPoller {
     private var descriptors: [pollfd] = []
@@ -33,20 +34,16 @@ public struct SocketPoller {
         return descriptors.count - 1
     }
 
-    /// Waits until a socket is ready or `timeout` µs pass (nil: no limit). Returns how many
-    /// sockets are ready; 0 after the timeout or a signal. poll(2) counts whole milliseconds, so
-    /// it waits for those and the fraction left is slept off before one last look: a wake-up
-    /// is neither early nor up to a millisecond late (an open model's scheduled send would carry
-    /// that lateness in its latency).
+    /// Waits until a socket is ready or `timeout` µs pass (nil: no limit). Returns how many sockets
+    /// are ready; 0 after the timeout or a signal. The timeout is exact to the microsecond (ppoll), and
+    /// the sockets are watched all along: a wake-up is neither early nor late, and a result that
+    /// arrives during a short wait is not left waiting for its end (an open model's scheduled send, or
+    /// a response, would carry that lateness in its latency).
     public mutating func wait(timeout: UInt64?) throws(SocketPollError) -> Int {
-        let ready = try poll(milliseconds: timeout.map { Int32(clamping: $0 / 1000) } ?? -1)
-        guard ready == 0, let fraction = timeout.map({ $0 % 1000 }), fraction > 0 else { return ready }
-        usleep(UInt32(fraction))
-        return try poll(milliseconds: 0)
-    }
-
-    private mutating func poll(milliseconds: Int32) throws(SocketPollError) -> Int {
-        let ready = descriptors.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), milliseconds) }
+        let microseconds = timeout.map { Int64(clamping: $0) } ?? -1
+        let ready = descriptors.withUnsafeMutableBufferPointer {
+            strain_poll_microseconds($0.baseAddress, nfds_t($0.count), microseconds)
+        }
         if ready < 0 {
             guard errno == EINTR else { throw SocketPollError(reason: String(cString: strerror(errno))) }
             return 0

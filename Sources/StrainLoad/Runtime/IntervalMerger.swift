@@ -29,6 +29,11 @@ struct MergedInterval: Sendable {
         Double(end &- min(end, UInt64(index) * intervalMicros)) / 1_000_000
     }
 
+    /// The run ended inside the interval, so it covers less than a whole one.
+    var isPartial: Bool {
+        end < UInt64(index + 1) * intervalMicros
+    }
+
     mutating func add(_ report: WorkerReport) {
         end = max(end, report.end)
         for (step, tally) in report.steps {

@@ -63,14 +63,14 @@ final class IterationDriver {
         self.inputs = setup.inputs
         self.worker = worker
         self.limits = limits
-        random = WorkerRandom(seed: 0x5eed_0000 &+ UInt64(worker))
+        random = WorkerRandom(seed: setup.seed &+ 0x5eed_0000 &+ UInt64(worker))
         var scheduledEnd: UInt64? = 0
         for share in setup.shares {
             let scenario = setup.profile.scenarios[share.scenario]
             let scheduler: IterationScheduler
             switch scenario.load {
             case .open(let open):
-                scheduler = IterationScheduler(open: Self.pacer(open, share: share), slots: share.concurrency,
+                scheduler = IterationScheduler(open: Self.pacer(open, share: share, seed: setup.seed), slots: share.concurrency,
                                                backlogLimit: Self.backlogLimit(open, sharers: share.sharers))
                 scheduledEnd = scheduledEnd.map { max($0, open.duration.micros) }
             case .closed(let closed):
@@ -99,11 +99,11 @@ final class IterationDriver {
         abandonAt = scheduledEnd.map { $0 + limits.afterEnd }
     }
 
-    /// This worker's part of the scenario's arrivals. Seeded by the scenario's index, so a run's Poisson
-    /// arrivals can be replayed.
-    static func pacer(_ open: OpenLoad, share: ScenarioShare) -> Pacer {
+    /// This worker's part of the scenario's arrivals. Seeded by the run's seed and the scenario's index:
+    /// each run draws fresh Poisson arrivals, and the recorded seed replays them.
+    static func pacer(_ open: OpenLoad, share: ScenarioShare, seed: UInt64) -> Pacer {
         Pacer(curve: ArrivalCurve(open.segments), arrival: open.arrival == .poisson ? .poisson : .constant,
-              slot: share.slot, share: share.sharers, seed: 0x5eed &+ UInt64(share.scenario))
+              slot: share.slot, share: share.sharers, seed: seed &+ UInt64(share.scenario))
     }
 
     /// Arrivals that may wait for a free slot: ten seconds of the scenario's peak rate (this worker's
@@ -177,7 +177,9 @@ final class IterationDriver {
             scenarios[index].scheduler.finished(start, at: now)
             scenarios[index].scheduler.stop()
             let exhausted = state.feeders.map { inputs.feeders[$0] }.filter { $0.mode == .unique }.map(\.name)
-            control.note("scenario \"\(state.name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows")
+            let reason = "scenario \"\(state.name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows"
+            control.note(reason)
+            control.stopEarly(.feederExhausted, reason, stopRun: false)
             return
         }
         if !start.delayed {

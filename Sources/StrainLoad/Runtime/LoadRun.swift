@@ -17,11 +17,14 @@ public struct RunOptions: Sendable {
     /// Called with the results so far after every interval; a non-nil answer stops the run early with
     /// that reason (thresholds marked `abortOnFail`).
     public var abortCheck: (@Sendable (RunArtifact) -> String?)?
+    /// Seeds Poisson arrivals and `${random…}`/`${pick…}`; nil draws a fresh one. Recorded in the
+    /// artifact, so a run can be reproduced with it.
+    public var seed: UInt64?
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 tool: ToolInfo, gitSHA: String? = nil, progress: ProgressStyle = .none,
-                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil) {
+                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil, seed: UInt64? = nil) {
         self.workers = workers
         self.outputDirectory = outputDirectory
         self.environment = environment
@@ -29,6 +32,12 @@ public struct RunOptions: Sendable {
         self.gitSHA = gitSHA
         self.progress = progress
         self.abortCheck = abortCheck
+        self.seed = seed
+    }
+
+    /// A fresh seed below 2^53, so that any JSON reader keeps it exact.
+    static func freshSeed() -> UInt64 {
+        UInt64.random(in: 0..<(1 << 53))
     }
 
     /// One worker per online core.
@@ -44,9 +53,10 @@ public struct RunResult: Sendable {
     public let timelineURL: URL
     /// Things the user should know that are not errors, e.g. a unique feeder running out of rows.
     public let notes: [String]
-    /// Why the run failed, when a worker could not go on (the artifact's status is then `failed`).
+    /// Why the run failed: a worker could not go on, or the target could not be reached at all (the
+    /// artifact's status is then `failed`).
     public let failure: LoadError?
-    /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `interrupted`).
+    /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `stoppedEarly`).
     public let abortReason: String?
 }
 
@@ -57,7 +67,13 @@ public enum LoadRun {
     public static func run(_ profile: Profile, engines: [any EngineFactory], options: RunOptions) throws(LoadError) -> RunResult {
         let inputs = try RunInputs(profile: profile, environment: options.environment)
         let layout = LoadLayout(profile)
-        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs)
+        let seed = options.seed ?? RunOptions.freshSeed()
+        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs, seed: seed)
+        let connections = Plan(profile).scenarios.reduce(0) { $0 + $1.connections }
+        if let problem = FileDescriptorLimit.problem(connections: connections, workers: workers.count,
+                                                     limit: FileDescriptorLimit.raiseToHardLimit()) {
+            throw LoadError(.badInput, problem)
+        }
         let timelineURL = options.outputDirectory.appendingPathComponent("timeline.ndjson")
         let artifactURL = options.outputDirectory.appendingPathComponent("run.json")
         let timeline: TimelineWriter
@@ -73,12 +89,13 @@ public enum LoadRun {
         let interrupted = Atomic<Bool>(false)
         let signals = SignalWatcher {
             interrupted.store(true, ordering: .relaxed)
-            control.requestStop()
+            control.stopEarly(.signal, "stopped by SIGINT or SIGTERM")
         }
         defer { signals.cancel() }
         let gate = StartGate(workers: workers.count)
         let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile))
-        _ = gate.open()
+        let clock = gate.open()
+        control.started(clock)
         let startedAt = Date()
 
         var collected = Collected(layout: layout, scenarios: profile.scenarios.count)
@@ -87,19 +104,24 @@ public enum LoadRun {
         var notesShown = 0
         var timelineError: (any Error)?
         var abortReason: String?
-        func artifact(status: RunStatus, endedAt: Date) -> RunArtifact {
+        var unreachable: String?
+        func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
             return RunArtifact(
                 tool: options.tool,
                 profile: ProfileInfo(name: profile.name, path: profile.source.path,
                                      sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
                 host: HostInfo.current(), gitSHA: options.gitSHA, startedAt: startedAt, endedAt: endedAt,
-                status: status,
+                status: status, earlyStop: earlyStop, seed: seed,
                 validity: SelfCheck.validity(
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
-                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals)),
-                scenarios: collected.scenarioResults(profile, layout: layout, hiding: inputs.secrets),
+                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals),
+                    closedLoop: profile.scenarios.contains { scenario in
+                        if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
+                    }),
+                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
+                                                     hiding: inputs.secrets),
                 thresholds: profile.thresholds.map(\.recorded))
         }
         while true {
@@ -112,15 +134,20 @@ public enum LoadRun {
                     timelineError = timelineError ?? error
                 }
                 // A run's last, partial interval can be a few milliseconds: its rate would be noise.
-                if interval.duration >= 0.5 {
+                if !interval.isPartial {
                     progress.show(collected.progressLine(for: interval, planned: planned))
                 }
             }
             if !intervals.isEmpty, abortReason == nil, let abortCheck = options.abortCheck,
                let reason = abortCheck(artifact(status: .completed, endedAt: Date())) {
                 abortReason = reason
-                control.requestStop()
+                control.stopEarly(.threshold, reason)
                 control.note("stopping early: \(reason)")
+            }
+            if unreachable == nil, abortReason == nil, !interrupted.load(ordering: .relaxed),
+               let reason = UnreachableTarget.reason(collected.totals, elapsed: clock.now(), runEnded: allFinished) {
+                unreachable = reason
+                control.stopEarly(.targetUnreachable, reason)
             }
             let notes = control.allNotes
             for note in notes.dropFirst(notesShown) { progress.note(note) }
@@ -129,15 +156,18 @@ public enum LoadRun {
             Thread.sleep(forTimeInterval: 0.05)
         }
         progress.finish()
-        let failure = threads.waitForExit()
+        let failure = threads.waitForExit() ?? unreachable.map { LoadError(.infrastructure, $0) }
+        let earlyStop = control.firstEarlyStop
         let status: RunStatus = if failure != nil {
             .failed
-        } else if interrupted.load(ordering: .relaxed) || abortReason != nil {
+        } else if interrupted.load(ordering: .relaxed) {
             .interrupted
+        } else if earlyStop != nil {
+            .stoppedEarly
         } else {
             .completed
         }
-        let result = artifact(status: status, endedAt: Date())
+        let result = artifact(status: status, endedAt: Date(), earlyStop: earlyStop)
         do {
             try result.write(to: artifactURL)
         } catch {
@@ -153,7 +183,7 @@ public enum LoadRun {
     /// One worker per engine kind and core, numbered across kinds; each takes its share of every scenario
     /// of its kind (a scenario with fewer connections than workers runs on fewer workers).
     static func workerPlans(_ profile: Profile, engines: [any EngineFactory], workers: Int,
-                            inputs: RunInputs) throws(LoadError) -> [WorkerPlan] {
+                            inputs: RunInputs, seed: UInt64) throws(LoadError) -> [WorkerPlan] {
         let plan = Plan(profile)
         var plans: [WorkerPlan] = []
         for kind in [StrainProfile.ScenarioKind.http, .postgres] {
@@ -179,7 +209,7 @@ public enum LoadRun {
             }
             for (worker, workerShares) in shares.enumerated() where !workerShares.isEmpty {
                 plans.append(WorkerPlan(number: plans.count, factory: factory, setup: WorkerSetup(
-                    worker: worker, workers: workers, profile: profile, inputs: inputs, shares: workerShares)))
+                    worker: worker, workers: workers, profile: profile, inputs: inputs, shares: workerShares, seed: seed)))
             }
         }
         return plans
@@ -208,7 +238,7 @@ public enum LoadRun {
                                 requests: tally.requests, failures: tally.failures,
                                 latency: tally.latency, service: tally.service)
         }
-        return TimelineInterval(start: Double(interval.index), duration: interval.duration, steps: steps)
+        return TimelineInterval(start: Double(interval.index), duration: interval.duration, partial: interval.isPartial, steps: steps)
     }
 }
 
@@ -253,12 +283,20 @@ private struct Collected {
                             requests: requests, failures: failures, latency: latency)
     }
 
-    func scenarioResults(_ profile: Profile, layout: LoadLayout, hiding secrets: [String]) -> [ScenarioResult] {
+    /// - Parameter ranSeconds: how long the run has gone on, for what the schedule asked in that time.
+    func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double, hiding secrets: [String]) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
-            ScenarioResult(
+            var askedRate: Double?
+            if case .open(let open) = scenario.load {
+                let curve = ArrivalCurve(open.segments)
+                let ran = min(ranSeconds, curve.duration)
+                if ran > 0 { askedRate = curve.arrivals(until: ran) / ran }
+            }
+            return ScenarioResult(
                 name: scenario.name,
                 kind: scenario.kind == .http ? .http : .postgres,
                 iterations: iterations[index],
+                askedRate: askedRate,
                 steps: scenario.steps.enumerated().map { step, definition in
                     totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name, hiding: secrets)
                 })
@@ -303,7 +341,7 @@ private final class WorkerThreads: Sendable {
     /// reported nothing, so it is ended for the coordinator (a driver always sends its own final report).
     private func fail(_ error: LoadError, worker: Int, control: RunControl) {
         failure.withLock { $0 = $0 ?? error }
-        control.requestStop()
+        control.stopEarly(.failure, error.message)
         control.submitFinalIfSilent(worker: worker)
     }
 

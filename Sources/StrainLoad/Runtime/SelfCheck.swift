@@ -5,6 +5,9 @@ import StrainMetrics
 struct SelfCheck {
     /// A worker thread busy this share of the wall time was saturated: requests waited for it.
     static let saturatedBusyShare = 0.95
+    /// In a closed loop without think time a worker waits for the target or works for itself: busy this
+    /// share of the time, the loop turns at the generator's pace, not the target's.
+    static let generatorBoundBusyShare = 0.7
     /// 99% of iterations must start within this of their schedule (when a connection was free)…
     static let lagBound: UInt64 = 10_000
     /// …unless fewer than this many were later: a few hiccups of a busy machine in a short run do not
@@ -22,7 +25,10 @@ struct SelfCheck {
     ///   - busyShares: per worker, CPU time of its thread divided by the run's wall time.
     ///   - schedulerLag: how late iterations started versus their schedule, all scenarios together.
     ///   - connections: scenarios where every connection should have been opened.
-    static func validity(busyShares: [Int: Double], schedulerLag: Histogram, connections: [Connections]) -> Validity {
+    ///   - closedLoop: a closed-model scenario without think time ran, whose throughput is set by how fast
+    ///     both sides turn requests around.
+    static func validity(busyShares: [Int: Double], schedulerLag: Histogram, connections: [Connections],
+                         closedLoop: Bool = false) -> Validity {
         var reasons: [String] = []
         for (worker, share) in busyShares.sorted(by: { $0.key < $1.key }) where share >= saturatedBusyShare {
             reasons.append("worker \(worker) was busy \(Int((share * 100).rounded()))% of the time: the generator's CPU was saturated, so requests waited for it")
@@ -38,7 +44,14 @@ struct SelfCheck {
         for scenario in connections where scenario.established < scenario.asked {
             reasons.append("scenario \"\(scenario.scenario)\": only \(scenario.established) of \(scenario.asked) connections were established")
         }
-        return Validity(valid: reasons.isEmpty, reasons: reasons)
+        var generatorBound: String?
+        if closedLoop, let (worker, share) = busyShares.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }),
+           share >= generatorBoundBusyShare, share < saturatedBusyShare {
+            generatorBound = "generator-bound: worker \(worker) was busy \(Int((share * 100).rounded()))% of the time in a "
+                + "closed-model run, so the throughput is what this generator could drive, not what the target can serve "
+                + "(add workers or generator machines, or ask for a rate with the open model)"
+        }
+        return Validity(valid: reasons.isEmpty, reasons: reasons, generatorBound: generatorBound)
     }
 }
 

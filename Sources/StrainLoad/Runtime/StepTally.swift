@@ -158,32 +158,34 @@ public enum Counter: Int, CaseIterable, Sendable {
 public struct StepTally: Sendable {
     public private(set) var requests: UInt64 = 0
     public private(set) var failures: UInt64 = 0
-    /// From the intended send time to the end of the response.
+    /// From the intended send time to the end of the response (responses only).
     public private(set) var latency = Histogram()
-    /// From the actual send to the end of the response.
+    /// From the actual send to the end of the response (responses only).
     public private(set) var service = Histogram()
     /// Created on first use: most steps only ever see a few phases.
     private var phases = [Histogram?](repeating: nil, count: Phase.allCases.count)
     private var counters = [UInt64](repeating: 0, count: Counter.allCases.count)
     private var statuses: [ResponseStatus: UInt64] = [:]
-    private var errors: [ErrorLabel: ErrorTally] = [:]
+    public private(set) var errors: [ErrorLabel: ErrorTally] = [:]
 
     public init() {}
 
-    /// Records one finished request meant to be sent at `intended`.
+    /// Records one finished request meant to be sent at `intended`. Latency and service time are of
+    /// responses only: a transport failure (refused, reset, timed out) is an error, and its duration
+    /// says nothing about the target's speed.
     public mutating func record(_ outcome: StepOutcome, intended: UInt64) {
         requests += 1
-        latency.record(outcome.finishedAt &- min(intended, outcome.finishedAt))
-        service.record(outcome.finishedAt &- min(outcome.sentAt, outcome.finishedAt))
+        if outcome.status != nil {
+            latency.record(outcome.finishedAt &- min(intended, outcome.finishedAt))
+            service.record(outcome.finishedAt &- min(outcome.sentAt, outcome.finishedAt))
+        }
         for phase in Phase.allCases {
             if let value = outcome.phases[phase] { record(value, in: phase) }
         }
         add(outcome.bytesIn, to: .bytesIn)
         add(outcome.bytesOut, to: .bytesOut)
-        if outcome.status != nil {
-            add(outcome.newConnections, to: .newConnections)
-            add(outcome.newConnections == 0 ? 1 : 0, to: .reusedConnections)
-        }
+        add(outcome.newConnections, to: .newConnections)
+        if outcome.status != nil { add(outcome.newConnections == 0 ? 1 : 0, to: .reusedConnections) }
         add(outcome.checks, to: .checks)
         add(outcome.checkFailures, to: .checkFailures)
         add(outcome.rows, to: .rows)
@@ -214,6 +216,11 @@ public struct StepTally: Sendable {
     public mutating func recordNotSent(_ failure: StepFailure) {
         requests += 1
         recordFailure(failure)
+    }
+
+    /// Requests that got a response (an HTTP status or a SQLSTATE), whatever it said.
+    public var responses: UInt64 {
+        statuses.values.reduce(0, +)
     }
 
     /// Nothing recorded yet.

@@ -1,4 +1,5 @@
 import Dispatch
+import StrainMetrics
 import StrainProfile
 import Synchronization
 
@@ -43,7 +44,7 @@ extension StepEngine {
 /// Makes the engines of one kind of scenario.
 public protocol EngineFactory: Sendable {
     /// The scenarios this factory's engines drive.
-    var kind: ScenarioKind { get }
+    var kind: StrainProfile.ScenarioKind { get }
 
     /// Called on the worker's own thread, before the run's clock starts: the engine and its handles
     /// never leave that thread.
@@ -58,6 +59,8 @@ public struct WorkerSetup: Sendable {
     public let profile: Profile
     public let inputs: RunInputs
     public let shares: [ScenarioShare]
+    /// The run's seed (`RunOptions.seed`).
+    public let seed: UInt64
 }
 
 /// One worker's part of a scenario.
@@ -91,6 +94,8 @@ public final class RunControl: Sendable {
     private let stopFlag = Atomic<Bool>(false)
     private let merger: Mutex<IntervalMerger>
     private let notes = Mutex<[String]>([])
+    private let clock = Mutex<RunClock?>(nil)
+    private let earlyStop = Mutex<EarlyStop?>(nil)
 
     init(workers: Int) {
         merger = Mutex(IntervalMerger(workers: workers))
@@ -103,6 +108,24 @@ public final class RunControl: Sendable {
 
     public func requestStop() {
         stopFlag.store(true, ordering: .relaxed)
+    }
+
+    /// The run's clock started: early stops are timed on it from now on.
+    func started(_ runClock: RunClock) {
+        clock.withLock { $0 = runClock }
+    }
+
+    /// Records why the run, or a scenario of it, stops before its plan is done (the first reason
+    /// stays), and stops the whole run when `stopRun`.
+    func stopEarly(_ cause: EarlyStop.Cause, _ reason: String, stopRun: Bool = true) {
+        let seconds = Double(clock.withLock { $0?.now() } ?? 0) / 1e6
+        earlyStop.withLock { $0 = $0 ?? EarlyStop(cause: cause, reason: reason, at: seconds) }
+        if stopRun { requestStop() }
+    }
+
+    /// The first early stop, if any.
+    var firstEarlyStop: EarlyStop? {
+        earlyStop.withLock { $0 }
     }
 
     public func submit(_ report: WorkerReport) {

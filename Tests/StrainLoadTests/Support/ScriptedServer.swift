@@ -1,4 +1,5 @@
 import Foundation
+import StrainTestSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +23,7 @@ final class ScriptedServer: Sendable {
     init(_ address: Address = .ipv4, respond: @escaping @Sendable (String) -> String) throws {
         let family = address == .ipv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw SilentServerError(call: "socket") }
+        guard descriptor >= 0 else { throw TestServers.SocketError(call: "socket") }
         var storage = sockaddr_storage()
         var length: socklen_t
         if address == .ipv4 {
@@ -48,7 +49,7 @@ final class ScriptedServer: Sendable {
         }
         guard listening else {
             close(descriptor)
-            throw SilentServerError(call: "bind/listen on \(address.rawValue) port 0")
+            throw TestServers.SocketError(call: "bind/listen on \(address.rawValue) port 0")
         }
         let port = withUnsafeBytes(of: &storage) { raw in
             address == .ipv4 ? raw.load(as: sockaddr_in.self).sin_port : raw.load(as: sockaddr_in6.self).sin6_port
