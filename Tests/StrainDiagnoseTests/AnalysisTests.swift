@@ -67,9 +67,10 @@ struct SQLTextTests {
     }
 
     @Test(arguments: [("SELECT * FROM t WHERE a = 1", true), ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", false),
+                      ("WITH x AS (SELECT 1) SELECT * FROM x", false), ("SELECT * INTO copy FROM t", false),
                       ("SELECT * FROM t FOR UPDATE", false), ("INSERT INTO t VALUES (1)", false)])
-    func onlyPlainSelectsCountAsReadOnly(sql: String, readOnly: Bool) {
-        #expect(SQLText.isReadOnlySelect(sql) == readOnly)
+    func onlyPlainSelectsMayBeAnalysed(sql: String, plain: Bool) {
+        #expect(SQLText.isPlainSelect(sql) == plain)
     }
 
     @Test func passwordLiteralsAreMasked() {

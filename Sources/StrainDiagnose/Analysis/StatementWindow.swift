@@ -95,13 +95,12 @@ public enum SQLText {
         ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "TABLE", "VALUES"].contains(leadingKeyword(sql))
     }
 
-    /// Statements safe to run under `EXPLAIN ANALYZE` in a rolled-back read-only transaction.
-    public static func isReadOnlySelect(_ sql: String) -> Bool {
-        let keyword = leadingKeyword(sql)
-        guard keyword == "SELECT" || keyword == "WITH" else { return false }
-        // A WITH can hide a data-modifying statement; SELECT … FOR UPDATE takes locks.
+    /// Statements `EXPLAIN ANALYZE` may run (as the role that ran them, rolled back): a plain
+    /// SELECT, without locking clauses; a WITH could hide a data-modifying statement.
+    public static func isPlainSelect(_ sql: String) -> Bool {
+        guard leadingKeyword(sql) == "SELECT" else { return false }
         let upper = sql.uppercased()
-        return !["INSERT", "UPDATE", "DELETE", "MERGE", "FOR SHARE", "FOR NO KEY", "FOR KEY SHARE"]
+        return !["INSERT", "UPDATE", "DELETE", "MERGE", "FOR SHARE", "FOR NO KEY", "FOR KEY SHARE", " INTO "]
             .contains { upper.contains($0) }
     }
 

@@ -83,6 +83,13 @@ enum SlowQueriesCheck {
                      + "(\(Format.duration(databaseSeconds)) of execution time)",
                      "\(postgres.plans.count) explained"]
         if postgres.hypopgAvailable { parts.append("index suggestions tried with HypoPG") }
+        if postgres.diagnoserIsSuperuser == true {
+            // SET ROLE is what keeps planning at the statement's privileges, and a superuser session
+            // lets a function planned that way SET ROLE back: a least-privilege role closes that door.
+            parts.append("warning: the diagnoser connected as superuser \(postgres.diagnoserRole ?? "?"); statements are "
+                         + "explained as the roles that ran them, but a function can take the superuser role back while "
+                         + "it is planned: diagnose as a least-privilege role (pg_monitor, see the README)")
+        }
         if let evictions = window.evictions, evictions > 0 {
             parts.append("pg_stat_statements evicted \(Format.count(evictions)) entries during the window, so some statements "
                          + "may be missing or undercounted: raise pg_stat_statements.max")

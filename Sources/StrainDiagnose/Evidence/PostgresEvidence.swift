@@ -24,12 +24,16 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// Indexes suggested for those plans, tried as HypoPG hypothetical indexes.
     public var indexTrials: [IndexTrial]
     public var hypopgAvailable: Bool
+    /// The role the diagnoser connected as, and whether it is a superuser (nil in evidence saved
+    /// before they were recorded).
+    public var diagnoserRole: String?
+    public var diagnoserIsSuperuser: Bool?
 
     public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
                 activity: [ActivitySample] = [], tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
-                hypopgAvailable: Bool = false) {
+                hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil) {
         self.database = database
         self.serverVersion = serverVersion
         self.maxConnections = maxConnections
@@ -43,6 +47,8 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.relations = relations
         self.indexTrials = indexTrials
         self.hypopgAvailable = hypopgAvailable
+        self.diagnoserRole = diagnoserRole
+        self.diagnoserIsSuperuser = diagnoserIsSuperuser
     }
 }
 
@@ -128,12 +134,15 @@ public struct SessionState: Codable, Sendable, Equatable {
     public var querySeconds: Double?
     /// The current statement, or the last one when not active.
     public var query: String
+    /// `pg_stat_activity.query_id` of that statement (PostgreSQL 14+ with `compute_query_id`): the
+    /// same id as in `pg_stat_statements`, whatever literals the text carries. Nil when not computed.
+    public var queryID: Int64?
     /// `pg_blocking_pids(pid)`: sessions holding the lock this one waits for.
     public var blockedBy: [Int32]
 
     public init(pid: Int32, user: String?, application: String, client: String?, state: String,
                 waitEventType: String?, waitEvent: String?, transactionSeconds: Double?, stateSeconds: Double?,
-                querySeconds: Double?, query: String, blockedBy: [Int32]) {
+                querySeconds: Double?, query: String, queryID: Int64? = nil, blockedBy: [Int32]) {
         self.pid = pid
         self.user = user
         self.application = application
@@ -145,6 +154,7 @@ public struct SessionState: Codable, Sendable, Equatable {
         self.stateSeconds = stateSeconds
         self.querySeconds = querySeconds
         self.query = query
+        self.queryID = queryID
         self.blockedBy = blockedBy
     }
 }
