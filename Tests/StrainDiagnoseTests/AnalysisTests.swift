@@ -125,7 +125,7 @@ struct IndexAdvisorTests {
         ("((o.created_at >= $1) AND (o.customer_id = $2) AND (o.created_at < $3))", ["customer_id", "created_at"]),
         ("(orders.customer_email = (($2 || $1) || $3))", ["customer_email"]),
         ("((orders.status = 'open'::text) AND (((orders.total)::integer % 10) = 0))", ["status"]),
-        (#"("Orders"."Email" = 'a@b.c'::text)"#, [#""Email""#]),
+        (#"("Orders"."Email" = 'a@b.c'::text)"#, ["Email"]),
         ("((orders.status = 'open'::text) OR (orders.total > 10))", nil),
         ("(lower(orders.customer_email) = $1)", nil),
         ("(orders.shipped_at = orders.created_at)", nil),

@@ -165,21 +165,22 @@ private struct StatementContext {
 
     private func scanFinding(_ scan: IndexAdvisor.SelectiveScan, planKind: String) -> Finding {
         let relation = scan.relation
+        let table = SQLIdentifier.qualified(relation.schema, relation.name)
         var evidence = statementEvidence
-        evidence.append("\(planKind): Seq Scan on \(relation.schema).\(relation.name) (\(Format.count(Int64(relation.rows))) rows, "
+        evidence.append("\(planKind): Seq Scan on \(table) (\(Format.count(Int64(relation.rows))) rows, "
                         + "\(Format.bytes(Double(relation.bytes)))) keeps \(Format.percent(scan.keptShare)) of the rows "
                         + "with filter \(scan.node.filter ?? "")")
         if let start = postgres.tablesAtStart.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
            let end = postgres.tablesAtEnd.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
            end.sequentialScans > start.sequentialScans {
-            evidence.append("\(relation.schema).\(relation.name): \(Format.count(end.sequentialScans - start.sequentialScans)) "
+            evidence.append("\(table): \(Format.count(end.sequentialScans - start.sequentialScans)) "
                             + "sequential scans read \(Format.count(end.sequentialRowsRead - start.sequentialRowsRead)) rows during the window")
         }
         guard let suggestion = IndexAdvisor.suggestion(for: scan, queryID: statement.queryID) else {
             let indexed = relation.indexes.map { "(\($0.joined(separator: ", ")))" }
             return Finding(step: .slowQueries, check: "seq-scan",
                            title: "Sequential scan of a large table for a few rows",
-                           object: "\(relation.schema).\(relation.name)",
+                           object: table,
                            evidence: evidence + (indexed.isEmpty ? [] : ["existing indexes: \(indexed.joined(separator: ", "))"]),
                            impact: impact, severity: problemSeverity,
                            fix: "The filter cannot use an index as written: compare plain columns with values (no function "
