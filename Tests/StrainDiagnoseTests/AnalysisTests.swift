@@ -73,10 +73,22 @@ struct SQLTextTests {
         #expect(SQLText.isPlainSelect(sql) == plain)
     }
 
-    @Test func passwordLiteralsAreMasked() {
-        #expect(SQLText.scrubbingPasswords("ALTER ROLE app WITH PASSWORD 'it''s secret' VALID UNTIL 'never'")
-                == "ALTER ROLE app WITH PASSWORD '***' VALID UNTIL 'never'")
-        #expect(SQLText.scrubbingPasswords("create user x password 'p'") == "create user x password '***'")
+    @Test(arguments: [
+        ("ALTER ROLE app WITH PASSWORD 'it''s secret' VALID UNTIL 'never'", "ALTER ROLE app WITH PASSWORD '***' VALID UNTIL 'never'"),
+        ("create user x password 'p'", "create user x password '***'"),
+        ("CREATE ROLE x LOGIN ENCRYPTED PASSWORD $$s3cr'et$$", "CREATE ROLE x LOGIN ENCRYPTED PASSWORD '***'"),
+        ("ALTER USER x PASSWORD $pw$a $$ b$pw$;", "ALTER USER x PASSWORD '***';"),
+        (#"ALTER ROLE x PASSWORD E'a\'b\\' LOGIN"#, "ALTER ROLE x PASSWORD '***' LOGIN"),
+        (#"ALTER ROLE x PASSWORD U&'d\0061t\+000061' VALID UNTIL 'infinity'"#, "ALTER ROLE x PASSWORD '***' VALID UNTIL 'infinity'"),
+        ("ALTER ROLE x PASSWORD u&'d!0061t' UESCAPE '!'", "ALTER ROLE x PASSWORD '***'"),
+        ("alter role x password 'never closed", "alter role x password '***'"),
+        ("ALTER ROLE a PASSWORD 'one'; ALTER ROLE b PASSWORD 'two'", "ALTER ROLE a PASSWORD '***'; ALTER ROLE b PASSWORD '***'"),
+        ("UPDATE users SET password_hash = 'x' WHERE id = 1", "UPDATE users SET password_hash = '***' WHERE id = 1"),
+        ("ALTER ROLE x PASSWORD NULL", "ALTER ROLE x PASSWORD NULL"),
+        ("SELECT password FROM users WHERE id = $1", "SELECT password FROM users WHERE id = $1"),
+    ] as [(String, String)])
+    func passwordLiteralsAreMaskedInEverySpelling(sql: String, scrubbed: String) {
+        #expect(SQLText.scrubbingPasswords(sql) == scrubbed)
     }
 
     @Test func briefTextIsOneLineAndBounded() {

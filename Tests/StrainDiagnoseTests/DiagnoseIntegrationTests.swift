@@ -135,6 +135,43 @@ struct DiagnoseIntegrationTests {
         #expect(finding.severity == .critical)
     }
 
+    @Test func rolePasswordsInEverySpellingNeverReachTheEvidenceOrTheDiagnosis() throws {
+        let database = try ScratchDatabase.create()
+        let role = "strain_secret_\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            try? database.drop()
+            _ = try? PGConnection(conninfo: TestServers.postgresConninfo).execute("DROP ROLE IF EXISTS \(role), \(role)_u, \(role)_l")
+        }
+        let secrets = (1...7).map { "hunter\($0)-secret" }
+        // Before the window: pg_stat_statements keeps it, so the first snapshot has it.
+        try database.setUp("CREATE ROLE \(role) PASSWORD '\(secrets[0])'", "CREATE ROLE \(role)_l")
+        let statements = ["CREATE USER \(role)_u PASSWORD $$\(secrets[1])$$",
+                          "ALTER ROLE \(role) PASSWORD $pw$\(secrets[2])$pw$",
+                          "ALTER ROLE \(role) PASSWORD E'\\\\\(secrets[3])'",
+                          "ALTER ROLE \(role) ENCRYPTED PASSWORD U&'\(secrets[4])'"]
+        // Left idle in its transaction, so pg_stat_activity shows it to every sample and the leak finding
+        // quotes it (another role: the transaction keeps its role locked).
+        let leaky = try database.connect(application: "leaky-admin")
+        try leaky.execute("BEGIN")
+        try leaky.execute("ALTER ROLE \(role)_l PASSWORD '\(secrets[5])' VALID UNTIL 'infinity'")
+
+        let settings = DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false, idleInTransactionAfterSeconds: 1)
+        let session = DiagnosisSession(settings: settings)
+        try session.start()
+        let admin = try database.connect(application: "admin")
+        for statement in statements { try admin.execute(statement) }
+        try admin.execute("SELECT $1::text AS password", parameters: [secrets[6]])
+        Thread.sleep(forTimeInterval: Self.window)
+        let evidence = session.stop()
+        try leaky.execute("ROLLBACK")
+        let diagnosis = Diagnoser.diagnose(evidence, options: settings.checkOptions)
+
+        let written = String(decoding: try DiagnosisJSON.encode(evidence) + DiagnosisJSON.encode(diagnosis), as: UTF8.self)
+        #expect(written.contains("PASSWORD '***'"))
+        #expect(diagnosis.findings.contains { $0.evidence.contains { $0.contains("PASSWORD '***' VALID UNTIL") } })
+        for secret in secrets { #expect(!written.contains(secret), "\(secret) was written") }
+    }
+
     @Test func slowLoopbackDependencyIsNamedWithItsTimings() throws {
         let slow = try LoopbackHTTPServer(delay: 0.15)
         defer { slow.stop() }

@@ -109,12 +109,6 @@ public enum SQLText {
         sql.matches(of: /\$(\d+)/).compactMap { Int($0.1) }.max() ?? 0
     }
 
-    /// `sql` with password literals masked: utility statements (`ALTER ROLE … PASSWORD '…'`)
-    /// reach pg_stat_statements and pg_stat_activity verbatim.
-    public static func scrubbingPasswords(_ sql: String) -> String {
-        sql.replacing(/(?i)(password\s+)'(?:[^']|'')*'/) { match in "\(match.1)'***'" }
-    }
-
     /// One line, at most `limit` characters, for evidence lines and finding objects.
     public static func brief(_ sql: String, limit: Int = 160) -> String {
         let line = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -80,7 +80,7 @@ final class PostgresCollector {
                     queryID: number("queryid"),
                     userID: UInt32(rows.value(row: row, column: "userid") ?? "") ?? 0,
                     toplevel: rows.value(row: row, column: "toplevel") == "t",
-                    query: SQLText.scrubbingPasswords(rows.value(row: row, column: "query") ?? ""),
+                    query: rows.value(row: row, column: "query") ?? "",
                     calls: number("calls"),
                     totalExecMilliseconds: Double(rows.value(row: row, column: "total_exec_time") ?? "") ?? 0,
                     rows: number("rows"),
@@ -132,7 +132,7 @@ final class PostgresCollector {
                     transactionSeconds: text("transaction_seconds").flatMap { Double($0) },
                     stateSeconds: text("state_seconds").flatMap { Double($0) },
                     querySeconds: text("query_seconds").flatMap { Double($0) },
-                    query: SQLText.scrubbingPasswords(text("query") ?? ""),
+                    query: text("query") ?? "",
                     queryID: text("query_id").flatMap { Int64($0) }.flatMap { $0 == 0 ? nil : $0 },
                     blockedBy: Self.integers(inArray: text("blocked_by"))))
             }

@@ -78,7 +78,7 @@ public struct StatementCounters: Codable, Sendable, Equatable {
     public var userID: UInt32
     /// False for statements run inside functions (`pg_stat_statements.track = all`).
     public var toplevel: Bool
-    /// The normalised text: constants appear as $1, $2, …
+    /// The normalised text: constants appear as $1, $2, … (password literals masked).
     public var query: String
     public var calls: Int64
     public var totalExecMilliseconds: Double
@@ -93,7 +93,8 @@ public struct StatementCounters: Codable, Sendable, Equatable {
         self.queryID = queryID
         self.userID = userID
         self.toplevel = toplevel
-        self.query = query
+        // Text enters the evidence here, so this is where passwords are masked.
+        self.query = SQLText.scrubbingPasswords(query)
         self.calls = calls
         self.totalExecMilliseconds = totalExecMilliseconds
         self.rows = rows
@@ -132,7 +133,7 @@ public struct SessionState: Codable, Sendable, Equatable {
     /// Time since the state last changed (how long it has been idle in its transaction).
     public var stateSeconds: Double?
     public var querySeconds: Double?
-    /// The current statement, or the last one when not active.
+    /// The current statement, or the last one when not active (password literals masked).
     public var query: String
     /// `pg_stat_activity.query_id` of that statement (PostgreSQL 14+ with `compute_query_id`): the
     /// same id as in `pg_stat_statements`, whatever literals the text carries. Nil when not computed.
@@ -153,7 +154,8 @@ public struct SessionState: Codable, Sendable, Equatable {
         self.transactionSeconds = transactionSeconds
         self.stateSeconds = stateSeconds
         self.querySeconds = querySeconds
-        self.query = query
+        // Text enters the evidence here, so this is where passwords are masked.
+        self.query = SQLText.scrubbingPasswords(query)
         self.queryID = queryID
         self.blockedBy = blockedBy
     }
