@@ -97,6 +97,19 @@ struct SQLTextTests {
     }
 }
 
+struct StatementFingerprintTests {
+    @Test(arguments: [
+        ("SELECT * FROM t WHERE id = 42 AND name = 'it''s'", "select * from t where id = ? and name = ?"),
+        ("select *\n  from T where id = $1 and name = $2", "select * from t where id = ? and name = ?"),
+        (#"SELECT E'a\'b', U&'d\0061t', $$x$$, $q$y$q$, 1.5e3, -7"#, "select ?, ?, ?, ?, ?, -?"),
+        ("SELECT * FROM t WHERE id IN (1, 2, 3) OR id IN ($1,$2)", "select * from t where id in (?) or id in (?)"),
+        (#"SELECT "Col1" FROM "Orders" WHERE x2 = 3"#, #"select "Col1" from "Orders" where x2 = ?"#),
+    ] as [(String, String)])
+    func literalsAndParametersNormaliseAlike(sql: String, fingerprint: String) {
+        #expect(StatementFingerprint.normalised(sql) == fingerprint)
+    }
+}
+
 struct PlanTests {
     @Test func genericPlanParsesWithItsSequentialScan() throws {
         let plan = try PlanNode.parse(explainJSON: PlanFixtures.sequentialScanGeneric)

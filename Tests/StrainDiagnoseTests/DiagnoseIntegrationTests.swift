@@ -90,17 +90,23 @@ struct DiagnoseIntegrationTests {
         defer { try? database.drop() }
         try database.setUp("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)",
                            "INSERT INTO accounts VALUES (1, 100), (2, 100)")
-        let leaky = try database.connect(application: "leaky-app")
-        try leaky.execute("BEGIN")
-        try leaky.execute("UPDATE accounts SET balance = balance - 1 WHERE id = 2")
+        // Two sessions of one code path whose client interpolated different literals: one finding.
+        let leaks = try (1...2).map { id in
+            let leaky = try database.connect(application: "leaky-app")
+            try leaky.execute("BEGIN")
+            try leaky.execute("UPDATE accounts SET balance = balance - 1 WHERE id = \(id)")
+            return leaky
+        }
 
         let diagnosis = try observe(database, idleInTransactionAfter: 1)
-        try leaky.execute("ROLLBACK")
+        for leaky in leaks { try leaky.execute("ROLLBACK") }
 
+        #expect(diagnosis.findings.filter { $0.check == "idle-in-transaction" }.count == 1)
         let finding = try #require(diagnosis.findings.first)
         #expect(finding.check == "idle-in-transaction")
+        #expect(finding.title.hasSuffix(": 2 times"))
         #expect(finding.object.contains("app \"leaky-app\""))
-        #expect(finding.evidence.contains("last statement: UPDATE accounts SET balance = balance - 1 WHERE id = 2"))
+        #expect(finding.evidence.contains { $0.hasPrefix("last statement: UPDATE accounts SET balance = balance - 1 WHERE id = ") })
         #expect(finding.severity >= .warning)
     }
 

@@ -30,7 +30,7 @@ extension SQLText {
         let backslashEscapes = body.first == "E" || body.first == "e"
         if backslashEscapes {
             body = body.dropFirst()
-        } else if body.lowercased().hasPrefix("u&") {
+        } else if body.prefix(2).lowercased() == "u&" {
             body = body.dropFirst(2)
         }
         guard body.first == "'" else { return nil }
