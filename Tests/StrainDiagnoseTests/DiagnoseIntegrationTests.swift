@@ -85,6 +85,22 @@ struct DiagnoseIntegrationTests {
         #expect(finding.evidence.contains { $0.contains("pairing inferred") })
     }
 
+    /// pg_stat_statements turns `interval '1 day'` into `interval $1`, which cannot be planned.
+    @Test func aStatementThatCannotBeExplainedIsNotCalledHealthy() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp("CREATE TABLE events (at timestamptz NOT NULL)",
+                           "INSERT INTO events SELECT now() - i * interval '1 minute' FROM generate_series(1, 20000) i")
+
+        let diagnosis = try observe(database) { connection in
+            try connection.execute("SELECT count(*) FROM events WHERE at > now() - interval '1 day'")
+        }
+
+        let finding = try #require(diagnosis.findings.first { $0.object.contains("interval $1") })
+        #expect(finding.evidence.contains { $0.hasPrefix("could not be explained: EXPLAIN failed:") }, "\(finding.evidence)")
+        #expect(!finding.fix.contains("Nothing wrong"))
+    }
+
     @Test func sessionLeftIdleInTransactionIsALikelyLeak() throws {
         let database = try ScratchDatabase.create()
         defer { try? database.drop() }

@@ -66,9 +66,14 @@ public struct StatementWindow: Sendable, Equatable {
         statements.filter(\.toplevel).reduce(0) { $0 + $1.seconds }
     }
 
-    /// The statements worth an `EXPLAIN`: the top-level data statements with the most time.
+    /// A statement this slow per call is explained and reported whatever its share of the time.
+    public static let slowCallSeconds = 0.5
+
+    /// The statements worth an `EXPLAIN`: the top-level data statements with the most time, and
+    /// every one slow per call.
     public func explainCandidates(limit: Int = 5) -> [StatementActivity] {
-        Array(statements.filter { $0.toplevel && SQLText.isExplainable($0.query) }.prefix(limit))
+        let explainable = statements.filter { $0.toplevel && SQLText.isExplainable($0.query) }
+        return Array(explainable.prefix(limit)) + explainable.dropFirst(limit).filter { $0.meanSeconds >= Self.slowCallSeconds }
     }
 }
 

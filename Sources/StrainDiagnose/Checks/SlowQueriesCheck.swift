@@ -148,17 +148,27 @@ private struct StatementContext {
         return findings
     }
 
+    /// A statement reported for its time alone: a large share of the database's time, or slow per
+    /// call whatever its share. What its plan showed — or why there is none — is said, never hidden.
     func notableStatementFinding() -> Finding? {
-        guard databaseShare >= SlowQueriesCheck.notableShare else { return nil }
+        let slowPerCall = statement.meanSeconds >= StatementWindow.slowCallSeconds
+        guard databaseShare >= SlowQueriesCheck.notableShare || slowPerCall else { return nil }
         var evidence = statementEvidence
-        if let error = plan?.error { evidence.append("EXPLAIN failed: \(error)") }
+        let unexplained = plan?.json == nil
+        if unexplained { evidence.append(unexplainedReason) }
         let slow = statement.meanSeconds >= SlowQueriesCheck.slowCall
+        let fix = slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
+            : unexplained ? "Its plan could not be read here: run EXPLAIN (ANALYZE, BUFFERS) on it with representative values."
+            : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result."
         return Finding(step: .slowQueries, check: "top-statement",
                        title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"
                                    : "Statement with the most database time",
-                       object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info,
-                       fix: slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
-                                 : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result.")
+                       object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info, fix: fix)
+    }
+
+    private var unexplainedReason: String {
+        guard let error = plan?.error else { return "not explained: no plan was taken for it" }
+        return error.hasPrefix("not explained") ? error : "could not be explained: EXPLAIN failed: \(error)"
     }
 
     // MARK: Rules
