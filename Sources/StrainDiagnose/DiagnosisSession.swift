@@ -267,7 +267,8 @@ private struct DatabaseRecorder {
         self.collector = collector
         evidence = collector.map { collector in
             PostgresEvidence(database: collector.database, serverVersion: collector.serverVersion,
-                             maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable)
+                             maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable,
+                             diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser)
         }
     }
 

@@ -106,6 +106,14 @@ public final class PGResult {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The value in the column the query labels `name` (lower case, as PostgreSQL folds it), or nil
+    /// for SQL NULL. Reading by name keeps a reader right when a query's select list changes.
+    public func value(row: Int, column name: String) -> String? {
+        let column = Int(PQfnumber(result, name))
+        precondition(column >= 0, "the result has no column \(name)")
+        return value(row: row, column: column)
+    }
+
     /// Rows inserted, updated, deleted, … (`PQcmdTuples`); nil for commands that report none.
     public var affectedRows: Int? {
         Int(String(cString: PQcmdTuples(result)))

@@ -49,6 +49,21 @@ struct ConnectionPoolsCheckTests {
         #expect(leak.impact.totalSeconds == 7.5)
     }
 
+    /// A client that interpolates its parameters leaves a different text on each leak: one code
+    /// path is still one finding, grouped by query_id or, without it, by the normalised text.
+    @Test(arguments: [true, false])
+    func leaksWithDifferentLiteralsAreOneFinding(withQueryID: Bool) throws {
+        func idle(_ pid: Int32, _ id: Int) -> SessionState {
+            var session = B.session(pid: pid, state: "idle in transaction",
+                                    query: "UPDATE accounts SET balance = balance - \(id) WHERE id = \(id * 7)", stateSeconds: 3)
+            session.queryID = withQueryID ? 4242 : nil
+            return session
+        }
+        let found = run([(1...5).map { idle(Int32($0), $0) }], bound: 1)
+        #expect(found.count == 1)
+        #expect(found.first?.title == "Sessions left idle in a transaction (likely leak): 5 times")
+    }
+
     @Test func shortIdleTransactionsAndIdleSessionsAreFine() {
         #expect(run([[B.session(pid: 1, state: "idle in transaction", query: "SELECT 1", stateSeconds: 2)],
                      [B.session(pid: 2, state: "active", query: "SELECT 2", stateSeconds: 30)]]).isEmpty)

@@ -85,22 +85,44 @@ struct DiagnoseIntegrationTests {
         #expect(finding.evidence.contains { $0.contains("pairing inferred") })
     }
 
+    /// pg_stat_statements turns `interval '1 day'` into `interval $1`, which cannot be planned.
+    @Test func aStatementThatCannotBeExplainedIsNotCalledHealthy() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp("CREATE TABLE events (at timestamptz NOT NULL)",
+                           "INSERT INTO events SELECT now() - i * interval '1 minute' FROM generate_series(1, 20000) i")
+
+        let diagnosis = try observe(database) { connection in
+            try connection.execute("SELECT count(*) FROM events WHERE at > now() - interval '1 day'")
+        }
+
+        let finding = try #require(diagnosis.findings.first { $0.object.contains("interval $1") })
+        #expect(finding.evidence.contains { $0.hasPrefix("could not be explained: EXPLAIN failed:") }, "\(finding.evidence)")
+        #expect(!finding.fix.contains("Nothing wrong"))
+    }
+
     @Test func sessionLeftIdleInTransactionIsALikelyLeak() throws {
         let database = try ScratchDatabase.create()
         defer { try? database.drop() }
         try database.setUp("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)",
                            "INSERT INTO accounts VALUES (1, 100), (2, 100)")
-        let leaky = try database.connect(application: "leaky-app")
-        try leaky.execute("BEGIN")
-        try leaky.execute("UPDATE accounts SET balance = balance - 1 WHERE id = 2")
+        // Two sessions of one code path whose client interpolated different literals: one finding.
+        let leaks = try (1...2).map { id in
+            let leaky = try database.connect(application: "leaky-app")
+            try leaky.execute("BEGIN")
+            try leaky.execute("UPDATE accounts SET balance = balance - 1 WHERE id = \(id)")
+            return leaky
+        }
 
         let diagnosis = try observe(database, idleInTransactionAfter: 1)
-        try leaky.execute("ROLLBACK")
+        for leaky in leaks { try leaky.execute("ROLLBACK") }
 
+        #expect(diagnosis.findings.filter { $0.check == "idle-in-transaction" }.count == 1)
         let finding = try #require(diagnosis.findings.first)
         #expect(finding.check == "idle-in-transaction")
+        #expect(finding.title.hasSuffix(": 2 times"))
         #expect(finding.object.contains("app \"leaky-app\""))
-        #expect(finding.evidence.contains("last statement: UPDATE accounts SET balance = balance - 1 WHERE id = 2"))
+        #expect(finding.evidence.contains { $0.hasPrefix("last statement: UPDATE accounts SET balance = balance - 1 WHERE id = ") })
         #expect(finding.severity >= .warning)
     }
 
@@ -133,6 +155,43 @@ struct DiagnoseIntegrationTests {
         #expect(finding.evidence.contains { $0.contains("UPDATE accounts SET balance = balance + 1 WHERE id = 1") })
         #expect(finding.evidence.contains { $0.contains("is idle in transaction") })
         #expect(finding.severity == .critical)
+    }
+
+    @Test func rolePasswordsInEverySpellingNeverReachTheEvidenceOrTheDiagnosis() throws {
+        let database = try ScratchDatabase.create()
+        let role = "strain_secret_\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            try? database.drop()
+            _ = try? PGConnection(conninfo: TestServers.postgresConninfo).execute("DROP ROLE IF EXISTS \(role), \(role)_u, \(role)_l")
+        }
+        let secrets = (1...7).map { "hunter\($0)-secret" }
+        // Before the window: pg_stat_statements keeps it, so the first snapshot has it.
+        try database.setUp("CREATE ROLE \(role) PASSWORD '\(secrets[0])'", "CREATE ROLE \(role)_l")
+        let statements = ["CREATE USER \(role)_u PASSWORD $$\(secrets[1])$$",
+                          "ALTER ROLE \(role) PASSWORD $pw$\(secrets[2])$pw$",
+                          "ALTER ROLE \(role) PASSWORD E'\\\\\(secrets[3])'",
+                          "ALTER ROLE \(role) ENCRYPTED PASSWORD U&'\(secrets[4])'"]
+        // Left idle in its transaction, so pg_stat_activity shows it to every sample and the leak finding
+        // quotes it (another role: the transaction keeps its role locked).
+        let leaky = try database.connect(application: "leaky-admin")
+        try leaky.execute("BEGIN")
+        try leaky.execute("ALTER ROLE \(role)_l PASSWORD '\(secrets[5])' VALID UNTIL 'infinity'")
+
+        let settings = DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false, idleInTransactionAfterSeconds: 1)
+        let session = DiagnosisSession(settings: settings)
+        try session.start()
+        let admin = try database.connect(application: "admin")
+        for statement in statements { try admin.execute(statement) }
+        try admin.execute("SELECT $1::text AS password", parameters: [secrets[6]])
+        Thread.sleep(forTimeInterval: Self.window)
+        let evidence = session.stop()
+        try leaky.execute("ROLLBACK")
+        let diagnosis = Diagnoser.diagnose(evidence, options: settings.checkOptions)
+
+        let written = String(decoding: try DiagnosisJSON.encode(evidence) + DiagnosisJSON.encode(diagnosis), as: UTF8.self)
+        #expect(written.contains("PASSWORD '***'"))
+        #expect(diagnosis.findings.contains { $0.evidence.contains { $0.contains("PASSWORD '***' VALID UNTIL") } })
+        for secret in secrets { #expect(!written.contains(secret), "\(secret) was written") }
     }
 
     @Test func slowLoopbackDependencyIsNamedWithItsTimings() throws {

@@ -115,6 +115,31 @@ struct SlowQueriesCheckTests {
         #expect(found.first?.severity == .info)
     }
 
+    /// 0.8 s per call but under 2% of the database's time, behind six busier statements.
+    @Test func aStatementSlowPerCallIsReportedWhateverItsShare() throws {
+        let busy = (1...6).map { B.statement(Int64($0), "SELECT name FROM t\($0) WHERE id = $1", calls: 50_000,
+                                             milliseconds: 15_000, rows: 50_000) }
+        let slow = B.statement(99, "SELECT sum(total) FROM orders", calls: 2, milliseconds: 1600, rows: 2)
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", busy + [slow]))
+        #expect(window.explainCandidates().contains { $0.queryID == 99 })
+        let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", busy + [slow])]))
+        let finding = try #require(run(evidence).findings.first { $0.object == "SELECT sum(total) FROM orders" })
+        #expect(finding.title == "Slow statement: 800 ms per call")
+        #expect(finding.severity >= .info)
+    }
+
+    @Test func aStatementThatCouldNotBeExplainedSaysWhyAndClaimsNothingAboutItsPlan() throws {
+        let statements = [B.statement(1, "SELECT count(*) FROM events WHERE at > now() - interval $1", calls: 900,
+                                      milliseconds: 450, rows: 900)]
+        let plan = StatementPlan(queryID: 1, generic: true, analyzed: false, json: nil,
+                                 error: #"ERROR:  syntax error at or near "$1" (SQLSTATE 42601)"#)
+        let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)],
+                                                       plans: [plan]))
+        let finding = try #require(run(evidence).findings.first)
+        #expect(finding.evidence.contains { $0.hasPrefix("could not be explained: EXPLAIN failed: ERROR:  syntax error") })
+        #expect(!finding.fix.contains("Nothing wrong"))
+    }
+
     @Test func evictionsDuringTheWindowAreSaid() {
         let summary = run(evidence(deallocations: (3, 15))).summary
         #expect(summary.contains("pg_stat_statements evicted 12 entries during the window"))

@@ -3,34 +3,35 @@ import Foundation
 /// An index that would let a statement stop scanning a whole table.
 public struct IndexSuggestion: Sendable, Equatable {
     public var queryID: Int64
+    /// Schema, table and column names as the database stores them (unquoted).
     public var schema: String?
     public var table: String
     /// Equality columns first, then at most one range column (the order a B-tree serves best).
     public var columns: [String]
 
-    /// "fx.orders(customer_email, status)": the finding's object.
+    /// "fx.orders(customer_email, status)": the finding's object, quoted as SQL would need it.
     public var object: String {
-        "\(qualifiedTable)(\(columns.joined(separator: ", ")))"
+        "\(qualifiedTable)(\(columnList))"
     }
 
     /// The statement to run: CONCURRENTLY, so building it does not block writes to the table.
     public var createStatement: String {
-        "CREATE INDEX CONCURRENTLY \(indexName) ON \(qualifiedTable) (\(columns.joined(separator: ", ")));"
+        "CREATE INDEX CONCURRENTLY \(SQLIdentifier.quoted(indexName)) ON \(qualifiedTable) (\(columnList));"
     }
 
     /// The form HypoPG accepts (it has no CONCURRENTLY and names its own indexes).
     public var hypotheticalDefinition: String {
-        "CREATE INDEX ON \(qualifiedTable) (\(columns.joined(separator: ", ")))"
+        "CREATE INDEX ON \(qualifiedTable) (\(columnList))"
     }
 
-    var qualifiedTable: String {
-        schema.map { "\($0).\(table)" } ?? table
-    }
+    var qualifiedTable: String { SQLIdentifier.qualified(schema, table) }
+    private var columnList: String { columns.map(SQLIdentifier.quoted).joined(separator: ", ") }
 
     /// "orders_customer_email_status_idx", cut to PostgreSQL's 63-byte identifier limit.
     var indexName: String {
-        let bare = ([table] + columns).map { $0.replacing("\"", with: "") }.joined(separator: "_")
-        return String(bare.prefix(63 - "_idx".count)) + "_idx"
+        var bare = ([table] + columns).joined(separator: "_")
+        while bare.utf8.count > 63 - "_idx".count { bare.removeLast() }
+        return bare + "_idx"
     }
 }
 
@@ -98,7 +99,7 @@ public enum IndexAdvisor {
             // `(alias.)column OP value`; the column may be quoted and carry a cast.
             let pattern = /(?:[A-Za-z_][\w$]*\.|"[^"]+"\.)?(?<column>[A-Za-z_][\w$]*|"[^"]+")(?:::[\w ]+)? (?<operator>=|<=|>=|<|>) (?<value>.+)/
             guard let comparison = conjunct.wholeMatch(of: pattern) else { continue }
-            let column = String(comparison.column)
+            let column = SQLIdentifier.unquoted(comparison.column)
             // The other side must be fixed for the execution (constants, parameters), not another column.
             guard !referencesColumn(comparison.value) else { continue }
             if comparison.operator == "=" {

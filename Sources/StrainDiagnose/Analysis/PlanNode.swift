@@ -76,9 +76,9 @@ public struct PlanNode: Decodable, Sendable, Equatable {
         [self] + children.flatMap(\.allNodes)
     }
 
-    /// "schema.table", or the bare table name when the plan was not VERBOSE.
+    /// "schema.table" quoted as SQL needs it, or the table alone when the plan was not VERBOSE.
     public var qualifiedRelation: String? {
-        relationName.map { name in schema.map { "\($0).\(name)" } ?? name }
+        relationName.map { SQLIdentifier.qualified(schema, $0) }
     }
 
     /// The plan reads a HypoPG hypothetical index (HypoPG names them "<oid>btree_…").

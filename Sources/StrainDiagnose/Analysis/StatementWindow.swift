@@ -66,9 +66,14 @@ public struct StatementWindow: Sendable, Equatable {
         statements.filter(\.toplevel).reduce(0) { $0 + $1.seconds }
     }
 
-    /// The statements worth an `EXPLAIN`: the top-level data statements with the most time.
+    /// A statement this slow per call is explained and reported whatever its share of the time.
+    public static let slowCallSeconds = 0.5
+
+    /// The statements worth an `EXPLAIN`: the top-level data statements with the most time, and
+    /// every one slow per call.
     public func explainCandidates(limit: Int = 5) -> [StatementActivity] {
-        Array(statements.filter { $0.toplevel && SQLText.isExplainable($0.query) }.prefix(limit))
+        let explainable = statements.filter { $0.toplevel && SQLText.isExplainable($0.query) }
+        return Array(explainable.prefix(limit)) + explainable.dropFirst(limit).filter { $0.meanSeconds >= Self.slowCallSeconds }
     }
 }
 
@@ -95,25 +100,18 @@ public enum SQLText {
         ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "TABLE", "VALUES"].contains(leadingKeyword(sql))
     }
 
-    /// Statements safe to run under `EXPLAIN ANALYZE` in a rolled-back read-only transaction.
-    public static func isReadOnlySelect(_ sql: String) -> Bool {
-        let keyword = leadingKeyword(sql)
-        guard keyword == "SELECT" || keyword == "WITH" else { return false }
-        // A WITH can hide a data-modifying statement; SELECT … FOR UPDATE takes locks.
+    /// Statements `EXPLAIN ANALYZE` may run (as the role that ran them, rolled back): a plain
+    /// SELECT, without locking clauses; a WITH could hide a data-modifying statement.
+    public static func isPlainSelect(_ sql: String) -> Bool {
+        guard leadingKeyword(sql) == "SELECT" else { return false }
         let upper = sql.uppercased()
-        return !["INSERT", "UPDATE", "DELETE", "MERGE", "FOR SHARE", "FOR NO KEY", "FOR KEY SHARE"]
+        return !["INSERT", "UPDATE", "DELETE", "MERGE", "FOR SHARE", "FOR NO KEY", "FOR KEY SHARE", " INTO "]
             .contains { upper.contains($0) }
     }
 
     /// The highest `$n` in the text: how many parameters a prepared form of it takes.
     public static func parameterCount(_ sql: String) -> Int {
         sql.matches(of: /\$(\d+)/).compactMap { Int($0.1) }.max() ?? 0
-    }
-
-    /// `sql` with password literals masked: utility statements (`ALTER ROLE … PASSWORD '…'`)
-    /// reach pg_stat_statements and pg_stat_activity verbatim.
-    public static func scrubbingPasswords(_ sql: String) -> String {
-        sql.replacing(/(?i)(password\s+)'(?:[^']|'')*'/) { match in "\(match.1)'***'" }
     }
 
     /// One line, at most `limit` characters, for evidence lines and finding objects.

@@ -59,7 +59,7 @@ enum ConnectionPoolsCheck {
     }
 
     /// Leaks are grouped by what identifies the code path that leaks: application, user, client
-    /// and the last statement — a pool leaking on one error path shows up on many backend pids,
+    /// and the last statement's fingerprint (its literals vary) — a pool leaking on one error path shows up on many backend pids,
     /// and one finding with the count says more than one per pid.
     private static func idleInTransaction(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
         let bound = input.options.idleInTransactionAfterSeconds
@@ -83,7 +83,7 @@ enum ConnectionPoolsCheck {
         episodes += open.values
         let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) })
         let leaks = Dictionary(grouping: episodes.filter { $0.seconds > bound }) { episode in
-            "\(describe(episode.session))\u{0}\(episode.session.query)"
+            "\(describe(episode.session))\u{0}\(StatementFingerprint.of(episode.session))"
         }
         return leaks.values.map { group in
             let latest = group.max { $0.since < $1.since }!.session

@@ -83,6 +83,13 @@ enum SlowQueriesCheck {
                      + "(\(Format.duration(databaseSeconds)) of execution time)",
                      "\(postgres.plans.count) explained"]
         if postgres.hypopgAvailable { parts.append("index suggestions tried with HypoPG") }
+        if postgres.diagnoserIsSuperuser == true {
+            // SET ROLE is what keeps planning at the statement's privileges, and a superuser session
+            // lets a function planned that way SET ROLE back: a least-privilege role closes that door.
+            parts.append("warning: the diagnoser connected as superuser \(postgres.diagnoserRole ?? "?"); statements are "
+                         + "explained as the roles that ran them, but a function can take the superuser role back while "
+                         + "it is planned: diagnose as a least-privilege role (pg_monitor, see the README)")
+        }
         if let evictions = window.evictions, evictions > 0 {
             parts.append("pg_stat_statements evicted \(Format.count(evictions)) entries during the window, so some statements "
                          + "may be missing or undercounted: raise pg_stat_statements.max")
@@ -141,38 +148,49 @@ private struct StatementContext {
         return findings
     }
 
+    /// A statement reported for its time alone: a large share of the database's time, or slow per
+    /// call whatever its share. What its plan showed — or why there is none — is said, never hidden.
     func notableStatementFinding() -> Finding? {
-        guard databaseShare >= SlowQueriesCheck.notableShare else { return nil }
+        let slowPerCall = statement.meanSeconds >= StatementWindow.slowCallSeconds
+        guard databaseShare >= SlowQueriesCheck.notableShare || slowPerCall else { return nil }
         var evidence = statementEvidence
-        if let error = plan?.error { evidence.append("EXPLAIN failed: \(error)") }
+        let unexplained = plan?.json == nil
+        if unexplained { evidence.append(unexplainedReason) }
         let slow = statement.meanSeconds >= SlowQueriesCheck.slowCall
+        let fix = slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
+            : unexplained ? "Its plan could not be read here: run EXPLAIN (ANALYZE, BUFFERS) on it with representative values."
+            : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result."
         return Finding(step: .slowQueries, check: "top-statement",
                        title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"
                                    : "Statement with the most database time",
-                       object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info,
-                       fix: slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
-                                 : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result.")
+                       object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info, fix: fix)
+    }
+
+    private var unexplainedReason: String {
+        guard let error = plan?.error else { return "not explained: no plan was taken for it" }
+        return error.hasPrefix("not explained") ? error : "could not be explained: EXPLAIN failed: \(error)"
     }
 
     // MARK: Rules
 
     private func scanFinding(_ scan: IndexAdvisor.SelectiveScan, planKind: String) -> Finding {
         let relation = scan.relation
+        let table = SQLIdentifier.qualified(relation.schema, relation.name)
         var evidence = statementEvidence
-        evidence.append("\(planKind): Seq Scan on \(relation.schema).\(relation.name) (\(Format.count(Int64(relation.rows))) rows, "
+        evidence.append("\(planKind): Seq Scan on \(table) (\(Format.count(Int64(relation.rows))) rows, "
                         + "\(Format.bytes(Double(relation.bytes)))) keeps \(Format.percent(scan.keptShare)) of the rows "
                         + "with filter \(scan.node.filter ?? "")")
         if let start = postgres.tablesAtStart.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
            let end = postgres.tablesAtEnd.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
            end.sequentialScans > start.sequentialScans {
-            evidence.append("\(relation.schema).\(relation.name): \(Format.count(end.sequentialScans - start.sequentialScans)) "
+            evidence.append("\(table): \(Format.count(end.sequentialScans - start.sequentialScans)) "
                             + "sequential scans read \(Format.count(end.sequentialRowsRead - start.sequentialRowsRead)) rows during the window")
         }
         guard let suggestion = IndexAdvisor.suggestion(for: scan, queryID: statement.queryID) else {
             let indexed = relation.indexes.map { "(\($0.joined(separator: ", ")))" }
             return Finding(step: .slowQueries, check: "seq-scan",
                            title: "Sequential scan of a large table for a few rows",
-                           object: "\(relation.schema).\(relation.name)",
+                           object: table,
                            evidence: evidence + (indexed.isEmpty ? [] : ["existing indexes: \(indexed.joined(separator: ", "))"]),
                            impact: impact, severity: problemSeverity,
                            fix: "The filter cannot use an index as written: compare plain columns with values (no function "

@@ -17,6 +17,11 @@ final class PostgresCollector {
     private let statementsSchema: String?
     private let hasStatementsInfo: Bool
     let hypopgAvailable: Bool
+    /// The role the diagnoser connected as, and whether it is a superuser (it should not be).
+    let role: String
+    let isSuperuser: Bool
+    /// Statement roles looked up for EXPLAIN: quoted for SET ROLE, or why they may not be taken on.
+    private var explainRoles: [UInt32: Result<String, PostgresError>] = [:]
     /// What could not be collected, for the evidence gaps.
     private(set) var gaps: [EvidenceGap] = []
 
@@ -29,15 +34,18 @@ final class PostgresCollector {
                    set_config('application_name', 'strain-diagnose', false)
             """)
         let facts = try connection.execute("""
-            \(Self.marker) SELECT current_database(), current_setting('max_connections')::int,
-                   (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'),
-                   EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'hypopg')
+            \(Self.marker) SELECT current_database() AS database, current_setting('max_connections')::int AS max_connections,
+                   (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements') AS statements_schema,
+                   EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'hypopg') AS hypopg,
+                   current_user AS role, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser
             """)
-        database = facts.value(row: 0, column: 0) ?? ""
-        maxConnections = Int(facts.value(row: 0, column: 1) ?? "") ?? 0
+        database = facts.value(row: 0, column: "database") ?? ""
+        maxConnections = Int(facts.value(row: 0, column: "max_connections") ?? "") ?? 0
         serverVersion = connection.serverVersion
-        hypopgAvailable = facts.value(row: 0, column: 3) == "t"
-        var schema = facts.value(row: 0, column: 2)
+        hypopgAvailable = facts.value(row: 0, column: "hypopg") == "t"
+        role = facts.value(row: 0, column: "role") ?? ""
+        isSuperuser = facts.value(row: 0, column: "superuser") == "t"
+        var schema = facts.value(row: 0, column: "statements_schema")
         if schema == nil {
             gaps.append(EvidenceGap(step: .slowQueries, message: "pg_stat_statements is not installed in database \(database) "
                                     + "(add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements)"))
@@ -60,32 +68,33 @@ final class PostgresCollector {
         let toplevel = serverVersion >= 140000 ? "toplevel" : "true"
         do {
             let rows = try connection.execute("""
-                \(Self.marker) SELECT queryid, userid, \(toplevel), query, calls, total_exec_time, rows,
+                \(Self.marker) SELECT queryid, userid, \(toplevel) AS toplevel, query, calls, total_exec_time, rows,
                        shared_blks_hit, shared_blks_read, temp_blks_written
                 FROM \(schema).pg_stat_statements
                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND queryid IS NOT NULL AND query NOT LIKE '/* strain-diagnose */%'
                 """)
             let statements = (0..<rows.rowCount).map { row in
-                StatementCounters(
-                    queryID: Int64(rows.value(row: row, column: 0) ?? "") ?? 0,
-                    userID: UInt32(rows.value(row: row, column: 1) ?? "") ?? 0,
-                    toplevel: rows.value(row: row, column: 2) == "t",
-                    query: SQLText.scrubbingPasswords(rows.value(row: row, column: 3) ?? ""),
-                    calls: Int64(rows.value(row: row, column: 4) ?? "") ?? 0,
-                    totalExecMilliseconds: Double(rows.value(row: row, column: 5) ?? "") ?? 0,
-                    rows: Int64(rows.value(row: row, column: 6) ?? "") ?? 0,
-                    sharedBlocksHit: Int64(rows.value(row: row, column: 7) ?? "") ?? 0,
-                    sharedBlocksRead: Int64(rows.value(row: row, column: 8) ?? "") ?? 0,
-                    tempBlocksWritten: Int64(rows.value(row: row, column: 9) ?? "") ?? 0)
+                func number(_ column: String) -> Int64 { Int64(rows.value(row: row, column: column) ?? "") ?? 0 }
+                return StatementCounters(
+                    queryID: number("queryid"),
+                    userID: UInt32(rows.value(row: row, column: "userid") ?? "") ?? 0,
+                    toplevel: rows.value(row: row, column: "toplevel") == "t",
+                    query: rows.value(row: row, column: "query") ?? "",
+                    calls: number("calls"),
+                    totalExecMilliseconds: Double(rows.value(row: row, column: "total_exec_time") ?? "") ?? 0,
+                    rows: number("rows"),
+                    sharedBlocksHit: number("shared_blks_hit"),
+                    sharedBlocksRead: number("shared_blks_read"),
+                    tempBlocksWritten: number("temp_blks_written"))
             }
             var deallocations: Int64?
             var statsReset: String?
             if hasStatementsInfo {
-                let info = try connection.execute("\(Self.marker) SELECT dealloc, stats_reset::text FROM \(schema).pg_stat_statements_info")
+                let info = try connection.execute("\(Self.marker) SELECT dealloc, stats_reset::text AS stats_reset FROM \(schema).pg_stat_statements_info")
                 if info.rowCount > 0 {
-                    deallocations = Int64(info.value(row: 0, column: 0) ?? "")
-                    statsReset = info.value(row: 0, column: 1)
+                    deallocations = Int64(info.value(row: 0, column: "dealloc") ?? "")
+                    statsReset = info.value(row: 0, column: "stats_reset")
                 }
             }
             return StatementSnapshot(label: label, at: Date(), statements: statements, deallocations: deallocations,
@@ -99,29 +108,33 @@ final class PostgresCollector {
     /// `pg_stat_activity`: connections to the whole server, and the non-idle sessions of this database.
     func activitySample() -> ActivitySample? {
         do {
+            // clock_timestamp(), not now(): now() is fixed at the start of the diagnoser's transaction.
             let rows = try connection.execute("""
-                \(Self.marker) SELECT pid, usename, application_name, client_addr::text, state, wait_event_type, wait_event,
-                       extract(epoch FROM now() - xact_start), extract(epoch FROM now() - state_change),
-                       extract(epoch FROM now() - query_start), query,
-                       CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid)::text END,
-                       datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'
+                \(Self.marker) SELECT pid, usename, application_name, client_addr::text AS client, state, wait_event_type, wait_event,
+                       extract(epoch FROM clock_timestamp() - xact_start) AS transaction_seconds,
+                       extract(epoch FROM clock_timestamp() - state_change) AS state_seconds,
+                       extract(epoch FROM clock_timestamp() - query_start) AS query_seconds, \(queryIDColumn), query,
+                       CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid)::text END AS blocked_by,
+                       datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle' AS observed
                 FROM pg_stat_activity WHERE backend_type = 'client backend'
                 """)
             var sessions: [SessionState] = []
-            for row in 0..<rows.rowCount where rows.value(row: row, column: 12) == "t" {
+            for row in 0..<rows.rowCount where rows.value(row: row, column: "observed") == "t" {
+                func text(_ column: String) -> String? { rows.value(row: row, column: column) }
                 sessions.append(SessionState(
-                    pid: Int32(rows.value(row: row, column: 0) ?? "") ?? 0,
-                    user: rows.value(row: row, column: 1),
-                    application: rows.value(row: row, column: 2) ?? "",
-                    client: rows.value(row: row, column: 3),
-                    state: rows.value(row: row, column: 4) ?? "unknown",
-                    waitEventType: rows.value(row: row, column: 5),
-                    waitEvent: rows.value(row: row, column: 6),
-                    transactionSeconds: rows.value(row: row, column: 7).flatMap { Double($0) },
-                    stateSeconds: rows.value(row: row, column: 8).flatMap { Double($0) },
-                    querySeconds: rows.value(row: row, column: 9).flatMap { Double($0) },
-                    query: SQLText.scrubbingPasswords(rows.value(row: row, column: 10) ?? ""),
-                    blockedBy: Self.integers(inArray: rows.value(row: row, column: 11))))
+                    pid: Int32(text("pid") ?? "") ?? 0,
+                    user: text("usename"),
+                    application: text("application_name") ?? "",
+                    client: text("client"),
+                    state: text("state") ?? "unknown",
+                    waitEventType: text("wait_event_type"),
+                    waitEvent: text("wait_event"),
+                    transactionSeconds: text("transaction_seconds").flatMap { Double($0) },
+                    stateSeconds: text("state_seconds").flatMap { Double($0) },
+                    querySeconds: text("query_seconds").flatMap { Double($0) },
+                    query: text("query") ?? "",
+                    queryID: text("query_id").flatMap { Int64($0) }.flatMap { $0 == 0 ? nil : $0 },
+                    blockedBy: Self.integers(inArray: text("blocked_by"))))
             }
             return ActivitySample(at: Date(), clientConnections: rows.rowCount, sessions: sessions)
         } catch {
@@ -133,15 +146,15 @@ final class PostgresCollector {
     func tableCounters() -> [TableCounters] {
         do {
             let rows = try connection.execute("""
-                \(Self.marker) SELECT schemaname, relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), n_live_tup
+                \(Self.marker) SELECT schemaname, relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan, n_live_tup
                 FROM pg_stat_user_tables
                 """)
             return (0..<rows.rowCount).map { row in
-                TableCounters(schema: rows.value(row: row, column: 0) ?? "", name: rows.value(row: row, column: 1) ?? "",
-                              sequentialScans: Int64(rows.value(row: row, column: 2) ?? "") ?? 0,
-                              sequentialRowsRead: Int64(rows.value(row: row, column: 3) ?? "") ?? 0,
-                              indexScans: Int64(rows.value(row: row, column: 4) ?? "") ?? 0,
-                              liveRows: Int64(rows.value(row: row, column: 5) ?? "") ?? 0)
+                func number(_ column: String) -> Int64 { Int64(rows.value(row: row, column: column) ?? "") ?? 0 }
+                return TableCounters(schema: rows.value(row: row, column: "schemaname") ?? "",
+                                     name: rows.value(row: row, column: "relname") ?? "",
+                                     sequentialScans: number("seq_scan"), sequentialRowsRead: number("seq_tup_read"),
+                                     indexScans: number("idx_scan"), liveRows: number("n_live_tup"))
             }
         } catch {
             noteOnce(.slowQueries, "pg_stat_user_tables could not be read: \(error)")
@@ -156,25 +169,31 @@ final class PostgresCollector {
                 FROM pg_stat_database WHERE datname = current_database()
                 """)
             guard rows.rowCount == 1 else { return nil }
-            let numbers = (0..<5).map { Int64(rows.value(row: 0, column: $0) ?? "") ?? 0 }
-            return DatabaseCounters(blocksRead: numbers[0], blocksHit: numbers[1], tempFiles: numbers[2],
-                                    tempBytes: numbers[3], deadlocks: numbers[4])
+            func number(_ column: String) -> Int64 { Int64(rows.value(row: 0, column: column) ?? "") ?? 0 }
+            return DatabaseCounters(blocksRead: number("blks_read"), blocksHit: number("blks_hit"), tempFiles: number("temp_files"),
+                                    tempBytes: number("temp_bytes"), deadlocks: number("deadlocks"))
         } catch {
             noteOnce(.slowQueries, "pg_stat_database could not be read: \(error)")
             return nil
         }
     }
 
+    /// pg_stat_activity.query_id exists from PostgreSQL 14.
+    private var queryIDColumn: String { serverVersion >= 140000 ? "query_id" : "NULL::bigint AS query_id" }
+
     // MARK: Plans
 
     /// `EXPLAIN (VERBOSE, FORMAT JSON)` of a statement as pg_stat_statements recorded it. Text
-    /// with `$n` gets a generic plan; `analyze` runs parameterless SELECTs for real, in a
-    /// transaction that is rolled back.
+    /// with `$n` gets a generic plan; `analyze` runs parameterless plain SELECTs for real.
+    ///
+    /// Planning evaluates IMMUTABLE functions, which may be anyone's code, so the statement is
+    /// planned (and analysed) as the role that ran it, in a transaction that is rolled back; a
+    /// statement whose role this session may not take on is not explained, and the plan says why.
     func explain(_ statement: StatementActivity, analyze: Bool) -> StatementPlan {
         let parameters = SQLText.parameterCount(statement.query)
-        let analyzed = analyze && parameters == 0 && SQLText.isReadOnlySelect(statement.query)
+        let analyzed = analyze && parameters == 0 && SQLText.isPlainSelect(statement.query)
         do {
-            let json = try explainJSON(statement.query, parameters: parameters, analyze: analyzed)
+            let json = try explainJSON(statement.query, asRole: statement.userID, parameters: parameters, analyze: analyzed)
             return StatementPlan(queryID: statement.queryID, generic: parameters > 0, analyzed: analyzed, json: json, error: nil)
         } catch {
             return StatementPlan(queryID: statement.queryID, generic: parameters > 0, analyzed: analyzed, json: nil,
@@ -182,26 +201,61 @@ final class PostgresCollector {
         }
     }
 
-    private func explainJSON(_ query: String, parameters: Int, analyze: Bool) throws -> String {
+    private func explainJSON(_ query: String, asRole userID: UInt32, parameters: Int, analyze: Bool) throws -> String {
         func firstValue(_ result: PGResult) throws -> String {
             guard result.rowCount > 0, let json = result.value(row: 0, column: 0) else {
                 throw PostgresError(message: "EXPLAIN returned no plan")
             }
             return json
         }
+        let role = try quotedRole(toExplainAs: userID)
         if parameters == 0 {
-            guard analyze else { return try firstValue(connection.execute("EXPLAIN (VERBOSE, FORMAT JSON) \(query)")) }
-            try connection.execute("BEGIN")
-            defer { _ = try? connection.execute("ROLLBACK") }
-            return try firstValue(connection.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) \(query)"))
+            let options = analyze ? "ANALYZE, BUFFERS, VERBOSE, FORMAT JSON" : "VERBOSE, FORMAT JSON"
+            return try inRolledBackTransaction(as: role) {
+                try firstValue(connection.execute("\(Self.marker) EXPLAIN (\(options)) \(query)"))
+            }
         }
         // A prepared statement planned generically, executed with NULLs for EXPLAIN only. (16's
         // EXPLAIN (GENERIC_PLAN) needs the simple query protocol; this works on every version.)
-        try connection.execute("SET plan_cache_mode = force_generic_plan")
-        try connection.execute("PREPARE strain_explain AS \(query)")
-        defer { _ = try? connection.execute("DEALLOCATE strain_explain") }
-        let nulls = Array(repeating: "NULL", count: parameters).joined(separator: ", ")
-        return try firstValue(connection.execute("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE strain_explain(\(nulls))"))
+        // PREPARE outlives the transaction, hence the DEALLOCATE after it.
+        defer { _ = try? connection.execute("\(Self.marker) DEALLOCATE strain_explain") }
+        return try inRolledBackTransaction(as: role) {
+            try connection.execute("\(Self.marker) SET LOCAL plan_cache_mode = force_generic_plan")
+            try connection.execute("\(Self.marker) PREPARE strain_explain AS \(query)")
+            let nulls = Array(repeating: "NULL", count: parameters).joined(separator: ", ")
+            return try firstValue(connection.execute("\(Self.marker) EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE strain_explain(\(nulls))"))
+        }
+    }
+
+    /// Runs `body` as `role` (quoted) in a read-only transaction that is rolled back.
+    private func inRolledBackTransaction<Value>(as role: String, _ body: () throws -> Value) throws -> Value {
+        try connection.execute("\(Self.marker) BEGIN READ ONLY")
+        defer { _ = try? connection.execute("\(Self.marker) ROLLBACK") }
+        try connection.execute("\(Self.marker) SET LOCAL ROLE \(role)")
+        return try body()
+    }
+
+    /// The role `userID` (pg_stat_statements.userid), quoted for SET ROLE, when this session may
+    /// take it on: it is a member of it, or a superuser. Otherwise an error that says why not.
+    private func quotedRole(toExplainAs userID: UInt32) throws -> String {
+        if let known = explainRoles[userID] { return try known.get() }
+        let result: Result<String, PostgresError>
+        let rows = try connection.execute("""
+            \(Self.marker) SELECT rolname, pg_has_role(oid, 'MEMBER') AS may_set_role FROM pg_roles WHERE oid = $1
+            """, parameters: [String(userID)])
+        if rows.rowCount == 1, let name = rows.value(row: 0, column: "rolname") {
+            if rows.value(row: 0, column: "may_set_role") == "t" {
+                result = .success(try connection.escapeIdentifier(name))
+            } else {
+                result = .failure(PostgresError(message: "not explained: it ran as role \(name), which the diagnoser's role "
+                    + "\(role) may not SET ROLE to, and planning it with the diagnoser's own privileges could run \(name)'s "
+                    + "functions with more privilege than \(name) has; to have it explained, GRANT \(name) TO \(role)"))
+            }
+        } else {
+            result = .failure(PostgresError(message: "not explained: the role that ran it (oid \(userID)) no longer exists"))
+        }
+        explainRoles[userID] = result
+        return try result.get()
     }
 
     /// Row estimate, size and index columns of each table the plans scan (live rows when the
@@ -212,20 +266,20 @@ final class PostgresCollector {
         return names.sorted { $0.joined(separator: ".") < $1.joined(separator: ".") }.compactMap { name in
             do {
                 let rows = try connection.execute("""
-                    \(Self.marker) SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(s.n_live_tup, 0) END,
-                           pg_relation_size(c.oid),
+                    \(Self.marker) SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(s.n_live_tup, 0) END AS row_estimate,
+                           pg_relation_size(c.oid) AS bytes,
                            array_to_json(array(
                                SELECT array_to_json(array(SELECT pg_get_indexdef(i.indexrelid, k, true)
                                                           FROM generate_series(1, i.indnkeyatts) k ORDER BY k))
-                               FROM pg_index i WHERE i.indrelid = c.oid ORDER BY i.indexrelid))
+                               FROM pg_index i WHERE i.indrelid = c.oid ORDER BY i.indexrelid)) AS index_columns
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
                     WHERE n.nspname = $1 AND c.relname = $2
                     """, parameters: [name[0], name[1]])
                 guard rows.rowCount == 1 else { return nil }
-                let indexes = try JSONDecoder().decode([[String]].self, from: Data((rows.value(row: 0, column: 2) ?? "[]").utf8))
-                return RelationInfo(schema: name[0], name: name[1], rows: Double(rows.value(row: 0, column: 0) ?? "") ?? 0,
-                                    bytes: Int64(rows.value(row: 0, column: 1) ?? "") ?? 0, indexes: indexes)
+                let indexes = try JSONDecoder().decode([[String]].self, from: Data((rows.value(row: 0, column: "index_columns") ?? "[]").utf8))
+                return RelationInfo(schema: name[0], name: name[1], rows: Double(rows.value(row: 0, column: "row_estimate") ?? "") ?? 0,
+                                    bytes: Int64(rows.value(row: 0, column: "bytes") ?? "") ?? 0, indexes: indexes)
             } catch {
                 noteOnce(.slowQueries, "table sizes could not be read: \(error)")
                 return nil
@@ -241,7 +295,8 @@ final class PostgresCollector {
             try connection.execute("\(Self.marker) SELECT indexrelid FROM hypopg_create_index($1)",
                                    parameters: [suggestion.hypotheticalDefinition])
             defer { _ = try? connection.execute("\(Self.marker) SELECT hypopg_reset()") }
-            let json = try explainJSON(statement.query, parameters: SQLText.parameterCount(statement.query), analyze: false)
+            let json = try explainJSON(statement.query, asRole: statement.userID,
+                                       parameters: SQLText.parameterCount(statement.query), analyze: false)
             let after = try PlanNode.parse(explainJSON: json)
             return IndexTrial(queryID: statement.queryID, definition: suggestion.hypotheticalDefinition, costBefore: costBefore,
                               costAfter: after.totalCost, used: after.usesHypotheticalIndex, error: nil)

@@ -24,12 +24,16 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// Indexes suggested for those plans, tried as HypoPG hypothetical indexes.
     public var indexTrials: [IndexTrial]
     public var hypopgAvailable: Bool
+    /// The role the diagnoser connected as, and whether it is a superuser (nil in evidence saved
+    /// before they were recorded).
+    public var diagnoserRole: String?
+    public var diagnoserIsSuperuser: Bool?
 
     public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
                 activity: [ActivitySample] = [], tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
-                hypopgAvailable: Bool = false) {
+                hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil) {
         self.database = database
         self.serverVersion = serverVersion
         self.maxConnections = maxConnections
@@ -43,6 +47,8 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.relations = relations
         self.indexTrials = indexTrials
         self.hypopgAvailable = hypopgAvailable
+        self.diagnoserRole = diagnoserRole
+        self.diagnoserIsSuperuser = diagnoserIsSuperuser
     }
 }
 
@@ -72,7 +78,7 @@ public struct StatementCounters: Codable, Sendable, Equatable {
     public var userID: UInt32
     /// False for statements run inside functions (`pg_stat_statements.track = all`).
     public var toplevel: Bool
-    /// The normalised text: constants appear as $1, $2, …
+    /// The normalised text: constants appear as $1, $2, … (password literals masked).
     public var query: String
     public var calls: Int64
     public var totalExecMilliseconds: Double
@@ -87,7 +93,8 @@ public struct StatementCounters: Codable, Sendable, Equatable {
         self.queryID = queryID
         self.userID = userID
         self.toplevel = toplevel
-        self.query = query
+        // Text enters the evidence here, so this is where passwords are masked.
+        self.query = SQLText.scrubbingPasswords(query)
         self.calls = calls
         self.totalExecMilliseconds = totalExecMilliseconds
         self.rows = rows
@@ -126,14 +133,17 @@ public struct SessionState: Codable, Sendable, Equatable {
     /// Time since the state last changed (how long it has been idle in its transaction).
     public var stateSeconds: Double?
     public var querySeconds: Double?
-    /// The current statement, or the last one when not active.
+    /// The current statement, or the last one when not active (password literals masked).
     public var query: String
+    /// `pg_stat_activity.query_id` of that statement (PostgreSQL 14+ with `compute_query_id`): the
+    /// same id as in `pg_stat_statements`, whatever literals the text carries. Nil when not computed.
+    public var queryID: Int64?
     /// `pg_blocking_pids(pid)`: sessions holding the lock this one waits for.
     public var blockedBy: [Int32]
 
     public init(pid: Int32, user: String?, application: String, client: String?, state: String,
                 waitEventType: String?, waitEvent: String?, transactionSeconds: Double?, stateSeconds: Double?,
-                querySeconds: Double?, query: String, blockedBy: [Int32]) {
+                querySeconds: Double?, query: String, queryID: Int64? = nil, blockedBy: [Int32]) {
         self.pid = pid
         self.user = user
         self.application = application
@@ -144,7 +154,9 @@ public struct SessionState: Codable, Sendable, Equatable {
         self.transactionSeconds = transactionSeconds
         self.stateSeconds = stateSeconds
         self.querySeconds = querySeconds
-        self.query = query
+        // Text enters the evidence here, so this is where passwords are masked.
+        self.query = SQLText.scrubbingPasswords(query)
+        self.queryID = queryID
         self.blockedBy = blockedBy
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import StrainPQ
+import StrainTestSupport
+import Testing
+@testable import StrainDiagnose
+
+/// The diagnoser plans other roles' statements, and planning runs IMMUTABLE functions: a role
+/// that may create functions must not get the diagnoser's privileges that way (issue 13, item 1).
+@Suite(.serialized)
+struct ExplainPrivilegeTests {
+    /// A role of its own with a schema in a scratch database, dropped after the test.
+    private struct UnprivilegedRole {
+        let name = "strain_app_\(UInt32.random(in: 0...UInt32.max))"
+        let database: ScratchDatabase
+
+        init(in database: ScratchDatabase) throws {
+            self.database = database
+            try database.setUp("CREATE ROLE \(name) LOGIN", "CREATE SCHEMA AUTHORIZATION \(name)")
+        }
+
+        func connect() throws -> PGConnection {
+            try PGConnection(conninfo: database.conninfo + " user=\(name) application_name=\(name)")
+        }
+
+        func drop() {
+            try? database.drop()
+            _ = try? PGConnection(conninfo: TestServers.postgresConninfo).execute("DROP ROLE IF EXISTS \(name)")
+        }
+    }
+
+    /// The attack from the issue: an IMMUTABLE wrapper around a VOLATILE function that does what
+    /// only a superuser may (here: write a server file naming the role it ran as). Run by its
+    /// unprivileged owner the write fails quietly; planned by a superuser diagnoser, it would succeed.
+    @Test(arguments: [false, true])
+    func aPlantedImmutableFunctionNeverRunsWithTheDiagnosersPrivileges(analyze: Bool) throws {
+        let database = try ScratchDatabase.create()
+        let role = try UnprivilegedRole(in: database)
+        defer { role.drop() }
+        let written = URL(fileURLWithPath: "/tmp/strain-planted-\(role.name)")
+        defer { try? FileManager.default.removeItem(at: written) }
+        let app = try role.connect()
+        try app.execute("CREATE TABLE \(role.name).items (id int PRIMARY KEY)")
+        try app.execute("INSERT INTO \(role.name).items SELECT generate_series(1, 100)")
+        try app.execute("""
+            CREATE FUNCTION \(role.name).leak() RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                EXECUTE format('COPY (SELECT current_user) TO %L', '\(written.path)');
+                RETURN 1;
+            EXCEPTION WHEN insufficient_privilege THEN
+                RETURN 1;
+            END $$
+            """)
+        try app.execute("""
+            CREATE FUNCTION \(role.name).looks_pure() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+            BEGIN RETURN \(role.name).leak(); END $$
+            """)
+        let query = analyze ? "SELECT \(role.name).leak() + \(role.name).looks_pure()"
+                            : "SELECT id FROM \(role.name).items WHERE id = $1 AND \(role.name).looks_pure() = 1"
+
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false,
+                                                                  explainAnalyze: analyze))
+        try session.start()
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline {
+            try app.execute(query, parameters: analyze ? [] : ["\(Int.random(in: 1...100))"])
+        }
+        let evidence = session.stop()
+
+        let postgres = try #require(evidence.postgres)
+        let statement = try #require(postgres.statementSnapshots.last?.statements.first { $0.query.hasPrefix("SELECT") })
+        let plan = try #require(postgres.plans.first { $0.queryID == statement.queryID })
+        #expect(plan.json != nil, "the statement was planned, as \(role.name): \(plan.error ?? "")")
+        #expect(plan.analyzed == analyze)
+        #expect(!FileManager.default.fileExists(atPath: written.path),
+                "the planted function ran as \((try? String(contentsOf: written, encoding: .utf8)) ?? "?")")
+        #expect(postgres.diagnoserIsSuperuser == true)
+        let note = try #require(Diagnoser.diagnose(evidence).notes.first { $0.step == .slowQueries })
+        #expect(note.summary.contains("warning: the diagnoser connected as superuser"))
+    }
+
+    @Test func aStatementOfARoleTheDiagnoserMayNotTakeOnIsNotExplainedAndThePlanSaysWhy() throws {
+        let database = try ScratchDatabase.create()
+        let role = try UnprivilegedRole(in: database)
+        let monitor = try UnprivilegedRole(in: database)
+        defer { monitor.drop(); role.drop() }
+        try database.setUp("GRANT pg_monitor TO \(monitor.name)")
+        let app = try role.connect()
+        try app.execute("CREATE TABLE \(role.name).items (id int PRIMARY KEY)")
+
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo + " user=\(monitor.name)",
+                                                                  collectLocalHost: false))
+        try session.start()
+        for id in 1...50 { try app.execute("SELECT id FROM \(role.name).items WHERE id = $1", parameters: ["\(id)"]) }
+        let evidence = session.stop()
+
+        let postgres = try #require(evidence.postgres)
+        #expect(postgres.diagnoserIsSuperuser == false)
+        let statement = try #require(postgres.statementSnapshots.last?.statements.first { $0.query.hasPrefix("SELECT") })
+        let plan = try #require(postgres.plans.first { $0.queryID == statement.queryID })
+        #expect(plan.json == nil)
+        #expect(plan.error?.contains("not explained: it ran as role \(role.name), which the diagnoser's role \(monitor.name) "
+                                     + "may not SET ROLE to") == true, "\(plan.error ?? "")")
+    }
+}
