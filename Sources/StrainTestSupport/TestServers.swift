@@ -21,6 +21,11 @@ public enum TestServers {
         loopbackURL("STRAIN_TEST_HTTP", default: "http://127.0.0.1:18080")
     }
 
+    /// A server with a known cost (STRAIN_TEST_DELAY): `delayURL + "/200"` answers after 200 ms.
+    public static var delayURL: String {
+        loopbackURL("STRAIN_TEST_DELAY", default: "http://127.0.0.1:18082/delay")
+    }
+
     /// nginx over TLS, HTTP/2 via ALPN (STRAIN_TEST_HTTPS); trust `caFile` to verify it.
     public static var httpsURL: String {
         loopbackURL("STRAIN_TEST_HTTPS", default: "https://127.0.0.1:18443")

@@ -2,10 +2,10 @@ import Foundation
 import StrainTestSupport
 import Testing
 
-/// `strain run` twice against the test nginx, then `strain report` and `strain compare` on what it
-/// wrote: the whole pipeline through the built binary. The steps have a known cost (~200 ms, sent
-/// at a limited rate): the promise is about one system measured twice under the same conditions,
-/// and sub-millisecond static files on a machine busy with other tests are not that.
+/// `strain run` twice against one target, then `strain report` and `strain compare` on what it
+/// wrote: the whole pipeline through the built binary. The steps have a known cost (the 200 ms
+/// delay server): the promise is about one system measured twice under the same conditions, and
+/// sub-millisecond static files on a machine busy with other tests are not that.
 @Suite("strain run → report → compare")
 struct CompareEndToEndTests {
     @Test func theSameSystemTwiceIsNoRegression() async throws {
@@ -15,9 +15,9 @@ struct CompareEndToEndTests {
         try """
         {
           name: "nginx-twice",
-          target: { baseURL: "\(TestServers.httpURL)" },
+          target: { baseURL: "\(TestServers.delayURL)" },
           scenarios: [{ name: "web", load: { rate: "20/s", duration: "8s" },
-                        steps: [{ name: "home", path: "/slow.bin" }, { name: "user", path: "/slow.bin?user" }] }],
+                        steps: [{ name: "home", path: "/200" }, { name: "user", path: "/200?user" }] }],
           thresholds: { "web.latency": ["p(99) < 2s"], "http.errors": ["rate < 1%"] },
         }
         """.write(to: profile, atomically: true, encoding: .utf8)

@@ -13,6 +13,7 @@ STRAIN_PACKAGES=(
     libcurl4-openssl-dev libpq-dev
     postgresql-15 postgresql-15-hypopg
     nginx wrk
+    python3  # the fixed-delay test server (scripts/lib/delay_server.py)
     linux-perf  # perf, for the diagnoser's profiler (strain diagnose --pid)
     chromium  # headless, for the HTML report test
 )

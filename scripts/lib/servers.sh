@@ -1,8 +1,9 @@
-# Throwaway PostgreSQL and nginx on loopback for tests and benchmarks. Source it after
-# common.sh, then:
+# Throwaway PostgreSQL, nginx and a fixed-delay HTTP server on loopback for tests and benchmarks.
+# Source it after common.sh, then:
 #
-#   start_test_servers   # starts both, exports STRAIN_TEST_*; stops them when the shell exits
-#   stop_test_servers    # stops both now (safe to call twice)
+#   start_test_servers   # starts them all, exports STRAIN_TEST_*; stops them when the shell exits
+#   stop_test_servers    # stops them all now (safe to call twice)
+#   start_delay_server   # only the fixed-delay server: STRAIN_TEST_DELAY/MS answers after MS ms
 #   start_bench_postgres # a PostgreSQL with pgbench's tables instead (exports STRAIN_BENCH_PG);
 #                        # stop it with stop_test_postgres
 #
@@ -13,7 +14,7 @@
 #
 # Ports (override through the environment): STRAIN_TEST_PG_PORT (54329), STRAIN_TEST_HTTP_PORT
 # (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081), STRAIN_BENCH_PG_PORT (54339),
-# STRAIN_TEST_PG_RESTARTABLE_PORT (54330).
+# STRAIN_TEST_PG_RESTARTABLE_PORT (54330), STRAIN_TEST_DELAY_PORT (18082).
 
 STRAIN_PG_BIN="${STRAIN_PG_BIN:-/usr/lib/postgresql/15/bin}"
 # initdb and pg_ctl refuse to run as root; root runs them as this system user instead.
@@ -24,6 +25,7 @@ strain_pg_dir=""
 strain_restartable_pg_dir=""
 strain_nginx_dir=""
 strain_nginx_pid=""
+strain_delay_pid=""
 
 start_test_servers() {
     # Whatever happens next, servers must not outlive this shell.
@@ -33,9 +35,11 @@ start_test_servers() {
     start_test_postgres
     start_restartable_postgres
     start_test_nginx
+    start_delay_server
 }
 
 stop_test_servers() {
+    stop_delay_server
     stop_test_nginx
     stop_restartable_postgres
     stop_test_postgres
@@ -216,9 +220,6 @@ start_test_nginx() {
     mkdir "$dir/docroot"
     printf '<!doctype html>\n<title>Strain test server</title>\n<p>It works.</p>\n' >"$dir/docroot/index.html"
     head -c 1024 /dev/urandom >"$dir/docroot/1k.bin"
-    head -c 20480 /dev/urandom >"$dir/docroot/slow.bin"
-    head -c 25600 /dev/urandom >"$dir/docroot/slow-plus25.bin"
-    head -c 29257 /dev/urandom >"$dir/docroot/slow-plus43.bin"
     cat >"$dir/docroot/user.json" <<'JSON'
 {
   "id": 42,
@@ -264,4 +265,26 @@ stop_test_nginx() {
     rm -rf "$strain_nginx_dir"
     strain_nginx_dir=""
     strain_nginx_pid=""
+}
+
+# MARK: Fixed-delay server
+
+# A known service time, which nginx cannot add: GET $STRAIN_TEST_DELAY/MS answers after MS ms
+# (scripts/lib/delay_server.py).
+start_delay_server() {
+    local port="${STRAIN_TEST_DELAY_PORT:-18082}"
+    require_free_port "$port" STRAIN_TEST_DELAY_PORT
+    command -v python3 >/dev/null || die "python3 is not installed (scripts/setup installs it)"
+    python3 "$STRAIN_ROOT/scripts/lib/delay_server.py" "$port" &
+    strain_delay_pid=$!
+    retry_for_10s port_is_open "$port" || die "the delay server is not listening on 127.0.0.1:$port"
+    log "fixed-delay server on 127.0.0.1:$port (pid $strain_delay_pid)"
+    export STRAIN_TEST_DELAY="http://127.0.0.1:$port/delay"
+}
+
+stop_delay_server() {
+    [[ -n "$strain_delay_pid" ]] || return 0
+    kill -TERM "$strain_delay_pid" 2>/dev/null || true
+    wait "$strain_delay_pid" 2>/dev/null || true
+    strain_delay_pid=""
 }
