@@ -16,6 +16,7 @@ STRAIN_PACKAGES=(
     python3  # the fixed-delay test server (scripts/lib/delay_server.py)
     linux-perf  # perf, for the diagnoser's profiler (strain diagnose --pid)
     chromium  # headless, for the HTML report test
+    python3 python3-psycopg2  # pyshop, the second fixture service (scripts/fixtures/pyshop.py)
 )
 
 # Prints the packages from STRAIN_PACKAGES that are not installed, one per line.
