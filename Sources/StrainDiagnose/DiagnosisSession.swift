@@ -237,9 +237,11 @@ public final class DiagnosisSession: Sendable {
 
     // MARK: Thread-state sampling
 
-    /// Counts the service's running and runnable threads ten times a second until stopped.
+    /// Counts the service's running and runnable threads about ten times a second until stopped.
+    /// The gaps are random (50–150 ms): a fixed period would lock in phase with a constant-rate
+    /// load and see its requests always, or never, running.
     private func sampleThreadStates(pid: Int32) {
-        let interval = 0.1
+        var generator = SystemRandomNumberGenerator()
         var runnableSeconds = 0.0
         var previous = Date()
         var next = previous
@@ -247,7 +249,7 @@ public final class DiagnosisSession: Sendable {
             let now = Date()
             runnableSeconds += Double(ProcessCPUClock.runnableThreads(pid: pid) ?? 0) * now.timeIntervalSince(previous)
             previous = now
-            next = max(next.addingTimeInterval(interval), now)
+            next = max(next.addingTimeInterval(Double.random(in: 0.05...0.15, using: &generator)), now)
         } while !wakeup.wait(until: next, wakingOnPoke: false)
         state.withLock { $0.serviceRunnableSeconds = runnableSeconds }
     }

@@ -261,3 +261,19 @@ struct ProcessCPUClockTests {
         #expect(used.cpuSeconds > 0)
     }
 }
+
+/// One slow request among many fast ones is worth knowing, not a warning.
+struct ProfileSeverityTests {
+    @Test func aSlowEndpointThatWeighsLittleIsInformation() throws {
+        let load = LoadContext(endpoints: [
+            .init(scenario: "export", step: "export", kind: .http, requests: 1, totalSeconds: 0.046),
+            .init(scenario: "catalogue", step: "product", kind: .http, requests: 10_000, totalSeconds: 10_000 * 0.0008),
+        ])
+        let evidence = EvidenceBuilder.evidence(profiler: ProfileCheckTests.profile,
+                                                service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 0.37))
+        let finding = try #require(ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()),
+                                                    earlier: []).findings.first)
+        #expect(finding.object.hasPrefix("export/export"))
+        #expect(finding.severity == .info)
+    }
+}

@@ -13,10 +13,9 @@ STRAIN_PACKAGES=(
     libcurl4-openssl-dev libpq-dev
     postgresql-15 postgresql-15-hypopg
     nginx wrk
-    python3  # the fixed-delay test server (scripts/lib/delay_server.py)
     linux-perf  # perf, for the diagnoser's profiler (strain diagnose --pid)
     chromium  # headless, for the HTML report test
-    python3 python3-psycopg2  # pyshop, the second fixture service (scripts/fixtures/pyshop.py)
+    python3 python3-psycopg2  # pyshop (scripts/fixtures/pyshop.py) and the fixed-delay test server
 )
 
 # Prints the packages from STRAIN_PACKAGES that are not installed, one per line.

@@ -8,7 +8,7 @@ enum ProfileCheck {
     /// …and this much per request, is neither network, its database time nor a slow dependency
     /// (below it, HTTP handling and serialisation are the whole of a fast request's time)…
     static let noticeableUnexplained = 0.001
-    /// …and it is a problem worth a warning from this much per request.
+    /// …and it is a problem worth a warning from this much per request (and `materialShare` of the run).
     static let slowUnexplained = 0.02
     static let framesShown = 5
 
@@ -20,7 +20,6 @@ enum ProfileCheck {
         // The slow ones when there are any; else the few milliseconds a fast machine leaves, as information.
         let slow = noticeable.filter { $0.unexplained >= slowUnexplained }
         let unexplained = slow.isEmpty ? noticeable : slow
-        let severity: Finding.Severity = slow.isEmpty ? .info : .warning
         guard !unexplained.isEmpty else {
             return CheckResult(findings: [], summary: "skipped: every endpoint's time is mostly network, database or dependency "
                                + "time (or less than \(Format.duration(noticeableUnexplained)) per request is unexplained)")
@@ -51,7 +50,7 @@ enum ProfileCheck {
         let seconds = endpoints.reduce(0) { $0 + $1.totalUnexplained }
         let names = endpoints.map(\.endpoint).joined(separator: ", ")
         let evidence = endpoints.map(\.description) + cpu
-        let severity = severity(endpoints)
+        let severity = severity(endpoints, input)
         if let profiler = input.evidence.profiler,
            let finding = hotFrames(profiler, endpoints: names, seconds: seconds, evidence: evidence, severity: severity, input) {
             return finding
@@ -60,9 +59,16 @@ enum ProfileCheck {
                              severity: severity, input)
     }
 
-    private static func severity(_ endpoints: [RequestBreakdown]) -> Finding.Severity {
-        endpoints.contains { $0.unexplained >= slowUnexplained } ? .warning : .info
+    /// A warning when requests are slow for it and it weighs in the run: one slow request among
+    /// thousands is information.
+    private static func severity(_ endpoints: [RequestBreakdown], _ input: CheckInput) -> Finding.Severity {
+        let seconds = endpoints.reduce(0) { $0 + $1.totalUnexplained }
+        let weighs = (input.impact(seconds: seconds).share ?? 1) >= materialShare
+        return weighs && endpoints.contains { $0.unexplained >= slowUnexplained } ? .warning : .info
     }
+
+    /// The least share of the run's measured request time a warning must take.
+    static let materialShare = 0.01
 
     /// Without a load nothing says how slow requests are: profile only when nothing else was found.
     private static func withoutLoad(_ input: CheckInput, earlier: [Finding]) -> CheckResult {
@@ -115,7 +121,7 @@ enum ProfileCheck {
             title: "Requests wait inside the service: \(Format.duration(seconds)) off the CPU",
             object: "\(endpoints) in pid \(service.pid)",
             evidence: waiting.map(\.description) + cpu + inFlight + frames,
-            impact: input.impact(seconds: seconds), severity: severity(waiting),
+            impact: input.impact(seconds: seconds), severity: severity(waiting, input),
             fix: "Look for what the handlers of \(endpoints) wait on inside the service: its own connection or thread pool "
                 + "(held during slow work, or too small for the concurrency), locks, sleeps and synchronous calls to "
                 + "services not declared as dependencies. Off-CPU profiling (`perf sched`, `offcputime`) or thread dumps "
