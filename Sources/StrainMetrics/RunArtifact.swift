@@ -25,11 +25,18 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     /// The thresholds the run is judged by, so that the folder alone gives the same verdict
     /// anywhere, later, without the profile. Nil in artifacts written before they were recorded.
     public var thresholds: [RecordedThreshold]?
+    /// Set when this run is one shard of a scaled-out run (`strain run --shard I/N`); `strain merge`
+    /// combines the shards' folders into one run.
+    public var shard: Shard?
+    /// The start time agreed by the shards (`--start-at`): `startedAt` minus it is how late this
+    /// shard's load began on its own clock.
+    public var startAt: Date?
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
         gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
-        seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil
+        seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil,
+        shard: Shard? = nil, startAt: Date? = nil
     ) {
         self.format = format
         self.tool = tool
@@ -44,6 +51,8 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.validity = validity
         self.scenarios = scenarios
         self.thresholds = thresholds
+        self.shard = shard
+        self.startAt = startAt
     }
 }
 

@@ -52,6 +52,11 @@ public struct RunFolder: Sendable {
         } catch {
             throw .timeline(error)
         }
+        if let shard = artifact.shard, shard.count > 1 {
+            // A shard saw only its part of the load: thresholds on counts and rates would judge a fraction.
+            return RunReport(artifact: artifact, thresholdsNote: "this is shard \(shard) of a scaled-out run: thresholds are evaluated on the merge (strain merge)",
+                             diagnosis: diagnosis, timeline: timeline)
+        }
         let lookup: Result<Profile, ProfileLookup.Unavailable>
         switch thresholds {
         case .from(let profile): lookup = .success(profile)

@@ -32,6 +32,14 @@ enum RunCommand: Command {
       --seed N               seed Poisson arrivals and random template values with N (each run draws
                              a fresh seed and records it in run.json; pass it here to reproduce one)
 
+    scale-out (see strain merge and strain k8s):
+      --shard I/N            run shard I (0…N−1) of N: its exact share of every scenario's arrivals,
+                             connections, iterations and feeder rows; thresholds are left to the merge
+      --shards N             with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job): run that shard of N
+                             (STRAIN_SHARDS=N does the same)
+      --start-at TIME        start the load at this RFC 3339 time (e.g. 2025-01-31T12:00:00Z), so that
+                             shards start together; at most 24 h ahead
+
     ad-hoc load (instead of PROFILE):
       --url URL              the URL to request; its host is the only one load may go to
       -c, --connections N    connections (closed model), or the most in flight with --rate
@@ -60,7 +68,7 @@ enum RunCommand: Command {
     static let options: Set<String> = [
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
-        "--cacert", "--redirects", "--diagnose-pid", "--seed",
+        "--cacert", "--redirects", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at",
     ]
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -77,20 +85,27 @@ enum RunCommand: Command {
                 }
                 return seed
             }
-            return execute(profile, arguments: arguments, workers: workers, seed: seed, output: output)
+            let shard = try Shard.select(shard: arguments.value("--shard"), shards: arguments.value("--shards"),
+                                         environment: ProcessInfo.processInfo.environment)
+            let startAt = try arguments.value("--start-at").map { text throws(ShardOptionError) in try Shard.startAt(text, now: Date()) }
+            return execute(profile, arguments: arguments, workers: workers, seed: seed, shard: shard, startAt: startAt, output: output)
         } catch let error as UsageError {
             output.error("strain run: \(error)\n\(usage)")
         } catch let error as ProfileError {
             output.error(error.description)
+        } catch let error as ShardOptionError {
+            output.error("strain run: \(error)")
         } catch {
             output.error("strain run: \(error)")
         }
         return .badInput
     }
 
-    private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, seed: UInt64?, output: Output) -> ExitStatus {
+    private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, seed: UInt64?,
+                                shard: Shard?, startAt: Date?, output: Output) -> ExitStatus {
         let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
-        let abortThresholds = profile.thresholds.filter(\.abortOnFail)
+        // A shard sees only its part of the load: thresholds judge the merge, not the shards.
+        let abortThresholds = shard == nil ? profile.thresholds.filter(\.abortOnFail) : []
         let abortCheck: (@Sendable (RunArtifact) -> String?)? = abortThresholds.isEmpty ? nil : { @Sendable artifact in
             ThresholdEvaluator.evaluate(abortThresholds, on: artifact).first(where: \.shouldAbort)
                 .map { "threshold \($0.threshold) failed (observed \($0.observedText))" }
@@ -98,8 +113,10 @@ enum RunCommand: Command {
         let options = RunOptions(
             workers: workers, outputDirectory: directory, tool: ToolInfo(version: Strain.version), gitSHA: gitSHA(),
             progress: arguments.flag("--quiet") ? .none : isatty(STDERR_FILENO) == 1 ? .live : .periodic(seconds: 5),
-            abortCheck: abortCheck, seed: seed)
-        output.error("strain run: \(profile.name) — \(describe(Plan(profile))); results in \(directory.path)/")
+            abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt)
+        let sharding = shard.map { ", shard \($0)" } ?? ""
+        let start = startAt.map { ", starting at \($0.formatted(.iso8601))" } ?? ""
+        output.error("strain run: \(profile.name) — \(describe(Plan(profile)))\(sharding)\(start); results in \(directory.path)/")
 
         let diagnosis: (session: DiagnosisSession, options: CheckOptions)?
         do {
@@ -127,7 +144,7 @@ enum RunCommand: Command {
                                                   options: diagnosis.options)
                 try DiagnoseCommand.write(findings, evidence: evidence, to: directory)
             }
-            report = try ReportWriter.writeAll(in: RunFolder(url: directory), profile: profile)
+            report = try ReportWriter.writeAll(in: RunFolder(url: directory), profile: shard == nil ? profile : nil)
         } catch {
             output.error("strain run: cannot write the reports: \(error)")
             return .infrastructure
@@ -173,7 +190,7 @@ enum RunCommand: Command {
     }
 
     private static func loadProfile(_ arguments: Arguments) throws -> Profile {
-        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid", "--seed"])
+        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at"])
         switch (arguments.positionals.count, arguments.value("--url")) {
         case (1, nil):
             if let flag = adHocOptions.first(where: { arguments.value($0) != nil }) ?? (arguments.flag("--insecure") ? "--insecure" : nil) {

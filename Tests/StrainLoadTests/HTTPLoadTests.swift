@@ -300,7 +300,8 @@ extension HTTPLoadTests {
         // The same pacers the two workers use, without a clock: the run must send exactly their arrivals.
         let profile = try TestProfile.parse(text)
         guard case .open(let open) = profile.scenarios[0].load else { throw CancellationError() }
-        let expected = ScenarioShare.split(scenario: 0, connections: open.maxConnections, workers: 2, budget: nil)
+        let expected = ScenarioShare.split(scenario: 0, part: ScenarioPart(connections: open.maxConnections, concurrency: open.maxConnections),
+                                           workers: 2, budget: nil)
             .compactMap { $0 }
             .reduce(0) { total, share in
                 var pacer = IterationDriver.pacer(open, share: share, seed: outcome.artifact.seed ?? 0)
@@ -323,7 +324,7 @@ extension HTTPLoadTests {
         let seeds = try (0..<2).map { _ in try #require(try runLoad(text).artifactOnDisk.seed) }
         #expect(seeds[0] != seeds[1])
         guard case .open(let open) = try TestProfile.parse(text).scenarios[0].load else { throw CancellationError() }
-        let share = ScenarioShare(scenario: 0, slot: 0, sharers: 1, concurrency: 1, budget: nil)
+        let share = ScenarioShare(scenario: 0, slot: 0, sharers: 1, concurrency: 1, connections: 1, budget: nil, shard: .whole)
         func arrivals(_ seed: UInt64) -> [Double] {
             var pacer = IterationDriver.pacer(open, share: share, seed: seed)
             return Array(sequence(state: pacer) { _ in pacer.next() })

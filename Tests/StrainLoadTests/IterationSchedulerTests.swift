@@ -116,7 +116,8 @@ struct IterationSchedulerTests {
     @Test(arguments: [(connections: 64, workers: 2, parts: [32, 32]), (connections: 5, workers: 2, parts: [3, 2]),
                       (connections: 1, workers: 4, parts: [1])])
     func connectionsAreSplitExactlyOverWorkers(connections: Int, workers: Int, parts: [Int]) {
-        let shares = ScenarioShare.split(scenario: 0, connections: connections, workers: workers, budget: nil)
+        let shares = ScenarioShare.split(scenario: 0, part: ScenarioPart(connections: connections, concurrency: connections),
+                                         workers: workers, budget: nil)
         #expect(shares.count == workers)
         #expect(shares.compactMap { $0?.concurrency } == parts)
         #expect(shares.compactMap { $0 }.allSatisfy { $0.sharers == parts.count })

@@ -62,7 +62,7 @@ final class PostgresEngine: StepEngine {
                 throw LoadError(.badInput, error.description)
             }
             let conninfo = Self.render(options.conninfo, inputs: setup.inputs)
-            let size = Self.connections(of: options.pool, for: share)
+            let size = Self.connections(of: share.connections, for: share)
             let pool = Pool(scenario: scenario, workload: workload, sessions: sessions.count..<(sessions.count + size))
             for _ in 0..<size {
                 do {
@@ -79,8 +79,8 @@ final class PostgresEngine: StepEngine {
         for index in sessions.indices.reversed() { offer(index) }
     }
 
-    /// This worker's part of a pool of `pool` connections: the parts of the scenario's sharers add up
-    /// to `pool`, and none is empty (LoadRun spreads a scenario over at most `pool` workers).
+    /// This worker's part of a pool of `pool` connections (the shard's part of the scenario's pool): the
+    /// parts of the sharers add up to `pool`, and none is empty (a scenario is spread over at most `pool` workers).
     static func connections(of pool: Int, for share: ScenarioShare) -> Int {
         pool / share.sharers + (share.slot < pool % share.sharers ? 1 : 0)
     }

@@ -71,7 +71,7 @@ final class IterationDriver {
             switch scenario.load {
             case .open(let open):
                 scheduler = IterationScheduler(open: Self.pacer(open, share: share, seed: setup.seed), slots: share.concurrency,
-                                               backlogLimit: Self.backlogLimit(open, sharers: share.sharers))
+                                               backlogLimit: Self.backlogLimit(open, sharers: share.arrivalSlot.share))
                 scheduledEnd = scheduledEnd.map { max($0, open.duration.micros) }
             case .closed(let closed):
                 var end: UInt64?
@@ -99,15 +99,16 @@ final class IterationDriver {
         abandonAt = scheduledEnd.map { $0 + limits.afterEnd }
     }
 
-    /// This worker's part of the scenario's arrivals. Seeded by the run's seed and the scenario's index:
-    /// each run draws fresh Poisson arrivals, and the recorded seed replays them.
+    /// This worker's part of the scenario's arrivals (over all shards). Seeded by the run's seed and the
+    /// scenario's index: each run draws fresh Poisson arrivals, and the recorded seed replays them.
     static func pacer(_ open: OpenLoad, share: ScenarioShare, seed: UInt64) -> Pacer {
-        Pacer(curve: ArrivalCurve(open.segments), arrival: open.arrival == .poisson ? .poisson : .constant,
-              slot: share.slot, share: share.sharers, seed: seed &+ UInt64(share.scenario))
+        let (slot, sharers) = share.arrivalSlot
+        return Pacer(curve: ArrivalCurve(open.segments), arrival: open.arrival == .poisson ? .poisson : .constant,
+                     slot: slot, share: sharers, seed: seed &+ UInt64(share.scenario))
     }
 
     /// Arrivals that may wait for a free slot: ten seconds of the scenario's peak rate (this worker's
-    /// part), at least 1,000. Beyond it, arrivals are counted as dropped.
+    /// part of it among `sharers` takers), at least 1,000. Beyond it, arrivals are counted as dropped.
     static func backlogLimit(_ open: OpenLoad, sharers: Int) -> Int {
         let peak = ([open.start] + open.stages.map(\.target)).map(\.perSecond).max() ?? 0
         return max(1_000, Int((peak * 10 / Double(sharers)).rounded(.up)))

@@ -20,11 +20,16 @@ public struct RunOptions: Sendable {
     /// Seeds Poisson arrivals and `${random…}`/`${pick…}`; nil draws a fresh one. Recorded in the
     /// artifact, so a run can be reproduced with it.
     public var seed: UInt64?
+    /// This process's share of a scaled-out run; nil runs all of the load.
+    public var shard: Shard?
+    /// Hold the load back until then (the shards' agreed start), once every worker is ready.
+    public var startAt: Date?
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 tool: ToolInfo, gitSHA: String? = nil, progress: ProgressStyle = .none,
-                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil, seed: UInt64? = nil) {
+                abortCheck: (@Sendable (RunArtifact) -> String?)? = nil, seed: UInt64? = nil,
+                shard: Shard? = nil, startAt: Date? = nil) {
         self.workers = workers
         self.outputDirectory = outputDirectory
         self.environment = environment
@@ -33,6 +38,8 @@ public struct RunOptions: Sendable {
         self.progress = progress
         self.abortCheck = abortCheck
         self.seed = seed
+        self.shard = shard
+        self.startAt = startAt
     }
 
     /// A fresh seed below 2^53, so that any JSON reader keeps it exact.
@@ -65,11 +72,13 @@ public struct RunResult: Sendable {
 /// checks its own validity and writes the artifact.
 public enum LoadRun {
     public static func run(_ profile: Profile, engines: [any EngineFactory], options: RunOptions) throws(LoadError) -> RunResult {
-        let inputs = try RunInputs(profile: profile, environment: options.environment)
+        let shard = options.shard ?? .whole
+        let inputs = try RunInputs(profile: profile, environment: options.environment, shard: shard)
         let layout = LoadLayout(profile)
         let seed = options.seed ?? RunOptions.freshSeed()
-        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs, seed: seed)
-        let connections = Plan(profile).scenarios.reduce(0) { $0 + $1.connections }
+        let workers = try workerPlans(profile, engines: engines, workers: max(1, options.workers), inputs: inputs,
+                                      seed: seed, shard: shard)
+        let connections = Plan(profile).scenarios.reduce(0) { $0 + ScenarioPart($1, shard: shard).connections }
         if let problem = FileDescriptorLimit.problem(connections: connections, workers: workers.count,
                                                      limit: FileDescriptorLimit.raiseToHardLimit()) {
             throw LoadError(.badInput, problem)
@@ -94,7 +103,7 @@ public enum LoadRun {
         defer { signals.cancel() }
         let gate = StartGate(workers: workers.count)
         let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile))
-        let clock = gate.open()
+        let clock = gate.open(notBefore: options.startAt, unless: { control.stopRequested })
         control.started(clock)
         let startedAt = Date()
 
@@ -116,13 +125,13 @@ public enum LoadRun {
                 validity: SelfCheck.validity(
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
-                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals),
+                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals, shard: shard),
                     closedLoop: profile.scenarios.contains { scenario in
                         if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
                     }),
                 scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
-                                                     hiding: inputs.secrets),
-                thresholds: profile.thresholds.map(\.recorded))
+                                                     shard: shard, hiding: inputs.secrets),
+                thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt)
         }
         while true {
             let (intervals, allFinished) = control.takeCompleteIntervals()
@@ -180,10 +189,10 @@ public enum LoadRun {
                          notes: control.allNotes, failure: failure, abortReason: abortReason)
     }
 
-    /// One worker per engine kind and core, numbered across kinds; each takes its share of every scenario
-    /// of its kind (a scenario with fewer connections than workers runs on fewer workers).
+    /// One worker per engine kind and core, numbered across kinds; each takes its share of the shard's
+    /// part of every scenario of its kind (a part with fewer connections than workers runs on fewer workers).
     static func workerPlans(_ profile: Profile, engines: [any EngineFactory], workers: Int,
-                            inputs: RunInputs, seed: UInt64) throws(LoadError) -> [WorkerPlan] {
+                            inputs: RunInputs, seed: UInt64, shard: Shard = .whole) throws(LoadError) -> [WorkerPlan] {
         let plan = Plan(profile)
         var plans: [WorkerPlan] = []
         for kind in [StrainProfile.ScenarioKind.http, .postgres] {
@@ -194,15 +203,10 @@ public enum LoadRun {
             }
             var shares = [[ScenarioShare]](repeating: [], count: workers)
             for scenario in scenarios {
-                var budget: IterationBudget?
-                if case .closed(let closed) = profile.scenarios[scenario].load, case .iterations(let count) = closed.bound {
-                    budget = IterationBudget(iterations: count)
-                }
-                // Spread over no more workers than the scenario has connections, so that each worker has
-                // connections of its own for its share (PostgreSQL clients share a smaller pool).
-                let scenarioPlan = plan.scenarios[scenario]
-                let split = ScenarioShare.split(scenario: scenario, connections: scenarioPlan.concurrency,
-                                                workers: min(workers, scenarioPlan.connections), budget: budget)
+                let part = ScenarioPart(plan.scenarios[scenario], shard: shard)
+                guard part.runs else { continue }
+                let split = ScenarioShare.split(scenario: scenario, part: part, workers: workers,
+                                                budget: part.iterations.map(IterationBudget.init), shard: shard)
                 for (worker, share) in split.enumerated() {
                     if let share { shares[worker].append(share) }
                 }
@@ -217,12 +221,15 @@ public enum LoadRun {
 
     /// Closed-model HTTP/1.1 scenarios without think time keep every connection busy, so each must have
     /// been opened (multiplexed HTTP/2 and think time legitimately use fewer).
-    static func connectionExpectations(_ profile: Profile, layout: LoadLayout, totals: [StepTally]) -> [SelfCheck.Connections] {
+    static func connectionExpectations(_ profile: Profile, layout: LoadLayout, totals: [StepTally],
+                                       shard: Shard = .whole) -> [SelfCheck.Connections] {
         guard profile.target.httpVersion == .http1_1 else { return [] }
+        let plan = Plan(profile)
         return profile.scenarios.enumerated().compactMap { index, scenario in
-            guard scenario.kind == .http, scenario.thinkTime == .zero, case .closed(let closed) = scenario.load else { return nil }
-            var asked = UInt64(closed.connections)
-            if case .iterations(let count) = closed.bound { asked = min(asked, UInt64(count)) }
+            guard scenario.kind == .http, scenario.thinkTime == .zero, case .closed = scenario.load else { return nil }
+            let part = ScenarioPart(plan.scenarios[index], shard: shard)
+            guard part.runs else { return nil }
+            let asked = UInt64(min(part.concurrency, part.iterations ?? .max))
             let established = scenario.steps.indices.reduce(UInt64(0)) { sum, step in
                 sum + totals[layout.stepNumber(scenario: index, step: step)].count(of: .newConnections)
             }
@@ -283,14 +290,16 @@ private struct Collected {
                             requests: requests, failures: failures, latency: latency)
     }
 
-    /// - Parameter ranSeconds: how long the run has gone on, for what the schedule asked in that time.
-    func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double, hiding secrets: [String]) -> [ScenarioResult] {
+    /// - Parameter ranSeconds: how long the run has gone on, for what the schedule asked in that time
+    ///   (of this shard: its part of the arrivals).
+    func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double, shard: Shard,
+                         hiding secrets: [String]) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
             var askedRate: Double?
             if case .open(let open) = scenario.load {
                 let curve = ArrivalCurve(open.segments)
                 let ran = min(ranSeconds, curve.duration)
-                if ran > 0 { askedRate = curve.arrivals(until: ran) / ran }
+                if ran > 0 { askedRate = curve.arrivals(until: ran) / ran / Double(shard.count) }
             }
             return ScenarioResult(
                 name: scenario.name,

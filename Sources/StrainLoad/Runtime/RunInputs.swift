@@ -1,20 +1,24 @@
 import Foundation
+import StrainMetrics
 import StrainProfile
 import Synchronization
 
 /// Everything `${…}` references read that is fixed for the run, loaded once before any worker starts
 /// and shared read-only by all of them: the environment variables the profile names, the CSV feeders'
-/// rows, and the run-wide counters behind sequential/unique feeders and `${sequence()}`.
+/// rows, and the run-wide counters behind sequential/unique feeders and `${sequence()}`. A shard takes
+/// every N-th row and sequence value (`Shard.position(ofItem:)`), so no two shards take the same one.
 public final class RunInputs: Sendable {
     let environment: [String: String]
     let feeders: [LoadedFeeder]
     private let feederIndex: [String: Int]
     /// One counter per distinct `sequence(start)`: every use of `${sequence(1000)}` in the run shares it.
     private let sequences: [Int: SharedCounter]
+    private let shard: Shard
 
     /// Reads the feeders' files and the environment variables `profile` refers to.
     /// - Throws: `LoadError` naming a variable that is not set or a CSV file that cannot be read.
-    public init(profile: Profile, environment: [String: String]) throws(LoadError) {
+    public init(profile: Profile, environment: [String: String], shard: Shard = .whole) throws(LoadError) {
+        self.shard = shard
         let references = profile.allReferences
         var environmentValues: [String: String] = [:]
         var sequenceStarts: Set<Int> = []
@@ -34,11 +38,11 @@ public final class RunInputs: Sendable {
         self.environment = environmentValues
         var feeders: [LoadedFeeder] = []
         for feeder in profile.feeders {
-            feeders.append(try LoadedFeeder(feeder))
+            feeders.append(try LoadedFeeder(feeder, shard: shard))
         }
         self.feeders = feeders
         feederIndex = Dictionary(uniqueKeysWithValues: feeders.enumerated().map { ($1.name, $0) })
-        sequences = Dictionary(uniqueKeysWithValues: sequenceStarts.map { ($0, SharedCounter(start: $0)) })
+        sequences = Dictionary(uniqueKeysWithValues: sequenceStarts.map { ($0, SharedCounter()) })
     }
 
     /// The values of the environment variables the profile uses, to keep out of error examples. Values
@@ -54,7 +58,7 @@ public final class RunInputs: Sendable {
 
     func nextSequenceValue(start: Int) -> Int {
         // Every sequence start in the profile got a counter in init.
-        sequences[start]!.next()
+        start + shard.position(ofItem: sequences[start]!.next())
     }
 }
 
@@ -64,9 +68,11 @@ struct LoadedFeeder: Sendable {
     let mode: FeederMode
     let columnIndex: [String: Int]
     let rows: [[String]]
-    private let cursor = SharedCounter(start: 0)
+    private let cursor = SharedCounter()
+    private let shard: Shard
 
-    init(_ feeder: Feeder) throws(LoadError) {
+    init(_ feeder: Feeder, shard: Shard = .whole) throws(LoadError) {
+        self.shard = shard
         let text: String
         do {
             text = try String(contentsOf: feeder.file, encoding: .utf8)
@@ -98,23 +104,19 @@ struct LoadedFeeder: Sendable {
     func pickRow(using random: inout SplitMix64) -> Int? {
         switch mode {
         case .sequential:
-            return cursor.next() % rows.count
+            return shard.position(ofItem: cursor.next()) % rows.count
         case .random:
             return Int.random(in: 0..<rows.count, using: &random)
         case .unique:
-            let row = cursor.next()
+            let row = shard.position(ofItem: cursor.next())
             return row < rows.count ? row : nil
         }
     }
 }
 
-/// A run-wide counter that any worker may advance.
+/// A run-wide counter from 0 that any worker may advance.
 final class SharedCounter: Sendable {
-    private let value: Atomic<Int>
-
-    init(start: Int) {
-        value = Atomic(start)
-    }
+    private let value = Atomic<Int>(0)
 
     /// The current value; the next call gets one more.
     func next() -> Int {

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import StrainMetrics
 import StrainProfile
 import Synchronization
@@ -67,23 +68,32 @@ public struct WorkerSetup: Sendable {
 public struct ScenarioShare: Sendable {
     /// Index in `Profile.scenarios`.
     public let scenario: Int
-    /// This worker's place among the `sharers` workers that run the scenario (the Pacer's slot/share).
+    /// This worker's place among the `sharers` workers of its shard that run the scenario.
     public let slot: Int
     public let sharers: Int
     /// Iterations that may run at once here: open-model slots or closed-model users. The parts of all
-    /// sharers add up to the scenario's connections exactly.
+    /// sharers add up to the shard's part of the scenario exactly.
     public let concurrency: Int
-    /// The closed model's run-wide iteration budget, when it is bounded by iterations.
+    /// The connections the sharers split: the shard's part of the scenario's (PostgreSQL splits its pool by it).
+    public let connections: Int
+    /// The closed model's iteration budget, shared by the shard's workers, when it is bounded by iterations.
     public let budget: IterationBudget?
+    /// The shard the worker belongs to (`.whole` when the run is not sharded).
+    public let shard: Shard
 
-    /// Splits `scenario`'s connections over `workers` workers; a worker gets nil when the scenario has
-    /// fewer connections than there are workers and none is left for it.
-    static func split(scenario: Int, connections: Int, workers: Int, budget: IterationBudget?) -> [ScenarioShare?] {
-        let sharers = max(1, min(workers, connections))
+    /// The Pacer's slot and share: this worker's place among every taker of the scenario's arrivals,
+    /// over all shards.
+    var arrivalSlot: (slot: Int, share: Int) { shard.arrivalSlot(worker: slot, workers: sharers) }
+
+    /// Splits the shard's part of `scenario` over `workers` workers, so that each sharer has connections
+    /// and iterations of its own; a worker gets nil when none is left for it.
+    static func split(scenario: Int, part: ScenarioPart, workers: Int, budget: IterationBudget?, shard: Shard = .whole) -> [ScenarioShare?] {
+        let sharers = max(1, min(workers, part.connections, part.concurrency))
         return (0..<workers).map { worker in
             guard worker < sharers else { return nil }
-            let concurrency = connections / sharers + (worker < connections % sharers ? 1 : 0)
-            return ScenarioShare(scenario: scenario, slot: worker, sharers: sharers, concurrency: concurrency, budget: budget)
+            let concurrency = part.concurrency / sharers + (worker < part.concurrency % sharers ? 1 : 0)
+            return ScenarioShare(scenario: scenario, slot: worker, sharers: sharers, concurrency: concurrency,
+                                 connections: part.connections, budget: budget, shard: shard)
         }
     }
 }
@@ -174,9 +184,15 @@ final class StartGate: Sendable {
         return clock.withLock { $0! }
     }
 
-    /// Waits for every worker, then starts the clock and releases them all.
-    func open() -> RunClock {
+    /// Waits for every worker and, when given, for `startAt` (the shards' agreed start; in short naps,
+    /// so that a stop request is not kept waiting), then starts the clock and releases them all.
+    func open(notBefore startAt: Date? = nil, unless stopRequested: () -> Bool = { false }) -> RunClock {
         for _ in 0..<workers { arrived.wait() }
+        while let startAt, !stopRequested() {
+            let remaining = startAt.timeIntervalSinceNow
+            guard remaining > 0 else { break }
+            Thread.sleep(forTimeInterval: min(remaining, 0.05))
+        }
         let started = RunClock()
         clock.withLock { $0 = started }
         for _ in 0..<workers { released.signal() }

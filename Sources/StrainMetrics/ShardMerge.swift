@@ -1,0 +1,166 @@
+import Foundation
+
+/// Shards' run folders that cannot be merged, and why (`strain merge` exits 2 with it).
+public struct ShardMergeError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// Combines the artifacts and timelines of a scaled-out run's shards into one run, exactly: histograms
+/// merge bucket by bucket, counts add up. Pure: `strain merge` reads and writes the folders.
+public enum ShardMerge {
+    /// One shard's folder as read: `name` (its path) only names it in errors.
+    public struct Input: Sendable {
+        public var name: String
+        public var artifact: RunArtifact
+        public var timeline: [TimelineInterval]
+
+        public init(name: String, artifact: RunArtifact, timeline: [TimelineInterval]) {
+            self.name = name
+            self.artifact = artifact
+            self.timeline = timeline
+        }
+    }
+
+    /// The shards, ordered by index, once they are shown to belong together: all shards of one run of the
+    /// same profile file, each index from 0 to N−1 exactly once.
+    public static func ordered(_ inputs: [Input]) throws(ShardMergeError) -> [Input] {
+        guard let first = inputs.first else { throw ShardMergeError(description: "no shard folders given") }
+        if let unsharded = inputs.first(where: { $0.artifact.shard == nil }) {
+            throw ShardMergeError(description: "\(unsharded.name) is not a shard (it was not run with --shard or --shards)")
+        }
+        let count = first.artifact.shard!.count
+        if let other = inputs.first(where: { $0.artifact.shard!.count != count }) {
+            throw ShardMergeError(description: "\(first.name) is a shard of \(count) but \(other.name) of \(other.artifact.shard!.count)")
+        }
+        let profile = first.artifact.profile?.sha256
+        if let other = inputs.first(where: { $0.artifact.profile?.sha256 != profile }) {
+            throw ShardMergeError(description: "\(first.name) and \(other.name) ran different profiles (SHA-256 \(profile ?? "none") and \(other.artifact.profile?.sha256 ?? "none"))")
+        }
+        var byIndex: [Int: Input] = [:]
+        for input in inputs {
+            let index = input.artifact.shard!.index
+            if let earlier = byIndex[index] {
+                throw ShardMergeError(description: "shard \(index) of \(count) is given twice: \(earlier.name) and \(input.name)")
+            }
+            byIndex[index] = input
+        }
+        let missing = (0..<count).filter { byIndex[$0] == nil }
+        guard missing.isEmpty else {
+            let list = missing.map(String.init).joined(separator: ", ")
+            throw ShardMergeError(description: "missing shard\(missing.count == 1 ? "" : "s") \(list) of \(count): every shard's folder is needed")
+        }
+        return (0..<count).map { byIndex[$0]! }
+    }
+
+    /// The run the shards make together. Validity holds when every shard's does (reasons are prefixed
+    /// by their shard); the status is the worst shard's; thresholds are the (shared) recorded ones.
+    public static func artifact(of shards: [Input]) -> RunArtifact {
+        let artifacts = shards.map(\.artifact)
+        let first = artifacts[0]
+        let seeds = Set(artifacts.map(\.seed))
+        let earlyStop = artifacts.compactMap { artifact in
+            artifact.earlyStop.map { EarlyStop(cause: $0.cause, reason: "shard \(artifact.shard!.index): \($0.reason)", at: $0.at) }
+        }.min { $0.at < $1.at }
+        return RunArtifact(
+            tool: first.tool, profile: first.profile, host: first.host, gitSHA: first.gitSHA,
+            startedAt: artifacts.map(\.startedAt).min()!, endedAt: artifacts.map(\.endedAt).max()!,
+            status: artifacts.map(\.status).max { $0.severity < $1.severity }!, earlyStop: earlyStop,
+            seed: seeds.count == 1 ? first.seed : nil, validity: validity(of: artifacts),
+            scenarios: first.scenarios.indices.map { index in merged(artifacts.map { $0.scenarios[index] }) },
+            thresholds: first.thresholds, startAt: first.startAt)
+    }
+
+    /// The shards' timelines on one wall clock: each shard's intervals are shifted by how much later
+    /// than the earliest shard it started (rounded to whole intervals), and those that fall on the same
+    /// second are merged.
+    public static func timeline(of shards: [Input]) -> [TimelineInterval] {
+        let start = shards.map(\.artifact.startedAt).min()!
+        var merged: [Double: TimelineInterval] = [:]
+        for shard in shards {
+            let shift = shard.artifact.startedAt.timeIntervalSince(start).rounded()
+            for interval in shard.timeline {
+                let at = interval.start + shift
+                guard var into = merged[at] else {
+                    merged[at] = TimelineInterval(start: at, duration: interval.duration, partial: interval.partial, steps: interval.steps)
+                    continue
+                }
+                into.duration = max(into.duration, interval.duration)
+                into.partial = into.partial || interval.partial
+                into.steps = mergedSteps(into.steps + interval.steps)
+                merged[at] = into
+            }
+        }
+        return merged.values.sorted { $0.start < $1.start }
+    }
+
+    private static func validity(of artifacts: [RunArtifact]) -> Validity {
+        func prefixed(_ artifact: RunArtifact, _ text: String) -> String { "shard \(artifact.shard!.index): \(text)" }
+        return Validity(
+            valid: artifacts.allSatisfy(\.validity.valid),
+            reasons: artifacts.flatMap { artifact in artifact.validity.reasons.map { prefixed(artifact, $0) } },
+            generatorBound: artifacts.compactMap { artifact in artifact.validity.generatorBound.map { prefixed(artifact, $0) } }.first)
+    }
+
+    /// One scenario over all shards (same profile, so the same scenarios and steps in the same order).
+    static func merged(_ parts: [ScenarioResult]) -> ScenarioResult {
+        let rates = parts.compactMap(\.askedRate)
+        return ScenarioResult(
+            name: parts[0].name, kind: parts[0].kind, iterations: parts.reduce(0) { $0 + $1.iterations },
+            askedRate: rates.isEmpty ? nil : rates.reduce(0, +),
+            steps: parts[0].steps.indices.map { index in merged(parts.map { $0.steps[index] }) })
+    }
+
+    /// One step over all shards: histograms merged, counters, statuses and errors summed (an error keeps
+    /// the first shard's example).
+    static func merged(_ parts: [StepResult]) -> StepResult {
+        var step = StepResult(name: parts[0].name)
+        var errors: [String: ErrorTally] = [:]
+        for part in parts {
+            step.requests += part.requests
+            step.failures += part.failures
+            step.latency.merge(part.latency)
+            step.service.merge(part.service)
+            step.phases.merge(part.phases) { var sum = $0; sum.merge($1); return sum }
+            step.counters.merge(part.counters, uniquingKeysWith: +)
+            step.statuses.merge(part.statuses, uniquingKeysWith: +)
+            for error in part.errors { errors[error.label, default: ErrorTally(label: error.label, count: 0, example: error.example)].count += error.count }
+        }
+        // Most frequent first, as a run lists them.
+        step.errors = errors.values.sorted { ($0.count, $1.label) > ($1.count, $0.label) }
+        return step
+    }
+
+    /// Steps of one interval from several shards, merged per scenario and step, in first-seen order.
+    private static func mergedSteps(_ steps: [IntervalStep]) -> [IntervalStep] {
+        var order: [String] = []
+        var byKey: [String: IntervalStep] = [:]
+        for step in steps {
+            let key = step.scenario + "\u{0}" + step.step
+            guard var into = byKey[key] else {
+                order.append(key)
+                byKey[key] = step
+                continue
+            }
+            into.requests += step.requests
+            into.failures += step.failures
+            into.latency.merge(step.latency)
+            if let service = step.service {
+                into.service = into.service.map { var sum = $0; sum.merge(service); return sum } ?? service
+            }
+            byKey[key] = into
+        }
+        return order.map { byKey[$0]! }
+    }
+}
+
+extension RunStatus {
+    /// Which shard's status a merged run takes: the one that ran least of its plan.
+    var severity: Int {
+        switch self {
+        case .completed: 0
+        case .stoppedEarly: 1
+        case .interrupted: 2
+        case .failed: 3
+        }
+    }
+}

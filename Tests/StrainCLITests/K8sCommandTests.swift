@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// `strain k8s`: the manifests of a scaled-out run, checked offline (nothing here reaches a cluster).
+@Suite("strain k8s")
+struct K8sCommandTests {
+    static let profile = StrainProcess.packageRoot.appendingPathComponent("profiles/http-quickstart.json5")
+
+    /// The printed documents, each parsed as JSON (the YAML documents are written in JSON syntax).
+    static func manifests(_ extra: [String] = []) throws -> (text: String, objects: [[String: Any]]) {
+        let outcome = try StrainProcess.run(["k8s", profile.path, "--shards", "3", "--image", "registry.example/strain:1"] + extra)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let documents = outcome.stdout.components(separatedBy: "---\n").filter { !$0.isEmpty }
+        let objects = try documents.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        return (outcome.stdout, objects)
+    }
+
+    /// The fields the Indexed-Job contract rests on, and that every reference between objects resolves.
+    @Test func theIndexedJobRunsEveryShardOnASharedVolumeAndTheMergeJobCombinesThem() throws {
+        let objects = try Self.manifests(["--namespace", "load"]).objects
+        #expect(objects.map { $0["kind"] as? String } == ["ConfigMap", "PersistentVolumeClaim", "Job", "Job"])
+        #expect(objects.allSatisfy { ($0["metadata"] as? [String: Any])?["namespace"] as? String == "load" })
+        func name(_ object: [String: Any]) -> String? { (object["metadata"] as? [String: Any])?["name"] as? String }
+        let (configMap, claim, shards, merge) = (objects[0], objects[1], objects[2], objects[3])
+        let text = try String(contentsOf: Self.profile, encoding: .utf8)
+        #expect((configMap["data"] as? [String: String]) == ["http-quickstart.json5": text])
+
+        let shardSpec = try #require(shards["spec"] as? [String: Any])
+        #expect(shardSpec["completionMode"] as? String == "Indexed")
+        #expect(shardSpec["completions"] as? Int == 3 && shardSpec["parallelism"] as? Int == 3)
+        let shardPod = try #require((shardSpec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let shardScript = try #require(((shardPod["containers"] as? [[String: Any]])?.first?["command"] as? [String])?.last)
+        #expect(shardScript.contains("strain run /profile/http-quickstart.json5 --shards 3 --out /results/shard-${JOB_COMPLETION_INDEX}"))
+        let volumes = try #require(shardPod["volumes"] as? [[String: Any]])
+        #expect((volumes[0]["persistentVolumeClaim"] as? [String: String])?["claimName"] == name(claim))
+        #expect((volumes[1]["configMap"] as? [String: String])?["name"] == name(configMap))
+
+        let mergePod = try #require(((merge["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let mergeScript = try #require(((mergePod["containers"] as? [[String: Any]])?.first?["command"] as? [String])?.last)
+        #expect(mergeScript.contains("strain merge /results/shard-0 /results/shard-1 /results/shard-2 --out /results/merged"))
+        #expect(((mergePod["volumes"] as? [[String: Any]])?.first?["persistentVolumeClaim"] as? [String: String])?["claimName"] == name(claim))
+    }
+
+    static let validator: String? = ["/usr/local/bin", "/usr/bin", NSHomeDirectory() + "/.local/bin"]
+        .map { $0 + "/kubernetes-validate" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: validator != nil, "kubernetes-validate is not installed (pip install kubernetes-validate): the schema check is skipped"))
+    func theManifestsValidateAgainstTheKubernetesSchema() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("strain-k8s-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Self.manifests(["--start-at", Date().addingTimeInterval(600).formatted(.iso8601)]).text
+            .write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.validator))
+        process.arguments = ["--strict", "--quiet", file.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+    }
+
+    @Test func theShardCountAndImageAreRequired() throws {
+        let outcome = try StrainProcess.run(["k8s", Self.profile.path, "--image", "x"])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("--shards N is required"))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import StrainMetrics
+
+/// `strain merge`'s arithmetic: shards merge into exactly the run one process would have measured.
+@Suite struct ShardMergeTests {
+    static let profile = ProfileInfo(name: "p", path: "p.json5", sha256: "abc")
+
+    /// Shard `index` of `count`, its step measuring `latencies` (and service times a tenth of them).
+    static func shard(_ index: Int, of count: Int, latencies: [UInt64], started: Double = 0, valid: Bool = true,
+                      profile: ProfileInfo = profile) -> ShardMerge.Input {
+        let step = StepResult(
+            name: "get", requests: UInt64(latencies.count), failures: 1,
+            latency: Histogram(recording: latencies), service: Histogram(recording: latencies.map { $0 / 10 }),
+            phases: ["ttfb": Histogram(recording: latencies.map { $0 / 2 })], counters: ["newConnections": 2],
+            statuses: ["200": UInt64(latencies.count), "503": 1],
+            errors: [ErrorTally(label: "http.5xx", count: 1, example: "503 from shard \(index)")])
+        let artifact = RunArtifact(
+            tool: ToolInfo(version: "0.1.0"), profile: profile,
+            host: HostInfo(hostname: "pod-\(index)", cores: 2, memoryBytes: 0, os: "Linux", arch: "x86_64"), gitSHA: nil,
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000 + started), endedAt: Date(timeIntervalSince1970: 1_700_000_008 + started),
+            status: .completed, seed: 7, validity: Validity(valid: valid, reasons: valid ? [] : ["scheduler lag p99 30ms"]),
+            scenarios: [ScenarioResult(name: "s", kind: .http, iterations: UInt64(latencies.count), askedRate: 100, steps: [step])],
+            thresholds: [RecordedThreshold(scope: .all, metric: "latency", condition: "p(99) < 1s", abortOnFail: false)],
+            shard: Shard(index: index, count: count))
+        let timeline = (0..<2).map { second in
+            TimelineInterval(start: Double(second), duration: 1, steps: [
+                IntervalStep(scenario: "s", step: "get", requests: 10, failures: 0, latency: Histogram(recording: [1_000]))])
+        }
+        return ShardMerge.Input(name: "shard-\(index)", artifact: artifact, timeline: timeline)
+    }
+
+    @Test("a merge of shards equals, histogram for histogram, the histogram of all their samples",
+          arguments: Distribution.allCases)
+    func mergeIsExact(distribution: Distribution) throws {
+        let samples = Array(distribution.values.prefix(30_000))
+        // Uneven parts, so no shard is a copy of another.
+        let cuts = [0, samples.count / 5, samples.count / 2, samples.count]
+        let shards = (0..<3).map { Self.shard($0, of: 3, latencies: Array(samples[cuts[$0]..<cuts[$0 + 1]])) }
+        let step = ShardMerge.artifact(of: try ShardMerge.ordered(shards.reversed())).scenarios[0].steps[0]
+        #expect(step.latency == Histogram(recording: samples))
+        #expect(step.service == Histogram(recording: samples.map { $0 / 10 }))
+        #expect(step.phases["ttfb"] == Histogram(recording: samples.map { $0 / 2 }))
+        #expect(step.requests == UInt64(samples.count))
+        #expect(step.counters == ["newConnections": 6])
+        #expect(step.statuses == ["200": UInt64(samples.count), "503": 3])
+        #expect(step.errors == [ErrorTally(label: "http.5xx", count: 3, example: "503 from shard 0")])
+    }
+
+    @Test func theMergedRunSpansAllShardsAndIsInvalidWhenOneIs() throws {
+        let shards = [Self.shard(0, of: 2, latencies: [1, 2]), Self.shard(1, of: 2, latencies: [3], started: 0.4, valid: false)]
+        let merged = ShardMerge.artifact(of: try ShardMerge.ordered(shards))
+        #expect(merged.startedAt == shards[0].artifact.startedAt)
+        #expect(merged.endedAt == shards[1].artifact.endedAt)
+        #expect(merged.validity == Validity(valid: false, reasons: ["shard 1: scheduler lag p99 30ms"]))
+        #expect(merged.scenarios[0].askedRate == 200)
+        #expect(merged.scenarios[0].iterations == 3)
+        #expect(merged.thresholds == shards[0].artifact.thresholds)
+        #expect(merged.shard == nil && merged.seed == 7)
+    }
+
+    /// Intervals fall on the same wall-clock second when the shards started within half a second;
+    /// a shard that started a second later lands a second later.
+    @Test func timelinesAlignOnTheWallClock() throws {
+        let together = ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 0.3)])
+        #expect(together.map(\.start) == [0, 1])
+        #expect(together.map { $0.steps.map(\.requests) } == [[20], [20]])
+        #expect(together[0].steps[0].latency.count == 2)
+        let apart = ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 1.2)])
+        #expect(apart.map(\.start) == [0, 1, 2])
+        #expect(apart.map { $0.steps[0].requests } == [10, 20, 10])
+    }
+
+    @Test(arguments: [
+        ([(0, 3), (2, 3)], "missing shard 1 of 3"),
+        ([(0, 2), (0, 2), (1, 2)], "shard 0 of 2 is given twice: shard-0 and shard-0"),
+        ([(0, 2), (1, 3)], "is a shard of 2 but shard-1 of 3"),
+    ] as [([(Int, Int)], String)])
+    func shardsThatDoNotBelongTogetherAreRefused(shards: [(Int, Int)], message: String) {
+        let inputs = shards.map { Self.shard($0.0, of: $0.1, latencies: [1]) }
+        let error = #expect(throws: ShardMergeError.self) { try ShardMerge.ordered(inputs) }
+        #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+    }
+
+    @Test func shardsOfDifferentProfilesAreRefused() {
+        let other = ProfileInfo(name: "p", path: "p.json5", sha256: "def")
+        let error = #expect(throws: ShardMergeError.self) {
+            try ShardMerge.ordered([Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], profile: other)])
+        }
+        #expect(error?.description.contains("ran different profiles") == true)
+    }
+}
