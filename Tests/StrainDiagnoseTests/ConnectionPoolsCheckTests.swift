@@ -25,8 +25,11 @@ struct ConnectionPoolsCheckTests {
         #expect(found.map(\.check) == ["idle-in-transaction"])
         #expect(leak.object == "app \"shop\", user app, client 10.0.0.5")
         #expect(leak.evidence.contains("last statement: \(update)"))
-        // Held for the whole 6 s window, not its 12 s age.
-        #expect(leak.impact.totalSeconds == 6)
+        // Held for the whole 6 s window, not its 12 s age: connection time, evidence only.
+        #expect(leak.evidence.contains("longest 12 s, 6 s idle in transaction in total"))
+        // Without a load the wait it caused is unknown: it ranks after every measured cost, and says why.
+        #expect(leak.impact.totalSeconds == 0)
+        #expect(leak.evidence.contains { $0.hasPrefix("request time it cost: not measurable without a load") })
         #expect(leak.severity == .warning)
     }
 
@@ -46,7 +49,37 @@ struct ConnectionPoolsCheckTests {
         #expect(leak.evidence.first == "3 times a session (app \"shop\", user app, client 10.0.0.5) stayed idle in its "
                 + "transaction beyond 1 s, on 2 backends (pid 1, 2)")
         #expect(leak.evidence.contains("longest 3 s, 7.5 s idle in transaction in total"))
-        #expect(leak.impact.totalSeconds == 7.5)
+    }
+
+    /// The case: connections held for far longer than requests waited. The rank is the
+    /// request time spent while the application had no free connection; the connection time
+    /// held stays in the evidence.
+    @Test func aLeakIsRankedByTheRequestTimeItCostNotTheConnectionTimeItHeld() throws {
+        let idle = { (pid: Int32) in B.session(pid: pid, state: "idle in transaction", query: "SELECT 1", stateSeconds: 10) }
+        // Four samples; in one of them the shop's pool had no idle connection left.
+        let samples = [2, 1, 0, 3].enumerated().map { offset, free in
+            ActivitySample(at: B.start.addingTimeInterval(Double(offset)), clientConnections: 10, sessions: [idle(1), idle(2)],
+                           idleByApplication: ["shop": free])
+        }
+        let evidence = B.evidence(postgres: B.postgres(snapshots: [], activity: samples))
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 8),
+                                                        options: CheckOptions())).findings
+        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
+        #expect(leak.evidence.contains("longest 10 s, 12 s idle in transaction in total"))
+        // A quarter of the samples × 8 s of requests: 2 s, not the 12 s of connections held.
+        #expect(leak.impact.totalSeconds == 2)
+        #expect(leak.evidence.contains { $0.hasPrefix("request time it cost: about 2 s — the application had no idle connection "
+                                                       + "while sessions sat idle in a transaction in 1 of 4 samples") })
+    }
+
+    /// SQL scenarios measure the wait itself: the driver's time waiting for a pooled connection.
+    @Test func aLeakUnderSQLLoadCostsTheDriversPoolWait() throws {
+        let idle = B.session(pid: 1, state: "idle in transaction", query: "SELECT 1", stateSeconds: 10)
+        let load = LoadContext(endpoints: [.init(scenario: "sql", step: "pay", kind: .postgres, requests: 100, totalSeconds: 9,
+                                                 poolWaitSeconds: 3)])
+        let leak = try #require(run([[idle], [idle]], load: load).first { $0.check == "idle-in-transaction" })
+        #expect(leak.impact.totalSeconds == 3)
+        #expect(leak.impact.perRequestSeconds == 0.03)
     }
 
     /// A client that interpolates its parameters leaves a different text on each leak: one code

@@ -89,18 +89,17 @@ enum ConnectionPoolsCheck {
             let latest = group.max { $0.since < $1.since }!.session
             let pids = Set(group.map(\.session.pid)).sorted()
             let longest = group.map(\.seconds).max() ?? 0
-            // Impact: the connection time the leak held, summed over its episodes (each at most the
-            // window). A held connection is capacity taken from every request using the pool, and
-            // how long requests then wait for one cannot be seen from the database (the pool is in
-            // the application); the held time is the bound of that wait, and what grows into an
-            // outage once the pool runs dry.
+            // The connection time the leak held, summed over its episodes (each at most the window):
+            // evidence of capacity taken from the pool, not time anyone waited.
             let held = group.reduce(0) { $0 + min($1.seconds, window) }
+            let waited = leakRequestTime(application: latest.application, held: held, postgres, input)
             let blocking = pids.contains(where: blockers.contains)
             var evidence = ["\(group.count) time\(group.count == 1 ? "" : "s") a session\(describe(latest)) stayed idle in its "
                             + "transaction beyond \(Format.duration(bound)), on \(pids.count) backend\(pids.count == 1 ? "" : "s") "
                             + "(pid \(pids.map(String.init).joined(separator: ", ")))",
                             "longest \(Format.duration(longest)), \(Format.duration(held)) idle in transaction in total",
-                            "last statement: \(SQLText.brief(latest.query))"]
+                            "last statement: \(SQLText.brief(latest.query))",
+                            waited.evidence]
             if blocking { evidence.append("it holds locks other sessions waited for (see the lock waits)") }
             if group.contains(where: { $0.session.state.hasSuffix("(aborted)") }) {
                 evidence.append("the transaction already failed and waits for a ROLLBACK")
@@ -109,15 +108,43 @@ enum ConnectionPoolsCheck {
                 step: .connectionPools, check: "idle-in-transaction",
                 title: "Sessions left idle in a transaction (likely leak): \(group.count) time\(group.count == 1 ? "" : "s")",
                 object: describe(latest).trimmingCharacters(in: CharacterSet(charactersIn: " ()")).nonEmpty ?? "pid \(pids[0])",
-                // Connection time held, not request time: no per-request figure or share of request
-                // time, which would present pool capacity lost as latency added.
-                evidence: evidence, impact: Finding.Impact(totalSeconds: held),
+                evidence: evidence, impact: input.impact(seconds: waited.seconds),
                 severity: longest >= idleInTransactionCritical || blocking ? .critical : .warning,
                 fix: "Find the code path that opens a transaction and returns without COMMIT or ROLLBACK (often an error "
                     + "path, or slow work inside the transaction); set idle_in_transaction_session_timeout so the server "
                     + "ends such sessions.")
         }
         .sorted { ($0.object, $0.evidence[2]) < ($1.object, $1.evidence[2]) }
+    }
+
+    /// What a leak cost users. Held connections delay requests only while the application's pool
+    /// has no free connection left, and that wait happens inside the application, so:
+    /// - the driver's own wait for a pooled connection, when SQL scenarios waited;
+    /// - else the share of activity samples in which the leaking application had no idle
+    ///   connection while some of its sessions sat idle in a transaction, × the request time spent
+    ///   on this host (all but waits for slow dependencies), at most the connection time held;
+    /// - without a load it cannot be measured: zero, so it ranks after every measured cost.
+    static func leakRequestTime(application: String, held: Double, _ postgres: PostgresEvidence,
+                                _ input: CheckInput) -> (seconds: Double, evidence: String) {
+        guard let load = input.load, let requestSeconds = input.hostBoundRequestSeconds else {
+            return (0, "request time it cost: not measurable without a load (the pool's queue is inside the application), "
+                        + "so it ranks after every finding whose cost was measured")
+        }
+        let poolWait = load.endpoints.filter { $0.kind == .postgres }.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) }
+        if poolWait > 0 {
+            return (poolWait, "request time it cost: at most the \(Format.duration(poolWait)) the driver's requests waited "
+                                + "for a pooled connection")
+        }
+        let counted = postgres.activity.filter { $0.idleByApplication != nil }
+        let starved = counted.filter { sample in
+            sample.idleByApplication?[application, default: 0] == 0
+                && sample.sessions.contains { $0.application == application && $0.state.hasPrefix("idle in transaction") }
+        }
+        let share = counted.isEmpty ? 0 : Double(starved.count) / Double(counted.count)
+        let seconds = min(share * requestSeconds, held)
+        return (seconds, "request time it cost: about \(Format.duration(seconds)) — the application had no idle connection "
+                    + "while sessions sat idle in a transaction in \(starved.count) of \(counted.count) samples, "
+                    + "\(Format.percent(share)) of the \(Format.duration(requestSeconds)) requests spent on this host")
     }
 
     private static func lockWaits(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {

@@ -115,10 +115,15 @@ final class PostgresCollector {
                        extract(epoch FROM clock_timestamp() - state_change) AS state_seconds,
                        extract(epoch FROM clock_timestamp() - query_start) AS query_seconds, \(queryIDColumn), query,
                        CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid)::text END AS blocked_by,
-                       datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle' AS observed
+                       datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle' AS observed,
+                       datname = current_database() AND state = 'idle' AS idle_here
                 FROM pg_stat_activity WHERE backend_type = 'client backend'
                 """)
             var sessions: [SessionState] = []
+            var idleByApplication: [String: Int] = [:]
+            for row in 0..<rows.rowCount where rows.value(row: row, column: "idle_here") == "t" {
+                idleByApplication[rows.value(row: row, column: "application_name") ?? "", default: 0] += 1
+            }
             for row in 0..<rows.rowCount where rows.value(row: row, column: "observed") == "t" {
                 func text(_ column: String) -> String? { rows.value(row: row, column: column) }
                 sessions.append(SessionState(
@@ -136,7 +141,8 @@ final class PostgresCollector {
                     queryID: text("query_id").flatMap { Int64($0) }.flatMap { $0 == 0 ? nil : $0 },
                     blockedBy: Self.integers(inArray: text("blocked_by"))))
             }
-            return ActivitySample(at: Date(), clientConnections: rows.rowCount, sessions: sessions)
+            return ActivitySample(at: Date(), clientConnections: rows.rowCount, sessions: sessions,
+                                  idleByApplication: idleByApplication)
         } catch {
             noteOnce(.connectionPools, "pg_stat_activity could not be read: \(error)")
             return nil

@@ -111,11 +111,15 @@ public struct ActivitySample: Codable, Sendable, Equatable {
     public var clientConnections: Int
     /// Sessions of the observed database that were not plain `idle`.
     public var sessions: [SessionState]
+    /// Plain `idle` sessions of the observed database by application name: an application with
+    /// none had no free connection in its pool (nil in evidence saved before they were counted).
+    public var idleByApplication: [String: Int]?
 
-    public init(at: Date, clientConnections: Int, sessions: [SessionState]) {
+    public init(at: Date, clientConnections: Int, sessions: [SessionState], idleByApplication: [String: Int]? = nil) {
         self.at = at
         self.clientConnections = clientConnections
         self.sessions = sessions
+        self.idleByApplication = idleByApplication
     }
 }
 
