@@ -1,8 +1,8 @@
 import Foundation
 
 /// Step 3: are requests waiting for a connection or a lock? Connections against
-/// `max_connections`, sessions left idle in a transaction (leaks), lock waits and who blocks
-/// them, deadlocks, clients queued in PgBouncer, and the driver's own wait for a pooled connection.
+/// `max_connections`, sessions left idle in a transaction (leaks), lock contention
+/// (`LockContentionCheck`), deadlocks, clients queued in PgBouncer, and the driver's own wait for a pooled connection.
 enum ConnectionPoolsCheck {
     static let connectionsWarning = 0.8
     static let connectionsCritical = 0.95
@@ -17,10 +17,13 @@ enum ConnectionPoolsCheck {
             parts.append("\(postgres.activity.count) pg_stat_activity samples; peak \(peak) of \(postgres.maxConnections) connections")
             findings += connectionUse(postgres, peak: peak, input)
             findings += idleInTransaction(postgres, input)
-            findings += lockWaits(postgres, input)
             findings += deadlocks(postgres, input)
         } else {
             parts.append("no pg_stat_activity samples")
+        }
+        if let samples = input.evidence.postgres?.lockSamples {
+            parts.append("\(samples.count) lock samples with waits (every \(Format.duration(LockSampler.interval)))")
+            findings += LockContentionCheck.findings(samples, input)
         }
         if let bouncer = input.evidence.pgbouncer {
             parts.append("\(bouncer.samples.count) PgBouncer samples")
@@ -81,7 +84,8 @@ enum ConnectionPoolsCheck {
             }
         }
         episodes += open.values
-        let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) })
+        let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) }
+                           + (postgres.lockSamples ?? []).flatMap { $0.sessions.flatMap(\.blockedBy) })
         let leaks = Dictionary(grouping: episodes.filter { $0.seconds > bound }) { episode in
             "\(describe(episode.session))\u{0}\(StatementFingerprint.of(episode.session))"
         }
@@ -145,55 +149,6 @@ enum ConnectionPoolsCheck {
         return (seconds, "request time it cost: about \(Format.duration(seconds)) — the application had no idle connection "
                     + "while sessions sat idle in a transaction in \(starved.count) of \(counted.count) samples, "
                     + "\(Format.percent(share)) of the \(Format.duration(requestSeconds)) requests spent on this host")
-    }
-
-    private static func lockWaits(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
-        struct Wait {
-            var blocker: SessionState?
-            var blockerPID: Int32
-            /// Longest observed wait of each blocked (pid, statement).
-            var waits: [String: (session: SessionState, seconds: Double)] = [:]
-        }
-        var byBlocker: [Int32: Wait] = [:]
-        for sample in postgres.activity {
-            let sessions = Dictionary(sample.sessions.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
-            for blocked in sample.sessions where blocked.waitEventType == "Lock" && !blocked.blockedBy.isEmpty {
-                // Several blockers form a lock queue; the lowest pid stands for it, so grouping is stable.
-                guard let blockerPID = blocked.blockedBy.min() else { continue }
-                var wait = byBlocker[blockerPID] ?? Wait(blocker: nil, blockerPID: blockerPID)
-                wait.blocker = sessions[blockerPID] ?? wait.blocker
-                let key = "\(blocked.pid) \(blocked.query)"
-                let seconds = blocked.querySeconds ?? 0
-                if seconds >= wait.waits[key]?.seconds ?? -1 { wait.waits[key] = (blocked, seconds) }
-                byBlocker[blockerPID] = wait
-            }
-        }
-        return byBlocker.values.sorted { $0.blockerPID < $1.blockerPID }.map { wait in
-            let waits = wait.waits.values.sorted { ($0.seconds, $1.session.pid) > ($1.seconds, $0.session.pid) }
-            let total = waits.reduce(0) { $0 + min($1.seconds, input.evidence.windowSeconds) }
-            var evidence = ["\(waits.count) blocked statement\(waits.count == 1 ? "" : "s") waited \(Format.duration(total)) in total"]
-            for blocked in waits.prefix(3) {
-                evidence.append("pid \(blocked.session.pid) waited \(Format.duration(blocked.seconds)) on "
-                                + "\(blocked.session.waitEvent ?? "a lock"): \(SQLText.brief(blocked.session.query))")
-            }
-            let blockerQuery = wait.blocker.map { SQLText.brief($0.query) } ?? "(not visible: another database)"
-            if let blocker = wait.blocker {
-                evidence.append("blocker pid \(wait.blockerPID)\(describe(blocker)) is \(blocker.state)"
-                                + (blocker.transactionSeconds.map { ", transaction open \(Format.duration($0))" } ?? ""))
-            }
-            evidence.append("blocking statement (its latest): \(blockerQuery)")
-            let idleBlocker = wait.blocker?.state.hasPrefix("idle in transaction") == true
-            return Finding(
-                step: .connectionPools, check: "lock-wait", title: "Sessions wait for a lock held by pid \(wait.blockerPID)",
-                object: wait.blocker.map { SQLText.brief($0.query, limit: 120) } ?? "pid \(wait.blockerPID)",
-                evidence: evidence, impact: input.impact(seconds: total),
-                severity: idleBlocker || total >= 10 ? .critical : .warning,
-                fix: idleBlocker
-                    ? "The lock holder sits idle in its transaction: commit before slow work or remote calls, and set "
-                        + "idle_in_transaction_session_timeout so leaked transactions end."
-                    : "Keep the transactions that take these locks short, touch rows in a consistent order, and give "
-                        + "waiters a lock_timeout so they fail fast instead of piling up.")
-        }
     }
 
     private static func deadlocks(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {

@@ -7,6 +7,8 @@ enum SlowQueriesCheck {
     static let notableShare = 0.10
     /// …and is a warning when its calls are this slow on average.
     static let slowCall = 0.1
+    /// A statement spending this share of its time waiting for locks is lock-bound.
+    static let lockBoundShare = 0.5
     /// Actual rows this many times off the estimate (either way) mislead the planner.
     static let misestimateFactor = 10.0
     static let misestimateMinimumRows = 1000.0
@@ -153,6 +155,7 @@ private struct StatementContext {
     func notableStatementFinding() -> Finding? {
         let slowPerCall = statement.meanSeconds >= StatementWindow.slowCallSeconds
         guard databaseShare >= SlowQueriesCheck.notableShare || slowPerCall else { return nil }
+        if let finding = lockBoundFinding() { return finding }
         var evidence = statementEvidence
         let unexplained = plan?.json == nil
         if unexplained { evidence.append(unexplainedReason) }
@@ -164,6 +167,24 @@ private struct StatementContext {
                        title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"
                                    : "Statement with the most database time",
                        object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info, fix: fix)
+    }
+
+    /// A statement whose time is mostly waiting for locks: its plan is not the problem, and
+    /// caching would not help. The wait is ranked with the lock contention finding (step 3), so
+    /// this one keeps only the statement's own execution time.
+    private func lockBoundFinding() -> Finding? {
+        let waited = min(statement.seconds, LockContentionCheck.waitSeconds(ofStatement: statement.queryID, query: statement.query,
+                                                                            in: postgres.lockSamples ?? []))
+        guard waited >= SlowQueriesCheck.lockBoundShare * statement.seconds, waited > 0 else { return nil }
+        return Finding(step: .slowQueries, check: "lock-bound-statement",
+                       title: "Statement mostly waiting for locks: \(Format.duration(waited)) of its \(Format.duration(statement.seconds))",
+                       object: object,
+                       evidence: statementEvidence + ["about \(Format.duration(waited)) of its time was spent waiting for locks "
+                                                      + "(sampled every \(Format.duration(LockSampler.interval))): see the lock "
+                                                      + "contention finding of step 3"],
+                       impact: input.impact(seconds: statement.seconds - waited), severity: .info,
+                       fix: "Its time is lock waits, not its plan: shorten the transactions holding the locks it waits for "
+                           + "(step 3 names them); neither an index nor a cache would make it faster.")
     }
 
     private var unexplainedReason: String {

@@ -26,13 +26,7 @@ final class PostgresCollector {
     private(set) var gaps: [EvidenceGap] = []
 
     init(conninfo: String) throws {
-        connection = try PGConnection(conninfo: conninfo)
-        // Session settings, not SET statements, so they hold whatever the connection string says.
-        try connection.execute("""
-            \(Self.marker) SELECT set_config('default_transaction_read_only', 'on', false),
-                   set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false),
-                   set_config('application_name', 'strain-diagnose', false)
-            """)
+        connection = try Self.connect(conninfo)
         let facts = try connection.execute("""
             \(Self.marker) SELECT current_database() AS database, current_setting('max_connections')::int AS max_connections,
                    (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements') AS statements_schema,
@@ -57,6 +51,18 @@ final class PostgresCollector {
         let connection = self.connection
         statementsSchema = try schema.map { try connection.escapeIdentifier($0) }
         hasStatementsInfo = schema != nil && connection.serverVersion >= 140000
+    }
+
+    /// A diagnoser's session: read-only, with statement and lock timeouts, named `strain-diagnose`.
+    static func connect(_ conninfo: String) throws -> PGConnection {
+        let connection = try PGConnection(conninfo: conninfo)
+        // Session settings, not SET statements, so they hold whatever the connection string says.
+        try connection.execute("""
+            \(Self.marker) SELECT set_config('default_transaction_read_only', 'on', false),
+                   set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false),
+                   set_config('application_name', 'strain-diagnose', false)
+            """)
+        return connection
     }
 
     // MARK: Snapshots

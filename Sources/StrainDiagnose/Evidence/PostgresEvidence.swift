@@ -13,6 +13,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     public var statementSnapshots: [StatementSnapshot]
     /// `pg_stat_activity`, every second.
     public var activity: [ActivitySample]
+    /// Sessions waiting for a lock and the sessions blocking them, ten times a second (nil in
+    /// evidence saved before they were sampled).
+    public var lockSamples: [LockSample]?
     public var tablesAtStart: [TableCounters]
     public var tablesAtEnd: [TableCounters]
     public var databaseAtStart: DatabaseCounters?
@@ -30,7 +33,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     public var diagnoserIsSuperuser: Bool?
 
     public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
-                activity: [ActivitySample] = [], tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
+                activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
                 hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil) {
@@ -39,6 +42,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.maxConnections = maxConnections
         self.statementSnapshots = statementSnapshots
         self.activity = activity
+        self.lockSamples = lockSamples
         self.tablesAtStart = tablesAtStart
         self.tablesAtEnd = tablesAtEnd
         self.databaseAtStart = databaseAtStart
@@ -161,6 +165,55 @@ public struct SessionState: Codable, Sendable, Equatable {
         // Text enters the evidence here, so this is where passwords are masked.
         self.query = SQLText.scrubbingPasswords(query)
         self.queryID = queryID
+        self.blockedBy = blockedBy
+    }
+}
+
+/// The sessions waiting for a heavyweight lock at one moment, with the sessions blocking them.
+/// Only samples in which someone waited are kept.
+public struct LockSample: Codable, Sendable, Equatable {
+    public var at: Date
+    /// The time the sample stands for: since the previous sample, taken or not (the sampling
+    /// interval when the sampler keeps time). A wait seen in it is counted for that long.
+    public var seconds: Double
+    /// Waiting sessions and their blockers.
+    public var sessions: [LockSession]
+
+    public init(at: Date, seconds: Double, sessions: [LockSession]) {
+        self.at = at
+        self.seconds = seconds
+        self.sessions = sessions
+    }
+}
+
+/// A session in a lock sample: waiting (`lockType` set) or blocking another.
+public struct LockSession: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// The current statement, or the last one of an idle blocker (password literals masked).
+    public var query: String
+    public var queryID: Int64?
+    /// "active", "idle in transaction", …
+    public var state: String
+    /// The kind of lock it waits for (`relation`, `tuple`, `transactionid`, …); nil when it only blocks.
+    public var lockType: String?
+    /// The table contended for: of the lock it waits for, or of the row lock it holds while it
+    /// waits for the row's transaction (a waiter first takes the row's tuple lock).
+    public var relation: String?
+    /// The row's ctid, "(page,tuple)", when the wait is for a row.
+    public var row: String?
+    /// `pg_blocking_pids(pid)`.
+    public var blockedBy: [Int32]
+
+    public init(pid: Int32, query: String, queryID: Int64? = nil, state: String, lockType: String? = nil,
+                relation: String? = nil, row: String? = nil, blockedBy: [Int32] = []) {
+        self.pid = pid
+        // Text enters the evidence here, so this is where passwords are masked.
+        self.query = SQLText.scrubbingPasswords(query)
+        self.queryID = queryID
+        self.state = state
+        self.lockType = lockType
+        self.relation = relation
+        self.row = row
         self.blockedBy = blockedBy
     }
 }
