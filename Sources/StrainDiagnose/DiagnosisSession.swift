@@ -295,7 +295,8 @@ private struct DatabaseRecorder {
         evidence = collector.map { collector in
             PostgresEvidence(database: collector.database, serverVersion: collector.serverVersion,
                              maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable,
-                             diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser)
+                             diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser,
+                             roundTripSeconds: collector.roundTripSeconds())
         }
     }
 

@@ -54,20 +54,16 @@ enum SlowQueriesCheck {
         if pattern.inferred {
             evidence.append("pairing inferred from call counts (no request count in window mode)")
         }
-        var seconds = repeated.seconds
-        if let endpoint = pattern.endpoint {
-            // Statements this cheap cost mostly their round trips, which pg_stat_statements does not
-            // see: the endpoint's time (less network) is shared evenly by its k + 1 statements, and
-            // the k repeated ones are the N+1's part of it.
-            let k = pattern.callsPerUnit
-            let roundTrips = max(0, endpoint.totalSeconds - (endpoint.networkSeconds ?? 0)) * k / (k + 1)
-            seconds = max(seconds, roundTrips)
-            evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, "
-                            + "\(Format.duration(endpoint.meanSeconds)) each; the repeated calls' share of its time "
-                            + "(\(Format.significant(k)) of \(Format.significant(k + 1)) statements per request) is "
-                            + "\(Format.duration(roundTrips)) in total")
+        let seconds = nPlusOneSeconds(calls: repeated.calls, executionSeconds: repeated.seconds,
+                                      roundTrip: input.evidence.postgres?.roundTripSeconds)
+        if let roundTrip = input.evidence.postgres?.roundTripSeconds {
+            evidence.append("each call also costs a round trip, \(Format.duration(roundTrip)) as measured from the diagnoser's "
+                            + "session: \(Format.duration(seconds)) with the execution time")
         } else {
-            evidence.append("each call also costs a network round trip, which is not in this total")
+            evidence.append("each call also costs a network round trip, which was not measured and is not in this total")
+        }
+        if let endpoint = pattern.endpoint {
+            evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, \(Format.duration(endpoint.meanSeconds)) each")
         }
         let impact = input.impact(seconds: seconds)
         let share = impact.share ?? (databaseSeconds > 0 ? repeated.seconds / databaseSeconds : nil)
@@ -78,6 +74,12 @@ enum SlowQueriesCheck {
                        fix: "Fetch the rows in one statement: join the table into the list query, or load them all with "
                            + "`WHERE … = ANY($1)` passing the list's ids (in an ORM: eager loading, e.g. includes / "
                            + "select_related / JOIN FETCH).")
+    }
+
+    /// What an N+1 costs: the repeated statements' own execution time plus one round trip per call
+    /// (the part pg_stat_statements does not see), not a share of the endpoint's whole time.
+    static func nPlusOneSeconds(calls: Int64, executionSeconds: Double, roundTrip: Double?) -> Double {
+        executionSeconds + Double(calls) * (roundTrip ?? 0)
     }
 
     private static func summary(_ window: StatementWindow, postgres: PostgresEvidence, databaseSeconds: Double) -> String {

@@ -65,6 +65,17 @@ final class PostgresCollector {
         return connection
     }
 
+    /// The median time of a trivial statement over `count` tries: one round trip to the server,
+    /// as the load's clients pay for every call on top of its execution. Nil when it fails.
+    func roundTripSeconds(count: Int = 9) -> Double? {
+        let times = (0..<count).compactMap { _ -> Double? in
+            let start = DispatchTime.now().uptimeNanoseconds
+            guard (try? connection.execute("\(Self.marker) SELECT 1")) != nil else { return nil }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        return times.isEmpty ? nil : times.sorted()[times.count / 2]
+    }
+
     // MARK: Snapshots
 
     /// `pg_stat_statements` of this database, without the diagnoser's own statements. Nil (and

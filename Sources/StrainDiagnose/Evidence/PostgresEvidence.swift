@@ -31,12 +31,17 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// before they were recorded).
     public var diagnoserRole: String?
     public var diagnoserIsSuperuser: Bool?
+    /// A round trip to the server as the diagnoser's session sees it (the median time of a
+    /// trivial statement), in seconds: what each call costs beyond its execution time. Nil when
+    /// not measured.
+    public var roundTripSeconds: Double?
 
     public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
                 activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
-                hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil) {
+                hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil,
+                roundTripSeconds: Double? = nil) {
         self.database = database
         self.serverVersion = serverVersion
         self.maxConnections = maxConnections
@@ -53,6 +58,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.hypopgAvailable = hypopgAvailable
         self.diagnoserRole = diagnoserRole
         self.diagnoserIsSuperuser = diagnoserIsSuperuser
+        self.roundTripSeconds = roundTripSeconds
     }
 }
 
