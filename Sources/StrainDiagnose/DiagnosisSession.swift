@@ -35,6 +35,7 @@ public final class DiagnosisSession: Sendable {
         var serviceClockAtStart: ProcessCPUClock?
         var serviceClockAtEnd: ProcessCPUClock?
         var serviceRunnableSeconds = 0.0
+        var lockSamples: [LockSample] = []
         var evidence: Evidence?
     }
 
@@ -69,6 +70,13 @@ public final class DiagnosisSession: Sendable {
             wakeup.stop()
             threads.wait()
             throw error
+        }
+        if let conninfo = settings.postgres {
+            threads.enter()
+            Thread { [self] in
+                defer { threads.leave() }
+                sampleLocks(conninfo: conninfo)
+            }.start()
         }
         for target in settings.dependencies {
             threads.enter()
@@ -125,6 +133,7 @@ public final class DiagnosisSession: Sendable {
         }
         threads.wait()
         return state.withLock { state in
+            state.postgres?.lockSamples = state.lockSamples
             var service: ServiceProcessEvidence?
             if let pid = settings.pid, let start = state.serviceClockAtStart, let end = state.serviceClockAtEnd {
                 service = end.since(start, pid: pid, runnableSeconds: state.serviceRunnableSeconds)
@@ -235,6 +244,24 @@ public final class DiagnosisSession: Sendable {
         state.withLock { $0.dependencies.append(evidence) }
     }
 
+    // MARK: Lock sampling
+
+    /// Lock waits every `LockSampler.interval` until stopped; the first failure ends it, as a gap.
+    private func sampleLocks(conninfo: String) {
+        var samples: [LockSample] = []
+        do {
+            let sampler = try LockSampler(conninfo: conninfo)
+            var next = Date()
+            repeat {
+                if let sample = try sampler.sample() { samples.append(sample) }
+                next = max(next.addingTimeInterval(LockSampler.interval), Date())
+            } while !wakeup.wait(until: next, wakingOnPoke: false)
+        } catch {
+            addGap(EvidenceGap(step: .connectionPools, message: "lock waits could not be sampled: \(error)"))
+        }
+        state.withLock { $0.lockSamples = samples }
+    }
+
     // MARK: Thread-state sampling
 
     /// Counts the service's running and runnable threads about ten times a second until stopped.
@@ -270,7 +297,8 @@ private struct DatabaseRecorder {
         evidence = collector.map { collector in
             PostgresEvidence(database: collector.database, serverVersion: collector.serverVersion,
                              maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable,
-                             diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser)
+                             diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser,
+                             roundTripSeconds: collector.roundTripSeconds())
         }
     }
 

@@ -13,16 +13,21 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var requests: UInt64
         /// Service time (send → response) summed over the requests, in seconds.
         public var totalSeconds: Double
-        /// DNS, TCP connect and TLS handshake time summed over the requests (HTTP only).
+        /// DNS, TCP connect, TLS handshake and download time summed over the requests (HTTP only).
         public var networkSeconds: Double?
         /// Time spent waiting for a free connection in the driver's own pool.
         public var poolWaitSeconds: Double?
         /// The 10th percentile of the service time, in seconds: what the endpoint's fast requests
         /// take. A request that calls a dependency is never faster than the dependency's answer.
         public var fastTenthSeconds: Double?
+        /// Each response's time from its first byte to its last, in µs (HTTP only).
+        public var download: Histogram?
+        /// The median time to the first response byte, in seconds (HTTP only).
+        public var firstByteMedianSeconds: Double?
 
         public init(scenario: String, step: String, kind: ScenarioKind, requests: UInt64, totalSeconds: Double,
-                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, fastTenthSeconds: Double? = nil) {
+                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, fastTenthSeconds: Double? = nil,
+                    download: Histogram? = nil, firstByteMedianSeconds: Double? = nil) {
             self.scenario = scenario
             self.step = step
             self.kind = kind
@@ -31,6 +36,8 @@ public struct LoadContext: Codable, Sendable, Equatable {
             self.networkSeconds = networkSeconds
             self.poolWaitSeconds = poolWaitSeconds
             self.fastTenthSeconds = fastTenthSeconds
+            self.download = download
+            self.firstByteMedianSeconds = firstByteMedianSeconds
         }
 
         /// "scenario/step", the endpoint's name in findings.
@@ -45,19 +52,22 @@ public struct LoadContext: Codable, Sendable, Equatable {
     }
 
     /// The load a run artifact records. Phase histograms are taken as the duration of each
-    /// phase: DNS, connect and TLS add up to the network time; pool wait is the wait for a connection.
+    /// phase: DNS, connect, TLS and the download (first byte to last) add up to the network time;
+    /// pool wait is the wait for a connection.
     public init(artifact: RunArtifact) {
         func seconds(_ histogram: Histogram?) -> Double? {
             histogram.map { $0.mean * Double($0.count) / 1_000_000 }
         }
         endpoints = artifact.scenarios.flatMap { scenario in
             scenario.steps.map { step in
-                let network = [PhaseName.dns, PhaseName.connect, PhaseName.tls].compactMap { seconds(step.phases[$0]) }
+                let network = [PhaseName.dns, PhaseName.connect, PhaseName.tls, PhaseName.download].compactMap { seconds(step.phases[$0]) }
+                let firstByte = step.phases[PhaseName.ttfb].flatMap { $0.isEmpty ? nil : Double($0.percentile(50)) / 1_000_000 }
                 return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests,
                                 totalSeconds: seconds(step.service) ?? 0,
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
                                 poolWaitSeconds: seconds(step.phases[PhaseName.poolWait]),
-                                fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000)
+                                fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,
+                                download: step.phases[PhaseName.download], firstByteMedianSeconds: firstByte)
             }
         }
     }

@@ -131,7 +131,7 @@ public struct Histogram: Sendable, Equatable {
     }
 
     /// Calls `body` with the representative value and count of each non-empty bucket.
-    private func forEachBucket(_ body: (Double, UInt64) -> Void) {
+    public func forEachBucket(_ body: (Double, UInt64) -> Void) {
         for index in occupiedRange where counts[index] > 0 {
             let middle = Self.lowestEquivalentValue(ofIndex: index) + Self.bucketWidth(ofIndex: index) / 2
             body(Double(Swift.min(Swift.max(middle, lowest), highest)), counts[index])

@@ -13,6 +13,9 @@ public enum PhaseName {
     public static let tls = "tls"
     /// From the request sent to the first response byte: the server's wait (HTTP).
     public static let ttfb = "ttfb"
+    /// From the first response byte to the last: the rest of the response's transfer (HTTP). Small
+    /// responses take microseconds here, unless the server's writes wait for ACKs (Nagle).
+    public static let download = "download"
     /// The whole transfer as libcurl measured it, all phases included (HTTP).
     public static let total = "total"
     /// Time a query waited for a pooled PostgreSQL connection.
@@ -24,7 +27,7 @@ public enum PhaseName {
     public static let schedulerLag = "schedulerLag"
 
     /// The order phases are shown in; phases not listed here follow, alphabetically.
-    public static let displayOrder = [dns, connect, tls, ttfb, total, poolWait, transaction, schedulerLag]
+    public static let displayOrder = [dns, connect, tls, ttfb, download, total, poolWait, transaction, schedulerLag]
 }
 
 public enum CounterName {

@@ -25,8 +25,11 @@ struct ConnectionPoolsCheckTests {
         #expect(found.map(\.check) == ["idle-in-transaction"])
         #expect(leak.object == "app \"shop\", user app, client 10.0.0.5")
         #expect(leak.evidence.contains("last statement: \(update)"))
-        // Held for the whole 6 s window, not its 12 s age.
-        #expect(leak.impact.totalSeconds == 6)
+        // Held for the whole 6 s window, not its 12 s age: connection time, evidence only.
+        #expect(leak.evidence.contains("longest 12 s, 6 s idle in transaction in total"))
+        // Without a load the wait it caused is unknown: it ranks after every measured cost, and says why.
+        #expect(leak.impact.totalSeconds == 0)
+        #expect(leak.evidence.contains { $0.hasPrefix("request time it cost: not measurable without a load") })
         #expect(leak.severity == .warning)
     }
 
@@ -46,7 +49,37 @@ struct ConnectionPoolsCheckTests {
         #expect(leak.evidence.first == "3 times a session (app \"shop\", user app, client 10.0.0.5) stayed idle in its "
                 + "transaction beyond 1 s, on 2 backends (pid 1, 2)")
         #expect(leak.evidence.contains("longest 3 s, 7.5 s idle in transaction in total"))
-        #expect(leak.impact.totalSeconds == 7.5)
+    }
+
+    /// The case: connections held for far longer than requests waited. The rank is the
+    /// request time spent while the application had no free connection; the connection time
+    /// held stays in the evidence.
+    @Test func aLeakIsRankedByTheRequestTimeItCostNotTheConnectionTimeItHeld() throws {
+        let idle = { (pid: Int32) in B.session(pid: pid, state: "idle in transaction", query: "SELECT 1", stateSeconds: 10) }
+        // Four samples; in one of them the shop's pool had no idle connection left.
+        let samples = [2, 1, 0, 3].enumerated().map { offset, free in
+            ActivitySample(at: B.start.addingTimeInterval(Double(offset)), clientConnections: 10, sessions: [idle(1), idle(2)],
+                           idleByApplication: ["shop": free])
+        }
+        let evidence = B.evidence(postgres: B.postgres(snapshots: [], activity: samples))
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 8),
+                                                        options: CheckOptions())).findings
+        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
+        #expect(leak.evidence.contains("longest 10 s, 12 s idle in transaction in total"))
+        // A quarter of the samples × 8 s of requests: 2 s, not the 12 s of connections held.
+        #expect(leak.impact.totalSeconds == 2)
+        #expect(leak.evidence.contains { $0.hasPrefix("request time it cost: about 2 s — the application had no idle connection "
+                                                       + "while sessions sat idle in a transaction in 1 of 4 samples") })
+    }
+
+    /// SQL scenarios measure the wait itself: the driver's time waiting for a pooled connection.
+    @Test func aLeakUnderSQLLoadCostsTheDriversPoolWait() throws {
+        let idle = B.session(pid: 1, state: "idle in transaction", query: "SELECT 1", stateSeconds: 10)
+        let load = LoadContext(endpoints: [.init(scenario: "sql", step: "pay", kind: .postgres, requests: 100, totalSeconds: 9,
+                                                 poolWaitSeconds: 3)])
+        let leak = try #require(run([[idle], [idle]], load: load).first { $0.check == "idle-in-transaction" })
+        #expect(leak.impact.totalSeconds == 3)
+        #expect(leak.impact.perRequestSeconds == 0.03)
     }
 
     /// A client that interpolates its parameters leaves a different text on each leak: one code
@@ -69,23 +102,70 @@ struct ConnectionPoolsCheckTests {
                      [B.session(pid: 2, state: "active", query: "SELECT 2", stateSeconds: 30)]]).isEmpty)
     }
 
-    @Test func lockWaitNamesTheBlockerAndHowLongOthersWaited() throws {
-        let holder = B.session(pid: 100, state: "idle in transaction", query: "UPDATE accounts SET balance = 0 WHERE id = 1",
-                               stateSeconds: 8)
-        func waiter(_ seconds: Double) -> SessionState {
-            B.session(pid: 200, state: "active", query: "UPDATE accounts SET balance = balance + 1 WHERE id = 1",
-                      querySeconds: seconds, waitEventType: "Lock", blockedBy: [100])
+    /// A hot row: pid 100 holds it, idle in its transaction; pid 200 waits for its transaction
+    /// holding the row's tuple lock; 300 and 400 queue behind 200 for the tuple. One contention
+    /// point, the table; the wait is samples × the time each stands for; the blocking statement
+    /// is the holder's, not the queued waiter's.
+    @Test func queuedWaitersOnAHotRowAreOneContentionPointNamingTheHolder() throws {
+        let update = "UPDATE accounts SET balance = balance + 1 WHERE id = 1"
+        let sample = LockSample(at: B.start, seconds: 0.1, sessions: [
+            LockSession(pid: 100, query: "UPDATE accounts SET balance = 0 WHERE id = 1", state: "idle in transaction"),
+            LockSession(pid: 200, query: update, state: "active", lockType: "transactionid", relation: "public.accounts",
+                        row: "(0,1)", blockedBy: [100]),
+            LockSession(pid: 300, query: update, state: "active", lockType: "tuple", relation: "public.accounts", row: "(0,1)",
+                        blockedBy: [200]),
+            LockSession(pid: 400, query: update, state: "active", lockType: "tuple", relation: "public.accounts", row: "(0,1)",
+                        blockedBy: [200]),
+        ])
+        var postgres = B.postgres()
+        postgres.lockSamples = Array(repeating: sample, count: 5)
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                        options: CheckOptions())).findings
+        let contention = found.filter { $0.check == "lock-contention" }
+        #expect(contention.count == 1)
+        let finding = try #require(contention.first)
+        #expect(finding.object == "public.accounts")
+        // 3 waiters × 5 samples × 100 ms.
+        #expect(abs(finding.impact.totalSeconds - 1.5) < 1e-9)
+        #expect(finding.evidence.contains("waiting (1.5 s): \(update)"))
+        #expect(finding.evidence.contains("blocking (idle in transaction, 1.5 s of waits): UPDATE accounts SET balance = 0 WHERE id = 1"))
+        #expect(finding.evidence.contains { $0.hasPrefix("rows waited for (ctid") && $0.hasSuffix("most often (0,1)") })
+        #expect(finding.severity == .critical)
+    }
+
+    /// Waiters queued for a row's holder's transaction name no table; the same statement's waits
+    /// that hold the row's tuple lock do: one contention point, the table.
+    @Test func waitersWithoutATableJoinTheTableTheirStatementWaitsOn() throws {
+        let update = "UPDATE accounts SET balance = balance + 1 WHERE id = 1"
+        let sample = LockSample(at: B.start, seconds: 0.1, sessions: [
+            LockSession(pid: 100, query: update, state: "idle in transaction"),
+            LockSession(pid: 200, query: update, state: "active", lockType: "transactionid", relation: "public.accounts",
+                        row: "(0,1)", blockedBy: [100]),
+            LockSession(pid: 300, query: update, state: "active", lockType: "transactionid", blockedBy: [100]),
+        ])
+        var postgres = B.postgres()
+        postgres.lockSamples = [sample]
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                        options: CheckOptions())).findings
+        let contention = found.filter { $0.check == "lock-contention" }
+        #expect(contention.map(\.object) == ["public.accounts"])
+        #expect(abs((contention.first?.impact.totalSeconds ?? 0) - 0.2) < 1e-9)
+    }
+
+    /// A wait on something other than a table (a transaction id after an insert conflict) is keyed
+    /// by its lock type and the waiting statement's fingerprint: two literals, one point.
+    @Test func waitsWithoutATableAreKeyedByTheWaitingStatement() {
+        func sample(_ id: Int) -> LockSample {
+            LockSample(at: B.start, seconds: 0.1, sessions: [
+                LockSession(pid: 1, query: "INSERT INTO t VALUES (\(id))", state: "idle in transaction"),
+                LockSession(pid: 2, query: "INSERT INTO t VALUES (\(id))", state: "active", lockType: "transactionid", blockedBy: [1]),
+            ])
         }
-        let found = run([[holder, waiter(3)], [holder, waiter(4)]])
-        let wait = try #require(found.first { $0.check == "lock-wait" })
-        #expect(wait.object == "UPDATE accounts SET balance = 0 WHERE id = 1")
-        #expect(wait.impact.totalSeconds == 4)
-        #expect(wait.severity == .critical)
-        #expect(wait.evidence.contains("pid 200 waited 4 s on transactionid: UPDATE accounts SET balance = balance + 1 WHERE id = 1"))
-        #expect(wait.evidence.contains { $0.hasPrefix("blocker pid 100") && $0.contains("is idle in transaction") })
-        // The idle holder is a leak too, and a critical one: others wait for its locks.
-        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
-        #expect(leak.severity == .critical)
+        var postgres = B.postgres()
+        postgres.lockSamples = [sample(1), sample(2)]
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                        options: CheckOptions())).findings
+        #expect(found.filter { $0.check == "lock-contention" }.map(\.object) == ["transactionid wait of text insert into t values (?)"])
     }
 
     @Test(arguments: [(79, nil), (85, Finding.Severity.warning), (96, .critical)] as [(Int, Finding.Severity?)])

@@ -9,6 +9,7 @@ struct LoadContextTests {
         // Values below 2048 µs, which the histogram records exactly.
         step.service = Histogram(recording: [100, 200, 300, 400])
         step.phases = ["dns": Histogram(recording: [100, 100, 100, 100]), "connect": Histogram(recording: [200, 200, 200, 200]),
+                       "download": Histogram(recording: [50, 50, 50, 50]), "ttfb": Histogram(recording: [10, 20, 30, 40]),
                        "poolWait": Histogram(recording: [500, 500, 500, 500])]
         let artifact = RunArtifact(
             tool: ToolInfo(version: "test"), profile: nil,
@@ -21,7 +22,10 @@ struct LoadContextTests {
         #expect(endpoint.name == "shop/orders")
         #expect(endpoint.requests == 4)
         #expect(abs(endpoint.totalSeconds - 0.001) < 1e-9)
-        #expect(abs(try #require(endpoint.networkSeconds) - 0.0012) < 1e-9)
+        // DNS, connect and the download (first byte to last) are time on the network.
+        #expect(abs(try #require(endpoint.networkSeconds) - 0.0014) < 1e-9)
+        #expect(endpoint.download?.count == 4)
+        #expect(endpoint.firstByteMedianSeconds == 0.00002)
         #expect(abs(try #require(endpoint.poolWaitSeconds) - 0.002) < 1e-9)
         #expect(load.requests == 4)
     }

@@ -21,6 +21,17 @@ struct MetricsCheckTests {
         #expect(cpu.evidence.contains("some task waited for a CPU 100% of the time (PSI cpu some)"))
     }
 
+    /// Under load, CPU saturation costs the requests its stall share of the time they spent on
+    /// this host; the PSI stall seconds are evidence.
+    @Test func cpuSaturationUnderLoadCostsItsStallShareOfTheRequestTime() throws {
+        let host = B.host { second in second.pressure?.cpuSome = (B.host().samples[0].pressure?.cpuSome ?? 0) + 0.5 }
+        let input = CheckInput(evidence: B.evidence(host: host), load: B.load(requests: 1000, seconds: 100), options: CheckOptions())
+        let cpu = try #require(MetricsCheck.run(input).findings.first { $0.check == "cpu-saturation" })
+        // 0.5 s of stall over the 2 s between samples: a quarter of the 100 s of requests.
+        #expect(abs(cpu.impact.totalSeconds - 25) < 1e-6)
+        #expect(cpu.evidence.contains("500 ms of stall time; requests spent 100 s on this host, 25% of it waiting: 25 s"))
+    }
+
     @Test func quietHostHasNoFinding() {
         #expect(findings(B.quietHost()).isEmpty)
     }

@@ -107,6 +107,22 @@ struct SlowQueriesCheckTests {
         #expect(nPlusOne.title == "N+1 queries: one statement runs 9.99 times per request of shop/orders")
     }
 
+    /// 100 requests of 100 ms each list 10 books and fetch them one by one: 1000 calls of 50 µs.
+    /// The N+1 costs those calls' execution and one round trip each — not 10/11 of the endpoint's
+    /// 10 s, most of which is other work.
+    @Test(arguments: [(nil, 0.05), (0.0001, 0.15), (0.001, 1.05)] as [(Double?, Double)])
+    func nPlusOneCostsItsExecutionAndARoundTripPerCall(roundTrip: Double?, impact: Double) throws {
+        let statements = [B.statement(1, "SELECT id FROM books WHERE shelf = $1", calls: 100, milliseconds: 20, rows: 1000),
+                          B.statement(2, "SELECT title FROM books WHERE id = $1", calls: 1000, milliseconds: 50, rows: 1000)]
+        var postgres = B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)])
+        postgres.roundTripSeconds = roundTrip
+        let found = run(B.evidence(postgres: postgres), load: B.load(requests: 100, seconds: 10)).findings
+        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        #expect(abs(nPlusOne.impact.totalSeconds - impact) < 1e-9)
+        #expect(nPlusOne.evidence.contains { $0.hasPrefix(roundTrip == nil ? "each call also costs a network round trip, which was not measured"
+                                                                             : "each call also costs a round trip") })
+    }
+
     @Test func statementWithoutProblemsIsOnlyInformation() throws {
         let statements = [B.statement(1, "SELECT name FROM products WHERE id = $1", calls: 9000, milliseconds: 450, rows: 9000)]
         let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)]))

@@ -5,7 +5,11 @@
 public enum StatementFingerprint {
     /// `query_id` when the server computed it (`compute_query_id`), else the normalised text.
     public static func of(_ session: SessionState) -> String {
-        session.queryID.map { "query_id \($0)" } ?? "text \(normalised(session.query))"
+        of(query: session.query, queryID: session.queryID)
+    }
+
+    public static func of(query: String, queryID: Int64?) -> String {
+        queryID.map { "query_id \($0)" } ?? "text \(normalised(query))"
     }
 
     /// The text lower-cased (quoted identifiers kept), whitespace collapsed, every constant and

@@ -39,6 +39,15 @@ struct CheckInput {
                               share: load.totalSeconds > 0 ? min(1, seconds / load.totalSeconds) : nil)
     }
 
+    /// Request time spent on this host's own resources (CPU, memory, disks): all of it but the time
+    /// requests waited for a slow dependency elsewhere, which a stall here does not lengthen.
+    /// Nil without a load.
+    var hostBoundRequestSeconds: Double? {
+        guard let load else { return nil }
+        let dependencyWaits = RequestBreakdown.all(self).reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
+        return max(0, load.totalSeconds - dependencyWaits)
+    }
+
     /// Severity from the share of measured request time a problem takes, for problems that are
     /// real whatever their size (a missing index, an N+1): critical from a quarter.
     func severity(forProblemTaking share: Double?) -> Finding.Severity {

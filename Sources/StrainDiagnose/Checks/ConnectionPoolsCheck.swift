@@ -1,8 +1,8 @@
 import Foundation
 
 /// Step 3: are requests waiting for a connection or a lock? Connections against
-/// `max_connections`, sessions left idle in a transaction (leaks), lock waits and who blocks
-/// them, deadlocks, clients queued in PgBouncer, and the driver's own wait for a pooled connection.
+/// `max_connections`, sessions left idle in a transaction (leaks), lock contention
+/// (`LockContentionCheck`), deadlocks, clients queued in PgBouncer, and the driver's own wait for a pooled connection.
 enum ConnectionPoolsCheck {
     static let connectionsWarning = 0.8
     static let connectionsCritical = 0.95
@@ -17,10 +17,13 @@ enum ConnectionPoolsCheck {
             parts.append("\(postgres.activity.count) pg_stat_activity samples; peak \(peak) of \(postgres.maxConnections) connections")
             findings += connectionUse(postgres, peak: peak, input)
             findings += idleInTransaction(postgres, input)
-            findings += lockWaits(postgres, input)
             findings += deadlocks(postgres, input)
         } else {
             parts.append("no pg_stat_activity samples")
+        }
+        if let samples = input.evidence.postgres?.lockSamples {
+            parts.append("\(samples.count) lock samples with waits (every \(Format.duration(LockSampler.interval)))")
+            findings += LockContentionCheck.findings(samples, input)
         }
         if let bouncer = input.evidence.pgbouncer {
             parts.append("\(bouncer.samples.count) PgBouncer samples")
@@ -81,7 +84,8 @@ enum ConnectionPoolsCheck {
             }
         }
         episodes += open.values
-        let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) })
+        let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) }
+                           + (postgres.lockSamples ?? []).flatMap { $0.sessions.flatMap(\.blockedBy) })
         let leaks = Dictionary(grouping: episodes.filter { $0.seconds > bound }) { episode in
             "\(describe(episode.session))\u{0}\(StatementFingerprint.of(episode.session))"
         }
@@ -89,18 +93,17 @@ enum ConnectionPoolsCheck {
             let latest = group.max { $0.since < $1.since }!.session
             let pids = Set(group.map(\.session.pid)).sorted()
             let longest = group.map(\.seconds).max() ?? 0
-            // Impact: the connection time the leak held, summed over its episodes (each at most the
-            // window). A held connection is capacity taken from every request using the pool, and
-            // how long requests then wait for one cannot be seen from the database (the pool is in
-            // the application); the held time is the bound of that wait, and what grows into an
-            // outage once the pool runs dry.
+            // The connection time the leak held, summed over its episodes (each at most the window):
+            // evidence of capacity taken from the pool, not time anyone waited.
             let held = group.reduce(0) { $0 + min($1.seconds, window) }
+            let waited = leakRequestTime(application: latest.application, held: held, postgres, input)
             let blocking = pids.contains(where: blockers.contains)
             var evidence = ["\(group.count) time\(group.count == 1 ? "" : "s") a session\(describe(latest)) stayed idle in its "
                             + "transaction beyond \(Format.duration(bound)), on \(pids.count) backend\(pids.count == 1 ? "" : "s") "
                             + "(pid \(pids.map(String.init).joined(separator: ", ")))",
                             "longest \(Format.duration(longest)), \(Format.duration(held)) idle in transaction in total",
-                            "last statement: \(SQLText.brief(latest.query))"]
+                            "last statement: \(SQLText.brief(latest.query))",
+                            waited.evidence]
             if blocking { evidence.append("it holds locks other sessions waited for (see the lock waits)") }
             if group.contains(where: { $0.session.state.hasSuffix("(aborted)") }) {
                 evidence.append("the transaction already failed and waits for a ROLLBACK")
@@ -109,9 +112,7 @@ enum ConnectionPoolsCheck {
                 step: .connectionPools, check: "idle-in-transaction",
                 title: "Sessions left idle in a transaction (likely leak): \(group.count) time\(group.count == 1 ? "" : "s")",
                 object: describe(latest).trimmingCharacters(in: CharacterSet(charactersIn: " ()")).nonEmpty ?? "pid \(pids[0])",
-                // Connection time held, not request time: no per-request figure or share of request
-                // time, which would present pool capacity lost as latency added.
-                evidence: evidence, impact: Finding.Impact(totalSeconds: held),
+                evidence: evidence, impact: input.impact(seconds: waited.seconds),
                 severity: longest >= idleInTransactionCritical || blocking ? .critical : .warning,
                 fix: "Find the code path that opens a transaction and returns without COMMIT or ROLLBACK (often an error "
                     + "path, or slow work inside the transaction); set idle_in_transaction_session_timeout so the server "
@@ -120,53 +121,34 @@ enum ConnectionPoolsCheck {
         .sorted { ($0.object, $0.evidence[2]) < ($1.object, $1.evidence[2]) }
     }
 
-    private static func lockWaits(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
-        struct Wait {
-            var blocker: SessionState?
-            var blockerPID: Int32
-            /// Longest observed wait of each blocked (pid, statement).
-            var waits: [String: (session: SessionState, seconds: Double)] = [:]
+    /// What a leak cost users. Held connections delay requests only while the application's pool
+    /// has no free connection left, and that wait happens inside the application, so:
+    /// - the driver's own wait for a pooled connection, when SQL scenarios waited;
+    /// - else the share of activity samples in which the leaking application had no idle
+    ///   connection while some of its sessions sat idle in a transaction, × the request time spent
+    ///   on this host (all but waits for slow dependencies), at most the connection time held;
+    /// - without a load it cannot be measured: zero, so it ranks after every measured cost.
+    static func leakRequestTime(application: String, held: Double, _ postgres: PostgresEvidence,
+                                _ input: CheckInput) -> (seconds: Double, evidence: String) {
+        guard let load = input.load, let requestSeconds = input.hostBoundRequestSeconds else {
+            return (0, "request time it cost: not measurable without a load (the pool's queue is inside the application), "
+                        + "so it ranks after every finding whose cost was measured")
         }
-        var byBlocker: [Int32: Wait] = [:]
-        for sample in postgres.activity {
-            let sessions = Dictionary(sample.sessions.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
-            for blocked in sample.sessions where blocked.waitEventType == "Lock" && !blocked.blockedBy.isEmpty {
-                // Several blockers form a lock queue; the lowest pid stands for it, so grouping is stable.
-                guard let blockerPID = blocked.blockedBy.min() else { continue }
-                var wait = byBlocker[blockerPID] ?? Wait(blocker: nil, blockerPID: blockerPID)
-                wait.blocker = sessions[blockerPID] ?? wait.blocker
-                let key = "\(blocked.pid) \(blocked.query)"
-                let seconds = blocked.querySeconds ?? 0
-                if seconds >= wait.waits[key]?.seconds ?? -1 { wait.waits[key] = (blocked, seconds) }
-                byBlocker[blockerPID] = wait
-            }
+        let poolWait = load.endpoints.filter { $0.kind == .postgres }.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) }
+        if poolWait > 0 {
+            return (poolWait, "request time it cost: at most the \(Format.duration(poolWait)) the driver's requests waited "
+                                + "for a pooled connection")
         }
-        return byBlocker.values.sorted { $0.blockerPID < $1.blockerPID }.map { wait in
-            let waits = wait.waits.values.sorted { ($0.seconds, $1.session.pid) > ($1.seconds, $0.session.pid) }
-            let total = waits.reduce(0) { $0 + min($1.seconds, input.evidence.windowSeconds) }
-            var evidence = ["\(waits.count) blocked statement\(waits.count == 1 ? "" : "s") waited \(Format.duration(total)) in total"]
-            for blocked in waits.prefix(3) {
-                evidence.append("pid \(blocked.session.pid) waited \(Format.duration(blocked.seconds)) on "
-                                + "\(blocked.session.waitEvent ?? "a lock"): \(SQLText.brief(blocked.session.query))")
-            }
-            let blockerQuery = wait.blocker.map { SQLText.brief($0.query) } ?? "(not visible: another database)"
-            if let blocker = wait.blocker {
-                evidence.append("blocker pid \(wait.blockerPID)\(describe(blocker)) is \(blocker.state)"
-                                + (blocker.transactionSeconds.map { ", transaction open \(Format.duration($0))" } ?? ""))
-            }
-            evidence.append("blocking statement (its latest): \(blockerQuery)")
-            let idleBlocker = wait.blocker?.state.hasPrefix("idle in transaction") == true
-            return Finding(
-                step: .connectionPools, check: "lock-wait", title: "Sessions wait for a lock held by pid \(wait.blockerPID)",
-                object: wait.blocker.map { SQLText.brief($0.query, limit: 120) } ?? "pid \(wait.blockerPID)",
-                evidence: evidence, impact: input.impact(seconds: total),
-                severity: idleBlocker || total >= 10 ? .critical : .warning,
-                fix: idleBlocker
-                    ? "The lock holder sits idle in its transaction: commit before slow work or remote calls, and set "
-                        + "idle_in_transaction_session_timeout so leaked transactions end."
-                    : "Keep the transactions that take these locks short, touch rows in a consistent order, and give "
-                        + "waiters a lock_timeout so they fail fast instead of piling up.")
+        let counted = postgres.activity.filter { $0.idleByApplication != nil }
+        let starved = counted.filter { sample in
+            sample.idleByApplication?[application, default: 0] == 0
+                && sample.sessions.contains { $0.application == application && $0.state.hasPrefix("idle in transaction") }
         }
+        let share = counted.isEmpty ? 0 : Double(starved.count) / Double(counted.count)
+        let seconds = min(share * requestSeconds, held)
+        return (seconds, "request time it cost: about \(Format.duration(seconds)) — the application had no idle connection "
+                    + "while sessions sat idle in a transaction in \(starved.count) of \(counted.count) samples, "
+                    + "\(Format.percent(share)) of the \(Format.duration(requestSeconds)) requests spent on this host")
     }
 
     private static func deadlocks(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {

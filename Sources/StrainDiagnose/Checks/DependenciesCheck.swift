@@ -2,7 +2,7 @@ import Foundation
 
 /// Step 4: is the time spent waiting for something downstream? Splits each endpoint's request
 /// time into network, database and the unexplained rest, and names a slow or failing declared
-/// dependency that accounts for the rest.
+/// dependency that accounts for the rest, and responses stalled by small writes (`SmallWriteStallCheck`).
 enum DependenciesCheck {
     /// A dependency answering slower than this (median) is slow on its own.
     static let slowProbe = 0.1
@@ -23,6 +23,7 @@ enum DependenciesCheck {
             if let failing = failureFinding(probes, input) { findings.append(failing) }
             if let slow = slowFinding(probes, breakdowns: breakdowns, input) { findings.append(slow) }
         }
+        findings += SmallWriteStallCheck.findings(input)
         if parts.isEmpty { parts.append("no dependencies declared and no load measured") }
         return CheckResult(findings: findings, summary: parts.joined(separator: "; "))
     }

@@ -41,8 +41,11 @@ enum MetricsCheck {
         if let generator = window.generatorShare {
             evidence.append("the load generator (this process) used \(Format.percent(generator)) of the host's CPU capacity")
         }
-        let seconds = window.stallSeconds(\.cpuSome)
-            ?? input.evidence.windowSeconds * max(0, ((runQueue ?? cores) - cores) / max(runQueue ?? cores, 1))
+        // Without PSI, the run queue's excess over the cores is the share of runnable time spent waiting.
+        let share = stall ?? max(0, ((runQueue ?? cores) - cores) / max(runQueue ?? cores, 1))
+        let waited = stallImpact(share: share, stallSeconds: window.stallSeconds(\.cpuSome) ?? input.evidence.windowSeconds * share,
+                                 input)
+        evidence.append(waited.evidence)
         let critical = (stall ?? 0) >= stallCritical || (runQueue ?? 0) >= 2 * cores
         var fix = "Find what uses the CPU (`pidstat -u 1`, `top -H`) and either add cores or cut the work; "
             + "when the service itself is busy, profile it (step 5)."
@@ -51,7 +54,24 @@ enum MetricsCheck {
         }
         return Finding(step: .metrics, check: "cpu-saturation", title: "CPU saturated: tasks wait for a core",
                        object: "CPU (\(window.host.cores) cores, \(window.host.source))", evidence: evidence,
-                       impact: input.impact(seconds: seconds), severity: critical ? .critical : .warning, fix: fix)
+                       impact: waited.impact, severity: critical ? .critical : .warning, fix: fix)
+    }
+
+    /// What a host stall cost users: its share of the time × the request time spent on this host
+    /// (a request waiting on a dependency elsewhere is not slowed by it). The stall seconds are
+    /// evidence; only without a load, when no request time is known, do they place the finding,
+    /// and the finding says so.
+    private static func stallImpact(share: Double, stallSeconds: Double, _ input: CheckInput)
+        -> (impact: Finding.Impact, evidence: String) {
+        guard let requestSeconds = input.hostBoundRequestSeconds else {
+            return (input.impact(seconds: stallSeconds),
+                    "no load measured, so the request time it cost is unknown: ranked by its \(Format.duration(stallSeconds)) "
+                        + "of stall time instead")
+        }
+        let seconds = share * requestSeconds
+        return (input.impact(seconds: seconds),
+                "\(Format.duration(stallSeconds)) of stall time; requests spent \(Format.duration(requestSeconds)) on this host, "
+                    + "\(Format.percent(share)) of it waiting: \(Format.duration(seconds))")
     }
 
     // MARK: Memory
@@ -77,9 +97,11 @@ enum MetricsCheck {
         if let fullStall, fullStall > 0 { evidence.append("all tasks stalled on memory \(Format.percent(fullStall)) of the time (PSI memory full)") }
         let swapInRate = Double(swappedIn ?? 0) / input.evidence.windowSeconds
         let critical = (fullStall ?? 0) >= 0.05 || (lowestAvailable ?? 1) < 0.05 || swapInRate >= 100
+        let waited = stallImpact(share: stall ?? 0, stallSeconds: window.stallSeconds(\.memorySome) ?? 0, input)
+        evidence.append(waited.evidence)
         return Finding(step: .metrics, check: "memory-pressure", title: "Memory pressure: the host reclaims or swaps",
                        object: "memory (\(window.host.source))", evidence: evidence,
-                       impact: input.impact(seconds: window.stallSeconds(\.memorySome) ?? 0),
+                       impact: waited.impact,
                        severity: critical ? .critical : .warning,
                        fix: "Give the host more memory or use less: PostgreSQL's shared_buffers plus work_mem × connections, "
                            + "application heaps and caches. A swapped-in page costs a disk read on every touch.")
@@ -101,10 +123,13 @@ enum MetricsCheck {
         if let stall { evidence.append("some task stalled on I/O \(Format.percent(stall)) of the time (PSI io some)") }
         if let iowait = window.cpuShare(\.iowait), iowait > 0 { evidence.append("CPU iowait \(Format.percent(iowait))") }
         let critical = (stall ?? 0) >= stallCritical || (busiest.map { $0.utilisation >= 0.95 && $0.averageQueue >= 2 } ?? false)
-        let seconds = window.stallSeconds(\.ioSome) ?? (busiest?.busySeconds ?? 0)
+        // Without PSI, the busiest device's utilisation is the share of time I/O could be waited for.
+        let waited = stallImpact(share: stall ?? (busiest?.utilisation ?? 0),
+                                 stallSeconds: window.stallSeconds(\.ioSome) ?? (busiest?.busySeconds ?? 0), input)
+        evidence.append(waited.evidence)
         return Finding(step: .metrics, check: "disk-saturation", title: "Disk saturated: I/O requests queue up",
                        object: busiest.map { "disk \($0.name)" } ?? "disk I/O", evidence: evidence,
-                       impact: input.impact(seconds: seconds), severity: critical ? .critical : .warning,
+                       impact: waited.impact, severity: critical ? .critical : .warning,
                        fix: "Read and write less: queries that scan whole tables (step 2), a cache too small for the "
                            + "working set (shared_buffers, page cache), checkpoints or autovacuum at peak time. "
                            + "`pidstat -d 1` shows who does the I/O; otherwise move to faster storage.")

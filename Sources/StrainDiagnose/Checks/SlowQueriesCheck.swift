@@ -7,6 +7,8 @@ enum SlowQueriesCheck {
     static let notableShare = 0.10
     /// …and is a warning when its calls are this slow on average.
     static let slowCall = 0.1
+    /// A statement spending this share of its time waiting for locks is lock-bound.
+    static let lockBoundShare = 0.5
     /// Actual rows this many times off the estimate (either way) mislead the planner.
     static let misestimateFactor = 10.0
     static let misestimateMinimumRows = 1000.0
@@ -52,20 +54,16 @@ enum SlowQueriesCheck {
         if pattern.inferred {
             evidence.append("pairing inferred from call counts (no request count in window mode)")
         }
-        var seconds = repeated.seconds
-        if let endpoint = pattern.endpoint {
-            // Statements this cheap cost mostly their round trips, which pg_stat_statements does not
-            // see: the endpoint's time (less network) is shared evenly by its k + 1 statements, and
-            // the k repeated ones are the N+1's part of it.
-            let k = pattern.callsPerUnit
-            let roundTrips = max(0, endpoint.totalSeconds - (endpoint.networkSeconds ?? 0)) * k / (k + 1)
-            seconds = max(seconds, roundTrips)
-            evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, "
-                            + "\(Format.duration(endpoint.meanSeconds)) each; the repeated calls' share of its time "
-                            + "(\(Format.significant(k)) of \(Format.significant(k + 1)) statements per request) is "
-                            + "\(Format.duration(roundTrips)) in total")
+        let seconds = nPlusOneSeconds(calls: repeated.calls, executionSeconds: repeated.seconds,
+                                      roundTrip: input.evidence.postgres?.roundTripSeconds)
+        if let roundTrip = input.evidence.postgres?.roundTripSeconds {
+            evidence.append("each call also costs a round trip, \(Format.duration(roundTrip)) as measured from the diagnoser's "
+                            + "session: \(Format.duration(seconds)) with the execution time")
         } else {
-            evidence.append("each call also costs a network round trip, which is not in this total")
+            evidence.append("each call also costs a network round trip, which was not measured and is not in this total")
+        }
+        if let endpoint = pattern.endpoint {
+            evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, \(Format.duration(endpoint.meanSeconds)) each")
         }
         let impact = input.impact(seconds: seconds)
         let share = impact.share ?? (databaseSeconds > 0 ? repeated.seconds / databaseSeconds : nil)
@@ -76,6 +74,12 @@ enum SlowQueriesCheck {
                        fix: "Fetch the rows in one statement: join the table into the list query, or load them all with "
                            + "`WHERE … = ANY($1)` passing the list's ids (in an ORM: eager loading, e.g. includes / "
                            + "select_related / JOIN FETCH).")
+    }
+
+    /// What an N+1 costs: the repeated statements' own execution time plus one round trip per call
+    /// (the part pg_stat_statements does not see), not a share of the endpoint's whole time.
+    static func nPlusOneSeconds(calls: Int64, executionSeconds: Double, roundTrip: Double?) -> Double {
+        executionSeconds + Double(calls) * (roundTrip ?? 0)
     }
 
     private static func summary(_ window: StatementWindow, postgres: PostgresEvidence, databaseSeconds: Double) -> String {
@@ -153,6 +157,7 @@ private struct StatementContext {
     func notableStatementFinding() -> Finding? {
         let slowPerCall = statement.meanSeconds >= StatementWindow.slowCallSeconds
         guard databaseShare >= SlowQueriesCheck.notableShare || slowPerCall else { return nil }
+        if let finding = lockBoundFinding() { return finding }
         var evidence = statementEvidence
         let unexplained = plan?.json == nil
         if unexplained { evidence.append(unexplainedReason) }
@@ -164,6 +169,24 @@ private struct StatementContext {
                        title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"
                                    : "Statement with the most database time",
                        object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info, fix: fix)
+    }
+
+    /// A statement whose time is mostly waiting for locks: its plan is not the problem, and
+    /// caching would not help. The wait is ranked with the lock contention finding (step 3), so
+    /// this one keeps only the statement's own execution time.
+    private func lockBoundFinding() -> Finding? {
+        let waited = min(statement.seconds, LockContentionCheck.waitSeconds(ofStatement: statement.queryID, query: statement.query,
+                                                                            in: postgres.lockSamples ?? []))
+        guard waited >= SlowQueriesCheck.lockBoundShare * statement.seconds, waited > 0 else { return nil }
+        return Finding(step: .slowQueries, check: "lock-bound-statement",
+                       title: "Statement mostly waiting for locks: \(Format.duration(waited)) of its \(Format.duration(statement.seconds))",
+                       object: object,
+                       evidence: statementEvidence + ["about \(Format.duration(waited)) of its time was spent waiting for locks "
+                                                      + "(sampled every \(Format.duration(LockSampler.interval))): see the lock "
+                                                      + "contention finding of step 3"],
+                       impact: input.impact(seconds: statement.seconds - waited), severity: .info,
+                       fix: "Its time is lock waits, not its plan: shorten the transactions holding the locks it waits for "
+                           + "(step 3 names them); neither an index nor a cache would make it faster.")
     }
 
     private var unexplainedReason: String {

@@ -26,13 +26,7 @@ final class PostgresCollector {
     private(set) var gaps: [EvidenceGap] = []
 
     init(conninfo: String) throws {
-        connection = try PGConnection(conninfo: conninfo)
-        // Session settings, not SET statements, so they hold whatever the connection string says.
-        try connection.execute("""
-            \(Self.marker) SELECT set_config('default_transaction_read_only', 'on', false),
-                   set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false),
-                   set_config('application_name', 'strain-diagnose', false)
-            """)
+        connection = try Self.connect(conninfo)
         let facts = try connection.execute("""
             \(Self.marker) SELECT current_database() AS database, current_setting('max_connections')::int AS max_connections,
                    (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements') AS statements_schema,
@@ -57,6 +51,29 @@ final class PostgresCollector {
         let connection = self.connection
         statementsSchema = try schema.map { try connection.escapeIdentifier($0) }
         hasStatementsInfo = schema != nil && connection.serverVersion >= 140000
+    }
+
+    /// A diagnoser's session: read-only, with statement and lock timeouts, named `strain-diagnose`.
+    static func connect(_ conninfo: String) throws -> PGConnection {
+        let connection = try PGConnection(conninfo: conninfo)
+        // Session settings, not SET statements, so they hold whatever the connection string says.
+        try connection.execute("""
+            \(Self.marker) SELECT set_config('default_transaction_read_only', 'on', false),
+                   set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false),
+                   set_config('application_name', 'strain-diagnose', false)
+            """)
+        return connection
+    }
+
+    /// The median time of a trivial statement over `count` tries: one round trip to the server,
+    /// as the load's clients pay for every call on top of its execution. Nil when it fails.
+    func roundTripSeconds(count: Int = 9) -> Double? {
+        let times = (0..<count).compactMap { _ -> Double? in
+            let start = DispatchTime.now().uptimeNanoseconds
+            guard (try? connection.execute("\(Self.marker) SELECT 1")) != nil else { return nil }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        return times.isEmpty ? nil : times.sorted()[times.count / 2]
     }
 
     // MARK: Snapshots
@@ -115,10 +132,15 @@ final class PostgresCollector {
                        extract(epoch FROM clock_timestamp() - state_change) AS state_seconds,
                        extract(epoch FROM clock_timestamp() - query_start) AS query_seconds, \(queryIDColumn), query,
                        CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid)::text END AS blocked_by,
-                       datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle' AS observed
+                       datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle' AS observed,
+                       datname = current_database() AND state = 'idle' AS idle_here
                 FROM pg_stat_activity WHERE backend_type = 'client backend'
                 """)
             var sessions: [SessionState] = []
+            var idleByApplication: [String: Int] = [:]
+            for row in 0..<rows.rowCount where rows.value(row: row, column: "idle_here") == "t" {
+                idleByApplication[rows.value(row: row, column: "application_name") ?? "", default: 0] += 1
+            }
             for row in 0..<rows.rowCount where rows.value(row: row, column: "observed") == "t" {
                 func text(_ column: String) -> String? { rows.value(row: row, column: column) }
                 sessions.append(SessionState(
@@ -136,7 +158,8 @@ final class PostgresCollector {
                     queryID: text("query_id").flatMap { Int64($0) }.flatMap { $0 == 0 ? nil : $0 },
                     blockedBy: Self.integers(inArray: text("blocked_by"))))
             }
-            return ActivitySample(at: Date(), clientConnections: rows.rowCount, sessions: sessions)
+            return ActivitySample(at: Date(), clientConnections: rows.rowCount, sessions: sessions,
+                                  idleByApplication: idleByApplication)
         } catch {
             noteOnce(.connectionPools, "pg_stat_activity could not be read: \(error)")
             return nil

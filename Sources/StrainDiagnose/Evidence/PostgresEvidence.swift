@@ -13,6 +13,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     public var statementSnapshots: [StatementSnapshot]
     /// `pg_stat_activity`, every second.
     public var activity: [ActivitySample]
+    /// Sessions waiting for a lock and the sessions blocking them, ten times a second (nil in
+    /// evidence saved before they were sampled).
+    public var lockSamples: [LockSample]?
     public var tablesAtStart: [TableCounters]
     public var tablesAtEnd: [TableCounters]
     public var databaseAtStart: DatabaseCounters?
@@ -28,17 +31,23 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// before they were recorded).
     public var diagnoserRole: String?
     public var diagnoserIsSuperuser: Bool?
+    /// A round trip to the server as the diagnoser's session sees it (the median time of a
+    /// trivial statement), in seconds: what each call costs beyond its execution time. Nil when
+    /// not measured.
+    public var roundTripSeconds: Double?
 
     public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
-                activity: [ActivitySample] = [], tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
+                activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
-                hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil) {
+                hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil,
+                roundTripSeconds: Double? = nil) {
         self.database = database
         self.serverVersion = serverVersion
         self.maxConnections = maxConnections
         self.statementSnapshots = statementSnapshots
         self.activity = activity
+        self.lockSamples = lockSamples
         self.tablesAtStart = tablesAtStart
         self.tablesAtEnd = tablesAtEnd
         self.databaseAtStart = databaseAtStart
@@ -49,6 +58,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.hypopgAvailable = hypopgAvailable
         self.diagnoserRole = diagnoserRole
         self.diagnoserIsSuperuser = diagnoserIsSuperuser
+        self.roundTripSeconds = roundTripSeconds
     }
 }
 
@@ -111,11 +121,15 @@ public struct ActivitySample: Codable, Sendable, Equatable {
     public var clientConnections: Int
     /// Sessions of the observed database that were not plain `idle`.
     public var sessions: [SessionState]
+    /// Plain `idle` sessions of the observed database by application name: an application with
+    /// none had no free connection in its pool (nil in evidence saved before they were counted).
+    public var idleByApplication: [String: Int]?
 
-    public init(at: Date, clientConnections: Int, sessions: [SessionState]) {
+    public init(at: Date, clientConnections: Int, sessions: [SessionState], idleByApplication: [String: Int]? = nil) {
         self.at = at
         self.clientConnections = clientConnections
         self.sessions = sessions
+        self.idleByApplication = idleByApplication
     }
 }
 
@@ -157,6 +171,55 @@ public struct SessionState: Codable, Sendable, Equatable {
         // Text enters the evidence here, so this is where passwords are masked.
         self.query = SQLText.scrubbingPasswords(query)
         self.queryID = queryID
+        self.blockedBy = blockedBy
+    }
+}
+
+/// The sessions waiting for a heavyweight lock at one moment, with the sessions blocking them.
+/// Only samples in which someone waited are kept.
+public struct LockSample: Codable, Sendable, Equatable {
+    public var at: Date
+    /// The time the sample stands for: since the previous sample, taken or not (the sampling
+    /// interval when the sampler keeps time). A wait seen in it is counted for that long.
+    public var seconds: Double
+    /// Waiting sessions and their blockers.
+    public var sessions: [LockSession]
+
+    public init(at: Date, seconds: Double, sessions: [LockSession]) {
+        self.at = at
+        self.seconds = seconds
+        self.sessions = sessions
+    }
+}
+
+/// A session in a lock sample: waiting (`lockType` set) or blocking another.
+public struct LockSession: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// The current statement, or the last one of an idle blocker (password literals masked).
+    public var query: String
+    public var queryID: Int64?
+    /// "active", "idle in transaction", …
+    public var state: String
+    /// The kind of lock it waits for (`relation`, `tuple`, `transactionid`, …); nil when it only blocks.
+    public var lockType: String?
+    /// The table contended for: of the lock it waits for, or of the row lock it holds while it
+    /// waits for the row's transaction (a waiter first takes the row's tuple lock).
+    public var relation: String?
+    /// The row's ctid, "(page,tuple)", when the wait is for a row.
+    public var row: String?
+    /// `pg_blocking_pids(pid)`.
+    public var blockedBy: [Int32]
+
+    public init(pid: Int32, query: String, queryID: Int64? = nil, state: String, lockType: String? = nil,
+                relation: String? = nil, row: String? = nil, blockedBy: [Int32] = []) {
+        self.pid = pid
+        // Text enters the evidence here, so this is where passwords are masked.
+        self.query = SQLText.scrubbingPasswords(query)
+        self.queryID = queryID
+        self.state = state
+        self.lockType = lockType
+        self.relation = relation
+        self.row = row
         self.blockedBy = blockedBy
     }
 }

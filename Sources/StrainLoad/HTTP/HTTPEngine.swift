@@ -234,6 +234,7 @@ private final class PreparedRequest {
             if timings.appConnect > 0 { outcome.phases[.tls] = UInt64(max(0, timings.appConnect - timings.connect)) }
         }
         outcome.phases[.ttfb] = UInt64(max(0, timings.startTransfer - timings.preTransfer))
+        outcome.phases[.download] = UInt64(max(0, timings.total - timings.startTransfer))
         outcome.phases[.total] = UInt64(max(0, timings.total))
         let verdict = expectations.apply(status: info.responseCode, body: easy.responseBody,
                                          headers: easy.responseHeaders, to: iteration)

@@ -56,6 +56,8 @@ public enum Phase: Int, CaseIterable, Sendable {
     case tls
     /// From the request being sent to the first response byte: the server's time.
     case ttfb
+    /// From the first response byte to the last.
+    case download
     /// The engine's own total for the transfer.
     case total
     /// Time a query waited for a pooled database connection.
@@ -73,6 +75,7 @@ public enum Phase: Int, CaseIterable, Sendable {
         case .connect: PhaseName.connect
         case .tls: PhaseName.tls
         case .ttfb: PhaseName.ttfb
+        case .download: PhaseName.download
         case .total: PhaseName.total
         case .poolWait: PhaseName.poolWait
         case .transaction: PhaseName.transaction
@@ -84,7 +87,7 @@ public enum Phase: Int, CaseIterable, Sendable {
 /// Phase durations of one request; nil for phases that did not happen. Stored inline (no array), since
 /// one is filled per request.
 public struct PhaseTimes: Sendable {
-    private var dns, connect, tls, ttfb, total, poolWait, transaction, schedulerLag: UInt64?
+    private var dns, connect, tls, ttfb, download, total, poolWait, transaction, schedulerLag: UInt64?
 
     public init() {}
 
@@ -95,6 +98,7 @@ public struct PhaseTimes: Sendable {
             case .connect: connect
             case .tls: tls
             case .ttfb: ttfb
+            case .download: download
             case .total: total
             case .poolWait: poolWait
             case .transaction: transaction
@@ -107,6 +111,7 @@ public struct PhaseTimes: Sendable {
             case .connect: connect = newValue
             case .tls: tls = newValue
             case .ttfb: ttfb = newValue
+            case .download: download = newValue
             case .total: total = newValue
             case .poolWait: poolWait = newValue
             case .transaction: transaction = newValue

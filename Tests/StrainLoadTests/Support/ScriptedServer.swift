@@ -18,9 +18,13 @@ final class ScriptedServer: Sendable {
     let address: Address
     private let descriptor: Int32
     private let respond: @Sendable (String) -> String
+    /// Writes each response's head and body with two writes, as many frameworks do, on sockets
+    /// left with Nagle's algorithm on (no TCP_NODELAY).
+    private let writesHeadAndBodyApart: Bool
     private let requestLines = Mutex<[String]>([])
 
-    init(_ address: Address = .ipv4, respond: @escaping @Sendable (String) -> String) throws {
+    init(_ address: Address = .ipv4, writesHeadAndBodyApart: Bool = false,
+         respond: @escaping @Sendable (String) -> String) throws {
         let family = address == .ipv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestServers.SocketError(call: "socket") }
@@ -58,6 +62,7 @@ final class ScriptedServer: Sendable {
         self.address = address
         self.descriptor = descriptor
         self.respond = respond
+        self.writesHeadAndBodyApart = writesHeadAndBodyApart
         Thread.detachNewThread { [self] in acceptConnections() }
     }
 
@@ -101,7 +106,11 @@ final class ScriptedServer: Sendable {
                 let requestLine = head.components(separatedBy: "\r\n").first ?? ""
                 requestLines.withLock { $0.append(requestLine) }
                 let response = Array(respond(requestLine).utf8)
-                guard write(connection, response, response.count) == response.count else { return }
+                let headEnd = writesHeadAndBodyApart ? response.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound : nil
+                for part in [response[..<(headEnd ?? response.count)], response[(headEnd ?? response.count)...]] where !part.isEmpty {
+                    let written = part.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+                    guard written == part.count else { return }
+                }
             }
         }
     }
