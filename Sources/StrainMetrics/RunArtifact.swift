@@ -62,6 +62,9 @@ public struct ProfileInfo: Codable, Sendable, Equatable {
 
 public enum RunStatus: String, Codable, Sendable, Equatable {
     case completed, interrupted, failed
+    /// A checkpoint written while the run went on. Found in a folder after the fact, the run was
+    /// killed (or is still running): the figures stop at that checkpoint.
+    case running
 }
 
 /// Whether the numbers can be trusted (e.g. the generator was not saturated), and why not.

@@ -17,7 +17,7 @@ enum ExitStatus: Int32, CaseIterable {
     /// The target or a server could not be reached or used (connection refused everywhere,
     /// database down, unwritable output folder).
     case infrastructure = 5
-    /// Stopped by SIGINT/SIGTERM; everything measured so far was written.
+    /// Stopped by SIGINT, SIGTERM or SIGHUP; everything measured so far was written.
     case interrupted = 130
 
     var meaning: String {
