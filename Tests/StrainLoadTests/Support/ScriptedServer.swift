@@ -7,6 +7,8 @@ import Glibc
 /// A real HTTP/1.1 listener on 127.0.0.1 or ::1 that answers every request with the response
 /// `respond` gives for its request line, and counts the request lines that reached it on the wire,
 /// so a test can tell how many requests a client really sent (one smuggled by CR/LF counts too).
+/// `thenWrite`, when given, goes on writing to the connection after each response (a body too long
+/// to hold: generated as it is sent, never stored); the connection closes when it returns.
 final class ScriptedServer: Sendable {
     enum Address: String {
         case ipv4 = "127.0.0.1"
@@ -17,9 +19,11 @@ final class ScriptedServer: Sendable {
     let address: Address
     private let descriptor: Int32
     private let respond: @Sendable (String) -> String
+    private let thenWrite: (@Sendable (Int32) -> Void)?
     private let requestLines = Mutex<[String]>([])
 
-    init(_ address: Address = .ipv4, respond: @escaping @Sendable (String) -> String) throws {
+    init(_ address: Address = .ipv4, respond: @escaping @Sendable (String) -> String,
+         thenWrite: (@Sendable (Int32) -> Void)? = nil) throws {
         let family = address == .ipv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw SilentServerError(call: "socket") }
@@ -57,6 +61,7 @@ final class ScriptedServer: Sendable {
         self.address = address
         self.descriptor = descriptor
         self.respond = respond
+        self.thenWrite = thenWrite
         Thread.detachNewThread { [self] in acceptConnections() }
     }
 
@@ -101,6 +106,10 @@ final class ScriptedServer: Sendable {
                 requestLines.withLock { $0.append(requestLine) }
                 let response = Array(respond(requestLine).utf8)
                 guard write(connection, response, response.count) == response.count else { return }
+                if let thenWrite {
+                    thenWrite(connection)
+                    return
+                }
             }
         }
     }
