@@ -56,8 +56,9 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
         var requests: UInt64 = 0, failures: UInt64 = 0
         for step in interval.steps {
             merged.merge(step.latency)
-            requests += step.requests
-            failures += step.failures
+            // Saturating: a timeline read from a file can claim any count.
+            requests = requests.addingSaturated(step.requests)
+            failures = failures.addingSaturated(step.failures)
             steps[Self.key(scenario: step.scenario, step: step.step), default: []].append(
                 Point(start: interval.start, duration: interval.duration, requests: step.requests,
                       failures: step.failures, latency: step.latency))
@@ -68,5 +69,12 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
 
     static func key(scenario: String, step: String) -> String {
         "\(scenario).\(step)"
+    }
+}
+
+private extension UInt64 {
+    func addingSaturated(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }
