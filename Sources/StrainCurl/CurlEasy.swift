@@ -10,12 +10,20 @@ import CCurl
 /// Not `Sendable`: libcurl handles must not be used from two threads at once, so exactly one
 /// thread owns each `CurlEasy` (and the `CurlMulti` it is in).
 public final class CurlEasy {
-    /// What to do with the response.
-    public enum ResponseSink: Sendable {
-        /// Keep the body and headers (for checks and value extraction).
-        case collect
+    /// What to do with the response. Whatever is kept is capped: a server can send a 2 GB or an
+    /// endless body, and buffering all of it would end the process.
+    public enum ResponseSink: Sendable, Equatable {
+        /// Keep the headers and the body's first `limit` bytes (for checks and value extraction); the
+        /// rest is still read to the end, counted and dropped (`responseBodyTruncated`).
+        case collect(limit: Int)
+        /// Keep the headers and the whole body; a body over `limit` bytes ends the transfer with an
+        /// error saying so (for pages read whole, like a node exporter's metrics).
+        case collectWhole(limit: Int)
         /// Count the body bytes and drop them, allocating nothing (for load).
         case discard
+
+        /// What a new or reset handle keeps.
+        public static let `default` = ResponseSink.collectWhole(limit: 16 << 20)
     }
 
     /// The `CURL *`; `CurlMulti` passes it to libcurl.
@@ -27,14 +35,20 @@ public final class CurlEasy {
     private var requestHeaderList: UnsafeMutablePointer<curl_slist>?
     private var requestBody: UnsafeMutableRawBufferPointer?
 
-    public private(set) var responseSink = ResponseSink.collect
-    /// The last response's body; stays empty with `.discard`.
+    public private(set) var responseSink = ResponseSink.default
+    /// The last response's body, or as much of it as the sink keeps; stays empty with `.discard`.
     public private(set) var responseBody: [UInt8] = []
     /// The last response's headers (of the final response when redirects were followed);
     /// stays empty with `.discard`.
     public private(set) var responseHeaders: [HTTPHeader] = []
-    /// Body bytes delivered by the last transfer, with either sink.
+    /// Body bytes delivered by the last transfer, with any sink.
     public private(set) var bodyBytesReceived = 0
+    /// The last body was longer than what `.collect(limit:)` kept.
+    public var responseBodyTruncated: Bool {
+        responseSink != .discard && bodyBytesReceived > responseBody.count
+    }
+    /// The last transfer was ended because its body outgrew `.collectWhole(limit:)`.
+    private var bodyOverLimit = false
     /// The URL the last transfer refused to send a request to (see `setHostCheck`), nil if none.
     public private(set) var refusedURL: String?
     private var hostCheck: ((String) -> Bool)?
@@ -220,7 +234,7 @@ public final class CurlEasy {
             newConnections: try infoLong(CURLINFO_NUM_CONNECTS))
     }
 
-    /// Clears every option (back to a fresh handle, sink `.collect`) but keeps the open
+    /// Clears every option (back to a fresh handle, sink `.default`) but keeps the open
     /// connections, DNS and TLS session caches, so the next request can reuse them.
     public func reset() throws {
         curl_easy_reset(handle)
@@ -229,7 +243,7 @@ public final class CurlEasy {
         requestBody?.deallocate()
         requestBody = nil
         hostCheck = nil
-        responseSink = .collect
+        responseSink = .default
         clearResponse()
         try applyBaseOptions()
     }
@@ -243,19 +257,33 @@ public final class CurlEasy {
 
     /// The error for a transfer that ended with `code`, with curl's detail for it.
     func transferError(_ code: CURLcode) -> CurlError {
-        CurlError(code: code, detail: String(cString: errorBuffer))
+        if bodyOverLimit, case .collectWhole(let limit) = responseSink {
+            return CurlError(code: code, detail: "the response body is over \(limit) bytes, the most read whole")
+        }
+        return CurlError(code: code, detail: String(cString: errorBuffer))
     }
 
     // MARK: Callbacks
 
     private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
         bodyBytesReceived += bytes.count
-        if responseSink == .collect { responseBody.append(contentsOf: bytes) }
+        switch responseSink {
+        case .collect(let limit):
+            responseBody.append(contentsOf: bytes.prefix(max(0, limit - responseBody.count)))
+        case .collectWhole(let limit):
+            guard bodyBytesReceived <= limit else {
+                bodyOverLimit = true
+                return 0 // curl ends the transfer with CURLE_WRITE_ERROR
+            }
+            responseBody.append(contentsOf: bytes)
+        case .discard:
+            break
+        }
         return bytes.count
     }
 
     private func receiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
-        guard responseSink == .collect else { return line.count }
+        guard responseSink != .discard else { return line.count }
         if HTTPHeader.isStatusLine(line) {
             // A new response begins (after a redirect or 100-continue): keep only its headers.
             responseHeaders.removeAll(keepingCapacity: true)
@@ -296,6 +324,7 @@ public final class CurlEasy {
         responseBody.removeAll(keepingCapacity: true)
         responseHeaders.removeAll(keepingCapacity: true)
         bodyBytesReceived = 0
+        bodyOverLimit = false
     }
 
     /// Options every transfer needs; `curl_easy_reset` clears them, so they are set again.

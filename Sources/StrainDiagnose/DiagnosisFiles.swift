@@ -45,13 +45,20 @@ public enum DiagnosisJSON {
         } catch {
             throw DiagnosisFileError(path: url.path, reason: "cannot read the file (\(error.reason))")
         }
+        return try decode(type, from: data, path: url.path)
+    }
+
+    /// Decodes a file's bytes that anyone may have written; `path` names it in errors.
+    public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data, path: String) throws(DiagnosisFileError) -> Value {
         if let tooDeep = JSONNesting.firstTooDeep(in: data) {
-            throw DiagnosisFileError(path: url.path, reason: "\(JSONNesting.message) (line \(tooDeep.line), column \(tooDeep.column))")
+            throw DiagnosisFileError(path: path, reason: "\(JSONNesting.message) (line \(tooDeep.line), column \(tooDeep.column))")
         }
         do {
             return try decode(type, from: data)
         } catch let error as DecodingError {
-            throw DiagnosisFileError(path: url.path, reason: describe(error))
+            throw DiagnosisFileError(path: path, reason: describe(error))
+        } catch {
+            throw DiagnosisFileError(path: path, reason: String(describing: error))
         }
     }
 

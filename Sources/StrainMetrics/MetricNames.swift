@@ -56,4 +56,7 @@ public enum CounterName {
     public static let rollbacks = "rollbacks"
     /// Broken PostgreSQL connections replaced by new ones.
     public static let reconnects = "reconnects"
+    /// HTTP responses whose body was longer than the step's `maxBodyBytes`: checks and extraction
+    /// saw only its first `maxBodyBytes`.
+    public static let truncatedBodies = "truncatedBodies"
 }

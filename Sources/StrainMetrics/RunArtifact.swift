@@ -113,10 +113,13 @@ public enum RunStatus: String, Codable, Sendable, Equatable {
     /// Something the run itself saw stopped it, or one of its scenarios, before the plan was done (an
     /// `abortOnFail` threshold failed, a unique feeder ran out of rows); `earlyStop` says what.
     case stoppedEarly
-    /// Stopped by SIGINT or SIGTERM.
+    /// Stopped by SIGINT, SIGTERM or SIGHUP.
     case interrupted
     /// A worker could not go on, or the target could not be reached at all.
     case failed
+    /// A checkpoint written while the run went on. Found in a folder after the fact, the run was
+    /// killed (or is still running): the figures stop at that checkpoint.
+    case running
 }
 
 /// Why and when a run stopped before its plan was done.
@@ -128,7 +131,7 @@ public struct EarlyStop: Codable, Sendable, Equatable {
         case feederExhausted
         /// The target refused every connection.
         case targetUnreachable
-        /// SIGINT or SIGTERM.
+        /// SIGINT, SIGTERM or SIGHUP.
         case signal
         /// A worker could not go on.
         case failure

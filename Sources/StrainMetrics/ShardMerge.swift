@@ -160,7 +160,9 @@ extension RunStatus {
         case .completed: 0
         case .stoppedEarly: 1
         case .interrupted: 2
-        case .failed: 3
+        // A shard killed after a checkpoint: its figures stop there.
+        case .running: 3
+        case .failed: 4
         }
     }
 }

@@ -121,8 +121,13 @@ public enum TimelineReader {
         } catch {
             throw TimelineError(path: url.path, line: nil, detail: error.reason)
         }
+        try parse(data, path: url.path, each: body)
+    }
+
+    /// Calls `body` with each interval in a timeline's bytes; `path` names it in errors.
+    public static func parse(_ data: Data, path: String, each body: (TimelineInterval) -> Void) throws(TimelineError) {
         if let tooDeep = JSONNesting.firstTooDeep(in: data) {
-            throw TimelineError(path: url.path, line: tooDeep.line, detail: JSONNesting.message)
+            throw TimelineError(path: path, line: tooDeep.line, detail: JSONNesting.message)
         }
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let decoder = JSONFormat.decoder()
@@ -133,7 +138,7 @@ public enum TimelineReader {
                 // Only the final piece can lack its newline (the file ended mid-line).
                 if offset == lines.count - 1 { return }
                 let detail = (error as? DecodingError).map { JSONFormat.describe($0, in: line) } ?? String(describing: error)
-                throw TimelineError(path: url.path, line: offset + 1, detail: detail)
+                throw TimelineError(path: path, line: offset + 1, detail: detail)
             }
         }
     }

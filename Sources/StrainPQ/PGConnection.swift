@@ -270,6 +270,16 @@ public final class PGConnection {
         }
     }
 
+    // MARK: Cancelling
+
+    /// A request that cancels the statement this connection is running (see `PGCancel`).
+    public func cancelRequest() throws -> PGCancel {
+        guard let handle = PQgetCancel(connection) else {
+            throw PostgresError(message: "cannot make a cancel request: the connection is not open")
+        }
+        return PGCancel(handle)
+    }
+
     // MARK: Quoting
 
     /// `name` quoted as an SQL identifier, e.g. for a table name that is not a constant.

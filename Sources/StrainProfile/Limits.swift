@@ -20,6 +20,8 @@ public enum Limits {
     public static let steps = 1_000
     /// Stages per load.
     public static let stages = 1_000
+    /// `maxBodyBytes`: what a step may keep of one response body.
+    public static let bodyBytes = 1 << 30
     /// Bytes of a profile file.
     public static let profileBytes = 16 << 20
 }

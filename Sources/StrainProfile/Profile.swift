@@ -69,6 +69,8 @@ public struct Defaults: Sendable, Equatable {
     public let headers: [Header]
     /// Pause after each step unless the scenario's load sets `thinkTime` (already resolved into scenarios).
     public let thinkTime: TimeSpan
+    /// The most of an HTTP response body kept for checks and extraction, unless a step sets its own.
+    public let maxBodyBytes: Int
 }
 
 public struct Header: Sendable, Equatable {
@@ -193,6 +195,9 @@ public struct Step: Sendable, Equatable {
     public let name: String
     public let action: Action
     public let timeout: TimeSpan
+    /// HTTP: the most of the response body kept for checks and extraction; a longer body is still
+    /// read to its end, and checked on its first `maxBodyBytes` (the outcome says it was cut).
+    public let maxBodyBytes: Int
     public let extract: [Extraction]
     public let check: Check
 

@@ -7,6 +7,8 @@ struct ProfileDecoder {
     let files: ProfileFiles
 
     static let defaultTimeout = TimeSpan(seconds: 30)
+    /// 1 MiB: any JSON answer or page a check reads, without letting a huge body fill memory.
+    static let defaultMaxBodyBytes = 1 << 20
 
     func profile(from value: JSONValue, source: ProfileSource) throws(ProfileError) -> Profile {
         let object = try ObjectReader(Field(path: .root, value: value, sourceMap: sourceMap), as: Profile.self)
@@ -116,13 +118,14 @@ struct ProfileDecoder {
 
     func defaults(_ field: Field?, feederColumns: [String: [String]]) throws(ProfileError) -> Defaults {
         guard let field else {
-            return Defaults(timeout: Self.defaultTimeout, headers: [], thinkTime: .zero)
+            return Defaults(timeout: Self.defaultTimeout, headers: [], thinkTime: .zero, maxBodyBytes: Self.defaultMaxBodyBytes)
         }
         let object = try ObjectReader(field, as: Defaults.self)
         return Defaults(
             timeout: try object["timeout"]?.timeSpan() ?? Self.defaultTimeout,
             headers: try Self.headers(object["headers"], in: ReferenceScope(allowed: .noVariables, feeders: feederColumns)),
-            thinkTime: try object["thinkTime"]?.timeSpan(allowingZero: true) ?? .zero)
+            thinkTime: try object["thinkTime"]?.timeSpan(allowingZero: true) ?? .zero,
+            maxBodyBytes: try object["maxBodyBytes"]?.integer(in: 1...Limits.bodyBytes) ?? Self.defaultMaxBodyBytes)
     }
 
     static func headers(_ field: Field?, in scope: ReferenceScope) throws(ProfileError) -> [Header] {
@@ -293,7 +296,7 @@ extension TLSOptions: ProfileObject {
 
 extension Defaults: ProfileObject {
     static let schemaName = "defaults"
-    static let knownKeys = ["timeout", "headers", "thinkTime"]
+    static let knownKeys = ["timeout", "headers", "thinkTime", "maxBodyBytes"]
 }
 
 extension Feeder: ProfileObject {

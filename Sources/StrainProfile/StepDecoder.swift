@@ -41,11 +41,20 @@ struct StepDecoder {
             name: try object["name"]?.nonEmptyString() ?? defaultName,
             action: action,
             timeout: try object["timeout"]?.timeSpan() ?? defaults.timeout,
+            maxBodyBytes: try maxBodyBytes(object),
             extract: try extractions(object["extract"]),
             check: try check(object["check"]))
     }
 
     // MARK: HTTP
+
+    private func maxBodyBytes(_ object: ObjectReader) throws(ProfileError) -> Int {
+        guard let field = object["maxBodyBytes"] else { return defaults.maxBodyBytes }
+        guard kind == .http else {
+            throw object.keyError("maxBodyBytes", "maxBodyBytes caps an HTTP response body; scenario \"\(scenario)\" is a PostgreSQL scenario")
+        }
+        return try field.integer(in: 1...Limits.bodyBytes)
+    }
 
     private func httpRequest(_ object: ObjectReader) throws(ProfileError) -> (request: HTTPRequest, defaultName: String) {
         let method = try object["method"]?.parsed(#"an HTTP method like "GET""#) { (text) throws(ValueError) in
@@ -403,7 +412,7 @@ extension Template {
 
 extension Step: ProfileObject {
     static let schemaName = "step"
-    static let knownKeys = ["name", "method", "url", "path", "headers", "body", "sql", "params", "extract", "check", "timeout"]
+    static let knownKeys = ["name", "method", "url", "path", "headers", "body", "sql", "params", "extract", "check", "timeout", "maxBodyBytes"]
 }
 
 extension Extraction: ProfileObject {

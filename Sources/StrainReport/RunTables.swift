@@ -85,7 +85,8 @@ struct RunHeadline {
     /// "completed in 30.0s, 2024-05-01 12:00:00Z → 2024-05-01 12:00:30Z".
     var when: String {
         let artifact = report.artifact
-        return "\(artifact.status.rawValue) after \(Format.duration(seconds: report.duration)), "
+        let status = artifact.status == .running ? "incomplete" : artifact.status.rawValue
+        return "\(status) after \(Format.duration(seconds: report.duration)), "
             + "\(Format.instant(artifact.startedAt)) → \(Format.instant(artifact.endedAt))"
     }
 
@@ -131,6 +132,7 @@ struct RunHeadline {
         case .stoppedEarly: "The run stopped early: the figures cover only what ran."
         case .interrupted: "The run was interrupted: the figures cover only the time until it stopped."
         case .failed: "The run failed before it completed: the figures cover only the time until it stopped."
+        case .running: "The run is incomplete (killed, or still running): the figures cover only the time until its last checkpoint."
         }
     }
 }

@@ -51,24 +51,34 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
 
     /// Reads `url` streaming; a file cut off by a killed run is read up to its last whole line.
     public init(reading url: URL) throws(TimelineError) {
+        try TimelineReader.read(from: url) { add($0) }
+    }
+
+    /// Adds the next interval of the timeline.
+    public mutating func add(_ interval: TimelineInterval) {
         var merged = Histogram()
-        try TimelineReader.read(from: url) { interval in
-            merged.reset()
-            var requests: UInt64 = 0, failures: UInt64 = 0
-            for step in interval.steps {
-                merged.merge(step.latency)
-                requests += step.requests
-                failures += step.failures
-                steps[Self.key(scenario: step.scenario, step: step.step), default: []].append(
-                    Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: step.requests,
-                          failures: step.failures, latency: step.latency))
-            }
-            total.append(Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: requests,
-                               failures: failures, latency: merged))
+        var requests: UInt64 = 0, failures: UInt64 = 0
+        for step in interval.steps {
+            merged.merge(step.latency)
+            // Saturating: a timeline read from a file can claim any count.
+            requests = requests.addingSaturated(step.requests)
+            failures = failures.addingSaturated(step.failures)
+            steps[Self.key(scenario: step.scenario, step: step.step), default: []].append(
+                Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: step.requests,
+                      failures: step.failures, latency: step.latency))
         }
+        total.append(Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: requests,
+                           failures: failures, latency: merged))
     }
 
     static func key(scenario: String, step: String) -> String {
         "\(scenario).\(step)"
+    }
+}
+
+private extension UInt64 {
+    func addingSaturated(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

@@ -140,7 +140,6 @@ final class Shop: Sendable {
         let call = try CurlEasy()
         try call.setURL(downstreamURL)
         try call.setTimeouts(totalMilliseconds: 5000, connectMilliseconds: 1000)
-        call.setResponseSink(.collect)
         try call.perform()
         let body = String(decoding: call.responseBody, as: UTF8.self)
         guard try call.transferInfo().responseCode == 200 else { return .json(502, #"{"error":"downstream failed"}"#) }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import StrainDiagnose
+import StrainLoad
 import StrainPQ
 import StrainProfile
 import StrainReport
@@ -190,24 +191,14 @@ enum DiagnoseCommand: Command {
     }
 }
 
-/// Sleeps for the window unless SIGINT or SIGTERM arrives first.
+/// Sleeps for the window unless a stop signal (SIGINT, SIGTERM, SIGHUP) arrives first.
 enum InterruptibleWait {
     enum Outcome { case elapsed, interrupted }
 
     static func sleep(seconds: Double) -> Outcome {
         let interrupted = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { interrupted.signal() }
-            source.resume()
-            return source
-        }
-        defer {
-            for source in sources { source.cancel() }
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
-        }
+        let signals = SignalWatcher { interrupted.signal() }
+        defer { signals.cancel() }
         return interrupted.wait(timeout: .now() + seconds) == .success ? .interrupted : .elapsed
     }
 }

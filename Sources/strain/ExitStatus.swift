@@ -20,7 +20,7 @@ enum ExitStatus: Int32, CaseIterable {
     /// The run stopped before its plan was done for a reason of its own, e.g. a unique feeder ran out
     /// of rows; what ran was measured and written (`earlyStop` in run.json says why and when).
     case stoppedEarly = 6
-    /// Stopped by SIGINT/SIGTERM; everything measured so far was written.
+    /// Stopped by SIGINT, SIGTERM or SIGHUP; everything measured so far was written.
     case interrupted = 130
 
     var meaning: String {

@@ -19,7 +19,9 @@ enum RunCommand: Command {
     findings follow the summary. run.json, a per-second timeline.ndjson, report.md, report.html,
     report.json, junit.xml (and diagnosis.json, evidence.json) are written to
     reports/<name>-<yyyyMMdd-HHmmss>/ (or --out). Progress goes to standard error.
-    Ctrl-C (or SIGTERM) stops gracefully and still writes everything; a second one quits at once.
+    Ctrl-C (or SIGTERM, SIGHUP) stops gracefully and still writes everything; a second one quits at
+    once. run.json is checkpointed every 5s (status "running"), so a killed run keeps what it measured
+    up to its last checkpoint and 'strain report' renders it, marked incomplete.
 
     Without a profile, --url describes the load like wrk or vegeta: a closed model with -c connections
     for -d (default 10 connections for 10s), or --rate for an open model at a constant rate.

@@ -57,4 +57,7 @@ enum Strain {
     }
 }
 
+// A reader that goes away (`strain report … | head`, a peer closing a socket) must surface as a
+// write error, not kill a run before it has written its results.
+signal(SIGPIPE, SIG_IGN)
 exit(Strain.main(Array(CommandLine.arguments.dropFirst()), output: Output()).rawValue)

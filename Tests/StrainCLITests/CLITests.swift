@@ -21,6 +21,21 @@ struct CLIBasicsTests {
         }
     }
 
+    @Test func aClosedOutputPipeIsAWriteErrorNotADeathBySIGPIPE() throws {
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["--help"]
+        // Nobody will ever read: the reading end is gone before strain writes.
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "killed by signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 0)
+    }
+
     @Test(arguments: ["validate", "help"])
     func helpCommandAndHelpFlagAgree(command: String) throws {
         let viaHelp = try StrainProcess.run(["help", command])

@@ -64,6 +64,22 @@ struct HostileFilesTests {
         }
     }
 
+    /// Found by scripts/fuzz (timeline target): the per-interval totals of the charts overflowed.
+    @Test func aTimelineWhoseCountsAddUpPastUInt64IsStillRendered() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let folder = try fixtures.run("huge-counts")
+        let empty = #"{"b":"","max":0,"min":0,"n":0,"v":1}"#
+        let step = #"{"failures":0,"latency":\#(empty),"requests":18446744073709551615,"scenario":"a","step":"STEP"}"#
+        let line = #"{"duration":1,"start":0,"steps":["# + step.replacing("STEP", with: "x") + ","
+            + step.replacing("STEP", with: "y") + "]}\n"
+        try line.write(to: folder.appendingPathComponent("timeline.ndjson"), atomically: true, encoding: .utf8)
+        for format in ["terminal", "html"] {
+            let outcome = try StrainProcess.run(["report", folder.path, "--format", format])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+        }
+    }
+
     @Test func aRunFileThatIsADeviceOrAFIFOIsRefused() throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }

@@ -180,9 +180,8 @@ struct RunCommandTests {
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
     }
 
-    @Test func sigintStopsGracefullyAndStillWritesEverything() throws {
-        let out = Self.outputFolder()
-        defer { try? FileManager.default.removeItem(at: out) }
+    /// `strain run` against the test nginx for up to 60 s, writing to `out`, with its output captured.
+    private static func startLongRun(out: URL) throws -> (process: Process, stdout: Pipe) {
         let process = Process()
         process.executableURL = StrainProcess.binary
         process.arguments = ["run", "--url", TestServers.httpURL + "/index.html", "-c", "2", "-d", "60s", "--out", out.path]
@@ -190,15 +189,30 @@ struct RunCommandTests {
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Interrupt once the first interval is on disk: the run is under way.
-        let timeline = out.appendingPathComponent("timeline.ndjson")
-        for _ in 0..<300 where ((try? Data(contentsOf: timeline))?.isEmpty ?? true) {
+        return (process, stdout)
+    }
+
+    /// Polls (every 0.1 s, for up to 30 s) until `condition` holds.
+    private static func waitUntil(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<300 {
+            if condition() { return true }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        process.interrupt()
+        return condition()
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func aStopSignalStopsGracefullyAndStillWritesEverything(signalNumber: Int32) throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let (process, stdout) = try Self.startLongRun(out: out)
+        // Signal once the first interval is on disk: the run is under way.
+        let timeline = out.appendingPathComponent("timeline.ndjson")
+        #expect(Self.waitUntil { !((try? Data(contentsOf: timeline))?.isEmpty ?? true) })
+        kill(process.processIdentifier, signalNumber)
         let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130)
         #expect(printed.contains("Results: \(out.path)/run.json"))
         let artifact = try Self.artifact(in: out)
         #expect(artifact.status == .interrupted)
@@ -206,5 +220,25 @@ struct RunCommandTests {
         #expect((artifact.scenarios.first?.steps.first?.requests ?? 0) > 0)
         #expect(artifact.endedAt.timeIntervalSince(artifact.startedAt) < 60)
         #expect(try TimelineReader.read(from: timeline).count >= 1)
+    }
+
+    @Test func aKilledRunKeepsItsLastCheckpointAndReportRendersItAsIncomplete() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let (process, _) = try Self.startLongRun(out: out)
+        // The checkpoint at the start has no requests yet; the next one (5 s later) has.
+        let checkpointed = Self.waitUntil {
+            ((try? Self.artifact(in: out))?.scenarios.first?.steps.first?.requests ?? 0) > 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(checkpointed)
+        let artifact = try Self.artifact(in: out)
+        #expect(artifact.status == .running)
+
+        let report = try StrainProcess.run(["report", out.path])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("incomplete"), "\(report.stdout)")
+        #expect(report.stdout.contains("until its last checkpoint"))
     }
 }

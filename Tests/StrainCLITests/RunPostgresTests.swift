@@ -1,5 +1,6 @@
 import Foundation
 import StrainMetrics
+import StrainPQ
 import StrainTestSupport
 import Testing
 
@@ -102,5 +103,51 @@ struct RunPostgresTests {
             let artifact = try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
             #expect(artifact.status == .failed)
         }
+    }
+
+    @Test func aStopSignalCancelsTheStatementStillRunningOnTheServer() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-run-pg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = folder.appendingPathComponent("profile.json5")
+        try """
+            { name: "sleepy",
+              scenarios: [{ name: "sleep", postgres: { conninfo: "${env.STRAIN_PG}", pool: 1 },
+                            load: { model: "closed", connections: 1, duration: "60s" },
+                            steps: [{ sql: "SELECT pg_sleep(25)" }] }] }
+            """.write(to: profile, atomically: true, encoding: .utf8)
+        // The run's connections carry this name, so other tests' sessions do not count.
+        let applicationName = "strain-cancel-\(UUID().uuidString.prefix(8))"
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["run", profile.path, "--quiet", "--out", folder.appendingPathComponent("run").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["STRAIN_PG": TestServers.postgresConninfo, "PGAPPNAME": applicationName]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        func sleeping() throws -> Int {
+            let result = try admin.execute("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep%'
+                """, parameters: [applicationName])
+            return Int(result.value(row: 0, column: 0) ?? "") ?? -1
+        }
+        // Polls every 0.1 s for up to 15 s: well before an uncancelled pg_sleep(25) would end.
+        func waitUntil(_ condition: () throws -> Bool) throws -> Bool {
+            for _ in 0..<150 {
+                if try condition() { return true }
+                usleep(100_000)
+            }
+            return try condition()
+        }
+        #expect(try waitUntil { try sleeping() == 1 }, "the run's pg_sleep never started")
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        // Without a cancel the server would sleep on for the rest of the 25 s.
+        #expect(try waitUntil { try sleeping() == 0 }, "pg_sleep still runs on the server after the run ended")
     }
 }

@@ -302,6 +302,19 @@ struct DiagnoseIntegrationTests {
         #expect(host.samples.allSatisfy { $0.disks.map(\.name) == ["vda"] && $0.load1 == 3.9 })
     }
 
+    @Test func anEndlessNodeExporterPageFailsTheSampleInsteadOfFillingMemory() throws {
+        let exporter = try LoopbackHTTPServer(body: String(repeating: "# filler\n", count: 10_000), endless: true)
+        defer { exporter.stop() }
+        let session = DiagnosisSession(settings: DiagnoseSettings(nodeExporter: URL(string: exporter.url(path: "/metrics")),
+                                                                  sampleInterval: 0.5))
+        try session.start()
+        Thread.sleep(forTimeInterval: 1.2)
+        let evidence = session.stop()
+
+        #expect(evidence.host?.samples.isEmpty ?? true)
+        #expect(evidence.gaps.contains { $0.message.contains("response body is over 16777216 bytes") }, "\(evidence.gaps)")
+    }
+
     @Test func profilerNamesTheHotFramesOfABusyProcess() throws {
         let busy = Process()
         busy.executableURL = URL(fileURLWithPath: "/bin/sh")

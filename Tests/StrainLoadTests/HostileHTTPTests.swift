@@ -72,3 +72,66 @@ struct HostileHTTPTests {
         #expect(server.receivedRequestLines == ["GET /first HTTP/1.1", "GET /first HTTP/1.1"])
     }
 }
+
+/// Bodies too large to keep: checks see the first `maxBodyBytes`, and the run goes on.
+@Suite("Huge and endless response bodies", .serialized)
+struct HugeBodyTests {
+    /// The test process's peak resident memory so far. It only rises, so each test measures its own
+    /// growth, and the suite runs serialized.
+    static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+
+    /// Writes `count` bytes of `x` (endless when nil) in 1 MiB writes, until done or the client leaves.
+    static func writeFiller(_ connection: Int32, count: Int?, chunked: Bool) {
+        let block = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let chunkHead = Array(String(block.count, radix: 16).utf8) + Array("\r\n".utf8)
+        var left = count ?? .max
+        while left > 0 {
+            let piece = chunked ? chunkHead + block + Array("\r\n".utf8) : Array(block.prefix(left))
+            guard send(connection, piece, piece.count, Int32(MSG_NOSIGNAL)) == piece.count else { return }
+            left -= min(left, block.count)
+        }
+    }
+
+    @Test func anEndlessChunkedBodyEndsWithTheStepTimeout() throws {
+        let server = try ScriptedServer { _ in
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        } thenWrite: { Self.writeFiller($0, count: nil, chunked: true) }
+        defer { server.stop() }
+        let peakBefore = Self.peakResidentBytes()
+        let outcome = try runLoad("""
+        { name: "endless", target: { baseURL: "\(server.url)" },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 1 },
+                        steps: [{ path: "/", timeout: "5s", extract: { id: { regex: "id=(\\\\d+)" } } }] }] }
+        """)
+        let step = outcome.step()
+        #expect(step.failures == 1)
+        #expect(step.errors.map(\.label) == ["timeout"])
+        #expect(Self.peakResidentBytes() - peakBefore < 512 << 20, "the body was not buffered")
+    }
+
+    @Test func aTwoGigabyteBodyIsCheckedOnItsFirstMaxBodyBytes() throws {
+        let length = 2_000_000_000
+        let server = try ScriptedServer { _ in
+            "HTTP/1.1 200 OK\r\nContent-Length: \(length + 6)\r\n\r\nneedle"
+        } thenWrite: { Self.writeFiller($0, count: length, chunked: false) }
+        defer { server.stop() }
+        let peakBefore = Self.peakResidentBytes()
+        let outcome = try runLoad("""
+        { name: "huge", target: { baseURL: "\(server.url)" }, defaults: { timeout: "120s", maxBodyBytes: 65536 },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 1 },
+                        steps: [{ name: "found", path: "/", check: { bodyContains: "needle" } },
+                                { name: "json", path: "/", check: { json: { "$.a": 1 } } }] }] }
+        """)
+        #expect(Self.peakResidentBytes() - peakBefore < 512 << 20, "the body was not buffered")
+        let found = outcome.step(0, 0), json = outcome.step(0, 1)
+        #expect(found.failures == 0 && found.counters["truncatedBodies"] == 1)
+        #expect(found.counters["bytesIn"] == UInt64(length + 6), "the rest is read, not cut off")
+        #expect(json.failures == 1 && json.counters["truncatedBodies"] == 1)
+        #expect(json.errors.first?.example.contains("only the body's first 65536 bytes were kept") == true,
+                "\(json.errors)")
+    }
+}

@@ -69,6 +69,24 @@ struct ConnectionStateTests {
         #expect(connection.lastNotice?.sqlState == "57P01")
     }
 
+    @Test("A cancel request stops the statement running on the server")
+    func cancel() throws {
+        let connection = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        try connection.sendSimpleQuery("SELECT pg_sleep(30)")
+        // Cancel only once the server runs it: a cancel that arrives earlier is ignored.
+        var running = false
+        for _ in 0..<300 where !running {
+            running = try admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND state = 'active'",
+                                        parameters: [String(connection.backendPID)]).rowCount == 1
+            if !running { usleep(100_000) }
+        }
+        try #require(running)
+        try connection.cancelRequest().send()
+        let result = try #require(connection.nextResult())
+        #expect(result.error?.sqlState == "57014", "query_canceled, not a 30 s sleep to its end")
+    }
+
     @Test("A connection opened without blocking answers queries")
     func nonBlockingConnect() throws {
         let connection = try Self.connectWithoutBlocking(TestServers.postgresConninfo)

@@ -168,6 +168,21 @@ struct ProfileLoaderTests {
         #expect(literal.parameters.map(\.literalText) == ["42"])
     }
 
+    @Test func maxBodyBytesComesFromTheDefaultsUnlessAStepSetsIt() throws {
+        let profile = try Fixture().parse("""
+            { name: "capped", target: { baseURL: "http://localhost:18080" }, defaults: { maxBodyBytes: 4096 },
+              scenarios: [{ name: "a", load: { rate: "5/s", duration: "10s" },
+                            steps: [{ path: "/" }, { path: "/big", maxBodyBytes: 10485760 }] }] }
+            """)
+        #expect(profile.scenarios[0].steps.map(\.maxBodyBytes) == [4096, 10 << 20])
+        #expect(throws: ProfileError.self) {
+            try Fixture().parse("""
+                { name: "x", target: { baseURL: "http://localhost:18080" },
+                  scenarios: [{ name: "a", load: { rate: "5/s", duration: "10s" }, steps: [{ path: "/", maxBodyBytes: 0 }] }] }
+                """)
+        }
+    }
+
     @Test func appliesDefaultsWhenSectionsAreLeftOut() throws {
         let profile = try Fixture().parse("""
             { name: "minimal", target: { baseURL: "http://localhost:18080" },
@@ -176,7 +191,7 @@ struct ProfileLoaderTests {
         #expect(profile.target.allowedHosts == ["localhost"])
         #expect(profile.target.httpVersion == .http1_1)
         #expect(profile.target.maxRedirects == 0)
-        #expect(profile.defaults == Defaults(timeout: TimeSpan(seconds: 30), headers: [], thinkTime: .zero))
+        #expect(profile.defaults == Defaults(timeout: TimeSpan(seconds: 30), headers: [], thinkTime: .zero, maxBodyBytes: 1 << 20))
         #expect(profile.feeders.isEmpty && profile.thresholds.isEmpty && profile.diagnose == nil && profile.sharedLoad == nil)
         let scenario = try #require(profile.scenarios.first)
         #expect(scenario.weight == 1 && !scenario.sharesProfileLoad)

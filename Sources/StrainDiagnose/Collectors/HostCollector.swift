@@ -25,11 +25,16 @@ final class HostCollector {
         cores = HostInfo.current().cores
     }
 
+    /// The largest node-exporter page read: a real one is a few hundred KiB; a larger or endless
+    /// one fails the sample instead of filling memory (a cut page would give wrong figures).
+    static let maxNodeExporterPageBytes = 16 << 20
+
     /// Samples a node exporter; the URL's user information is kept out of reports.
     init(nodeExporter url: URL) throws {
         let curl = try CurlEasy()
         try curl.setURL(url.absoluteString)
         try curl.setTimeouts(totalMilliseconds: 2000, connectMilliseconds: 1000)
+        curl.setResponseSink(.collectWhole(limit: Self.maxNodeExporterPageBytes))
         source = .nodeExporter(curl, url: url)
         sourceName = RedactedURL.string(url)
         cores = 0

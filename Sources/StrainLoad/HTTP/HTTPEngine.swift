@@ -176,7 +176,7 @@ private final class PreparedRequest {
             // Step URLs were checked at validation; a redirect can point anywhere.
             try easy.setHostCheck { [target] host in target.allows(host: host) }
         }
-        easy.setResponseSink(expectations.needsResponse ? .collect : .discard)
+        easy.setResponseSink(expectations.needsResponse ? .collect(limit: step.maxBodyBytes) : .discard)
     }
 
     /// URL, headers, body and method: once for a static request, per request otherwise. The body goes
@@ -236,7 +236,9 @@ private final class PreparedRequest {
         outcome.phases[.ttfb] = UInt64(max(0, timings.startTransfer - timings.preTransfer))
         outcome.phases[.download] = UInt64(max(0, timings.total - timings.startTransfer))
         outcome.phases[.total] = UInt64(max(0, timings.total))
-        let verdict = expectations.apply(status: info.responseCode, body: easy.responseBody,
+        let truncated = easy.responseBodyTruncated
+        outcome.truncatedBodies = truncated ? 1 : 0
+        let verdict = expectations.apply(status: info.responseCode, body: easy.responseBody, bodyTruncated: truncated,
                                          headers: easy.responseHeaders, to: iteration)
         outcome.checks = verdict.checks
         outcome.checkFailures = verdict.checkFailures

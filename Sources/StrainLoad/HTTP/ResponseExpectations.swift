@@ -71,9 +71,12 @@ struct ResponseExpectations {
     }
 
     /// Checks the response and stores extracted values in `iteration`. Every check is counted even after
-    /// one fails; the first failure is the step's.
-    func apply(status: Int, body: [UInt8], headers: [HTTPHeader], to iteration: Iteration) -> Verdict {
+    /// one fails; the first failure is the step's. `bodyTruncated`: `body` is only the start of a longer
+    /// body (the step's `maxBodyBytes`), which failure messages say.
+    func apply(status: Int, body: [UInt8], bodyTruncated: Bool = false, headers: [HTTPHeader],
+               to iteration: Iteration) -> Verdict {
         var verdict = Verdict()
+        let cut = bodyTruncated ? " (only the body's first \(body.count) bytes were kept: raise maxBodyBytes to check more)" : ""
         if let accepted = check.status {
             verdict.checks += 1
             if !accepted.contains(status) {
@@ -91,7 +94,7 @@ struct ResponseExpectations {
             do {
                 let needle = try iteration.render(bodyContains)
                 if !needle.isEmpty, body.firstRange(of: Array(needle.utf8)) == nil {
-                    verdict.failed(StepFailure(.checkFailed, "body does not contain \"\(needle)\""))
+                    verdict.failed(StepFailure(.checkFailed, "body does not contain \"\(needle)\"\(cut)"))
                 }
             } catch {
                 verdict.failed(error)
@@ -101,7 +104,7 @@ struct ResponseExpectations {
         for jsonCheck in check.json {
             verdict.checks += 1
             guard let root = document.value else {
-                verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): the response body is not JSON"))
+                verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): the response body is not JSON\(cut)"))
                 continue
             }
             do {
@@ -111,7 +114,7 @@ struct ResponseExpectations {
                         verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): expected \(JSONText.of(expected)), found \(JSONText.of(actual))"))
                     }
                 } else {
-                    verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): not in the response"))
+                    verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): not in the response\(cut)"))
                 }
             } catch {
                 verdict.failed(error)
@@ -121,7 +124,7 @@ struct ResponseExpectations {
             if let value = Self.extract(source, body: body, headers: headers, json: &document) {
                 iteration.setVariable(variable, to: value)
             } else {
-                verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) found nothing in the response",
+                verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) found nothing in the response\(cut)",
                                            endsIteration: true), counted: false)
             }
         }

@@ -158,6 +158,7 @@ final class PostgresEngine: StepEngine {
     }
 
     func abandonInFlight() -> [Iteration] {
+        for pooled in sessions { pooled.session.cancelInFlight() }
         var abandoned = flights.compactMap { $0?.iteration }
         for pool in pools {
             guard let pool else { continue }

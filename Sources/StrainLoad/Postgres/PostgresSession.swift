@@ -210,6 +210,14 @@ public final class PostgresSession {
         return true
     }
 
+    /// Asks the server to stop what this session has in flight: the run is abandoning it, and
+    /// closing the connection alone would leave a long statement running there. Best effort: a
+    /// server that cannot be reached has nothing left to stop for this client.
+    public func cancelInFlight() {
+        guard let connection, !inFlight.isEmpty else { return }
+        try? connection.cancelRequest().send()
+    }
+
     /// The socket is writable: send what libpq still holds.
     public func onWritable(now: UInt64, into events: inout [PostgresOutcome]) {
         if connecting != nil { continueConnecting(now: now) }

@@ -133,7 +133,15 @@ public enum LoadRun {
                                                      shard: shard, hiding: inputs.secrets),
                 thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt)
         }
+        var checkpoints = CheckpointSchedule()
         while true {
+            if checkpoints.isDue() {
+                do {
+                    try artifact(status: .running, endedAt: Date()).write(to: artifactURL)
+                } catch {
+                    control.note("cannot checkpoint \(artifactURL.path): \(error)")
+                }
+            }
             let (intervals, allFinished) = control.takeCompleteIntervals()
             for interval in intervals {
                 collected.add(interval)
@@ -246,6 +254,22 @@ public enum LoadRun {
                                 latency: tally.latency, service: tally.service)
         }
         return TimelineInterval(start: Double(interval.index), duration: interval.duration, partial: interval.isPartial, steps: steps)
+    }
+}
+
+/// When to checkpoint the run artifact: at the start, then every 5 s, so a killed run (SIGKILL, a
+/// crash, the machine going down) keeps a readable `run.json` with what it measured until then.
+struct CheckpointSchedule {
+    static let period = Duration.seconds(5)
+    private let clock = ContinuousClock()
+    private var next: ContinuousClock.Instant?
+
+    /// True at most once per period, starting with the first call.
+    mutating func isDue() -> Bool {
+        let now = clock.now
+        if let next, now < next { return false }
+        next = now + Self.period
+        return true
     }
 }
 

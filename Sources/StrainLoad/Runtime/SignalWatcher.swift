@@ -4,15 +4,18 @@ import Synchronization
 import Glibc
 #endif
 
-/// Turns SIGINT and SIGTERM into a graceful stop while a run goes on: the first one calls `onStop`
-/// (the run stops issuing, drains briefly and writes its results); a second one exits at once with
-/// status 130, for a user who does not want to wait.
-final class SignalWatcher {
+/// Turns SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) into a graceful stop: the first
+/// one calls `onStop` (a run stops issuing, drains briefly and writes its results); a second one exits
+/// at once with status 130, for a user who does not want to wait.
+public final class SignalWatcher {
+    /// The signals that ask for a graceful stop.
+    public static let stopSignals = [SIGINT, SIGTERM, SIGHUP]
+
     private var sources: [any DispatchSourceSignal] = []
 
-    init(onStop: @escaping @Sendable () -> Void) {
+    public init(onStop: @escaping @Sendable () -> Void) {
         let received = SignalCount()
-        for signalNumber in [SIGINT, SIGTERM] {
+        for signalNumber in Self.stopSignals {
             // Ignored at the process level so that only the dispatch source sees it.
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -26,11 +29,10 @@ final class SignalWatcher {
     }
 
     /// Restores the default handling.
-    func cancel() {
+    public func cancel() {
         for source in sources { source.cancel() }
         sources.removeAll()
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for signalNumber in Self.stopSignals { signal(signalNumber, SIG_DFL) }
     }
 }
 

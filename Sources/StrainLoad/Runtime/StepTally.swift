@@ -24,6 +24,8 @@ public struct StepOutcome: Sendable {
     public var rollbacks: UInt64 = 0
     /// Connections that replaced broken ones, counted on the first step that used each.
     public var reconnects: UInt64 = 0
+    /// 1 when the response body was longer than what the step keeps for its checks.
+    public var truncatedBodies: UInt64 = 0
 
     public init(sentAt: UInt64, finishedAt: UInt64, status: ResponseStatus? = nil, failure: StepFailure? = nil) {
         self.sentAt = sentAt
@@ -139,6 +141,8 @@ public enum Counter: Int, CaseIterable, Sendable {
     case rollbacks
     /// Broken PostgreSQL connections replaced by new ones.
     case reconnects
+    /// HTTP response bodies longer than the step's `maxBodyBytes`.
+    case truncatedBodies
 
     public var name: String {
         switch self {
@@ -154,6 +158,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .rows: CounterName.rows
         case .rollbacks: CounterName.rollbacks
         case .reconnects: CounterName.reconnects
+        case .truncatedBodies: CounterName.truncatedBodies
         }
     }
 }
@@ -196,6 +201,7 @@ public struct StepTally: Sendable {
         add(outcome.rows, to: .rows)
         add(outcome.rollbacks, to: .rollbacks)
         add(outcome.reconnects, to: .reconnects)
+        add(outcome.truncatedBodies, to: .truncatedBodies)
         if let status = outcome.status { statuses[status, default: 0] += 1 }
         if let failure = outcome.failure { recordFailure(failure) }
     }

@@ -5,18 +5,21 @@ import Glibc
 
 /// A real HTTP/1.1 server on 127.0.0.1 that answers every request with `body` after `delay`:
 /// the slow downstream dependency, or a node exporter serving captured metrics. One connection
-/// at a time, `Connection: close`.
+/// at a time, `Connection: close`. With `endless`, the body is chunked and never ends: the server
+/// writes until the client hangs up.
 final class LoopbackHTTPServer: @unchecked Sendable {
     let port: Int
     let delay: TimeInterval
     let body: String
+    let endless: Bool
     // Written once in init, read by the accept thread and stop(); the descriptor is only closed in stop().
     private let listener: Int32
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(delay: TimeInterval = 0, body: String = "ok") throws {
+    init(delay: TimeInterval = 0, body: String = "ok", endless: Bool = false) throws {
         self.delay = delay
         self.body = body
+        self.endless = endless
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw ServerError("socket") }
         var reuse: Int32 = 1
@@ -62,10 +65,24 @@ final class LoopbackHTTPServer: @unchecked Sendable {
                 request += buffer[..<count]
             }
             Thread.sleep(forTimeInterval: delay)
-            let response = Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
-            _ = response.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            if endless {
+                writeEndlessBody(to: client)
+            } else {
+                let response = Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+                _ = response.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            }
             close(client)
         }
+    }
+
+    /// `body` as one chunk after another until a write fails.
+    private func writeEndlessBody(to client: Int32) {
+        var data = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        let chunk = Array("\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n".utf8)
+        repeat {
+            guard send(client, data, data.count, Int32(MSG_NOSIGNAL)) == data.count else { return }
+            data = chunk
+        } while true
     }
 
     struct ServerError: Error, CustomStringConvertible {

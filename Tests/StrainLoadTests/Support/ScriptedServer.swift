@@ -8,6 +8,8 @@ import Glibc
 /// A real HTTP/1.1 listener on 127.0.0.1 or ::1 that answers every request with the response
 /// `respond` gives for its request line, and counts the request lines that reached it on the wire,
 /// so a test can tell how many requests a client really sent (one smuggled by CR/LF counts too).
+/// `thenWrite`, when given, goes on writing to the connection after each response (a body too long
+/// to hold: generated as it is sent, never stored); the connection closes when it returns.
 final class ScriptedServer: Sendable {
     enum Address: String {
         case ipv4 = "127.0.0.1"
@@ -21,10 +23,12 @@ final class ScriptedServer: Sendable {
     /// Writes each response's head and body with two writes, as many frameworks do, on sockets
     /// left with Nagle's algorithm on (no TCP_NODELAY).
     private let writesHeadAndBodyApart: Bool
+    /// Called after the first response on a connection, which it then owns (for endless bodies).
+    private let thenWrite: (@Sendable (Int32) -> Void)?
     private let requestLines = Mutex<[String]>([])
 
     init(_ address: Address = .ipv4, writesHeadAndBodyApart: Bool = false,
-         respond: @escaping @Sendable (String) -> String) throws {
+         respond: @escaping @Sendable (String) -> String, thenWrite: (@Sendable (Int32) -> Void)? = nil) throws {
         let family = address == .ipv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestServers.SocketError(call: "socket") }
@@ -63,6 +67,7 @@ final class ScriptedServer: Sendable {
         self.descriptor = descriptor
         self.respond = respond
         self.writesHeadAndBodyApart = writesHeadAndBodyApart
+        self.thenWrite = thenWrite
         Thread.detachNewThread { [self] in acceptConnections() }
     }
 
@@ -110,6 +115,10 @@ final class ScriptedServer: Sendable {
                 for part in [response[..<(headEnd ?? response.count)], response[(headEnd ?? response.count)...]] where !part.isEmpty {
                     let written = part.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
                     guard written == part.count else { return }
+                }
+                if let thenWrite {
+                    thenWrite(connection)
+                    return
                 }
             }
         }
