@@ -83,8 +83,10 @@ struct DemoAcceptanceTests {
         _ = try PGConnection(conninfo: demo.conninfo).execute(index.fix)
         let after = try demo.run()
         #expect(!after.diagnosis.findings.contains { $0.check == "missing-index" })
-        let (searchBefore, searchAfter) = (before.meanServiceSeconds("search"), after.meanServiceSeconds("search"))
-        print("demo acceptance — search/by-email mean service time: \(String(format: "%.1f", searchBefore * 1000)) ms before "
+        // Medians: a few requests held up by a busy machine must not decide it (a mean once went
+        // from 46 ms to 212 ms with the index in place, at a load average of 5.6 on 2 cores).
+        let (searchBefore, searchAfter) = (before.medianServiceSeconds("search"), after.medianServiceSeconds("search"))
+        print("demo acceptance — search/by-email median service time: \(String(format: "%.1f", searchBefore * 1000)) ms before "
               + "the index, \(String(format: "%.1f", searchAfter * 1000)) ms after")
         #expect(searchAfter < searchBefore)
     }
@@ -162,6 +164,10 @@ private final class DemoEnvironment {
 
         /// Mean service time of a scenario's (only) step, in seconds.
         func meanServiceSeconds(_ scenario: String) -> Double { (step(scenario)?.service.mean ?? 0) / 1_000_000 }
+
+        func medianServiceSeconds(_ scenario: String) -> Double {
+            Double(step(scenario)?.service.percentile(50) ?? 0) / 1_000_000
+        }
 
         func serviceSeconds(_ scenario: String) -> Double {
             meanServiceSeconds(scenario) * Double(step(scenario)?.requests ?? 0)

@@ -36,11 +36,16 @@ struct ScaleOutTests {
             }
         }
         running.wait()
+        let artifacts = try shards.map(RunCommandTests.artifact(in:))
+        // On a machine busy with other work a shard's scheduler may start iterations late: the shard
+        // is then honestly invalid (exit 4), and so is the merge; what is tested still stands.
+        let valid = artifacts.allSatisfy(\.validity.valid)
         for (index, outcome) in try outcomes.all().enumerated() {
-            #expect(outcome.status == 0, "shard \(index): \(outcome.stderr)")
+            let lateOnly = outcome.status == 4
+                && artifacts[index].validity.reasons.allSatisfy { $0.hasPrefix("the scheduler started iterations late") }
+            #expect(outcome.status == 0 || lateOnly, "shard \(index): \(outcome.stderr)")
             #expect(outcome.stdout.contains("evaluated on the merge"), "\(outcome.stdout)")
         }
-        let artifacts = try shards.map(RunCommandTests.artifact(in:))
         let requests = artifacts.map { $0.scenarios[0].steps[0].requests }
         print("3 shards of 300/s for 8 s: \(requests) requests, started \(artifacts.map { $0.startedAt.timeIntervalSince($0.startAt!) }) s after --start-at")
         for (index, artifact) in artifacts.enumerated() {
@@ -51,7 +56,7 @@ struct ScaleOutTests {
 
         let merged = root.appendingPathComponent("merged")
         let merge = try StrainProcess.run(["merge"] + shards.map(\.path) + ["--out", merged.path])
-        #expect(merge.status == 0, "\(merge.stdout)\n\(merge.stderr)")
+        #expect(merge.status == (valid ? 0 : 4), "\(merge.stdout)\n\(merge.stderr)")
         let artifact = try RunCommandTests.artifact(in: merged)
         let total = artifact.scenarios[0].steps[0].requests
         #expect(total == requests.reduce(0, +))
@@ -73,7 +78,8 @@ struct ScaleOutTests {
             return copy
         }
         let failing = try StrainProcess.run(["merge"] + strict.map(\.path) + ["--out", root.appendingPathComponent("strict").path])
-        #expect(failing.status == 1, "\(failing.stdout)\n\(failing.stderr)")
+        // An invalid shard outranks a failed threshold, as in a single run.
+        #expect(failing.status == (valid ? 1 : 4), "\(failing.stdout)\n\(failing.stderr)")
 
         // A missing shard is never merged silently.
         let missing = try StrainProcess.run(["merge", shards[0].path, shards[2].path, "--out", root.appendingPathComponent("partial").path])

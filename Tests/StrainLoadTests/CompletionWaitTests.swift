@@ -14,20 +14,29 @@ import Testing
 struct CompletionWaitTests {
     /// A target with a fixed 200 µs cost, at rates whose gaps between sends are far above, around and
     /// below a millisecond: its median latency must be the target's, whatever the rate.
+    ///
+    /// The rates are interleaved over three rounds and each rate's ratio is the median of its rounds':
+    /// a busy moment of a shared machine disturbs one round, a wait that ignores the sockets all.
     @Test func medianLatencyDoesNotDependOnTheRate() throws {
         let server = try LoopbackHTTPServer(.answer(after: .microseconds(200)))
         func median(at rate: Int) throws -> Double {
             let outcome = try runLoad("""
             { name: "rate-\(rate)", target: { baseURL: "\(server.url)" },
-              scenarios: [{ name: "s", load: { rate: "\(rate)/s", duration: "2s" }, steps: [{ path: "/" }] }] }
+              scenarios: [{ name: "s", load: { rate: "\(rate)/s", duration: "1s" }, steps: [{ path: "/" }] }] }
             """)
             #expect(outcome.step().failures == 0)
             return Double(outcome.step().latency.percentile(50))
         }
-        let base = try median(at: 200)
-        for rate in [1_200, 2_500] {
-            let ratio = try median(at: rate) / base
-            #expect(ratio < 1.5, "p50 at \(rate)/s is \(ratio)× the p50 at 200/s")
+        var ratios: [Int: [Double]] = [:]
+        for _ in 0..<3 {
+            let base = try median(at: 200)
+            for rate in [1_200, 2_500] {
+                ratios[rate, default: []].append(try median(at: rate) / base)
+            }
+        }
+        for (rate, rounds) in ratios.sorted(by: { $0.key < $1.key }) {
+            let ratio = rounds.sorted()[1]
+            #expect(ratio < 1.5, "p50 at \(rate)/s is \(ratio)× the p50 at 200/s (rounds: \(rounds))")
         }
     }
 
