@@ -1,11 +1,15 @@
 // All libcurl interop for Strain. Swift cannot call C variadic functions, so every
 // curl_easy_setopt / curl_multi_setopt / curl_easy_getinfo use goes through one of these
-// non-variadic wrappers, one per value type.
+// non-variadic wrappers, one per value type. The system calls Glibc's Swift module lacks (timerfd,
+// epoll) are wrapped here too, so that all C interop stays in the shim headers.
 #ifndef STRAIN_CCURL_SHIM_H
 #define STRAIN_CCURL_SHIM_H
 
 #include <curl/curl.h>
 #include <sys/timerfd.h>
+#include <sys/epoll.h>
+#include <errno.h>
+#include <stdint.h>
 
 // CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION share this signature.
 typedef size_t (*strain_curl_data_callback)(char *data, size_t size, size_t count, void *userdata);
@@ -93,6 +97,55 @@ static inline int strain_timerfd_arm(int fd, long long microseconds) {
     spec.it_value.tv_nsec = (microseconds % 1000000) * 1000;
     if (microseconds <= 0) spec.it_value.tv_nsec = 1;
     return timerfd_settime(fd, 0, &spec, NULL);
+}
+
+// MARK: epoll for the lean HTTP engine
+
+// Glibc's Swift module has no epoll; struct epoll_event is packed on x86_64, so readiness is copied
+// into this plain struct instead.
+typedef struct {
+    uint64_t token;
+    uint32_t events;
+} strain_ready_event;
+
+enum {
+    STRAIN_EPOLL_IN = EPOLLIN,
+    STRAIN_EPOLL_OUT = EPOLLOUT,
+    STRAIN_EPOLL_ERR = EPOLLERR,
+    STRAIN_EPOLL_HUP = EPOLLHUP,
+    STRAIN_EPOLL_RDHUP = EPOLLRDHUP,
+    STRAIN_EPOLL_READY_MAX = 256,
+};
+
+static inline int strain_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+// Watches `fd` (level-triggered) for input, and for output too when `writable`; `add` registers it,
+// otherwise its interest is changed.
+static inline int strain_epoll_watch(int epfd, int fd, uint64_t token, int writable, int add) {
+    struct epoll_event event = { 0 };
+    event.events = EPOLLIN | EPOLLRDHUP | (writable ? EPOLLOUT : 0);
+    event.data.u64 = token;
+    return epoll_ctl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event);
+}
+
+// Waits at most `microseconds` (-1: no limit) for up to STRAIN_EPOLL_READY_MAX ready descriptors.
+// epoll_pwait2 ends the wait at the exact microsecond; on kernels before 5.11 it falls back to
+// epoll_wait with the timeout rounded down to whole milliseconds (the caller waits again for the rest).
+static inline int strain_epoll_wait(int epfd, strain_ready_event *ready, long long microseconds) {
+    struct epoll_event events[STRAIN_EPOLL_READY_MAX];
+    int count;
+    struct timespec timeout = { microseconds / 1000000, (microseconds % 1000000) * 1000 };
+    count = epoll_pwait2(epfd, events, STRAIN_EPOLL_READY_MAX, microseconds < 0 ? NULL : &timeout, NULL);
+    if (count < 0 && errno == ENOSYS) {
+        count = epoll_wait(epfd, events, STRAIN_EPOLL_READY_MAX, microseconds < 0 ? -1 : (int)(microseconds / 1000));
+    }
+    for (int i = 0; i < count; i++) {
+        ready[i].token = events[i].data.u64;
+        ready[i].events = events[i].events;
+    }
+    return count;
 }
 
 #endif

@@ -17,6 +17,12 @@ public final class LoopbackHTTPServer: Sendable {
         case malformed
         /// Accepts connections and reads requests, but never writes a byte.
         case silent
+        /// Answers "ok" with a chunked body, a few bytes per write, with a pause between writes.
+        case splitWrites
+        /// Answers with a header block far larger than any client accepts (200 KiB).
+        case oversizedHeaders
+        /// Answers "ok", then closes the connection without saying so (no `Connection: close`).
+        case closeAfterEachResponse
     }
 
     public let port: Int
@@ -92,11 +98,26 @@ public final class LoopbackHTTPServer: Sendable {
                     return
                 case .silent:
                     continue
+                case .splitWrites:
+                    let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\no\r\n1;x=y\r\nk\r\n0\r\n\r\n"
+                    for piece in Array(chunked.utf8).chunked(by: 5) {
+                        guard write(client, Array(piece)) else { return }
+                        sleep(.microseconds(200))
+                    }
+                    continue
+                case .oversizedHeaders:
+                    response = Array("HTTP/1.1 200 OK\r\nX-Big: \(String(repeating: "a", count: 200 * 1024))\r\nContent-Length: 2\r\n\r\nok".utf8)
+                case .closeAfterEachResponse:
+                    _ = write(client, Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8))
+                    return
                 }
-                let written = response.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                guard written == response.count else { return }
+                guard write(client, response) else { return }
             }
         }
+    }
+
+    private static func write(_ client: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
     /// nanosleep, which keeps sub-millisecond delays.
@@ -104,5 +125,11 @@ public final class LoopbackHTTPServer: Sendable {
         var left = timespec(tv_sec: Int(delay.components.seconds), tv_nsec: Int(delay.components.attoseconds / 1_000_000_000))
         var asked = left
         while nanosleep(&asked, &left) != 0, errno == EINTR { asked = left }
+    }
+}
+
+private extension Array {
+    func chunked(by size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -2,14 +2,18 @@ import Foundation
 import StrainCurl
 import StrainProfile
 
-/// Makes one `HTTPEngine` per worker.
+/// Makes one HTTP engine per worker: the lean engine when every scenario the worker runs is plain
+/// `http://` HTTP/1.1 without redirects (`LeanHTTPEngine.canDrive`), libcurl otherwise.
 public struct HTTPEngineFactory: EngineFactory {
     public init() {}
 
     public var kind: ScenarioKind { .http }
 
     public func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine {
-        try HTTPEngine(setup)
+        if LeanHTTPEngine.canDrive(setup.profile, scenarios: setup.shares.map(\.scenario)) {
+            return try LeanHTTPEngine(setup)
+        }
+        return try HTTPEngine(setup)
     }
 }
 

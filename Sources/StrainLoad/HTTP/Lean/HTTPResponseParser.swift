@@ -1,0 +1,284 @@
+import StrainCurl
+
+/// Reads one HTTP/1.x response at a time from bytes as they arrive, cut anywhere: the status line,
+/// the headers that decide the framing (`Content-Length`, `Transfer-Encoding`, `Connection`), then
+/// the body — fixed length, chunked (extensions and trailers skipped) or up to the end of the stream.
+/// Interim 1xx responses are skipped. Body and headers are kept only when asked (a check or an
+/// extraction reads them); otherwise the body is counted and dropped. Pure logic: no I/O, no clock.
+struct HTTPResponseParser {
+    enum Progress: Equatable {
+        case needMore
+        /// The response is complete; `consumed` bytes of the last input belong to it.
+        case complete(consumed: Int)
+        /// Not HTTP we can read; the message says what (it becomes the error's example).
+        case malformed(String)
+    }
+
+    /// Status line and header block of one response, together (curl's limit too).
+    static let maxHeaderBytes = 100 * 1024
+
+    private enum State {
+        case statusLine
+        case headerLine
+        case fixedBody(remaining: UInt64)
+        case chunkSize
+        case chunkData(remaining: UInt64)
+        case chunkDataEnd
+        case trailerLine
+        case bodyUntilClose
+        case done
+    }
+
+    private var state = State.statusLine
+    /// The request was HEAD: the response has headers only, whatever they announce.
+    private var isHeadRequest = false
+    private var keepsResponse = false
+    /// At most this much of a kept body is kept (the step's `maxBodyBytes`).
+    private var bodyLimit = Int.max
+    /// The current line so far (lines may arrive in pieces); its storage is reused.
+    private var line: [UInt8] = []
+    private var headerBytes = 0
+    private var contentLength: UInt64?
+    private var isChunked = false
+    /// `Transfer-Encoding` other than chunked: the body runs to the end of the stream.
+    private var hasOtherEncoding = false
+
+    /// The final response's status code.
+    private(set) var status = 0
+    /// Body bytes received (after chunked decoding), as curl counts them.
+    private(set) var bodyBytes: UInt64 = 0
+    /// Whether the connection may carry another request after this response.
+    private(set) var keepsConnection = true
+    /// Whether any byte of the response (or of an interim one) has arrived.
+    private(set) var hasStarted = false
+    /// Kept only when `keepsResponse`, up to the body limit.
+    private(set) var body: [UInt8] = []
+    /// The kept body is only the start of a longer one.
+    private(set) var bodyTruncated = false
+    private(set) var headers: [HTTPHeader] = []
+
+    /// Prepares for the next response on the connection; buffers keep their storage.
+    mutating func reset(headRequest: Bool, keepResponse: Bool, bodyLimit: Int = .max) {
+        state = .statusLine
+        isHeadRequest = headRequest
+        keepsResponse = keepResponse
+        self.bodyLimit = bodyLimit
+        bodyTruncated = false
+        line.removeAll(keepingCapacity: true)
+        body.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
+        startResponse()
+        bodyBytes = 0
+        keepsConnection = true
+        hasStarted = false
+    }
+
+    /// Per response, including each interim one.
+    private mutating func startResponse() {
+        headerBytes = 0
+        contentLength = nil
+        isChunked = false
+        hasOtherEncoding = false
+        status = 0
+    }
+
+    mutating func parse(_ bytes: UnsafeRawBufferPointer) -> Progress {
+        if !bytes.isEmpty { hasStarted = true }
+        var index = 0
+        while index < bytes.count {
+            switch state {
+            case .fixedBody(let remaining), .chunkData(let remaining):
+                let count = Int(min(remaining, UInt64(bytes.count - index)))
+                takeBody(UnsafeRawBufferPointer(rebasing: bytes[index..<index + count]))
+                index += count
+                if case .fixedBody = state {
+                    state = remaining == UInt64(count) ? .done : .fixedBody(remaining: remaining - UInt64(count))
+                } else {
+                    state = remaining == UInt64(count) ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(count))
+                }
+            case .bodyUntilClose:
+                takeBody(UnsafeRawBufferPointer(rebasing: bytes[index...]))
+                index = bytes.count
+            case .done:
+                return .complete(consumed: index)
+            case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailerLine:
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[index...])
+                let end = rest.firstIndex(of: UInt8(ascii: "\n"))
+                let piece = end.map { rest[..<$0] } ?? rest[...]
+                // Bounded, so that a peer sending endless bytes without a line end cannot grow memory.
+                if (isHeaderLine ? headerBytes : 0) + line.count + piece.count > Self.maxHeaderBytes {
+                    return .malformed(isHeaderLine ? "the response headers are larger than \(Self.maxHeaderBytes / 1024) KiB"
+                                                   : "a chunk size line longer than \(Self.maxHeaderBytes / 1024) KiB")
+                }
+                line.append(contentsOf: piece)
+                guard let end else { return .needMore }
+                index += end + 1
+                if isHeaderLine { headerBytes += line.count + 1 }
+                if line.last == UInt8(ascii: "\r") { line.removeLast() }
+                if let problem = takeLine() { return .malformed(problem) }
+                line.removeAll(keepingCapacity: true)
+            }
+        }
+        if case .done = state { return .complete(consumed: index) }
+        return .needMore
+    }
+
+    /// The peer closed the stream: true when that ends the response (a body that runs to the close).
+    mutating func endOfStream() -> Bool {
+        guard case .bodyUntilClose = state else { return false }
+        state = .done
+        return true
+    }
+
+    private var isHeaderLine: Bool {
+        switch state {
+        case .statusLine, .headerLine, .trailerLine: true
+        default: false
+        }
+    }
+
+    private mutating func takeBody(_ bytes: UnsafeRawBufferPointer) {
+        bodyBytes += UInt64(bytes.count)
+        guard keepsResponse else { return }
+        // Past the limit the bytes are counted and dropped: an endless body must not grow memory.
+        let room = max(0, bodyLimit - body.count)
+        if bytes.count > room { bodyTruncated = true }
+        body.append(contentsOf: bytes.prefix(room))
+    }
+
+    /// Handles one complete line (without its line ending); returns a problem when it is malformed.
+    private mutating func takeLine() -> String? {
+        switch state {
+        case .statusLine:
+            return takeStatusLine()
+        case .headerLine:
+            return line.isEmpty ? endOfHeaders() : takeHeaderLine()
+        case .chunkSize:
+            guard let size = Self.chunkSize(line) else { return "a malformed chunk size line" }
+            state = size == 0 ? .trailerLine : .chunkData(remaining: size)
+        case .chunkDataEnd:
+            guard line.isEmpty else { return "a chunk longer than its announced size" }
+            state = .chunkSize
+        case .trailerLine:
+            if line.isEmpty { state = .done }
+        case .fixedBody, .chunkData, .bodyUntilClose, .done:
+            break
+        }
+        return nil
+    }
+
+    /// "HTTP/1.1 200 OK": HTTP/1.0 or 1.1, three digits, then a space and a reason, or nothing.
+    private mutating func takeStatusLine() -> String? {
+        let prefix = Array("HTTP/1.".utf8)
+        guard line.count >= 12, line.starts(with: prefix), line[7] == UInt8(ascii: "0") || line[7] == UInt8(ascii: "1"),
+              line[8] == UInt8(ascii: " "), line[9...11].allSatisfy(Self.isDigit),
+              line.count == 12 || line[12] == UInt8(ascii: " ") else {
+            return "not an HTTP/1.x status line"
+        }
+        status = line[9...11].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        // HTTP/1.0 closes after each response unless it says keep-alive.
+        if line[7] == UInt8(ascii: "0") { keepsConnection = false }
+        state = .headerLine
+        return nil
+    }
+
+    private mutating func takeHeaderLine() -> String? {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+              !Self.isSpace(line[0]), !Self.isSpace(line[colon - 1]) else {
+            return "a malformed header line"
+        }
+        let name = line[..<colon]
+        let value = Self.trimmed(line[(colon + 1)...])
+        if Self.equalsIgnoringCase(name, "content-length") {
+            guard let length = Self.decimal(value), contentLength == nil || contentLength == length else {
+                return "an invalid or conflicting Content-Length"
+            }
+            contentLength = length
+        } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+            // The last coding decides: chunked ends the body itself; anything else runs to the close.
+            let last = Self.trimmed(value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).last ?? value[...])
+            isChunked = Self.equalsIgnoringCase(last, "chunked")
+            hasOtherEncoding = !isChunked
+        } else if Self.equalsIgnoringCase(name, "connection") {
+            for token in value.split(separator: UInt8(ascii: ",")) {
+                let option = Self.trimmed(token)
+                if Self.equalsIgnoringCase(option, "close") { keepsConnection = false }
+                if Self.equalsIgnoringCase(option, "keep-alive") { keepsConnection = true }
+            }
+        }
+        if keepsResponse {
+            headers.append(HTTPHeader(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+        }
+        return nil
+    }
+
+    /// The blank line: decides how the body is framed (RFC 9112, section 6.3).
+    private mutating func endOfHeaders() -> String? {
+        if (100..<200).contains(status) {
+            // 101 would switch protocols, which no request of ours asks for.
+            guard status != 101 else { return "101 Switching Protocols, which no request asked for" }
+            headers.removeAll(keepingCapacity: true)
+            startResponse()
+            state = .statusLine
+            return nil
+        }
+        if isHeadRequest || status == 204 || status == 304 {
+            state = .done
+        } else if isChunked {
+            state = .chunkSize
+            // A Content-Length next to chunked is a smuggling attempt or a broken proxy: don't reuse.
+            if contentLength != nil { keepsConnection = false }
+        } else if hasOtherEncoding || contentLength == nil {
+            state = .bodyUntilClose
+            keepsConnection = false
+        } else {
+            state = contentLength == 0 ? .done : .fixedBody(remaining: contentLength!)
+        }
+        return nil
+    }
+
+    // MARK: Byte helpers
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+            return bytes[bytes.endIndex...]
+        }
+        return bytes[first...last]
+    }
+
+    /// ASCII case-insensitive comparison with a lowercase name.
+    private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        return zip(bytes, UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
+            .allSatisfy { byte, expected in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
+            }
+    }
+
+    /// Digits only, at most 18 of them (no overflow).
+    private static func decimal(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard !bytes.isEmpty, bytes.count <= 18, bytes.allSatisfy(isDigit) else { return nil }
+        return bytes.reduce(0) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
+    }
+
+    /// "1a2b", optionally followed by whitespace and ";extension": at most 15 hex digits.
+    private static func chunkSize(_ line: [UInt8]) -> UInt64? {
+        let digits = line.prefix { byte in hexValue(byte) != nil }
+        guard !digits.isEmpty, digits.count <= 15 else { return nil }
+        let rest = trimmed(line[digits.endIndex...])
+        guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { return nil }
+        return digits.reduce(0) { $0 * 16 + hexValue($1)! }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt64? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt64(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt64(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt64(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+}
