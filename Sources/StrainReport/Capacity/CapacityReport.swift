@@ -89,6 +89,12 @@ public struct CapacityReport: Codable, Sendable, Equatable {
         return table
     }
 
+    /// A step as one progress line: "400/s: 399.8/s, p50 1.2ms, p99 3.4ms, errors 0%, held".
+    public static func progressLine(_ step: CapacityStep) -> String {
+        let cells = cells(step)
+        return "\(cells[0]): \(cells[1]), p50 \(cells[2]), p99 \(cells[3]), errors \(cells[4]), in flight \(cells[5]), \(cells[6])"
+    }
+
     static func cells(_ step: CapacityStep) -> [String] {
         let verdict = switch step.verdict {
         case .held: "held"
