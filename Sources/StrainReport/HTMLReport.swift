@@ -54,7 +54,7 @@ public enum HTMLReport {
     svg.chart { width: 100%; height: auto; display: block; margin: 8px 0 16px; }
     svg .title { font-size: 14px; font-weight: 600; fill: #111827; } svg .tick, svg .legend { font-size: 11px; fill: #374151; }
     svg .label { font-size: 12px; fill: #374151; } svg .grid { stroke: #e5e7eb; } svg .axis { stroke: #9ca3af; }
-    svg .series { fill: none; stroke-width: 2; }
+    svg .series { fill: none; stroke-width: 2; } svg .marker { stroke: #111827; stroke-dasharray: 4 3; }
     .finding { border: 1px solid #e5e7eb; border-left: 4px solid #9ca3af; padding: 6px 14px; margin: 10px 0; border-radius: 4px; }
     .finding.critical { border-left-color: #dc2626; } .finding.warning { border-left-color: #ea580c; }
     .finding h3 { margin: 6px 0; } pre { background: #f3f4f6; padding: 8px; overflow-x: auto; white-space: pre-wrap; }

@@ -68,6 +68,8 @@ struct LineChart {
     /// Fixed x ticks with labels; nil spreads round values with `formatX`.
     var xTicks: [(value: Double, label: String)]?
     var formatX: (Double) -> String = { SVG.number($0) }
+    /// Vertical lines at these x values, labelled (e.g. the knee of a capacity search).
+    var markers: [(x: Double, label: String)] = []
 
     private let width = 900.0, height = 280.0
     private let left = 70.0, right = 20.0, top = 36.0, bottom = 48.0
@@ -97,6 +99,11 @@ struct LineChart {
         parts.append(#"<line class="axis" x1="\#(left)" x2="\#(width - right)" y1="\#(top + plotHeight)" y2="\#(top + plotHeight)"/>"#)
         parts.append(#"<text class="label" x="\#(left + plotWidth / 2)" y="\#(height - 6)" text-anchor="middle">\#(Markup.escape(xLabel))</text>"#)
 
+        for marker in markers where marker.x >= xMin && marker.x <= xMax {
+            let x = SVG.number(px(marker.x))
+            parts.append(#"<line class="marker" x1="\#(x)" x2="\#(x)" y1="\#(top)" y2="\#(top + plotHeight)"/>"#)
+            parts.append(#"<text class="legend" x="\#(x)" y="\#(top + 12)" dx="4">\#(Markup.escape(marker.label))</text>"#)
+        }
         var legendX = left + 10
         for (index, line) in series.enumerated() where !line.points.isEmpty {
             let color = SVG.color(line.colorIndex ?? index)

@@ -3,23 +3,33 @@
 The target for tests and benchmarks that need a fixed service time (nginx cannot add one), started
 by scripts/lib/servers.sh. One thread per connection, keep-alive, nothing else.
 
-    python3 delay_server.py PORT
+With --workers N, at most N requests are served at once and the others queue for a worker: a
+pool of N servers with a fixed service time, whose capacity is N / service time (strain capacity's test).
+
+    python3 delay_server.py PORT [--workers N]
 """
+import argparse
 import http.server
 import re
-import sys
+import threading
 import time
 
 
 class DelayHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Replaced by a semaphore of N with --workers N.
+    workers = None
 
     def do_GET(self):
         match = re.fullmatch(r"/delay/(\d{1,6})", self.path.split("?", 1)[0])
         if match is None:
             self.answer(404, b"use /delay/MILLISECONDS\n")
             return
-        time.sleep(int(match.group(1)) / 1000)
+        if self.workers is None:
+            time.sleep(int(match.group(1)) / 1000)
+        else:
+            with self.workers:
+                time.sleep(int(match.group(1)) / 1000)
         self.answer(200, b"ok\n")
 
     def answer(self, status, body):
@@ -39,4 +49,10 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 if __name__ == "__main__":
-    Server(("127.0.0.1", int(sys.argv[1])), DelayHandler).serve_forever()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("--workers", type=int)
+    options = parser.parse_args()
+    if options.workers is not None:
+        DelayHandler.workers = threading.Semaphore(options.workers)
+    Server(("127.0.0.1", options.port), DelayHandler).serve_forever()
