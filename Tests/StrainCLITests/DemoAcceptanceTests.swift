@@ -139,19 +139,7 @@ private final class DemoEnvironment {
 
     /// CPU time used so far by the shop and by the database backends serving this test's database.
     func stackCPUSeconds() throws -> Double {
-        let backends = try PGConnection(conninfo: TestServers.postgresConninfo)
-            .execute("SELECT pid FROM pg_stat_activity WHERE datname = $1", parameters: [database])
-        let pids = [shop.pid] + (0..<backends.rowCount).compactMap { backends.value(row: $0, column: 0).flatMap { Int32($0) } }
-        return pids.reduce(0) { $0 + Self.cpuSeconds(pid: $1) }
-    }
-
-    /// utime + stime of a process from /proc/PID/stat (fields 14 and 15, after the command in parentheses).
-    private static func cpuSeconds(pid: Int32) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        try ServiceStack.cpuSeconds(service: shop.pid, database: database)
     }
 
     struct Run {

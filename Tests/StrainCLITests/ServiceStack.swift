@@ -1,0 +1,24 @@
+import Foundation
+import StrainPQ
+import StrainTestSupport
+
+/// What a fixture service and its database backends cost the machine: the healthy-control tests
+/// excuse a CPU-saturation finding only when the stack itself used little of the host.
+enum ServiceStack {
+    /// CPU time used so far by process `service` and by the backends serving `database`.
+    static func cpuSeconds(service: Int32, database: String) throws -> Double {
+        let backends = try PGConnection(conninfo: TestServers.postgresConninfo)
+            .execute("SELECT pid FROM pg_stat_activity WHERE datname = $1", parameters: [database])
+        let pids = [service] + (0..<backends.rowCount).compactMap { backends.value(row: $0, column: 0).flatMap { Int32($0) } }
+        return pids.reduce(0) { $0 + cpuSeconds(pid: $1) }
+    }
+
+    /// utime + stime of a process from /proc/PID/stat (fields 14 and 15, after the command in parentheses).
+    private static func cpuSeconds(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
