@@ -147,6 +147,7 @@ public enum ShardMerge {
             if let service = step.service {
                 into.service = into.service.map { var sum = $0; sum.merge(service); return sum } ?? service
             }
+            if let asked = step.asked { into.asked = (into.asked ?? 0) + asked }
             byKey[key] = into
         }
         return order.map { byKey[$0]! }

@@ -45,14 +45,19 @@ public struct IntervalStep: Codable, Sendable, Equatable {
     public var failures: UInt64
     public var latency: Histogram
     public var service: Histogram?
+    /// Iterations of the step's scenario the open model's schedule asked for during the interval
+    /// (this shard's part); nil for the closed model and in timelines written before it was kept.
+    public var asked: Double?
 
-    public init(scenario: String, step: String, requests: UInt64, failures: UInt64, latency: Histogram, service: Histogram? = nil) {
+    public init(scenario: String, step: String, requests: UInt64, failures: UInt64, latency: Histogram, service: Histogram? = nil,
+                asked: Double? = nil) {
         self.scenario = scenario
         self.step = step
         self.requests = requests
         self.failures = failures
         self.latency = latency
         self.service = service
+        self.asked = asked
     }
 }
 

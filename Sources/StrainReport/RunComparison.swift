@@ -66,14 +66,16 @@ public struct MetricDelta: Codable, Sendable, Equatable {
     public var pValue: Double?
     /// Whole intervals of each run the test compared.
     public var intervals: [Int]
+    /// Throughput judged as the share of the rate the schedule asked (both runs open-model).
+    public var againstAsked = false
     public var outcome: Outcome
 
     public var change: Double { new - base }
     /// The change relative to the baseline; nil when the baseline is zero.
     public var relativeChange: Double? { base != 0 ? change / base : nil }
 
-    var baseText: String { ThresholdResult.format(base, unit) }
-    var newText: String { ThresholdResult.format(new, unit) }
+    var baseText: String { ThresholdResult.format(base, unit) + (againstAsked ? " of asked" : "") }
+    var newText: String { ThresholdResult.format(new, unit) + (againstAsked ? " of asked" : "") }
     var floorText: String { "±" + ThresholdResult.format(floor, unit) }
     var pValueText: String { pValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "–" }
     var changeText: String {
@@ -130,16 +132,21 @@ public struct RunComparison: Sendable {
 
     static func delta(_ metric: MetricDelta.Metric, step key: String, base: (StepResult, RunReport), new: (StepResult, RunReport),
                       rule: ComparisonRule, level: Double) -> MetricDelta {
-        let baseValue = value(metric, of: base.0, in: base.1), newValue = value(metric, of: new.0, in: new.1)
+        let compared = Intervals(key, base: base.1.timeline, new: new.1.timeline, metric: metric)
+        var baseValue = value(metric, of: base.0, in: base.1), newValue = value(metric, of: new.0, in: new.1)
+        if metric == .throughput, compared.againstAsked {
+            (baseValue, newValue) = (Intervals.shareOfAsked(compared.base), Intervals.shareOfAsked(compared.new))
+        }
         let floor = switch metric {
         case .p50, .p90, .p99: max(rule.relativeFloor * abs(baseValue), rule.latencyFloor)
         case .errorRate: rule.errorRateFloor
         case .throughput: rule.relativeFloor * abs(baseValue)
         }
-        let baseIntervals = intervalValues(metric, key, base.1.timeline)
-        let newIntervals = intervalValues(metric, key, new.1.timeline)
-        var delta = MetricDelta(step: key, metric: metric, unit: metric.unit, base: baseValue, new: newValue, floor: floor,
-                                pValue: nil, intervals: [baseIntervals.count, newIntervals.count], outcome: .tooFewIntervals)
+        let baseIntervals = compared.values(of: compared.base), newIntervals = compared.values(of: compared.new)
+        var delta = MetricDelta(step: key, metric: metric, unit: compared.againstAsked ? .fraction : metric.unit, base: baseValue,
+                                new: newValue, floor: floor, pValue: nil, intervals: [baseIntervals.count, newIntervals.count],
+                                outcome: .tooFewIntervals)
+        delta.againstAsked = compared.againstAsked
         guard min(baseIntervals.count, newIntervals.count) >= rule.minimumIntervals else { return delta }
         let worse = metric.higherIsWorse ? newValue - baseValue : baseValue - newValue
         let (low, high) = metric.higherIsWorse ? (baseIntervals, newIntervals) : (newIntervals, baseIntervals)
@@ -161,18 +168,56 @@ public struct RunComparison: Sendable {
         }
     }
 
-    /// The metric in each whole interval of one step's timeline that has something to say about
-    /// it. An interval cut short by the end of the run holds a sliver whose rate and percentiles
-    /// are not comparable: it never enters the test.
-    static func intervalValues(_ metric: MetricDelta.Metric, _ key: String, _ timeline: TimelineDigest?) -> [Double] {
-        // Timelines older than the `partial` mark are judged by the interval's length.
-        let whole = (timeline?.steps[key] ?? []).filter { !$0.partial && $0.duration >= (timeline?.intervalSeconds ?? 0) * 0.99 }
-        return switch metric {
-        case .p50: whole.compactMap(\.p50)
-        case .p90: whole.compactMap(\.p90)
-        case .p99: whole.compactMap(\.p99)
-        case .errorRate: whole.compactMap(\.errorRate)
-        case .throughput: whole.map(\.rate)
+    /// One step's intervals in both runs that can be compared for one metric.
+    ///
+    /// - Whole intervals only: one cut short by the end of the run holds a sliver whose rate and
+    ///   percentiles are not comparable.
+    /// - Open-model runs: throughput is judged as the share of what the schedule asked in each
+    ///   interval; the other metrics only over intervals whose asked rate both runs covered (within
+    ///   5%), so a ramp's early, quiet seconds are never set against another run's busy ones.
+    struct Intervals {
+        typealias Point = TimelineDigest.Point
+        let metric: MetricDelta.Metric
+        var base: [Point]
+        var new: [Point]
+        /// Both runs recorded what was asked in every interval compared.
+        let againstAsked: Bool
+
+        init(_ key: String, base: TimelineDigest?, new: TimelineDigest?, metric: MetricDelta.Metric) {
+            self.metric = metric
+            self.base = Self.whole(base?.steps[key] ?? [], in: base)
+            self.new = Self.whole(new?.steps[key] ?? [], in: new)
+            let asked = !self.base.isEmpty && !self.new.isEmpty
+                && (self.base + self.new).allSatisfy { ($0.askedRate ?? 0) > 0 }
+            againstAsked = asked && metric == .throughput
+            if asked && metric != .throughput {
+                let rates = [self.base, self.new].map { points in points.compactMap(\.askedRate) }
+                let low = rates.map { $0.min()! }.max()! * 0.95, high = rates.map { $0.max()! }.min()! * 1.05
+                self.base = self.base.filter { (low...Swift.max(low, high)).contains($0.askedRate!) }
+                self.new = self.new.filter { (low...Swift.max(low, high)).contains($0.askedRate!) }
+            }
+        }
+
+        /// Timelines older than the `partial` mark are judged by the interval's length.
+        private static func whole(_ points: [Point], in timeline: TimelineDigest?) -> [Point] {
+            points.filter { !$0.partial && $0.duration >= (timeline?.intervalSeconds ?? 0) * 0.99 }
+        }
+
+        /// The metric in each interval that has something to say about it.
+        func values(of points: [Point]) -> [Double] {
+            switch metric {
+            case .p50: points.compactMap(\.p50)
+            case .p90: points.compactMap(\.p90)
+            case .p99: points.compactMap(\.p99)
+            case .errorRate: points.compactMap(\.errorRate)
+            case .throughput: againstAsked ? points.map { Double($0.requests) / $0.asked! } : points.map(\.rate)
+            }
+        }
+
+        /// Requests over what was asked, over all the intervals.
+        static func shareOfAsked(_ points: [Point]) -> Double {
+            let asked = points.reduce(0) { $0 + ($1.asked ?? 0) }
+            return asked > 0 ? Double(points.reduce(0) { $0 + $1.requests }) / asked : 0
         }
     }
 }

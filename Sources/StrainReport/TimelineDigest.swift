@@ -20,11 +20,18 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
         public var p90: Double?
         public var p99: Double?
         public var max: Double?
+        /// Iterations the open model's schedule asked for in the interval; nil for the closed model,
+        /// for all steps together and in older timelines.
+        public var asked: Double?
 
         public var rate: Double { duration > 0 ? Double(requests) / duration : 0 }
+        /// The rate the schedule asked for during the interval.
+        public var askedRate: Double? { duration > 0 ? asked.map { $0 / duration } : nil }
         public var errorRate: Double? { requests > 0 ? Double(failures) / Double(requests) : nil }
 
-        init(start: Double, duration: Double, partial: Bool, requests: UInt64, failures: UInt64, latency: Histogram) {
+        init(start: Double, duration: Double, partial: Bool, requests: UInt64, failures: UInt64, latency: Histogram,
+             asked: Double? = nil) {
+            self.asked = asked
             self.start = start
             self.duration = duration
             self.partial = partial
@@ -65,7 +72,7 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
             failures = failures.addingSaturated(step.failures)
             steps[Self.key(scenario: step.scenario, step: step.step), default: []].append(
                 Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: step.requests,
-                      failures: step.failures, latency: step.latency))
+                      failures: step.failures, latency: step.latency, asked: step.asked))
         }
         total.append(Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: requests,
                            failures: failures, latency: merged))

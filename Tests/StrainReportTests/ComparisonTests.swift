@@ -13,18 +13,21 @@ enum ChosenRun {
     /// `perInterval` requests all taking `latencies[i]` µs (below 2048 µs, where the histogram is
     /// exact), `failures[i]` of them failed.
     static func report(latencies: [UInt64], perInterval: Int = 100, failures: [UInt64]? = nil, valid: Bool = true,
-                       lastDuration: Double = 1, step name: String = "buy") throws -> RunReport {
+                       lastDuration: Double = 1, step name: String = "buy", asked: [Double]? = nil,
+                       requests: [Int]? = nil) throws -> RunReport {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-chosen-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let writer = try TimelineWriter(url: folder.appendingPathComponent(RunFolder.timelineName))
         var step = StepResult(name: name)
         for (index, latency) in latencies.enumerated() {
-            let interval = Histogram(recording: Array(repeating: latency, count: perInterval))
+            let count = requests?[index] ?? perInterval
+            let interval = Histogram(recording: Array(repeating: latency, count: count))
             let failed = failures?[index] ?? 0
             try writer.append(TimelineInterval(start: Double(index), duration: index == latencies.count - 1 ? lastDuration : 1, steps: [
-                IntervalStep(scenario: "shop", step: name, requests: UInt64(perInterval), failures: failed, latency: interval)]))
-            step.requests += UInt64(perInterval)
+                IntervalStep(scenario: "shop", step: name, requests: UInt64(count), failures: failed, latency: interval,
+                             asked: asked?[index])]))
+            step.requests += UInt64(count)
             step.failures += failed
             step.latency.merge(interval)
             step.service.merge(interval)
@@ -148,6 +151,34 @@ struct ComparisonRuleTests {
         #expect(slower.regressions.map(\.metric) == [.throughput])
         let busier = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 500, count: 5), perInterval: 120))
         #expect(try outcome(busier, .throughput).outcome == .improvement)
+    }
+
+    /// Open-model runs: throughput is the share of what was asked, so a run asked twice the rate is
+    /// not an "improvement", and one that achieved 70% of what it was asked is a regression.
+    @Test func throughputIsJudgedAgainstWhatWasAsked() throws {
+        let base = try ChosenRun.report(latencies: Array(repeating: 500, count: 6), asked: Array(repeating: 100, count: 6))
+        let twice = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 500, count: 6), perInterval: 200,
+                                                                         asked: Array(repeating: 200, count: 6)))
+        let same = try outcome(twice, .throughput)
+        #expect(same.againstAsked && same.outcome == .withinNoise && same.base == 1 && same.new == 1)
+        let short = RunComparison(base: base, new: try ChosenRun.report(latencies: Array(repeating: 500, count: 6), perInterval: 70,
+                                                                         asked: Array(repeating: 100, count: 6)))
+        let fell = try outcome(short, .throughput)
+        #expect(fell.outcome == .regression && abs(fell.new - 0.7) < 1e-9)
+        #expect(try ComparisonReport.render(short, as: .terminal).contains("70.0% of asked"))
+    }
+
+    /// Two ramps to different peaks, with latency that grows with the rate the same way in both:
+    /// compared at matching asked rates they agree; set side by side whole, the steeper ramp's busy
+    /// seconds would read as a regression.
+    @Test func rampedRunsAreComparedAtMatchingRates() throws {
+        let slope = { (rate: Double) in UInt64(400 + rate * 8) }
+        let baseRates = (1...10).map { Double($0) * 10 }, newRates = (1...10).map { Double($0) * 20 }
+        let base = try ChosenRun.report(latencies: baseRates.map(slope), asked: baseRates, requests: baseRates.map { Int($0) })
+        let new = try ChosenRun.report(latencies: newRates.map(slope), asked: newRates, requests: newRates.map { Int($0) })
+        let p50 = try outcome(RunComparison(base: base, new: new), .p50)
+        #expect(p50.intervals == [9, 5], "the common range, 20–100/s (±5%): base 20, 30 … 100; new 20, 40 … 100")
+        #expect(p50.outcome == .withinNoise)
     }
 
     @Test func anInvalidRunCannotBeCompared() throws {

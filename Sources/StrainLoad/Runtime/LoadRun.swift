@@ -146,7 +146,7 @@ public enum LoadRun {
             for interval in intervals {
                 collected.add(interval)
                 do {
-                    try timeline.append(timelineInterval(interval, profile: profile, layout: layout))
+                    try timeline.append(timelineInterval(interval, profile: profile, layout: layout, shard: shard))
                 } catch {
                     timelineError = timelineError ?? error
                 }
@@ -245,13 +245,23 @@ public enum LoadRun {
         }
     }
 
-    static func timelineInterval(_ interval: MergedInterval, profile: Profile, layout: LoadLayout) -> TimelineInterval {
+    /// What an open-model scenario's schedule asked of this shard between two times of the run: what
+    /// `strain compare` judges throughput against, interval by interval.
+    static func askedIterations(_ scenario: Scenario, from start: Double, to end: Double, shard: Shard) -> Double? {
+        guard case .open(let open) = scenario.load else { return nil }
+        let curve = ArrivalCurve(open.segments)
+        return (curve.arrivals(until: end) - curve.arrivals(until: start)) / Double(shard.count)
+    }
+
+    static func timelineInterval(_ interval: MergedInterval, profile: Profile, layout: LoadLayout, shard: Shard) -> TimelineInterval {
+        let start = Double(interval.index) * Double(intervalMicros) / 1e6
         let steps = interval.steps.sorted { $0.key < $1.key }.map { number, tally in
             let location = layout.locations[number]
             let scenario = profile.scenarios[location.scenario]
             return IntervalStep(scenario: scenario.name, step: scenario.steps[location.step].name,
                                 requests: tally.requests, failures: tally.failures,
-                                latency: tally.latency, service: tally.service)
+                                latency: tally.latency, service: tally.service,
+                                asked: askedIterations(scenario, from: start, to: start + interval.duration, shard: shard))
         }
         return TimelineInterval(start: Double(interval.index), duration: interval.duration, partial: interval.isPartial, steps: steps)
     }
