@@ -135,8 +135,11 @@ struct VerifyPlan: CustomStringConvertible {
         do {
             try connection.execute(fix.createStatement)
         } catch {
-            // A failed concurrent build leaves an invalid index behind.
-            _ = try? connection.execute(fix.dropStatement)
+            // A failed concurrent build leaves an invalid index behind: drop it, unless the build
+            // failed because another session created an index of that name meanwhile (not ours).
+            if (error as? PostgresError)?.sqlState != "42P07" {
+                _ = try? connection.execute(fix.dropStatement)
+            }
             throw error
         }
         let after = directory.appendingPathComponent("after")
