@@ -24,7 +24,8 @@ enum VerifyCommand: Command {
     never text read from a file). Writes verify.json and the rerun (after/) to RUN-verify-N/ (or --out).
 
     exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
-    5 the database or the rerun failed.
+    5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
+    self-check failed, 130 interrupted) passes its status on, the index dropped, no verify.json.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
