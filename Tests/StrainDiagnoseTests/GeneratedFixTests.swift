@@ -68,3 +68,71 @@ struct GeneratedFixTests {
         psql.waitUntilExit()
     }
 }
+
+/// `strain verify` runs only a missing-index fix it can generate again from the run's evidence.
+struct GeneratedIndexFixTests {
+    static let orders = RelationInfo(schema: "fx", name: "orders", rows: 200_000, bytes: 13_656_064, indexes: [["id"]])
+    static let plan = StatementPlan(queryID: 42, generic: true, analyzed: false, json: PlanFixtures.sequentialScanGeneric, error: nil)
+    static let evidence = PostgresEvidence(database: "shop", serverVersion: 150_020, maxConnections: 100,
+                                           plans: [plan], relations: [orders])
+    static let generated = "CREATE INDEX CONCURRENTLY orders_customer_email_status_idx ON fx.orders (customer_email, status);"
+
+    @Test func acceptsTheStatementItGeneratesAndRunsTheRegeneratedOne() throws {
+        let fix = try #require(GeneratedIndexFix(fix: Self.generated, evidence: Self.evidence))
+        #expect(fix.createStatement == Self.generated)
+        #expect(fix.suggestion.queryID == 42)
+        #expect(fix.qualifiedIndex == "fx.orders_customer_email_status_idx")
+        #expect(fix.dropStatement == "DROP INDEX CONCURRENTLY IF EXISTS fx.orders_customer_email_status_idx;")
+    }
+
+    @Test(arguments: [
+        // Something appended to the generated statement.
+        generated + " DROP TABLE fx.orders;",
+        generated.replacing(";", with: "; DROP TABLE fx.orders;"),
+        // Another table, column, index name or kind of index.
+        generated.replacing("fx.orders", with: "fx.customers"),
+        generated.replacing("(customer_email, status)", with: "(customer_email)"),
+        generated.replacing("orders_customer_email_status_idx", with: "orders_pkey"),
+        generated.replacing("CREATE INDEX", with: "CREATE UNIQUE INDEX"),
+        // Without CONCURRENTLY it would block writes; with different spacing or case it is not ours.
+        generated.replacing(" CONCURRENTLY", with: ""),
+        generated.lowercased().replacing("create index concurrently", with: "create index  concurrently"),
+        generated.replacing(";", with: ""),
+        "DROP TABLE fx.orders;",
+        "",
+    ])
+    func rejectsATamperedFix(fix: String) {
+        #expect(GeneratedIndexFix(fix: fix, evidence: Self.evidence) == nil)
+    }
+
+    @Test func rejectsAFixTheEvidenceNoLongerSupports() {
+        // The table is small, or already has the index, or the plan is gone: nothing is regenerated.
+        var small = Self.orders
+        small.rows = 5000
+        var indexed = Self.orders
+        indexed.indexes.append(["customer_email"])
+        for evidence in [PostgresEvidence(database: "shop", serverVersion: 150_020, maxConnections: 100, plans: [Self.plan], relations: [small]),
+                         PostgresEvidence(database: "shop", serverVersion: 150_020, maxConnections: 100, plans: [Self.plan], relations: [indexed]),
+                         PostgresEvidence(database: "shop", serverVersion: 150_020, maxConnections: 100, plans: [], relations: [Self.orders])] {
+            #expect(GeneratedIndexFix(fix: Self.generated, evidence: evidence) == nil)
+        }
+    }
+
+    @Test func hostileNamesStayQuotedInTheStatementsItRuns() throws {
+        var hostile = Self.orders
+        hostile.name = "o; DROP TABLE x; --"
+        let json = PlanFixtures.sequentialScanGeneric.replacing("\"orders\"", with: "\"o; DROP TABLE x; --\"")
+        let plan = StatementPlan(queryID: 7, generic: true, analyzed: false, json: json, error: nil)
+        let evidence = PostgresEvidence(database: "shop", serverVersion: 150_020, maxConnections: 100, plans: [plan], relations: [hostile])
+        let suggestion = try #require(IndexAdvisor.suggestions(for: plan, relations: [hostile]).first)
+        let fix = try #require(GeneratedIndexFix(fix: suggestion.createStatement, evidence: evidence))
+        #expect(fix.createStatement.contains("ON fx.\"o; DROP TABLE x; --\" ("))
+        #expect(fix.dropStatement == "DROP INDEX CONCURRENTLY IF EXISTS fx.\"o; DROP TABLE x; --_customer_email_status_idx\";")
+    }
+
+    @Test func namesTheScansOfTheFixTableInAPlan() throws {
+        let fix = try #require(GeneratedIndexFix(fix: Self.generated, evidence: Self.evidence))
+        #expect(GeneratedIndexFix.scans(in: Self.plan, of: fix.suggestion.table) == ["Seq Scan on fx.orders"])
+        #expect(GeneratedIndexFix.scans(in: nil, of: "orders") == nil)
+    }
+}

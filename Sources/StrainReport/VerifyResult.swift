@@ -1,0 +1,83 @@
+import Foundation
+import StrainDiagnose
+import StrainMetrics
+
+/// What `strain verify` measured: the run before a fix and its rerun after, side by side, judged with
+/// the rank test of `strain compare`. Written as `verify.json`.
+public struct VerifyResult: Codable, Sendable {
+    public static let formatVersion = 1
+
+    /// One side of the comparison.
+    public struct Side: Codable, Sendable, Equatable {
+        /// Latency from the intended send time over every step, in seconds.
+        public var p50: Double?
+        public var p99: Double?
+        public var throughput: Double
+        /// The fixed statement's mean execution time in the database, in seconds, when it ran.
+        public var statementMeanSeconds: Double?
+        /// The plan's scans of the fix's table; nil when the statement was not explained.
+        public var plan: [String]?
+        public var folder: String
+    }
+
+    public var format = VerifyResult.formatVersion
+    public var kind = "verify"
+    public var finding: Int
+    public var title: String
+    public var fix: String
+    /// The statement that undid the fix, or nil when it was kept (`--keep`).
+    public var rollback: String?
+    public var before: Side
+    public var after: Side
+    public var comparison: [MetricDelta]
+
+    public init(rank: Int, finding: Finding, fix: GeneratedIndexFix, kept: Bool, before: RunFolder, beforeEvidence: Evidence,
+                after: RunFolder) throws {
+        self.finding = rank
+        title = finding.title
+        self.fix = fix.createStatement
+        rollback = kept ? nil : fix.dropStatement
+        let beforeReport = try before.report(thresholds: .skip)
+        let afterReport = try after.report(thresholds: .skip)
+        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: after.url.appendingPathComponent("evidence.json"))
+        self.before = Self.side(beforeReport, evidence: beforeEvidence, fix: fix, folder: before.url.path)
+        self.after = Self.side(afterReport, evidence: afterEvidence, fix: fix, folder: after.url.path)
+        comparison = RunComparison(base: beforeReport, new: afterReport).deltas
+    }
+
+    static func side(_ report: RunReport, evidence: Evidence, fix: GeneratedIndexFix, folder: String) -> Side {
+        var latency = Histogram()
+        var requests: UInt64 = 0
+        for step in report.artifact.scenarios.flatMap(\.steps) {
+            latency.merge(step.latency)
+            requests += step.requests
+        }
+        let postgres = evidence.postgres
+        let queryID = fix.suggestion.queryID
+        let statement = postgres.flatMap { postgres -> StatementActivity? in
+            guard let first = postgres.statementSnapshots.first, let last = postgres.statementSnapshots.last else { return nil }
+            return StatementWindow(from: first, to: last).statements.first { $0.queryID == queryID && $0.calls > 0 }
+        }
+        return Side(p50: latency.isEmpty ? nil : Double(latency.percentile(50)) / 1e6,
+                    p99: latency.isEmpty ? nil : Double(latency.percentile(99)) / 1e6,
+                    throughput: report.duration > 0 ? Double(requests) / report.duration : 0,
+                    statementMeanSeconds: statement?.meanSeconds,
+                    plan: GeneratedIndexFix.scans(in: postgres?.plans.first { $0.queryID == queryID }, of: fix.suggestion.table),
+                    folder: folder)
+    }
+
+    public var terminal: String {
+        func seconds(_ value: Double?) -> String { value.map { Format.duration(seconds: $0) } ?? "–" }
+        var table = TextTable(["", "before", "after"])
+        table.append(["p50", seconds(before.p50), seconds(after.p50)])
+        table.append(["p99", seconds(before.p99), seconds(after.p99)])
+        table.append(["throughput", Format.rate(before.throughput), Format.rate(after.throughput)])
+        table.append(["statement mean", seconds(before.statementMeanSeconds), seconds(after.statementMeanSeconds)])
+        table.append(["plan", before.plan?.joined(separator: ", ") ?? "not explained", after.plan?.joined(separator: ", ") ?? "not explained"])
+        let judged = comparison.filter { $0.outcome == .improvement || $0.outcome == .regression }
+            .map { "\($0.step) \($0.metric.rawValue): \($0.outcome.rawValue) \($0.changeText) (p=\($0.pValueText))" }
+        return (["Verify finding #\(finding): \(title)", "fix: \(fix)"] + table.plain(indent: "  ")
+                + ["judged (\(ComparisonRule.method)): " + (judged.isEmpty ? "no significant change" : judged.joined(separator: "; ")),
+                   rollback.map { "rolled back: \($0)" } ?? "kept the index (--keep)"]).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import StrainDiagnose
+import StrainMetrics
+import StrainPQ
+import StrainProfile
+import StrainReport
+
+enum VerifyCommand: Command {
+    static let name = "verify"
+    static let summary = "apply a finding's generated fix, rerun the profile, measure the change, roll back"
+    static let usage = "usage: strain verify RUN --finding N [--yes] [--keep] [--out DIR]"
+    static let help = """
+    \(usage)
+
+    Takes finding #N of a run (its rank in the run's report) whose fix is a statement strain generated
+    itself — today a missing index's CREATE INDEX CONCURRENTLY — and, with --yes, runs it on the
+    database the profile's diagnose section names, reruns the run's profile, compares the rerun with
+    the run (the same rank test as strain compare), then drops exactly the index it created unless
+    --keep. Without --yes it only prints what it would do.
+
+    It refuses: a profile that changed since the run (its SHA-256 is recorded), a database other than
+    the one the run diagnosed, a database host outside the profile's target.allow list, and any fix it
+    cannot generate again from the run's saved evidence (the statement run is the regenerated one,
+    never text read from a file). Writes verify.json and the rerun (after/) to RUN-verify-N/ (or --out).
+
+    exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
+    5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
+    self-check failed, 130 interrupted) passes its status on, the index dropped, no verify.json.
+    """
+
+    static func run(_ words: [String], output: Output) -> ExitStatus {
+        let plan: VerifyPlan
+        do {
+            let arguments = try Arguments(words, flags: ["--yes", "--keep"], options: ["--finding", "--out"])
+            plan = try VerifyPlan(arguments)
+        } catch {
+            output.error("strain verify: \(error)")
+            return .badInput
+        }
+        output.print(plan.description)
+        guard plan.apply else {
+            output.print("Nothing was changed: run again with --yes to do this.")
+            return .ok
+        }
+        do {
+            return try plan.execute(output: output)
+        } catch {
+            output.error("strain verify: \(error)")
+            return .infrastructure
+        }
+    }
+}
+
+/// What `strain verify` will do, checked before anything is changed.
+struct VerifyPlan: CustomStringConvertible {
+    let run: RunFolder
+    let rank: Int
+    let finding: Finding
+    let fix: GeneratedIndexFix
+    let profilePath: String
+    let conninfo: String
+    let database: String
+    let host: String
+    let before: Evidence
+    let apply: Bool
+    let keep: Bool
+    let directory: URL
+
+    init(_ arguments: Arguments) throws {
+        guard arguments.positionals.count == 1 else { throw UsageError(description: "expected one run folder") }
+        guard let text = arguments.value("--finding"), let rank = Int(text), rank >= 1 else {
+            throw UsageError(description: "--finding N: the finding's rank in the run's report (1, 2, …)")
+        }
+        run = RunFolder(path: arguments.positionals[0])
+        self.rank = rank
+        apply = arguments.flag("--yes")
+        keep = arguments.flag("--keep")
+        directory = arguments.value("--out").map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: run.url.standardizedFileURL.path + "-verify-\(rank)")
+
+        let artifact = try RunArtifact.read(from: run.artifactURL)
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.diagnosisURL)
+        before = try DiagnosisJSON.read(Evidence.self, from: run.url.appendingPathComponent("evidence.json"))
+        guard rank <= diagnosis.findings.count else {
+            throw UsageError(description: "the run has \(diagnosis.findings.count) finding(s); there is no #\(rank)")
+        }
+        finding = diagnosis.findings[rank - 1]
+        guard finding.check == "missing-index", let postgres = before.postgres,
+              let fix = GeneratedIndexFix(fix: finding.fix, evidence: postgres) else {
+            throw UsageError(description: "finding #\(rank) (\(finding.title)) has no fix strain can run: only a missing index's "
+                             + "CREATE INDEX CONCURRENTLY that strain generates again from the run's evidence")
+        }
+        self.fix = fix
+
+        guard let recorded = artifact.profile else { throw UsageError(description: "the run did not record its profile") }
+        let profile = try ProfileLoader.load(path: recorded.path)
+        guard SHA256.hexDigest(Array(profile.source.text.utf8)) == recorded.sha256 else {
+            throw UsageError(description: "\(recorded.path) changed since the run: a rerun would not measure the same thing")
+        }
+        profilePath = recorded.path
+        guard let options = profile.diagnose,
+              let conninfo = try DiagnoseSettings(options, environment: ProcessInfo.processInfo.environment).postgres else {
+            throw UsageError(description: "the profile names no database (diagnose.postgres)")
+        }
+        self.conninfo = conninfo
+        let connection = try PGConnection(conninfo: conninfo)
+        let identity = try connection.execute("SELECT current_database() AS db, coalesce(host(inet_server_addr()), 'localhost') AS host")
+        database = identity.value(row: 0, column: "db") ?? ""
+        host = identity.value(row: 0, column: "host") ?? ""
+        guard database == postgres.database else {
+            throw UsageError(description: "the profile's database is now \(database), but the run diagnosed \(postgres.database)")
+        }
+        guard profile.target.allows(host: host) else {
+            throw UsageError(description: "the database host \(host) is not in the profile's target.allow list")
+        }
+    }
+
+    var description: String {
+        """
+        Finding #\(rank): \(finding.title)
+        On database \(database) at \(host):
+          1. \(fix.createStatement)
+          2. rerun \(profilePath) and compare it with \(run.url.path)
+          3. \(keep ? "keep the index (--keep)" : fix.dropStatement)
+        """
+    }
+
+    func execute(output: Output) throws -> ExitStatus {
+        let connection = try PGConnection(conninfo: conninfo)
+        // Only what this command creates may be dropped by it.
+        if try connection.execute("SELECT to_regclass($1) IS NOT NULL AS present", parameters: [fix.qualifiedIndex])
+            .value(row: 0, column: "present") == "t" {
+            throw UsageError(description: "\(fix.qualifiedIndex) already exists: nothing to verify, and it is not strain's to drop")
+        }
+        output.error("strain verify: \(fix.createStatement)")
+        do {
+            try connection.execute(fix.createStatement)
+        } catch {
+            // A failed concurrent build leaves an invalid index behind: drop it, unless the build
+            // failed because another session created an index of that name meanwhile (not ours).
+            if (error as? PostgresError)?.sqlState != "42P07" {
+                _ = try? connection.execute(fix.dropStatement)
+            }
+            throw error
+        }
+        let after = directory.appendingPathComponent("after")
+        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path], output: output)
+        if !keep {
+            output.error("strain verify: \(fix.dropStatement)")
+            try connection.execute(fix.dropStatement)
+        }
+        guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
+        let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
+                                      before: run, beforeEvidence: before, after: RunFolder(url: after))
+        try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
+        output.print(result.terminal)
+        output.print("Results: \(directory.path)/verify.json")
+        return .ok
+    }
+}

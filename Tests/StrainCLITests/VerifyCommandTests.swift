@@ -1,0 +1,167 @@
+import Foundation
+import StrainDiagnose
+import StrainPQ
+import StrainTestSupport
+import Testing
+
+/// `strain verify` end to end through the built binary: a 300k-row table looked up by an unindexed
+/// column, the run that finds the missing index, then verify's plan, its measurement and its
+/// roll-back, and what it refuses. One database of its own, so the index never reaches other tests.
+@Suite(.serialized)
+struct VerifyCommandTests {
+    @Test func theMissingIndexFixCutsTheMedianMoreThanThreefoldAndIsRolledBack() throws {
+        let lab = try VerifyLab()
+        let run = try lab.run()
+        let rank = try lab.missingIndexRank(run)
+
+        // Without --yes: the plan, and nothing changed.
+        let dry = try StrainProcess.run(["verify", run.path, "--finding", String(rank)], environment: lab.environment)
+        #expect(dry.status == 0, "\(dry.stdout)\n\(dry.stderr)")
+        #expect(dry.stdout.contains("1. CREATE INDEX CONCURRENTLY customers_email_idx ON public.customers (email);"))
+        #expect(dry.stdout.contains("3. DROP INDEX CONCURRENTLY IF EXISTS public.customers_email_idx;"))
+        #expect(dry.stdout.contains("Nothing was changed: run again with --yes to do this."))
+        #expect(try lab.indexes() == ["customers_pkey"])
+        let verifyFolder = URL(fileURLWithPath: run.path + "-verify-\(rank)")
+        #expect(!FileManager.default.fileExists(atPath: verifyFolder.path))
+
+        // With --yes: applied, rerun, compared, dropped.
+        let applied = try StrainProcess.run(["verify", run.path, "--finding", String(rank), "--yes"], environment: lab.environment)
+        #expect(applied.status == 0, "\(applied.stdout)\n\(applied.stderr)")
+        #expect(try lab.indexes() == ["customers_pkey"], "verify left an index behind")
+        #expect(applied.stdout.contains("rolled back: DROP INDEX CONCURRENTLY IF EXISTS public.customers_email_idx;"))
+        let data = try Data(contentsOf: verifyFolder.appendingPathComponent("verify.json"))
+        let verify = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let before = try #require(verify["before"] as? [String: Any])
+        let after = try #require(verify["after"] as? [String: Any])
+        let p50Before = try #require(before["p50"] as? Double)
+        let p50After = try #require(after["p50"] as? Double)
+        print("verify: p50 \(p50Before * 1000) ms → \(p50After * 1000) ms (\(p50Before / p50After)×); "
+              + "statement mean \(before["statementMeanSeconds"] ?? "–") → \(after["statementMeanSeconds"] ?? "–") s; "
+              + "throughput \(before["throughput"] ?? "–") → \(after["throughput"] ?? "–")/s")
+        #expect(p50Before > 3 * p50After, "p50 \(p50Before) → \(p50After)")
+        #expect(verify["finding"] as? Int == rank)
+        #expect(verify["fix"] as? String == "CREATE INDEX CONCURRENTLY customers_email_idx ON public.customers (email);")
+        #expect(verify["rollback"] as? String == "DROP INDEX CONCURRENTLY IF EXISTS public.customers_email_idx;")
+        #expect(before["plan"] as? [String] == ["Seq Scan on public.customers"])
+        #expect(after["plan"] as? [String] == ["Index Scan using customers_email_idx on public.customers"])
+        let judged = try #require(verify["comparison"] as? [[String: Any]])
+        #expect(judged.contains { $0["metric"] as? String == "p50" && $0["outcome"] as? String == "improvement" })
+    }
+
+    @Test func refusesWhatItDidNotGenerateOrCannotMeasureTheSame() throws {
+        let lab = try VerifyLab()
+        let run = try lab.run()
+        let rank = try lab.missingIndexRank(run)
+        func verify(_ environment: [String: String]? = nil, finding: Int? = nil) throws -> StrainProcess.Outcome {
+            try StrainProcess.run(["verify", run.path, "--finding", String(finding ?? rank), "--yes"],
+                                  environment: environment ?? lab.environment)
+        }
+
+        // A finding that is not a missing index.
+        let diagnosisURL = run.appendingPathComponent("diagnosis.json")
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: diagnosisURL)
+        if let other = diagnosis.findings.firstIndex(where: { $0.check != "missing-index" }) {
+            let refused = try verify(finding: other + 1)
+            #expect(refused.status == 2 && refused.stderr.contains("has no fix strain can run"), "\(refused.stderr)")
+        }
+        let beyond = try verify(finding: diagnosis.findings.count + 1)
+        #expect(beyond.status == 2 && beyond.stderr.contains("there is no #"), "\(beyond.stderr)")
+
+        // Another database of the same server.
+        let elsewhere = try verify(["STRAIN_PG": TestServers.postgresConninfo])
+        #expect(elsewhere.status == 2 && elsewhere.stderr.contains("but the run diagnosed \(lab.database)"), "\(elsewhere.stderr)")
+
+        // A fix edited in diagnosis.json: never run, even though it still parses.
+        let original = try Data(contentsOf: diagnosisURL)
+        let tampered = String(decoding: original, as: UTF8.self)
+            .replacing("ON public.customers (email);", with: "ON public.customers (email); DROP TABLE public.customers;")
+        try tampered.write(to: diagnosisURL, atomically: true, encoding: .utf8)
+        let edited = try verify()
+        #expect(edited.status == 2 && edited.stderr.contains("has no fix strain can run"), "\(edited.stderr)")
+        try original.write(to: diagnosisURL)
+
+        // The profile changed since the run.
+        let profile = lab.folder.appendingPathComponent("profile.json5")
+        let text = try String(contentsOf: profile, encoding: .utf8)
+        try (text + "\n// edited\n").write(to: profile, atomically: true, encoding: .utf8)
+        let changed = try verify()
+        #expect(changed.status == 2 && changed.stderr.contains("changed since the run"), "\(changed.stderr)")
+
+        // A database host outside target.allow (a run of a profile that allows only another host).
+        try text.replacing("allow: [\"127.0.0.1\"]", with: "allow: [\"db.example.invalid\"]").write(to: profile, atomically: true, encoding: .utf8)
+        let elsewhereRun = try lab.run(name: "run-disallowed")
+        let disallowed = try StrainProcess.run(["verify", elsewhereRun.path, "--finding", String(try lab.missingIndexRank(elsewhereRun)), "--yes"],
+                                               environment: lab.environment)
+        #expect(disallowed.status == 2 && disallowed.stderr.contains("is not in the profile's target.allow list"), "\(disallowed.stderr)")
+
+        #expect(try lab.indexes() == ["customers_pkey"], "a refused verify changed the database")
+    }
+}
+
+/// A database of its own with 300,000 customers and no index on their email, and a profile that
+/// looks customers up by email with diagnosis on.
+private final class VerifyLab {
+    let database = "verify_\(UInt32.random(in: 0...UInt32.max))"
+    let conninfo: String
+    let folder: URL
+    var environment: [String: String] { ["STRAIN_PG": conninfo] }
+
+    init() throws {
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        _ = try admin.execute("CREATE DATABASE \(database)")
+        conninfo = TestServers.postgresConninfo.replacing(/dbname=\S+/, with: "") + " dbname=\(database)"
+        let connection = try PGConnection(conninfo: conninfo)
+        _ = try connection.execute("CREATE EXTENSION pg_stat_statements")
+        _ = try connection.execute("CREATE EXTENSION hypopg")
+        _ = try connection.execute("CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL, name text NOT NULL)")
+        _ = try connection.execute("""
+            INSERT INTO customers (email, name)
+            SELECT 'user' || g || '@example.com', 'name ' || g FROM generate_series(1, 300000) g
+            """)
+        _ = try connection.execute("VACUUM ANALYZE customers")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-\(database)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
+            { name: "lookup-by-email",
+              target: { allow: ["127.0.0.1"] },
+              scenarios: [{ name: "lookup", postgres: { conninfo: "${env.STRAIN_PG}", protocol: "prepared", pool: 2 },
+                            load: { model: "closed", connections: 2, duration: "5s" },
+                            steps: [{ name: "by-email", sql: "SELECT id, name FROM customers WHERE email = $1",
+                                      params: ["user${random(1, 300000)}@example.com"], check: { rows: 1 } }] }],
+              diagnose: { postgres: "${env.STRAIN_PG}" },
+            }
+            """.write(to: folder.appendingPathComponent("profile.json5"), atomically: true, encoding: .utf8)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+        if let admin = try? PGConnection(conninfo: TestServers.postgresConninfo) {
+            _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+        }
+    }
+
+    /// `strain run` of the profile; the run folder.
+    func run(name: String = "run") throws -> URL {
+        let out = folder.appendingPathComponent(name)
+        let outcome = try StrainProcess.run(["run", folder.appendingPathComponent("profile.json5").path, "--quiet", "--out", out.path],
+                                            environment: environment)
+        try #require(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+        return out
+    }
+
+    /// The rank (1-based) of the run's missing-index finding.
+    func missingIndexRank(_ run: URL) throws -> Int {
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.appendingPathComponent("diagnosis.json"))
+        let index = try #require(diagnosis.findings.firstIndex { $0.check == "missing-index" },
+                                 "\(diagnosis.findings.map(\.title))")
+        #expect(diagnosis.findings[index].fix == "CREATE INDEX CONCURRENTLY customers_email_idx ON public.customers (email);")
+        return index + 1
+    }
+
+    /// The customers table's indexes, by name.
+    func indexes() throws -> [String] {
+        let rows = try PGConnection(conninfo: conninfo)
+            .execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers' ORDER BY indexname")
+        return (0..<rows.rowCount).compactMap { rows.value(row: $0, column: "indexname") }
+    }
+}
