@@ -168,6 +168,24 @@ struct ConnectionPoolsCheckTests {
         #expect(found.filter { $0.check == "lock-contention" }.map(\.object) == ["transactionid wait of text insert into t values (?)"])
     }
 
+    /// A session left idle in its transaction while others wait for its locks is a critical leak,
+    /// however short its idle time: the lock samples name it as the blocker.
+    @Test func aLeakOthersWaitOnIsCritical() throws {
+        let holder = B.session(pid: 100, state: "idle in transaction", query: "UPDATE accounts SET balance = 0 WHERE id = 1",
+                               stateSeconds: 10)
+        var postgres = B.postgres(activity: [ActivitySample(at: B.start, clientConnections: 2, sessions: [holder])])
+        postgres.lockSamples = [LockSample(at: B.start, seconds: 0.1, sessions: [
+            LockSession(pid: 100, query: holder.query, state: "idle in transaction"),
+            LockSession(pid: 200, query: "UPDATE accounts SET balance = balance + 1 WHERE id = 1", state: "active",
+                        lockType: "transactionid", relation: "public.accounts", row: "(0,1)", blockedBy: [100]),
+        ])]
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                        options: CheckOptions())).findings
+        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
+        #expect(leak.severity == .critical)
+        #expect(leak.evidence.contains("it holds locks other sessions waited for (see the lock waits)"))
+    }
+
     @Test(arguments: [(79, nil), (85, Finding.Severity.warning), (96, .critical)] as [(Int, Finding.Severity?)])
     func connectionsNearMaxConnections(peak: Int, severity: Finding.Severity?) {
         let found = run([[]], connections: peak)
