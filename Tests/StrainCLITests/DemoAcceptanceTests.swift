@@ -96,32 +96,25 @@ struct DemoAcceptanceTests {
         let stackBefore = try demo.stackCPUSeconds()
         let result = try demo.run()
         let window = result.artifact.endedAt.timeIntervalSince(result.artifact.startedAt)
-        // The test machine is shared: CPU saturation is excused only when the shop and its database
-        // backends used less than a tenth of the host's capacity, so that it came from other processes.
-        let stackShare = (try demo.stackCPUSeconds() - stackBefore) / (window * Double(ProcessInfo.processInfo.activeProcessorCount))
+        let stackShare = ServiceStack.share(ofCPUSeconds: try demo.stackCPUSeconds() - stackBefore, window: window)
         print("demo acceptance — healthy shop and its backends used \(String(format: "%.1f", stackShare * 100))% of the host's CPU")
-        let problems = result.diagnosis.findings.filter { finding in
-            finding.severity > .info && !(finding.check == "cpu-saturation" && stackShare < 0.1)
-        }
+        let problems = ServiceStack.problems(result.diagnosis.findings, stackShare: stackShare)
         #expect(problems.isEmpty, "\(problems.map { "\($0.check): \($0.title) — \($0.evidence)" })")
     }
 }
 
 /// A database of its own, seeded, with the downstream and the shop running against it.
 private final class DemoEnvironment {
-    let database = "demo_\(UInt32.random(in: 0...UInt32.max))"
-    let conninfo: String
+    private let fixture: FixtureDatabase
+    var database: String { fixture.name }
+    var conninfo: String { fixture.conninfo }
     private let downstream: DemoShopProcess
     private let shop: DemoShopProcess
     private let directory: URL
 
     init(faults: String) throws {
-        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
-        _ = try admin.execute("CREATE DATABASE \(database)")
-        conninfo = TestServers.postgresConninfo + " dbname=\(database)"
-        let connection = try PGConnection(conninfo: conninfo)
-        _ = try connection.execute("CREATE EXTENSION pg_stat_statements")
-        _ = try connection.execute("CREATE EXTENSION hypopg")
+        fixture = try FixtureDatabase(prefix: "demo")
+        let (database, conninfo) = (fixture.name, fixture.conninfo)
         try DemoShopProcess.seed(postgres: conninfo)
         downstream = try DemoShopProcess(["downstream"])
         shop = try DemoShopProcess(["serve", "--postgres", conninfo, "--downstream", "\(downstream.url)/recommendations",
@@ -132,9 +125,6 @@ private final class DemoEnvironment {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
-        if let admin = try? PGConnection(conninfo: TestServers.postgresConninfo) {
-            _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-        }
     }
 
     /// CPU time used so far by the shop and by the database backends serving this test's database.

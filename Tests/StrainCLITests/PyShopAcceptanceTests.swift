@@ -119,9 +119,7 @@ struct PyShopAcceptanceTests {
         let stackBefore = try shop.stackCPUSeconds()
         let run = try shop.run()
         let window = run.artifact.endedAt.timeIntervalSince(run.artifact.startedAt)
-        // The test machine is shared: CPU saturation is excused only when the shop and its database
-        // backends used less than a tenth of the host's capacity, so that it came from other processes.
-        let stackShare = (try shop.stackCPUSeconds() - stackBefore) / (window * Double(ProcessInfo.processInfo.activeProcessorCount))
+        let stackShare = ServiceStack.share(ofCPUSeconds: try shop.stackCPUSeconds() - stackBefore, window: window)
         print("pyshop acceptance — healthy shop and its backends used \(String(format: "%.1f", stackShare * 100))% of the host's CPU")
         print("pyshop acceptance — healthy: time inside the service per endpoint: \(run.counters.endpointSummary)")
         for step in run.artifact.scenarios.flatMap(\.steps) {
@@ -131,9 +129,7 @@ struct PyShopAcceptanceTests {
         for finding in run.diagnosis.findings {
             print("pyshop acceptance — healthy: \(finding.severity) \(finding.check): \(finding.title) — \(finding.object)")
         }
-        let problems = run.diagnosis.findings.filter { finding in
-            finding.severity > .info && !(finding.check == "cpu-saturation" && stackShare < 0.1)
-        }
+        let problems = ServiceStack.problems(run.diagnosis.findings, stackShare: stackShare)
         #expect(problems.isEmpty, "\(problems.map { "\($0.check): \($0.title) — \($0.evidence)" })")
     }
 
@@ -212,8 +208,9 @@ struct PyShopCounters {
 private final class PyShopEnvironment {
     static let script = StrainProcess.packageRoot.appendingPathComponent("scripts/fixtures/pyshop.py")
 
-    let database = "pyshop_\(UInt32.random(in: 0...UInt32.max))"
-    let conninfo: String
+    private let fixture: FixtureDatabase
+    var database: String { fixture.name }
+    var conninfo: String { fixture.conninfo }
     let directory: URL
     private let downstream: ServiceProcess
     private let shop: ServiceProcess
@@ -222,12 +219,8 @@ private final class PyShopEnvironment {
     var downstreamURL: String { downstream.url }
 
     init(faults: String) throws {
-        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
-        _ = try admin.execute("CREATE DATABASE \(database)")
-        conninfo = TestServers.postgresConninfo + " dbname=\(database)"
-        let connection = try PGConnection(conninfo: conninfo)
-        _ = try connection.execute("CREATE EXTENSION pg_stat_statements")
-        _ = try connection.execute("CREATE EXTENSION hypopg")
+        fixture = try FixtureDatabase(prefix: "pyshop")
+        let (database, conninfo) = (fixture.name, fixture.conninfo)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("strain-\(database)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let seed = try BackgroundProcess(Self.script, ["seed", "--postgres", conninfo], log: directory.appendingPathComponent("seed"))
@@ -242,9 +235,6 @@ private final class PyShopEnvironment {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
-        if let admin = try? PGConnection(conninfo: TestServers.postgresConninfo) {
-            _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-        }
     }
 
     func counters() throws -> PyShopCounters {

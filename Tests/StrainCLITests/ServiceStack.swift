@@ -1,4 +1,5 @@
 import Foundation
+import StrainDiagnose
 import StrainPQ
 import StrainTestSupport
 
@@ -13,6 +14,17 @@ enum ServiceStack {
         return pids.reduce(0) { $0 + cpuSeconds(pid: $1) }
     }
 
+    /// The share of the host's CPU capacity the stack used in `window` seconds.
+    static func share(ofCPUSeconds seconds: Double, window: Double) -> Double {
+        seconds / (window * Double(ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// Findings above info on a healthy service. The test machine is shared: CPU saturation is
+    /// excused only when the stack used less than a tenth of the host, so that it came from others.
+    static func problems(_ findings: [Finding], stackShare: Double) -> [Finding] {
+        findings.filter { finding in finding.severity > .info && !(finding.check == "cpu-saturation" && stackShare < 0.1) }
+    }
+
     /// utime + stime of a process from /proc/PID/stat (fields 14 and 15, after the command in parentheses).
     private static func cpuSeconds(pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -20,5 +32,27 @@ enum ServiceStack {
         let fields = stat[stat.index(after: end)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// A database of a test's own on the test server, with the extensions the diagnoser reads;
+/// dropped (with whatever is still connected) when the value goes away.
+final class FixtureDatabase {
+    let name: String
+    let conninfo: String
+
+    init(prefix: String) throws {
+        name = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+        _ = try PGConnection(conninfo: TestServers.postgresConninfo).execute("CREATE DATABASE \(name)")
+        conninfo = TestServers.postgresConninfo.replacing(/dbname=\S+/, with: "") + " dbname=\(name)"
+        let connection = try PGConnection(conninfo: conninfo)
+        _ = try connection.execute("CREATE EXTENSION pg_stat_statements")
+        _ = try connection.execute("CREATE EXTENSION hypopg")
+    }
+
+    deinit {
+        if let admin = try? PGConnection(conninfo: TestServers.postgresConninfo) {
+            _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
     }
 }

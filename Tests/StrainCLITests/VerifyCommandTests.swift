@@ -101,18 +101,16 @@ struct VerifyCommandTests {
 /// A database of its own with 300,000 customers and no index on their email, and a profile that
 /// looks customers up by email with diagnosis on.
 private final class VerifyLab {
-    let database = "verify_\(UInt32.random(in: 0...UInt32.max))"
-    let conninfo: String
+    private let fixture: FixtureDatabase
+    var database: String { fixture.name }
+    var conninfo: String { fixture.conninfo }
     let folder: URL
     var environment: [String: String] { ["STRAIN_PG": conninfo] }
 
     init() throws {
-        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
-        _ = try admin.execute("CREATE DATABASE \(database)")
-        conninfo = TestServers.postgresConninfo.replacing(/dbname=\S+/, with: "") + " dbname=\(database)"
+        fixture = try FixtureDatabase(prefix: "verify")
+        let (database, conninfo) = (fixture.name, fixture.conninfo)
         let connection = try PGConnection(conninfo: conninfo)
-        _ = try connection.execute("CREATE EXTENSION pg_stat_statements")
-        _ = try connection.execute("CREATE EXTENSION hypopg")
         _ = try connection.execute("CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL, name text NOT NULL)")
         _ = try connection.execute("""
             INSERT INTO customers (email, name)
@@ -135,9 +133,6 @@ private final class VerifyLab {
 
     deinit {
         try? FileManager.default.removeItem(at: folder)
-        if let admin = try? PGConnection(conninfo: TestServers.postgresConninfo) {
-            _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-        }
     }
 
     /// `strain run` of the profile; the run folder.

@@ -15,7 +15,8 @@ struct CapacitySearchTests {
             rates.append(rate)
             search.record(rate >= generatorBoundFrom ? .generatorBound : rate <= knee ? .held : .failed, at: rate)
         }
-        guard case .finished(let outcome) = search.next else { fatalError("unreachable") }
+        // `next` is either a rate to measure or the outcome: past the loop it is the outcome.
+        guard case .finished(let outcome) = search.next else { preconditionFailure("the search stopped without an outcome") }
         return (rates, outcome)
     }
 
