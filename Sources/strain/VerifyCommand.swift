@@ -110,6 +110,11 @@ struct VerifyPlan: CustomStringConvertible {
         guard database == postgres.database else {
             throw UsageError(description: "the profile's database is now \(database), but the run diagnosed \(postgres.database)")
         }
+        // A name is not an identity: another server may hold a database of the same name.
+        if let diagnosed = postgres.systemIdentifier, let now = connection.systemIdentifier(), now != diagnosed {
+            throw UsageError(description: "the profile's database \(database) is now on another server (system identifier \(now), "
+                             + "the run diagnosed \(diagnosed))")
+        }
         guard profile.target.allows(host: host) else {
             throw UsageError(description: "the database host \(host) is not in the profile's target.allow list")
         }

@@ -71,6 +71,17 @@ struct VerifyCommandTests {
         let elsewhere = try verify(["STRAIN_PG": TestServers.postgresConninfo])
         #expect(elsewhere.status == 2 && elsewhere.stderr.contains("but the run diagnosed \(lab.database)"), "\(elsewhere.stderr)")
 
+        // A database of the same name on another server: the run's evidence names another cluster.
+        let evidenceURL = run.appendingPathComponent("evidence.json")
+        let evidenceData = try Data(contentsOf: evidenceURL)
+        var evidence = try DiagnosisJSON.read(Evidence.self, from: evidenceURL)
+        let identifier = try #require(evidence.postgres?.systemIdentifier, "the run recorded no system identifier")
+        evidence.postgres?.systemIdentifier = identifier == "1" ? "2" : "1"
+        try DiagnosisJSON.write(evidence, to: evidenceURL)
+        let otherServer = try verify()
+        #expect(otherServer.status == 2 && otherServer.stderr.contains("is now on another server"), "\(otherServer.stderr)")
+        try evidenceData.write(to: evidenceURL)
+
         // A fix edited in diagnosis.json: never run, even though it still parses.
         let original = try Data(contentsOf: diagnosisURL)
         let tampered = String(decoding: original, as: UTF8.self)
