@@ -66,18 +66,51 @@ public struct VerifyResult: Codable, Sendable {
                     folder: folder)
     }
 
-    public var terminal: String {
+    /// Before and after, side by side.
+    var sides: TextTable {
         func seconds(_ value: Double?) -> String { value.map { Format.duration(seconds: $0) } ?? "–" }
         var table = TextTable(["", "before", "after"])
+        table.columns[0].alignment = .left
         table.append(["p50", seconds(before.p50), seconds(after.p50)])
         table.append(["p99", seconds(before.p99), seconds(after.p99)])
         table.append(["throughput", Format.rate(before.throughput), Format.rate(after.throughput)])
         table.append(["statement mean", seconds(before.statementMeanSeconds), seconds(after.statementMeanSeconds)])
         table.append(["plan", before.plan?.joined(separator: ", ") ?? "not explained", after.plan?.joined(separator: ", ") ?? "not explained"])
-        let judged = comparison.filter { $0.outcome == .improvement || $0.outcome == .regression }
+        return table
+    }
+
+    /// The changes the rank test judged significant, one line each.
+    var judged: [String] {
+        comparison.filter { $0.outcome == .improvement || $0.outcome == .regression }
             .map { "\($0.step) \($0.metric.rawValue): \($0.outcome.rawValue) \($0.changeText) (p=\($0.pValueText))" }
-        return (["Verify finding #\(finding): \(title)", "fix: \(fix)"] + table.plain(indent: "  ")
-                + ["judged (\(ComparisonRule.method)): " + (judged.isEmpty ? "no significant change" : judged.joined(separator: "; ")),
-                   rollback.map { "rolled back: \($0)" } ?? "kept the index (--keep)"]).joined(separator: "\n")
+    }
+
+    var rollbackText: String { rollback.map { "rolled back: \($0)" } ?? "kept the index (--keep)" }
+
+    public var terminal: String {
+        (["Verify finding #\(finding): \(title)", "fix: \(fix)"] + sides.plain(indent: "  ")
+         + ["judged (\(ComparisonRule.method)): " + (judged.isEmpty ? "no significant change" : judged.joined(separator: "; ")),
+            rollbackText]).joined(separator: "\n")
+    }
+
+    /// `verify.md`: the before/after section, then every step's comparison.
+    public var markdown: String {
+        (["# Verify finding #\(finding): \(Markdown.escapeCell(title))", "", "Fix: \(Markdown.code(fix))", ""] + sides.markdown()
+         + ["", "## Every step, judged with the \(ComparisonRule.method)", ""] + ComparisonReport.table(comparison).markdown()
+         + ["", Markdown.escapeCell(rollbackText)]).joined(separator: "\n") + "\n"
+    }
+
+    /// `verify.html`: the same, self-contained.
+    public var html: String {
+        let heading = "Verify finding #\(finding): \(title)"
+        let regressions = Set(comparison.indices.filter { comparison[$0].outcome == .regression })
+        return HTMLReport.page(title: heading, body: [
+            "<h1>\(Markup.escape(heading))</h1>",
+            #"<p class="meta">Fix: <code>\#(Markup.escape(fix))</code></p>"#,
+            "<h2>Before and after</h2>", HTMLReport.table(sides),
+            "<h2>Every step, judged with the \(Markup.escape(ComparisonRule.method))</h2>",
+            HTMLReport.table(ComparisonReport.table(comparison), failingRows: regressions),
+            #"<p class="meta">\#(Markup.escape(rollbackText))</p>"#,
+        ])
     }
 }

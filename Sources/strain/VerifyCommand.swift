@@ -21,7 +21,8 @@ enum VerifyCommand: Command {
     It refuses: a profile that changed since the run (its SHA-256 is recorded), a database other than
     the one the run diagnosed, a database host outside the profile's target.allow list, and any fix it
     cannot generate again from the run's saved evidence (the statement run is the regenerated one,
-    never text read from a file). Writes verify.json and the rerun (after/) to RUN-verify-N/ (or --out).
+    never text read from a file). Writes verify.json, verify.md and verify.html (before and after,
+    every step judged) and the rerun (after/) to RUN-verify-N/ (or --out).
 
     exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
     5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
@@ -158,8 +159,10 @@ struct VerifyPlan: CustomStringConvertible {
         let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
                                       before: run, beforeEvidence: before, after: RunFolder(url: after))
         try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
+        try AtomicFile.write(Data(result.markdown.utf8), to: directory.appendingPathComponent("verify.md"))
+        try AtomicFile.write(Data(result.html.utf8), to: directory.appendingPathComponent("verify.html"))
         output.print(result.terminal)
-        output.print("Results: \(directory.path)/verify.json")
+        output.print("Results: \(directory.path)/verify.json\n         \(directory.path)/verify.md\n         \(directory.path)/verify.html")
         return .ok
     }
 }

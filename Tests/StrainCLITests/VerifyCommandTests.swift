@@ -46,6 +46,13 @@ struct VerifyCommandTests {
         #expect(after["plan"] as? [String] == ["Index Scan using customers_email_idx on public.customers"])
         let judged = try #require(verify["comparison"] as? [[String: Any]])
         #expect(judged.contains { $0["metric"] as? String == "p50" && $0["outcome"] as? String == "improvement" })
+
+        // The before/after section, in the report formats too.
+        let markdown = try String(contentsOf: verifyFolder.appendingPathComponent("verify.md"), encoding: .utf8)
+        #expect(markdown.contains("| plan | Seq Scan on public.customers | Index Scan using customers_email_idx on public.customers |"))
+        #expect(markdown.contains("| lookup.by-email | p50 |"))
+        let html = try String(contentsOf: verifyFolder.appendingPathComponent("verify.html"), encoding: .utf8)
+        #expect(html.contains("<h2>Before and after</h2>") && html.contains("Index Scan using customers_email_idx"))
     }
 
     @Test func refusesWhatItDidNotGenerateOrCannotMeasureTheSame() throws {
