@@ -30,6 +30,9 @@ public struct VerifyResult: Codable, Sendable {
     public var before: Side
     public var after: Side
     public var comparison: [MetricDelta]
+    /// Why the comparison is not a valid measurement: the self-check reasons of either run
+    /// ("before: …", "after: …"); empty when both are valid.
+    public var invalidity: [String]
 
     public init(rank: Int, finding: Finding, fix: GeneratedIndexFix, kept: Bool, before: RunFolder, beforeEvidence: Evidence,
                 after: RunFolder) throws {
@@ -43,6 +46,9 @@ public struct VerifyResult: Codable, Sendable {
         self.before = Self.side(beforeReport, evidence: beforeEvidence, fix: fix, folder: before.url.path)
         self.after = Self.side(afterReport, evidence: afterEvidence, fix: fix, folder: after.url.path)
         comparison = RunComparison(base: beforeReport, new: afterReport).deltas
+        invalidity = [("before", beforeReport), ("after", afterReport)].flatMap { side, report in
+            report.artifact.validity.reasons.map { "\(side): \($0)" }
+        }
     }
 
     static func side(_ report: RunReport, evidence: Evidence, fix: GeneratedIndexFix, folder: String) -> Side {
@@ -87,15 +93,22 @@ public struct VerifyResult: Codable, Sendable {
 
     var rollbackText: String { rollback.map { "rolled back: \($0)" } ?? "kept the index (--keep)" }
 
+    /// Said before any figure, as a run's own invalidity is.
+    var invalidityText: String? {
+        invalidity.isEmpty ? nil : "INVALID measurement, the generator's self-check failed: " + invalidity.joined(separator: "; ")
+    }
+
     public var terminal: String {
-        (["Verify finding #\(finding): \(title)", "fix: \(fix)"] + sides.plain(indent: "  ")
+        (["Verify finding #\(finding): \(title)"] + [invalidityText].compactMap { $0 } + ["fix: \(fix)"] + sides.plain(indent: "  ")
          + ["judged (\(ComparisonRule.method)): " + (judged.isEmpty ? "no significant change" : judged.joined(separator: "; ")),
             rollbackText]).joined(separator: "\n")
     }
 
     /// `verify.md`: the before/after section, then every step's comparison.
     public var markdown: String {
-        (["# Verify finding #\(finding): \(Markdown.escapeCell(title))", "", "Fix: \(Markdown.code(fix))", ""] + sides.markdown()
+        (["# Verify finding #\(finding): \(Markdown.escapeCell(title))", ""]
+         + (invalidityText.map { ["**⚠️ \(Markdown.escapeCell($0))**", ""] } ?? [])
+         + ["Fix: \(Markdown.code(fix))", ""] + sides.markdown()
          + ["", "## Every step, judged with the \(ComparisonRule.method)", ""] + ComparisonReport.table(comparison).markdown()
          + ["", Markdown.escapeCell(rollbackText)]).joined(separator: "\n") + "\n"
     }
@@ -106,6 +119,7 @@ public struct VerifyResult: Codable, Sendable {
         let regressions = Set(comparison.indices.filter { comparison[$0].outcome == .regression })
         return HTMLReport.page(title: heading, body: [
             "<h1>\(Markup.escape(heading))</h1>",
+            invalidityText.map { #"<section class="alert"><strong>\#(Markup.escape($0))</strong></section>"# } ?? "",
             #"<p class="meta">Fix: <code>\#(Markup.escape(fix))</code></p>"#,
             "<h2>Before and after</h2>", HTMLReport.table(sides),
             "<h2>Every step, judged with the \(Markup.escape(ComparisonRule.method))</h2>",

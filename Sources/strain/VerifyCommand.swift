@@ -25,8 +25,9 @@ enum VerifyCommand: Command {
     every step judged) and the rerun (after/) to RUN-verify-N/ (or --out).
 
     exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
-    5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
-    self-check failed, 130 interrupted) passes its status on, the index dropped, no verify.json.
+    4 measured but invalid (the run's or the rerun's self-check failed: verify.json says why),
+    5 the database failed or the rerun could not be read; a rerun that did not complete (130
+    interrupted, 5, 6) passes its status on, the index dropped, no verify.json.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -155,7 +156,8 @@ struct VerifyPlan: CustomStringConvertible {
             output.error("strain verify: \(fix.dropStatement)")
             try connection.execute(fix.dropStatement)
         }
-        guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
+        // An invalid rerun still measured something: keep it, marked invalid, and exit 4.
+        guard [.ok, .thresholdsFailed, .invalidRun].contains(rerun) else { return rerun }
         let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
                                       before: run, beforeEvidence: before, after: RunFolder(url: after))
         try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
@@ -163,6 +165,6 @@ struct VerifyPlan: CustomStringConvertible {
         try AtomicFile.write(Data(result.html.utf8), to: directory.appendingPathComponent("verify.html"))
         output.print(result.terminal)
         output.print("Results: \(directory.path)/verify.json\n         \(directory.path)/verify.md\n         \(directory.path)/verify.html")
-        return .ok
+        return result.invalidity.isEmpty ? .ok : .invalidRun
     }
 }
