@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 
 /// One self-contained HTML file: inline CSS and SVG, no script, no external asset, so it opens

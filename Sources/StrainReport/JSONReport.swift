@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 
 /// The machine-readable report (`report.json`): a stable, versioned summary for dashboards and

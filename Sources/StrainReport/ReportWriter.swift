@@ -2,7 +2,6 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import StrainDiagnose
 import StrainMetrics
 import StrainProfile
 

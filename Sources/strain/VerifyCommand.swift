@@ -150,8 +150,13 @@ struct VerifyPlan: CustomStringConvertible {
             try connection.execute(fix.dropStatement)
         }
         guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
-        let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
-                                      before: run, beforeEvidence: before, after: RunFolder(url: after))
+        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: after.appendingPathComponent("evidence.json"))
+        func observation(_ evidence: Evidence) -> VerifyResult.StatementObservation {
+            VerifyResult.StatementObservation(meanSeconds: fix.meanSeconds(in: evidence.postgres), plan: fix.scans(in: evidence.postgres))
+        }
+        let result = try VerifyResult(rank: rank, finding: finding, fix: fix.createStatement, rollback: keep ? nil : fix.dropStatement,
+                                      before: run, beforeStatement: observation(before), after: RunFolder(url: after),
+                                      afterStatement: observation(afterEvidence))
         try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
         output.print(result.terminal)
         output.print("Results: \(directory.path)/verify.json")

@@ -1,6 +1,5 @@
 import Foundation
 import FoundationXML
-import StrainDiagnose
 import StrainMetrics
 import StrainReport
 import Testing
