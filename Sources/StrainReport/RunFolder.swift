@@ -144,28 +144,3 @@ public enum ProfileLookup {
         }
     }
 }
-
-/// The JSON conventions of the reports this module writes: sorted keys, pretty, ISO-8601 UTC dates
-/// with milliseconds, as StrainMetrics writes its artifacts.
-enum ReportJSON {
-    private static let wholeSecondDateStyle = Date.ISO8601FormatStyle()
-
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(millisecondText(date))
-        }
-        return encoder
-    }
-
-    /// "2024-05-01T12:00:03.123Z". Built from whole milliseconds because the format style truncates:
-    /// a parsed ".123" is a hair below it in binary and would be written back as ".122".
-    static func millisecondText(_ date: Date) -> String {
-        let millis = (date.timeIntervalSince1970 * 1000).rounded()
-        let seconds = (millis / 1000).rounded(.down)
-        let whole = Date(timeIntervalSince1970: seconds).formatted(wholeSecondDateStyle)
-        return whole.dropLast() + String(format: ".%03dZ", Int(millis - seconds * 1000))
-    }
-}

@@ -1,35 +1,16 @@
 import Foundation
-import StrainMetrics
 
-/// `diagnosis.json` and `evidence.json`: stable JSON like every file Strain writes (sorted keys,
-/// ISO-8601 UTC dates with milliseconds), replaced atomically.
+/// `diagnosis.json`, `evidence.json` and the other JSON files of a run folder besides `run.json`:
+/// written with the one codec (`JSONFormat`), replaced atomically, read with errors naming the file.
 public enum DiagnosisJSON {
-    private static let dateStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
     public static func encode<Value: Encodable>(_ value: Value) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(dateStyle))
-        }
-        var data = try encoder.encode(value)
+        var data = try JSONFormat.encoder(pretty: true).encode(value)
         data.append(UInt8(ascii: "\n"))
         return data
     }
 
     public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) throws -> Value {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = try? dateStyle.parse(text) else {
-                throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "expected an ISO-8601 date like 2024-05-01T12:00:00.000Z, found '\(text)'")
-            }
-            return date
-        }
-        return try decoder.decode(type, from: data)
+        try JSONFormat.decoder().decode(type, from: data)
     }
 
     /// Writes `value` as JSON to `url` atomically.
@@ -56,22 +37,9 @@ public enum DiagnosisJSON {
         do {
             return try decode(type, from: data)
         } catch let error as DecodingError {
-            throw DiagnosisFileError(path: path, reason: describe(error))
+            throw DiagnosisFileError(path: path, reason: JSONFormat.describe(error, in: data))
         } catch {
             throw DiagnosisFileError(path: path, reason: String(describing: error))
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return keys.isEmpty ? "top level" : String(keys.drop { $0 == "." })
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)' at \(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return String(describing: error)
         }
     }
 }
