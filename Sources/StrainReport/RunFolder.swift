@@ -5,10 +5,6 @@ import StrainProfile
 /// A run on disk, as `strain run` writes it: `run.json` (the artifact), `timeline.ndjson` and,
 /// when the diagnoser ran, `diagnosis.json`; the reports are written next to them.
 public struct RunFolder: Sendable {
-    public static let artifactName = "run.json"
-    public static let timelineName = "timeline.ndjson"
-    public static let diagnosisName = "diagnosis.json"
-
     public let url: URL
 
     public init(url: URL) {
@@ -21,9 +17,10 @@ public struct RunFolder: Sendable {
         self.init(url: url.lastPathComponent.hasSuffix(".json") ? url.deletingLastPathComponent() : url)
     }
 
-    public var artifactURL: URL { url.appendingPathComponent(Self.artifactName) }
-    public var timelineURL: URL { url.appendingPathComponent(Self.timelineName) }
-    public var diagnosisURL: URL { url.appendingPathComponent(Self.diagnosisName) }
+    public var artifactURL: URL { RunFile.artifact.url(in: url) }
+    public var timelineURL: URL { RunFile.timeline.url(in: url) }
+    public var diagnosisURL: URL { RunFile.diagnosis.url(in: url) }
+    public var evidenceURL: URL { RunFile.evidence.url(in: url) }
 
     /// Where the thresholds to evaluate come from.
     public enum Thresholds: Sendable {

@@ -80,7 +80,7 @@ struct VerifyPlan: CustomStringConvertible {
 
         let artifact = try RunArtifact.read(from: run.artifactURL)
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.diagnosisURL)
-        before = try DiagnosisJSON.read(Evidence.self, from: run.url.appendingPathComponent("evidence.json"))
+        before = try DiagnosisJSON.read(Evidence.self, from: run.evidenceURL)
         guard rank <= diagnosis.findings.count else {
             throw UsageError(description: "the run has \(diagnosis.findings.count) finding(s); there is no #\(rank)")
         }
@@ -150,14 +150,14 @@ struct VerifyPlan: CustomStringConvertible {
             try connection.execute(fix.dropStatement)
         }
         guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
-        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: after.appendingPathComponent("evidence.json"))
+        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: RunFile.evidence.url(in: after))
         func observation(_ evidence: Evidence) -> VerifyResult.StatementObservation {
             VerifyResult.StatementObservation(meanSeconds: fix.meanSeconds(in: evidence.postgres), plan: fix.scans(in: evidence.postgres))
         }
         let result = try VerifyResult(rank: rank, finding: finding, fix: fix.createStatement, rollback: keep ? nil : fix.dropStatement,
                                       before: run, beforeStatement: observation(before), after: RunFolder(url: after),
                                       afterStatement: observation(afterEvidence))
-        try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
+        try DiagnosisJSON.write(result, to: RunFile.verify.url(in: directory))
         output.print(result.terminal)
         output.print("Results: \(directory.path)/verify.json")
         return .ok

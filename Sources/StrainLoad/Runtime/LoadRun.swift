@@ -83,8 +83,8 @@ public enum LoadRun {
                                                      limit: FileDescriptorLimit.raiseToHardLimit()) {
             throw LoadError(.badInput, problem)
         }
-        let timelineURL = options.outputDirectory.appendingPathComponent("timeline.ndjson")
-        let artifactURL = options.outputDirectory.appendingPathComponent("run.json")
+        let timelineURL = RunFile.timeline.url(in: options.outputDirectory)
+        let artifactURL = RunFile.artifact.url(in: options.outputDirectory)
         let timeline: TimelineWriter
         do {
             try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
