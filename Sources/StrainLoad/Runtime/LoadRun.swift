@@ -203,7 +203,7 @@ public enum LoadRun {
                             inputs: RunInputs, seed: UInt64, shard: Shard = .whole) throws(LoadError) -> [WorkerPlan] {
         let plan = Plan(profile)
         var plans: [WorkerPlan] = []
-        for kind in [StrainProfile.ScenarioKind.http, .postgres] {
+        for kind in [ScenarioKind.http, .postgres] {
             let scenarios = profile.scenarios.indices.filter { profile.scenarios[$0].kind == kind }
             guard !scenarios.isEmpty else { continue }
             guard let factory = engines.first(where: { $0.kind == kind }) else {
