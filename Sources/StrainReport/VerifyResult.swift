@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 
 /// What `strain verify` measured: the run before a fix and its rerun after, side by side, judged with
@@ -34,42 +33,48 @@ public struct VerifyResult: Codable, Sendable {
     /// ("before: …", "after: …"); empty when both are valid.
     public var invalidity: [String]
 
-    public init(rank: Int, finding: Finding, fix: GeneratedIndexFix, kept: Bool, before: RunFolder, beforeEvidence: Evidence,
-                after: RunFolder) throws {
+    /// What the database showed of the fixed statement in one run, read from that run's evidence by
+    /// the diagnoser (`GeneratedIndexFix`), so that this type needs only the two folders.
+    public struct StatementObservation: Sendable, Equatable {
+        /// Its mean execution time in the database, in seconds; nil when it did not run.
+        public var meanSeconds: Double?
+        /// The plan's scans of the fix's table; nil when the statement was not explained.
+        public var plan: [String]?
+
+        public init(meanSeconds: Double?, plan: [String]?) {
+            self.meanSeconds = meanSeconds
+            self.plan = plan
+        }
+    }
+
+    /// `rollback` is the statement that undid the fix, nil when it was kept.
+    public init(rank: Int, finding: Finding, fix: String, rollback: String?, before: RunFolder,
+                beforeStatement: StatementObservation, after: RunFolder, afterStatement: StatementObservation) throws {
         self.finding = rank
         title = finding.title
-        self.fix = fix.createStatement
-        rollback = kept ? nil : fix.dropStatement
+        self.fix = fix
+        self.rollback = rollback
         let beforeReport = try before.report(thresholds: .skip)
         let afterReport = try after.report(thresholds: .skip)
-        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: after.url.appendingPathComponent("evidence.json"))
-        self.before = Self.side(beforeReport, evidence: beforeEvidence, fix: fix, folder: before.url.path)
-        self.after = Self.side(afterReport, evidence: afterEvidence, fix: fix, folder: after.url.path)
+        self.before = Self.side(beforeReport, statement: beforeStatement, folder: before.url.path)
+        self.after = Self.side(afterReport, statement: afterStatement, folder: after.url.path)
         comparison = RunComparison(base: beforeReport, new: afterReport).deltas
         invalidity = [("before", beforeReport), ("after", afterReport)].flatMap { side, report in
             report.artifact.validity.reasons.map { "\(side): \($0)" }
         }
     }
 
-    static func side(_ report: RunReport, evidence: Evidence, fix: GeneratedIndexFix, folder: String) -> Side {
+    static func side(_ report: RunReport, statement: StatementObservation, folder: String) -> Side {
         var latency = Histogram()
         var requests: UInt64 = 0
         for step in report.artifact.scenarios.flatMap(\.steps) {
             latency.merge(step.latency)
             requests += step.requests
         }
-        let postgres = evidence.postgres
-        let queryID = fix.suggestion.queryID
-        let statement = postgres.flatMap { postgres -> StatementActivity? in
-            guard let first = postgres.statementSnapshots.first, let last = postgres.statementSnapshots.last else { return nil }
-            return StatementWindow(from: first, to: last).statements.first { $0.queryID == queryID && $0.calls > 0 }
-        }
         return Side(p50: latency.isEmpty ? nil : Double(latency.percentile(50)) / 1e6,
                     p99: latency.isEmpty ? nil : Double(latency.percentile(99)) / 1e6,
                     throughput: report.duration > 0 ? Double(requests) / report.duration : 0,
-                    statementMeanSeconds: statement?.meanSeconds,
-                    plan: GeneratedIndexFix.scans(in: postgres?.plans.first { $0.queryID == queryID }, of: fix.suggestion.table),
-                    folder: folder)
+                    statementMeanSeconds: statement.meanSeconds, plan: statement.plan, folder: folder)
     }
 
     /// Before and after, side by side.

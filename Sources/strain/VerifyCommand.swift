@@ -82,7 +82,7 @@ struct VerifyPlan: CustomStringConvertible {
 
         let artifact = try RunArtifact.read(from: run.artifactURL)
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.diagnosisURL)
-        before = try DiagnosisJSON.read(Evidence.self, from: run.url.appendingPathComponent("evidence.json"))
+        before = try DiagnosisJSON.read(Evidence.self, from: run.evidenceURL)
         guard rank <= diagnosis.findings.count else {
             throw UsageError(description: "the run has \(diagnosis.findings.count) finding(s); there is no #\(rank)")
         }
@@ -158,13 +158,19 @@ struct VerifyPlan: CustomStringConvertible {
         }
         // An invalid rerun still measured something: keep it, marked invalid, and exit 4.
         guard [.ok, .thresholdsFailed, .invalidRun].contains(rerun) else { return rerun }
-        let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
-                                      before: run, beforeEvidence: before, after: RunFolder(url: after))
-        try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
-        try AtomicFile.write(Data(result.markdown.utf8), to: directory.appendingPathComponent("verify.md"))
-        try AtomicFile.write(Data(result.html.utf8), to: directory.appendingPathComponent("verify.html"))
+        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: RunFile.evidence.url(in: after))
+        func observation(_ evidence: Evidence) -> VerifyResult.StatementObservation {
+            VerifyResult.StatementObservation(meanSeconds: fix.meanSeconds(in: evidence.postgres), plan: fix.scans(in: evidence.postgres))
+        }
+        let result = try VerifyResult(rank: rank, finding: finding, fix: fix.createStatement, rollback: keep ? nil : fix.dropStatement,
+                                      before: run, beforeStatement: observation(before), after: RunFolder(url: after),
+                                      afterStatement: observation(afterEvidence))
+        try DiagnosisJSON.write(result, to: RunFile.verify.url(in: directory))
+        try AtomicFile.write(Data(result.markdown.utf8), to: RunFile.verifyMarkdown.url(in: directory))
+        try AtomicFile.write(Data(result.html.utf8), to: RunFile.verifyHTML.url(in: directory))
         output.print(result.terminal)
-        output.print("Results: \(directory.path)/verify.json\n         \(directory.path)/verify.md\n         \(directory.path)/verify.html")
+        output.print("Results: " + [RunFile.verify, .verifyMarkdown, .verifyHTML].map { "\(directory.path)/\($0.name)" }
+            .joined(separator: "\n         "))
         return result.invalidity.isEmpty ? .ok : .invalidRun
     }
 }

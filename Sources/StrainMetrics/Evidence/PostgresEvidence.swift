@@ -108,7 +108,7 @@ public struct StatementCounters: Codable, Sendable, Equatable {
         self.userID = userID
         self.toplevel = toplevel
         // Text enters the evidence here, so this is where passwords are masked.
-        self.query = SQLText.scrubbingPasswords(query)
+        self.query = SQLLiterals.scrubbingPasswords(query)
         self.calls = calls
         self.totalExecMilliseconds = totalExecMilliseconds
         self.rows = rows
@@ -173,7 +173,7 @@ public struct SessionState: Codable, Sendable, Equatable {
         self.stateSeconds = stateSeconds
         self.querySeconds = querySeconds
         // Text enters the evidence here, so this is where passwords are masked.
-        self.query = SQLText.scrubbingPasswords(query)
+        self.query = SQLLiterals.scrubbingPasswords(query)
         self.queryID = queryID
         self.blockedBy = blockedBy
     }
@@ -218,7 +218,7 @@ public struct LockSession: Codable, Sendable, Equatable {
                 relation: String? = nil, row: String? = nil, blockedBy: [Int32] = []) {
         self.pid = pid
         // Text enters the evidence here, so this is where passwords are masked.
-        self.query = SQLText.scrubbingPasswords(query)
+        self.query = SQLLiterals.scrubbingPasswords(query)
         self.queryID = queryID
         self.state = state
         self.lockType = lockType
