@@ -16,7 +16,7 @@ struct CLIBasicsTests {
             #expect(outcome.stdout.contains("  \(command) "))
         }
         for (code, meaning) in [(0, "success"), (1, "a threshold failed"), (2, "bad profile or usage"),
-                                (3, "regression"), (4, "the run is invalid"), (5, "target or infrastructure unreachable"), (130, "interrupted")] {
+                                (3, "regression"), (4, "the run is invalid"), (5, "target or infrastructure unreachable"), (7, "diagnose --fail-on"), (130, "interrupted")] {
             #expect(outcome.stdout.contains("\(code) \(meaning)"))
         }
     }
