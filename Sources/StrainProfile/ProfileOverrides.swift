@@ -28,6 +28,14 @@ public struct ProfileOverrides: Sendable, Equatable {
         if let connections { options.append("--connections \(connections)") }
         return options + thresholds.map { "--threshold \($0)" }
     }
+
+    /// The command-line words of `recorded` overrides, to run the same again (`strain verify`):
+    /// "--duration 1m" is ["--duration", "1m"]; the option ends at the first space, its value is the rest.
+    public static func words(ofRecorded recorded: [String]) -> [String] {
+        recorded.flatMap { option in
+            [String(option.prefix { $0 != " " }), String(option.drop { $0 != " " }.dropFirst())]
+        }
+    }
 }
 
 extension Profile {

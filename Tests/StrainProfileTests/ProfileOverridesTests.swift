@@ -74,9 +74,14 @@ struct ProfileOverridesTests {
         #expect(onCommandLine.suggestion == inProfile.suggestion)
     }
 
-    @Test func recordedAsCommandLineOptions() {
+    @Test func recordedAsCommandLineOptions() throws {
         let overrides = ProfileOverrides(duration: TimeSpan(seconds: 90), rate: Rate(perSecond: 50), connections: 8,
                                          thresholds: ["errors: rate < 1%"])
         #expect(overrides.recorded == ["--duration 1m30s", "--rate 50/s", "--connections 8", "--threshold errors: rate < 1%"])
+        #expect(ProfileOverrides.words(ofRecorded: overrides.recorded) == [
+            "--duration", "1m30s", "--rate", "50/s", "--connections", "8", "--threshold", "errors: rate < 1%"])
+        // The words read back as the same durations and rates.
+        #expect(try TimeSpan(parsing: "1m30s") == overrides.duration)
+        #expect(try Rate(parsing: "50/s") == overrides.rate)
     }
 }
