@@ -33,7 +33,7 @@ public struct AdHocTarget: Sendable, Equatable {
 ///     @item.json
 ///
 /// A target is a `METHOD URL` line, then optional `Name: value` header lines and an optional `@FILE`
-/// body line (relative to the targets file's folder). Blank lines and `#` comments separate targets.
+/// body line (relative to the targets file's folder). A blank line ends a target; `#` lines are comments.
 public enum TargetsFile {
     /// Parses `text`; `name` (the file as given, or "stdin") and the line number start every error.
     public static func parse(_ text: String, name: String) throws(AdHocError) -> [AdHocTarget] {
