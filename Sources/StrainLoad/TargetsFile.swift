@@ -13,6 +13,8 @@ public struct AdHocTarget: Sendable, Equatable {
     public var bodyFile: String?
     /// "FILE:LINE" of the target in a targets file, so that errors found later still say where.
     public var origin: String?
+    /// "FILE:LINE" of its `@FILE` body line.
+    public var bodyOrigin: String?
 
     public init(method: String? = nil, url: String, headers: [String] = [], bodyFile: String? = nil, origin: String? = nil) {
         self.method = method
@@ -68,6 +70,7 @@ public enum TargetsFile {
                 guard !file.isEmpty else { throw AdHocError("\(place): expected a body file after @, like @body.json") }
                 guard target.bodyFile == nil else { throw AdHocError("\(place): this target already has a body file") }
                 target.bodyFile = file
+                target.bodyOrigin = place
             } else {
                 target.headers.append(try header(trimmed, place: place))
             }
@@ -141,7 +144,7 @@ public enum TargetsFile {
             let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : folder.appendingPathComponent(file).standardizedFileURL
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw AdHocError("\(targets[index].origin ?? name): body file not found: \(url.path) (relative paths start at the targets file's folder)")
+                throw AdHocError("\(targets[index].bodyOrigin ?? name): body file not found: \(url.path) (relative paths start at the targets file's folder)")
             }
             targets[index].bodyFile = url.path
         }
