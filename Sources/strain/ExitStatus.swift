@@ -20,6 +20,8 @@ enum ExitStatus: Int32, CaseIterable {
     /// The run stopped before its plan was done for a reason of its own, e.g. a unique feeder ran out
     /// of rows; what ran was measured and written (`earlyStop` in run.json says why and when).
     case stoppedEarly = 6
+    /// `strain diagnose --fail-on SEVERITY`: a finding at or above that severity, for CI gates.
+    case findings = 7
     /// Stopped by SIGINT, SIGTERM or SIGHUP; everything measured so far was written.
     case interrupted = 130
 
@@ -32,6 +34,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .invalidRun: "the run is invalid (generator self-check failed)"
         case .infrastructure: "target or infrastructure unreachable"
         case .stoppedEarly: "the run stopped before its plan was done"
+        case .findings: "diagnose --fail-on: a finding at or above that severity"
         case .interrupted: "interrupted; partial results were written"
         }
     }

@@ -60,6 +60,8 @@ struct VerifyPlan: CustomStringConvertible {
     let finding: Finding
     let fix: GeneratedIndexFix
     let profilePath: String
+    /// The run's command-line overrides (`--duration 1m` …), given to the rerun too.
+    let overrides: [String]
     let conninfo: String
     let database: String
     let host: String
@@ -100,6 +102,7 @@ struct VerifyPlan: CustomStringConvertible {
             throw UsageError(description: "\(recorded.path) changed since the run: a rerun would not measure the same thing")
         }
         profilePath = recorded.path
+        overrides = artifact.overrides ?? []
         guard let options = profile.diagnose,
               let conninfo = try DiagnoseSettings(options, environment: ProcessInfo.processInfo.environment).postgres else {
             throw UsageError(description: "the profile names no database (diagnose.postgres)")
@@ -127,7 +130,7 @@ struct VerifyPlan: CustomStringConvertible {
         Finding #\(rank): \(finding.title)
         On database \(database) at \(host):
           1. \(fix.createStatement)
-          2. rerun \(profilePath) and compare it with \(run.url.path)
+          2. rerun \(([profilePath] + overrides).joined(separator: " ")) and compare it with \(run.url.path)
           3. \(keep ? "keep the index (--keep)" : fix.dropStatement)
         """
     }
@@ -151,7 +154,8 @@ struct VerifyPlan: CustomStringConvertible {
             throw error
         }
         let after = directory.appendingPathComponent("after")
-        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path], output: output)
+        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path] + ProfileOverrides.words(ofRecorded: overrides),
+                                   output: output)
         if !keep {
             output.error("strain verify: \(fix.dropStatement)")
             try connection.execute(fix.dropStatement)
