@@ -23,7 +23,8 @@ let package = Package(
         .target(name: "StrainProfile", dependencies: ["StrainMetrics"]),
         .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
         .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
-        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics", "StrainDiagnose"]),
+        // StrainLoad only for SQLSTATE's class names, to label PostgreSQL statuses.
+        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics", "StrainDiagnose", "StrainLoad"]),
 
         // The thin CLI on top.
         .executableTarget(name: "strain", dependencies: [

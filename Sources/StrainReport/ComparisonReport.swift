@@ -92,17 +92,17 @@ public enum ComparisonReport {
         var suite = JUnitSuite(name: "comparison")
         suite.cases = comparison.deltas.map { delta in
             let summary = "\(delta.baseText) → \(delta.newText) (\(delta.changeText), floor \(delta.floorText), p = \(delta.pValueText))"
-            return JUnitCase(className: "strain.compare.\(delta.step)", name: delta.metric.rawValue,
+            return JUnitCase(className: "strain.compare.\(delta.step)", name: delta.metric.rawValue, seconds: comparison.new.duration,
                              outcome: delta.outcome == .regression ? .failed(message: "regression: " + summary, detail: summary)
                                  : .passed(output: summary))
         }
         var validity = JUnitSuite(name: "validity")
         validity.cases = [("base", comparison.base), ("new", comparison.new)].map { name, report in
             let check = report.artifact.validity
-            return JUnitCase(className: "strain.compare", name: "\(name) run self-check",
+            return JUnitCase(className: "strain.compare", name: "\(name) run self-check", seconds: report.duration,
                              outcome: check.valid ? .passed() : .failed(message: "run invalid", detail: check.reasons.joined(separator: "\n")))
         }
-        return JUnitSuite.document(name: title(comparison), suites: [validity, suite])
+        return JUnitSuite.document(name: title(comparison), seconds: comparison.new.duration, suites: [validity, suite])
     }
 
     static func html(_ comparison: RunComparison) -> String {

@@ -23,8 +23,9 @@ enum DiagnoseCommand: Command {
     pools, dependencies, profile — and prints the findings ranked by total time attributable.
 
     The database session is read-only with statement and lock timeouts; passwords never appear in
-    the output. diagnosis.json, diagnosis.md and evidence.json are written to
-    reports/diagnose-<yyyyMMdd-HHmmss>/ (or --out). Ctrl-C ends the window early and still reports.
+    the output. diagnosis.json, diagnosis.md, diagnosis.html (self-contained, opens offline) and
+    evidence.json are written to reports/diagnose-<yyyyMMdd-HHmmss>/ (or --out). Ctrl-C ends the
+    window early and still reports.
 
     options:
       --postgres CONNINFO            libpq connection string or postgresql:// URI of the database to observe
@@ -38,12 +39,13 @@ enum DiagnoseCommand: Command {
       --explain-analyze              EXPLAIN ANALYZE parameterless SELECTs (in a rolled-back transaction)
       --evidence FILE                diagnose a saved evidence.json again instead of observing
       --out DIR                      write the reports here
+      --junit-findings               also write junit.xml: one failing test case per finding (warning or critical)
 
     exit status: 0 diagnosed (whatever was found), 2 bad usage, 5 the database or the output folder
     could not be reached, 130 interrupted (the shortened window is still reported).
     """
 
-    static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze"]
+    static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze", "--junit-findings"]
     static let options: Set<String> = [
         "--postgres", "--pgbouncer", "--pid", "--dependency", "--node-exporter", "--window", "--idle-in-transaction-after",
         "--evidence", "--out",
@@ -93,24 +95,27 @@ enum DiagnoseCommand: Command {
         let diagnosis = Diagnoser.diagnose(evidence, options: request.checkOptions)
         do {
             try write(diagnosis, evidence: evidence, to: directory)
+            if arguments.flag("--junit-findings") {
+                try ReportWriter.write(JUnitReport.render(diagnosis), to: directory.appendingPathComponent(ReportFormat.junit.fileName!))
+            }
         } catch {
             output.error("strain diagnose: cannot write the reports: \(error)")
             return .infrastructure
         }
         let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         output.print(DiagnosisReport.terminal(diagnosis, color: color))
-        output.print("Reports: \(directory.appendingPathComponent("diagnosis.md").path)\n"
-                     + "         \(directory.appendingPathComponent("diagnosis.json").path)")
+        let written = ["diagnosis.md", "diagnosis.html", "diagnosis.json"] + (arguments.flag("--junit-findings") ? ["junit.xml"] : [])
+        output.print("Reports: " + written.map { directory.appendingPathComponent($0).path }.joined(separator: "\n         "))
         return status
     }
 
-    /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence) and diagnosis.md.
+    /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence), diagnosis.md and diagnosis.html.
     static func write(_ diagnosis: Diagnosis, evidence: Evidence, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try DiagnosisJSON.write(diagnosis, to: directory.appendingPathComponent("diagnosis.json"))
         try DiagnosisJSON.write(evidence, to: directory.appendingPathComponent("evidence.json"))
-        try Data(DiagnosisReport.markdown(diagnosis).utf8).write(to: directory.appendingPathComponent("diagnosis.md"),
-                                                                  options: .atomic)
+        try ReportWriter.write(DiagnosisReport.markdown(diagnosis), to: directory.appendingPathComponent("diagnosis.md"))
+        try ReportWriter.write(HTMLReport.render(diagnosis), to: directory.appendingPathComponent("diagnosis.html"))
     }
 
     /// The command line, checked: what to observe and for how long, or which evidence to replay.
@@ -131,7 +136,7 @@ enum DiagnoseCommand: Command {
             checkOptions = CheckOptions(idleInTransactionAfterSeconds: idleBound.seconds)
             if let path = arguments.value("--evidence") {
                 let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after"])
-                    .union(flags).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
+                    .union(flags.subtracting(["--junit-findings"])).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
                 if let observing { throw UsageError(description: "\(observing) observes a live system; --evidence replays a saved one") }
                 source = .saved(URL(fileURLWithPath: path))
                 return

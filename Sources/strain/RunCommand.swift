@@ -30,6 +30,8 @@ enum RunCommand: Command {
       --out DIR              write run.json and timeline.ndjson here
       --workers N            load-generating threads (default: one per core)
       --quiet                no progress lines
+      --junit-findings       junit.xml also fails a test case per diagnosis finding (warning or
+                             critical); by default it judges only the self-check and the thresholds
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
       --seed N               seed Poisson arrivals and random template values with N (each run draws
                              a fresh seed and records it in run.json; pass it here to reproduce one)
@@ -66,7 +68,7 @@ enum RunCommand: Command {
     of rows), 130 interrupted.
     """
 
-    static let flags: Set<String> = ["--quiet", "--insecure"]
+    static let flags: Set<String> = ["--quiet", "--insecure", "--junit-findings"]
     static let options: Set<String> = [
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
@@ -146,7 +148,8 @@ enum RunCommand: Command {
                                                   options: diagnosis.options)
                 try DiagnoseCommand.write(findings, evidence: evidence, to: directory)
             }
-            report = try ReportWriter.writeAll(in: RunFolder(url: directory), profile: shard == nil ? profile : nil)
+            report = try ReportWriter.writeAll(in: RunFolder(url: directory), profile: shard == nil ? profile : nil,
+                                               junitFindings: arguments.flag("--junit-findings"))
         } catch {
             output.error("strain run: cannot write the reports: \(error)")
             return .infrastructure
