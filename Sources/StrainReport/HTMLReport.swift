@@ -67,7 +67,7 @@ public enum HTMLReport {
     table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; max-width: 100%; }
     th, td { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; vertical-align: top; white-space: nowrap; }
     th { background: #f9fafb; font-weight: 600; }
-    .l { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 4em; }
+    td.l { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 6em; } th.l { text-align: left; }
     code { overflow-wrap: anywhere; }
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 0 16px; }
     tr.fail td { color: #991b1b; font-weight: 600; }
@@ -123,11 +123,13 @@ public enum HTMLReport {
             let perStep = steps.compactMap { scenario, step -> String? in
                 let key = TimelineDigest.key(scenario: scenario.name, step: step.name)
                 guard let points = timeline.steps[key], points.contains(where: { $0.requests > 0 }) else { return nil }
-                var chart = TimelineCharts.latency(points, title: "\(key) (\(scenario.kind.rawValue)): latency over time")
+                var chart = TimelineCharts.latency(points, title: "\(key) (\(scenario.kind.rawValue))")
                 (chart.width, chart.height) = (440, 230)
                 return chart.svg
             }
-            if !perStep.isEmpty { html.append(#"<div class="grid">"# + perStep.joined(separator: "\n") + "</div>") }
+            if !perStep.isEmpty {
+                html.append(#"<h3>Latency over time, per step</h3><div class="grid">"# + perStep.joined(separator: "\n") + "</div>")
+            }
         } else {
             html.append("<p>No timeline was recorded, so there are no charts over time.</p>")
         }

@@ -157,7 +157,8 @@ struct LineChart {
             let dash = line.dashed ? #" stroke-dasharray="6 4""# : ""
             parts.append(#"<path class="series" d="\#(path)" stroke="\#(color)"\#(dash)><title>\#(Markup.escape(line.name))</title></path>"#)
             let legendY = top - Double(legend.rows - 1 - position.row) * Self.legendRow
-            parts.append(#"<rect x="\#(SVG.number(position.x))" y="\#(SVG.number(legendY - 4))" width="12" height="4" fill="\#(color)"/>"#)
+            // The swatch is drawn like the line, dashed or not.
+            parts.append(#"<line x1="\#(SVG.number(position.x))" x2="\#(SVG.number(position.x + 12))" y1="\#(SVG.number(legendY - 3))" y2="\#(SVG.number(legendY - 3))" stroke="\#(color)" stroke-width="3"\#(line.dashed ? #" stroke-dasharray="4 2""# : "")/>"#)
             parts.append(SVG.text(line.name, width: width - right - position.x - 16, fontSize: 11, middle: true,
                                   attributes: #"class="legend" x="\#(SVG.number(position.x + 16))" y="\#(SVG.number(legendY))""#))
         }
