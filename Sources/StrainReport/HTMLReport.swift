@@ -228,21 +228,21 @@ enum TimelineCharts {
     /// errors. Rates from whole intervals only: a run's last sliver would chart as a spike or a drop.
     /// Closed-model steps ask no rate, so their requests are a line of their own.
     static func throughput(_ timeline: TimelineDigest) -> LineChart {
-        var asked: [Double: Double] = [:], openRequests: [Double: UInt64] = [:], closedRequests: [Double: UInt64] = [:]
+        // Sums in Double: a timeline read from a file can claim counts whose sum overflows UInt64.
+        var asked: [Double: Double] = [:], open: [Double: Double] = [:], closed: [Double: Double] = [:]
         for point in timeline.steps.values.joined() where !point.partial {
             if let iterations = point.asked {
                 // Every iteration of a scenario asks one request of each of its steps.
                 asked[point.start, default: 0] += iterations
-                openRequests[point.start, default: 0] += point.requests
+                open[point.start, default: 0] += Double(point.requests)
             } else {
-                closedRequests[point.start, default: 0] += point.requests
+                closed[point.start, default: 0] += Double(point.requests)
             }
         }
         let whole = timeline.total.filter { !$0.partial && $0.duration > 0 }
         func perSecond(_ values: [Double: Double]) -> [(x: Double, y: Double)] {
             whole.compactMap { point in values[point.start].map { (point.start, $0 / point.duration) } }
         }
-        let open = openRequests.mapValues { Double($0) }, closed = closedRequests.mapValues { Double($0) }
         var series: [LineChart.Series] = []
         if !asked.isEmpty {
             series.append(.init(name: "asked requests/s (open model)", points: perSecond(asked), dashed: true, colorIndex: 5))
