@@ -1,5 +1,6 @@
 import Foundation
 import StrainDiagnose
+import StrainTestSupport
 import Testing
 
 /// The report files through the built binary: JUnit judges findings only when asked, and
@@ -73,5 +74,32 @@ extension OutputsEndToEndTests {
         #expect(outcome.status == 3)
         let p50 = try #require(outcome.stdout.split(separator: "\n").first { $0.hasPrefix("| shop.buy | p50 |") })
         #expect(p50.contains("% (3.0×) |"), "\(p50)")
+    }
+}
+
+extension OutputsEndToEndTests {
+    /// `strain run` with a diagnose section writes diagnosis.html beside report.html; its junit.xml
+    /// has a findings suite only with --junit-findings.
+    @Test func runWritesDiagnosisHTMLAndJudgesFindingsOnlyWhenAsked() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strain-outputs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let profile = directory.appendingPathComponent("profile.json5")
+        try """
+        { name: "outputs", target: { baseURL: "\(TestServers.httpURL)" },
+          scenarios: [{ name: "home", load: { model: "closed", connections: 2, iterations: 40 },
+                        steps: [{ path: "/index.html", check: { status: [200] } }] }],
+          diagnose: { postgres: "\(TestServers.postgresConninfo)" } }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        for (name, flags) in [("plain", [String]()), ("findings", ["--junit-findings"])] {
+            let folder = directory.appendingPathComponent(name)
+            let outcome = try StrainProcess.run(["run", profile.path, "--quiet", "--out", folder.path] + flags)
+            #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+            let page = try String(contentsOf: folder.appendingPathComponent("diagnosis.html"), encoding: .utf8)
+            #expect(page.contains(#"<section id="findings">"#))
+            let junit = try String(contentsOf: folder.appendingPathComponent("junit.xml"), encoding: .utf8)
+            #expect(junit.contains(#"<testsuite name="findings""#) == !flags.isEmpty, "\(junit)")
+            #expect(junit.contains(#"<testsuite name="thresholds""#))
+        }
     }
 }
