@@ -74,6 +74,13 @@ extension OutputsEndToEndTests {
         #expect(outcome.status == 3)
         let p50 = try #require(outcome.stdout.split(separator: "\n").first { $0.hasPrefix("| shop.buy | p50 |") })
         #expect(p50.contains("% (3.0×) |"), "\(p50)")
+
+        // The HTML's p99 over time is per step, the base dashed under its counterpart, never pooled.
+        let html = try StrainProcess.run(["compare", try fixtures.run("base").path, try fixtures.run("slow", latency: 3000).path,
+                                          "--format", "html"])
+        #expect(html.stdout.contains(#"aria-label="p99 latency over time per step: new and base (dashed)""#))
+        #expect(html.stdout.contains("<title>new shop.buy</title>"))
+        #expect(html.stdout.contains(#"stroke-dasharray="6 4"><title>base shop.buy</title>"#))
     }
 }
 
