@@ -11,6 +11,9 @@ public enum RunFile: String, CaseIterable, Sendable {
     case diagnosis = "diagnosis.json"
     /// What the collectors observed (`Evidence`), so the diagnosis can be made again.
     case evidence = "evidence.json"
+    /// The diagnosis rendered (`strain diagnose`, or a run with a diagnose section).
+    case diagnosisMarkdown = "diagnosis.md"
+    case diagnosisHTML = "diagnosis.html"
     case markdownReport = "report.md"
     case jsonReport = "report.json"
     case htmlReport = "report.html"

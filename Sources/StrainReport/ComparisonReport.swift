@@ -92,17 +92,17 @@ public enum ComparisonReport {
         var suite = JUnitSuite(name: "comparison")
         suite.cases = comparison.deltas.map { delta in
             let summary = "\(delta.baseText) → \(delta.newText) (\(delta.changeText), floor \(delta.floorText), p = \(delta.pValueText))"
-            return JUnitCase(className: "strain.compare.\(delta.step)", name: delta.metric.rawValue,
+            return JUnitCase(className: "strain.compare.\(delta.step)", name: delta.metric.rawValue, seconds: comparison.new.duration,
                              outcome: delta.outcome == .regression ? .failed(message: "regression: " + summary, detail: summary)
                                  : .passed(output: summary))
         }
         var validity = JUnitSuite(name: "validity")
         validity.cases = [("base", comparison.base), ("new", comparison.new)].map { name, report in
             let check = report.artifact.validity
-            return JUnitCase(className: "strain.compare", name: "\(name) run self-check",
+            return JUnitCase(className: "strain.compare", name: "\(name) run self-check", seconds: report.duration,
                              outcome: check.valid ? .passed() : .failed(message: "run invalid", detail: check.reasons.joined(separator: "\n")))
         }
-        return JUnitSuite.document(name: title(comparison), suites: [validity, suite])
+        return JUnitSuite.document(name: title(comparison), seconds: comparison.new.duration, suites: [validity, suite])
     }
 
     static func html(_ comparison: RunComparison) -> String {
@@ -122,11 +122,19 @@ public enum ComparisonReport {
         let newSteps = steps(comparison.new, "new")
         charts.append(HTMLReport.percentileCurve(newSteps + steps(comparison.base, "base"), title: "Latency percentiles: new and base (dashed)",
                                                  dashedFrom: newSteps.count).svg)
-        if let base = comparison.base.timeline?.total, let new = comparison.new.timeline?.total {
-            charts.append(LineChart(title: "p99 latency over time: new and base (dashed)", series: [
-                .init(name: "new p99", points: new.compactMap { point in point.p99.map { (point.start, $0) } }),
-                .init(name: "base p99", points: base.compactMap { point in point.p99.map { (point.start, $0) } }, dashed: true, colorIndex: 0),
-            ], xLabel: "seconds since start", formatY: { Format.duration(seconds: $0) }, formatX: { Format.number($0) + "s" }).svg)
+        if let base = comparison.base.timeline, let new = comparison.new.timeline {
+            // Step by step, never pooled: steps of different kinds differ by orders of magnitude.
+            var seen: Set<String> = []
+            let steps = comparison.deltas.map(\.step).filter { seen.insert($0).inserted }
+            let series = steps.enumerated().flatMap { index, step in
+                [LineChart.Series(name: "new \(step)", points: (new.steps[step] ?? []).compactMap { point in point.p99.map { (point.start, $0) } },
+                                  colorIndex: index),
+                 LineChart.Series(name: "base \(step)", points: (base.steps[step] ?? []).compactMap { point in point.p99.map { (point.start, $0) } },
+                                  dashed: true, colorIndex: index)]
+            }
+            charts.append(LineChart(title: "p99 latency over time per step: new and base (dashed)", series: series,
+                                    xLabel: "seconds since start", formatY: { Format.duration(seconds: $0) },
+                                    formatX: { Format.number($0) + "s" }).svg)
         }
         body.append(charts.joined(separator: "\n") + "</section>")
         return HTMLReport.page(title: title(comparison), body: body)

@@ -31,29 +31,43 @@ public enum DiagnosisReport {
     /// Markdown; `level` is the heading level of the title (2 inside a run report, 1 on its own).
     public static func markdown(_ diagnosis: Diagnosis, level: Int = 1) -> String {
         let heading = String(repeating: "#", count: level)
-        var lines = ["\(heading) Diagnosis", "", summary(diagnosis) + "."]
+        var lines = markdownHead(diagnosis, level: level)
+        for (index, finding) in diagnosis.findings.enumerated() {
+            lines += ["", "\(heading)# \(index + 1). \(finding.title)", ""] + markdownBody(finding)
+        }
+        if !diagnosis.notes.isEmpty {
+            lines += ["", "\(heading)# Checklist", ""] + markdownChecklist(diagnosis)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The title, the summary and the ranked overview table.
+    static func markdownHead(_ diagnosis: Diagnosis, level: Int) -> [String] {
+        var lines = ["\(String(repeating: "#", count: level)) Diagnosis", "", summary(diagnosis) + "."]
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).markdown()
         }
-        for (index, finding) in diagnosis.findings.enumerated() {
-            lines += ["", "\(heading)# \(index + 1). \(finding.title)", ""]
-            lines.append("**\(finding.severity.rawValue)** · step \(finding.step.rawValue), \(finding.step.title) · "
-                         + "\(Markdown.code(finding.object)) · check \(Markdown.code(finding.check))")
-            lines += ["", "**Impact:** " + impact(finding.impact)]
-            if !finding.evidence.isEmpty {
-                lines += ["", "**Evidence:**", ""] + finding.evidence.map { "- " + $0 }
-            }
-            if finding.fix.contains("\n") {
-                lines += ["", "**Fix:**", "", "```", finding.fix, "```"]
-            } else {
-                lines += ["", "**Fix:** " + finding.fix]
-            }
+        return lines
+    }
+
+    /// One finding under its heading: where, impact, evidence, fix.
+    static func markdownBody(_ finding: Finding) -> [String] {
+        var lines = ["**\(finding.severity.rawValue)** · step \(finding.step.rawValue), \(finding.step.title) · "
+                     + "\(Markdown.code(finding.object)) · check \(Markdown.code(finding.check))"]
+        lines += ["", "**Impact:** " + impact(finding.impact)]
+        if !finding.evidence.isEmpty {
+            lines += ["", "**Evidence:**", ""] + finding.evidence.map { "- " + $0 }
         }
-        if !diagnosis.notes.isEmpty {
-            lines += ["", "\(heading)# Checklist", ""]
-            lines += diagnosis.notes.sorted { $0.step < $1.step }.map { "- **\($0.step.rawValue). \($0.step.title)**: \($0.summary)" }
+        if finding.fix.contains("\n") {
+            lines += ["", "**Fix:**", "", "```", finding.fix, "```"]
+        } else {
+            lines += ["", "**Fix:** " + finding.fix]
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines
+    }
+
+    static func markdownChecklist(_ diagnosis: Diagnosis) -> [String] {
+        diagnosis.notes.sorted { $0.step < $1.step }.map { "- **\($0.step.rawValue). \($0.step.title)**: \($0.summary)" }
     }
 
     /// "3 findings, ranked by total time (window 30.0s, 12,000 requests)".

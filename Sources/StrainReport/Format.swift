@@ -61,6 +61,26 @@ public enum Format {
         return (fraction >= 0 ? "+" : "-") + percent(abs(fraction))
     }
 
+    /// How many times the baseline a value is: "64×", "2.5×", "0.52×", "<0.01×". Big changes read
+    /// better as factors than as "+6,300%".
+    public static func ratio(_ factor: Double) -> String {
+        guard factor.isFinite, factor >= 0 else { return "–" }
+        if factor >= 10 { return count(Int(min(factor, 1e15).rounded())) + "×" }
+        if factor >= 1 { return fixed(factor, decimals: 1) + "×" }
+        if factor >= 0.01 { return fixed(factor, decimals: 2) + "×" }
+        return factor == 0 ? "0×" : "<0.01×"
+    }
+
+    /// A relative change as a percentage, with the factor beside it when the value moved by half or
+    /// more either way: "+6,300% (64×)", "-48.0% (0.52×)", "+4.0%".
+    public static func change(_ fraction: Double) -> String {
+        guard fraction.isFinite else { return "–" }
+        let factor = 1 + fraction
+        let percentText = abs(fraction) >= 10 ? (fraction >= 0 ? "+" : "-") + count(Int(abs(fraction * 100).rounded())) + "%"
+            : signedPercent(fraction)
+        return factor >= 1.5 || factor <= 2.0 / 3 ? "\(percentText) (\(ratio(factor)))" : percentText
+    }
+
     /// Bytes in binary units: "512 B", "1.21 KiB", "34.5 MiB".
     public static func bytes(_ value: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

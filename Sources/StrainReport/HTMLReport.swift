@@ -15,10 +15,27 @@ public enum HTMLReport {
             body.append(#"<section class="alert"><strong>\#(Markup.escape(warning))</strong></section>"#)
         }
         body.append(thresholds(report))
+        body.append(#"<section id="overview"><h2>Overview</h2>"# + table(RunOverview(report).table) + "</section>")
         body.append(charts(report))
         if let diagnosis = report.diagnosis { body.append(findings(diagnosis)) }
         body.append(scenarios(report))
         return page(title: headline.title, body: body)
+    }
+
+    /// `strain diagnose`'s findings as a page of their own, as self-contained as a run's report.
+    public static func render(_ diagnosis: Diagnosis) -> String {
+        let title = "strain diagnose"
+        // The run verdicts' colours: red with a critical finding, amber with warnings, green otherwise.
+        let counts = Finding.Severity.allCases.reversed().compactMap { severity -> String? in
+            let count = diagnosis.findings.filter { $0.severity == severity }.count
+            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+        }
+        let colour = diagnosis.findings.contains { $0.severity == .critical } ? "failed"
+            : diagnosis.findings.contains { $0.severity == .warning } ? "invalid" : "passed"
+        let window = "window \(Format.instant(diagnosis.startedAt)) → \(Format.instant(diagnosis.endedAt))"
+        let header = #"<header><h1>\#(title)</h1><span class="verdict \#(colour)">\#(counts.isEmpty ? "no findings" : counts.joined(separator: " · "))</span>"#
+            + #"<p class="meta">\#(Markup.escape(window))</p></header>"#
+        return page(title: title, body: [header, findings(diagnosis)])
     }
 
     static func page(title: String, body: [String]) -> String {
@@ -46,9 +63,12 @@ public enum HTMLReport {
     .verdict { display: inline-block; font-weight: 600; padding: 2px 10px; border-radius: 4px; margin: 6px 0; }
     .passed { background: #dcfce7; color: #166534; } .failed { background: #fee2e2; color: #991b1b; } .invalid { background: #fef3c7; color: #92400e; }
     .alert { border: 2px solid #dc2626; background: #fef2f2; padding: 8px 14px; margin: 14px 0; border-radius: 4px; }
-    table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
-    th, td { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; vertical-align: top; }
-    th { background: #f9fafb; font-weight: 600; } .l { text-align: left; }
+    table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; max-width: 100%; }
+    th, td { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; vertical-align: top; white-space: nowrap; }
+    th { background: #f9fafb; font-weight: 600; }
+    td.l { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 6em; } th.l { text-align: left; }
+    code { overflow-wrap: anywhere; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 0 16px; }
     tr.fail td { color: #991b1b; font-weight: 600; }
     svg.chart { width: 100%; height: auto; display: block; margin: 8px 0 16px; }
     svg .title { font-size: 14px; font-weight: 600; fill: #111827; } svg .tick, svg .legend { font-size: 11px; fill: #374151; }
@@ -94,13 +114,24 @@ public enum HTMLReport {
 
     private static func charts(_ report: RunReport) -> String {
         var html = [#"<section id="charts"><h2>Charts</h2>"#]
+        let steps = report.artifact.scenarios.flatMap { scenario in scenario.steps.map { (scenario, $0) } }
         if let timeline = report.timeline, !timeline.total.isEmpty {
-            html.append(TimelineCharts.throughput(timeline.total).svg)
-            html.append(TimelineCharts.latency(timeline.total).svg)
+            html.append(TimelineCharts.throughput(timeline).svg)
+            // One chart per step, each on its own scale: an HTTP page and a SQL lookup differ by orders
+            // of magnitude, and pooled percentiles would describe neither.
+            let perStep = steps.compactMap { scenario, step -> String? in
+                let key = TimelineDigest.key(scenario: scenario.name, step: step.name)
+                guard let points = timeline.steps[key], points.contains(where: { $0.requests > 0 }) else { return nil }
+                var chart = TimelineCharts.latency(points, title: "\(key) (\(scenario.kind.rawValue))")
+                (chart.width, chart.height) = (440, 230)
+                return chart.svg
+            }
+            if !perStep.isEmpty {
+                html.append(#"<h3>Latency over time, per step</h3><div class="grid">"# + perStep.joined(separator: "\n") + "</div>")
+            }
         } else {
             html.append("<p>No timeline was recorded, so there are no charts over time.</p>")
         }
-        let steps = report.artifact.scenarios.flatMap { scenario in scenario.steps.map { (scenario, $0) } }
         html.append(percentileCurve(steps.map { ("\($0.0.name).\($0.1.name)", $0.1.latency) }, title: "Latency percentiles (whole run)").svg)
         html.append(phaseBreakdown(steps).svg)
         return html.joined(separator: "\n") + "</section>"
@@ -150,11 +181,11 @@ public enum HTMLReport {
         var html = [#"<section id="findings"><h2>Findings</h2>"#, "<p>\(Markup.escape(DiagnosisReport.summary(diagnosis))).</p>"]
         if !diagnosis.findings.isEmpty {
             let bars = diagnosis.findings.enumerated().map { index, finding in
-                StackedBarChart.Bar(label: "#\(index + 1) " + String(finding.title.prefix(28)),
-                                    segments: [("total time", finding.impact.totalSeconds)])
+                StackedBarChart.Bar(label: "#\(index + 1) " + finding.title, segments: [("total time", finding.impact.totalSeconds)])
             }
             html.append(StackedBarChart(title: "Impact: total time attributable", bars: bars, segmentNames: ["total time"],
-                                        formatValue: { Format.duration(seconds: $0) }).svg)
+                                        formatValue: { Format.duration(seconds: $0) }, left: 400, elideMiddle: false).svg)
+            html.append(table(DiagnosisReport.overview(diagnosis)))
         }
         for (index, finding) in diagnosis.findings.enumerated() {
             var article = #"<article class="finding \#(finding.severity.rawValue)"><h3>#\#(index + 1) \#(Markup.escape(finding.title))</h3>"#
@@ -180,8 +211,9 @@ public enum HTMLReport {
         for scenario in report.artifact.scenarios {
             let tables = ScenarioTables(scenario, report: report)
             html.append("<h3>\(Markup.escape(tables.title))</h3>")
-            for (heading, table) in tables.sections {
-                if let heading { html.append("<p><strong>\(Markup.escape(heading.prefix(1).uppercased() + heading.dropFirst()))</strong></p>") }
+            // The overview table at the top already has each step's requests, rates and errors.
+            for (heading, table) in tables.details {
+                html.append("<p><strong>\(Markup.escape(heading.prefix(1).uppercased() + heading.dropFirst()))</strong></p>")
                 html.append(self.table(table))
             }
         }
@@ -191,18 +223,42 @@ public enum HTMLReport {
 
 /// The charts drawn from a timeline, shared by the run and comparison reports.
 enum TimelineCharts {
-    /// Rates from whole intervals only: a run's last sliver would chart as a spike or a drop.
-    static func throughput(_ points: [TimelineDigest.Point]) -> LineChart {
-        let whole = points.filter { !$0.partial }
-        return LineChart(title: "Throughput and errors", series: [
-            .init(name: "requests/s", points: whole.map { ($0.start, $0.rate) }),
-            .init(name: "errors/s", points: whole.map { ($0.start, $0.duration > 0 ? Double($0.failures) / $0.duration : 0) }),
-        ], xLabel: "seconds since start", formatY: { Format.number($0) }, formatX: { Format.number($0) + "s" })
+    /// Requests per second achieved, with what the open model's schedule asked drawn over it, and
+    /// errors. Rates from whole intervals only: a run's last sliver would chart as a spike or a drop.
+    /// Closed-model steps ask no rate, so their requests are a line of their own.
+    static func throughput(_ timeline: TimelineDigest) -> LineChart {
+        // Sums in Double: a timeline read from a file can claim counts whose sum overflows UInt64.
+        var asked: [Double: Double] = [:], open: [Double: Double] = [:], closed: [Double: Double] = [:]
+        for point in timeline.steps.values.joined() where !point.partial {
+            if let iterations = point.asked {
+                // Every iteration of a scenario asks one request of each of its steps.
+                asked[point.start, default: 0] += iterations
+                open[point.start, default: 0] += Double(point.requests)
+            } else {
+                closed[point.start, default: 0] += Double(point.requests)
+            }
+        }
+        let whole = timeline.total.filter { !$0.partial && $0.duration > 0 }
+        func perSecond(_ values: [Double: Double]) -> [(x: Double, y: Double)] {
+            whole.compactMap { point in values[point.start].map { (point.start, $0 / point.duration) } }
+        }
+        var series: [LineChart.Series] = []
+        if !asked.isEmpty {
+            series.append(.init(name: "asked requests/s (open model)", points: perSecond(asked), dashed: true, colorIndex: 5))
+            series.append(.init(name: "achieved requests/s (open model)", points: perSecond(open), colorIndex: 0))
+        }
+        if !closed.isEmpty {
+            series.append(.init(name: asked.isEmpty ? "requests/s" : "requests/s (closed model)", points: perSecond(closed), colorIndex: 2))
+        }
+        series.append(.init(name: "errors/s", points: whole.map { ($0.start, Double($0.failures) / $0.duration) }, colorIndex: 1))
+        return LineChart(title: asked.isEmpty ? "Throughput and errors" : "Throughput: asked and achieved, and errors", series: series,
+                         xLabel: "seconds since start", formatY: { Format.number($0) }, formatX: { Format.number($0) + "s" })
     }
 
-    static func latency(_ points: [TimelineDigest.Point]) -> LineChart {
+    /// p50, p90 and p99 of one step's latency, interval by interval.
+    static func latency(_ points: [TimelineDigest.Point], title: String) -> LineChart {
         let measured = points.filter { $0.requests > 0 }
-        return LineChart(title: "Latency over time", series: [
+        return LineChart(title: title, series: [
             .init(name: "p50", points: measured.compactMap { point in point.p50.map { (point.start, $0) } }),
             .init(name: "p90", points: measured.compactMap { point in point.p90.map { (point.start, $0) } }),
             .init(name: "p99", points: measured.compactMap { point in point.p99.map { (point.start, $0) } }),

@@ -1,40 +1,58 @@
+import Foundation
 import StrainMetrics
 
-/// JUnit XML, the format CI systems show as test results: one test case per threshold, per
-/// finding at or above a severity, and one for the generator's self-check.
+/// JUnit XML, the format CI systems show as test results: one test case per threshold and one for
+/// the generator's self-check; with `findingsFrom`, one failing case per finding at or above that
+/// severity (opt-in: a finding is advice, a threshold is the gate). Cases carry the seconds they
+/// judged (`time`): the run for the self-check and the thresholds, the window for the findings.
 public enum JUnitReport {
-    public static func render(_ report: RunReport, findingsFrom minimum: Finding.Severity = .warning) -> String {
+    public static func render(_ report: RunReport, findingsFrom minimum: Finding.Severity? = nil) -> String {
         let title = RunHeadline(report: report).title
+        let seconds = report.duration
         var validity = JUnitSuite(name: "validity")
         let selfCheck = report.artifact.validity
         validity.cases.append(JUnitCase(
-            className: "strain.run", name: "generator self-check",
+            className: "strain.run", name: "generator self-check", seconds: seconds,
             outcome: selfCheck.valid ? .passed() : .failed(message: "run invalid", detail: selfCheck.reasons.joined(separator: "\n"))))
 
         var thresholds = JUnitSuite(name: "thresholds")
         if let results = report.thresholds {
             thresholds.cases = results.map { result in
-                JUnitCase(className: "strain.thresholds", name: result.threshold,
+                JUnitCase(className: "strain.thresholds", name: result.threshold, seconds: seconds,
                           outcome: result.passed ? .passed(output: "observed \(result.observedText)")
                               : .failed(message: "observed \(result.observedText)", detail: "\(result.threshold)\nobserved: \(result.observedText)"))
             }
         } else {
-            thresholds.cases = [JUnitCase(className: "strain.thresholds", name: "thresholds",
+            thresholds.cases = [JUnitCase(className: "strain.thresholds", name: "thresholds", seconds: 0,
                                           outcome: .skipped(message: report.thresholdsNote ?? "not evaluated"))]
         }
 
         var suites = [validity, thresholds]
-        if let diagnosis = report.diagnosis {
-            var findings = JUnitSuite(name: "findings")
-            for (index, finding) in diagnosis.findings.enumerated() where finding.severity >= minimum {
-                let detail = (["\(finding.object)", "impact: \(DiagnosisReport.impact(finding.impact))"]
-                              + finding.evidence.map { "- " + $0 } + ["fix: \(finding.fix)"]).joined(separator: "\n")
-                findings.cases.append(JUnitCase(className: "strain.findings.\(finding.check)", name: "#\(index + 1) \(finding.title)",
-                                                outcome: .failed(message: "\(finding.severity.rawValue): \(finding.title)", detail: detail)))
-            }
-            suites.append(findings)
+        if let minimum, let diagnosis = report.diagnosis {
+            suites.append(findings(diagnosis, from: minimum))
         }
-        return JUnitSuite.document(name: title, suites: suites)
+        return JUnitSuite.document(name: title, seconds: seconds, suites: suites)
+    }
+
+    /// A diagnosis on its own (`strain diagnose`): the findings suite only.
+    public static func render(_ diagnosis: Diagnosis, findingsFrom minimum: Finding.Severity = .warning) -> String {
+        JUnitSuite.document(name: "strain diagnose", seconds: window(diagnosis), suites: [findings(diagnosis, from: minimum)])
+    }
+
+    static func findings(_ diagnosis: Diagnosis, from minimum: Finding.Severity) -> JUnitSuite {
+        var suite = JUnitSuite(name: "findings")
+        for (index, finding) in diagnosis.findings.enumerated() where finding.severity >= minimum {
+            let detail = (["\(finding.object)", "impact: \(DiagnosisReport.impact(finding.impact))"]
+                          + finding.evidence.map { "- " + $0 } + ["fix: \(finding.fix)"]).joined(separator: "\n")
+            suite.cases.append(JUnitCase(className: "strain.findings.\(finding.check)", name: "#\(index + 1) \(finding.title)",
+                                         seconds: window(diagnosis),
+                                         outcome: .failed(message: "\(finding.severity.rawValue): \(finding.title)", detail: detail)))
+        }
+        return suite
+    }
+
+    private static func window(_ diagnosis: Diagnosis) -> Double {
+        max(0, diagnosis.endedAt.timeIntervalSince(diagnosis.startedAt))
     }
 }
 
@@ -47,10 +65,12 @@ struct JUnitCase {
 
     var className: String
     var name: String
+    /// Seconds of measurement the case judged.
+    var seconds: Double
     var outcome: Outcome
 
     var xml: String {
-        let open = #"    <testcase classname="\#(Markup.escape(className))" name="\#(Markup.escape(name))""#
+        let open = #"    <testcase classname="\#(Markup.escape(className))" name="\#(Markup.escape(name))" time="\#(JUnitSuite.time(seconds))""#
         switch outcome {
         case .passed(let output?):
             return open + ">\n      <system-out>\(Markup.escape(output))</system-out>\n    </testcase>"
@@ -78,14 +98,21 @@ struct JUnitSuite {
 
     var xml: String {
         let counts = #"tests="\#(cases.count)" failures="\#(cases.filter(\.failed).count)" skipped="\#(cases.filter(\.skipped).count)""#
-        return #"  <testsuite name="\#(Markup.escape(name))" \#(counts)>"# + "\n"
+        // The cases judged the same stretch of time side by side: the suite took the longest of them, not their sum.
+        let seconds = cases.map(\.seconds).max() ?? 0
+        return #"  <testsuite name="\#(Markup.escape(name))" \#(counts) time="\#(Self.time(seconds))">"# + "\n"
             + cases.map(\.xml).map { $0 + "\n" }.joined() + "  </testsuite>"
     }
 
-    static func document(name: String, suites: [JUnitSuite]) -> String {
+    /// Seconds with millisecond precision, as JUnit readers expect ("30.000").
+    static func time(_ seconds: Double) -> String {
+        String(format: "%.3f", seconds.isFinite ? max(0, seconds) : 0)
+    }
+
+    static func document(name: String, seconds: Double, suites: [JUnitSuite]) -> String {
         let all = suites.flatMap(\.cases)
         return #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-            + #"<testsuites name="\#(Markup.escape(name))" tests="\#(all.count)" failures="\#(all.filter(\.failed).count)">"# + "\n"
+            + #"<testsuites name="\#(Markup.escape(name))" tests="\#(all.count)" failures="\#(all.filter(\.failed).count)" time="\#(time(seconds))">"# + "\n"
             + suites.map(\.xml).joined(separator: "\n") + "\n</testsuites>\n"
     }
 }

@@ -20,13 +20,15 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         }
     }
 
-    public func render(_ report: RunReport, color: Bool = false) throws -> String {
+    /// `junitFindings`: JUnit reports the diagnosis's findings (warning and above) as failures too;
+    /// by default only the self-check and the thresholds.
+    public func render(_ report: RunReport, color: Bool = false, junitFindings: Bool = false) throws -> String {
         switch self {
         case .terminal: TerminalReport.render(report, color: color)
         case .markdown: MarkdownReport.render(report)
         case .json: try JSONReport.render(report)
         case .html: HTMLReport.render(report)
-        case .junit: JUnitReport.render(report)
+        case .junit: JUnitReport.render(report, findingsFrom: junitFindings ? .warning : nil)
         }
     }
 }
@@ -38,12 +40,12 @@ public enum ReportWriter {
     /// Markdown to `$GITHUB_STEP_SUMMARY` when set, and returns the report (its `verdict` decides the
     /// exit status; `TerminalReport.render` prints it).
     @discardableResult
-    public static func writeAll(in folder: RunFolder, profile: Profile?,
+    public static func writeAll(in folder: RunFolder, profile: Profile?, junitFindings: Bool = false,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RunReport {
         let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
         for format in ReportFormat.allCases {
             guard let file = format.file else { continue }
-            try write(try format.render(report), to: file.url(in: folder.url))
+            try write(try format.render(report, junitFindings: junitFindings), to: file.url(in: folder.url))
         }
         try appendJobSummary(MarkdownReport.render(report), environment: environment)
         return report

@@ -79,7 +79,7 @@ public struct MetricDelta: Codable, Sendable, Equatable {
     var floorText: String { "±" + ThresholdResult.format(floor, unit) }
     var pValueText: String { pValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "–" }
     var changeText: String {
-        if let relative = relativeChange { return Format.signedPercent(relative) }
+        if let relative = relativeChange { return Format.change(relative) }
         return (change >= 0 ? "+" : "-") + ThresholdResult.format(abs(change), unit)
     }
 }

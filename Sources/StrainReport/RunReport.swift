@@ -114,10 +114,19 @@ struct StepFigures {
         return Phase.allCases.map(\.name).filter(present.contains) + present.subtracting(Phase.allCases.map(\.name)).sorted()
     }
 
-    /// "200×1,180 · 503×20", most frequent first.
+    /// "200×1,180 · 503×20", or "ok×481 · 23505 integrity constraint violation×3" for PostgreSQL;
+    /// most frequent first.
     var statusesText: String {
         step.statuses.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-            .map { "\($0.key)×\(Format.count($0.value))" }.joined(separator: " · ")
+            .map { "\(Self.statusLabel($0.key, kind: scenario.kind))×\(Format.count($0.value))" }.joined(separator: " · ")
+    }
+
+    /// An HTTP status as is; a SQLSTATE as "ok" for success, else the code with its class's name
+    /// when the class is known.
+    static func statusLabel(_ status: String, kind: StrainMetrics.ScenarioKind) -> String {
+        guard kind == .postgres else { return status }
+        if status == SQLState.success { return "ok" }
+        return SQLState.className(of: status).map { "\(status) \($0)" } ?? status
     }
 
     func counter(_ name: String) -> UInt64? {

@@ -69,8 +69,35 @@ struct ScenarioTables {
 
     /// The non-empty tables with their headings, in reading order.
     var sections: [(heading: String?, table: TextTable)] {
-        [(nil, overview), ("latency (from the intended start) and service time", latency),
+        [(nil, overview)] + details.map { ($0.heading, $0.table) }
+    }
+
+    /// The non-empty tables after the overview, for reports that show every step in one overview.
+    var details: [(heading: String, table: TextTable)] {
+        [("latency (from the intended start) and service time", latency),
          ("phases", phases), ("traffic", traffic), ("errors", errors)].filter { !$0.table.isEmpty }
+    }
+}
+
+/// Every step of the run in one table, HTTP and SQL alike: what it asked and achieved, its errors,
+/// its latency and its statuses. The first thing a reader needs after the verdict.
+struct RunOverview {
+    let table: TextTable
+
+    init(_ report: RunReport) {
+        var table = TextTable(["step", "kind", "requests", "rate", "asked", "errors", "p50", "p99", "max", "statuses"])
+        table.columns[1].alignment = .left
+        table.columns[9].alignment = .left
+        for scenario in report.artifact.scenarios {
+            for step in scenario.steps.map({ StepFigures(scenario: scenario, step: $0, report: report) }) {
+                let latency = step.step.latency
+                let percentiles = [50.0, 99, 100].map { latency.isEmpty ? "–" : Format.micros(latency.percentile($0)) }
+                table.append([TimelineDigest.key(scenario: scenario.name, step: step.step.name), scenario.kind.rawValue,
+                              Format.count(step.step.requests), step.rate.map(Format.rate) ?? "–", step.askedRate.map(Format.rate) ?? "–",
+                              step.errorsText] + percentiles + [step.statusesText.isEmpty ? "–" : step.statusesText])
+            }
+        }
+        self.table = table
     }
 }
 

@@ -23,10 +23,10 @@ enum DiagnoseCommand: Command {
     pools, dependencies, profile — and prints the findings ranked by total time attributable.
 
     The database session is read-only with statement and lock timeouts; passwords never appear in
-    the output. diagnosis.json, diagnosis.md and evidence.json are written to
-    reports/diagnose-<yyyyMMdd-HHmmss>/ (or --out). Ctrl-C ends the window early and still reports.
-    While observing, a progress line on standard error (when it is a terminal) shows the time elapsed
-    and remaining and the samples taken.
+    the output. diagnosis.json, diagnosis.md, diagnosis.html (self-contained, opens offline) and
+    evidence.json are written to reports/diagnose-<yyyyMMdd-HHmmss>/ (or --out). Ctrl-C ends the
+    window early and still reports. While observing, a progress line on standard error (when it is
+    a terminal) shows the time elapsed and remaining and the samples taken.
 
     options:
       --postgres CONNINFO            libpq connection string or postgresql:// URI of the database to observe
@@ -41,13 +41,14 @@ enum DiagnoseCommand: Command {
       --evidence FILE                diagnose a saved evidence.json again instead of observing
       --out DIR                      write the reports here
       --fail-on warning|critical     exit 7 when a finding has that severity or a higher one (for CI)
+      --junit-findings               also write junit.xml: one failing test case per finding (warning or critical)
 
     exit status: 0 diagnosed (whatever was found, unless --fail-on), 2 bad usage, 5 the database or the
     output folder could not be reached, 7 a finding at or above --fail-on, 130 interrupted (the
     shortened window is still reported).
     """
 
-    static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze"]
+    static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze", "--junit-findings"]
     static let options: Set<String> = [
         "--postgres", "--pgbouncer", "--pid", "--dependency", "--node-exporter", "--window", "--idle-in-transaction-after",
         "--evidence", "--out", "--fail-on",
@@ -104,6 +105,9 @@ enum DiagnoseCommand: Command {
         let diagnosis = Diagnoser.diagnose(evidence, options: request.checkOptions)
         do {
             try write(diagnosis, evidence: evidence, to: directory)
+            if arguments.flag("--junit-findings") {
+                try ReportWriter.write(JUnitReport.render(diagnosis), to: RunFile.junitReport.url(in: directory))
+            }
         } catch {
             output.error("strain diagnose: cannot write the reports: \(error)")
             return .infrastructure
@@ -119,13 +123,13 @@ enum DiagnoseCommand: Command {
         return status
     }
 
-    /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence) and diagnosis.md.
+    /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence), diagnosis.md and diagnosis.html.
     static func write(_ diagnosis: Diagnosis, evidence: Evidence, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try DiagnosisJSON.write(diagnosis, to: RunFile.diagnosis.url(in: directory))
         try DiagnosisJSON.write(evidence, to: RunFile.evidence.url(in: directory))
-        try Data(DiagnosisReport.markdown(diagnosis).utf8).write(to: directory.appendingPathComponent("diagnosis.md"),
-                                                                  options: .atomic)
+        try ReportWriter.write(DiagnosisReport.markdown(diagnosis), to: RunFile.diagnosisMarkdown.url(in: directory))
+        try ReportWriter.write(HTMLReport.render(diagnosis), to: RunFile.diagnosisHTML.url(in: directory))
     }
 
     /// The command line, checked: what to observe and for how long, or which evidence to replay.
@@ -156,7 +160,7 @@ enum DiagnoseCommand: Command {
             checkOptions = CheckOptions(idleInTransactionAfterSeconds: idleBound.seconds)
             if let path = arguments.value("--evidence") {
                 let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after", "--fail-on"])
-                    .union(flags).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
+                    .union(flags.subtracting(["--junit-findings"])).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
                 if let observing { throw UsageError(description: "\(observing) observes a live system; --evidence replays a saved one") }
                 source = .saved(URL(fileURLWithPath: path))
                 return

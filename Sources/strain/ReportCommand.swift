@@ -5,7 +5,7 @@ import StrainReport
 enum ReportCommand: Command {
     static let name = "report"
     static let summary = "render a past run as terminal text, Markdown, JSON, HTML or JUnit XML"
-    static let usage = "usage: strain report RUN [--format FORMAT] [--out FILE] [--profile FILE] [--color]"
+    static let usage = "usage: strain report RUN [--format FORMAT] [--out FILE] [--profile FILE] [--color] [--junit-findings]"
     static let help = """
     \(usage)
 
@@ -20,6 +20,8 @@ enum ReportCommand: Command {
       --out FILE        write the report to FILE instead of standard output
       --profile FILE    evaluate this profile's thresholds
       --color           colour the terminal format (off by default)
+      --junit-findings  the junit format also fails a test case per diagnosis finding (warning or
+                        critical); by default it judges only the self-check and the thresholds
 
     Markdown is also appended to $GITHUB_STEP_SUMMARY when that is set (a GitHub Actions job summary).
 
@@ -32,7 +34,7 @@ enum ReportCommand: Command {
         let arguments: Arguments
         let format: ReportFormat
         do {
-            arguments = try Arguments(words, flags: ["--color"], options: ["--format", "--out", "--profile"])
+            arguments = try Arguments(words, flags: ["--color", "--junit-findings"], options: ["--format", "--out", "--profile"])
             format = try ReportOptions.format(arguments)
             guard arguments.positionals.count == 1 else {
                 throw UsageError(description: arguments.positionals.isEmpty ? "no run given" : "one run at a time, got \(arguments.positionals.count)")
@@ -50,7 +52,7 @@ enum ReportCommand: Command {
             return .badInput
         }
         do {
-            let text = try format.render(report, color: arguments.flag("--color"))
+            let text = try format.render(report, color: arguments.flag("--color"), junitFindings: arguments.flag("--junit-findings"))
             try ReportOptions.emit(text, format: format, to: arguments.value("--out"), output: output)
         } catch {
             output.error("strain report: \(error)")

@@ -20,9 +20,9 @@ enum RunCommand: Command {
     breakdown, errors and whether the run can be trusted. When the profile has a diagnose section,
     the diagnoser samples the host, the database and the dependencies through the run and its ranked
     findings follow the summary. run.json, a per-second timeline.ndjson, report.md, report.html,
-    report.json, junit.xml (and diagnosis.json, evidence.json) are written to
-    reports/<name>-<yyyyMMdd-HHmmss>/ (or --out), and every file written is listed at the end.
-    Progress goes to standard error.
+    report.json, junit.xml (and diagnosis.json, diagnosis.md, diagnosis.html, evidence.json) are
+    written to reports/<name>-<yyyyMMdd-HHmmss>/ (or --out), and every file written is listed at the
+    end. Progress goes to standard error.
     Ctrl-C (or SIGTERM, SIGHUP) stops gracefully and still writes everything; a second one quits at
     once. run.json is checkpointed every 5s (status "running"), so a killed run keeps what it measured
     up to its last checkpoint and 'strain report' renders it, marked incomplete.
@@ -40,6 +40,8 @@ enum RunCommand: Command {
                              'checkout.latency: p(99) < 300ms'); repeatable, recorded in run.json
       --workers N            load-generating threads (default: one per core)
       --quiet                no progress lines
+      --junit-findings       junit.xml also fails a test case per diagnosis finding (warning or
+                             critical); by default it judges only the self-check and the thresholds
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
       --seed N               seed Poisson arrivals and random template values with N (each run draws
                              a fresh seed and records it in run.json; pass it here to reproduce one)
@@ -87,7 +89,7 @@ enum RunCommand: Command {
     of rows), 130 interrupted.
     """
 
-    static let flags: Set<String> = ["--quiet", "--insecure", "--json"]
+    static let flags: Set<String> = ["--quiet", "--insecure", "--json", "--junit-findings"]
     static let options: Set<String> = [
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
@@ -177,7 +179,8 @@ enum RunCommand: Command {
                                                   options: diagnosis.options)
                 try DiagnoseCommand.write(findings, evidence: evidence, to: directory)
             }
-            report = try ReportWriter.writeAll(in: RunFolder(url: directory), profile: shard == nil ? profile : nil)
+            report = try ReportWriter.writeAll(in: RunFolder(url: directory), profile: shard == nil ? profile : nil,
+                                               junitFindings: arguments.flag("--junit-findings"))
         } catch {
             output.error("strain run: cannot write the reports: \(error)")
             return .infrastructure

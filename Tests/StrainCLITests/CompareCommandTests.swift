@@ -65,7 +65,7 @@ struct CompareCommandTests {
     }
 
     @Test(arguments: [("markdown", "**❌ REGRESSION in 3 of 5 metrics**"), ("json", #""verdict" : "regression""#),
-                      ("html", #"<tr class="fail">"#), ("junit", #"<testsuite name="comparison" tests="5" failures="3" skipped="0">"#)])
+                      ("html", #"<tr class="fail">"#), ("junit", #"<testsuite name="comparison" tests="5" failures="3" skipped="0" time="10.000">"#)])
     func everyFormat(format: String, marker: String) throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }

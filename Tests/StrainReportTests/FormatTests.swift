@@ -31,3 +31,22 @@ struct FormatTests {
         #expect(Format.rate(perSecond) == text)
     }
 }
+
+/// Changes between runs as factors beside the percentages, where the factor reads better.
+struct ChangeFormatTests {
+    @Test(arguments: [
+        (64.0, "64×"), (1_234.4, "1,234×"), (10.0, "10×"), (2.5, "2.5×"), (1.0, "1.0×"), (0.52, "0.52×"), (0.004, "<0.01×"),
+        (0.0, "0×"), (-1.0, "–"), (Double.infinity, "–"),
+    ])
+    func ratios(factor: Double, text: String) {
+        #expect(Format.ratio(factor) == text)
+    }
+
+    @Test(arguments: [
+        (63.0, "+6,300% (64×)"), (-0.48, "-48.0% (0.52×)"), (0.6, "+60.0% (1.6×)"), (0.04, "+4.00%"), (-0.2, "-20.0%"),
+        (-1.0, "-100.0% (0×)"), (0.0, "+0%"),
+    ])
+    func changes(fraction: Double, text: String) {
+        #expect(Format.change(fraction) == text)
+    }
+}

@@ -29,16 +29,51 @@ struct MarkdownReportTests {
         for part in ["# strain run \"unnamed\": ❌ 2 of 3 thresholds failed", "## Thresholds",
                      "| ✅ | `browse.home.latency: p(99) < 5s` |", "| ❌ | `http.errors: rate < 1%` | 33.3% |",
                      "| ❌ | `browse.tls: p(99) < 1s` | no tls was measured |",
-                     "## browse (http): 150 iterations", "| step | requests | rate | asked | errors |",
-                     "| broken | 150 | ", "| step | measure | p50 | p90 | p95 | p99 | p99.9 | max |",
+                     "## Overview", "| step | kind | requests | rate | asked | errors | p50 | p99 | max | statuses |",
+                     "| browse.broken | http | 150 | ", "| 150 (100.0%) |", "| 500×150 |",
+                     "<details><summary>browse (http): 150 iterations: latency, phases, traffic, errors</summary>",
+                     "| step | measure | p50 | p90 | p95 | p99 | p99.9 | max |",
                      "| step | error | count | first example |", "| broken | status | 150 | HTTP 500 from broken |",
-                     "<details><summary>Phases and Traffic</summary>", "## Diagnosis", "### 1. Sequential scan on orders"] {
+                     "## Diagnosis", "<details><summary>1. Sequential scan on orders (critical)</summary>",
+                     "<details><summary>Diagnosis checklist</summary>"] {
             #expect(text.contains(part), "missing \(part)")
         }
+        // The verdict and the thresholds come first, then the overview; the detail is folded after them.
+        let order = ["## Thresholds", "## Overview", "## Diagnosis", "<details>"].map { text.range(of: $0)!.lowerBound }
+        #expect(order == order.sorted())
+        #expect(text.components(separatedBy: "<details>").count == text.components(separatedBy: "</details>").count)
         // Every table row is a whole row: starts and ends with a pipe, as many cells as the header.
         let tableLines = text.split(separator: "\n").filter { $0.hasPrefix("|") }
         #expect(tableLines.count > 20)
         #expect(tableLines.allSatisfy { $0.hasSuffix("|") })
+    }
+
+    /// A run with hundreds of steps and findings still fits a pull-request comment (GitHub refuses
+    /// more than 65,536 characters): the head stays whole, the folded detail that does not fit is
+    /// left out and counted.
+    @Test func aBigRunFitsAPullRequestComment() throws {
+        let run = try RecordedRun(iterations: 30)
+        defer { run.remove() }
+        var report = run.report
+        let scenario = report.artifact.scenarios[0]
+        report.artifact.scenarios = (0..<300).map { index in
+            var copy = scenario
+            copy.name = "scenario-\(index)-with-a-name-long-enough-to-matter"
+            return copy
+        }
+        var diagnosis = ReportFixture.diagnosis
+        diagnosis.findings = Array(repeating: diagnosis.findings, count: 100).flatMap { $0 }
+        report.diagnosis = diagnosis
+
+        let text = MarkdownReport.render(report)
+        #expect(text.utf8.count <= MarkdownReport.sizeLimit)
+        #expect(MarkdownReport.sizeLimit < 65_536)
+        #expect(text.hasPrefix("# strain run \"unnamed\": ❌ 2 of 3 thresholds failed"))
+        #expect(text.contains("| ❌ | `http.errors: rate < 1%` | 33.3% |"))
+        #expect(text.contains("| scenario-0-with-a-name-long-enough-to-matter.home | http |"))
+        #expect(text.contains("more steps left out; see report.html."))
+        #expect(text.contains("_Left out to fit a pull-request comment: the details of"))
+        #expect(text.components(separatedBy: "<details>").count == text.components(separatedBy: "</details>").count)
     }
 }
 
@@ -77,7 +112,9 @@ struct JSONReportTests {
 struct JUnitReportTests {
     /// The test cases of a JUnit document, read with an XML parser (so the file is well-formed too).
     final class Cases: NSObject, XMLParserDelegate {
-        var cases: [(suite: String, name: String, failed: Bool, skipped: Bool)] = []
+        var cases: [(suite: String, name: String, failed: Bool, skipped: Bool, time: String?)] = []
+        var suiteTimes: [String?] = []
+        var documentTime: String?
         private var suite = ""
 
         init(_ xml: String) throws {
@@ -90,8 +127,11 @@ struct JUnitReportTests {
         func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
                     attributes: [String: String] = [:]) {
             switch element {
-            case "testsuite": suite = attributes["name"] ?? ""
-            case "testcase": cases.append((suite, attributes["name"] ?? "", false, false))
+            case "testsuites": documentTime = attributes["time"]
+            case "testsuite":
+                suite = attributes["name"] ?? ""
+                suiteTimes.append(attributes["time"])
+            case "testcase": cases.append((suite, attributes["name"] ?? "", false, false, attributes["time"]))
             case "failure": cases[cases.count - 1].failed = true
             case "skipped": cases[cases.count - 1].skipped = true
             default: break
@@ -99,10 +139,15 @@ struct JUnitReportTests {
         }
     }
 
-    @Test func aCasePerThresholdAndPerFindingAboveTheSeverity() throws {
+    /// Thresholds by default; findings only when asked for (`--junit-findings`), from the severity given.
+    @Test func aCasePerThresholdAndPerFindingOnlyWhenAsked() throws {
         let run = try RecordedRun(iterations: 30)
         defer { run.remove() }
-        let all = try Cases(JUnitReport.render(run.report)).cases
+        let thresholdsOnly = try Cases(JUnitReport.render(run.report)).cases
+        #expect(thresholdsOnly.map(\.suite) == ["validity", "thresholds", "thresholds", "thresholds"])
+        #expect(thresholdsOnly.map(\.failed) == [false, false, true, true])
+
+        let all = try Cases(JUnitReport.render(run.report, findingsFrom: .warning)).cases
         #expect(all.map(\.suite) == ["validity", "thresholds", "thresholds", "thresholds", "findings", "findings"])
         #expect(all.map(\.name) == ["generator self-check", "browse.home.latency: p(99) < 5s", "http.errors: rate < 1%",
                                     "browse.tls: p(99) < 1s", "#1 Sequential scan on orders", "#2 Connections left idle in transaction"])
@@ -110,6 +155,19 @@ struct JUnitReportTests {
 
         let criticalOnly = try Cases(JUnitReport.render(run.report, findingsFrom: .critical)).cases
         #expect(criticalOnly.filter { $0.suite == "findings" }.map(\.name) == ["#1 Sequential scan on orders"])
+    }
+
+    /// Every case, suite and the document say how many seconds they judged: the run's, or the
+    /// diagnosis window's for findings.
+    @Test func timeAttributes() throws {
+        let run = try RecordedRun(iterations: 30)
+        defer { run.remove() }
+        let parsed = try Cases(JUnitReport.render(run.report, findingsFrom: .warning))
+        let runSeconds = String(format: "%.3f", run.report.duration)
+        #expect(run.report.duration > 0)
+        #expect(parsed.cases.map(\.time) == (Array(repeating: runSeconds, count: 4) + ["30.000", "30.000"]) as [String?])
+        #expect(parsed.suiteTimes == [runSeconds, runSeconds, "30.000"] as [String?])
+        #expect(parsed.documentTime == runSeconds)
     }
 
     @Test func thresholdsNotEvaluatedAreSkippedAndAnInvalidRunFails() throws {
@@ -135,10 +193,12 @@ struct HTMLReportTests {
         for forbidden in ["<script", "src=", "href=", "@import", "url("] {
             #expect(!html.contains(forbidden), "found \(forbidden)")
         }
-        // The charts, each with drawn content.
+        // The charts, each with drawn content: throughput, one latency chart per step, percentiles,
+        // phases, impact.
         let charts = html.components(separatedBy: "<svg ").dropFirst()
-        #expect(charts.count == 5)
-        for title in ["Throughput and errors", "Latency over time", "Latency percentiles (whole run)",
+        #expect(charts.count == 7)
+        for title in ["Throughput: asked and achieved, and errors", "browse.home (http)", "browse.user (http)", "browse.broken (http)",
+                      "Latency percentiles (whole run)",
                       "Where the time goes (mean per request; DNS, connect and TLS amortised over all requests)",
                       "Impact: total time attributable"] {
             let chart = try #require(charts.first { $0.contains(#"aria-label="\#(title)""#) }, "no chart \(title)")
@@ -146,13 +206,44 @@ struct HTMLReportTests {
                 + chart.components(separatedBy: #"<rect class="bar""#).count - 1
             #expect(drawn > 0, "\(title) is empty")
         }
-        // Line charts have real polylines: many points per path.
-        let throughput = try #require(charts.first { $0.contains("Throughput and errors") })
-        let path = try #require(throughput.firstMatch(of: /<path class="series" d="([^"]+)"/)?.1)
-        #expect(path.split(separator: "L").count >= 3)
+        // The asked rate is drawn, dashed, over the achieved one; both are real polylines.
+        let throughput = try #require(charts.first { $0.contains("Throughput: asked and achieved") })
+        for series in ["asked requests/s (open model)", "achieved requests/s (open model)"] {
+            let path = try #require(throughput.components(separatedBy: "<path ").first { $0.contains("<title>\(series)</title>") },
+                                    "no \(series) series")
+            #expect(path.split(separator: "L").count >= 3)
+        }
+        #expect(throughput.contains(#"stroke-dasharray="6 4"><title>asked requests/s (open model)</title>"#))
+        // Latency over time per step, never pooled across steps: one chart per step with its own
+        // percentiles, and no chart of all steps together.
+        let latencyCharts = charts.filter { $0.contains(#"(http)""#) }
+        #expect(latencyCharts.count == 3)
+        for chart in latencyCharts {
+            #expect(chart.components(separatedBy: #"<path class="series""#).count - 1 == 3)
+        }
+        #expect(!html.contains("Latency over time\""))
+        // One overview table, a row per step; the scenario sections do not repeat it.
+        #expect(html.components(separatedBy: #"<section id="overview">"#).count == 2)
+        #expect(html.components(separatedBy: "<th>asked</th>").count == 2)
+        for row in ["browse.home", "browse.user", "browse.broken"] {
+            #expect(html.contains(#"<td class="l">\#(row)</td><td class="l">http</td>"#), "no overview row \(row)")
+        }
         // The findings, ranked, with their fixes.
         for part in ["#1 Sequential scan on orders", "#2 Connections left idle in transaction",
                      "CREATE INDEX CONCURRENTLY ON orders (customer_email);", "2 threshold(s) failed", "no tls was measured"] {
+            #expect(html.contains(part), "missing \(part)")
+        }
+    }
+
+    /// `strain diagnose` writes a page as self-contained as a run's: the findings, ranked, their chart and table.
+    @Test func aDiagnosisOnItsOwn() {
+        let html = HTMLReport.render(ReportFixture.diagnosis)
+        for forbidden in ["<script", "src=", "href=", "@import", "url("] {
+            #expect(!html.contains(forbidden), "found \(forbidden)")
+        }
+        for part in ["<title>strain diagnose</title>", #"<span class="verdict failed">1 critical · 1 warning</span>"#,
+                     #"aria-label="Impact: total time attributable""#, "<th>per request</th>",
+                     "#1 Sequential scan on orders", "CREATE INDEX CONCURRENTLY ON orders (customer_email);", "<h3>Checklist</h3>"] {
             #expect(html.contains(part), "missing \(part)")
         }
     }

@@ -32,10 +32,16 @@ struct CheckInput {
     }
 
     /// The impact of `seconds` attributable over the window, per request and as a share of the
-    /// measured request time when the load is known.
-    func impact(seconds: Double) -> Finding.Impact {
+    /// measured request time when the load is known. Per request means per request of the endpoints
+    /// concerned (`endpoints`, by name); when the check cannot name them, of every endpoint if the
+    /// load was of one kind, and not stated if it mixed HTTP and SQL: an HTTP request and a SQL
+    /// statement are not units of one average.
+    func impact(seconds: Double, endpoints names: [String]? = nil) -> Finding.Impact {
         guard let load else { return Finding.Impact(totalSeconds: seconds) }
-        return Finding.Impact(totalSeconds: seconds, perRequestSeconds: seconds / Double(load.requests),
+        let concerned = names.map { names in load.endpoints.filter { names.contains($0.name) } }
+            ?? (Set(load.endpoints.map(\.kind)).count == 1 ? load.endpoints : [])
+        let requests = concerned.reduce(0) { $0 + $1.requests }
+        return Finding.Impact(totalSeconds: seconds, perRequestSeconds: requests > 0 ? seconds / Double(requests) : nil,
                               share: load.totalSeconds > 0 ? min(1, seconds / load.totalSeconds) : nil)
     }
 

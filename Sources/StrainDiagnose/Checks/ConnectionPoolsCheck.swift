@@ -199,7 +199,7 @@ enum ConnectionPoolsCheck {
             object: endpoint.name,
             evidence: ["waited \(Format.duration(wait)) in total for a connection, \(Format.percent(share)) of the endpoint's time",
                        "\(Format.duration(wait / Double(max(endpoint.requests, 1)))) per request"],
-            impact: input.impact(seconds: wait), severity: share >= 0.25 ? .critical : .warning,
+            impact: input.impact(seconds: wait, endpoints: [endpoint.name]), severity: share >= 0.25 ? .critical : .warning,
             fix: "The pool is smaller than the concurrency: grow it (while the database has connections to spare) or "
                 + "make each use of a connection shorter.")
     }

@@ -32,11 +32,13 @@ enum DependenciesCheck {
         guard let median = probes.medianTotal, median >= slowProbe else { return nil }
         var evidence = probes.evidence
         let seconds: Double
+        var endpoints: [String]?
         if input.load != nil {
             let explained = breakdowns.filter { $0.dependency?.name == probes.name }
             guard !explained.isEmpty else { return nil }
             seconds = explained.reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
             evidence += explained.map(\.description)
+            endpoints = explained.map(\.endpoint)
         } else {
             // Window mode knows no requests: the time the probes themselves waited is the measure.
             seconds = probes.totalSeconds
@@ -44,7 +46,7 @@ enum DependenciesCheck {
         }
         return Finding(step: .dependencies, check: "slow-dependency",
                        title: "Slow dependency \(probes.name): \(Format.duration(median)) per call (median)",
-                       object: probes.name, evidence: evidence, impact: input.impact(seconds: seconds),
+                       object: probes.name, evidence: evidence, impact: input.impact(seconds: seconds, endpoints: endpoints),
                        severity: median >= verySlowProbe ? .critical : .warning,
                        fix: "Look at \(probes.name) itself (its own latency breakdown), call it less often or concurrently, "
                            + "cache its answers, and give calls to it a timeout shorter than your own latency budget.")

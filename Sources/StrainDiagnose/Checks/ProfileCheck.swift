@@ -48,7 +48,7 @@ enum ProfileCheck {
     /// Hot code in `endpoints`: the profiler's frames when it took samples, else what to profile.
     private static func codeFinding(_ endpoints: [RequestBreakdown], cpu: [String], _ input: CheckInput) -> Finding {
         let seconds = endpoints.reduce(0) { $0 + $1.totalUnexplained }
-        let names = endpoints.map(\.endpoint).joined(separator: ", ")
+        let names = endpoints.map(\.endpoint)
         let evidence = endpoints.map(\.description) + cpu
         let severity = severity(endpoints, input)
         if let profiler = input.evidence.profiler,
@@ -83,7 +83,7 @@ enum ProfileCheck {
         return CheckResult(findings: finding.map { [$0] } ?? [], summary: "no infrastructure cause found; profiled pid \(profiler.pid)")
     }
 
-    private static func hotFrames(_ profiler: ProfilerEvidence, endpoints: String?, seconds: Double, evidence: [String],
+    private static func hotFrames(_ profiler: ProfilerEvidence, endpoints: [String]?, seconds: Double, evidence: [String],
                                   severity: Finding.Severity, _ input: CheckInput) -> Finding? {
         guard let top = profiler.frames.first else { return nil }
         let frames = ["\(Format.count(profiler.samples)) CPU samples of pid \(profiler.pid) (perf)"]
@@ -92,9 +92,9 @@ enum ProfileCheck {
             }
         return Finding(step: .profile, check: "hot-frames",
                        title: "Hot code: \(top.symbol) in \(Format.percent(top.share)) of samples",
-                       object: (endpoints.map { "\($0) in " } ?? "") + "pid \(profiler.pid): \(top.symbol)",
+                       object: (endpoints.map { "\($0.joined(separator: ", ")) in " } ?? "") + "pid \(profiler.pid): \(top.symbol)",
                        evidence: evidence + frames,
-                       impact: input.impact(seconds: seconds), severity: severity,
+                       impact: input.impact(seconds: seconds, endpoints: endpoints), severity: severity,
                        fix: "Start with the hottest frames: make them do less (algorithm, allocations, serialisation), cache "
                            + "what does not change, or call them less; `perf report -g` on a longer recording shows the call "
                            + "paths that lead to them.")
@@ -121,15 +121,16 @@ enum ProfileCheck {
             title: "Requests wait inside the service: \(Format.duration(seconds)) off the CPU",
             object: "\(endpoints) in pid \(service.pid)",
             evidence: waiting.map(\.description) + cpu + inFlight + frames,
-            impact: input.impact(seconds: seconds), severity: severity(waiting, input),
+            impact: input.impact(seconds: seconds, endpoints: waiting.map(\.endpoint)), severity: severity(waiting, input),
             fix: "Look for what the handlers of \(endpoints) wait on inside the service: its own connection or thread pool "
                 + "(held during slow work, or too small for the concurrency), locks, sleeps and synchronous calls to "
                 + "services not declared as dependencies. Off-CPU profiling (`perf sched`, `offcputime`) or thread dumps "
                 + "under this load show where threads block.")
     }
 
-    private static func whatToProfile(endpoints: String, seconds: Double, evidence: [String], profiled: ProfilerEvidence?,
+    private static func whatToProfile(endpoints concerned: [String], seconds: Double, evidence: [String], profiled: ProfilerEvidence?,
                                       severity: Finding.Severity, _ input: CheckInput) -> Finding {
+        let endpoints = concerned.joined(separator: ", ")
         let why = profiled.map { "pid \($0.pid) was profiled but perf took no samples of it: its time is off the CPU "
                                  + "(waiting on locks, sleeps or undeclared calls)" }
             ?? "no process was profiled (pass --diagnose-pid / --pid with the service's PID)"
@@ -138,7 +139,7 @@ enum ProfileCheck {
             title: "Request time unexplained by the infrastructure: profile the service",
             object: endpoints,
             evidence: evidence + [why],
-            impact: input.impact(seconds: seconds), severity: severity,
+            impact: input.impact(seconds: seconds, endpoints: concerned), severity: severity,
             fix: "Profile the service under this load while it serves \(endpoints): `strain diagnose --pid PID` samples it "
                 + "with perf, or use the runtime's profiler (pprof, async-profiler, py-spy). Look at off-CPU time too: "
                 + "locks, sleeps and synchronous calls that are not declared as dependencies.")

@@ -65,7 +65,7 @@ enum SlowQueriesCheck {
         if let endpoint = pattern.endpoint {
             evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, \(Format.duration(endpoint.meanSeconds)) each")
         }
-        let impact = input.impact(seconds: seconds)
+        let impact = input.impact(seconds: seconds, endpoints: pattern.endpoint.map { [$0.name] })
         let share = impact.share ?? (databaseSeconds > 0 ? repeated.seconds / databaseSeconds : nil)
         return Finding(step: .slowQueries, check: "n-plus-one",
                        title: "N+1 queries: one statement runs \(Format.significant(pattern.callsPerUnit)) times per \(unit)",

@@ -1,3 +1,4 @@
+import StrainMetrics
 import StrainPQ
 import StrainProfile
 

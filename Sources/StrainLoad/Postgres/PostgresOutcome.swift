@@ -1,3 +1,5 @@
+import StrainMetrics
+
 /// How one statement of one iteration ended, as a `PostgresSession` reports it.
 public struct PostgresOutcome: Sendable {
     /// The caller's number for the iteration, as given to `PostgresSession.send`.

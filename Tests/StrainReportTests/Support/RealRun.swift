@@ -35,7 +35,11 @@ struct RealRun {
     func record(into folder: URL? = nil) throws -> RunArtifact {
         var results = steps.map { StepResult(name: $0.name) }
         var intervals: [TimelineInterval] = []
-        var current = steps.map { IntervalStep(scenario: scenario, step: $0.name, requests: 0, failures: 0, latency: Histogram(), service: Histogram()) }
+        // Every interval of the open-model schedule asks `rate × interval` iterations of each step.
+        var current = steps.map {
+            IntervalStep(scenario: scenario, step: $0.name, requests: 0, failures: 0, latency: Histogram(), service: Histogram(),
+                         asked: rate * interval)
+        }
         var intervalIndex = 0
         let easy = try CurlEasy()
         let startedAt = Date()

@@ -10,8 +10,12 @@ public enum SQLState {
     /// "23 integrity constraint violation" for "23505"; "ZZ unknown SQLSTATE class" for a class
     /// this table does not know.
     public static func classLabel(of sqlState: String) -> String {
-        let code = String(sqlState.prefix(2)).uppercased()
-        return "\(code) \(classNames[code] ?? "unknown SQLSTATE class")"
+        "\(String(sqlState.prefix(2)).uppercased()) \(className(of: sqlState) ?? "unknown SQLSTATE class")"
+    }
+
+    /// "integrity constraint violation" for "23505"; nil for a class this table does not know.
+    public static func className(of sqlState: String) -> String? {
+        classNames[String(sqlState.prefix(2)).uppercased()]
     }
 
     static let classNames: [String: String] = [
