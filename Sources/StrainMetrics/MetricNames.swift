@@ -60,3 +60,30 @@ public enum CounterName {
     /// saw only its first `maxBodyBytes`.
     public static let truncatedBodies = "truncatedBodies"
 }
+
+/// The series `strain run --output prometheus=URL` writes (Prometheus remote write), one per step,
+/// labelled `run_id`, `profile`, `scenario`, `step`; a sample per series at the end of each interval.
+/// Dashboards and alerts are written against these names (scripts/grafana/strain.json).
+public enum PrometheusName {
+    /// Requests sent since the run started (a counter: the step's `requests` in run.json at the end).
+    public static let requests = "strain_requests_total"
+    /// Failed requests since the run started (a counter: the step's `failures` in run.json at the end).
+    public static let errors = "strain_errors_total"
+    /// Latency from the intended send time during the interval, in seconds, with a `quantile` label
+    /// (`quantiles`); only for intervals with at least one response.
+    public static let latency = "strain_latency_seconds"
+    /// Plain service time during the interval, in seconds, with a `quantile` label.
+    public static let serviceTime = "strain_service_time_seconds"
+
+    /// The `quantile` label's values and the percentiles they stand for: p50, p90, p99 and the
+    /// maximum (quantile 1, as Prometheus summaries write it).
+    public static let quantiles: [(label: String, percentile: Double)] = [
+        ("0.5", 50), ("0.9", 90), ("0.99", 99), ("1", 100),
+    ]
+
+    public static let runIDLabel = "run_id"
+    public static let profileLabel = "profile"
+    public static let scenarioLabel = "scenario"
+    public static let stepLabel = "step"
+    public static let quantileLabel = "quantile"
+}

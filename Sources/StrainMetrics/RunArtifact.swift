@@ -31,12 +31,14 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     /// The start time agreed by the shards (`--start-at`): `startedAt` minus it is how late this
     /// shard's load began on its own clock.
     public var startAt: Date?
+    /// How the live outputs (`strain run --output`) fared; nil when the run had none.
+    public var outputs: [OutputSummary]?
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
         gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
         seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil,
-        shard: Shard? = nil, startAt: Date? = nil
+        shard: Shard? = nil, startAt: Date? = nil, outputs: [OutputSummary]? = nil
     ) {
         self.format = format
         self.tool = tool
@@ -53,6 +55,7 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.thresholds = thresholds
         self.shard = shard
         self.startAt = startAt
+        self.outputs = outputs
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import StrainDiagnose
 import StrainLoad
 import StrainMetrics
+import StrainOutputs
 import StrainProfile
 import StrainReport
 
@@ -33,6 +34,12 @@ enum RunCommand: Command {
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
       --seed N               seed Poisson arrivals and random template values with N (each run draws
                              a fresh seed and records it in run.json; pass it here to reproduce one)
+      --output prometheus=URL
+                             also push every 1s interval, as it closes, to this Prometheus remote-write
+                             endpoint (e.g. http://127.0.0.1:9090/api/v1/write): per step request and
+                             error counters and latency quantiles, labelled run_id (the output folder's
+                             name), profile, scenario, step. A failing endpoint never slows the load:
+                             failed pushes are counted in run.json (outputs) and printed at the end
 
     scale-out (see strain merge and strain k8s):
       --shard I/N            run shard I (0…N−1) of N: its exact share of every scenario's arrivals,
@@ -70,7 +77,7 @@ enum RunCommand: Command {
     static let options: Set<String> = [
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
-        "--cacert", "--redirects", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at",
+        "--cacert", "--redirects", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at", "--output",
     ]
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -90,12 +97,16 @@ enum RunCommand: Command {
             let shard = try Shard.select(shard: arguments.value("--shard"), shards: arguments.value("--shards"),
                                          environment: ProcessInfo.processInfo.environment)
             let startAt = try arguments.value("--start-at").map { text throws(ShardOptionError) in try Shard.startAt(text, now: Date()) }
-            return execute(profile, arguments: arguments, workers: workers, seed: seed, shard: shard, startAt: startAt, output: output)
+            let destinations = try arguments.allValues("--output").map { text throws(OutputOptionError) in try OutputDestination(text) }
+            return execute(profile, arguments: arguments, workers: workers, seed: seed, shard: shard, startAt: startAt,
+                           destinations: destinations, output: output)
         } catch let error as UsageError {
             output.error("strain run: \(error)\n\(usage)")
         } catch let error as ProfileError {
             output.error(error.description)
         } catch let error as ShardOptionError {
+            output.error("strain run: \(error)")
+        } catch let error as OutputOptionError {
             output.error("strain run: \(error)")
         } catch {
             output.error("strain run: \(error)")
@@ -104,7 +115,7 @@ enum RunCommand: Command {
     }
 
     private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, seed: UInt64?,
-                                shard: Shard?, startAt: Date?, output: Output) -> ExitStatus {
+                                shard: Shard?, startAt: Date?, destinations: [OutputDestination], output: Output) -> ExitStatus {
         let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
         // A shard sees only its part of the load: thresholds judge the merge, not the shards.
         let abortThresholds = shard == nil ? profile.thresholds.filter(\.abortOnFail) : []
@@ -115,7 +126,8 @@ enum RunCommand: Command {
         let options = RunOptions(
             workers: workers, outputDirectory: directory, tool: ToolInfo(version: Strain.version), gitSHA: gitSHA(),
             progress: arguments.flag("--quiet") ? .none : isatty(STDERR_FILENO) == 1 ? .live : .periodic(seconds: 5),
-            abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt)
+            abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt,
+            outputs: destinations.map { $0.start(runID: directory.lastPathComponent, profile: profile.name) })
         let sharding = shard.map { ", shard \($0)" } ?? ""
         let start = startAt.map { ", starting at \($0.formatted(.iso8601))" } ?? ""
         output.error("strain run: \(profile.name) — \(describe(Plan(profile)))\(sharding)\(start); results in \(directory.path)/")
@@ -153,6 +165,7 @@ enum RunCommand: Command {
         }
         output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
         for note in result.notes { output.print("note: \(note)") }
+        for summary in result.artifact.outputs ?? [] { output.print(OutputDestination.describe(summary)) }
         output.print("Results: \(result.artifactURL.path)\n         \(result.timelineURL.path)")
         return exitStatus(result, report: report, output: output)
     }
@@ -192,7 +205,8 @@ enum RunCommand: Command {
     }
 
     private static func loadProfile(_ arguments: Arguments) throws -> Profile {
-        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at"])
+        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at",
+                                                  "--output"])
         switch (arguments.positionals.count, arguments.value("--url")) {
         case (1, nil):
             if let flag = adHocOptions.first(where: { arguments.value($0) != nil }) ?? (arguments.flag("--insecure") ? "--insecure" : nil) {

@@ -24,12 +24,14 @@ public struct RunOptions: Sendable {
     public var shard: Shard?
     /// Hold the load back until then (the shards' agreed start), once every worker is ready.
     public var startAt: Date?
+    /// Live destinations each interval is handed to as it closes (`--output`), besides the timeline.
+    public var outputs: [any RunOutput]
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 tool: ToolInfo, gitSHA: String? = nil, progress: ProgressStyle = .none,
                 abortCheck: (@Sendable (RunArtifact) -> String?)? = nil, seed: UInt64? = nil,
-                shard: Shard? = nil, startAt: Date? = nil) {
+                shard: Shard? = nil, startAt: Date? = nil, outputs: [any RunOutput] = []) {
         self.workers = workers
         self.outputDirectory = outputDirectory
         self.environment = environment
@@ -40,6 +42,7 @@ public struct RunOptions: Sendable {
         self.seed = seed
         self.shard = shard
         self.startAt = startAt
+        self.outputs = outputs
     }
 
     /// A fresh seed below 2^53, so that any JSON reader keeps it exact.
@@ -114,7 +117,7 @@ public enum LoadRun {
         var timelineError: (any Error)?
         var abortReason: String?
         var unreachable: String?
-        func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil) -> RunArtifact {
+        func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil, outputs: [OutputSummary]? = nil) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
             return RunArtifact(
                 tool: options.tool,
@@ -131,7 +134,8 @@ public enum LoadRun {
                     }),
                 scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
                                                      shard: shard, hiding: inputs.secrets),
-                thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt)
+                thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt,
+                outputs: outputs)
         }
         var checkpoints = CheckpointSchedule()
         while true {
@@ -145,11 +149,13 @@ public enum LoadRun {
             let (intervals, allFinished) = control.takeCompleteIntervals()
             for interval in intervals {
                 collected.add(interval)
+                let line = timelineInterval(interval, profile: profile, layout: layout, shard: shard)
                 do {
-                    try timeline.append(timelineInterval(interval, profile: profile, layout: layout, shard: shard))
+                    try timeline.append(line)
                 } catch {
                     timelineError = timelineError ?? error
                 }
+                for output in options.outputs { output.intervalClosed(line, runStartedAt: startedAt) }
                 // A run's last, partial interval can be a few milliseconds: its rate would be noise.
                 if !interval.isPartial {
                     progress.show(collected.progressLine(for: interval, planned: planned))
@@ -184,7 +190,9 @@ public enum LoadRun {
         } else {
             .completed
         }
-        let result = artifact(status: status, endedAt: Date(), earlyStop: earlyStop)
+        let endedAt = Date()
+        let outputs = options.outputs.isEmpty ? nil : options.outputs.map { $0.finish() }
+        let result = artifact(status: status, endedAt: endedAt, earlyStop: earlyStop, outputs: outputs)
         do {
             try result.write(to: artifactURL)
         } catch {
