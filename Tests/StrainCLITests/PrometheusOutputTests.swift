@@ -85,6 +85,28 @@ struct PrometheusOutputTests {
         // One sample per interval with responses: the samples came in as the run went, not at the end.
         let samples = try Self.query("count_over_time(strain_requests_total\(selector)[10m])")
         #expect(samples.first?.value == Double(timeline.filter { !$0.steps.isEmpty }.count))
+
+        // The shipped Grafana dashboard's every query finds this run's series.
+        for expression in try Self.dashboardQueries() {
+            let concrete = expression.replacing("$run_id", with: runID).replacing("$scenario", with: ".*")
+                .replacing("$__rate_interval", with: "1m").replacing("$__range", with: "10m")
+            #expect(try !Self.query(concrete).isEmpty, "no data for the dashboard query \(expression)")
+        }
+    }
+
+    /// The `expr` of every panel of scripts/grafana/strain.json.
+    static func dashboardQueries() throws -> [String] {
+        struct Dashboard: Decodable {
+            struct Panel: Decodable {
+                struct Target: Decodable { let expr: String }
+                let targets: [Target]
+            }
+            let panels: [Panel]
+        }
+        let file = StrainProcess.packageRoot.appendingPathComponent("scripts/grafana/strain.json")
+        let queries = try JSONDecoder().decode(Dashboard.self, from: Data(contentsOf: file)).panels.flatMap(\.targets).map(\.expr)
+        #expect(queries.count >= 9)
+        return queries
     }
 
     @Test(arguments: [LoopbackHTTPServer.Behavior.silent, .reset])
