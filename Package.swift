@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
         .testTarget(name: "StrainCLITests", dependencies: [
             "strain", "StrainMetrics", "StrainDiagnose", "StrainPQ", "StrainCurl", "StrainTestSupport",
-        ], exclude: ["Hostile"]),
+        ], exclude: ["Hostile", "Import"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,6 +23,18 @@ public enum ProfileLoader {
 
     /// Decodes and validates profile text; `path` names it in errors and in `Profile.source`.
     public static func parse(_ text: String, path: String, baseDirectory: URL) throws(ProfileError) -> Profile {
+        let (value, sourceMap) = try document(text, path: path)
+        do {
+            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory))
+                .profile(from: value, source: ProfileSource(path: path, text: text))
+        } catch {
+            throw located(error, file: path, in: sourceMap)
+        }
+    }
+
+    /// JSON5 text as a value and the positions of its keys and values, or the first syntax error
+    /// (with line and column; `path` names the file in it).
+    static func document(_ text: String, path: String) throws(ProfileError) -> (JSONValue, SourceMap) {
         if let tooDeep = JSONNesting.firstTooDeep(in: text.utf8) {
             throw ProfileError(file: path, line: tooDeep.line, column: tooDeep.column,
                                message: JSONNesting.message)
@@ -55,16 +67,10 @@ public enum ProfileLoader {
             // Foundation accepted text the locator does not understand: errors keep their key paths, without positions.
             sourceMap = SourceMap()
         }
-
-        do {
-            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory))
-                .profile(from: value, source: ProfileSource(path: path, text: text))
-        } catch {
-            throw located(error, file: path, in: sourceMap)
-        }
+        return (value, sourceMap)
     }
 
-    private static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {
+    static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {
         var located = error
         located.file = file
         if let position = sourceMap.position(of: error.keyPath, at: error.anchor) {
