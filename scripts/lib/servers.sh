@@ -225,6 +225,8 @@ start_test_nginx() {
     mkdir "$dir/docroot"
     printf '<!doctype html>\n<title>Strain test server</title>\n<p>It works.</p>\n' >"$dir/docroot/index.html"
     head -c 1024 /dev/urandom >"$dir/docroot/1k.bin"
+    # 18,400 bytes of numbered lines ("line 0001 …"): gzip shrinks them several times over.
+    for i in $(seq -w 1 400); do printf 'line %04d of compressible test text..........\n' "$((10#$i))"; done >"$dir/docroot/compressible.txt"
     cat >"$dir/docroot/user.json" <<'JSON'
 {
   "id": 42,

@@ -129,7 +129,7 @@ public struct ProfileDraft: Sendable {
             lines.append("// Left out, as credentials of the recorded session: \(counts). Add them under headers (better: \"${env.NAME}\"), or import with --keep-credentials.")
         }
         if compressed > 0 {
-            lines.append("// Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under defaults to ask for compressed responses.")
+            lines.append("// Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under target to ask for compressed responses.")
         }
         lines.append("{")
         lines.append("  name: \(Self.quoted(name)),")
