@@ -127,7 +127,6 @@ public enum CurlImport {
             let part = switch error.part {
             case .method: "the method (-X)"
             case .url: "the URL"
-            case .body: "the body"
             case .header(let index): "header \"\(headers[index].name)\""
             }
             throw Failure(description: "\(part): \(error.message)")

@@ -53,7 +53,6 @@ public enum HARImport {
                 let field = switch error.part {
                 case .method: method
                 case .url: url
-                case .body: postData ?? request
                 case .header(let index): headerFields[index]
                 }
                 throw field.error(error.message)

@@ -3,7 +3,7 @@ import Foundation
 /// One request read from a HAR entry or a curl command line, checked so that it can be written into a
 /// profile: an http(s) URL with a host, a method of letters, header names that are tokens and values
 /// without CR, LF or NUL (which would end a header line and start another).
-public struct ImportedRequest: Sendable, Equatable {
+public struct ImportedRequest: Sendable {
     public var method: String
     /// As recorded, without a fragment (Foundation would re-encode characters like `{`).
     public var url: String
@@ -14,8 +14,8 @@ public struct ImportedRequest: Sendable, Equatable {
 
     /// What is wrong with one part of a request; the importer says where it came from.
     public struct Problem: Error, Equatable {
-        public enum Part: Equatable {
-            case method, url, body
+        public enum Part: Sendable, Equatable {
+            case method, url
             /// The header at this index of the headers given.
             case header(Int)
         }
@@ -54,11 +54,6 @@ public struct ImportedRequest: Sendable, Equatable {
 
     /// RFC 9110 token characters (header names).
     static let tokenCharacters = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~").union(.alphanumerics)
-
-    public static func == (left: ImportedRequest, right: ImportedRequest) -> Bool {
-        left.method == right.method && left.url == right.url && left.body == right.body
-            && left.headers.elementsEqual(right.headers) { $0.name == $1.name && $0.value == $1.value }
-    }
 }
 
 /// A profile written from imported requests, for a user to edit: one scenario replaying them in order
