@@ -64,6 +64,15 @@ port_is_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# True when GET http://127.0.0.1:PORT/PATH answers 200 (bash's /dev/tcp: no curl needed).
+http_get_ok() (
+    local status
+    exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    read -r _ status _ <&3
+    [[ "$status" == 200 ]]
+)
+
 # A server left over from an earlier run would answer in place of ours: refuse to start.
 require_free_port() {
     ! port_is_open "$1" || die "127.0.0.1:$1 is already in use (a server from an earlier run?); stop it or set $2"
@@ -313,8 +322,9 @@ start_prometheus() {
         --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
         >"$dir/prometheus.log" 2>&1 &
     strain_prometheus_pid=$!
-    retry_for_10s port_is_open "$port" ||
-        { cat "$dir/prometheus.log" >&2; die "Prometheus is not listening on 127.0.0.1:$port"; }
+    # Listening comes before its storage is ready, and a push before that is refused (503).
+    retry_for_10s http_get_ok "$port" /-/ready ||
+        { cat "$dir/prometheus.log" >&2; die "Prometheus is not ready on 127.0.0.1:$port"; }
     log "Prometheus on 127.0.0.1:$port (pid $strain_prometheus_pid, $dir)"
     export STRAIN_TEST_PROMETHEUS="http://127.0.0.1:$port"
 }
