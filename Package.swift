@@ -17,13 +17,15 @@ let package = Package(
         .target(name: "StrainCurl", dependencies: ["CCurl"]),
         .target(name: "StrainPQ", dependencies: ["CLibPQ"]),
 
-        // The data flow: profile → plan → load → run artifact → diagnosis → report → gate.
+        // The data flow: profile → plan → load → run folder → diagnosis → report → gate.
+        // The contract: the run folder's files and types (artifact, timeline, diagnosis, evidence),
+        // their JSON, the metric catalogue. No C: every stage that only reads folders links nothing else.
         .target(name: "StrainMetrics"),
         // StrainMetrics for its guarded file and JSON reading.
         .target(name: "StrainProfile", dependencies: ["StrainMetrics"]),
         .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
         .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
-        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics", "StrainDiagnose"]),
+        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics"]),
         // Live destinations for a run's intervals (Prometheus remote write).
         .target(name: "StrainOutputs", dependencies: ["StrainMetrics", "StrainProfile", "StrainCurl"]),
 
@@ -45,7 +47,8 @@ let package = Package(
         .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile", "StrainMetrics"], exclude: ["Malformed"]),
         .testTarget(name: "StrainLoadTests", dependencies: ["StrainLoad", "StrainTestSupport"]),
         .testTarget(name: "StrainDiagnoseTests", dependencies: ["StrainDiagnose", "StrainTestSupport"]),
-        .testTarget(name: "StrainReportTests", dependencies: ["StrainReport", "StrainTestSupport"]),
+        // StrainCurl: the renderers are tested on real measurements of loopback requests.
+        .testTarget(name: "StrainReportTests", dependencies: ["StrainReport", "StrainCurl", "StrainTestSupport"]),
         .testTarget(name: "StrainOutputsTests", dependencies: ["StrainOutputs", "StrainMetrics"]),
         .testTarget(name: "StrainCurlTests", dependencies: ["StrainCurl", "StrainTestSupport"]),
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),

@@ -60,14 +60,14 @@ public struct LoadContext: Codable, Sendable, Equatable {
         }
         endpoints = artifact.scenarios.flatMap { scenario in
             scenario.steps.map { step in
-                let network = [PhaseName.dns, PhaseName.connect, PhaseName.tls, PhaseName.download].compactMap { seconds(step.phases[$0]) }
-                let firstByte = step.phases[PhaseName.ttfb].flatMap { $0.isEmpty ? nil : Double($0.percentile(50)) / 1_000_000 }
+                let network = [Phase.dns.name, Phase.connect.name, Phase.tls.name, Phase.download.name].compactMap { seconds(step.phases[$0]) }
+                let firstByte = step.phases[Phase.ttfb.name].flatMap { $0.isEmpty ? nil : Double($0.percentile(50)) / 1_000_000 }
                 return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests,
                                 totalSeconds: seconds(step.service) ?? 0,
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
-                                poolWaitSeconds: seconds(step.phases[PhaseName.poolWait]),
+                                poolWaitSeconds: seconds(step.phases[Phase.poolWait.name]),
                                 fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,
-                                download: step.phases[PhaseName.download], firstByteMedianSeconds: firstByte)
+                                download: step.phases[Phase.download.name], firstByteMedianSeconds: firstByte)
             }
         }
     }

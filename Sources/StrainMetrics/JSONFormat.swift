@@ -1,36 +1,59 @@
 import Foundation
 
-/// The JSON conventions of every file Strain writes: sorted keys so output is diffable and
-/// stable, and ISO-8601 UTC dates with millisecond fractions.
-enum JSONFormat {
-    private static let dateStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+/// The one JSON codec of every file Strain writes: sorted keys so output is diffable and stable, and
+/// ISO-8601 UTC dates with exactly millisecond fractions, which a round trip keeps to the millisecond.
+public enum JSONFormat {
     private static let wholeSecondDateStyle = Date.ISO8601FormatStyle()
 
-    static func encoder(pretty: Bool) -> JSONEncoder {
+    public static func encoder(pretty: Bool) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(dateStyle))
+            try container.encode(text(of: date))
         }
         return encoder
     }
 
-    static func decoder() -> JSONDecoder {
+    public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            // Accept hand-written dates without a fraction too.
-            if let date = (try? dateStyle.parse(text)) ?? (try? wholeSecondDateStyle.parse(text)) { return date }
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "expected an ISO-8601 date like 2024-05-01T12:00:00.000Z, found '\(text)'")
+            guard let date = date(from: text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "expected an ISO-8601 date like 2024-05-01T12:00:00.000Z, found '\(text)'")
+            }
+            return date
         }
         return decoder
     }
 
+    /// "2024-05-01T12:00:03.123Z", from whole milliseconds: Foundation's fractional format style
+    /// truncates, and a date read as ".123" is a hair below it in binary, so it wrote ".122" back.
+    public static func text(of date: Date) -> String {
+        let millis = (date.timeIntervalSince1970 * 1000).rounded()
+        let seconds = (millis / 1000).rounded(.down)
+        let whole = Date(timeIntervalSince1970: seconds).formatted(wholeSecondDateStyle)
+        return whole.dropLast() + String(format: ".%03dZ", Int(millis - seconds * 1000))
+    }
+
+    /// The date of ISO-8601 text with or without a fraction (hand-written files have none), built
+    /// from whole milliseconds so that `text(of:)` gives back the same text.
+    public static func date(from text: String) -> Date? {
+        var wholeSecondText = text
+        var millis = 0.0
+        if let match = text.firstMatch(of: /\.(\d{1,9})(?=Z|[+-]\d\d:?\d\d$)/) {
+            let digits = match.1.padding(toLength: 9, withPad: "0", startingAt: 0)
+            millis = (Double(digits)! / 1e6).rounded()
+            wholeSecondText.removeSubrange(match.range)
+        }
+        guard let whole = try? wholeSecondDateStyle.parse(wholeSecondText) else { return nil }
+        return Date(timeIntervalSince1970: (whole.timeIntervalSince1970 * 1000 + millis) / 1000)
+    }
+
     /// Says what is wrong with `data` in words, with the key path or the line and column.
-    static func describe(_ error: DecodingError, in data: Data) -> String {
+    public static func describe(_ error: DecodingError, in data: Data) -> String {
         switch error {
         case .keyNotFound(let key, let context):
             let parent = context.codingPath.isEmpty ? "" : " in \(keyPath(context.codingPath))"

@@ -198,9 +198,9 @@ public struct StepResult: Codable, Sendable, Equatable {
     public var latency: Histogram
     /// Plain service time: actual send → response.
     public var service: Histogram
-    /// Per-phase timings, keyed by `PhaseName`.
+    /// Per-phase timings, keyed by `Phase.name`.
     public var phases: [String: Histogram]
-    /// Counters, keyed by `CounterName`.
+    /// Counters, keyed by `Counter.name`.
     public var counters: [String: UInt64]
     /// HTTP status code or SQLSTATE → count.
     public var statuses: [String: UInt64]

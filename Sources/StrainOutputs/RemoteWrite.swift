@@ -65,7 +65,7 @@ public enum RemoteWrite {
     ]
 }
 
-/// Turns a run's intervals into remote-write series (`PrometheusName`): per step, the request and
+/// Turns a run's intervals into remote-write series (`PrometheusSeries`): per step, the request and
 /// error counters as totals since the start, and the interval's latency and service-time quantiles.
 /// Counters need the run so far, so one instance sees every interval of a run, in order.
 public struct IntervalSeries: Sendable {
@@ -80,7 +80,7 @@ public struct IntervalSeries: Sendable {
     }
 
     public init(runID: String, profile: String) {
-        runLabels = [PrometheusName.runIDLabel: runID, PrometheusName.profileLabel: profile]
+        runLabels = [PrometheusSeries.runIDLabel: runID, PrometheusSeries.profileLabel: profile]
     }
 
     /// The samples of one closed interval, stamped with its end: `runStart` plus its start and duration,
@@ -99,20 +99,20 @@ public struct IntervalSeries: Sendable {
             totals[key] = total
 
             var labels = runLabels
-            labels[PrometheusName.scenarioLabel] = step.scenario
-            labels[PrometheusName.stepLabel] = step.step
+            labels[PrometheusSeries.scenarioLabel] = step.scenario
+            labels[PrometheusSeries.stepLabel] = step.step
             func add(_ name: String, _ value: Double, extra: [String: String] = [:]) {
                 var named = labels.merging(extra) { _, new in new }
                 named["__name__"] = name
                 series.append(TimeSeries(labels: named, samples: [Sample(value: value, timestamp: timestamp)]))
             }
-            add(PrometheusName.requests, Double(total.requests))
-            add(PrometheusName.errors, Double(total.errors))
-            for (name, histogram) in [(PrometheusName.latency, step.latency), (PrometheusName.serviceTime, step.service)] {
+            add(PrometheusSeries.name(.requests), Double(total.requests))
+            add(PrometheusSeries.name(.errors), Double(total.errors))
+            for (name, histogram) in [(PrometheusSeries.name(.latency), step.latency), (PrometheusSeries.name(.serviceTime), step.service)] {
                 guard let histogram, !histogram.isEmpty else { continue }
-                for quantile in PrometheusName.quantiles {
+                for quantile in PrometheusSeries.quantiles {
                     add(name, Double(histogram.percentile(quantile.percentile)) / 1e6,
-                        extra: [PrometheusName.quantileLabel: quantile.label])
+                        extra: [PrometheusSeries.quantileLabel: quantile.label])
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StrainMetrics
 
 /// A validated profile: everything a run needs, with defaults applied, files checked and every `${…}`
 /// resolved to a known name. Built only by `ProfileLoader`; see `profiles/strain.schema.json` for the format.
@@ -116,11 +117,6 @@ public enum FeederMode: String, Sendable, CaseIterable {
     case random
     /// Each row at most once; the scenario stops when the rows run out.
     case unique
-}
-
-public enum ScenarioKind: String, Sendable {
-    case http
-    case postgres
 }
 
 public struct Scenario: Sendable, Equatable {

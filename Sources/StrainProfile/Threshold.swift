@@ -37,50 +37,6 @@ public enum ThresholdScope: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public enum Metric: String, Sendable, CaseIterable {
-    /// From the intended start (the schedule in the open model) to the end of the response: corrected for
-    /// coordinated omission.
-    case latency
-    /// From the actual send to the end of the response.
-    case serviceTime = "service_time"
-    case dns
-    case connect
-    case tls
-    case ttfb
-    /// Time a PostgreSQL query waited for a pooled connection.
-    case poolWait = "pool_wait"
-    /// Failed requests or queries (transport errors, timeouts, failed checks' requests).
-    case errors
-    case requests
-    /// Failed checks.
-    case checks
-
-    /// Trend metrics are distributions of durations, summarised with p(N), avg, min, max or med.
-    public var isTrend: Bool {
-        switch self {
-        case .latency, .serviceTime, .dns, .connect, .tls, .ttfb, .poolWait: true
-        case .errors, .requests, .checks: false
-        }
-    }
-
-    /// The only kind of scenario that measures this metric, if it is not measured for both.
-    public var measuredOnly: ScenarioKind? {
-        switch self {
-        case .dns, .connect, .tls, .ttfb: .http
-        case .poolWait: .postgres
-        case .latency, .serviceTime, .errors, .requests, .checks: nil
-        }
-    }
-
-    var aggregations: [String] {
-        switch self {
-        case _ where isTrend: ["p(N)", "avg", "min", "max", "med"]
-        case .requests: ["count", "rate"]
-        default: ["rate", "count"]
-        }
-    }
-}
-
 public enum Aggregation: Sendable, Equatable, CustomStringConvertible {
     /// p(99) → 99.
     case percentile(Double)

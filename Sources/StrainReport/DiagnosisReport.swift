@@ -1,4 +1,4 @@
-import StrainDiagnose
+import StrainMetrics
 
 /// A diagnosis rendered for the terminal or as Markdown: the findings in rank order (most total
 /// time first), then what each checklist step looked at.

@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 
 /// One self-contained HTML file: inline CSS and SVG, no script, no external asset, so it opens
@@ -128,8 +127,8 @@ public enum HTMLReport {
     /// each request paid it; the title says so.
     static func phaseBreakdown(_ steps: [(ScenarioResult, StepResult)]) -> StackedBarChart {
         // The total overlaps the other phases, and the scheduler's lag is the generator's, not the request's.
-        let phaseNames = StepFigures.phaseNames(in: steps.map(\.1)).filter { $0 != PhaseName.total && $0 != PhaseName.schedulerLag }
-        let perConnection: Set<String> = [PhaseName.dns, PhaseName.connect, PhaseName.tls]
+        let phaseNames = StepFigures.phaseNames(in: steps.map(\.1)).filter { $0 != Phase.total.name && $0 != Phase.schedulerLag.name }
+        let perConnection: Set<String> = [Phase.dns.name, Phase.connect.name, Phase.tls.name]
         let delay = "scheduling delay", rest = "rest of service time"
         let bars = steps.map { scenario, step in
             let responses = Double(step.service.count)

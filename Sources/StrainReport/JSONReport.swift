@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 
 /// The machine-readable report (`report.json`): a stable, versioned summary for dashboards and
@@ -129,6 +128,6 @@ public struct JSONReport: Codable, Sendable, Equatable {
 
     /// Pretty, sorted-key JSON ending in a newline.
     static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try ReportJSON.encoder().encode(value), as: UTF8.self) + "\n"
+        String(decoding: try JSONFormat.encoder(pretty: true).encode(value), as: UTF8.self) + "\n"
     }
 }

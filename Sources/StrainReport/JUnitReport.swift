@@ -1,4 +1,4 @@
-import StrainDiagnose
+import StrainMetrics
 
 /// JUnit XML, the format CI systems show as test results: one test case per threshold, per
 /// finding at or above a severity, and one for the generator's self-check.

@@ -2,7 +2,6 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import StrainDiagnose
 import StrainMetrics
 import StrainProfile
 
@@ -11,13 +10,13 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case terminal, markdown, json, html, junit
 
     /// The file `strain run` writes for the format into the run folder; nil for the terminal.
-    public var fileName: String? {
+    public var file: RunFile? {
         switch self {
         case .terminal: nil
-        case .markdown: "report.md"
-        case .json: "report.json"
-        case .html: "report.html"
-        case .junit: "junit.xml"
+        case .markdown: .markdownReport
+        case .json: .jsonReport
+        case .html: .htmlReport
+        case .junit: .junitReport
         }
     }
 
@@ -43,8 +42,8 @@ public enum ReportWriter {
                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RunReport {
         let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
         for format in ReportFormat.allCases {
-            guard let name = format.fileName else { continue }
-            try write(try format.render(report), to: folder.url.appendingPathComponent(name))
+            guard let file = format.file else { continue }
+            try write(try format.render(report), to: file.url(in: folder.url))
         }
         try appendJobSummary(MarkdownReport.render(report), environment: environment)
         return report

@@ -1,15 +1,10 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 import StrainProfile
 
 /// A run on disk, as `strain run` writes it: `run.json` (the artifact), `timeline.ndjson` and,
 /// when the diagnoser ran, `diagnosis.json`; the reports are written next to them.
 public struct RunFolder: Sendable {
-    public static let artifactName = "run.json"
-    public static let timelineName = "timeline.ndjson"
-    public static let diagnosisName = "diagnosis.json"
-
     public let url: URL
 
     public init(url: URL) {
@@ -22,9 +17,10 @@ public struct RunFolder: Sendable {
         self.init(url: url.lastPathComponent.hasSuffix(".json") ? url.deletingLastPathComponent() : url)
     }
 
-    public var artifactURL: URL { url.appendingPathComponent(Self.artifactName) }
-    public var timelineURL: URL { url.appendingPathComponent(Self.timelineName) }
-    public var diagnosisURL: URL { url.appendingPathComponent(Self.diagnosisName) }
+    public var artifactURL: URL { RunFile.artifact.url(in: url) }
+    public var timelineURL: URL { RunFile.timeline.url(in: url) }
+    public var diagnosisURL: URL { RunFile.diagnosis.url(in: url) }
+    public var evidenceURL: URL { RunFile.evidence.url(in: url) }
 
     /// Where the thresholds to evaluate come from.
     public enum Thresholds: Sendable {
@@ -143,30 +139,5 @@ public enum ProfileLookup {
         } catch {
             return .failure(Unavailable(description: "the run's profile does not load: \(error)"))
         }
-    }
-}
-
-/// The JSON conventions of the reports this module writes: sorted keys, pretty, ISO-8601 UTC dates
-/// with milliseconds, as StrainMetrics writes its artifacts.
-enum ReportJSON {
-    private static let wholeSecondDateStyle = Date.ISO8601FormatStyle()
-
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(millisecondText(date))
-        }
-        return encoder
-    }
-
-    /// "2024-05-01T12:00:03.123Z". Built from whole milliseconds because the format style truncates:
-    /// a parsed ".123" is a hair below it in binary and would be written back as ".122".
-    static func millisecondText(_ date: Date) -> String {
-        let millis = (date.timeIntervalSince1970 * 1000).rounded()
-        let seconds = (millis / 1000).rounded(.down)
-        let whole = Date(timeIntervalSince1970: seconds).formatted(wholeSecondDateStyle)
-        return whole.dropLast() + String(format: ".%03dZ", Int(millis - seconds * 1000))
     }
 }

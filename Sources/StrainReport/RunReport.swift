@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 import StrainProfile
 
@@ -112,7 +111,7 @@ struct StepFigures {
     /// Phases in display order: the known ones first, then any others alphabetically.
     static func phaseNames(in steps: [StepResult]) -> [String] {
         let present = Set(steps.flatMap { $0.phases.filter { !$0.value.isEmpty }.keys })
-        return PhaseName.displayOrder.filter(present.contains) + present.subtracting(PhaseName.displayOrder).sorted()
+        return Phase.allCases.map(\.name).filter(present.contains) + present.subtracting(Phase.allCases.map(\.name)).sorted()
     }
 
     /// "200×1,180 · 503×20", most frequent first.

@@ -49,9 +49,9 @@ struct ScenarioTables {
         var traffic = TextTable(["step", "bytes in", "bytes out", "connections", "missed", "dropped", "statuses"])
         traffic.columns[6].alignment = .left
         for step in figures {
-            let cells = [step.counter(CounterName.bytesIn).map(Format.bytes), step.counter(CounterName.bytesOut).map(Format.bytes),
-                         step.counter(CounterName.newConnections).map(Format.count), step.counter(CounterName.missed).map(Format.count),
-                         step.counter(CounterName.dropped).map(Format.count)]
+            let cells = [step.counter(Counter.bytesIn.name).map(Format.bytes), step.counter(Counter.bytesOut.name).map(Format.bytes),
+                         step.counter(Counter.newConnections.name).map(Format.count), step.counter(Counter.missed.name).map(Format.count),
+                         step.counter(Counter.dropped.name).map(Format.count)]
             guard cells.contains(where: { $0 != nil }) || !step.step.statuses.isEmpty else { continue }
             traffic.append([step.step.name] + cells.map { $0 ?? "–" } + [step.statusesText])
         }

@@ -5,9 +5,7 @@ import StrainProfile
 /// One threshold checked against a run: what it asked, what was observed, and the outcome.
 public struct ThresholdResult: Codable, Sendable, Equatable {
     /// The unit of `observed` (and of the threshold's limit).
-    public enum Unit: String, Codable, Sendable {
-        case seconds, fraction, count, perSecond
-    }
+    public typealias Unit = MetricUnit
 
     /// Canonical text, e.g. `browse-and-buy.latency: p(99) < 300ms`.
     public var threshold: String
@@ -80,12 +78,7 @@ public enum ThresholdEvaluator {
     }
 
     static func unit(of threshold: Threshold) -> ThresholdResult.Unit {
-        if threshold.metric.isTrend { return .seconds }
-        switch (threshold.metric, threshold.aggregation) {
-        case (.requests, .rate): return .perSecond
-        case (_, .rate): return .fraction
-        default: return .count
-        }
+        threshold.metric.unit(rate: threshold.aggregation == .rate)
     }
 
     /// The steps a scope covers, or why it covers none in this run.
@@ -130,13 +123,13 @@ public enum ThresholdEvaluator {
                 return .success(Double(sum(\.failures)))
             case (.checks, .rate):
                 // The pass fraction, as in k6: `checks: ["rate > 0.99"]` holds on a run whose checks all pass.
-                let checks = sum { $0.counters[CounterName.checks] ?? 0 }
+                let checks = sum { $0.counters[Counter.checks.name] ?? 0 }
                 guard checks > 0 else { return .failure(NoData(text: "no checks were evaluated")) }
-                let failed = sum { $0.counters[CounterName.checkFailures] ?? 0 }
+                let failed = sum { $0.counters[Counter.checkFailures.name] ?? 0 }
                 return .success(Double(checks - min(failed, checks)) / Double(checks))
             default:
                 // `checks` count: the checks that failed.
-                return .success(Double(sum { $0.counters[CounterName.checkFailures] ?? 0 }))
+                return .success(Double(sum { $0.counters[Counter.checkFailures.name] ?? 0 }))
             }
         }
     }
@@ -148,7 +141,7 @@ public enum ThresholdEvaluator {
             switch metric {
             case .latency: merged.merge(step.latency)
             case .serviceTime: merged.merge(step.service)
-            default: if let phase = step.phases[phaseName(of: metric)] { merged.merge(phase) }
+            default: if let name = metric.phase?.name, let phase = step.phases[name] { merged.merge(phase) }
             }
         }
         if merged.isEmpty {
@@ -157,18 +150,6 @@ public enum ThresholdEvaluator {
             return .failure(NoData(text: "no \(measure) was measured"))
         }
         return .success(merged)
-    }
-
-    /// The `StepResult.phases` key a phase metric is recorded under.
-    static func phaseName(of metric: Metric) -> String {
-        switch metric {
-        case .dns: PhaseName.dns
-        case .connect: PhaseName.connect
-        case .tls: PhaseName.tls
-        case .ttfb: PhaseName.ttfb
-        case .poolWait: PhaseName.poolWait
-        default: metric.rawValue
-        }
     }
 
     static func aggregate(_ histogram: Histogram, _ aggregation: Aggregation, metric: Metric) -> Result<Double, NoData> {

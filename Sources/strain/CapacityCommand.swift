@@ -168,8 +168,8 @@ enum CapacityCommand: Command {
             profile: ProfileInfo(name: profile.name, path: profile.source.path, sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
             slo: request.slo.map(\.description), warmUpSeconds: request.warmUpSeconds,
             measuredSeconds: request.stepSeconds - request.warmUpSeconds, outcome: outcome, limitedBy: limitedBy, steps: steps)
-        try DiagnosisJSON.write(report, to: request.directory.appendingPathComponent("capacity.json"))
-        try AtomicFile.write(Data(report.html().utf8), to: request.directory.appendingPathComponent("capacity.html"))
+        try DiagnosisJSON.write(report, to: RunFile.capacity.url(in: request.directory))
+        try AtomicFile.write(Data(report.html().utf8), to: RunFile.capacityChart.url(in: request.directory))
         output.print(report.terminal())
         output.print("Results: \(request.directory.path)/capacity.json\n         \(request.directory.path)/capacity.html")
         return switch outcome {

@@ -100,15 +100,15 @@ enum DiagnoseCommand: Command {
         let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         output.print(DiagnosisReport.terminal(diagnosis, color: color))
         output.print("Reports: \(directory.appendingPathComponent("diagnosis.md").path)\n"
-                     + "         \(directory.appendingPathComponent("diagnosis.json").path)")
+                     + "         \(RunFile.diagnosis.url(in: directory).path)")
         return status
     }
 
     /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence) and diagnosis.md.
     static func write(_ diagnosis: Diagnosis, evidence: Evidence, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try DiagnosisJSON.write(diagnosis, to: directory.appendingPathComponent("diagnosis.json"))
-        try DiagnosisJSON.write(evidence, to: directory.appendingPathComponent("evidence.json"))
+        try DiagnosisJSON.write(diagnosis, to: RunFile.diagnosis.url(in: directory))
+        try DiagnosisJSON.write(evidence, to: RunFile.evidence.url(in: directory))
         try Data(DiagnosisReport.markdown(diagnosis).utf8).write(to: directory.appendingPathComponent("diagnosis.md"),
                                                                   options: .atomic)
     }

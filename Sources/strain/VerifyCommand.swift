@@ -21,11 +21,13 @@ enum VerifyCommand: Command {
     It refuses: a profile that changed since the run (its SHA-256 is recorded), a database other than
     the one the run diagnosed, a database host outside the profile's target.allow list, and any fix it
     cannot generate again from the run's saved evidence (the statement run is the regenerated one,
-    never text read from a file). Writes verify.json and the rerun (after/) to RUN-verify-N/ (or --out).
+    never text read from a file). Writes verify.json, verify.md and verify.html (before and after,
+    every step judged) and the rerun (after/) to RUN-verify-N/ (or --out).
 
     exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
-    5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
-    self-check failed, 130 interrupted) passes its status on, the index dropped, no verify.json.
+    4 measured but invalid (the run's or the rerun's self-check failed: verify.json says why),
+    5 the database failed or the rerun could not be read; a rerun that did not complete (130
+    interrupted, 5, 6) passes its status on, the index dropped, no verify.json.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -80,7 +82,7 @@ struct VerifyPlan: CustomStringConvertible {
 
         let artifact = try RunArtifact.read(from: run.artifactURL)
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.diagnosisURL)
-        before = try DiagnosisJSON.read(Evidence.self, from: run.url.appendingPathComponent("evidence.json"))
+        before = try DiagnosisJSON.read(Evidence.self, from: run.evidenceURL)
         guard rank <= diagnosis.findings.count else {
             throw UsageError(description: "the run has \(diagnosis.findings.count) finding(s); there is no #\(rank)")
         }
@@ -109,6 +111,11 @@ struct VerifyPlan: CustomStringConvertible {
         host = identity.value(row: 0, column: "host") ?? ""
         guard database == postgres.database else {
             throw UsageError(description: "the profile's database is now \(database), but the run diagnosed \(postgres.database)")
+        }
+        // A name is not an identity: another server may hold a database of the same name.
+        if let diagnosed = postgres.systemIdentifier, let now = connection.systemIdentifier(), now != diagnosed {
+            throw UsageError(description: "the profile's database \(database) is now on another server (system identifier \(now), "
+                             + "the run diagnosed \(diagnosed))")
         }
         guard profile.target.allows(host: host) else {
             throw UsageError(description: "the database host \(host) is not in the profile's target.allow list")
@@ -149,12 +156,21 @@ struct VerifyPlan: CustomStringConvertible {
             output.error("strain verify: \(fix.dropStatement)")
             try connection.execute(fix.dropStatement)
         }
-        guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
-        let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
-                                      before: run, beforeEvidence: before, after: RunFolder(url: after))
-        try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
+        // An invalid rerun still measured something: keep it, marked invalid, and exit 4.
+        guard [.ok, .thresholdsFailed, .invalidRun].contains(rerun) else { return rerun }
+        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: RunFile.evidence.url(in: after))
+        func observation(_ evidence: Evidence) -> VerifyResult.StatementObservation {
+            VerifyResult.StatementObservation(meanSeconds: fix.meanSeconds(in: evidence.postgres), plan: fix.scans(in: evidence.postgres))
+        }
+        let result = try VerifyResult(rank: rank, finding: finding, fix: fix.createStatement, rollback: keep ? nil : fix.dropStatement,
+                                      before: run, beforeStatement: observation(before), after: RunFolder(url: after),
+                                      afterStatement: observation(afterEvidence))
+        try DiagnosisJSON.write(result, to: RunFile.verify.url(in: directory))
+        try AtomicFile.write(Data(result.markdown.utf8), to: RunFile.verifyMarkdown.url(in: directory))
+        try AtomicFile.write(Data(result.html.utf8), to: RunFile.verifyHTML.url(in: directory))
         output.print(result.terminal)
-        output.print("Results: \(directory.path)/verify.json")
-        return .ok
+        output.print("Results: " + [RunFile.verify, .verifyMarkdown, .verifyHTML].map { "\(directory.path)/\($0.name)" }
+            .joined(separator: "\n         "))
+        return result.invalidity.isEmpty ? .ok : .invalidRun
     }
 }

@@ -88,7 +88,7 @@ struct SQLTextTests {
         ("SELECT password FROM users WHERE id = $1", "SELECT password FROM users WHERE id = $1"),
     ] as [(String, String)])
     func passwordLiteralsAreMaskedInEverySpelling(sql: String, scrubbed: String) {
-        #expect(SQLText.scrubbingPasswords(sql) == scrubbed)
+        #expect(SQLLiterals.scrubbingPasswords(sql) == scrubbed)
     }
 
     @Test func briefTextIsOneLineAndBounded() {

@@ -18,8 +18,8 @@ struct DownloadPhaseTests {
           scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 20 }, steps: [{ path: "/" }] }] }
         """)
         let step = outcome.step()
-        let download = try #require(step.phases[PhaseName.download])
-        let firstByte = try #require(step.phases[PhaseName.ttfb])
+        let download = try #require(step.phases[Phase.download.name])
+        let firstByte = try #require(step.phases[Phase.ttfb.name])
         print("download phase — head and body apart: \(apart): median download \(download.percentile(50)) µs, "
               + "median time to first byte \(firstByte.percentile(50)) µs")
         #expect(download.count == 20)

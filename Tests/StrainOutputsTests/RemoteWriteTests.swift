@@ -67,14 +67,14 @@ struct RemoteWriteTests {
         func value(_ series: [TimeSeries], _ name: String, quantile: String? = nil) -> Sample? {
             series.first { $0.labels["__name__"] == name && $0.labels["quantile"] == quantile }?.samples.first
         }
-        #expect(value(one, PrometheusName.requests) == Sample(value: 3, timestamp: start + 1000))
-        #expect(value(one, PrometheusName.errors) == Sample(value: 1, timestamp: start + 1000))
-        #expect(value(one, PrometheusName.latency, quantile: "1") == Sample(value: 0.4, timestamp: start + 1000))
-        #expect(value(one, PrometheusName.latency, quantile: "0.5")?.value == 0.002)
-        #expect(value(one, PrometheusName.serviceTime, quantile: "0.99")?.value == 0.0009)
+        #expect(value(one, "strain_requests_total") == Sample(value: 3, timestamp: start + 1000))
+        #expect(value(one, "strain_errors_total") == Sample(value: 1, timestamp: start + 1000))
+        #expect(value(one, "strain_latency_seconds", quantile: "1") == Sample(value: 0.4, timestamp: start + 1000))
+        #expect(value(one, "strain_latency_seconds", quantile: "0.5")?.value == 0.002)
+        #expect(value(one, "strain_service_time_seconds", quantile: "0.99")?.value == 0.0009)
         // Counters are totals since the start; an interval without responses has no quantiles.
-        #expect(value(two, PrometheusName.requests) == Sample(value: 5, timestamp: start + 1500))
-        #expect(value(two, PrometheusName.errors)?.value == 1)
+        #expect(value(two, "strain_requests_total") == Sample(value: 5, timestamp: start + 1500))
+        #expect(value(two, "strain_errors_total")?.value == 1)
         #expect(two.count == 2)
         let labels = try #require(one.first?.labels)
         #expect(labels["run_id"] == "run-1" && labels["profile"] == "shop")

@@ -18,7 +18,7 @@ enum ChosenRun {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-chosen-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let writer = try TimelineWriter(url: folder.appendingPathComponent(RunFolder.timelineName))
+        let writer = try TimelineWriter(url: folder.appendingPathComponent(RunFile.timeline.name))
         var step = StepResult(name: name)
         for (index, latency) in latencies.enumerated() {
             let count = requests?[index] ?? perInterval
@@ -38,7 +38,7 @@ enum ChosenRun {
                         endedAt: start.addingTimeInterval(Double(latencies.count)), status: .completed,
                         validity: Validity(valid: valid, reasons: valid ? [] : ["generator CPU saturated"]),
                         scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: step.requests, steps: [step])])
-            .write(to: folder.appendingPathComponent(RunFolder.artifactName))
+            .write(to: folder.appendingPathComponent(RunFile.artifact.name))
         return try RunFolder(url: folder).report(thresholds: .skip)
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import FoundationXML
-import StrainDiagnose
 import StrainMetrics
 import StrainReport
 import Testing
@@ -13,7 +12,7 @@ struct RecordedRun {
     init(iterations: Int = 150) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-report-\(UUID().uuidString)")
         try RealRun.nginx(iterations: iterations).record(into: folder)
-        try DiagnosisJSON.write(ReportFixture.diagnosis, to: folder.appendingPathComponent(RunFolder.diagnosisName))
+        try DiagnosisJSON.write(ReportFixture.diagnosis, to: folder.appendingPathComponent(RunFile.diagnosis.name))
         report = try RunFolder(url: folder).report(thresholds: .from(try ReportFixture.profile()))
     }
 

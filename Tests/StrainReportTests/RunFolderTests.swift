@@ -75,13 +75,13 @@ struct RunFolderTests {
     @Test func unreadableInputsSayWhichFile() throws {
         let run = try RecordedRun(iterations: 5)
         defer { run.remove() }
-        let diagnosis = run.folder.appendingPathComponent(RunFolder.diagnosisName)
+        let diagnosis = run.folder.appendingPathComponent(RunFile.diagnosis.name)
         try #"{"format": 1, "findings": []}"#.write(to: diagnosis, atomically: true, encoding: .utf8)
         let error = try #require(throws: ReportInputError.self) { try RunFolder(url: run.folder).report() }
         #expect(error.description.hasPrefix("\(diagnosis.path): not a Strain diagnosis: missing key"))
 
         try FileManager.default.removeItem(at: diagnosis)
-        try FileManager.default.removeItem(at: run.folder.appendingPathComponent(RunFolder.artifactName))
+        try FileManager.default.removeItem(at: run.folder.appendingPathComponent(RunFile.artifact.name))
         let missing = try #require(throws: ReportInputError.self) { try RunFolder(url: run.folder).report() }
         #expect(missing.description == "\(run.folder.appendingPathComponent("run.json").path): no such run artifact")
     }
@@ -90,7 +90,7 @@ struct RunFolderTests {
     @Test func withoutATimeline() throws {
         let run = try RecordedRun(iterations: 5)
         defer { run.remove() }
-        try FileManager.default.removeItem(at: run.folder.appendingPathComponent(RunFolder.timelineName))
+        try FileManager.default.removeItem(at: run.folder.appendingPathComponent(RunFile.timeline.name))
         let report = try RunFolder(url: run.folder).report(thresholds: .skip)
         #expect(report.timeline == nil)
         #expect(report.thresholds == nil && report.thresholdsNote == nil)

@@ -1,5 +1,4 @@
 import Foundation
-import StrainDiagnose
 import StrainMetrics
 import StrainProfile
 import StrainReport

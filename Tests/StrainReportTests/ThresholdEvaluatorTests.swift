@@ -31,19 +31,19 @@ enum KnownRun {
             name: "home", requests: 100, failures: 3,
             latency: Histogram(recording: stride(from: 10, through: 1000, by: 10)),
             service: Histogram(recording: stride(from: 5, through: 500, by: 5)),
-            phases: [PhaseName.dns: Histogram(recording: [1, 2, 3]), PhaseName.connect: Histogram(recording: [40, 60]),
-                     PhaseName.ttfb: Histogram(recording: [100, 200, 300])],
-            counters: [CounterName.checks: 100, CounterName.checkFailures: 4])
+            phases: [Phase.dns.name: Histogram(recording: [1, 2, 3]), Phase.connect.name: Histogram(recording: [40, 60]),
+                     Phase.ttfb.name: Histogram(recording: [100, 200, 300])],
+            counters: [Counter.checks.name: 100, Counter.checkFailures.name: 4])
         let login = StepResult(
             name: "login", requests: 50, failures: 2,
             latency: Histogram(recording: Array(repeating: 2000, count: 50)),
             service: Histogram(recording: Array(repeating: 1500, count: 50)),
-            phases: [PhaseName.ttfb: Histogram(recording: [1000])])
+            phases: [Phase.ttfb.name: Histogram(recording: [1000])])
         let query = StepResult(
             name: "query", requests: 40, failures: 1,
             latency: Histogram(recording: Array(repeating: 700, count: 40)),
             service: Histogram(recording: Array(repeating: 600, count: 40)),
-            phases: [PhaseName.poolWait: Histogram(recording: [0, 50, 100])])
+            phases: [Phase.poolWait.name: Histogram(recording: [0, 50, 100])])
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         return RunArtifact(
             tool: ToolInfo(version: "test"), profile: nil,
@@ -158,7 +158,7 @@ struct ThresholdEvaluatorTests {
     /// k6's usual `checks: ["rate > 0.99"]` holds on a run whose checks all passed.
     @Test func checksRateIsThePassFractionAsInK6() throws {
         var artifact = KnownRun.artifact
-        artifact.scenarios[0].steps[0].counters[CounterName.checkFailures] = nil
+        artifact.scenarios[0].steps[0].counters[Counter.checkFailures.name] = nil
         let results = ThresholdEvaluator.evaluate(try KnownRun.thresholds(#""checks": ["rate > 0.99", "count == 0"]"#), on: artifact)
         #expect(results.map(\.observed) == [1, 0])
         #expect(results.map(\.passed) == [true, true])

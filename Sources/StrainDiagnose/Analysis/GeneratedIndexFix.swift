@@ -24,6 +24,17 @@ public struct GeneratedIndexFix: Sendable, Equatable {
         SQLIdentifier.qualified(suggestion.schema, suggestion.indexName)
     }
 
+    /// The fixed statement's mean execution time over a run's window, in seconds; nil when it did not run.
+    public func meanSeconds(in evidence: PostgresEvidence?) -> Double? {
+        guard let first = evidence?.statementSnapshots.first, let last = evidence?.statementSnapshots.last else { return nil }
+        return StatementWindow(from: first, to: last).statements.first { $0.queryID == suggestion.queryID && $0.calls > 0 }?.meanSeconds
+    }
+
+    /// The fixed statement's plan in a run's evidence: its scans of the fix's table.
+    public func scans(in evidence: PostgresEvidence?) -> [String]? {
+        Self.scans(in: evidence?.plans.first { $0.queryID == suggestion.queryID }, of: suggestion.table)
+    }
+
     /// "Seq Scan on public.orders", "Index Scan using orders_email_idx on public.orders": the plan's
     /// scans of the fix's table, in plan order.
     public static func scans(in plan: StatementPlan?, of table: String) -> [String]? {

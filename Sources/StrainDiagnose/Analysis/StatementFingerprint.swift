@@ -27,7 +27,7 @@ public enum StatementFingerprint {
                 output += "?"
                 rest = rest[parameter.range.upperBound...]
             } else if startsWord, character == "'" || "eEuU$".contains(character),
-                      let end = SQLText.endOfStringLiteral(rest) {
+                      let end = SQLLiterals.endOfStringLiteral(rest) {
                 output += "?"
                 rest = rest[end...]
             } else if startsWord, let number = rest.prefixMatch(of: /\d+(?:\.\d*)?(?:[eE][+-]?\d+)?/) {

@@ -86,8 +86,8 @@ public enum LoadRun {
                                                      limit: FileDescriptorLimit.raiseToHardLimit()) {
             throw LoadError(.badInput, problem)
         }
-        let timelineURL = options.outputDirectory.appendingPathComponent("timeline.ndjson")
-        let artifactURL = options.outputDirectory.appendingPathComponent("run.json")
+        let timelineURL = RunFile.timeline.url(in: options.outputDirectory)
+        let artifactURL = RunFile.artifact.url(in: options.outputDirectory)
         let timeline: TimelineWriter
         do {
             try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
@@ -211,7 +211,7 @@ public enum LoadRun {
                             inputs: RunInputs, seed: UInt64, shard: Shard = .whole) throws(LoadError) -> [WorkerPlan] {
         let plan = Plan(profile)
         var plans: [WorkerPlan] = []
-        for kind in [StrainProfile.ScenarioKind.http, .postgres] {
+        for kind in [ScenarioKind.http, .postgres] {
             let scenarios = profile.scenarios.indices.filter { profile.scenarios[$0].kind == kind }
             guard !scenarios.isEmpty else { continue }
             guard let factory = engines.first(where: { $0.kind == kind }) else {

@@ -48,44 +48,6 @@ public enum ResponseStatus: Hashable, Sendable {
     }
 }
 
-/// The per-phase histograms a step may have, by their names in the run artifact.
-public enum Phase: Int, CaseIterable, Sendable {
-    /// Name resolution (new connections only).
-    case dns
-    /// TCP handshake (new connections only).
-    case connect
-    /// TLS handshake (new TLS connections only).
-    case tls
-    /// From the request being sent to the first response byte: the server's time.
-    case ttfb
-    /// From the first response byte to the last.
-    case download
-    /// The engine's own total for the transfer.
-    case total
-    /// Time a query waited for a pooled database connection.
-    case poolWait
-    /// A PostgreSQL iteration (pgbench's transaction) from its intended start to the end of its last
-    /// statement; on the last step.
-    case transaction
-    /// How late the worker started the iteration versus its schedule, when a slot was free
-    /// (first step only): the generator's own lag, which the self-check bounds.
-    case schedulerLag
-
-    public var name: String {
-        switch self {
-        case .dns: PhaseName.dns
-        case .connect: PhaseName.connect
-        case .tls: PhaseName.tls
-        case .ttfb: PhaseName.ttfb
-        case .download: PhaseName.download
-        case .total: PhaseName.total
-        case .poolWait: PhaseName.poolWait
-        case .transaction: PhaseName.transaction
-        case .schedulerLag: PhaseName.schedulerLag
-        }
-    }
-}
-
 /// Phase durations of one request; nil for phases that did not happen. Stored inline (no array), since
 /// one is filled per request.
 public struct PhaseTimes: Sendable {
@@ -119,46 +81,6 @@ public struct PhaseTimes: Sendable {
             case .transaction: transaction = newValue
             case .schedulerLag: schedulerLag = newValue
             }
-        }
-    }
-}
-
-/// Counters of a step, by their names in the run artifact.
-public enum Counter: Int, CaseIterable, Sendable {
-    case bytesIn, bytesOut
-    /// Requests that opened a connection, and requests that reused a kept-alive one.
-    case newConnections, reusedConnections
-    case checks, checkFailures
-    /// Iterations that could not start on time because every allowed connection was busy; they started
-    /// once one was free, their latency including the wait (first step only).
-    case missed
-    /// Iterations never started: the backlog was full or the run ended first (first step only).
-    case dropped
-    /// Requests still in flight when the run's drain period ended; not in the latency histograms.
-    case unfinished
-    case rows
-    /// Transactions a PostgreSQL iteration left open when it ended (after an error), rolled back.
-    case rollbacks
-    /// Broken PostgreSQL connections replaced by new ones.
-    case reconnects
-    /// HTTP response bodies longer than the step's `maxBodyBytes`.
-    case truncatedBodies
-
-    public var name: String {
-        switch self {
-        case .bytesIn: CounterName.bytesIn
-        case .bytesOut: CounterName.bytesOut
-        case .newConnections: CounterName.newConnections
-        case .reusedConnections: CounterName.reusedConnections
-        case .checks: CounterName.checks
-        case .checkFailures: CounterName.checkFailures
-        case .missed: CounterName.missed
-        case .dropped: CounterName.dropped
-        case .unfinished: CounterName.unfinished
-        case .rows: CounterName.rows
-        case .rollbacks: CounterName.rollbacks
-        case .reconnects: CounterName.reconnects
-        case .truncatedBodies: CounterName.truncatedBodies
         }
     }
 }

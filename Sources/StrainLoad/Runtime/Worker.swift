@@ -45,7 +45,7 @@ extension StepEngine {
 /// Makes the engines of one kind of scenario.
 public protocol EngineFactory: Sendable {
     /// The scenarios this factory's engines drive.
-    var kind: StrainProfile.ScenarioKind { get }
+    var kind: ScenarioKind { get }
 
     /// Called on the worker's own thread, before the run's clock starts: the engine and its handles
     /// never leave that thread.

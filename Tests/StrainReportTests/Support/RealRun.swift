@@ -108,10 +108,10 @@ struct RealRun {
         step.requests += 1
         step.latency.record(latency)
         step.service.record(service)
-        step.counters[CounterName.checks, default: 0] += 1
+        step.counters[Counter.checks.name, default: 0] += 1
         if Self.failed(outcome) {
             step.failures += 1
-            step.counters[CounterName.checkFailures, default: 0] += 1
+            step.counters[Counter.checkFailures.name, default: 0] += 1
         }
         let info: CurlTransferInfo
         switch outcome {
@@ -123,17 +123,17 @@ struct RealRun {
         let timings = info.timings
         step.statuses[String(info.responseCode), default: 0] += 1
         if info.responseCode >= 400 { tally("status", "HTTP \(info.responseCode) from \(step.name)", into: &step) }
-        // Each phase on its own (see PhaseName); curl's times are cumulative from the start.
+        // Each phase on its own (see Phase); curl's times are cumulative from the start.
         var phases: [(String, Int64)] = [
-            (PhaseName.dns, timings.nameLookup), (PhaseName.connect, timings.connect - timings.nameLookup),
-            (PhaseName.ttfb, timings.startTransfer - timings.preTransfer), (PhaseName.total, timings.total),
+            (Phase.dns.name, timings.nameLookup), (Phase.connect.name, timings.connect - timings.nameLookup),
+            (Phase.ttfb.name, timings.startTransfer - timings.preTransfer), (Phase.total.name, timings.total),
         ]
-        if timings.appConnect > 0 { phases.append((PhaseName.tls, timings.appConnect - timings.connect)) }
+        if timings.appConnect > 0 { phases.append((Phase.tls.name, timings.appConnect - timings.connect)) }
         for (name, value) in phases {
             step.phases[name, default: Histogram()].record(UInt64(max(0, value)))
         }
-        step.counters[CounterName.bytesIn, default: 0] += UInt64(max(0, info.bytesDownloaded))
-        step.counters[CounterName.newConnections, default: 0] += UInt64(info.newConnections)
+        step.counters[Counter.bytesIn.name, default: 0] += UInt64(max(0, info.bytesDownloaded))
+        step.counters[Counter.newConnections.name, default: 0] += UInt64(info.newConnections)
     }
 
     private func tally(_ label: String, _ example: String, into step: inout StepResult) {

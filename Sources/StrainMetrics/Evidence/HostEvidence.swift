@@ -127,7 +127,7 @@ public struct DiskCounters: Codable, Sendable, Equatable {
     }
 
     /// Loop, RAM and floppy devices, and partitions (whose I/O their disk already counts).
-    static func isIgnored(_ name: String) -> Bool {
+    public static func isIgnored(_ name: String) -> Bool {
         name.wholeMatch(of: /(z?ram|loop|fd)\d+|(h|s|v|xv)d[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+/) != nil
     }
 }

@@ -1,4 +1,6 @@
-extension SQLText {
+/// String literals in SQL text: where one ends, and masking the passwords in them. In the contract
+/// because evidence masks passwords as SQL text enters it.
+public enum SQLLiterals {
     static let passwordMask = "'***'"
 
     /// `sql` with every password literal masked. Utility statements (`ALTER ROLE … PASSWORD '…'`,
@@ -22,7 +24,7 @@ extension SQLText {
 
     /// Where the string literal `text` starts with ends (the end of the text when it is never
     /// closed), or nil when `text` does not start with one.
-    static func endOfStringLiteral(_ text: Substring) -> Substring.Index? {
+    public static func endOfStringLiteral(_ text: Substring) -> Substring.Index? {
         if let opening = text.prefixMatch(of: /\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$/) {
             return text[opening.range.upperBound...].range(of: opening.output)?.upperBound ?? text.endIndex
         }

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Every file a run folder may hold, named once: the stages that write a folder and those that read
+/// one take the names from here. README "The run folder" says what writes and reads each.
+public enum RunFile: String, CaseIterable, Sendable {
+    /// The run artifact (`RunArtifact`): measurements, thresholds, asked rates, seed, shard, validity.
+    case artifact = "run.json"
+    /// One JSON line per interval (`TimelineInterval`).
+    case timeline = "timeline.ndjson"
+    /// The diagnoser's ranked findings (`Diagnosis`).
+    case diagnosis = "diagnosis.json"
+    /// What the collectors observed (`Evidence`), so the diagnosis can be made again.
+    case evidence = "evidence.json"
+    case markdownReport = "report.md"
+    case jsonReport = "report.json"
+    case htmlReport = "report.html"
+    case junitReport = "junit.xml"
+    /// `strain capacity`: the search, its steps and the sustainable rate.
+    case capacity = "capacity.json"
+    case capacityChart = "capacity.html"
+    /// `strain verify`: the run before a fix and its rerun after.
+    case verify = "verify.json"
+    /// `strain verify`'s before/after section, rendered.
+    case verifyMarkdown = "verify.md"
+    case verifyHTML = "verify.html"
+
+    public var name: String { rawValue }
+
+    /// The file in `folder`.
+    public func url(in folder: URL) -> URL {
+        folder.appendingPathComponent(rawValue)
+    }
+}
