@@ -26,10 +26,12 @@ let package = Package(
         .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
         .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
         .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics"]),
+        // Live destinations for a run's intervals (Prometheus remote write).
+        .target(name: "StrainOutputs", dependencies: ["StrainMetrics", "StrainProfile", "StrainCurl"]),
 
         // The thin CLI on top.
         .executableTarget(name: "strain", dependencies: [
-            "StrainProfile", "StrainMetrics", "StrainLoad", "StrainDiagnose", "StrainReport",
+            "StrainProfile", "StrainMetrics", "StrainLoad", "StrainDiagnose", "StrainReport", "StrainOutputs",
         ]),
 
         // A small, deliberately flawed HTTP service on PostgreSQL: the demo and the acceptance tests.
@@ -47,11 +49,12 @@ let package = Package(
         .testTarget(name: "StrainDiagnoseTests", dependencies: ["StrainDiagnose", "StrainTestSupport"]),
         // StrainCurl: the renderers are tested on real measurements of loopback requests.
         .testTarget(name: "StrainReportTests", dependencies: ["StrainReport", "StrainCurl", "StrainTestSupport"]),
+        .testTarget(name: "StrainOutputsTests", dependencies: ["StrainOutputs", "StrainMetrics"]),
         .testTarget(name: "StrainCurlTests", dependencies: ["StrainCurl", "StrainTestSupport"]),
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
         .testTarget(name: "StrainCLITests", dependencies: [
-            "strain", "StrainMetrics", "StrainDiagnose", "StrainPQ", "StrainTestSupport",
-        ], exclude: ["Hostile"]),
+            "strain", "StrainMetrics", "StrainDiagnose", "StrainPQ", "StrainCurl", "StrainTestSupport",
+        ], exclude: ["Hostile", "Import"]),
     ],
     swiftLanguageModes: [.v6]
 )

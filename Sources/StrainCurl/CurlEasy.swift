@@ -49,6 +49,10 @@ public final class CurlEasy {
     }
     /// The last transfer was ended because its body outgrew `.collectWhole(limit:)`.
     private var bodyOverLimit = false
+    /// Keep the final response's `Set-Cookie` values in `setCookies`, whatever the sink (for a jar of
+    /// cookies kept outside curl); headers are otherwise not kept when the body is discarded.
+    public var collectsSetCookies = false
+    public private(set) var setCookies: [String] = []
     /// The URL the last transfer refused to send a request to (see `setHostCheck`), nil if none.
     public private(set) var refusedURL: String?
     private var hostCheck: ((String) -> Bool)?
@@ -167,6 +171,22 @@ public final class CurlEasy {
         try setString(CURLOPT_NOPROXY, "", "turning the proxy off")
     }
 
+    /// Sends this `Cookie` header value with the request (`CURLOPT_COOKIE`); nil sends none. Curl's
+    /// own cookie engine stays off: its jar would be the handle's, not a virtual user's.
+    public func setCookie(_ value: String?) throws {
+        if let value {
+            try setString(CURLOPT_COOKIE, value, "setting the Cookie header")
+        } else {
+            try setPointer(CURLOPT_COOKIE, nil, "clearing the Cookie header")
+        }
+    }
+
+    /// Asks for compressed responses with this `Accept-Encoding` and decodes them; "" asks for every
+    /// coding this libcurl decodes.
+    public func setAcceptEncoding(_ codings: String) throws {
+        try setString(CURLOPT_ACCEPT_ENCODING, codings, "setting Accept-Encoding to \"\(codings)\"")
+    }
+
     /// Trusts the certificates in this PEM file instead of the system's CA bundle.
     public func setCAFile(_ path: String) throws {
         try setString(CURLOPT_CAINFO, path, "setting the CA file to \(path)")
@@ -283,6 +303,13 @@ public final class CurlEasy {
     }
 
     private func receiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
+        if collectsSetCookies {
+            if HTTPHeader.isStatusLine(line) {
+                setCookies.removeAll(keepingCapacity: true)
+            } else if line.count > 11, HTTPHeader.hasName("set-cookie", line), let header = HTTPHeader(rawLine: line) {
+                setCookies.append(header.value)
+            }
+        }
         guard responseSink != .discard else { return line.count }
         if HTTPHeader.isStatusLine(line) {
             // A new response begins (after a redirect or 100-continue): keep only its headers.
@@ -323,6 +350,7 @@ public final class CurlEasy {
     private func clearResponse() {
         responseBody.removeAll(keepingCapacity: true)
         responseHeaders.removeAll(keepingCapacity: true)
+        setCookies.removeAll(keepingCapacity: true)
         bodyBytesReceived = 0
         bodyOverLimit = false
     }

@@ -97,6 +97,16 @@ public struct HTTPHeader: Sendable, Equatable {
         self.value = String(value)
     }
 
+    /// True when the raw header line is `name: …` (`name` lowercase; the line in any case).
+    static func hasName(_ name: StaticString, _ rawLine: some Collection<UInt8>) -> Bool {
+        let expected = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        var bytes = rawLine.makeIterator()
+        for byte in expected {
+            guard let actual = bytes.next(), actual | 0x20 == byte else { return false }
+        }
+        return bytes.next() == UInt8(ascii: ":")
+    }
+
     /// True for the "HTTP/1.1 200 OK" line that starts every response's header block,
     /// including the interim ones of redirects and 100-continue.
     static func isStatusLine(_ rawLine: some Collection<UInt8>) -> Bool {

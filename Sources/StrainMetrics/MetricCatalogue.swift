@@ -154,3 +154,28 @@ public enum Metric: String, Sendable, CaseIterable {
 public enum MetricUnit: String, Codable, Sendable {
     case seconds, fraction, count, perSecond
 }
+
+/// How `strain run --output prometheus=URL` (Prometheus remote write) names a run's series: a metric
+/// of the catalogue under Prometheus's conventions — `strain_` + its name + `_seconds` for durations,
+/// `_total` for counts — labelled `run_id`, `profile`, `scenario`, `step`. Pushed per step at the end
+/// of each interval: `requests` and `errors` as counters since the start (`strain_requests_total`,
+/// `strain_errors_total`), `latency` and `service_time` as the interval's quantiles
+/// (`strain_latency_seconds{quantile="0.99"}`). scripts/grafana/strain.json is written against them.
+public enum PrometheusSeries {
+    /// The series name of `metric`, e.g. `strain_latency_seconds`.
+    public static func name(_ metric: Metric) -> String {
+        "strain_" + metric.rawValue + (metric.kind == .duration ? "_seconds" : "_total")
+    }
+
+    /// The `quantile` label's values and the percentiles they stand for: p50, p90, p99 and the
+    /// maximum (quantile 1, as Prometheus summaries write it).
+    public static let quantiles: [(label: String, percentile: Double)] = [
+        ("0.5", 50), ("0.9", 90), ("0.99", 99), ("1", 100),
+    ]
+
+    public static let runIDLabel = "run_id"
+    public static let profileLabel = "profile"
+    public static let scenarioLabel = "scenario"
+    public static let stepLabel = "step"
+    public static let quantileLabel = "quantile"
+}

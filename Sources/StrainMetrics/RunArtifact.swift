@@ -35,12 +35,14 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     /// --threshold …`); `profile.sha256` is the file's, so these say how what ran differs from it.
     /// Nil when the profile ran as written.
     public var overrides: [String]?
+    /// How the live outputs (`strain run --output`) fared; nil when the run had none.
+    public var outputs: [OutputSummary]?
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
         gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
         seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil,
-        shard: Shard? = nil, startAt: Date? = nil, overrides: [String]? = nil
+        shard: Shard? = nil, startAt: Date? = nil, overrides: [String]? = nil, outputs: [OutputSummary]? = nil
     ) {
         self.format = format
         self.tool = tool
@@ -58,6 +60,7 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.shard = shard
         self.startAt = startAt
         self.overrides = overrides
+        self.outputs = outputs
     }
 }
 

@@ -41,11 +41,32 @@ public struct Target: Sendable, Equatable {
     public let tls: TLSOptions
     /// How many redirects a request follows; 0 reports the 3xx response itself.
     public let maxRedirects: Int
+    /// Each iteration keeps the cookies responses set and sends them back on its later requests (k6's
+    /// per-virtual-user jar, emptied when an iteration starts). On by default, as in k6.
+    public let cookies: Bool
+    /// Ask for compressed responses (`Accept-Encoding`) and decode them; nil asks for none.
+    public let compression: Compression?
+
+    public init(baseURL: URL?, allowedHosts: [String], httpVersion: HTTPVersion, tls: TLSOptions, maxRedirects: Int,
+                cookies: Bool = true, compression: Compression? = nil) {
+        self.baseURL = baseURL
+        self.allowedHosts = allowedHosts
+        self.httpVersion = httpVersion
+        self.tls = tls
+        self.maxRedirects = maxRedirects
+        self.cookies = cookies
+        self.compression = compression
+    }
 
     /// Whether load may go to `host` (any case; IPv6 with or without brackets).
     public func allows(host: String) -> Bool {
         allowedHosts.contains(ProfileDecoder.normalizedHost(host))
     }
+}
+
+/// `target.compression`: the content codings asked for; `all` is every one libcurl decodes.
+public enum Compression: String, Sendable, CaseIterable {
+    case gzip, deflate, br, zstd, all
 }
 
 public enum HTTPVersion: String, Sendable, CaseIterable {

@@ -95,7 +95,9 @@ struct ProfileDecoder {
             tls = TLSOptions(caFile: caFile, insecure: try tlsObject["insecure"]?.bool() ?? false)
         }
         return Target(baseURL: baseURL, allowedHosts: allowedHosts, httpVersion: httpVersion, tls: tls,
-                      maxRedirects: try object["redirects"]?.integer(in: 0...Limits.redirects) ?? 0)
+                      maxRedirects: try object["redirects"]?.integer(in: 0...Limits.redirects) ?? 0,
+                      cookies: try object["cookies"]?.bool() ?? true,
+                      compression: try object["compression"]?.choice(Compression.self))
     }
 
     /// An absolute http(s) URL written out in full (hosts must be checkable, so no `${…}`).
@@ -313,7 +315,7 @@ extension Profile: ProfileObject {
 
 extension Target: ProfileObject {
     static let schemaName = "target"
-    static let knownKeys = ["baseURL", "allow", "http", "tls", "redirects"]
+    static let knownKeys = ["baseURL", "allow", "http", "tls", "redirects", "cookies", "compression"]
 }
 
 extension TLSOptions: ProfileObject {

@@ -23,6 +23,29 @@ public enum ProfileLoader {
 
     /// Decodes and validates profile text; `path` names it in errors and in `Profile.source`.
     public static func parse(_ text: String, path: String, baseDirectory: URL) throws(ProfileError) -> Profile {
+        let (value, sourceMap) = try document(text, path: path)
+        let problems = ProblemLog()
+        do {
+            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory), problems: problems)
+                .profile(from: value, source: ProfileSource(path: path, text: text))
+        } catch {
+            problems.record(error)
+        }
+        // Document order; problems without a position (none are expected) last.
+        let all = problems.problems.map { located($0, file: path, in: sourceMap) }
+            .enumerated().sorted { ($0.element.line ?? .max, $0.element.column ?? .max, $0.offset)
+                < ($1.element.line ?? .max, $1.element.column ?? .max, $1.offset) }.map(\.element)
+        var first = all[0]
+        first.others = Array(all.dropFirst())
+        if problems.unlisted > 0 {
+            first.others.append(ProfileError(file: path, message: "\(problems.unlisted) more problems not listed (the first \(ProblemLog.limit) are)"))
+        }
+        throw first
+    }
+
+    /// JSON5 text as a value and the positions of its keys and values, or the first syntax error
+    /// (with line and column; `path` names the file in it).
+    static func document(_ text: String, path: String) throws(ProfileError) -> (JSONValue, SourceMap) {
         if let tooDeep = JSONNesting.firstTooDeep(in: text.utf8) {
             throw ProfileError(file: path, line: tooDeep.line, column: tooDeep.column,
                                message: JSONNesting.message)
@@ -55,27 +78,10 @@ public enum ProfileLoader {
             // Foundation accepted text the locator does not understand: errors keep their key paths, without positions.
             sourceMap = SourceMap()
         }
-
-        let problems = ProblemLog()
-        do {
-            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory), problems: problems)
-                .profile(from: value, source: ProfileSource(path: path, text: text))
-        } catch {
-            problems.record(error)
-        }
-        // Document order; problems without a position (none are expected) last.
-        let all = problems.problems.map { located($0, file: path, in: sourceMap) }
-            .enumerated().sorted { ($0.element.line ?? .max, $0.element.column ?? .max, $0.offset)
-                < ($1.element.line ?? .max, $1.element.column ?? .max, $1.offset) }.map(\.element)
-        var first = all[0]
-        first.others = Array(all.dropFirst())
-        if problems.unlisted > 0 {
-            first.others.append(ProfileError(file: path, message: "\(problems.unlisted) more problems not listed (the first \(ProblemLog.limit) are)"))
-        }
-        throw first
+        return (value, sourceMap)
     }
 
-    private static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {
+    static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {
         var located = error
         located.file = file
         if let position = sourceMap.position(of: error.keyPath, at: error.anchor) {

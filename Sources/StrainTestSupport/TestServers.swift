@@ -31,6 +31,12 @@ public enum TestServers {
         loopbackURL("STRAIN_TEST_HTTPS", default: "https://127.0.0.1:18443")
     }
 
+    /// Prometheus with its remote-write receiver on (STRAIN_TEST_PROMETHEUS): push to
+    /// `prometheusURL + "/api/v1/write"`, query `prometheusURL + "/api/v1/query"`.
+    public static var prometheusURL: String {
+        loopbackURL("STRAIN_TEST_PROMETHEUS", default: "http://127.0.0.1:19090")
+    }
+
     /// nginx speaking HTTP/2 over plain TCP, prior knowledge only (STRAIN_TEST_H2C).
     public static var h2cURL: String {
         loopbackURL("STRAIN_TEST_H2C", default: "http://127.0.0.1:18081")

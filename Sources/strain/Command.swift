@@ -12,8 +12,8 @@ protocol Command: Sendable {
 
 /// Where a command writes: results to stdout, diagnostics to stderr, so `strain … > file` stays clean.
 struct Output {
-    func print(_ text: String) {
-        Swift.print(text)
+    func print(_ text: String, terminator: String = "\n") {
+        Swift.print(text, terminator: terminator)
     }
 
     func error(_ text: String) {

@@ -2,6 +2,7 @@ import Foundation
 import StrainDiagnose
 import StrainLoad
 import StrainMetrics
+import StrainOutputs
 import StrainProfile
 import StrainReport
 
@@ -45,6 +46,12 @@ enum RunCommand: Command {
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
       --seed N               seed Poisson arrivals and random template values with N (each run draws
                              a fresh seed and records it in run.json; pass it here to reproduce one)
+      --output prometheus=URL
+                             also push every 1s interval, as it closes, to this Prometheus remote-write
+                             endpoint (e.g. http://127.0.0.1:9090/api/v1/write): per step request and
+                             error counters and latency quantiles, labelled run_id (the output folder's
+                             name), profile, scenario, step. A failing endpoint never slows the load:
+                             failed pushes are counted in run.json (outputs) and printed at the end
 
     scale-out (see strain merge and strain k8s):
       --shard I/N            run shard I (0…N−1) of N: its exact share of every scenario's arrivals,
@@ -94,12 +101,12 @@ enum RunCommand: Command {
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
         "--cacert", "--redirects", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at", "--targets",
-        "--threshold",
+        "--threshold", "--output",
     ]
     /// Options that describe ad-hoc load: a profile describes its own.
     static let adHocOptions = options.subtracting([
         "--out", "--workers", "--url", "--targets", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at",
-        "--threshold", "-d", "--duration", "-c", "--connections", "--rate",
+        "--threshold", "-d", "--duration", "-c", "--connections", "--rate", "--output",
     ])
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -121,13 +128,16 @@ enum RunCommand: Command {
             let shard = try Shard.select(shard: arguments.value("--shard"), shards: arguments.value("--shards"),
                                          environment: ProcessInfo.processInfo.environment)
             let startAt = try arguments.value("--start-at").map { text throws(ShardOptionError) in try Shard.startAt(text, now: Date()) }
+            let destinations = try arguments.allValues("--output").map { text throws(OutputOptionError) in try OutputDestination(text) }
             return execute(profile, overrides: overrides, arguments: arguments, workers: workers, seed: seed, shard: shard,
-                           startAt: startAt, output: output)
+                           startAt: startAt, destinations: destinations, output: output)
         } catch let error as UsageError {
             output.error("strain run: \(error)\n\(usage)")
         } catch let error as ProfileError {
             output.error(error.description)
         } catch let error as ShardOptionError {
+            output.error("strain run: \(error)")
+        } catch let error as OutputOptionError {
             output.error("strain run: \(error)")
         } catch {
             output.error("strain run: \(error)")
@@ -136,7 +146,7 @@ enum RunCommand: Command {
     }
 
     private static func execute(_ profile: Profile, overrides: [String], arguments: Arguments, workers: Int, seed: UInt64?,
-                                shard: Shard?, startAt: Date?, output: Output) -> ExitStatus {
+                                shard: Shard?, startAt: Date?, destinations: [OutputDestination], output: Output) -> ExitStatus {
         let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
         // A shard sees only its part of the load: thresholds judge the merge, not the shards.
         let abortThresholds = shard == nil ? profile.thresholds.filter(\.abortOnFail) : []
@@ -147,7 +157,8 @@ enum RunCommand: Command {
         var options = RunOptions(
             workers: workers, outputDirectory: directory, tool: ToolInfo(version: Strain.version), gitSHA: gitSHA(),
             progress: arguments.flag("--quiet") ? .none : isatty(STDERR_FILENO) == 1 ? .live : .periodic(seconds: 5),
-            abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt)
+            abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt,
+            outputs: destinations.map { $0.start(runID: directory.lastPathComponent, profile: profile.name) })
         options.overrides = overrides
         let sharding = shard.map { ", shard \($0)" } ?? ""
         let start = startAt.map { ", starting at \($0.formatted(.iso8601))" } ?? ""
@@ -187,18 +198,21 @@ enum RunCommand: Command {
         }
         let files = writtenFiles(in: directory).map(\.path)
         let fileList = "Results: " + files.joined(separator: "\n         ")
+        let outputSummaries = (result.artifact.outputs ?? []).map(OutputDestination.describe)
         if arguments.flag("--json") {
             // report.json as written, so standard output and the file never disagree.
-            guard let json = FileManager.default.contents(atPath: directory.appendingPathComponent("report.json").path) else {
-                output.error("strain run: cannot read back \(directory.path)/report.json")
+            guard let json = FileManager.default.contents(atPath: RunFile.jsonReport.url(in: directory).path) else {
+                output.error("strain run: cannot read back \(RunFile.jsonReport.url(in: directory).path)")
                 return .infrastructure
             }
             FileHandle.standardOutput.write(json)
             for note in result.notes { output.error("note: \(note)") }
+            for summary in outputSummaries { output.error(summary) }
             output.error(fileList)
         } else {
             output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
             for note in result.notes { output.print("note: \(note)") }
+            for summary in outputSummaries { output.print(summary) }
             output.print(fileList)
         }
         return exitStatus(result, report: report, output: output)

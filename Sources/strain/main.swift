@@ -6,7 +6,7 @@ import StrainProfile
 enum Strain {
     static let version = "0.1.0"
 
-    static let commands: [any Command.Type] = [ValidateCommand.self, RunCommand.self, CapacityCommand.self, VerifyCommand.self, MergeCommand.self, K8sCommand.self, DiagnoseCommand.self, ReportCommand.self, CompareCommand.self, HelpCommand.self]
+    static let commands: [any Command.Type] = [ValidateCommand.self, RunCommand.self, CapacityCommand.self, VerifyCommand.self, MergeCommand.self, K8sCommand.self, DiagnoseCommand.self, ReportCommand.self, CompareCommand.self, ImportCommand.self, HelpCommand.self]
 
     static func command(named name: String) -> (any Command.Type)? {
         commands.first { $0.name == name }

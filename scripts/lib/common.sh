@@ -16,6 +16,7 @@ STRAIN_PACKAGES=(
     linux-perf  # perf, for the diagnoser's profiler (strain diagnose --pid)
     chromium  # headless, for the HTML report test
     python3 python3-psycopg2  # pyshop (scripts/fixtures/pyshop.py) and the fixed-delay test server
+    prometheus  # its remote-write receiver, for the `--output prometheus=URL` test
 )
 
 # Prints the packages from STRAIN_PACKAGES that are not installed, one per line.

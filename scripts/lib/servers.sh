@@ -4,6 +4,7 @@
 #   start_test_servers   # starts them all, exports STRAIN_TEST_*; stops them when the shell exits
 #   stop_test_servers    # stops them all now (safe to call twice)
 #   start_delay_server   # only the fixed-delay server: STRAIN_TEST_DELAY/MS answers after MS ms
+#   start_prometheus     # only Prometheus with its remote-write receiver (STRAIN_TEST_PROMETHEUS)
 #   start_bench_postgres # a PostgreSQL with pgbench's tables instead (exports STRAIN_BENCH_PG);
 #                        # stop it with stop_test_postgres
 #
@@ -14,7 +15,7 @@
 #
 # Ports (override through the environment): STRAIN_TEST_PG_PORT (54329), STRAIN_TEST_HTTP_PORT
 # (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081), STRAIN_BENCH_PG_PORT (54339),
-# STRAIN_TEST_PG_RESTARTABLE_PORT (54330), STRAIN_TEST_DELAY_PORT (18082).
+# STRAIN_TEST_PG_RESTARTABLE_PORT (54330), STRAIN_TEST_DELAY_PORT (18082), STRAIN_TEST_PROMETHEUS_PORT (19090).
 
 STRAIN_PG_BIN="${STRAIN_PG_BIN:-/usr/lib/postgresql/15/bin}"
 # initdb and pg_ctl refuse to run as root; root runs them as this system user instead.
@@ -26,6 +27,8 @@ strain_restartable_pg_dir=""
 strain_nginx_dir=""
 strain_nginx_pid=""
 strain_delay_pid=""
+strain_prometheus_dir=""
+strain_prometheus_pid=""
 
 start_test_servers() {
     # Whatever happens next, servers must not outlive this shell.
@@ -36,9 +39,11 @@ start_test_servers() {
     start_restartable_postgres
     start_test_nginx
     start_delay_server
+    start_prometheus
 }
 
 stop_test_servers() {
+    stop_prometheus
     stop_delay_server
     stop_test_nginx
     stop_restartable_postgres
@@ -58,6 +63,15 @@ retry_for_10s() {
 port_is_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+
+# True when GET http://127.0.0.1:PORT/PATH answers 200 (bash's /dev/tcp: no curl needed).
+http_get_ok() (
+    local status
+    exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    read -r _ status _ <&3
+    [[ "$status" == 200 ]]
+)
 
 # A server left over from an earlier run would answer in place of ours: refuse to start.
 require_free_port() {
@@ -220,6 +234,8 @@ start_test_nginx() {
     mkdir "$dir/docroot"
     printf '<!doctype html>\n<title>Strain test server</title>\n<p>It works.</p>\n' >"$dir/docroot/index.html"
     head -c 1024 /dev/urandom >"$dir/docroot/1k.bin"
+    # 18,400 bytes of numbered lines ("line 0001 …"): gzip shrinks them several times over.
+    for i in $(seq -w 1 400); do printf 'line %04d of compressible test text..........\n' "$((10#$i))"; done >"$dir/docroot/compressible.txt"
     cat >"$dir/docroot/user.json" <<'JSON'
 {
   "id": 42,
@@ -287,4 +303,40 @@ stop_delay_server() {
     kill -TERM "$strain_delay_pid" 2>/dev/null || true
     wait "$strain_delay_pid" 2>/dev/null || true
     strain_delay_pid=""
+}
+
+# MARK: Prometheus
+
+# Prometheus with its remote-write receiver and nothing to scrape: `strain run --output
+# prometheus=URL` pushes to $STRAIN_TEST_PROMETHEUS/api/v1/write and the test reads the series
+# back through $STRAIN_TEST_PROMETHEUS/api/v1/query.
+start_prometheus() {
+    local port="${STRAIN_TEST_PROMETHEUS_PORT:-19090}"
+    require_free_port "$port" STRAIN_TEST_PROMETHEUS_PORT
+    command -v prometheus >/dev/null || die "prometheus is not installed (scripts/setup installs it)"
+    local dir
+    dir="$(mktemp -d -t strain-prometheus.XXXXXX)"
+    strain_prometheus_dir="$dir"
+    printf 'global:\n  scrape_interval: 1m\nscrape_configs: []\n' >"$dir/prometheus.yml"
+    prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+        --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
+        >"$dir/prometheus.log" 2>&1 &
+    strain_prometheus_pid=$!
+    # Listening comes before its storage is ready, and a push before that is refused (503).
+    retry_for_10s http_get_ok "$port" /-/ready ||
+        { cat "$dir/prometheus.log" >&2; die "Prometheus is not ready on 127.0.0.1:$port"; }
+    log "Prometheus on 127.0.0.1:$port (pid $strain_prometheus_pid, $dir)"
+    export STRAIN_TEST_PROMETHEUS="http://127.0.0.1:$port"
+}
+
+stop_prometheus() {
+    [[ -n "$strain_prometheus_dir" ]] || return 0
+    if [[ -n "$strain_prometheus_pid" ]] && kill -0 "$strain_prometheus_pid" 2>/dev/null; then
+        log "stopping Prometheus (pid $strain_prometheus_pid)"
+        kill -TERM "$strain_prometheus_pid" 2>/dev/null || true
+        wait "$strain_prometheus_pid" 2>/dev/null || true
+    fi
+    rm -rf "$strain_prometheus_dir"
+    strain_prometheus_dir=""
+    strain_prometheus_pid=""
 }

@@ -34,6 +34,8 @@ final class HTTPEngine: StepEngine {
         let iteration: Iteration
         let easy: CurlEasy
         let sentAt: UInt64
+        /// Where the request went, for the cookies its response sets (nil when cookies are off).
+        let cookieURL: URLParts?
     }
 
     init(_ setup: WorkerSetup) throws(LoadError) {
@@ -61,14 +63,22 @@ final class HTTPEngine: StepEngine {
     func start(_ iteration: Iteration, now: UInt64) throws(StepFailure) {
         let request = requests[iteration.scenario][iteration.step]
         let easy: CurlEasy
+        var cookieURL: URLParts?
         do {
+            var renderedURL: String?
             if let reused = idle[iteration.scenario][iteration.step].popLast() {
                 easy = reused
-                if !request.isStatic { try request.configureRendered(easy, for: iteration) }
+                if !request.isStatic { renderedURL = try request.configureRendered(easy, for: iteration) }
             } else {
                 easy = try CurlEasy()
                 try request.configure(easy, target: target)
-                try request.configureRendered(easy, for: iteration)
+                renderedURL = try request.configureRendered(easy, for: iteration)
+            }
+            if target.cookies {
+                cookieURL = renderedURL.flatMap(URLParts.init(url:)) ?? request.staticCookieURL
+                // Set or cleared on every request: the handle may have carried another iteration's cookies.
+                try easy.setCookie(iteration.cookies.isEmpty ? nil
+                    : cookieURL.flatMap { iteration.cookies.header(for: $0, now: Date().timeIntervalSince1970) })
             }
             try multi.add(easy)
         } catch let failure as StepFailure {
@@ -76,7 +86,7 @@ final class HTTPEngine: StepEngine {
         } catch {
             throw StepFailure(.invalidRequest, "\(error)")
         }
-        inFlight[ObjectIdentifier(easy)] = Transfer(iteration: iteration, easy: easy, sentAt: now)
+        inFlight[ObjectIdentifier(easy)] = Transfer(iteration: iteration, easy: easy, sentAt: now, cookieURL: cookieURL)
         hasUnsentTransfers = true
     }
 
@@ -109,6 +119,10 @@ final class HTTPEngine: StepEngine {
             guard let transfer = inFlight.removeValue(forKey: ObjectIdentifier(easy)) else { continue }
             let iteration = transfer.iteration
             let request = requests[iteration.scenario][iteration.step]
+            if let url = transfer.cookieURL, !easy.setCookies.isEmpty {
+                let now = Date().timeIntervalSince1970
+                for value in easy.setCookies { iteration.cookies.store(setCookie: value, from: url, now: now) }
+            }
             outcomes.append((iteration, request.outcome(of: easy, result: result, for: iteration,
                                                          sentAt: transfer.sentAt, finishedAt: finishedAt)))
             idle[iteration.scenario][iteration.step].append(easy)
@@ -134,6 +148,8 @@ private final class PreparedRequest {
     let request: HTTPRequest
     /// Nothing to render: a configured handle is re-sent as it is.
     let isStatic: Bool
+    /// The URL's host and path when it has no `${…}`, for cookie matching.
+    let staticCookieURL: URLParts?
     /// A `{ file: … }` body, read once.
     private let fileBody: [UInt8]?
     let expectations: ResponseExpectations
@@ -157,6 +173,7 @@ private final class PreparedRequest {
         case .json(let json)?: json.references.isEmpty
         case .file?, nil: true
         }
+        staticCookieURL = request.url.literalText.flatMap(URLParts.init(url:))
         isStatic = request.url.literalText != nil && request.headers.allSatisfy { $0.value.literalText != nil } && bodyIsStatic
         expectations = ResponseExpectations(step)
     }
@@ -181,12 +198,18 @@ private final class PreparedRequest {
             try easy.setHostCheck { [target] host in target.allows(host: host) }
         }
         easy.setResponseSink(expectations.needsResponse ? .collect(limit: step.maxBodyBytes) : .discard)
+        easy.collectsSetCookies = target.cookies
+        if let compression = target.compression {
+            try easy.setAcceptEncoding(compression == .all ? "" : compression.rawValue)
+        }
     }
 
     /// URL, headers, body and method: once for a static request, per request otherwise. The body goes
-    /// before the method, because setting a body makes curl switch to POST.
-    func configureRendered(_ easy: CurlEasy, for iteration: Iteration) throws {
-        try easy.setURL(try iteration.render(request.url))
+    /// before the method, because setting a body makes curl switch to POST. Returns the URL.
+    @discardableResult
+    func configureRendered(_ easy: CurlEasy, for iteration: Iteration) throws -> String {
+        let url = try iteration.render(request.url)
+        try easy.setURL(url)
         var headers: [HTTPHeader] = []
         for header in request.headers {
             let rendered = HTTPHeader(name: header.name, value: try iteration.render(header.value))
@@ -205,6 +228,7 @@ private final class PreparedRequest {
         case nil: break
         }
         try easy.setMethod(request.method)
+        return url
     }
 
     func outcome(of easy: CurlEasy, result: Result<Void, CurlError>, for iteration: Iteration,

@@ -21,6 +21,9 @@ public final class Iteration {
     /// Row per feeder (by index in `RunInputs.feeders`); -1 for feeders the scenario does not use.
     private let feederRows: [Int]
     private var variables: [String: String] = [:]
+    /// The cookies responses set during this pass (`target.cookies`): a fresh jar per iteration, as k6
+    /// empties a virtual user's jar when its iteration starts.
+    var cookies = CookieJar()
 
     init(scenario: Int, workerScenario: Int, start: IterationScheduler.Start, feederRows: [Int], inputs: RunInputs,
          random: WorkerRandom) {

@@ -27,12 +27,14 @@ public struct RunOptions: Sendable {
     /// Command-line options that changed the profile before it ran (`--duration 30s` …), recorded
     /// in the artifact because the profile file alone no longer says what ran.
     public var overrides: [String] = []
+    /// Live destinations each interval is handed to as it closes (`--output`), besides the timeline.
+    public var outputs: [any RunOutput]
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 tool: ToolInfo, gitSHA: String? = nil, progress: ProgressStyle = .none,
                 abortCheck: (@Sendable (RunArtifact) -> String?)? = nil, seed: UInt64? = nil,
-                shard: Shard? = nil, startAt: Date? = nil) {
+                shard: Shard? = nil, startAt: Date? = nil, outputs: [any RunOutput] = []) {
         self.workers = workers
         self.outputDirectory = outputDirectory
         self.environment = environment
@@ -43,6 +45,7 @@ public struct RunOptions: Sendable {
         self.seed = seed
         self.shard = shard
         self.startAt = startAt
+        self.outputs = outputs
     }
 
     /// A fresh seed below 2^53, so that any JSON reader keeps it exact.
@@ -117,7 +120,7 @@ public enum LoadRun {
         var timelineError: (any Error)?
         var abortReason: String?
         var unreachable: String?
-        func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil) -> RunArtifact {
+        func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil, outputs: [OutputSummary]? = nil) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
             return RunArtifact(
                 tool: options.tool,
@@ -135,7 +138,8 @@ public enum LoadRun {
                 scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
                                                      shard: shard, hiding: inputs.secrets),
                 thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt,
-                overrides: options.overrides.isEmpty ? nil : options.overrides)
+                overrides: options.overrides.isEmpty ? nil : options.overrides,
+                outputs: outputs)
         }
         var checkpoints = CheckpointSchedule()
         while true {
@@ -149,11 +153,13 @@ public enum LoadRun {
             let (intervals, allFinished) = control.takeCompleteIntervals()
             for interval in intervals {
                 collected.add(interval)
+                let line = timelineInterval(interval, profile: profile, layout: layout, shard: shard)
                 do {
-                    try timeline.append(timelineInterval(interval, profile: profile, layout: layout, shard: shard))
+                    try timeline.append(line)
                 } catch {
                     timelineError = timelineError ?? error
                 }
+                for output in options.outputs { output.intervalClosed(line, runStartedAt: startedAt) }
                 // A run's last, partial interval can be a few milliseconds: its rate would be noise.
                 if !interval.isPartial {
                     progress.show(collected.progressLine(for: interval, planned: planned))
@@ -188,7 +194,9 @@ public enum LoadRun {
         } else {
             .completed
         }
-        let result = artifact(status: status, endedAt: Date(), earlyStop: earlyStop)
+        let endedAt = Date()
+        let outputs = options.outputs.isEmpty ? nil : options.outputs.map { $0.finish() }
+        let result = artifact(status: status, endedAt: endedAt, earlyStop: earlyStop, outputs: outputs)
         do {
             try result.write(to: artifactURL)
         } catch {

@@ -41,10 +41,14 @@ extension Iteration: TemplateRendering {}
 struct HTTPRequestTemplate {
     let origin: PlainHTTPOrigin
     let isHead: Bool
+    /// The URL when it has no `${…}`.
+    private let literalURL: String?
     /// The whole request, when nothing in it varies.
     let fixedBytes: [UInt8]?
-    /// Request line and headers; with a fixed body, the whole request.
+    /// Request line and headers, each line with its CRLF, without the blank line that ends them.
     private let pieces: [Piece]
+    /// What follows the headers when the body is fixed: Content-Length, the blank line, the body.
+    private let fixedTail: [UInt8]?
     /// A body with `${…}`, rendered per request after `pieces`.
     private let variableBody: VariableBody?
     private let fixedBodyLength: Int
@@ -65,6 +69,7 @@ struct HTTPRequestTemplate {
     init?(_ request: HTTPRequest, fileBody: [UInt8]?) {
         guard let origin = PlainHTTPOrigin(url: request.url) else { return nil }
         self.origin = origin
+        literalURL = request.url.literalText
         isHead = request.method == "HEAD"
         var pieces: [Piece] = []
         func literal(_ bytes: some Sequence<UInt8>) {
@@ -108,22 +113,25 @@ struct HTTPRequestTemplate {
         case nil:
             variableBody = nil
         }
-        if let fixedBody {
-            literal("Content-Length: \(fixedBody.count)\r\n\r\n".utf8)
-            literal(fixedBody)
-        } else if variableBody == nil {
-            literal("\r\n".utf8)
+        let tail: [UInt8]? = if let fixedBody {
+            Array("Content-Length: \(fixedBody.count)\r\n\r\n".utf8) + fixedBody
+        } else {
+            variableBody == nil ? Array("\r\n".utf8) : nil
         }
+        fixedTail = tail
         fixedBodyLength = fixedBody?.count ?? 0
         self.pieces = pieces
-        fixedBytes = if variableBody == nil, pieces.count == 1, case .literal(let bytes) = pieces[0] { bytes } else { nil }
+        fixedBytes = if let tail, pieces.count == 1, case .literal(let bytes) = pieces[0] { bytes + tail } else { nil }
     }
 
     /// The request's bytes, with every `${…}` rendered, and the length of its body. A header value with
     /// CR, LF or NUL is refused: it would end the header and start another (or another request).
-    func bytes(rendering renderer: some TemplateRendering) throws(StepFailure) -> (bytes: [UInt8], bodyLength: Int) {
-        if let fixedBytes { return (fixedBytes, fixedBodyLength) }
+    /// `cookie`, given the request target ("/path?query"), answers the `Cookie` header to add, if any.
+    func bytes(rendering renderer: some TemplateRendering,
+               cookie: ((Substring) -> String?)? = nil) throws(StepFailure) -> (bytes: [UInt8], bodyLength: Int) {
+        if cookie == nil, let fixedBytes { return (fixedBytes, fixedBodyLength) }
         var bytes: [UInt8] = []
+        var renderedTarget: String?
         for piece in pieces {
             switch piece {
             case .literal(let literal):
@@ -134,6 +142,7 @@ struct HTTPRequestTemplate {
                     throw StepFailure(.invalidRequest, "the rendered URL has a space or a control character; the request was not sent")
                 }
                 bytes += target.utf8
+                renderedTarget = target
             case .headerValue(let name, let template):
                 let value = try renderer.render(template)
                 guard HTTPHeader(name: name, value: value).isSafeToSend else {
@@ -143,11 +152,15 @@ struct HTTPRequestTemplate {
                 bytes += value.utf8
             }
         }
+        if let cookie, let value = cookie(Substring(renderedTarget ?? Self.requestTarget(fromURL: literalURL ?? "",
+                                                                                            prefixLength: origin.urlPrefixLength))) {
+            bytes += "Cookie: \(value)\r\n".utf8
+        }
         let content: [UInt8]
         switch variableBody {
         case .text(let template)?: content = Array(try renderer.render(template).utf8)
         case .json(let json)?: content = Array(try renderer.render(json).utf8)
-        case nil: return (bytes, fixedBodyLength)
+        case nil: return (bytes + (fixedTail ?? []), fixedBodyLength)
         }
         bytes += "Content-Length: \(content.count)\r\n\r\n".utf8
         bytes += content

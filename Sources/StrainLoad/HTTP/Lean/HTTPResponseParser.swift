@@ -56,6 +56,9 @@ struct HTTPResponseParser {
     /// The kept body is only the start of a longer one.
     private(set) var bodyTruncated = false
     private(set) var headers: [HTTPHeader] = []
+    /// The final response's `Set-Cookie` values, kept when `collectsSetCookies` (for the iteration's jar).
+    private(set) var setCookies: [String] = []
+    var collectsSetCookies = false
 
     /// Prepares for the next response on the connection; buffers keep their storage.
     mutating func reset(headRequest: Bool, keepResponse: Bool, bodyLimit: Int = .max) {
@@ -67,6 +70,7 @@ struct HTTPResponseParser {
         line.removeAll(keepingCapacity: true)
         body.removeAll(keepingCapacity: true)
         headers.removeAll(keepingCapacity: true)
+        setCookies.removeAll(keepingCapacity: true)
         startResponse()
         bodyBytes = 0
         keepsConnection = true
@@ -206,6 +210,9 @@ struct HTTPResponseParser {
                 if Self.equalsIgnoringCase(option, "keep-alive") { keepsConnection = true }
             }
         }
+        if collectsSetCookies, Self.equalsIgnoringCase(name, "set-cookie") {
+            setCookies.append(String(decoding: value, as: UTF8.self))
+        }
         if keepsResponse {
             headers.append(HTTPHeader(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
         }
@@ -218,6 +225,7 @@ struct HTTPResponseParser {
             // 101 would switch protocols, which no request of ours asks for.
             guard status != 101 else { return "101 Switching Protocols, which no request asked for" }
             headers.removeAll(keepingCapacity: true)
+            setCookies.removeAll(keepingCapacity: true)
             startResponse()
             state = .statusLine
             return nil

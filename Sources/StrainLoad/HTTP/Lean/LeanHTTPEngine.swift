@@ -12,10 +12,13 @@ import Glibc
 /// nothing allocated per request of a step without `${…}`. One request per connection at a time.
 /// Connect time and time to first byte are measured here; names are resolved once, when the engine starts.
 final class LeanHTTPEngine: StepEngine {
-    /// Whether these scenarios can run here: HTTP/1.1 without redirects, every step on plain `http://`.
-    /// Anything else (TLS, HTTP/2, h2c, redirects, user information in a URL) is libcurl's.
+    /// Whether these scenarios can run here: HTTP/1.1 without redirects or compression, every step on
+    /// plain `http://`. Anything else (TLS, HTTP/2, h2c, redirects, user information in a URL, compressed
+    /// responses — decoding them needs libcurl's zlib) is libcurl's.
     static func canDrive(_ profile: Profile, scenarios: [Int]) -> Bool {
-        guard profile.target.httpVersion == .http1_1, profile.target.maxRedirects == 0 else { return false }
+        guard profile.target.httpVersion == .http1_1, profile.target.maxRedirects == 0, profile.target.compression == nil else {
+            return false
+        }
         return scenarios.allSatisfy { scenario in
             profile.scenarios[scenario].steps.allSatisfy { step in
                 if case .http(let request) = step.action { PlainHTTPOrigin(url: request.url) != nil } else { false }
@@ -40,6 +43,8 @@ final class LeanHTTPEngine: StepEngine {
     private var nextSerial: UInt64 = 0
     /// Steps that ended without waiting (refused at once, say), handed over by the next wait.
     private var finished: [(Iteration, StepOutcome)] = []
+    /// `target.cookies`: Set-Cookie goes into the iteration's jar, and its cookies onto later requests.
+    private let keepsCookies: Bool
 
     private struct Origin {
         let origin: PlainHTTPOrigin
@@ -60,6 +65,7 @@ final class LeanHTTPEngine: StepEngine {
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         ready = .allocate(capacity: STRAIN_EPOLL_READY_MAX)
         maxConnections = max(1, setup.shares.reduce(0) { $0 + $1.concurrency })
+        keepsCookies = setup.profile.target.cookies
         steps = Array(repeating: [], count: setup.profile.scenarios.count)
         timeouts = []
         var timeoutValues: [UInt64] = []
@@ -108,7 +114,12 @@ final class LeanHTTPEngine: StepEngine {
 
     func start(_ iteration: Iteration, now: UInt64) throws(StepFailure) {
         let step = steps[iteration.scenario][iteration.step]
-        let (bytes, bodyLength) = try step.template.bytes(rendering: iteration)
+        // An empty jar (the usual case) adds nothing to the request's cost.
+        let cookie: ((Substring) -> String?)? = !keepsCookies || iteration.cookies.isEmpty ? nil : { [host = origins[step.origin].origin.host] target in
+            iteration.cookies.header(for: URLParts(host: host, path: String(target.prefix { $0 != "?" }), secure: false),
+                                     now: Date().timeIntervalSince1970)
+        }
+        let (bytes, bodyLength) = try step.template.bytes(rendering: iteration, cookie: cookie)
         nextSerial += 1
         send(Exchange(iteration: iteration, step: step, bytes: bytes, bodyLength: bodyLength, sentAt: now,
                       deadline: now + step.timeout, serial: nextSerial), now: now)
@@ -135,6 +146,7 @@ final class LeanHTTPEngine: StepEngine {
         let connection = connections[slot]!
         connection.parser.reset(headRequest: exchange.step.template.isHead, keepResponse: exchange.step.expectations.needsResponse,
                                 bodyLimit: exchange.step.maxBodyBytes)
+        connection.parser.collectsSetCookies = keepsCookies
         connection.exchange = exchange
         timeouts[exchange.step.timeoutQueue].append(PendingTimeout(deadline: exchange.deadline, slot: slot, serial: exchange.serial))
     }
@@ -315,6 +327,11 @@ final class LeanHTTPEngine: StepEngine {
         outcome.phases[.download] = now - exchange.firstByteAt
         outcome.phases[.total] = now - exchange.sentAt
         outcome.truncatedBodies = parser.bodyTruncated ? 1 : 0
+        if !parser.setCookies.isEmpty {
+            let url = URLParts(host: origins[exchange.step.origin].origin.host, path: Self.requestPath(exchange.bytes), secure: false)
+            let now = Date().timeIntervalSince1970
+            for value in parser.setCookies { exchange.iteration.cookies.store(setCookie: value, from: url, now: now) }
+        }
         let verdict = exchange.step.expectations.apply(status: parser.status, body: parser.body, bodyTruncated: parser.bodyTruncated,
                                                        headers: parser.headers, to: exchange.iteration)
         outcome.checks = verdict.checks
@@ -328,6 +345,14 @@ final class LeanHTTPEngine: StepEngine {
         } else {
             closeConnection(slot)
         }
+    }
+
+    /// The path of the request line at the start of `request` ("GET /a/b?c HTTP/1.1" → "/a/b").
+    static func requestPath(_ request: [UInt8]) -> String {
+        let line = request.prefix { $0 != UInt8(ascii: "\r") }
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")) else { return "/" }
+        let target = line[(space + 1)...].prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "?") }
+        return String(decoding: target, as: UTF8.self)
     }
 
     /// The connection failed under an exchange. A reused connection that dies before any byte of the

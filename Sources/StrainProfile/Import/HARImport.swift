@@ -1,0 +1,99 @@
+import Foundation
+import StrainMetrics
+
+/// `strain import har FILE`: a HAR 1.2 recording (a browser's "Save all as HAR", a proxy's export) as a
+/// profile draft. Every entry's request becomes a step, in the recording's order; responses are ignored.
+/// A problem names the file, line, column and key path, like a profile error.
+public enum HARImport {
+    /// Far above a recording of a long browser session, small enough to read whole.
+    public static let maxBytes = 64 << 20
+
+    public static func draft(path: String, keepCredentials: Bool) throws(ProfileError) -> ProfileDraft {
+        let data: Data
+        do {
+            data = try InputFile.read(path, maxBytes: maxBytes)
+        } catch {
+            let reason = error.errorNumber == ENOENT ? "no such file" : "cannot read the file: \(error.reason)"
+            throw ProfileError(file: path, message: reason)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ProfileError(file: path, message: "the file is not UTF-8 text (a HAR file is JSON)")
+        }
+        let (value, sourceMap) = try ProfileLoader.document(text, path: path)
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        do {
+            let requests = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()))
+            return ProfileDraft(name: name.isEmpty ? "imported" : name, source: URL(fileURLWithPath: path).lastPathComponent,
+                                requests: requests, keepCredentials: keepCredentials)
+        } catch {
+            throw ProfileLoader.located(error, file: path, in: sourceMap)
+        }
+    }
+
+    static func requests(in document: Field) throws(ProfileError) -> [ImportedRequest] {
+        let entries = try document.requiredMember("log").requiredMember("entries")
+        let list = try entries.array(atMost: Limits.steps, of: "requests (a scenario's steps)")
+        guard !list.isEmpty else { throw entries.error("has no entries: the recording holds no request") }
+        var requests: [ImportedRequest] = []
+        for entry in list {
+            let request = try entry.requiredMember("request")
+            let method = try request.requiredMember("method")
+            let url = try request.requiredMember("url")
+            let headerFields = try request.member("headers")?.array() ?? []
+            var headers: [(name: String, value: String)] = []
+            for header in headerFields {
+                headers.append((try header.requiredMember("name").string(), try header.requiredMember("value").string()))
+            }
+            let postData = try request.member("postData")
+            let body = try postData.flatMap { postData throws(ProfileError) in try self.body(postData) }
+            let methodText = try method.string(), urlText = try url.string()
+            do throws(ImportedRequest.Problem) {
+                requests.append(try ImportedRequest(method: methodText, url: urlText, headers: headers, body: body))
+            } catch {
+                let field = switch error.part {
+                case .method: method
+                case .url: url
+                case .header(let index): headerFields[index]
+                }
+                throw field.error(error.message)
+            }
+        }
+        return requests
+    }
+
+    /// `postData.text`, or its form `params` encoded as application/x-www-form-urlencoded.
+    static func body(_ postData: Field) throws(ProfileError) -> String? {
+        if let text = try postData.member("text") { return try text.string() }
+        guard let params = try postData.member("params")?.array(), !params.isEmpty else { return nil }
+        var pairs: [String] = []
+        for param in params {
+            if try param.member("fileName") != nil {
+                throw param.error("a file upload (multipart) cannot be imported; add its body as body: { file: \"…\" } by hand")
+            }
+            let name = try param.requiredMember("name").string()
+            let value = try param.member("value")?.string() ?? ""
+            pairs.append(formEncoded(name) + "=" + formEncoded(value))
+        }
+        return pairs.joined(separator: "&")
+    }
+
+    static func formEncoded(_ text: String) -> String {
+        let unreserved = CharacterSet(charactersIn: "-._*").union(.alphanumerics)
+        return (text.addingPercentEncoding(withAllowedCharacters: unreserved.union(CharacterSet(charactersIn: " "))) ?? text)
+            .replacing(" ", with: "+")
+    }
+}
+
+extension Field {
+    /// The member `key` of this object of free-form keys; nil when absent or null.
+    func member(_ key: String) throws(ProfileError) -> Field? {
+        guard case .object(let members) = value else { throw mismatch("an object") }
+        guard let member = members[key], member != .null else { return nil }
+        return Field(path: path.appending(key), value: member, sourceMap: sourceMap, problems: problems)
+    }
+
+    func requiredMember(_ key: String) throws(ProfileError) -> Field {
+        guard let member = try member(key) else { throw error("missing required key \"\(key)\"") }
+        return member
+    }
+}

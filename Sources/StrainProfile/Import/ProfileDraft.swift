@@ -1,0 +1,211 @@
+import Foundation
+
+/// One request read from a HAR entry or a curl command line, checked so that it can be written into a
+/// profile: an http(s) URL with a host, a method of letters, header names that are tokens and values
+/// without CR, LF or NUL (which would end a header line and start another).
+public struct ImportedRequest: Sendable {
+    public var method: String
+    /// As recorded, without a fragment (Foundation would re-encode characters like `{`).
+    public var url: String
+    /// The URL's parts, for its origin and host.
+    public var components: URLComponents
+    public var headers: [(name: String, value: String)]
+    public var body: String?
+
+    /// What is wrong with one part of a request; the importer says where it came from.
+    public struct Problem: Error, Equatable {
+        public enum Part: Sendable, Equatable {
+            case method, url
+            /// The header at this index of the headers given.
+            case header(Int)
+        }
+
+        public let part: Part
+        public let message: String
+    }
+
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: String?) throws(Problem) {
+        guard !method.isEmpty, method.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.letters.contains($0) }) else {
+            throw Problem(part: .method, message: "expected an HTTP method of letters like \"GET\", found \"\(method.debugDescription.dropFirst().dropLast())\"")
+        }
+        guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
+            let scheme = URLComponents(string: url)?.scheme.map { "a \($0): URL" } ?? "\"\(URLText.redacted(url))\""
+            throw Problem(part: .url, message: "expected an http:// or https:// URL, found \(scheme); only HTTP requests can be replayed")
+        }
+        for (index, header) in headers.enumerated() {
+            guard !header.name.isEmpty, header.name.unicodeScalars.allSatisfy({ $0.isASCII && Self.tokenCharacters.contains($0) })
+                    || header.name.hasPrefix(":") else {
+                throw Problem(part: .header(index), message: "\"\(header.name.debugDescription.dropFirst().dropLast())\" is not a valid header name")
+            }
+            // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+            guard !header.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+                throw Problem(part: .header(index), message: "the value of header \"\(header.name)\" contains CR, LF or NUL: it would end the header and start another")
+            }
+        }
+        // The fragment stays in the browser; it is never sent.
+        components.fragment = nil
+        self.method = method.uppercased()
+        self.url = String(url.prefix { $0 != "#" })
+        self.components = components
+        self.headers = headers
+        self.body = body
+    }
+
+    /// RFC 9110 token characters (header names).
+    static let tokenCharacters = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~").union(.alphanumerics)
+}
+
+/// A profile written from imported requests, for a user to edit: one scenario replaying them in order
+/// once (a closed load of one connection and one iteration), the hosts seen as `target.allow`, and
+/// comments saying what was left out.
+public struct ProfileDraft: Sendable {
+    /// Headers the HTTP client sets for itself (hop-by-hop, framing, the host) or that HTTP/2 tools
+    /// show as pseudo-headers: replaying them would be wrong or refused.
+    static let clientHeaders: Set<String> = [
+        "host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "content-length", "expect",
+    ]
+    /// Credentials: a recording's session would be replayed by every virtual user, and secrets would
+    /// land in a file meant to be shared. Kept only with `keepCredentials`.
+    static let credentialHeaders: Set<String> = ["cookie", "authorization", "proxy-authorization"]
+
+    public var name: String
+    /// "session.har" or "a curl command line", for the header comment.
+    public var source: String
+    public var requests: [ImportedRequest]
+    public var keepCredentials: Bool
+    /// Settings of the command line with no place in a step (e.g. curl's --insecure), as profile text.
+    public var targetSettings: [(key: String, json5: String)] = []
+
+    public init(name: String, source: String, requests: [ImportedRequest], keepCredentials: Bool) {
+        self.name = name
+        self.source = source
+        self.requests = requests
+        self.keepCredentials = keepCredentials
+    }
+
+    /// The profile as JSON5 text.
+    public func json5() -> String {
+        var dropped: [String: Int] = [:]
+        var compressed = 0
+        let steps = requests.map { request in
+            var kept: [(name: String, value: String)] = []
+            for header in request.headers {
+                let lowered = header.name.lowercased()
+                if lowered.hasPrefix(":") || Self.clientHeaders.contains(lowered) { continue }
+                if lowered == "accept-encoding" {
+                    compressed += 1
+                    continue
+                }
+                if !keepCredentials, Self.credentialHeaders.contains(lowered) {
+                    dropped[lowered, default: 0] += 1
+                    continue
+                }
+                // A repeated header is one header whose values are joined (RFC 9110 5.3; cookies with "; ").
+                if let index = kept.firstIndex(where: { $0.name.lowercased() == lowered }) {
+                    kept[index].value += (lowered == "cookie" ? "; " : ", ") + header.value
+                } else {
+                    kept.append(header)
+                }
+            }
+            return (request: request, headers: kept)
+        }
+        let origins = Set(requests.map(Self.origin))
+        let baseURL = origins.count == 1 ? origins.first : nil
+        let hosts = Set(requests.compactMap { $0.components.host?.lowercased() }).sorted()
+
+        let replayed = requests.count == 1 ? "the request" : "the \(requests.count) requests in order"
+        var lines = ["// Imported from \(source) by `strain import`: one scenario replays \(replayed).",
+                     "// Edit the load (rate or connections and duration), add checks and extract values, then `strain validate` it.",
+                     "// Left out: headers the HTTP client sets itself (Host, Connection, Content-Length, Transfer-Encoding …)."]
+        if !dropped.isEmpty {
+            let counts = dropped.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value)×)" }.joined(separator: ", ")
+            lines.append("// Left out, as credentials of the recorded session: \(counts). Add them under headers (better: \"${env.NAME}\"), or import with --keep-credentials.")
+        }
+        if compressed > 0 {
+            lines.append("// Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under target to ask for compressed responses.")
+        }
+        lines.append("{")
+        lines.append("  name: \(Self.quoted(name)),")
+        var target: [String] = []
+        if let baseURL { target.append("baseURL: \(Self.quoted(baseURL))") }
+        target.append("allow: [\(hosts.map(Self.quoted).joined(separator: ", "))]")
+        target += targetSettings.map { "\($0.key): \($0.json5)" }
+        lines.append("  target: { \(target.joined(separator: ", ")) },")
+        lines.append("  scenarios: [")
+        lines.append("    {")
+        lines.append("      name: \(Self.quoted(Self.scenarioName(name))),")
+        lines.append("      load: { model: \"closed\", connections: 1, iterations: 1 },")
+        lines.append("      steps: [")
+        var names: [String: Int] = [:]
+        for (request, headers) in steps {
+            var fields = ["name: \(Self.quoted(Self.stepName(request, taken: &names)))"]
+            if request.method != "GET" { fields.append("method: \(Self.quoted(request.method))") }
+            if baseURL != nil {
+                fields.append("path: \(Self.quoted(Self.template(Self.pathAndQuery(request.url))))")
+            } else {
+                fields.append("url: \(Self.quoted(Self.template(request.url)))")
+            }
+            if !headers.isEmpty {
+                let members = headers.map { "\(Self.quoted($0.name)): \(Self.quoted(Self.template($0.value)))" }
+                fields.append("headers: { \(members.joined(separator: ", ")) }")
+            }
+            if let body = request.body {
+                fields.append("body: \(Self.quoted(Self.template(body)))")
+            }
+            lines.append("        { \(fields.joined(separator: ", ")) },")
+        }
+        lines.append("      ],")
+        lines.append("    },")
+        lines.append("  ],")
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "https://shop.example:8443": what a base URL holds.
+    static func origin(_ request: ImportedRequest) -> String {
+        var origin = URLComponents()
+        origin.scheme = request.components.scheme?.lowercased()
+        origin.host = request.components.host
+        origin.port = request.components.port
+        origin.user = request.components.user
+        origin.password = request.components.password
+        return origin.string ?? ""
+    }
+
+    /// What follows the authority of an absolute URL, as written: "/v1/orders?id=1", "/" for none.
+    static func pathAndQuery(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return "/" }
+        let rest = url[schemeEnd.upperBound...]
+        guard let start = rest.firstIndex(where: { "/?".contains($0) }) else { return "/" }
+        let tail = String(rest[start...])
+        return tail.hasPrefix("/") ? tail : "/" + tail
+    }
+
+    /// "GET /v1/orders", "GET /v1/orders (2)" for the second of that name.
+    static func stepName(_ request: ImportedRequest, taken: inout [String: Int]) -> String {
+        var path = request.components.path.isEmpty ? "/" : request.components.path
+        if path.count > 80 { path = String(path.prefix(79)) + "…" }
+        let base = "\(request.method) \(path)".filter { !$0.isNewline }
+        let seen = taken[base, default: 0] + 1
+        taken[base] = seen
+        return seen == 1 ? base : "\(base) (\(seen))"
+    }
+
+    /// Scenario names share the profile's name, reduced to what reads well in a threshold key.
+    static func scenarioName(_ name: String) -> String {
+        let reduced = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        return reduced.isEmpty ? "imported" : reduced
+    }
+
+    /// Recorded text taken literally: `${` would start a template reference, `$${` writes it.
+    static func template(_ text: String) -> String {
+        text.replacing("${", with: "$${")
+    }
+
+    /// A JSON string literal (valid JSON5), every control character escaped.
+    static func quoted(_ text: String) -> String {
+        JSONTemplate.quoted(text)
+    }
+}
