@@ -37,12 +37,8 @@ public struct RunReport: Sendable {
                   askedRates: Self.askedRates(Plan(profile)), diagnosis: diagnosis, timeline: timeline)
     }
 
-    /// What the run amounts to for a gate: an invalid run outranks failed thresholds, because its
-    /// numbers (passing or failing) cannot be trusted.
-    public var verdict: RunVerdict {
-        if !artifact.validity.valid { return .invalid }
-        return failedThresholds.isEmpty ? .passed : .thresholdsFailed
-    }
+    /// What the run amounts to for a gate (`Gate` decides).
+    public var verdict: RunVerdict { Gate.verdict(of: self) }
 
     /// The average iteration rate each open-model scenario asked for: expected iterations over its duration.
     public static func askedRates(_ plan: Plan) -> [String: Double] {

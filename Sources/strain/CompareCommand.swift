@@ -73,11 +73,6 @@ enum CompareCommand: Command {
                          + "\(rule.minimumIntervals) seconds with requests per step")
         case .noRegression, .regression, .invalid: break
         }
-        return switch comparison.verdict {
-        case .noRegression: .ok
-        case .regression: .regression
-        case .invalid: .invalidRun
-        case .nothingInCommon, .tooShort: .badInput
-        }
+        return Gate.exitStatus(of: comparison)
     }
 }

@@ -56,8 +56,7 @@ enum MergeCommand: Command {
         }
         output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
         output.print("Merged \(shards.count) shards: \(out.path)/")
-        let status = ExitStatus(report.verdict)
-        return status == .ok && artifact.status != .completed ? .stoppedEarly : status
+        return Gate.exitStatus(of: report)
     }
 
     /// One shard's run.json and timeline (a folder without a timeline merges with an empty one).

@@ -24,8 +24,9 @@ enum ReportCommand: Command {
     Markdown is also appended to $GITHUB_STEP_SUMMARY when that is set (a GitHub Actions job summary).
 
     exit status: 0 the run is valid and every threshold held (or none was evaluated), 1 a threshold
-    failed, 4 the run is invalid, 2 bad usage or an unreadable run or profile, 5 the output could not
-    be written.
+    failed, 4 the run is invalid, 6 it stopped before its plan was done, 130 it was interrupted, 5 it
+    failed or the output could not be written (the status the run itself gave), 2 bad usage or an
+    unreadable run or profile.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -56,17 +57,7 @@ enum ReportCommand: Command {
             output.error("strain report: \(error)")
             return .infrastructure
         }
-        return ExitStatus(report.verdict)
-    }
-}
-
-extension ExitStatus {
-    init(_ verdict: RunVerdict) {
-        switch verdict {
-        case .passed: self = .ok
-        case .thresholdsFailed: self = .thresholdsFailed
-        case .invalid: self = .invalidRun
-        }
+        return Gate.exitStatus(of: report)
     }
 }
 

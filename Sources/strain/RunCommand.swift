@@ -154,7 +154,8 @@ enum RunCommand: Command {
         output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
         for note in result.notes { output.print("note: \(note)") }
         output.print("Results: \(result.artifactURL.path)\n         \(result.timelineURL.path)")
-        return exitStatus(result, report: report, output: output)
+        if let failure = result.failure { output.error("strain run: the run failed: \(failure)") }
+        return Gate.exitStatus(of: report)
     }
 
     /// Starts sampling for the profile's `diagnose` section, if it has one, before the load begins,
@@ -174,21 +175,6 @@ enum RunCommand: Command {
         let session = DiagnosisSession(settings: settings)
         try session.start()
         return (session, settings.checkOptions)
-    }
-
-    private static func exitStatus(_ result: RunResult, report: RunReport, output: Output) -> ExitStatus {
-        if let failure = result.failure {
-            output.error("strain run: the run failed: \(failure)")
-            return .infrastructure
-        }
-        if result.abortReason != nil { return .thresholdsFailed }
-        if result.artifact.status == .interrupted { return .interrupted }
-        let incomplete = result.artifact.status == .stoppedEarly
-        switch report.verdict {
-        case .invalid: return .invalidRun
-        case .thresholdsFailed: return .thresholdsFailed
-        case .passed: return incomplete ? .stoppedEarly : .ok
-        }
     }
 
     private static func loadProfile(_ arguments: Arguments) throws -> Profile {
