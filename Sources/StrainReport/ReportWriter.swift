@@ -40,7 +40,7 @@ public enum ReportWriter {
     @discardableResult
     public static func writeAll(in folder: RunFolder, profile: Profile?,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RunReport {
-        let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
+        let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recorded)
         for format in ReportFormat.allCases {
             guard let file = format.file else { continue }
             try write(try format.render(report), to: file.url(in: folder.url))

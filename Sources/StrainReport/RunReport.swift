@@ -8,7 +8,7 @@ public struct RunReport: Sendable {
     public var artifact: RunArtifact
     /// Nil when the thresholds were not evaluated; `thresholdsNote` then says why.
     public var thresholds: [ThresholdResult]?
-    /// Why thresholds were not evaluated (no profile, profile changed since the run, …).
+    /// Why thresholds were not evaluated (a shard, a run.json from before thresholds were recorded).
     public var thresholdsNote: String?
     /// Scenario name → the iteration rate asked for, per second (open-model scenarios only): what the
     /// schedule asked over the time that ran, as the artifact records it, else the profile's plan.

@@ -12,8 +12,8 @@ enum ReportCommand: Command {
     Renders a run written by 'strain run'. RUN is the run folder or its run.json; the folder's
     timeline.ndjson (charts, over-time figures) and diagnosis.json (findings) are used when present.
 
-    Thresholds are evaluated with --profile, else with the profile the run recorded when that file is
-    unchanged (same SHA-256); otherwise the report says they were not evaluated.
+    Thresholds are evaluated with --profile, else with the ones the run recorded in its run.json (the
+    profile file itself is never read again); a run.json from before they were recorded says so.
 
     options:
       --format FORMAT   terminal (default), markdown, json, html or junit
@@ -45,7 +45,7 @@ enum ReportCommand: Command {
         let report: RunReport
         do {
             let profile = try arguments.value("--profile").map { (path) throws(ProfileError) in try ProfileLoader.load(path: path) }
-            report = try RunFolder(path: arguments.positionals[0]).report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
+            report = try RunFolder(path: arguments.positionals[0]).report(thresholds: profile.map { .from($0) } ?? .recorded)
         } catch {
             output.error("strain report: \(error)")
             return .badInput
