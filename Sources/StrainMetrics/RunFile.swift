@@ -11,6 +11,8 @@ public enum RunFile: String, CaseIterable, Sendable {
     case diagnosis = "diagnosis.json"
     /// What the collectors observed (`Evidence`), so the diagnosis can be made again.
     case evidence = "evidence.json"
+    /// The diagnosis alone in Markdown (`strain diagnose`).
+    case diagnosisMarkdown = "diagnosis.md"
     case markdownReport = "report.md"
     case jsonReport = "report.json"
     case htmlReport = "report.html"

@@ -99,7 +99,7 @@ enum DiagnoseCommand: Command {
         }
         let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         output.print(DiagnosisReport.terminal(diagnosis, color: color))
-        output.print("Reports: \(directory.appendingPathComponent("diagnosis.md").path)\n"
+        output.print("Reports: \(RunFile.diagnosisMarkdown.url(in: directory).path)\n"
                      + "         \(RunFile.diagnosis.url(in: directory).path)")
         return status
     }
@@ -109,7 +109,7 @@ enum DiagnoseCommand: Command {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try DiagnosisJSON.write(diagnosis, to: RunFile.diagnosis.url(in: directory))
         try DiagnosisJSON.write(evidence, to: RunFile.evidence.url(in: directory))
-        try Data(DiagnosisReport.markdown(diagnosis).utf8).write(to: directory.appendingPathComponent("diagnosis.md"),
+        try Data(DiagnosisReport.markdown(diagnosis).utf8).write(to: RunFile.diagnosisMarkdown.url(in: directory),
                                                                   options: .atomic)
     }
 
