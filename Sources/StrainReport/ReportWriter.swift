@@ -20,6 +20,12 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         }
     }
 
+    /// "terminal (default), markdown, json, html or junit", for help texts.
+    public static var choices: String {
+        let names = allCases.map { $0 == .terminal ? "\($0.rawValue) (default)" : $0.rawValue }
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
     public func render(_ report: RunReport, color: Bool = false) throws -> String {
         switch self {
         case .terminal: TerminalReport.render(report, color: color)

@@ -16,7 +16,7 @@ enum ReportCommand: Command {
     profile file itself is never read again); a run.json from before they were recorded says so.
 
     options:
-      --format FORMAT   terminal (default), markdown, json, html or junit
+      --format FORMAT   \(ReportFormat.choices)
       --out FILE        write the report to FILE instead of standard output
       --profile FILE    evaluate this profile's thresholds
       --color           colour the terminal format (off by default)
