@@ -16,8 +16,8 @@ enum RunCommand: Command {
     percentiles (corrected from the intended send time, and plain service time), the per-phase
     breakdown, errors and whether the run can be trusted. When the profile has a diagnose section,
     the diagnoser samples the host, the database and the dependencies through the run and its ranked
-    findings follow the summary. run.json, a per-second timeline.ndjson, report.md, report.html,
-    report.json, junit.xml (and diagnosis.json, evidence.json) are written to
+    findings follow the summary. The run folder (run.json, a per-second timeline.ndjson, a report in
+    every file format, and diagnosis.json and evidence.json; README "The run folder") is written to
     reports/<name>-<yyyyMMdd-HHmmss>/ (or --out). Progress goes to standard error.
     Ctrl-C (or SIGTERM, SIGHUP) stops gracefully and still writes everything; a second one quits at
     once. run.json is checkpointed every 5s (status "running"), so a killed run keeps what it measured
