@@ -17,6 +17,12 @@ public final class DiagnosisSession: Sendable {
     private let wakeup = WakeSignal()
     private let threads = DispatchGroup()
     private let state = Mutex(State())
+    private let sampleRounds = Atomic<Int>(0)
+
+    /// Rounds of sampling (host, pools, database activity) taken so far, for progress lines.
+    public var samplesTaken: Int {
+        sampleRounds.load(ordering: .relaxed)
+    }
 
     private struct State {
         var started = false
@@ -195,6 +201,7 @@ public final class DiagnosisSession: Sendable {
                 if let sample = host?.sample() { hostSamples.append(sample) }
                 if let sample = bouncer?.sample() { bouncerSamples.append(sample) }
                 recorder.sampleActivity()
+                sampleRounds.add(1, ordering: .relaxed)
                 nextSample = max(nextSample.addingTimeInterval(settings.sampleInterval), Date())
             }
             _ = wakeup.wait(until: nextSample)
@@ -295,7 +302,7 @@ private struct DatabaseRecorder {
     init(collector: PostgresCollector?) {
         self.collector = collector
         evidence = collector.map { collector in
-            PostgresEvidence(database: collector.database, serverVersion: collector.serverVersion,
+            PostgresEvidence(database: collector.database, systemIdentifier: collector.systemIdentifier, serverVersion: collector.serverVersion,
                              maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable,
                              diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser,
                              roundTripSeconds: collector.roundTripSeconds())

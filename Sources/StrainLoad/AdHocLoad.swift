@@ -3,9 +3,10 @@ import StrainProfile
 
 /// Load described on the command line (`strain run --url URL -c 64 -d 10s`, `--rate 1000/s`), turned
 /// into profile text so that it goes through `ProfileLoader.parse` and the same validation as a file.
-/// The URL's host is the only one load may go to.
+/// The targets' hosts are the only ones load may go to. Several targets share the load evenly, each
+/// as a scenario of its own (`target 1`, `target 2` …), so each is reported on its own.
 public struct AdHocLoad: Sendable, Equatable {
-    public var url: String
+    public var targets: [AdHocTarget]
     /// Closed model: the connections; with `rate`: the most connections in flight.
     public var connections: Int?
     public var duration: String?
@@ -14,9 +15,11 @@ public struct AdHocLoad: Sendable, Equatable {
     /// Open model at this constant rate, like "1000/s".
     public var rate: String?
     public var arrival: String?
+    /// For targets without a method of their own.
     public var method: String?
-    /// "Name: value" lines.
+    /// "Name: value" lines, sent to every target.
     public var headers: [String] = []
+    /// For targets without a body file of their own.
     public var body: String?
     /// A file whose bytes are the body.
     public var bodyFile: String?
@@ -35,8 +38,12 @@ public struct AdHocLoad: Sendable, Equatable {
     /// `ProfileSource.path` of an ad-hoc profile.
     public static let sourcePath = "(command line)"
 
+    public init(targets: [AdHocTarget]) {
+        self.targets = targets
+    }
+
     public init(url: String) {
-        self.url = url
+        self.init(targets: [AdHocTarget(url: url)])
     }
 
     /// The validated profile; errors name the flag at fault.
@@ -45,18 +52,27 @@ public struct AdHocLoad: Sendable, Equatable {
         do {
             return try ProfileLoader.parse(text, path: Self.sourcePath, baseDirectory: baseDirectory)
         } catch {
-            throw AdHocError("\(Self.flag(for: error.keyPath).map { "\($0): " } ?? "")\(error.message)"
+            // A targets file's own lines are named by file:line; the command line's options by flag.
+            let flag = Self.flag(for: error.keyPath)
+            let fromTarget = ["--url", "--method", "--header", "--body"].contains(flag)
+            let origin = Self.targetIndex(of: error.keyPath).flatMap { targets.indices.contains($0) && fromTarget ? targets[$0].origin : nil }
+            throw AdHocError("\((origin ?? flag).map { "\($0): " } ?? "")\(error.message)"
                              + (error.suggestion.map { "; did you mean \"\($0)\"?" } ?? ""))
         }
     }
 
     /// The profile as JSON text.
     public func profileText() throws(AdHocError) -> String {
-        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty,
-              components.scheme != nil else {
-            throw AdHocError("--url: expected an absolute URL like http://127.0.0.1:8080/, found \"\(URLText.redacted(url))\"")
+        var hosts: [String] = []
+        for target in targets {
+            guard let components = URLComponents(string: target.url), let host = components.host, !host.isEmpty,
+                  components.scheme != nil else {
+                throw AdHocError("\(target.origin ?? "--url"): expected an absolute URL like http://127.0.0.1:8080/, found \"\(URLText.redacted(target.url))\"")
+            }
+            if !hosts.contains(host) { hosts.append(host) }
         }
-        var target: [String: Any] = ["allow": [host]]
+        guard !targets.isEmpty else { throw AdHocError("--url: no URL given") }
+        var target: [String: Any] = ["allow": hosts]
         if let httpVersion { target["http"] = httpVersion }
         if let redirects { target["redirects"] = redirects }
         var tls: [String: Any] = [:]
@@ -71,17 +87,34 @@ public struct AdHocLoad: Sendable, Equatable {
             if let arrival { load["arrival"] = arrival }
             if let iterations { load["iterations"] = iterations }
         } else {
-            load = ["model": "closed", "connections": connections ?? Self.defaultConnections]
+            // Every target gets at least one of the default connections.
+            load = ["model": "closed", "connections": connections ?? max(Self.defaultConnections, targets.count)]
             if let iterations { load["iterations"] = iterations } else { load["duration"] = duration ?? Self.defaultDuration }
             if iterations != nil, let duration { load["duration"] = duration }
             if let arrival { load["arrival"] = arrival }
         }
         if let thinkTime { load["thinkTime"] = thinkTime }
 
-        var step: [String: Any] = ["url": url]
-        if let method { step["method"] = method }
+        var profile: [String: Any] = ["name": Self.profileName, "target": target]
+        let steps = try targets.map(step)
+        if steps.count == 1 {
+            profile["scenarios"] = [["name": "load", "load": load, "steps": steps]]
+        } else {
+            // A shared load split by equal weights: each target its share of the rate and connections.
+            profile["load"] = load
+            profile["scenarios"] = steps.enumerated().map { ["name": "target \($0.offset + 1)", "steps": [$0.element]] }
+        }
+        // Every value came from strings and integers, so serialising cannot fail.
+        let data = (try? JSONSerialization.data(withJSONObject: profile, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The profile step of one target: its own method, headers and body first, then the command line's.
+    private func step(_ target: AdHocTarget) throws(AdHocError) -> [String: Any] {
+        var step: [String: Any] = ["url": target.url]
+        if let method = target.method ?? method { step["method"] = method }
         var headerValues: [String: String] = [:]
-        for line in headers {
+        for line in headers + target.headers {
             guard let colon = line.firstIndex(of: ":") else {
                 throw AdHocError("--header: expected \"Name: value\", found \"\(line)\"")
             }
@@ -89,22 +122,22 @@ public struct AdHocLoad: Sendable, Equatable {
                 line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         if !headerValues.isEmpty { step["headers"] = headerValues }
-        switch (body, bodyFile) {
-        case (_?, _?): throw AdHocError("--body and --body-file: give one or the other")
+        switch (body, target.bodyFile ?? bodyFile) {
+        case (_?, _?) where target.bodyFile == nil: throw AdHocError("--body and --body-file: give one or the other")
+        case (_, let file?): step["body"] = ["file": file]
         case (let text?, nil): step["body"] = text
-        case (nil, let file?): step["body"] = ["file": file]
         case (nil, nil): break
         }
         if let timeout { step["timeout"] = timeout }
+        return step
+    }
 
-        let profile: [String: Any] = [
-            "name": Self.profileName,
-            "target": target,
-            "scenarios": [["name": "load", "load": load, "steps": [step]]],
-        ]
-        // Every value came from strings and integers, so serialising cannot fail.
-        let data = (try? JSONSerialization.data(withJSONObject: profile, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+    /// The target behind a key of a profile with several targets (`scenarios[2]…` is the third).
+    static func targetIndex(of path: ProfilePath) -> Int? {
+        guard path.components.count >= 2, path.components[0] == .key("scenarios"), case .index(let index) = path.components[1] else {
+            return nil
+        }
+        return index
     }
 
     /// The command-line flag behind a key of the generated profile.

@@ -31,12 +31,16 @@ public struct RunArtifact: Codable, Sendable, Equatable {
     /// The start time agreed by the shards (`--start-at`): `startedAt` minus it is how late this
     /// shard's load began on its own clock.
     public var startAt: Date?
+    /// The command-line options that changed the profile before it ran (`strain run P --duration 30s
+    /// --threshold …`); `profile.sha256` is the file's, so these say how what ran differs from it.
+    /// Nil when the profile ran as written.
+    public var overrides: [String]?
 
     public init(
         format: Int = RunArtifact.formatVersion, tool: ToolInfo, profile: ProfileInfo?, host: HostInfo,
         gitSHA: String?, startedAt: Date, endedAt: Date, status: RunStatus, earlyStop: EarlyStop? = nil,
         seed: UInt64? = nil, validity: Validity, scenarios: [ScenarioResult], thresholds: [RecordedThreshold]? = nil,
-        shard: Shard? = nil, startAt: Date? = nil
+        shard: Shard? = nil, startAt: Date? = nil, overrides: [String]? = nil
     ) {
         self.format = format
         self.tool = tool
@@ -53,6 +57,7 @@ public struct RunArtifact: Codable, Sendable, Equatable {
         self.thresholds = thresholds
         self.shard = shard
         self.startAt = startAt
+        self.overrides = overrides
     }
 }
 

@@ -22,6 +22,9 @@ public enum RunFile: String, CaseIterable, Sendable {
     case capacityChart = "capacity.html"
     /// `strain verify`: the run before a fix and its rerun after.
     case verify = "verify.json"
+    /// `strain verify`'s before/after section, rendered.
+    case verifyMarkdown = "verify.md"
+    case verifyHTML = "verify.html"
 
     public var name: String { rawValue }
 

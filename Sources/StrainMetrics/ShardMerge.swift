@@ -67,7 +67,7 @@ public enum ShardMerge {
             status: artifacts.map(\.status).max { $0.severity < $1.severity }!, earlyStop: earlyStop,
             seed: seeds.count == 1 ? first.seed : nil, validity: validity(of: artifacts),
             scenarios: first.scenarios.indices.map { index in merged(artifacts.map { $0.scenarios[index] }) },
-            thresholds: first.thresholds, startAt: first.startAt)
+            thresholds: first.thresholds, startAt: first.startAt, overrides: first.overrides)
     }
 
     /// The shards' timelines on one wall clock: each shard's intervals are shifted by how much later

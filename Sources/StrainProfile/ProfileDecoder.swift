@@ -1,44 +1,59 @@
 import Foundation
 
 /// Reads the decoded JSON tree into a `Profile`, checking values, cross-references and files as it goes.
-/// The first problem found is thrown with its key path; `ProfileLoader` adds the file and position.
+/// Problems are recorded in `problems` with their key paths (reading goes on where the parts are
+/// independent), and the first is thrown; `ProfileLoader` adds the file and positions.
 struct ProfileDecoder {
     let sourceMap: SourceMap
     let files: ProfileFiles
+    let problems: ProblemLog
 
     static let defaultTimeout = TimeSpan(seconds: 30)
     /// 1 MiB: any JSON answer or page a check reads, without letting a huge body fill memory.
     static let defaultMaxBodyBytes = 1 << 20
 
     func profile(from value: JSONValue, source: ProfileSource) throws(ProfileError) -> Profile {
-        let object = try ObjectReader(Field(path: .root, value: value, sourceMap: sourceMap), as: Profile.self)
+        let object = try ObjectReader(Field(path: .root, value: value, sourceMap: sourceMap, problems: problems), as: Profile.self)
         // Only editors read $schema; it just has to be a string.
-        _ = try object["$schema"]?.string()
-        let nameField = try object.required("name")
-        let name = try nameField.nonEmptyString()
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            // They would reach terminals (escape sequences) and folder names.
-            throw nameField.error("must not contain control characters (line breaks, tabs, NUL, escapes)")
+        _ = problems.attempt { () throws(ProfileError) in try object["$schema"]?.string() }
+        let name = problems.attempt { () throws(ProfileError) -> String in
+            let nameField = try object.required("name")
+            let name = try nameField.nonEmptyString()
+            if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                // They would reach terminals (escape sequences) and folder names.
+                throw nameField.error("must not contain control characters (line breaks, tabs, NUL, escapes)")
+            }
+            return name
         }
-        let description = try object["description"]?.string()
-        let target = try self.target(object["target"])
-        let feeders = try self.feeders(object["feeders"])
-        let feederColumns = Dictionary(uniqueKeysWithValues: feeders.map { ($0.name, $0.columns) })
-        let defaults = try self.defaults(object["defaults"], feederColumns: feederColumns)
+        let description = problems.attempt { () throws(ProfileError) in try object["description"]?.string() }
+        let diagnose = problems.attempt { () throws(ProfileError) in try self.diagnose(object["diagnose"]) }
+        let target = problems.attempt { () throws(ProfileError) in try self.target(object["target"]) }
+        let feeders = problems.attempt { () throws(ProfileError) in try self.feeders(object["feeders"]) }
+        let feederColumns = Dictionary(uniqueKeysWithValues: ((try? feeders.get()) ?? []).map { ($0.name, $0.columns) })
+        let defaults = problems.attempt { () throws(ProfileError) in try self.defaults(object["defaults"], feederColumns: feederColumns) }
+        // Scenarios build on the target, the feeders and the defaults: with one of those wrong, their
+        // problems would be guesses.
+        _ = try feeders.get()
         let sharedLoadObject = try object["load"].map { (field) throws(ProfileError) in try ObjectReader(field, as: Load.self) }
-        let scenarioDecoder = ScenarioDecoder(files: files, target: target, defaults: defaults,
+        let scenarioDecoder = ScenarioDecoder(files: files, target: try target.get(), defaults: try defaults.get(),
                                               feederColumns: feederColumns, sharedLoad: sharedLoadObject)
-        let scenarios = try scenarioDecoder.scenarios(try object.required("scenarios"))
+        let decoded = problems.attempt { () throws(ProfileError) in try scenarioDecoder.scenarios(try object.required("scenarios")) }
+        let (scenarios, scenariosComplete) = (try? decoded.get()) ?? ([], false)
+        let sharedLoad = problems.attempt { () throws(ProfileError) in
+            try sharedLoadObject.map { (load) throws(ProfileError) in try scenarioDecoder.load(load, kind: nil) }
+        }
+        let thresholds = thresholds(object["thresholds"], scenarios: scenarios, scenariosComplete: scenariosComplete)
+        if let first = problems.problems.first { throw first }
         return Profile(
-            name: name,
-            description: description,
-            target: target,
-            defaults: defaults,
-            feeders: feeders,
-            sharedLoad: try sharedLoadObject.map { (load) throws(ProfileError) in try scenarioDecoder.load(load, kind: nil) },
+            name: try name.get(),
+            description: try description.get(),
+            target: try target.get(),
+            defaults: try defaults.get(),
+            feeders: try feeders.get(),
+            sharedLoad: try sharedLoad.get(),
             scenarios: scenarios,
-            thresholds: try thresholds(object["thresholds"], scenarios: scenarios),
-            diagnose: try diagnose(object["diagnose"]),
+            thresholds: thresholds,
+            diagnose: try diagnose.get(),
             source: source)
     }
 
@@ -166,36 +181,48 @@ struct ProfileDecoder {
 
     // MARK: Thresholds and diagnose
 
-    func thresholds(_ field: Field?, scenarios: [Scenario]) throws(ProfileError) -> [Threshold] {
-        guard let field else { return [] }
+    /// The thresholds that read; problems are recorded. Scope names are only checked when every
+    /// scenario read, as a missing one may be the scenario that had a problem (metrics always are).
+    func thresholds(_ field: Field?, scenarios: [Scenario], scenariosComplete: Bool) -> [Threshold] {
+        guard let field, case .success(let members) = problems.attempt({ () throws(ProfileError) in try field.members() }) else { return [] }
         var thresholds: [Threshold] = []
-        for (key, member) in try field.members() {
+        for (key, member) in members {
             let scope: ThresholdScope
             let metric: Metric
             do {
                 (scope, metric) = try Threshold.target(ofKey: key, scenarios: scenarios)
             } catch {
-                throw ProfileError(keyPath: member.path, message: error.message, suggestion: error.suggestion, anchor: .key)
-            }
-            guard case .array = member.value else { throw member.mismatch(#"a list like ["p(99) < 300ms"]"#) }
-            let conditions = try member.array()
-            guard !conditions.isEmpty else { throw member.error(#"must list at least one condition, like ["p(99) < 300ms"]"#) }
-            for condition in conditions {
-                var expression = condition
-                var abortOnFail = false
-                switch condition.value {
-                case .string:
-                    break
-                case .object:
-                    let object = try ObjectReader(condition, as: Threshold.self)
-                    expression = try object.required("threshold")
-                    abortOnFail = try object["abortOnFail"]?.bool() ?? false
-                default:
-                    throw condition.mismatch(#"a condition like "p(99) < 300ms" or { threshold: "p(99) < 300ms", abortOnFail: true }"#)
+                let metricIsKnown = key.split(separator: ".").last.map { Metric(rawValue: String($0)) != nil } ?? false
+                if scenariosComplete || !metricIsKnown {
+                    problems.record(ProfileError(keyPath: member.path, message: error.message, suggestion: error.suggestion, anchor: .key))
                 }
-                thresholds.append(try expression.parsed(Threshold.expectedForm) { (text) throws(ValueError) in
-                    try Threshold(scope: scope, metric: metric, expression: text, abortOnFail: abortOnFail)
-                })
+                continue
+            }
+            let conditions = problems.attempt { () throws(ProfileError) -> [Field] in
+                guard case .array = member.value else { throw member.mismatch(#"a list like ["p(99) < 300ms"]"#) }
+                let conditions = try member.array()
+                guard !conditions.isEmpty else { throw member.error(#"must list at least one condition, like ["p(99) < 300ms"]"#) }
+                return conditions
+            }
+            for condition in (try? conditions.get()) ?? [] {
+                let threshold = problems.attempt { () throws(ProfileError) -> Threshold in
+                    var expression = condition
+                    var abortOnFail = false
+                    switch condition.value {
+                    case .string:
+                        break
+                    case .object:
+                        let object = try ObjectReader(condition, as: Threshold.self)
+                        expression = try object.required("threshold")
+                        abortOnFail = try object["abortOnFail"]?.bool() ?? false
+                    default:
+                        throw condition.mismatch(#"a condition like "p(99) < 300ms" or { threshold: "p(99) < 300ms", abortOnFail: true }"#)
+                    }
+                    return try expression.parsed(Threshold.expectedForm) { (text) throws(ValueError) in
+                        try Threshold(scope: scope, metric: metric, expression: text, abortOnFail: abortOnFail)
+                    }
+                }
+                if case .success(let threshold) = threshold { thresholds.append(threshold) }
             }
         }
         return thresholds

@@ -46,6 +46,7 @@ public struct ProfilePath: Hashable, Sendable, CustomStringConvertible {
 
 /// A profile that cannot be used, with enough context to fix it:
 /// `profiles/x.json5:12:7: scenarios[1].load.rate: expected a rate like "200/s", found "fast"`.
+/// The first problem in document order; `others` holds the rest found in the same pass.
 public struct ProfileError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The profile file as the user named it.
     public var file: String
@@ -59,6 +60,8 @@ public struct ProfileError: Error, CustomStringConvertible, Equatable, Sendable 
     public var suggestion: String?
     /// Whether the position should point at the key or at the value of `keyPath`.
     var anchor: Anchor
+    /// The profile's other problems, in document order (empty on each of them).
+    public var others: [ProfileError] = []
 
     enum Anchor: Equatable, Sendable {
         case key
@@ -82,7 +85,13 @@ public struct ProfileError: Error, CustomStringConvertible, Equatable, Sendable 
         self.anchor = anchor
     }
 
+    /// This problem and the others, one per line.
     public var description: String {
+        ([self] + others).map(\.single).joined(separator: "\n")
+    }
+
+    /// This problem alone.
+    private var single: String {
         var text = file
         if let line, let column {
             text += ":\(line):\(column)"

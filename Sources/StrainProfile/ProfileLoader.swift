@@ -1,8 +1,8 @@
 import Foundation
 import StrainMetrics
 
-/// Reads, decodes and validates profiles. Every problem comes back as one `ProfileError` naming the file,
-/// line:column, key path and what was expected.
+/// Reads, decodes and validates profiles. Problems come back as one `ProfileError` naming the file,
+/// line:column, key path and what was expected, with the profile's other problems in `others`.
 public enum ProfileLoader {
     /// Reads the profile at `path`; relative files it names (CSV feeders, bodies, certificates) are resolved
     /// against its folder. The text is kept in `Profile.source` so a run artifact can record exactly what ran.
@@ -56,12 +56,23 @@ public enum ProfileLoader {
             sourceMap = SourceMap()
         }
 
+        let problems = ProblemLog()
         do {
-            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory))
+            return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory), problems: problems)
                 .profile(from: value, source: ProfileSource(path: path, text: text))
         } catch {
-            throw located(error, file: path, in: sourceMap)
+            problems.record(error)
         }
+        // Document order; problems without a position (none are expected) last.
+        let all = problems.problems.map { located($0, file: path, in: sourceMap) }
+            .enumerated().sorted { ($0.element.line ?? .max, $0.element.column ?? .max, $0.offset)
+                < ($1.element.line ?? .max, $1.element.column ?? .max, $1.offset) }.map(\.element)
+        var first = all[0]
+        first.others = Array(all.dropFirst())
+        if problems.unlisted > 0 {
+            first.others.append(ProfileError(file: path, message: "\(problems.unlisted) more problems not listed (the first \(ProblemLog.limit) are)"))
+        }
+        throw first
     }
 
     private static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {

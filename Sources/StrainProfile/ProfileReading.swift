@@ -8,11 +8,51 @@ protocol ProfileObject: Sendable {
     static var knownKeys: [String] { get }
 }
 
+/// The problems found in one profile so far, so that validation reports them all in one pass instead
+/// of one per try. Reading recovers at independent parts (each unknown key, section, scenario, step,
+/// threshold) and goes on; a part that depends on one that failed is skipped, not guessed at.
+final class ProblemLog {
+    /// Enough to fix in one go; a file of ten thousand unknown keys must not take minutes to list.
+    static let limit = 100
+
+    private(set) var problems: [ProfileError] = []
+    /// Problems found beyond `limit`.
+    private(set) var unlisted = 0
+
+    /// Keeps `problem` unless the same one is already recorded (a part re-throws its first problem
+    /// to stop its enclosing part).
+    func record(_ problem: ProfileError) {
+        guard !problems.contains(where: { $0.keyPath == problem.keyPath && $0.message == problem.message }) else { return }
+        if problems.count < Self.limit {
+            problems.append(problem)
+        } else {
+            unlisted += 1
+        }
+    }
+
+    /// Reads one independent part; its problem is recorded and the reading goes on.
+    func attempt<Value>(_ read: () throws(ProfileError) -> Value) -> Result<Value, ProfileError> {
+        do {
+            return .success(try read())
+        } catch {
+            record(error)
+            return .failure(error)
+        }
+    }
+}
+
 /// One value of the document with its key path, read into typed values with "expected …, found …" errors.
 struct Field {
     let path: ProfilePath
     let value: JSONValue
     let sourceMap: SourceMap
+    /// Shared by every field of the document.
+    let problems: ProblemLog
+
+    /// The field at `path` (a member or element of this one, or below), with `value`.
+    func field(at path: ProfilePath, _ value: JSONValue) -> Field {
+        Field(path: path, value: value, sourceMap: sourceMap, problems: problems)
+    }
 
     func error(_ message: String, suggestion: String? = nil, anchor: ProfileError.Anchor = .value) -> ProfileError {
         ProfileError(keyPath: path, message: message, suggestion: suggestion, anchor: anchor)
@@ -58,7 +98,7 @@ struct Field {
 
     func array() throws(ProfileError) -> [Field] {
         guard case .array(let elements) = value else { throw mismatch("an array") }
-        return elements.enumerated().map { Field(path: path.appending($0.offset), value: $0.element, sourceMap: sourceMap) }
+        return elements.enumerated().map { field(at: path.appending($0.offset), $0.element) }
     }
 
     /// An array of at most `limit` elements (`what` names them in the error).
@@ -75,7 +115,7 @@ struct Field {
         guard case .object(let members) = value else { throw mismatch("an object") }
         let order = sourceMap.keys(of: path) ?? members.keys.sorted()
         return order.compactMap { key in
-            members[key].map { (key, Field(path: path.appending(key), value: $0, sourceMap: sourceMap)) }
+            members[key].map { (key, field(at: path.appending(key), $0)) }
         }
     }
 
@@ -126,11 +166,13 @@ struct Field {
     }
 }
 
-/// The members of an object whose keys `Shape.knownKeys` fixes. Construction fails on the first unknown key
-/// in document order; `null` members read as absent.
+/// The members of an object whose keys `Shape.knownKeys` fixes. Every unknown key is recorded as a
+/// problem (reading goes on with the known ones); `null` members read as absent.
 struct ObjectReader {
     let field: Field
     private let members: [String: JSONValue]
+    /// Unknown keys by the known key they are likely a misspelling of.
+    private var misspellings: [String: ProfileError] = [:]
 
     init<Shape: ProfileObject>(_ field: Field, as _: Shape.Type) throws(ProfileError) {
         guard case .object(let members) = field.value else { throw field.mismatch("an object") }
@@ -140,14 +182,16 @@ struct ObjectReader {
             let message = suggestion == nil
                 ? "unknown key \"\(key)\"; expected one of \(known.joined(separator: ", "))"
                 : "unknown key \"\(key)\""
-            throw ProfileError(keyPath: field.path.appending(key), message: message, suggestion: suggestion, anchor: .key)
+            let problem = ProfileError(keyPath: field.path.appending(key), message: message, suggestion: suggestion, anchor: .key)
+            field.problems.record(problem)
+            if let suggestion { misspellings[suggestion] = problem }
         }
         self.field = field
         self.members = members.filter { $0.value != .null }
     }
 
     subscript(key: String) -> Field? {
-        members[key].map { Field(path: field.path.appending(key), value: $0, sourceMap: field.sourceMap) }
+        members[key].map { field.field(at: field.path.appending(key), $0) }
     }
 
     func contains(_ key: String) -> Bool {
@@ -155,6 +199,8 @@ struct ObjectReader {
     }
 
     func required(_ key: String) throws(ProfileError) -> Field {
+        // A misspelled required key is one problem, already recorded, not two.
+        if self[key] == nil, let misspelling = misspellings[key] { throw misspelling }
         guard let member = self[key] else { throw field.error("missing required key \"\(key)\"") }
         return member
     }

@@ -12,7 +12,8 @@ struct ScenarioDecoder {
 
     static let defaultMaxConnections = 256
 
-    func scenarios(_ field: Field) throws(ProfileError) -> [Scenario] {
+    /// The scenarios that read, and whether all did; each one's problems are recorded.
+    func scenarios(_ field: Field) throws(ProfileError) -> (scenarios: [Scenario], complete: Bool) {
         let elements = try field.array(atMost: Limits.scenarios, of: "scenarios")
         guard !elements.isEmpty else {
             throw field.error("must list at least one scenario")
@@ -22,18 +23,28 @@ struct ScenarioDecoder {
             throw sharedLoad.field.error("every scenario has a load of its own, so this shared load is unused; remove it", anchor: .key)
         }
         var scenarios: [Scenario] = []
+        var complete = true
         var firstIndex: [String: Int] = [:]
-        for element in elements {
-            let shareIndex = Self.sharesLoad(element) ? scenarios.count(where: \.sharesProfileLoad) : nil
-            let scenario = try self.scenario(element, share: shareIndex.map { ($0, weights) })
-            if let first = firstIndex[scenario.name] {
-                throw ProfileError(keyPath: element.path.appending("name"),
-                                   message: "duplicate scenario name \"\(scenario.name)\" (also scenarios[\(first)])", anchor: .value)
+        var sharing = 0
+        for (index, element) in elements.enumerated() {
+            let shareIndex = Self.sharesLoad(element) ? sharing : nil
+            if shareIndex != nil { sharing += 1 }
+            let scenario = field.problems.attempt { () throws(ProfileError) -> Scenario in
+                let scenario = try self.scenario(element, share: shareIndex.map { ($0, weights) })
+                if let first = firstIndex[scenario.name] {
+                    throw ProfileError(keyPath: element.path.appending("name"),
+                                       message: "duplicate scenario name \"\(scenario.name)\" (also scenarios[\(first)])", anchor: .value)
+                }
+                return scenario
             }
-            firstIndex[scenario.name] = scenarios.count
+            guard case .success(let scenario) = scenario else {
+                complete = false
+                continue
+            }
+            firstIndex[scenario.name] = index
             scenarios.append(scenario)
         }
-        return scenarios
+        return (scenarios, complete)
     }
 
     /// The weights of the scenarios that take a share of the top-level load, in order. Read ahead of decoding,
@@ -62,26 +73,29 @@ struct ScenarioDecoder {
         let weight = try object["weight"]?.integer(in: 1...Limits.weight) ?? 1
         let kind: ScenarioKind = object.contains("postgres") ? .postgres : .http
 
-        let load: Load
-        let loadObject: ObjectReader
-        if let loadField = object["load"] {
-            if object.contains("weight") {
-                throw object.keyError("weight", "weight splits the profile's top-level load, but this scenario has its own load; remove weight (or the scenario's load)")
+        // The load and the steps are independent: both are read, so both report their problems.
+        let loaded = field.problems.attempt { () throws(ProfileError) -> (load: Load, object: ObjectReader, postgres: PostgresOptions?) in
+            let load: Load
+            let loadObject: ObjectReader
+            if let loadField = object["load"] {
+                if object.contains("weight") {
+                    throw object.keyError("weight", "weight splits the profile's top-level load, but this scenario has its own load; remove weight (or the scenario's load)")
+                }
+                loadObject = try ObjectReader(loadField, as: Load.self)
+                load = try self.load(loadObject, kind: kind)
+            } else if let sharedLoad, let share {
+                loadObject = sharedLoad
+                load = try Self.share(of: try self.load(sharedLoad, kind: kind), scenario: name, index: share.index,
+                                      weights: share.weights, loadObject: sharedLoad)
+            } else {
+                throw field.error("missing required key \"load\" (or add a top-level load that scenarios without one share by weight)")
             }
-            loadObject = try ObjectReader(loadField, as: Load.self)
-            load = try self.load(loadObject, kind: kind)
-        } else if let sharedLoad, let share {
-            loadObject = sharedLoad
-            load = try Self.share(of: try self.load(sharedLoad, kind: kind), scenario: name, index: share.index,
-                                  weights: share.weights, loadObject: sharedLoad)
-        } else {
-            throw field.error("missing required key \"load\" (or add a top-level load that scenarios without one share by weight)")
+            let postgres = try object["postgres"].map { (postgresField) throws(ProfileError) in try postgresOptions(postgresField, load: load) }
+            return (load, loadObject, postgres)
         }
-
-        var postgres: PostgresOptions?
-        if let postgresField = object["postgres"] {
-            postgres = try postgresOptions(postgresField, load: load)
-        }
+        let pipelined = if case .success(let loaded) = loaded { loaded.postgres?.pipelineDepth != nil } else { false }
+        let steps = try steps(try object.required("steps"), scenario: name, kind: kind, pipelined: pipelined)
+        let (load, loadObject, postgres) = try loaded.get()
         return Scenario(
             name: name,
             weight: weight,
@@ -89,8 +103,7 @@ struct ScenarioDecoder {
             postgres: postgres,
             load: load,
             thinkTime: try loadObject["thinkTime"]?.timeSpan(allowingZero: true) ?? defaults.thinkTime,
-            steps: try steps(try object.required("steps"), scenario: name, kind: kind,
-                             pipelined: postgres?.pipelineDepth != nil))
+            steps: steps)
     }
 
     // MARK: Load
@@ -243,14 +256,28 @@ struct ScenarioDecoder {
         var firstIndex: [String: Int] = [:]
         /// The step whose BEGIN is not yet ended by a COMMIT or ROLLBACK.
         var openTransaction: Field?
+        var firstProblem: ProfileError?
         for (index, element) in elements.enumerated() {
             scope.laterVariables = Self.extractedVariables(elements[index...])
-            let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind,
-                                   pipelined: pipelined, scope: scope)
-                .step(element)
-            if let first = firstIndex[step.name] {
-                let path = element.value.member("name") == nil ? element.path : element.path.appending("name")
-                throw ProfileError(keyPath: path, message: "duplicate step name \"\(step.name)\" in scenario \"\(scenario)\" (also steps[\(first)]); give the steps distinct names", anchor: .value)
+            let decoded = field.problems.attempt { () throws(ProfileError) -> Step in
+                let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind,
+                                           pipelined: pipelined, scope: scope)
+                    .step(element)
+                if let first = firstIndex[step.name] {
+                    let path = element.value.member("name") == nil ? element.path : element.path.appending("name")
+                    throw ProfileError(keyPath: path, message: "duplicate step name \"\(step.name)\" in scenario \"\(scenario)\" (also steps[\(first)]); give the steps distinct names", anchor: .value)
+                }
+                return step
+            }
+            let step: Step
+            switch decoded {
+            case .success(let decodedStep):
+                step = decodedStep
+            case .failure(let problem):
+                // Later steps may use what this one extracts: take the names from the raw JSON.
+                scope.variables += Self.extractedVariables(elements[index...index]).keys
+                firstProblem = firstProblem ?? problem
+                continue
             }
             firstIndex[step.name] = index
             scope.variables += step.extract.map(\.variable)
@@ -259,6 +286,7 @@ struct ScenarioDecoder {
                 openTransaction = SQLText.transactionEffect(of: query.sql).map { $0 == .opens ? element : nil } ?? openTransaction
             }
         }
+        if let firstProblem { throw firstProblem }
         if let openTransaction {
             throw openTransaction.error("this step begins a transaction that no later step of scenario \"\(scenario)\" commits or rolls back; add a COMMIT (or ROLLBACK) step after it")
         }

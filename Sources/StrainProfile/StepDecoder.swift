@@ -130,7 +130,7 @@ struct StepDecoder {
 
     private func body(_ field: Field) throws(ProfileError) -> Body {
         if case .object(let members) = field.value, members.count == 1, let file = members["file"] {
-            return .file(try files.existingFile(Field(path: field.path.appending("file"), value: file, sourceMap: field.sourceMap)))
+            return .file(try files.existingFile(field.field(at: field.path.appending("file"), file)))
         }
         switch field.value {
         case .string:

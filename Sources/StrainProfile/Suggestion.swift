@@ -2,9 +2,11 @@
 public enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a plausible misspelling:
     /// at most one edit per three characters (case ignored, a swap of neighbours counts as one edit).
-    public static func closest(to word: String, among candidates: [String]) -> String? {
+    /// `shortWords` allows one edit in a two-letter word too: right for command names (`rn` → `run`),
+    /// too loose for profile keys.
+    public static func closest(to word: String, among candidates: [String], shortWords: Bool = false) -> String? {
         let typed = Array(word.lowercased().unicodeScalars)
-        let allowed = typed.count < 3 ? 0 : max(1, typed.count / 3)
+        let allowed = typed.count < (shortWords ? 2 : 3) ? 0 : max(1, typed.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates where candidate != word {
             let distance = editDistance(typed, Array(candidate.lowercased().unicodeScalars))

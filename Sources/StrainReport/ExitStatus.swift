@@ -21,6 +21,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// The run stopped before its plan was done for a reason of its own, e.g. a unique feeder ran out
     /// of rows; what ran was measured and written (`earlyStop` in run.json says why and when).
     case stoppedEarly = 6
+    /// `strain diagnose --fail-on SEVERITY`: a finding at or above that severity, for CI gates.
+    case findings = 7
     /// Stopped by SIGINT, SIGTERM or SIGHUP; everything measured so far was written.
     case interrupted = 130
 
@@ -33,6 +35,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case .invalidRun: "the run is invalid (generator self-check failed)"
         case .infrastructure: "target or infrastructure unreachable"
         case .stoppedEarly: "the run stopped before its plan was done"
+        case .findings: "diagnose --fail-on: a finding at or above that severity"
         case .interrupted: "interrupted; partial results were written"
         }
     }

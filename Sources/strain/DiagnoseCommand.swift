@@ -25,6 +25,8 @@ enum DiagnoseCommand: Command {
     The database session is read-only with statement and lock timeouts; passwords never appear in
     the output. diagnosis.json, diagnosis.md and evidence.json are written to
     reports/diagnose-<yyyyMMdd-HHmmss>/ (or --out). Ctrl-C ends the window early and still reports.
+    While observing, a progress line on standard error (when it is a terminal) shows the time elapsed
+    and remaining and the samples taken.
 
     options:
       --postgres CONNINFO            libpq connection string or postgresql:// URI of the database to observe
@@ -38,15 +40,17 @@ enum DiagnoseCommand: Command {
       --explain-analyze              EXPLAIN ANALYZE parameterless SELECTs (in a rolled-back transaction)
       --evidence FILE                diagnose a saved evidence.json again instead of observing
       --out DIR                      write the reports here
+      --fail-on warning|critical     exit 7 when a finding has that severity or a higher one (for CI)
 
-    exit status: 0 diagnosed (whatever was found), 2 bad usage, 5 the database or the output folder
-    could not be reached, 130 interrupted (the shortened window is still reported).
+    exit status: 0 diagnosed (whatever was found, unless --fail-on), 2 bad usage, 5 the database or the
+    output folder could not be reached, 7 a finding at or above --fail-on, 130 interrupted (the
+    shortened window is still reported).
     """
 
     static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze"]
     static let options: Set<String> = [
         "--postgres", "--pgbouncer", "--pid", "--dependency", "--node-exporter", "--window", "--idle-in-transaction-after",
-        "--evidence", "--out",
+        "--evidence", "--out", "--fail-on",
     ]
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -84,7 +88,14 @@ enum DiagnoseCommand: Command {
                 output.error("strain diagnose: \(error)")
                 return .infrastructure
             }
-            if InterruptibleWait.sleep(seconds: window.seconds) == .interrupted {
+            let progress = isatty(STDERR_FILENO) == 1 ? { (elapsed: Double) in
+                FileHandle.standardError.write(Data(DiagnoseProgress.line(elapsed: elapsed, window: window.seconds,
+                                                                          samples: session.samplesTaken).utf8))
+            } : nil
+            let outcome = InterruptibleWait.sleep(seconds: window.seconds, every: 1, progress)
+            // The progress line is rewritten in place: end it before anything else is printed.
+            if progress != nil { output.error("") }
+            if outcome == .interrupted {
                 output.error("strain diagnose: interrupted; diagnosing the window so far")
                 status = .interrupted
             }
@@ -99,8 +110,12 @@ enum DiagnoseCommand: Command {
         }
         let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         output.print(DiagnosisReport.terminal(diagnosis, color: color))
-        output.print("Reports: \(RunFile.diagnosisMarkdown.url(in: directory).path)\n"
-                     + "         \(RunFile.diagnosis.url(in: directory).path)")
+        output.print("Reports: " + RunCommand.writtenFiles(in: directory).map(\.path).joined(separator: "\n         "))
+        if status == .ok, let failOn = request.failOn, diagnosis.findings.contains(where: { $0.severity >= failOn }) {
+            let count = diagnosis.findings.count { $0.severity >= failOn }
+            output.error("strain diagnose: \(count) finding\(count == 1 ? "" : "s") at \(failOn.rawValue) or above (--fail-on \(failOn.rawValue))")
+            return .findings
+        }
         return status
     }
 
@@ -122,15 +137,25 @@ enum DiagnoseCommand: Command {
 
         var source: Source
         var checkOptions: CheckOptions
+        /// Findings at or above this severity fail the command.
+        var failOn: Finding.Severity?
 
         init(_ arguments: Arguments) throws(UsageError) {
             guard arguments.positionals.isEmpty else {
                 throw UsageError(description: "unexpected argument '\(arguments.positionals[0])'")
             }
+            if let text = arguments.value("--fail-on") {
+                let choices = [Finding.Severity.warning, .critical]
+                guard let severity = choices.first(where: { $0.rawValue == text }) else {
+                    let hint = Suggestion.closest(to: text, among: choices.map(\.rawValue)).map { "; did you mean \($0)?" } ?? ""
+                    throw UsageError(description: "--fail-on: expected warning or critical, found \"\(text)\"\(hint)")
+                }
+                failOn = severity
+            }
             let idleBound = try Self.timeSpan(arguments, "--idle-in-transaction-after") ?? TimeSpan(seconds: 5)
             checkOptions = CheckOptions(idleInTransactionAfterSeconds: idleBound.seconds)
             if let path = arguments.value("--evidence") {
-                let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after"])
+                let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after", "--fail-on"])
                     .union(flags).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
                 if let observing { throw UsageError(description: "\(observing) observes a live system; --evidence replays a saved one") }
                 source = .saved(URL(fileURLWithPath: path))
@@ -191,14 +216,32 @@ enum DiagnoseCommand: Command {
     }
 }
 
-/// Sleeps for the window unless a stop signal (SIGINT, SIGTERM, SIGHUP) arrives first.
+/// Sleeps for the window unless a stop signal (SIGINT, SIGTERM, SIGHUP) arrives first, calling
+/// `progress` with the seconds elapsed every `interval` seconds (and at the start).
 enum InterruptibleWait {
     enum Outcome { case elapsed, interrupted }
 
-    static func sleep(seconds: Double) -> Outcome {
+    static func sleep(seconds: Double, every interval: Double = .infinity, _ progress: ((Double) -> Void)? = nil) -> Outcome {
         let interrupted = DispatchSemaphore(value: 0)
         let signals = SignalWatcher { interrupted.signal() }
         defer { signals.cancel() }
-        return interrupted.wait(timeout: .now() + seconds) == .success ? .interrupted : .elapsed
+        let start = DispatchTime.now()
+        let end = start + seconds
+        while true {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            progress?(min(elapsed, seconds))
+            guard elapsed < seconds else { return .elapsed }
+            let wake = progress == nil ? end : min(end, .now() + interval)
+            if interrupted.wait(timeout: wake) == .success { return .interrupted }
+        }
+    }
+}
+
+/// The progress line of `strain diagnose` on a terminal, rewritten in place.
+enum DiagnoseProgress {
+    static func line(elapsed: Double, window: Double, samples: Int) -> String {
+        let remaining = max(0, window - elapsed)
+        return "\r\u{1B}[Kstrain diagnose: \(TimeSpan(seconds: elapsed.rounded(.down))) of \(TimeSpan(seconds: window)) observed, "
+            + "\(TimeSpan(seconds: remaining.rounded(.up))) left, \(samples) sample\(samples == 1 ? "" : "s") taken"
     }
 }

@@ -8,7 +8,10 @@ import StrainReport
 enum RunCommand: Command {
     static let name = "run"
     static let summary = "drive HTTP and PostgreSQL load from a profile (or HTTP from a URL), then report"
-    static let usage = "usage: strain run [options] PROFILE\n       strain run --url URL [-c N] [-d 10s | -n N] [--rate 1000/s] [options]"
+    static let usage = """
+        usage: strain run [options] PROFILE [-d D] [--rate R] [-c N] [--threshold 'METRIC: EXPR']...
+               strain run [options] URL... | --url URL... | --targets FILE|- [-c N] [-d 10s | -n N] [--rate 1000/s]
+        """
     static let help = """
     \(usage)
 
@@ -18,16 +21,23 @@ enum RunCommand: Command {
     the diagnoser samples the host, the database and the dependencies through the run and its ranked
     findings follow the summary. The run folder (run.json, a per-second timeline.ndjson, a report in
     every file format, and diagnosis.json and evidence.json; README "The run folder") is written to
-    reports/<name>-<yyyyMMdd-HHmmss>/ (or --out). Progress goes to standard error.
+    reports/<name>-<yyyyMMdd-HHmmss>/ (or --out), and every file written is listed at the end.
+    Progress goes to standard error.
     Ctrl-C (or SIGTERM, SIGHUP) stops gracefully and still writes everything; a second one quits at
     once. run.json is checkpointed every 5s (status "running"), so a killed run keeps what it measured
     up to its last checkpoint and 'strain report' renders it, marked incomplete.
 
-    Without a profile, --url describes the load like wrk or vegeta: a closed model with -c connections
-    for -d (default 10 connections for 10s), or --rate for an open model at a constant rate.
+    Without a profile, URLs describe the load like hey, wrk or vegeta: a closed model with -c connections
+    for -d (default 10 connections for 10s), or --rate for an open model at a constant rate. Several
+    URLs (arguments, repeated --url, --targets) share the load evenly, each as its own scenario
+    ("target 1", "target 2" …) reported on its own.
 
     options:
-      --out DIR              write run.json and timeline.ndjson here
+      --out DIR              write the files here (not "-": use --json to print the summary)
+      --json                 print the run's JSON summary (report.json) on standard output and nothing
+                             else there; the file list and notes go to standard error
+      --threshold 'M: EXPR'  add a threshold, written as in a profile's thresholds (e.g. 'errors: rate < 1%',
+                             'checkout.latency: p(99) < 300ms'); repeatable, recorded in run.json
       --workers N            load-generating threads (default: one per core)
       --quiet                no progress lines
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
@@ -42,17 +52,28 @@ enum RunCommand: Command {
       --start-at TIME        start the load at this RFC 3339 time (e.g. 2025-01-31T12:00:00Z), so that
                              shards start together; at most 24 h ahead
 
+    with a profile (recorded in run.json as overrides; the profile's shape is kept):
+      -d, --duration D       every scenario lasts D: ramps stretched or squeezed in proportion, closed
+                             scenarios run for D (an iterations bound becomes D)
+      --rate R               the profile's total peak rate becomes R: every rate is scaled by the same
+                             factor (open-model profiles only)
+      -c, --connections N    the profile's total connections (closed connections, open maxConnections)
+                             become N, split in proportion to its own, at least one per scenario
+
     ad-hoc load (instead of PROFILE):
-      --url URL              the URL to request; its host is the only one load may go to
+      URL, --url URL         a URL to request (repeatable); its host is the only one load may go to
+      --targets FILE|-       vegeta's targets format from a file or standard input: "METHOD URL" lines,
+                             each followed by optional "Name: value" header lines and an optional "@FILE"
+                             body line (relative to the targets file), targets separated by blank lines
       -c, --connections N    connections (closed model), or the most in flight with --rate
       -d, --duration D       how long, like 30s or 2m (default 10s)
       -n, --iterations N     this many requests in total instead of a duration (closed model)
       --rate R               open model: a constant arrival rate like 1000/s
       --arrival poisson      random (Poisson) arrivals with --rate instead of evenly spaced ones
       --think D              pause between a connection's requests (closed model)
-      -m, --method M         HTTP method (default GET)
-      -H, --header 'N: V'    a request header (repeatable)
-      --body TEXT            request body; --body-file FILE sends a file
+      -m, --method M         HTTP method of the URLs (default GET)
+      -H, --header 'N: V'    a request header for every target (repeatable)
+      --body TEXT            request body; --body-file FILE sends a file (for targets without "@FILE")
       --timeout D            per-request timeout (default 30s)
       --http V               1.1 (default), 2 (HTTP/2 over TLS) or h2c (HTTP/2 prior knowledge; libcurl
                              before 8.0, e.g. Debian 12's 7.88, fails requests that reuse an h2c
@@ -66,19 +87,27 @@ enum RunCommand: Command {
     of rows), 130 interrupted.
     """
 
-    static let flags: Set<String> = ["--quiet", "--insecure"]
+    static let flags: Set<String> = ["--quiet", "--insecure", "--json"]
     static let options: Set<String> = [
         "--out", "--workers", "--url", "-c", "--connections", "-d", "--duration", "-n", "--iterations", "--rate",
         "--arrival", "--think", "-m", "--method", "-H", "--header", "--body", "--body-file", "--timeout", "--http",
-        "--cacert", "--redirects", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at",
+        "--cacert", "--redirects", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at", "--targets",
+        "--threshold",
     ]
+    /// Options that describe ad-hoc load: a profile describes its own.
+    static let adHocOptions = options.subtracting([
+        "--out", "--workers", "--url", "--targets", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at",
+        "--threshold", "-d", "--duration", "-c", "--connections", "--rate",
+    ])
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
-        let profile: Profile
         let workers: Int
         do {
             let arguments = try Arguments(words, flags: flags, options: options)
-            profile = try loadProfile(arguments)
+            if arguments.value("--out") == "-" {
+                throw UsageError(description: "--out -: a run writes several files, so it needs a folder; use --json to print the JSON summary on standard output")
+            }
+            let (profile, overrides) = try loadProfile(arguments)
             workers = try arguments.value("--workers").map { try positiveInteger($0, option: "--workers") }
                 ?? RunOptions.defaultWorkers
             let seed = try arguments.value("--seed").map { text throws(UsageError) -> UInt64 in
@@ -90,7 +119,8 @@ enum RunCommand: Command {
             let shard = try Shard.select(shard: arguments.value("--shard"), shards: arguments.value("--shards"),
                                          environment: ProcessInfo.processInfo.environment)
             let startAt = try arguments.value("--start-at").map { text throws(ShardOptionError) in try Shard.startAt(text, now: Date()) }
-            return execute(profile, arguments: arguments, workers: workers, seed: seed, shard: shard, startAt: startAt, output: output)
+            return execute(profile, overrides: overrides, arguments: arguments, workers: workers, seed: seed, shard: shard,
+                           startAt: startAt, output: output)
         } catch let error as UsageError {
             output.error("strain run: \(error)\n\(usage)")
         } catch let error as ProfileError {
@@ -103,7 +133,7 @@ enum RunCommand: Command {
         return .badInput
     }
 
-    private static func execute(_ profile: Profile, arguments: Arguments, workers: Int, seed: UInt64?,
+    private static func execute(_ profile: Profile, overrides: [String], arguments: Arguments, workers: Int, seed: UInt64?,
                                 shard: Shard?, startAt: Date?, output: Output) -> ExitStatus {
         let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
         // A shard sees only its part of the load: thresholds judge the merge, not the shards.
@@ -112,10 +142,11 @@ enum RunCommand: Command {
             ThresholdEvaluator.evaluate(abortThresholds, on: artifact).first(where: \.shouldAbort)
                 .map { "threshold \($0.threshold) failed (observed \($0.observedText))" }
         }
-        let options = RunOptions(
+        var options = RunOptions(
             workers: workers, outputDirectory: directory, tool: ToolInfo(version: Strain.version), gitSHA: gitSHA(),
             progress: arguments.flag("--quiet") ? .none : isatty(STDERR_FILENO) == 1 ? .live : .periodic(seconds: 5),
             abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt)
+        options.overrides = overrides
         let sharding = shard.map { ", shard \($0)" } ?? ""
         let start = startAt.map { ", starting at \($0.formatted(.iso8601))" } ?? ""
         output.error("strain run: \(profile.name) — \(describe(Plan(profile)))\(sharding)\(start); results in \(directory.path)/")
@@ -151,9 +182,22 @@ enum RunCommand: Command {
             output.error("strain run: cannot write the reports: \(error)")
             return .infrastructure
         }
-        output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
-        for note in result.notes { output.print("note: \(note)") }
-        output.print("Results: \(result.artifactURL.path)\n         \(result.timelineURL.path)")
+        let files = writtenFiles(in: directory).map(\.path)
+        let fileList = "Results: " + files.joined(separator: "\n         ")
+        if arguments.flag("--json") {
+            // report.json as written, so standard output and the file never disagree.
+            guard let json = FileManager.default.contents(atPath: RunFile.jsonReport.url(in: directory).path) else {
+                output.error("strain run: cannot read back \(directory.path)/report.json")
+                return .infrastructure
+            }
+            FileHandle.standardOutput.write(json)
+            for note in result.notes { output.error("note: \(note)") }
+            output.error(fileList)
+        } else {
+            output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
+            for note in result.notes { output.print("note: \(note)") }
+            output.print(fileList)
+        }
         if let failure = result.failure { output.error("strain run: the run failed: \(failure)") }
         return Gate.exitStatus(of: report)
     }
@@ -177,26 +221,74 @@ enum RunCommand: Command {
         return (session, settings.checkOptions)
     }
 
-    private static func loadProfile(_ arguments: Arguments) throws -> Profile {
-        let adHocOptions = options.subtracting(["--out", "--workers", "--url", "--diagnose-pid", "--seed", "--shard", "--shards", "--start-at"])
-        switch (arguments.positionals.count, arguments.value("--url")) {
-        case (1, nil):
-            if let flag = adHocOptions.first(where: { arguments.value($0) != nil }) ?? (arguments.flag("--insecure") ? "--insecure" : nil) {
-                throw UsageError(description: "\(flag) describes ad-hoc load and needs --url; a profile sets it itself")
+    /// The profile to run and the command-line options that changed it (for run.json).
+    private static func loadProfile(_ arguments: Arguments) throws -> (Profile, overrides: [String]) {
+        let urls = arguments.positionals.filter(isURL) + arguments.allValues("--url")
+        let paths = arguments.positionals.filter { !isURL($0) }
+        let targetsFile = arguments.value("--targets")
+        let adHoc = !urls.isEmpty || targetsFile != nil
+        let thresholds = ProfileOverrides(thresholds: arguments.allValues("--threshold"))
+        switch (paths.count, adHoc) {
+        case (1, false):
+            if let flag = adHocOptions.sorted().first(where: { arguments.value($0) != nil }) ?? (arguments.flag("--insecure") ? "--insecure" : nil) {
+                throw UsageError(description: "\(flag) describes ad-hoc load and needs a URL; a profile sets it itself")
             }
-            return try ProfileLoader.load(path: arguments.positionals[0])
-        case (0, let url?):
-            return try adHocLoad(arguments, url: url).profile(baseDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        case (0, nil):
-            throw UsageError(description: "no profile given (or --url for ad-hoc load)")
+            let overrides = try profileOverrides(arguments)
+            return (try ProfileLoader.load(path: paths[0]).applying(overrides), overrides.recorded)
+        case (0, true):
+            let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            var targets = urls.map { AdHocTarget(url: $0) }
+            if let targetsFile { targets += try TargetsFile.read(targetsFile, workingDirectory: workingDirectory) }
+            let profile = try adHocLoad(arguments, targets: targets).profile(baseDirectory: workingDirectory)
+            return (try profile.applying(thresholds), thresholds.recorded)
+        case (0, false):
+            throw UsageError(description: "no profile given (or a URL, --url or --targets for ad-hoc load)")
+        case (_, true):
+            throw UsageError(description: "give a profile or URLs (a URL argument, --url, --targets), not both")
         default:
-            throw UsageError(description: "give one profile, or --url without a profile")
+            throw UsageError(description: "give one profile, found \(paths.count): \(paths.joined(separator: " "))")
         }
     }
 
-    private static func adHocLoad(_ arguments: Arguments, url: String) throws -> AdHocLoad {
+    /// A URL argument (`strain run http://127.0.0.1:8080/`, like hey and oha) rather than a profile path.
+    private static func isURL(_ argument: String) -> Bool {
+        argument.contains("://")
+    }
+
+    private static func profileOverrides(_ arguments: Arguments) throws -> ProfileOverrides {
         func value(_ names: String...) -> String? { names.compactMap(arguments.value).last }
-        var load = AdHocLoad(url: url)
+        var overrides = ProfileOverrides(thresholds: arguments.allValues("--threshold"))
+        if let text = value("-d", "--duration") {
+            let duration = try parsed(text, option: "--duration", TimeSpan.init(parsing:))
+            guard duration.seconds > 0 else { throw UsageError(description: "--duration: must be longer than 0s, found \"\(text)\"") }
+            overrides.duration = duration
+        }
+        if let text = value("--rate") {
+            let rate = try parsed(text, option: "--rate", Rate.init(parsing:))
+            guard rate.perSecond > 0 else { throw UsageError(description: "--rate: must be above 0/s, found \"\(text)\"") }
+            overrides.rate = rate
+        }
+        if let text = value("-c", "--connections") {
+            let connections = try positiveInteger(text, option: "--connections")
+            guard connections <= Limits.connections else {
+                throw UsageError(description: "--connections: at most \(Limits.connections), found \(connections)")
+            }
+            overrides.connections = connections
+        }
+        return overrides
+    }
+
+    private static func parsed<Value>(_ text: String, option: String, _ parse: (String) throws(ValueError) -> Value) throws(UsageError) -> Value {
+        do {
+            return try parse(text)
+        } catch {
+            throw UsageError(description: "\(option): \(error)")
+        }
+    }
+
+    private static func adHocLoad(_ arguments: Arguments, targets: [AdHocTarget]) throws -> AdHocLoad {
+        func value(_ names: String...) -> String? { names.compactMap(arguments.value).last }
+        var load = AdHocLoad(targets: targets)
         load.connections = try value("-c", "--connections").map { try positiveInteger($0, option: "--connections") }
         load.duration = value("-d", "--duration")
         load.iterations = try value("-n", "--iterations").map { try positiveInteger($0, option: "--iterations") }
@@ -229,6 +321,17 @@ enum RunCommand: Command {
     private static func describe(_ plan: Plan) -> String {
         let scenarios = "\(plan.scenarios.count) scenario\(plan.scenarios.count == 1 ? "" : "s")"
         return scenarios + ", " + (plan.duration.map { "\($0)" } ?? "until the iterations are done")
+    }
+
+    /// The regular files in `directory`: what a run wrote there, run.json and the timeline first.
+    static func writtenFiles(in directory: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let first = [RunFile.artifact.name, RunFile.timeline.name]
+        func order(_ name: String) -> (Int, String) { (first.firstIndex(of: name) ?? first.count, name) }
+        return names.sorted { order($0) < order($1) }.map { directory.appendingPathComponent($0) }.filter { url in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
     }
 
     /// reports/<folder name>-<yyyyMMdd-HHmmss>/ in the working directory (`Profile.folderName` keeps a

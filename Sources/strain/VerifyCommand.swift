@@ -21,11 +21,13 @@ enum VerifyCommand: Command {
     It refuses: a profile that changed since the run (its SHA-256 is recorded), a database other than
     the one the run diagnosed, a database host outside the profile's target.allow list, and any fix it
     cannot generate again from the run's saved evidence (the statement run is the regenerated one,
-    never text read from a file). Writes verify.json and the rerun (after/) to RUN-verify-N/ (or --out).
+    never text read from a file). Writes verify.json, verify.md and verify.html (before and after,
+    every step judged) and the rerun (after/) to RUN-verify-N/ (or --out).
 
     exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
-    5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
-    self-check failed, 130 interrupted) passes its status on, the index dropped, no verify.json.
+    4 measured but invalid (the run's or the rerun's self-check failed: verify.json says why),
+    5 the database failed or the rerun could not be read; a rerun that did not complete (130
+    interrupted, 5, 6) passes its status on, the index dropped, no verify.json.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -58,6 +60,8 @@ struct VerifyPlan: CustomStringConvertible {
     let finding: Finding
     let fix: GeneratedIndexFix
     let profilePath: String
+    /// The run's command-line overrides (`--duration 1m` …), given to the rerun too.
+    let overrides: [String]
     let conninfo: String
     let database: String
     let host: String
@@ -98,6 +102,7 @@ struct VerifyPlan: CustomStringConvertible {
             throw UsageError(description: "\(recorded.path) changed since the run: a rerun would not measure the same thing")
         }
         profilePath = recorded.path
+        overrides = artifact.overrides ?? []
         guard let options = profile.diagnose,
               let conninfo = try DiagnoseSettings(options, environment: ProcessInfo.processInfo.environment).postgres else {
             throw UsageError(description: "the profile names no database (diagnose.postgres)")
@@ -110,6 +115,11 @@ struct VerifyPlan: CustomStringConvertible {
         guard database == postgres.database else {
             throw UsageError(description: "the profile's database is now \(database), but the run diagnosed \(postgres.database)")
         }
+        // A name is not an identity: another server may hold a database of the same name.
+        if let diagnosed = postgres.systemIdentifier, let now = connection.systemIdentifier(), now != diagnosed {
+            throw UsageError(description: "the profile's database \(database) is now on another server (system identifier \(now), "
+                             + "the run diagnosed \(diagnosed))")
+        }
         guard profile.target.allows(host: host) else {
             throw UsageError(description: "the database host \(host) is not in the profile's target.allow list")
         }
@@ -120,7 +130,7 @@ struct VerifyPlan: CustomStringConvertible {
         Finding #\(rank): \(finding.title)
         On database \(database) at \(host):
           1. \(fix.createStatement)
-          2. rerun \(profilePath) and compare it with \(run.url.path)
+          2. rerun \(([profilePath] + overrides).joined(separator: " ")) and compare it with \(run.url.path)
           3. \(keep ? "keep the index (--keep)" : fix.dropStatement)
         """
     }
@@ -144,12 +154,14 @@ struct VerifyPlan: CustomStringConvertible {
             throw error
         }
         let after = directory.appendingPathComponent("after")
-        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path], output: output)
+        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path] + ProfileOverrides.words(ofRecorded: overrides),
+                                   output: output)
         if !keep {
             output.error("strain verify: \(fix.dropStatement)")
             try connection.execute(fix.dropStatement)
         }
-        guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
+        // An invalid rerun still measured something: keep it, marked invalid, and exit 4.
+        guard [.ok, .thresholdsFailed, .invalidRun].contains(rerun) else { return rerun }
         let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: RunFile.evidence.url(in: after))
         func observation(_ evidence: Evidence) -> VerifyResult.StatementObservation {
             VerifyResult.StatementObservation(meanSeconds: fix.meanSeconds(in: evidence.postgres), plan: fix.scans(in: evidence.postgres))
@@ -158,8 +170,11 @@ struct VerifyPlan: CustomStringConvertible {
                                       before: run, beforeStatement: observation(before), after: RunFolder(url: after),
                                       afterStatement: observation(afterEvidence))
         try DiagnosisJSON.write(result, to: RunFile.verify.url(in: directory))
+        try AtomicFile.write(Data(result.markdown.utf8), to: RunFile.verifyMarkdown.url(in: directory))
+        try AtomicFile.write(Data(result.html.utf8), to: RunFile.verifyHTML.url(in: directory))
         output.print(result.terminal)
-        output.print("Results: \(directory.path)/verify.json")
-        return .ok
+        output.print("Results: " + [RunFile.verify, .verifyMarkdown, .verifyHTML].map { "\(directory.path)/\($0.name)" }
+            .joined(separator: "\n         "))
+        return result.invalidity.isEmpty ? .ok : .invalidRun
     }
 }

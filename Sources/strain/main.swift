@@ -44,8 +44,9 @@ enum Strain {
             return .ok
         default:
             guard let command = command(named: first) else {
-                let hint = Suggestion.closest(to: first, among: commands.map { $0.name }).map { " (did you mean '\($0)'?)" } ?? ""
-                output.error("strain: unknown command '\(first)'\(hint); run 'strain --help' for the list")
+                let hint = Suggestion.closest(to: first, among: commands.map { $0.name }, shortWords: true)
+                    .map { "; did you mean '\($0)'?" } ?? "; run 'strain --help' for the list"
+                output.error("strain: unknown command '\(first)'\(hint)")
                 return .badInput
             }
             let rest = Array(words.dropFirst())

@@ -16,7 +16,7 @@ struct CLIBasicsTests {
             #expect(outcome.stdout.contains("  \(command) "))
         }
         for (code, meaning) in [(0, "success"), (1, "a threshold failed"), (2, "bad profile or usage"),
-                                (3, "regression"), (4, "the run is invalid"), (5, "target or infrastructure unreachable"), (130, "interrupted")] {
+                                (3, "regression"), (4, "the run is invalid"), (5, "target or infrastructure unreachable"), (7, "diagnose --fail-on"), (130, "interrupted")] {
             #expect(outcome.stdout.contains("\(code) \(meaning)"))
         }
     }
@@ -46,7 +46,10 @@ struct CLIBasicsTests {
     }
 
     @Test(arguments: [
-        (["valdate", "x.json5"], "unknown command 'valdate' (did you mean 'validate'?)"),
+        (["valdate", "x.json5"], "unknown command 'valdate'; did you mean 'validate'?"),
+        (["rn", "x.json5"], "unknown command 'rn'; did you mean 'run'?"),
+        (["zzz"], "unknown command 'zzz'; run 'strain --help' for the list"),
+        (["run", "--jsno", "x.json5"], "unknown option --jsno; did you mean --json?"),
         (["validate"], "no profile given"),
         (["validate", "--quite", "profiles/http-quickstart.json5"], "unknown option --quite; did you mean --quiet?"),
         (["help", "nope"], "no command 'nope'"),

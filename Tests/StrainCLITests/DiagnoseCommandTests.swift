@@ -13,6 +13,7 @@ struct DiagnoseCommandTests {
         (["--evidence", "saved.json", "--window", "5s"], "--window observes a live system; --evidence replays a saved one"),
         (["--postgres"], "option --postgres needs a value"),
         (["--windw", "5s"], "unknown option --windw; did you mean --window?"),
+        (["--fail-on", "warnng"], #"--fail-on: expected warning or critical, found "warnng"; did you mean warning?"#),
         (["now"], "unexpected argument 'now'"),
     ])
     func badUsageSaysWhatIsWrong(arguments: [String], message: String) throws {
@@ -69,6 +70,47 @@ struct DiagnoseCommandTests {
             let original = try #require(diagnosis[key] as? [Any])
             #expect(NSArray(array: try #require(replayed[key] as? [Any])).isEqual(to: original))
         }
+    }
+
+    /// `--fail-on` turns findings into exit 7 for CI; the sample evidence has critical findings, a
+    /// window with nothing to observe has none.
+    @Test func failOnGivesCIAnExitCodeFromTheFindings() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let evidence = StrainProcess.packageRoot.appendingPathComponent("reports/samples/demo/evidence.json").path
+        for (failOn, status) in [([String](), Int32(0)), (["--fail-on", "critical"], 7), (["--fail-on", "warning"], 7)] {
+            let outcome = try StrainProcess.run(["diagnose", "--evidence", evidence, "--out", directory.path] + failOn)
+            #expect(outcome.status == status, "\(failOn): \(outcome.stderr)")
+            #expect(outcome.stdout.contains("Diagnosis: "))
+            #expect(outcome.stdout.contains(directory.appendingPathComponent("evidence.json").path))
+        }
+        let failed = try StrainProcess.run(["diagnose", "--evidence", evidence, "--out", directory.path, "--fail-on", "critical"])
+        #expect(failed.stderr.contains("at critical or above (--fail-on critical)"), "\(failed.stderr)")
+        let nothing = try StrainProcess.run(["diagnose", "--no-host-metrics", "--window", "1s", "--fail-on", "warning",
+                                             "--out", directory.appendingPathComponent("empty").path])
+        #expect(nothing.status == 0, "\(nothing.stderr)")
+        // Not a terminal: no progress line.
+        #expect(!nothing.stderr.contains("observed,"), "\(nothing.stderr)")
+    }
+
+    /// On a terminal (here a pseudo-terminal from util-linux's `script`), the window shows its progress.
+    @Test func showsProgressOnATerminal() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let command = "\(StrainProcess.binary.path) diagnose --window 2s --out \(directory.appendingPathComponent("d").path)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("strain diagnose: 0s of 2s observed, 2s left"), "\(text)")
+        #expect(text.contains("2s of 2s observed, 0s left"), "\(text)")
+        #expect(text.contains("samples taken"), "\(text)")
     }
 
     @Test func missingEvidenceFileIsBadInput() throws {

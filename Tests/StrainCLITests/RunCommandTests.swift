@@ -171,7 +171,13 @@ struct RunCommandTests {
         (["run", "--url", "http://127.0.0.1:1/", "--rate", "fast"], "--rate: expected a rate like"),
         (["run", "--url", "http://127.0.0.1:1/", "-c", "0"], "--connections: expected a whole number of at least 1"),
         (["run"], "no profile given"),
-        (["run", "profiles/http-quickstart.json5", "-c", "4"], "-c describes ad-hoc load and needs --url"),
+        (["run", "profiles/http-quickstart.json5", "-m", "POST"], "-m describes ad-hoc load and needs a URL"),
+        (["run", "profiles/http-quickstart.json5", "-d", "0s"], "--duration: must be longer than 0s"),
+        (["run", "profiles/http-quickstart.json5", "--threshold", "latency p(99) < 1s"], "--threshold \"latency p(99) < 1s\": expected METRIC: EXPRESSION"),
+        (["run", "profiles/http-quickstart.json5", "http://127.0.0.1:1/"], "give a profile or URLs"),
+        (["run", "--url", "http://127.0.0.1:1/", "--out", "-"], "--out -: a run writes several files, so it needs a folder; use --json"),
+        (["run", "--targets", "/nonexistent/targets.txt"], "--targets /nonexistent/targets.txt: no such file"),
+        (["run", "http://127.0.0.1:1/", "-H", "X-A: 1\r\nX-Injected: 2"], "--header: a header value cannot contain CR, LF or NUL"),
         (["run", "--url", "http://127.0.0.1:1/", "--rtae", "1/s"], "unknown option --rtae; did you mean --rate?"),
     ])
     func usageMistakesExitTwo(arguments: [String], message: String) throws {

@@ -24,9 +24,10 @@ struct StrainProcess {
 
     /// With `timeLimit` (seconds) the binary is killed when it runs longer; the status is then 137.
     /// With `ulimit`, a shell applies those `ulimit` options first, e.g. `["-Sn", "64"]` for a soft
-    /// limit of 64 open files.
+    /// limit of 64 open files. `input` is written to its standard input (otherwise it reads nothing).
     static func run(_ arguments: [String], environment: [String: String] = [:],
-                    directory: URL = packageRoot, timeLimit: Int? = nil, ulimit: [String]? = nil) throws -> Outcome {
+                    directory: URL = packageRoot, timeLimit: Int? = nil, ulimit: [String]? = nil,
+                    input: String? = nil) throws -> Outcome {
         let process = Process()
         var command = [binary.path] + arguments
         if let timeLimit { command = ["/usr/bin/timeout", "--signal=KILL", String(timeLimit)] + command }
@@ -38,8 +39,14 @@ struct StrainProcess {
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            // Small inputs only: the pipe's buffer holds them before the child reads.
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
         let errData = StreamCollector(stderr.fileHandleForReading)
         let outData = stdout.fileHandleForReading.readDataToEndOfFile()

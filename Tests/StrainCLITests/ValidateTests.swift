@@ -47,6 +47,21 @@ struct ValidateTests {
         #expect(outcome.stderr.contains(bad))
     }
 
+    /// Seven mistakes, one try: every problem on its own line, in document order, with line:column.
+    @Test func everyProblemOfAProfileIsReportedInOnePass() throws {
+        let path = "Tests/StrainProfileTests/Malformed/49-several-mistakes.json5"
+        let outcome = try StrainProcess.run(["validate", path])
+        #expect(outcome.status == 2)
+        let lines = outcome.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.map { $0.split(separator: ":").dropFirst().prefix(2).joined(separator: ":") }
+                == ["4:3", "7:37", "7:86", "8:71", "9:7", "11:17", "11:52"], "\(outcome.stderr)")
+        #expect(lines.allSatisfy { $0.hasPrefix(path + ":") })
+        for fragment in [#"did you mean "target"?"#, #"found "fast""#, #"did you mean "timeout"?"#, "the number needs a unit",
+                         #"did you mean "steps"?"#, #"did you mean "latency"?"#, "lots"] {
+            #expect(outcome.stderr.contains(fragment), "\(fragment) missing from: \(outcome.stderr)")
+        }
+    }
+
     @Test func aMissingFileIsABadInputNamingThePath() throws {
         let outcome = try StrainProcess.run(["validate", "profiles/does-not-exist.json5"])
         #expect(outcome.status == 2)

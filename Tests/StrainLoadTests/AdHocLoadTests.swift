@@ -68,7 +68,7 @@ struct AdHocLoadTests {
         case "--http": load.httpVersion = value
         case "--arrival": load.arrival = value
         case "--header": load.headers = [value]
-        default: load.url = value
+        default: load.targets = [AdHocTarget(url: value)]
         }
         return load
     }

@@ -24,6 +24,9 @@ public struct RunOptions: Sendable {
     public var shard: Shard?
     /// Hold the load back until then (the shards' agreed start), once every worker is ready.
     public var startAt: Date?
+    /// Command-line options that changed the profile before it ran (`--duration 30s` …), recorded
+    /// in the artifact because the profile file alone no longer says what ran.
+    public var overrides: [String] = []
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -129,7 +132,8 @@ public enum LoadRun {
                     }),
                 scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
                                                      shard: shard, hiding: inputs.secrets),
-                thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt)
+                thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt,
+                overrides: options.overrides.isEmpty ? nil : options.overrides)
         }
         var checkpoints = CheckpointSchedule()
         while true {
