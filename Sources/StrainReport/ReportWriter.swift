@@ -20,6 +20,12 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         }
     }
 
+    /// "terminal (default), markdown, json, html or junit", for help texts.
+    public static var choices: String {
+        let names = allCases.map { $0 == .terminal ? "\($0.rawValue) (default)" : $0.rawValue }
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
     /// `junitFindings`: JUnit reports the diagnosis's findings (warning and above) as failures too;
     /// by default only the self-check and the thresholds.
     public func render(_ report: RunReport, color: Bool = false, junitFindings: Bool = false) throws -> String {
@@ -42,7 +48,7 @@ public enum ReportWriter {
     @discardableResult
     public static func writeAll(in folder: RunFolder, profile: Profile?, junitFindings: Bool = false,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RunReport {
-        let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
+        let report = try folder.report(thresholds: profile.map { .from($0) } ?? .recorded)
         for format in ReportFormat.allCases {
             guard let file = format.file else { continue }
             try write(try format.render(report, junitFindings: junitFindings), to: file.url(in: folder.url))

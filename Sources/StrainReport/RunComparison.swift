@@ -117,12 +117,8 @@ public struct RunComparison: Sendable {
 
     public var regressions: [MetricDelta] { deltas.filter { $0.outcome == .regression } }
 
-    public var verdict: ComparisonVerdict {
-        if !base.artifact.validity.valid || !new.artifact.validity.valid { return .invalid }
-        if deltas.isEmpty { return .nothingInCommon }
-        if !regressions.isEmpty { return .regression }
-        return deltas.allSatisfy { $0.outcome == .tooFewIntervals } ? .tooShort : .noRegression
-    }
+    /// What the comparison amounts to for a gate (`Gate` decides).
+    public var verdict: ComparisonVerdict { Gate.verdict(of: self) }
 
     private static func steps(of artifact: RunArtifact) -> [(key: String, step: StepResult)] {
         artifact.scenarios.flatMap { scenario in

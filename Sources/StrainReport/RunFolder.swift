@@ -26,15 +26,19 @@ public struct RunFolder: Sendable {
     public enum Thresholds: Sendable {
         /// This profile's (the one given on the command line, or the one the run just used).
         case from(Profile)
-        /// The thresholds the run recorded (or, for artifacts older than that, the profile the run
-        /// recorded, if that file is unchanged: see `ProfileLookup`).
-        case recordedProfile
+        /// The ones the run recorded in run.json: the folder alone judges it, wherever it is read.
+        case recorded
         /// None: the report does not mention thresholds (a comparison).
         case skip
     }
 
-    /// Reads what the folder holds into a report, evaluating the thresholds of `thresholds`.
-    public func report(thresholds: Thresholds = .recordedProfile) throws(ReportInputError) -> RunReport {
+    /// Says why a run's thresholds were not evaluated when it recorded none: run.json files written
+    /// before thresholds were kept in them (format 1 from the first releases).
+    public static let noRecordedThresholds = "its run.json predates recorded thresholds; pass --profile"
+
+    /// Reads what the folder holds into a report, evaluating the thresholds of `thresholds`. Only the
+    /// folder is read: never the profile the run was driven by (it may have moved or changed since).
+    public func report(thresholds: Thresholds = .recorded) throws(ReportInputError) -> RunReport {
         let artifact: RunArtifact
         do {
             artifact = try RunArtifact.read(from: artifactURL)
@@ -53,32 +57,23 @@ public struct RunFolder: Sendable {
             return RunReport(artifact: artifact, thresholdsNote: "this is shard \(shard) of a scaled-out run: thresholds are evaluated on the merge (strain merge)",
                              diagnosis: diagnosis, timeline: timeline)
         }
-        let lookup: Result<Profile, ProfileLookup.Unavailable>
         switch thresholds {
-        case .from(let profile): lookup = .success(profile)
-        case .recordedProfile:
-            // The thresholds the run recorded judge it; only older artifacts need their profile's file.
-            if let recorded = artifact.thresholds {
-                let thresholds: [Threshold]
-                do {
-                    thresholds = try recorded.map { (threshold) throws(ValueError) in try Threshold(recorded: threshold) }
-                } catch {
-                    throw .artifact(.notAnArtifact(path: artifactURL.path, detail: "thresholds: \(error.message)"))
-                }
-                // Asked rates still come from the profile, when it is there unchanged.
-                let profile = try? ProfileLookup.recorded(for: artifact).get()
-                return RunReport(artifact: artifact, thresholds: ThresholdEvaluator.evaluate(thresholds, on: artifact),
-                                 askedRates: profile.map { RunReport.askedRates(Plan($0)) } ?? [:],
-                                 diagnosis: diagnosis, timeline: timeline)
-            }
-            lookup = ProfileLookup.recorded(for: artifact)
-        case .skip: return RunReport(artifact: artifact, diagnosis: diagnosis, timeline: timeline)
-        }
-        switch lookup {
-        case .success(let profile):
+        case .from(let profile):
             return RunReport(artifact: artifact, profile: profile, diagnosis: diagnosis, timeline: timeline)
-        case .failure(let reason):
-            return RunReport(artifact: artifact, thresholdsNote: reason.description, diagnosis: diagnosis, timeline: timeline)
+        case .recorded:
+            guard let recorded = artifact.thresholds else {
+                return RunReport(artifact: artifact, thresholdsNote: Self.noRecordedThresholds, diagnosis: diagnosis, timeline: timeline)
+            }
+            let thresholds: [Threshold]
+            do {
+                thresholds = try recorded.map { (threshold) throws(ValueError) in try Threshold(recorded: threshold) }
+            } catch {
+                throw .artifact(.notAnArtifact(path: artifactURL.path, detail: "thresholds: \(error.message)"))
+            }
+            return RunReport(artifact: artifact, thresholds: ThresholdEvaluator.evaluate(thresholds, on: artifact),
+                             diagnosis: diagnosis, timeline: timeline)
+        case .skip:
+            return RunReport(artifact: artifact, diagnosis: diagnosis, timeline: timeline)
         }
     }
 
@@ -111,33 +106,6 @@ public enum ReportInputError: Error, CustomStringConvertible {
         case .artifact(let error): error.description
         case .timeline(let error): error.description
         case .diagnosis(let path, let detail): "\(path): not a Strain diagnosis: \(detail)"
-        }
-    }
-}
-
-/// Finds the profile a past run used, so its thresholds can be evaluated again.
-public enum ProfileLookup {
-    /// Why the recorded profile cannot be used.
-    public struct Unavailable: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    /// The profile at the path the run recorded, if that file still has the recorded SHA-256:
-    /// thresholds from an edited profile would judge the run by rules it was not run with.
-    public static func recorded(for artifact: RunArtifact) -> Result<Profile, Unavailable> {
-        guard let recorded = artifact.profile else {
-            return .failure(Unavailable(description: "the run recorded no profile; pass --profile"))
-        }
-        guard let data = try? InputFile.read(recorded.path, maxBytes: Limits.profileBytes) else {
-            return .failure(Unavailable(description: "the run's profile \(recorded.path) is not there any more; pass --profile"))
-        }
-        guard SHA256.hexDigest(data) == recorded.sha256 else {
-            return .failure(Unavailable(description: "the run's profile \(recorded.path) has changed since the run; pass --profile to use it anyway"))
-        }
-        do {
-            return .success(try ProfileLoader.load(path: recorded.path))
-        } catch {
-            return .failure(Unavailable(description: "the run's profile does not load: \(error)"))
         }
     }
 }

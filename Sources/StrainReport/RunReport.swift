@@ -8,7 +8,7 @@ public struct RunReport: Sendable {
     public var artifact: RunArtifact
     /// Nil when the thresholds were not evaluated; `thresholdsNote` then says why.
     public var thresholds: [ThresholdResult]?
-    /// Why thresholds were not evaluated (no profile, profile changed since the run, …).
+    /// Why thresholds were not evaluated (a shard, a run.json from before thresholds were recorded).
     public var thresholdsNote: String?
     /// Scenario name → the iteration rate asked for, per second (open-model scenarios only): what the
     /// schedule asked over the time that ran, as the artifact records it, else the profile's plan.
@@ -37,12 +37,8 @@ public struct RunReport: Sendable {
                   askedRates: Self.askedRates(Plan(profile)), diagnosis: diagnosis, timeline: timeline)
     }
 
-    /// What the run amounts to for a gate: an invalid run outranks failed thresholds, because its
-    /// numbers (passing or failing) cannot be trusted.
-    public var verdict: RunVerdict {
-        if !artifact.validity.valid { return .invalid }
-        return failedThresholds.isEmpty ? .passed : .thresholdsFailed
-    }
+    /// What the run amounts to for a gate (`Gate` decides).
+    public var verdict: RunVerdict { Gate.verdict(of: self) }
 
     /// The average iteration rate each open-model scenario asked for: expected iterations over its duration.
     public static func askedRates(_ plan: Plan) -> [String: Double] {

@@ -1,4 +1,5 @@
 import Foundation
+import StrainReport
 
 /// One `strain` subcommand. Each declares its own help so `strain help NAME` and
 /// `strain NAME --help` print the same text.

@@ -18,7 +18,7 @@ enum CompareCommand: Command {
     options:
       --false-alarm-rate P  chance of a false regression when nothing changed, over all the metrics
                         (default 0.05; 0 < P < 1)
-      --format FORMAT   terminal (default), markdown, json, html or junit
+      --format FORMAT   \(ReportFormat.choices)
       --out FILE        write the comparison to FILE instead of standard output
       --color           colour the terminal format (off by default)
 
@@ -73,11 +73,6 @@ enum CompareCommand: Command {
                          + "\(rule.minimumIntervals) seconds with requests per step")
         case .noRegression, .regression, .invalid: break
         }
-        return switch comparison.verdict {
-        case .noRegression: .ok
-        case .regression: .regression
-        case .invalid: .invalidRun
-        case .nothingInCommon, .tooShort: .badInput
-        }
+        return Gate.exitStatus(of: comparison)
     }
 }

@@ -1,3 +1,5 @@
+import StrainReport
+
 enum HelpCommand: Command {
     static let name = "help"
     static let summary = "show help for strain or one of its commands"

@@ -1,6 +1,7 @@
 import Foundation
 import StrainMetrics
 import StrainProfile
+import StrainReport
 
 enum ImportCommand: Command {
     static let name = "import"

@@ -1,6 +1,7 @@
 import Foundation
 import StrainMetrics
 import StrainProfile
+import StrainReport
 
 enum K8sCommand: Command {
     static let name = "k8s"

@@ -14,7 +14,8 @@ enum MergeCommand: Command {
     histograms merge exactly, counts, statuses and errors add up, and the timelines are aligned on the
     wall clock. The merged run is valid when every shard is (an invalid shard's reasons are listed
     under its index); its recorded thresholds are evaluated once, on the merge. run.json,
-    timeline.ndjson and the usual reports are written to --out.
+    timeline.ndjson and the usual reports are written to --out. Shards' diagnoses are not merged
+    (each shard diagnosed the same system over its own window): merge names the folders that have one.
 
     exit status: 0 every threshold held, 1 a threshold failed, 4 a shard is invalid, 6 a shard stopped
     before its plan was done, 2 the folders are not all the shards of one run (different profiles or
@@ -56,8 +57,12 @@ enum MergeCommand: Command {
         }
         output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
         output.print("Merged \(shards.count) shards: \(out.path)/")
-        let status = ExitStatus(report.verdict)
-        return status == .ok && artifact.status != .completed ? .stoppedEarly : status
+        let diagnosed = shards.map { RunFolder(path: $0.name) }.filter { FileManager.default.fileExists(atPath: $0.diagnosisURL.path) }
+        if !diagnosed.isEmpty {
+            output.print("note: the shards' diagnoses are not merged (each diagnosed the same system over its own window); "
+                         + "read them in " + diagnosed.map(\.diagnosisURL.path).joined(separator: ", "))
+        }
+        return Gate.exitStatus(of: report)
     }
 
     /// One shard's run.json and timeline (a folder without a timeline merges with an empty one).

@@ -12,11 +12,11 @@ enum ReportCommand: Command {
     Renders a run written by 'strain run'. RUN is the run folder or its run.json; the folder's
     timeline.ndjson (charts, over-time figures) and diagnosis.json (findings) are used when present.
 
-    Thresholds are evaluated with --profile, else with the profile the run recorded when that file is
-    unchanged (same SHA-256); otherwise the report says they were not evaluated.
+    Thresholds are evaluated with --profile, else with the ones the run recorded in its run.json (the
+    profile file itself is never read again); a run.json from before they were recorded says so.
 
     options:
-      --format FORMAT   terminal (default), markdown, json, html or junit
+      --format FORMAT   \(ReportFormat.choices)
       --out FILE        write the report to FILE instead of standard output
       --profile FILE    evaluate this profile's thresholds
       --color           colour the terminal format (off by default)
@@ -26,8 +26,9 @@ enum ReportCommand: Command {
     Markdown is also appended to $GITHUB_STEP_SUMMARY when that is set (a GitHub Actions job summary).
 
     exit status: 0 the run is valid and every threshold held (or none was evaluated), 1 a threshold
-    failed, 4 the run is invalid, 2 bad usage or an unreadable run or profile, 5 the output could not
-    be written.
+    failed, 4 the run is invalid, 6 it stopped before its plan was done, 130 it was interrupted, 5 it
+    failed or the output could not be written (the status the run itself gave), 2 bad usage or an
+    unreadable run or profile.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -46,7 +47,7 @@ enum ReportCommand: Command {
         let report: RunReport
         do {
             let profile = try arguments.value("--profile").map { (path) throws(ProfileError) in try ProfileLoader.load(path: path) }
-            report = try RunFolder(path: arguments.positionals[0]).report(thresholds: profile.map { .from($0) } ?? .recordedProfile)
+            report = try RunFolder(path: arguments.positionals[0]).report(thresholds: profile.map { .from($0) } ?? .recorded)
         } catch {
             output.error("strain report: \(error)")
             return .badInput
@@ -58,17 +59,7 @@ enum ReportCommand: Command {
             output.error("strain report: \(error)")
             return .infrastructure
         }
-        return ExitStatus(report.verdict)
-    }
-}
-
-extension ExitStatus {
-    init(_ verdict: RunVerdict) {
-        switch verdict {
-        case .passed: self = .ok
-        case .thresholdsFailed: self = .thresholdsFailed
-        case .invalid: self = .invalidRun
-        }
+        return Gate.exitStatus(of: report)
     }
 }
 

@@ -20,10 +20,10 @@ enum RunCommand: Command {
     percentiles (corrected from the intended send time, and plain service time), the per-phase
     breakdown, errors and whether the run can be trusted. When the profile has a diagnose section,
     the diagnoser samples the host, the database and the dependencies through the run and its ranked
-    findings follow the summary. run.json, a per-second timeline.ndjson, report.md, report.html,
-    report.json, junit.xml (and diagnosis.json, diagnosis.md, diagnosis.html, evidence.json) are
-    written to reports/<name>-<yyyyMMdd-HHmmss>/ (or --out), and every file written is listed at the
-    end. Progress goes to standard error.
+    findings follow the summary. The run folder (run.json, a per-second timeline.ndjson, a report in
+    every file format, and with diagnosis diagnosis.json, diagnosis.md, diagnosis.html and
+    evidence.json; README "The run folder") is written to reports/<name>-<yyyyMMdd-HHmmss>/ (or
+    --out), and every file written is listed at the end. Progress goes to standard error.
     Ctrl-C (or SIGTERM, SIGHUP) stops gracefully and still writes everything; a second one quits at
     once. run.json is checkpointed every 5s (status "running"), so a killed run keeps what it measured
     up to its last checkpoint and 'strain report' renders it, marked incomplete.
@@ -215,7 +215,8 @@ enum RunCommand: Command {
             for summary in outputSummaries { output.print(summary) }
             output.print(fileList)
         }
-        return exitStatus(result, report: report, output: output)
+        if let failure = result.failure { output.error("strain run: the run failed: \(failure)") }
+        return Gate.exitStatus(of: report)
     }
 
     /// Starts sampling for the profile's `diagnose` section, if it has one, before the load begins,
@@ -235,21 +236,6 @@ enum RunCommand: Command {
         let session = DiagnosisSession(settings: settings)
         try session.start()
         return (session, settings.checkOptions)
-    }
-
-    private static func exitStatus(_ result: RunResult, report: RunReport, output: Output) -> ExitStatus {
-        if let failure = result.failure {
-            output.error("strain run: the run failed: \(failure)")
-            return .infrastructure
-        }
-        if result.abortReason != nil { return .thresholdsFailed }
-        if result.artifact.status == .interrupted { return .interrupted }
-        let incomplete = result.artifact.status == .stoppedEarly
-        switch report.verdict {
-        case .invalid: return .invalidRun
-        case .thresholdsFailed: return .thresholdsFailed
-        case .passed: return incomplete ? .stoppedEarly : .ok
-        }
     }
 
     /// The profile to run and the command-line options that changed it (for run.json).

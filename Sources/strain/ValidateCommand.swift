@@ -1,4 +1,5 @@
 import StrainProfile
+import StrainReport
 
 enum ValidateCommand: Command {
     static let name = "validate"

@@ -1,5 +1,6 @@
 import Foundation
 import StrainProfile
+import StrainReport
 
 /// The `strain` CLI: a thin layer that parses arguments, calls the libraries and maps outcomes to
 /// the exit codes in `ExitStatus`.

@@ -46,7 +46,7 @@ struct HostileFilesTests {
         var message: String {
             switch self {
             case .histogramCount: "a histogram holds at most 2^53"
-            case .diagnosisSeconds: "totalSeconds: expected 0 to"
+            case .diagnosisSeconds: "impact.totalSeconds': expected 0 to"
             case .deepRun, .deepDiagnosis, .deepTimeline: "nested more than 64 deep"
             }
         }

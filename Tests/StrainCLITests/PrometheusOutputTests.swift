@@ -60,8 +60,8 @@ struct PrometheusOutputTests {
             "run", "--url", TestServers.httpURL + "/index.html", "--rate", "50/s", "-d", "3s", "--quiet", "--out", out.path,
             "--output", "prometheus=" + TestServers.prometheusURL + "/api/v1/write",
         ], timeLimit: 120)
-        #expect(outcome.status == 0, "\(outcome.stderr)")
         let artifact = try RunCommandTests.artifact(in: out)
+        #expect(outcome.status == 0, "\(outcome.stderr) \(artifact.validity.reasons)")
         let step = try #require(artifact.scenarios.first?.steps.first)
         let summary = try #require(artifact.outputs?.first)
         let timeline = try TimelineReader.read(from: out.appendingPathComponent("timeline.ndjson"))
@@ -119,8 +119,8 @@ struct PrometheusOutputTests {
             "run", "--url", TestServers.httpURL + "/index.html", "--rate", "50/s", "-d", "3s", "--quiet", "--out", out.path,
             "--output", "prometheus=\(prometheus.url)api/v1/write",
         ], timeLimit: 120)
-        #expect(outcome.status == 0, "\(outcome.stderr)")
         let artifact = try RunCommandTests.artifact(in: out)
+        #expect(outcome.status == 0, "\(outcome.stderr) \(artifact.validity.reasons)")
         #expect(artifact.scenarios.first?.steps.first?.requests == 151)
         let summary = try #require(artifact.outputs?.first)
         #expect(summary.delivered == 0 && summary.pushes == 0)

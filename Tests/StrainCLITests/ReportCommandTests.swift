@@ -24,7 +24,7 @@ struct ReportCommandTests {
         let outcome = try StrainProcess.run(["report", run.path])
         #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
         #expect(outcome.stdout.contains("Scenario shop (http): 1,000 iterations"))
-        #expect(outcome.stdout.contains("Thresholds: not evaluated (the run recorded no profile; pass --profile)"))
+        #expect(outcome.stdout.contains("Thresholds: not evaluated (its run.json predates recorded thresholds; pass --profile)"))
         #expect(!outcome.stdout.contains("\u{1B}["))
     }
 
@@ -46,18 +46,22 @@ struct ReportCommandTests {
         #expect(failed.stdout.contains("FAIL  http.errors: count == 0"))
     }
 
-    /// Without --profile, the profile the run recorded is used while its file is unchanged.
-    @Test func theRecordedProfileIsUsed() throws {
+    /// Without --profile, the thresholds the run recorded judge it: the folder alone gives the same
+    /// answer after its profile has been edited or removed.
+    @Test func theRecordedThresholdsJudgeTheRunWhateverBecameOfItsProfile() throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }
         let profile = try fixtures.profile("recorded.json5", thresholds: Self.failing)
         let run = try fixtures.run("run", profile: profile)
         #expect(try StrainProcess.run(["report", run.path]).status == 1)
 
-        try (String(contentsOf: profile, encoding: .utf8) + "// edited after the run\n").write(to: profile, atomically: true, encoding: .utf8)
+        try fixtures.profile("recorded.json5", thresholds: Self.passing)
         let edited = try StrainProcess.run(["report", run.path])
-        #expect(edited.status == 0)
-        #expect(edited.stdout.contains("has changed since the run; pass --profile to use it anyway"))
+        #expect(edited.status == 1)
+        #expect(edited.stdout.contains("Thresholds: 1 of 2 failed"), "\(edited.stdout)")
+
+        try FileManager.default.removeItem(at: profile)
+        #expect(try StrainProcess.run(["report", run.path]).status == 1)
     }
 
     /// An invalid run outranks failed thresholds: its numbers cannot be trusted either way.

@@ -1,5 +1,6 @@
 import Foundation
 import StrainMetrics
+import StrainProfile
 
 /// Run folders and profiles on disk for the `strain report` / `strain compare` tests, with chosen
 /// values so that each exit status is reached on purpose.
@@ -16,6 +17,7 @@ struct ReportFixtures {
     }
 
     /// A profile with one HTTP scenario "shop" and step "buy", and `thresholds` (JSON5 members).
+    @discardableResult
     func profile(_ name: String, thresholds: String) throws -> URL {
         let url = directory.appendingPathComponent(name)
         try """
@@ -33,7 +35,8 @@ struct ReportFixtures {
     }
 
     /// A run folder of "shop.buy": ten one-second intervals of 100 requests each, all taking
-    /// `latency` µs, `failures` of each interval failed. `profile` is recorded with its SHA-256.
+    /// `latency` µs, `failures` of each interval failed. `profile` is recorded with its SHA-256 and its thresholds, as
+    /// `strain run` records them.
     func run(_ name: String, latency: UInt64 = 1000, failures: UInt64 = 0, valid: Bool = true, profile: URL? = nil,
              step stepName: String = "buy") throws -> URL {
         let folder = directory.appendingPathComponent(name)
@@ -54,11 +57,13 @@ struct ReportFixtures {
         let recorded = try profile.map { url in
             ProfileInfo(name: "shop", path: url.path, sha256: SHA256.hexDigest(try Data(contentsOf: url)))
         }
+        let thresholds = try profile.map { try ProfileLoader.load(path: $0.path).thresholds.map(\.recorded) }
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         try RunArtifact(tool: ToolInfo(version: "test"), profile: recorded, host: HostInfo.current(), gitSHA: nil,
                         startedAt: start, endedAt: start.addingTimeInterval(10), status: .completed,
                         validity: Validity(valid: valid, reasons: valid ? [] : ["generator CPU at 100% for 8s"]),
-                        scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: step.requests, steps: [step])])
+                        scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: step.requests, steps: [step])],
+                        thresholds: thresholds)
             .write(to: folder.appendingPathComponent("run.json"))
         return folder
     }

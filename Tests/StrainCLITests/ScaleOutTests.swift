@@ -87,6 +87,29 @@ struct ScaleOutTests {
         #expect(missing.stderr.contains("missing shard 1 of 3"), "\(missing.stderr)")
     }
 
+    /// Each shard diagnosed the same system over its own window: merge keeps them apart and says where they are.
+    @Test func shardsDiagnosesAreNotMergedAndMergeSaysSo() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let shards = try (0..<2).map { index in
+            let folder = try fixtures.run("shard-\(index)")
+            var artifact = try RunCommandTests.artifact(in: folder)
+            artifact.shard = Shard(index: index, count: 2)
+            try artifact.write(to: folder.appendingPathComponent("run.json"))
+            return folder
+        }
+        let diagnosis = Diagnosis(startedAt: Date(), endedAt: Date(), requests: nil, findings: [], notes: [])
+        try DiagnosisJSON.write(diagnosis, to: shards[1].appendingPathComponent("diagnosis.json"))
+
+        let merged = fixtures.directory.appendingPathComponent("merged")
+        let merge = try StrainProcess.run(["merge"] + shards.map(\.path) + ["--out", merged.path])
+        #expect(merge.status == 0, "\(merge.stdout)\n\(merge.stderr)")
+        #expect(merge.stdout.contains("note: the shards' diagnoses are not merged"), "\(merge.stdout)")
+        #expect(merge.stdout.contains(shards[1].appendingPathComponent("diagnosis.json").path))
+        #expect(!merge.stdout.contains(shards[0].appendingPathComponent("diagnosis.json").path))
+        #expect(!FileManager.default.fileExists(atPath: merged.appendingPathComponent("diagnosis.json").path))
+    }
+
     @Test func aStartTimeInThePastIsRefused() throws {
         let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "-d", "1s", "--shard", "0/2",
                                              "--start-at", Date().addingTimeInterval(-60).formatted(.iso8601)])

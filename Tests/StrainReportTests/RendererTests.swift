@@ -173,7 +173,7 @@ struct JUnitReportTests {
     @Test func thresholdsNotEvaluatedAreSkippedAndAnInvalidRunFails() throws {
         let run = try RecordedRun(iterations: 10)
         defer { run.remove() }
-        var report = try RunFolder(url: run.folder).report(thresholds: .recordedProfile)
+        var report = try RunFolder(url: run.folder).report(thresholds: .recorded)
         report.artifact.validity = Validity(valid: false, reasons: ["scheduler lag <80ms> & \"worse\""])
         let xml = JUnitReport.render(report)
         let cases = try Cases(xml).cases

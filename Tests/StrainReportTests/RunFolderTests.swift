@@ -37,39 +37,55 @@ struct RunFolderTests {
                 == run.folder.standardizedFileURL.path)
     }
 
-    // MARK: Finding the profile of a past run
+    // MARK: The folder alone judges the run
 
-    /// A run recording `profileText` as written at `path`.
-    private func artifact(recording path: String, text: String) throws -> RunArtifact {
-        var artifact = try RealRun.nginx(iterations: 5).record()
-        artifact.profile = ProfileInfo(name: "nginx-browse", path: path, sha256: SHA256.hexDigest(Data(text.utf8)))
-        return artifact
+    /// A run whose profile has since gone (or changed): run.json still has its thresholds and asked rates.
+    @Test func theRecordedThresholdsAndAskedRatesJudgeTheRunWithoutItsProfile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var artifact = try RealRun.nginx(iterations: 5).record(into: folder)
+        artifact.profile = ProfileInfo(name: "nginx-browse", path: "profiles/gone-\(UUID().uuidString).json5", sha256: "00")
+        artifact.thresholds = try ReportFixture.profile().thresholds.map(\.recorded)
+        artifact.scenarios[0].askedRate = 12.5
+        try artifact.write(to: RunFile.artifact.url(in: folder))
+
+        let report = try RunFolder(url: folder).report()
+        #expect(report.thresholdsNote == nil)
+        #expect(report.thresholds?.map(\.threshold) == (try ReportFixture.profile().thresholds.map(\.description)))
+        #expect(report.askedRates == ["browse": 12.5])
     }
 
-    @Test func usesTheRecordedProfileWhileItIsUnchanged() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("strain-profile-\(UUID().uuidString).json5").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try ReportFixture.profileText.write(toFile: path, atomically: true, encoding: .utf8)
-        let artifact = try artifact(recording: path, text: ReportFixture.profileText)
+    /// What the first releases wrote: format 1 without thresholds, asked rates, seed or shard. Still
+    /// read, and the report says why its thresholds are not evaluated.
+    @Test func aRunJSONFromBeforeThresholdsWereRecordedIsStillRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var artifact = try RealRun.nginx(iterations: 5).record(into: folder)
+        artifact.thresholds = try ReportFixture.profile().thresholds.map(\.recorded)
+        artifact.seed = 7
+        var json = try #require(try JSONSerialization.jsonObject(with: artifact.encoded()) as? [String: Any])
+        for key in ["thresholds", "seed", "shard", "startAt", "earlyStop"] { json[key] = nil }
+        #expect(json["format"] as? Int == 1)
+        try JSONSerialization.data(withJSONObject: json).write(to: RunFile.artifact.url(in: folder))
 
-        let found = try ProfileLookup.recorded(for: artifact).get()
-        #expect(found.thresholds.count == 3)
-
-        try (ReportFixture.profileText + "\n// edited\n").write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: ProfileLookup.Unavailable.self) { try ProfileLookup.recorded(for: artifact).get() }
-        #expect(unavailable(artifact) == "the run's profile \(path) has changed since the run; pass --profile to use it anyway")
-
-        try FileManager.default.removeItem(atPath: path)
-        #expect(unavailable(artifact) == "the run's profile \(path) is not there any more; pass --profile")
-
-        var anonymous = artifact
-        anonymous.profile = nil
-        #expect(unavailable(anonymous) == "the run recorded no profile; pass --profile")
+        let report = try RunFolder(url: folder).report()
+        #expect(report.thresholds == nil)
+        #expect(report.thresholdsNote == RunFolder.noRecordedThresholds)
+        #expect(TerminalReport.render(report).contains("pass --profile"))
+        #expect(try RunFolder(url: folder).report(thresholds: .from(ReportFixture.profile())).thresholds?.count == 3)
     }
 
-    private func unavailable(_ artifact: RunArtifact) -> String? {
-        guard case .failure(let reason) = ProfileLookup.recorded(for: artifact) else { return nil }
-        return reason.description
+    /// Formats this build does not know are refused with what to do, never misread.
+    @Test(arguments: [(2, "was written by a newer Strain (artifact format 2); this build reads format 1 — upgrade strain"),
+                      (0, "not a Strain run artifact: unknown artifact format 0")])
+    func aFormatThisBuildDoesNotKnowIsRefused(format: Int, message: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var artifact = try RealRun.nginx(iterations: 5).record(into: folder)
+        artifact.format = format
+        try artifact.write(to: RunFile.artifact.url(in: folder))
+        let error = try #require(throws: ReportInputError.self) { try RunFolder(url: folder).report() }
+        #expect(error.description.hasSuffix(message), "\(error)")
     }
 
     @Test func unreadableInputsSayWhichFile() throws {

@@ -17,7 +17,13 @@ STRAIN_PACKAGES=(
     chromium  # headless, for the HTML report test
     python3 python3-psycopg2  # pyshop (scripts/fixtures/pyshop.py) and the fixed-delay test server
     prometheus  # its remote-write receiver, for the `--output prometheus=URL` test
+    python3-venv  # for the PyPI tools below
 )
+
+# PyPI tools the tests need, in a virtual environment under the build folder (nothing system-wide):
+# kubernetes-validate checks the `strain k8s` manifests offline against the Kubernetes schema.
+STRAIN_PYTHON_TOOLS=(kubernetes-validate==1.37.0)
+STRAIN_TOOLS_VENV="$STRAIN_ROOT/.build/tools/venv"
 
 # Prints the packages from STRAIN_PACKAGES that are not installed, one per line.
 missing_packages() {

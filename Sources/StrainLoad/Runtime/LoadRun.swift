@@ -69,8 +69,6 @@ public struct RunResult: Sendable {
     /// Why the run failed: a worker could not go on, or the target could not be reached at all (the
     /// artifact's status is then `failed`).
     public let failure: LoadError?
-    /// Why the run was stopped early by `RunOptions.abortCheck` (the status is then `stoppedEarly`).
-    public let abortReason: String?
 }
 
 /// The run coordinator: starts one thread per worker, merges their interval reports into the run's
@@ -206,7 +204,7 @@ public enum LoadRun {
             throw LoadError(.infrastructure, "cannot write the timeline \(timelineURL.path): \(timelineError)")
         }
         return RunResult(artifact: result, artifactURL: artifactURL, timelineURL: timelineURL,
-                         notes: control.allNotes, failure: failure, abortReason: abortReason)
+                         notes: control.allNotes, failure: failure)
     }
 
     /// One worker per engine kind and core, numbered across kinds; each takes its share of the shard's

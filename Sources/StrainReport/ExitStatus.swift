@@ -1,8 +1,9 @@
 import Foundation
 
 /// Every exit code `strain` can return, in one place; the README's table lists the same names
-/// (keep the two in step). CI systems branch on these, so a code never changes meaning.
-enum ExitStatus: Int32, CaseIterable {
+/// (keep the two in step). CI systems branch on these, so a code never changes meaning. `Gate`
+/// decides the ones that judge a run or a comparison.
+public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// The command did what was asked and every threshold held.
     case ok = 0
     /// The run completed but at least one threshold failed.
@@ -25,7 +26,7 @@ enum ExitStatus: Int32, CaseIterable {
     /// Stopped by SIGINT, SIGTERM or SIGHUP; everything measured so far was written.
     case interrupted = 130
 
-    var meaning: String {
+    public var meaning: String {
         switch self {
         case .ok: "success"
         case .thresholdsFailed: "a threshold failed"
