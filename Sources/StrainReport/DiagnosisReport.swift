@@ -6,6 +6,7 @@ public enum DiagnosisReport {
     public static func terminal(_ diagnosis: Diagnosis, color: Bool = false) -> String {
         let style = TerminalStyle(color: color)
         var lines = [style.bold("Diagnosis: " + summary(diagnosis))]
+        if let basis = diagnosis.rankingBasis { lines.append("Ranked \(basis)") }
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).plain(indent: "  ")
         }
@@ -32,6 +33,7 @@ public enum DiagnosisReport {
     public static func markdown(_ diagnosis: Diagnosis, level: Int = 1) -> String {
         let heading = String(repeating: "#", count: level)
         var lines = ["\(heading) Diagnosis", "", summary(diagnosis) + "."]
+        if let basis = diagnosis.rankingBasis { lines += ["", "Ranked " + basis + "."] }
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).markdown()
         }

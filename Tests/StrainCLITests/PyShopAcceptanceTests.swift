@@ -156,6 +156,10 @@ struct PyShopAcceptanceTests {
                   + "\(String(format: "%.2f", finding.impact.totalSeconds)) s")
         }
 
+        // Without request counts the diagnosis says what it ranked on.
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json"))
+        #expect(diagnosis.rankingBasis == Diagnoser.withoutRequestCounts)
+
         let leaks = findings.filter { $0.check == "idle-in-transaction" }
         #expect(leaks.count == 1, "\(leaks.map(\.title))")
         let leak = try #require(leaks.first)
@@ -178,6 +182,87 @@ struct PyShopAcceptanceTests {
         let exportSeconds = costs.seconds("slow_export_query")
         #expect(exportSeconds > 0 && (0.5...2).contains(slowStatement.impact.totalSeconds / exportSeconds),
                 "impact \(slowStatement.impact.totalSeconds) s, the service measured \(exportSeconds) s")
+    }
+
+    /// Incident mode with the service's access log (`--access-log`, pyshop's JSON lines): request
+    /// counts per endpoint rank the slow downstream by the time requests waited for it, not by what
+    /// the diagnoser's probes waited, so it and the unindexed search rank as their measured costs do.
+    /// The same evidence diagnosed again without the log shows the ranking it replaces.
+    @Test func incidentModeWithTheAccessLogRanksByWhatRequestsWaited() throws {
+        let shop = try PyShopEnvironment(faults: "all")
+        let out = shop.directory.appendingPathComponent("incident-log")
+        let before = try shop.counters()
+        let diagnose = try BackgroundProcess(StrainProcess.binary, [
+            "diagnose", "--postgres", shop.conninfo, "--pid", String(shop.pid),
+            "--dependency", "recommendations=\(shop.downstreamURL)/recommendations",
+            "--idle-in-transaction-after", "1s", "--window", "14s", "--out", out.path, "--access-log", shop.accessLog.path,
+        ], log: shop.directory.appendingPathComponent("diagnose-log"))
+        Thread.sleep(forTimeInterval: 1.5)
+        try shop.load(duration: "8s")
+        let status = diagnose.wait()
+        #expect(status == 0, "strain diagnose exited \(status): \(diagnose.stderr)")
+        let costs = try shop.counters().minus(before)
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json"))
+        let findings = diagnosis.findings
+        for finding in findings {
+            print("pyshop incident with access log — #\(findings.firstIndex(of: finding)! + 1) \(finding.severity) \(finding.check): "
+                  + "\(finding.title) — \(finding.object) — \(String(format: "%.2f", finding.impact.totalSeconds)) s")
+        }
+        let basis = try #require(diagnosis.rankingBasis)
+        #expect(basis.hasPrefix("by the time requests waited: access log \(shop.accessLog.path): "), "\(basis)")
+        #expect(!basis.contains("skipped"), "\(basis)")
+        // Every request the shop counted during the load is in the log's window (the window covers the load).
+        let served = costs.endpoints.values.reduce(0) { $0 + $1.requests }
+        #expect(Double(diagnosis.requests ?? 0) == served, "log \(diagnosis.requests ?? 0), service \(served)")
+
+        let dependencies = findings.filter { $0.step == .dependencies }
+        #expect(dependencies.count == 1, "\(dependencies.map(\.check))")
+        let dependency = try #require(dependencies.first)
+        #expect(dependency.check == "slow-dependency")
+        #expect(dependency.evidence.contains { $0.hasPrefix("access log/GET /recommendations: ") })
+        let search = findings.filter { $0.object == "public.orders(customer_email)" }
+        #expect(search.count == 1, "\(search.map(\.check))")
+        let index = try #require(search.first)
+        #expect(index.check == "missing-index")
+        // Step 5 is possible in incident mode now: the pool-hold endpoint waits inside the service.
+        let profile = findings.filter { $0.step == .profile }
+        #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object)" })")
+        let waiting = try #require(profile.first)
+        #expect(waiting.check == "waiting-inside-service")
+        #expect(waiting.object.contains("access log/GET /inventory/:id"))
+
+        let measured: [(name: String, finding: Finding, cost: Double)] = [
+            ("slow-downstream", dependency, costs.seconds("downstream_call")),
+            ("unindexed-search", index, costs.seconds("search_query")),
+            ("pool-hold", waiting, costs.seconds("inventory_pool_wait") + costs.seconds("inventory_hold")),
+        ]
+        print("pyshop incident with access log — fault: service's cost vs diagnosed impact (rank): " + measured.map { fault in
+            "\(fault.name) \(String(format: "%.2f", fault.cost)) s vs \(String(format: "%.2f", fault.finding.impact.totalSeconds)) s "
+                + "(#\(findings.firstIndex(of: fault.finding)! + 1))"
+        }.joined(separator: ", "))
+        for fault in measured {
+            let ratio = fault.finding.impact.totalSeconds / fault.cost
+            #expect(fault.cost > 0 && (0.5...2).contains(ratio),
+                    "\(fault.name): impact \(fault.finding.impact.totalSeconds) s, the service measured \(fault.cost) s")
+        }
+        for first in measured {
+            for second in measured where first.cost >= 2 * second.cost {
+                #expect(findings.firstIndex(of: first.finding)! < findings.firstIndex(of: second.finding)!,
+                        "\(first.name) cost \(first.cost) s, \(second.name) \(second.cost) s")
+            }
+        }
+
+        // The same window without the log: the dependency weighs only what the probes waited.
+        let blind = shop.directory.appendingPathComponent("incident-blind")
+        let replay = try StrainProcess.run(["diagnose", "--evidence", out.appendingPathComponent("evidence.json").path,
+                                            "--idle-in-transaction-after", "1s", "--out", blind.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let without = try DiagnosisJSON.read(Diagnosis.self, from: blind.appendingPathComponent("diagnosis.json")).findings
+        let blindDependency = try #require(without.first { $0.check == "slow-dependency" })
+        let blindIndex = try #require(without.first { $0.check == "missing-index" })
+        print("pyshop incident without the access log — slow-downstream \(String(format: "%.2f", blindDependency.impact.totalSeconds)) s "
+              + "(#\(without.firstIndex(of: blindDependency)! + 1)), unindexed-search "
+              + "\(String(format: "%.2f", blindIndex.impact.totalSeconds)) s (#\(without.firstIndex(of: blindIndex)! + 1))")
     }
 }
 
@@ -217,6 +302,8 @@ private final class PyShopEnvironment {
 
     var pid: Int32 { shop.pid }
     var downstreamURL: String { downstream.url }
+    /// pyshop's access log: a JSON line per request, the fields `strain diagnose --access-log` reads.
+    var accessLog: URL { directory.appendingPathComponent("access.log") }
 
     init(faults: String) throws {
         fixture = try FixtureDatabase(prefix: "pyshop")
