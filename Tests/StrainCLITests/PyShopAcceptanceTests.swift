@@ -55,7 +55,8 @@ struct PyShopAcceptanceTests {
         }
 
         // (8) `interval '30 days'` normalised to `interval $1` cannot be planned: the finding says
-        // so, and never that its plan was healthy.
+        // so, never that its plan was healthy, and shows the plan of a sample of it captured from
+        // pg_stat_activity with its literals.
         let dashboardText = "SELECT status, count(*), sum(total_cents) FROM orders WHERE created_at > now() - interval $1 GROUP BY status"
         let dashboard = findings.filter { $0.object == dashboardText }
         #expect(dashboard.count == 1, "\(dashboard.map(\.check))")
@@ -63,6 +64,8 @@ struct PyShopAcceptanceTests {
         #expect(unplannable.step == .slowQueries)
         #expect(unplannable.check == "top-statement")
         #expect(unplannable.evidence.contains { $0.hasPrefix("could not be explained") })
+        #expect(unplannable.evidence.contains { $0.contains("the plan is that of a sample captured from pg_stat_activity") },
+                "\(unplannable.evidence)")
         #expect(!unplannable.fix.contains("Nothing wrong"))
 
         // The common ones: the unindexed lookup and the slow downstream.
