@@ -90,15 +90,7 @@ struct PyShopAcceptanceTests {
             ("unindexed-search", index, costs.seconds("search_query")),
             ("slow-downstream", dependency, costs.seconds("downstream_call")),
         ]
-        print("pyshop acceptance — fault: service's cost vs diagnosed impact (rank): " + measured.map { fault in
-            "\(fault.name) \(String(format: "%.2f", fault.cost)) s vs \(String(format: "%.2f", fault.finding.impact.totalSeconds)) s "
-                + "(#\(findings.firstIndex(of: fault.finding)! + 1))"
-        }.joined(separator: ", "))
-        for fault in measured {
-            let ratio = fault.finding.impact.totalSeconds / fault.cost
-            #expect(fault.cost > 0 && (0.5...2).contains(ratio),
-                    "\(fault.name): impact \(fault.finding.impact.totalSeconds) s, the service measured \(fault.cost) s")
-        }
+        Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop acceptance")
 
         // The leak is ranked by what users waited for it: the payments pool never ran dry, so next
         // to nothing; the connection time it held (the service's count) is evidence, not the rank.
@@ -107,8 +99,21 @@ struct PyShopAcceptanceTests {
               + "\(String(format: "%.2f", poolWait)) s for its pool; impact \(leak.impact.totalSeconds) s")
         #expect(leak.impact.totalSeconds <= 2 * poolWait + 0.5)
         #expect(leak.evidence.contains { $0.contains("idle in transaction in total") })
+    }
 
-        // A fault costing twice another ranks above it.
+    /// Each impact within 2× of what the service measured for its fault, and a fault costing twice
+    /// another ranked above it.
+    static func expectImpactsFollowCosts(_ measured: [(name: String, finding: Finding, cost: Double)], in findings: [Finding],
+                                         label: String) {
+        print("\(label) — fault: service's cost vs diagnosed impact (rank): " + measured.map { fault in
+            "\(fault.name) \(String(format: "%.2f", fault.cost)) s vs \(String(format: "%.2f", fault.finding.impact.totalSeconds)) s "
+                + "(#\(findings.firstIndex(of: fault.finding)! + 1))"
+        }.joined(separator: ", "))
+        for fault in measured {
+            let ratio = fault.finding.impact.totalSeconds / fault.cost
+            #expect(fault.cost > 0 && (0.5...2).contains(ratio),
+                    "\(fault.name): impact \(fault.finding.impact.totalSeconds) s, the service measured \(fault.cost) s")
+        }
         for first in measured {
             for second in measured where first.cost >= 2 * second.cost {
                 #expect(findings.firstIndex(of: first.finding)! < findings.firstIndex(of: second.finding)!,
@@ -140,19 +145,7 @@ struct PyShopAcceptanceTests {
     /// no request counts. The leak and the slow statement are database facts: both must be found.
     @Test func incidentModeFindsTheLeakAndTheSlowStatement() throws {
         let shop = try PyShopEnvironment(faults: "all")
-        let out = shop.directory.appendingPathComponent("incident")
-        let before = try shop.counters()
-        let diagnose = try BackgroundProcess(StrainProcess.binary, [
-            "diagnose", "--postgres", shop.conninfo, "--pid", String(shop.pid),
-            "--dependency", "recommendations=\(shop.downstreamURL)/recommendations",
-            "--idle-in-transaction-after", "1s", "--window", "12s", "--out", out.path,
-        ], log: shop.directory.appendingPathComponent("diagnose"))
-        // Let the diagnoser take its first snapshot before the load starts.
-        Thread.sleep(forTimeInterval: 1.5)
-        try shop.load(duration: "8s")
-        let status = diagnose.wait()
-        #expect(status == 0, "strain diagnose exited \(status): \(diagnose.stderr)")
-        let costs = try shop.counters().minus(before)
+        let (out, costs) = try shop.incident("incident", window: "12s")
         let findings = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json")).findings
         for finding in findings {
             print("pyshop incident — \(finding.severity) \(finding.check): \(finding.title) — \(finding.object) — "
@@ -193,18 +186,7 @@ struct PyShopAcceptanceTests {
     /// The same evidence diagnosed again without the log shows the ranking it replaces.
     @Test func incidentModeWithTheAccessLogRanksByWhatRequestsWaited() throws {
         let shop = try PyShopEnvironment(faults: "all")
-        let out = shop.directory.appendingPathComponent("incident-log")
-        let before = try shop.counters()
-        let diagnose = try BackgroundProcess(StrainProcess.binary, [
-            "diagnose", "--postgres", shop.conninfo, "--pid", String(shop.pid),
-            "--dependency", "recommendations=\(shop.downstreamURL)/recommendations",
-            "--idle-in-transaction-after", "1s", "--window", "14s", "--out", out.path, "--access-log", shop.accessLog.path,
-        ], log: shop.directory.appendingPathComponent("diagnose-log"))
-        Thread.sleep(forTimeInterval: 1.5)
-        try shop.load(duration: "8s")
-        let status = diagnose.wait()
-        #expect(status == 0, "strain diagnose exited \(status): \(diagnose.stderr)")
-        let costs = try shop.counters().minus(before)
+        let (out, costs) = try shop.incident("incident-log", window: "14s", arguments: ["--access-log", shop.accessLog.path])
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json"))
         let findings = diagnosis.findings
         for finding in findings {
@@ -239,21 +221,7 @@ struct PyShopAcceptanceTests {
             ("unindexed-search", index, costs.seconds("search_query")),
             ("pool-hold", waiting, costs.seconds("inventory_pool_wait") + costs.seconds("inventory_hold")),
         ]
-        print("pyshop incident with access log — fault: service's cost vs diagnosed impact (rank): " + measured.map { fault in
-            "\(fault.name) \(String(format: "%.2f", fault.cost)) s vs \(String(format: "%.2f", fault.finding.impact.totalSeconds)) s "
-                + "(#\(findings.firstIndex(of: fault.finding)! + 1))"
-        }.joined(separator: ", "))
-        for fault in measured {
-            let ratio = fault.finding.impact.totalSeconds / fault.cost
-            #expect(fault.cost > 0 && (0.5...2).contains(ratio),
-                    "\(fault.name): impact \(fault.finding.impact.totalSeconds) s, the service measured \(fault.cost) s")
-        }
-        for first in measured {
-            for second in measured where first.cost >= 2 * second.cost {
-                #expect(findings.firstIndex(of: first.finding)! < findings.firstIndex(of: second.finding)!,
-                        "\(first.name) cost \(first.cost) s, \(second.name) \(second.cost) s")
-            }
-        }
+        Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop incident with access log")
 
         // The same window without the log: the dependency weighs only what the probes waited.
         let blind = shop.directory.appendingPathComponent("incident-blind")
@@ -363,9 +331,22 @@ private final class PyShopEnvironment {
                    artifact: artifact, counters: counters)
     }
 
-    /// The same load without a diagnosis: what an incident looks like to `strain diagnose`.
-    func load(duration: String) throws {
-        _ = try strainRun(duration: duration, diagnose: false)
+    /// An incident: `strain diagnose` (with `arguments`) watches the shop for `window` while another
+    /// process loads it for 8 s. Returns the report folder and what the service counted meanwhile.
+    func incident(_ name: String, window: String, arguments: [String] = []) throws -> (out: URL, costs: PyShopCounters) {
+        let out = directory.appendingPathComponent(name)
+        let before = try counters()
+        let diagnose = try BackgroundProcess(StrainProcess.binary, [
+            "diagnose", "--postgres", conninfo, "--pid", String(pid),
+            "--dependency", "recommendations=\(downstreamURL)/recommendations",
+            "--idle-in-transaction-after", "1s", "--window", window, "--out", out.path,
+        ] + arguments, log: directory.appendingPathComponent(name))
+        // Let the diagnoser take its first snapshot before the load starts.
+        Thread.sleep(forTimeInterval: 1.5)
+        _ = try strainRun(duration: "8s", diagnose: false)
+        let status = diagnose.wait()
+        #expect(status == 0, "strain diagnose exited \(status): \(diagnose.stderr)")
+        return (out, try counters().minus(before))
     }
 
     private func strainRun(duration: String, diagnose: Bool) throws -> (URL, RunArtifact, PyShopCounters) {
