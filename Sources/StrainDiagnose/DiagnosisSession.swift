@@ -321,7 +321,7 @@ private struct DatabaseRecorder {
     init(collector: PostgresCollector?) {
         self.collector = collector
         evidence = collector.map { collector in
-            PostgresEvidence(database: collector.database, serverVersion: collector.serverVersion,
+            PostgresEvidence(database: collector.database, systemIdentifier: collector.systemIdentifier, serverVersion: collector.serverVersion,
                              maxConnections: collector.maxConnections, hypopgAvailable: collector.hypopgAvailable,
                              diagnoserRole: collector.role, diagnoserIsSuperuser: collector.isSuperuser,
                              roundTripSeconds: collector.roundTripSeconds())

@@ -54,11 +54,11 @@ public enum ComparisonReport {
         return notes
     }
 
-    static func table(_ comparison: RunComparison) -> TextTable {
+    static func table(_ deltas: [MetricDelta]) -> TextTable {
         var table = TextTable(["step", "metric", "base", "new", "change", "floor", "p", "verdict"])
         table.columns[1].alignment = .left
         table.columns[7].alignment = .left
-        for delta in comparison.deltas {
+        for delta in deltas {
             table.append([delta.step, delta.metric.rawValue, delta.baseText, delta.newText, delta.changeText, delta.floorText,
                           delta.pValueText,
                           delta.outcome == .regression ? "REGRESSION" : delta.outcome.rawValue.replacingOccurrences(of: "_", with: " ")])
@@ -70,7 +70,7 @@ public enum ComparisonReport {
         let style = TerminalStyle(color: color)
         let verdict = verdictText(comparison)
         var lines = [style.bold(title(comparison)), comparison.verdict == .noRegression ? style.good(verdict) : style.bad(verdict), ""]
-        let rows = table(comparison).plain(indent: "  ")
+        let rows = table(comparison.deltas).plain(indent: "  ")
         lines.append(rows[0])
         lines += zip(comparison.deltas, rows.dropFirst()).map { $0.outcome == .regression ? style.bad($1) : $1 }
         lines += [""] + notes(comparison)
@@ -83,7 +83,7 @@ public enum ComparisonReport {
         case .regression: "❌"
         case .invalid, .nothingInCommon, .tooShort: "⚠️"
         }
-        var lines = ["# \(title(comparison))", "", "**\(icon) \(verdictText(comparison))**", ""] + table(comparison).markdown()
+        var lines = ["# \(title(comparison))", "", "**\(icon) \(verdictText(comparison))**", ""] + table(comparison.deltas).markdown()
         lines += [""] + notes(comparison).map { "- " + $0 }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -113,7 +113,7 @@ public enum ComparisonReport {
         }
         var body = [#"<header><h1>\#(Markup.escape(title(comparison)))</h1><span class="verdict \#(verdictClass)">\#(Markup.escape(verdictText(comparison)))</span></header>"#]
         let failing = Set(comparison.deltas.indices.filter { comparison.deltas[$0].outcome == .regression })
-        body.append(#"<section id="deltas"><h2>Metrics</h2>"# + HTMLReport.table(table(comparison), failingRows: failing)
+        body.append(#"<section id="deltas"><h2>Metrics</h2>"# + HTMLReport.table(table(comparison.deltas), failingRows: failing)
                     + "<ul>" + notes(comparison).map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul></section>")
         var charts = [#"<section id="charts"><h2>Charts</h2>"#]
         let steps = { (report: RunReport, label: String) in

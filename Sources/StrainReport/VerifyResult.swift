@@ -30,6 +30,9 @@ public struct VerifyResult: Codable, Sendable {
     public var before: Side
     public var after: Side
     public var comparison: [MetricDelta]
+    /// Why the comparison is not a valid measurement: the self-check reasons of either run
+    /// ("before: …", "after: …"); empty when both are valid.
+    public var invalidity: [String]
 
     public init(rank: Int, finding: Finding, fix: GeneratedIndexFix, kept: Bool, before: RunFolder, beforeEvidence: Evidence,
                 after: RunFolder) throws {
@@ -43,6 +46,9 @@ public struct VerifyResult: Codable, Sendable {
         self.before = Self.side(beforeReport, evidence: beforeEvidence, fix: fix, folder: before.url.path)
         self.after = Self.side(afterReport, evidence: afterEvidence, fix: fix, folder: after.url.path)
         comparison = RunComparison(base: beforeReport, new: afterReport).deltas
+        invalidity = [("before", beforeReport), ("after", afterReport)].flatMap { side, report in
+            report.artifact.validity.reasons.map { "\(side): \($0)" }
+        }
     }
 
     static func side(_ report: RunReport, evidence: Evidence, fix: GeneratedIndexFix, folder: String) -> Side {
@@ -66,18 +72,59 @@ public struct VerifyResult: Codable, Sendable {
                     folder: folder)
     }
 
-    public var terminal: String {
+    /// Before and after, side by side.
+    var sides: TextTable {
         func seconds(_ value: Double?) -> String { value.map { Format.duration(seconds: $0) } ?? "–" }
         var table = TextTable(["", "before", "after"])
+        table.columns[0].alignment = .left
         table.append(["p50", seconds(before.p50), seconds(after.p50)])
         table.append(["p99", seconds(before.p99), seconds(after.p99)])
         table.append(["throughput", Format.rate(before.throughput), Format.rate(after.throughput)])
         table.append(["statement mean", seconds(before.statementMeanSeconds), seconds(after.statementMeanSeconds)])
         table.append(["plan", before.plan?.joined(separator: ", ") ?? "not explained", after.plan?.joined(separator: ", ") ?? "not explained"])
-        let judged = comparison.filter { $0.outcome == .improvement || $0.outcome == .regression }
+        return table
+    }
+
+    /// The changes the rank test judged significant, one line each.
+    var judged: [String] {
+        comparison.filter { $0.outcome == .improvement || $0.outcome == .regression }
             .map { "\($0.step) \($0.metric.rawValue): \($0.outcome.rawValue) \($0.changeText) (p=\($0.pValueText))" }
-        return (["Verify finding #\(finding): \(title)", "fix: \(fix)"] + table.plain(indent: "  ")
-                + ["judged (\(ComparisonRule.method)): " + (judged.isEmpty ? "no significant change" : judged.joined(separator: "; ")),
-                   rollback.map { "rolled back: \($0)" } ?? "kept the index (--keep)"]).joined(separator: "\n")
+    }
+
+    var rollbackText: String { rollback.map { "rolled back: \($0)" } ?? "kept the index (--keep)" }
+
+    /// Said before any figure, as a run's own invalidity is.
+    var invalidityText: String? {
+        invalidity.isEmpty ? nil : "INVALID measurement, the generator's self-check failed: " + invalidity.joined(separator: "; ")
+    }
+
+    public var terminal: String {
+        (["Verify finding #\(finding): \(title)"] + [invalidityText].compactMap { $0 } + ["fix: \(fix)"] + sides.plain(indent: "  ")
+         + ["judged (\(ComparisonRule.method)): " + (judged.isEmpty ? "no significant change" : judged.joined(separator: "; ")),
+            rollbackText]).joined(separator: "\n")
+    }
+
+    /// `verify.md`: the before/after section, then every step's comparison.
+    public var markdown: String {
+        (["# Verify finding #\(finding): \(Markdown.escapeCell(title))", ""]
+         + (invalidityText.map { ["**⚠️ \(Markdown.escapeCell($0))**", ""] } ?? [])
+         + ["Fix: \(Markdown.code(fix))", ""] + sides.markdown()
+         + ["", "## Every step, judged with the \(ComparisonRule.method)", ""] + ComparisonReport.table(comparison).markdown()
+         + ["", Markdown.escapeCell(rollbackText)]).joined(separator: "\n") + "\n"
+    }
+
+    /// `verify.html`: the same, self-contained.
+    public var html: String {
+        let heading = "Verify finding #\(finding): \(title)"
+        let regressions = Set(comparison.indices.filter { comparison[$0].outcome == .regression })
+        return HTMLReport.page(title: heading, body: [
+            "<h1>\(Markup.escape(heading))</h1>",
+            invalidityText.map { #"<section class="alert"><strong>\#(Markup.escape($0))</strong></section>"# } ?? "",
+            #"<p class="meta">Fix: <code>\#(Markup.escape(fix))</code></p>"#,
+            "<h2>Before and after</h2>", HTMLReport.table(sides),
+            "<h2>Every step, judged with the \(Markup.escape(ComparisonRule.method))</h2>",
+            HTMLReport.table(ComparisonReport.table(comparison), failingRows: regressions),
+            #"<p class="meta">\#(Markup.escape(rollbackText))</p>"#,
+        ])
     }
 }

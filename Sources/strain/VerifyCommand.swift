@@ -21,11 +21,13 @@ enum VerifyCommand: Command {
     It refuses: a profile that changed since the run (its SHA-256 is recorded), a database other than
     the one the run diagnosed, a database host outside the profile's target.allow list, and any fix it
     cannot generate again from the run's saved evidence (the statement run is the regenerated one,
-    never text read from a file). Writes verify.json and the rerun (after/) to RUN-verify-N/ (or --out).
+    never text read from a file). Writes verify.json, verify.md and verify.html (before and after,
+    every step judged) and the rerun (after/) to RUN-verify-N/ (or --out).
 
     exit status: 0 measured (or, without --yes, the plan printed), 2 refused or bad usage,
-    5 the database failed or the rerun could not be read; a rerun that did not complete (4 its
-    self-check failed, 130 interrupted) passes its status on, the index dropped, no verify.json.
+    4 measured but invalid (the run's or the rerun's self-check failed: verify.json says why),
+    5 the database failed or the rerun could not be read; a rerun that did not complete (130
+    interrupted, 5, 6) passes its status on, the index dropped, no verify.json.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -110,6 +112,11 @@ struct VerifyPlan: CustomStringConvertible {
         guard database == postgres.database else {
             throw UsageError(description: "the profile's database is now \(database), but the run diagnosed \(postgres.database)")
         }
+        // A name is not an identity: another server may hold a database of the same name.
+        if let diagnosed = postgres.systemIdentifier, let now = connection.systemIdentifier(), now != diagnosed {
+            throw UsageError(description: "the profile's database \(database) is now on another server (system identifier \(now), "
+                             + "the run diagnosed \(diagnosed))")
+        }
         guard profile.target.allows(host: host) else {
             throw UsageError(description: "the database host \(host) is not in the profile's target.allow list")
         }
@@ -149,12 +156,15 @@ struct VerifyPlan: CustomStringConvertible {
             output.error("strain verify: \(fix.dropStatement)")
             try connection.execute(fix.dropStatement)
         }
-        guard [.ok, .thresholdsFailed].contains(rerun) else { return rerun }
+        // An invalid rerun still measured something: keep it, marked invalid, and exit 4.
+        guard [.ok, .thresholdsFailed, .invalidRun].contains(rerun) else { return rerun }
         let result = try VerifyResult(rank: rank, finding: finding, fix: fix, kept: keep,
                                       before: run, beforeEvidence: before, after: RunFolder(url: after))
         try DiagnosisJSON.write(result, to: directory.appendingPathComponent("verify.json"))
+        try AtomicFile.write(Data(result.markdown.utf8), to: directory.appendingPathComponent("verify.md"))
+        try AtomicFile.write(Data(result.html.utf8), to: directory.appendingPathComponent("verify.html"))
         output.print(result.terminal)
-        output.print("Results: \(directory.path)/verify.json")
-        return .ok
+        output.print("Results: \(directory.path)/verify.json\n         \(directory.path)/verify.md\n         \(directory.path)/verify.html")
+        return result.invalidity.isEmpty ? .ok : .invalidRun
     }
 }

@@ -79,16 +79,30 @@ struct DemoAcceptanceTests {
             }
         }
 
-        // The fix: the suggested statement (CONCURRENTLY cannot run in a transaction block: a plain statement).
-        _ = try PGConnection(conninfo: demo.conninfo).execute(index.fix)
-        let after = try demo.run()
-        #expect(!after.diagnosis.findings.contains { $0.check == "missing-index" })
-        // Medians: a few requests held up by a busy machine must not decide it (a mean once went
-        // from 46 ms to 212 ms with the index in place, at a load average of 5.6 on 2 cores).
-        let (searchBefore, searchAfter) = (before.medianServiceSeconds("search"), after.medianServiceSeconds("search"))
-        print("demo acceptance — search/by-email median service time: \(String(format: "%.1f", searchBefore * 1000)) ms before "
-              + "the index, \(String(format: "%.1f", searchAfter * 1000)) ms after")
-        #expect(searchAfter < searchBefore)
+        // The fix, verified: `strain verify` builds the index, reruns the profile, compares the runs
+        // step by step and drops the index again.
+        let verify = try StrainProcess.run(["verify", before.folder.path, "--finding", String(ranked[0].rank + 1), "--yes"],
+                                           environment: ["DEMO_PG": demo.conninfo])
+        let verifyFolder = URL(fileURLWithPath: before.folder.path + "-verify-\(ranked[0].rank + 1)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: verifyFolder
+            .appendingPathComponent("verify.json"))) as? [String: Any], "strain verify exited \(verify.status): \(verify.stderr)")
+        // On the shared 2-core test machine either run may have started iterations late (exit 4, said
+        // in verify.json): the comparison, which is what is tested, still stands.
+        let invalidity = result["invalidity"] as? [String] ?? []
+        #expect(verify.status == 0 || (verify.status == 4 && invalidity.allSatisfy { $0.contains("the scheduler started iterations late") }),
+                "strain verify exited \(verify.status): \(verify.stderr)")
+        #expect(try demo.indexes(on: "orders") == ["orders_pkey"], "verify left an index behind")
+        let after = try DiagnosisJSON.read(Diagnosis.self, from: verifyFolder.appendingPathComponent("after/diagnosis.json"))
+        #expect(!after.findings.contains { $0.check == "missing-index" })
+        // The search's median from the intended send time, interval by interval: the index takes it
+        // from a scan of 300k orders to a lookup.
+        let search = try #require((result["comparison"] as? [[String: Any]])?
+            .first { $0["step"] as? String == "search.by-email" && $0["metric"] as? String == "p50" })
+        let (searchBefore, searchAfter) = (search["base"] as? Double ?? 0, search["new"] as? Double ?? .infinity)
+        print("demo acceptance — verify: search/by-email p50 \(String(format: "%.2f", searchBefore * 1000)) ms before the index, "
+              + "\(String(format: "%.2f", searchAfter * 1000)) ms after (\(search["outcome"] ?? "?"))")
+        #expect(searchBefore > 3 * searchAfter)
+        #expect(search["outcome"] as? String == "improvement")
     }
 
     @Test func aHealthyShopHasNoFindingAboveInfo() throws {
@@ -132,7 +146,15 @@ private final class DemoEnvironment {
         try ServiceStack.cpuSeconds(service: shop.pid, database: database)
     }
 
+    /// A table's indexes, by name.
+    func indexes(on table: String) throws -> [String] {
+        let rows = try PGConnection(conninfo: conninfo)
+            .execute("SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname", parameters: [table])
+        return (0..<rows.rowCount).compactMap { rows.value(row: $0, column: "indexname") }
+    }
+
     struct Run {
+        let folder: URL
         let diagnosis: Diagnosis
         let artifact: RunArtifact
         /// perf sampled the shop (it is installed and may trace other processes).
@@ -142,10 +164,6 @@ private final class DemoEnvironment {
 
         /// Mean service time of a scenario's (only) step, in seconds.
         func meanServiceSeconds(_ scenario: String) -> Double { (step(scenario)?.service.mean ?? 0) / 1_000_000 }
-
-        func medianServiceSeconds(_ scenario: String) -> Double {
-            Double(step(scenario)?.service.percentile(50) ?? 0) / 1_000_000
-        }
 
         func serviceSeconds(_ scenario: String) -> Double {
             meanServiceSeconds(scenario) * Double(step(scenario)?.requests ?? 0)
@@ -178,7 +196,7 @@ private final class DemoEnvironment {
             && artifact.validity.reasons.allSatisfy { $0.hasPrefix("the scheduler started iterations late") }
         #expect(outcome.status == 0 || lateOnly, "strain run exited \(outcome.status): \(outcome.stderr)")
         let evidence = try DiagnosisJSON.read(Evidence.self, from: out.appendingPathComponent("evidence.json"))
-        return Run(diagnosis: try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json")),
+        return Run(folder: out, diagnosis: try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json")),
                    artifact: artifact, profiled: !(evidence.profiler?.frames.isEmpty ?? true))
     }
 }

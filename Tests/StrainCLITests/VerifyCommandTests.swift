@@ -46,6 +46,13 @@ struct VerifyCommandTests {
         #expect(after["plan"] as? [String] == ["Index Scan using customers_email_idx on public.customers"])
         let judged = try #require(verify["comparison"] as? [[String: Any]])
         #expect(judged.contains { $0["metric"] as? String == "p50" && $0["outcome"] as? String == "improvement" })
+
+        // The before/after section, in the report formats too.
+        let markdown = try String(contentsOf: verifyFolder.appendingPathComponent("verify.md"), encoding: .utf8)
+        #expect(markdown.contains("| plan | Seq Scan on public.customers | Index Scan using customers_email_idx on public.customers |"))
+        #expect(markdown.contains("| lookup.by-email | p50 |"))
+        let html = try String(contentsOf: verifyFolder.appendingPathComponent("verify.html"), encoding: .utf8)
+        #expect(html.contains("<h2>Before and after</h2>") && html.contains("Index Scan using customers_email_idx"))
     }
 
     @Test func refusesWhatItDidNotGenerateOrCannotMeasureTheSame() throws {
@@ -70,6 +77,17 @@ struct VerifyCommandTests {
         // Another database of the same server.
         let elsewhere = try verify(["STRAIN_PG": TestServers.postgresConninfo])
         #expect(elsewhere.status == 2 && elsewhere.stderr.contains("but the run diagnosed \(lab.database)"), "\(elsewhere.stderr)")
+
+        // A database of the same name on another server: the run's evidence names another cluster.
+        let evidenceURL = run.appendingPathComponent("evidence.json")
+        let evidenceData = try Data(contentsOf: evidenceURL)
+        var evidence = try DiagnosisJSON.read(Evidence.self, from: evidenceURL)
+        let identifier = try #require(evidence.postgres?.systemIdentifier, "the run recorded no system identifier")
+        evidence.postgres?.systemIdentifier = identifier == "1" ? "2" : "1"
+        try DiagnosisJSON.write(evidence, to: evidenceURL)
+        let otherServer = try verify()
+        #expect(otherServer.status == 2 && otherServer.stderr.contains("is now on another server"), "\(otherServer.stderr)")
+        try evidenceData.write(to: evidenceURL)
 
         // A fix edited in diagnosis.json: never run, even though it still parses.
         let original = try Data(contentsOf: diagnosisURL)

@@ -13,6 +13,9 @@ final class PostgresCollector {
     let database: String
     let serverVersion: Int
     let maxConnections: Int
+    /// The cluster's `system_identifier`, which tells two servers apart when their databases share a
+    /// name; nil where `pg_control_system()` is not granted (some managed services revoke it).
+    let systemIdentifier: String?
     /// Where pg_stat_statements lives ("public"), nil when it is not installed in this database.
     private let statementsSchema: String?
     private let hasStatementsInfo: Bool
@@ -36,6 +39,7 @@ final class PostgresCollector {
         database = facts.value(row: 0, column: "database") ?? ""
         maxConnections = Int(facts.value(row: 0, column: "max_connections") ?? "") ?? 0
         serverVersion = connection.serverVersion
+        systemIdentifier = connection.systemIdentifier()
         hypopgAvailable = facts.value(row: 0, column: "hypopg") == "t"
         role = facts.value(row: 0, column: "role") ?? ""
         isSuperuser = facts.value(row: 0, column: "superuser") == "t"

@@ -5,6 +5,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// The database observed (`current_database()`): statements, sessions and tables are its own;
     /// connections are counted over the whole server, against `max_connections`.
     public var database: String
+    /// The cluster's `system_identifier` (nil where not granted, or in evidence saved before it was
+    /// recorded): with `database`, what `strain verify` checks to act on the database it diagnosed.
+    public var systemIdentifier: String?
     /// e.g. 150020 for 15.20.
     public var serverVersion: Int
     public var maxConnections: Int
@@ -39,14 +42,15 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// not measured.
     public var roundTripSeconds: Double?
 
-    public init(database: String, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
-                activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil,
+    public init(database: String, systemIdentifier: String? = nil, serverVersion: Int, maxConnections: Int,
+                statementSnapshots: [StatementSnapshot] = [], activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil,
                 statementSamples: [StatementSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
                 hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil,
                 roundTripSeconds: Double? = nil) {
         self.database = database
+        self.systemIdentifier = systemIdentifier
         self.serverVersion = serverVersion
         self.maxConnections = maxConnections
         self.statementSnapshots = statementSnapshots
