@@ -20,8 +20,15 @@ public enum Diagnoser {
             return Diagnosis.StepNote(step: step, summary: ([result.summary] + gaps).joined(separator: "; "))
         }
         return Diagnosis(startedAt: evidence.startedAt, endedAt: evidence.endedAt, requests: input.load?.requests,
+                         rankingBasis: input.load.map { "by the time requests waited: \($0.source)" } ?? withoutRequestCounts,
                          findings: Ranking.ranked(earlier + profile.findings), notes: notes)
     }
+
+    /// Said when no request was counted: what the ranking rests on instead, and how to do better.
+    public static let withoutRequestCounts = "without request counts (no load was driven and no access log was given): "
+        + "findings are ranked on database time and the dependency probes' own time, and what a cost inside the "
+        + "application (a pool's queue, a leak) did to requests is not measured; pass the service's access log for "
+        + "the window (--access-log) to rank by the time requests waited"
 }
 
 /// Orders findings by estimated impact — total time attributable over the window, not time per

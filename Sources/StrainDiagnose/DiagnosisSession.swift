@@ -42,6 +42,8 @@ public final class DiagnosisSession: Sendable {
         var serviceClockAtEnd: ProcessCPUClock?
         var serviceRunnableSeconds = 0.0
         var lockSamples: [LockSample] = []
+        /// Posted by the lock-sampling thread as statements are captured; read when the plans are taken.
+        var statementSamples: [StatementSample] = []
         var evidence: Evidence?
     }
 
@@ -211,7 +213,7 @@ public final class DiagnosisSession: Sendable {
         if let sample = bouncer?.sample() { bouncerSamples.append(sample) }
         recorder.sampleActivity()
         recorder.snapshotCounters(label: "end")
-        recorder.explainTopStatements(analyze: settings.explainAnalyze)
+        recorder.explainTopStatements(analyze: settings.explainAnalyze, samples: state.withLock { $0.statementSamples })
 
         let hostEvidence = host.map { host in
             HostEvidence(source: host.sourceName, cores: host.cores, sharedWithGenerator: settings.generatorSharesHost,
@@ -253,20 +255,44 @@ public final class DiagnosisSession: Sendable {
 
     // MARK: Lock sampling
 
-    /// Lock waits every `LockSampler.interval` until stopped; the first failure ends it, as a gap.
+    /// Lock waits every `LockSampler.interval` until stopped, and at the same rhythm the texts of
+    /// the statements running (`StatementSampler`); the first failure of either ends it, as a gap.
     private func sampleLocks(conninfo: String) {
         var samples: [LockSample] = []
+        var statements: StatementSampler?
+        do {
+            statements = try StatementSampler(conninfo: conninfo)
+        } catch {
+            addGap(EvidenceGap(step: .slowQueries, message: "statement texts could not be sampled: \(error)"))
+        }
         do {
             let sampler = try LockSampler(conninfo: conninfo)
             var next = Date()
             repeat {
                 if let sample = try sampler.sample() { samples.append(sample) }
+                captureStatements(&statements)
                 next = max(next.addingTimeInterval(LockSampler.interval), Date())
             } while !wakeup.wait(until: next, wakingOnPoke: false)
         } catch {
             addGap(EvidenceGap(step: .connectionPools, message: "lock waits could not be sampled: \(error)"))
         }
         state.withLock { $0.lockSamples = samples }
+    }
+
+    /// One capture of running statements; a failure ends capturing (as a gap), not lock sampling.
+    private func captureStatements(_ sampler: inout StatementSampler?) {
+        guard let current = sampler else { return }
+        let known = current.samples.count
+        do {
+            try current.capture()
+        } catch {
+            addGap(EvidenceGap(step: .slowQueries, message: "statement texts could not be sampled: \(error)"))
+            sampler = nil
+        }
+        if current.samples.count > known {
+            let captured = current.samples
+            state.withLock { $0.statementSamples = captured }
+        }
     }
 
     // MARK: Thread-state sampling
@@ -336,11 +362,19 @@ private struct DatabaseRecorder {
 
     /// EXPLAIN of the statements with the most time in the window, then the indexes the plans
     /// suggest, tried with HypoPG when it is installed.
-    mutating func explainTopStatements(analyze: Bool) {
+    /// A statement whose normalised text cannot be planned is planned from its sample captured
+    /// during the window (`samples`), when it has one.
+    mutating func explainTopStatements(analyze: Bool, samples: [StatementSample]) {
+        evidence?.statementSamples = samples
         guard let collector, let snapshots = evidence?.statementSnapshots, let first = snapshots.first,
               let last = snapshots.last, snapshots.count >= 2 else { return }
         let candidates = StatementWindow(from: first, to: last).explainCandidates()
-        let plans = candidates.map { collector.explain($0, analyze: analyze) }
+        let plans = candidates.map { statement in
+            let plan = collector.explain(statement, analyze: analyze)
+            guard plan.json == nil, let failure = plan.error, !failure.hasPrefix("not explained"),
+                  let sample = StatementSample.of(statement, in: samples) else { return plan }
+            return collector.explain(sample: sample, of: statement, normalisedFailure: failure)
+        }
         let relations = collector.relations(in: plans)
         var trials: [IndexTrial] = []
         if collector.hypopgAvailable {

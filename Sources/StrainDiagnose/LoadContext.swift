@@ -46,15 +46,23 @@ public struct LoadContext: Codable, Sendable, Equatable {
     }
 
     public var endpoints: [Endpoint]
+    /// Where the request counts come from, said in the diagnosis: the ranking rests on them.
+    public var source: String
 
-    public init(endpoints: [Endpoint]) {
+    /// The scenario name of endpoints read from an access log ("access log/GET /orders/:id").
+    public static let accessLogScenario = "access log"
+    public static let driverSource = "requests counted by the load driver"
+
+    public init(endpoints: [Endpoint], source: String = LoadContext.driverSource) {
         self.endpoints = endpoints
+        self.source = source
     }
 
     /// The load a run artifact records. Phase histograms are taken as the duration of each
     /// phase: DNS, connect, TLS and the download (first byte to last) add up to the network time;
     /// pool wait is the wait for a connection.
     public init(artifact: RunArtifact) {
+        source = Self.driverSource
         func seconds(_ histogram: Histogram?) -> Double? {
             histogram.map { $0.mean * Double($0.count) / 1_000_000 }
         }

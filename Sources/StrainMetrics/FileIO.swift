@@ -37,14 +37,10 @@ public enum InputFile {
     /// The whole regular file at `path` (symlinks followed), refusing anything else and anything
     /// over `maxBytes`.
     public static func read(_ path: String, maxBytes: Int) throws(FileIOError) -> Data {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it.
-        let descriptor = try POSIXFile.open(path, flags: O_RDONLY | O_NONBLOCK)
+        let descriptor = try openRegular(path)
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileIOError(path: path, operation: "stat", errorNumber: errno) }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw FileIOError(path: path, operation: "read", errorNumber: EINVAL, problem: "not a regular file")
-        }
         let tooLarge = FileIOError(path: path, operation: "read", errorNumber: EFBIG,
                                    problem: "larger than \(maxBytes >> 20) MiB, the most Strain reads")
         guard status.st_size <= maxBytes else { throw tooLarge }
@@ -52,6 +48,71 @@ public enum InputFile {
         // It may have grown since fstat.
         guard contents.count <= maxBytes else { throw tooLarge }
         return contents
+    }
+
+    /// Calls `body` with each line of the regular file at `path` (symlinks followed) and its 1-based
+    /// number, without holding the file whole: the line's text without its newline, or nil when it
+    /// is longer than `maxLineBytes` (its bytes are dropped as they come). Invalid UTF-8 is replaced.
+    /// A failed read names the line it stopped at ("FILE:LINE").
+    public static func forEachLine(_ path: String, maxLineBytes: Int, _ body: (Substring?, Int) -> Void) throws(FileIOError) {
+        let descriptor = try openRegular(path)
+        defer { close(descriptor) }
+        var pending: [UInt8] = []
+        var overflowed = false
+        var number = 0
+        func finishLine() {
+            number += 1
+            body(overflowed ? nil : Substring(String(decoding: pending, as: UTF8.self)), number)
+            pending.removeAll(keepingCapacity: true)
+            overflowed = false
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(path: "\(path):\(number + 1)", operation: "read", errorNumber: errno)
+            }
+            if count == 0 { break }
+            var start = 0
+            while start < count {
+                let newline = chunk[start..<count].firstIndex(of: UInt8(ascii: "\n"))
+                let end = newline ?? count
+                if !overflowed {
+                    pending.append(contentsOf: chunk[start..<end])
+                    if pending.count > maxLineBytes {
+                        overflowed = true
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                }
+                guard let newline else { break }
+                finishLine()
+                start = newline + 1
+            }
+        }
+        if !pending.isEmpty || overflowed { finishLine() }
+    }
+
+    /// Throws unless `path` is a regular file this process can open for reading.
+    public static func checkReadable(_ path: String) throws(FileIOError) {
+        close(try openRegular(path))
+    }
+
+    /// A descriptor on the regular file at `path`; a FIFO, device or directory is refused.
+    private static func openRegular(_ path: String) throws(FileIOError) -> Int32 {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it.
+        let descriptor = try POSIXFile.open(path, flags: O_RDONLY | O_NONBLOCK)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let failure = FileIOError(path: path, operation: "stat", errorNumber: errno)
+            close(descriptor)
+            throw failure
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw FileIOError(path: path, operation: "read", errorNumber: EINVAL, problem: "not a regular file")
+        }
+        return descriptor
     }
 }
 

@@ -6,6 +6,7 @@ public enum DiagnosisReport {
     public static func terminal(_ diagnosis: Diagnosis, color: Bool = false) -> String {
         let style = TerminalStyle(color: color)
         var lines = [style.bold("Diagnosis: " + summary(diagnosis))]
+        if let basis = diagnosis.rankingBasis { lines.append("Ranked \(basis)") }
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).plain(indent: "  ")
         }
@@ -44,6 +45,7 @@ public enum DiagnosisReport {
     /// The title, the summary and the ranked overview table.
     static func markdownHead(_ diagnosis: Diagnosis, level: Int) -> [String] {
         var lines = ["\(String(repeating: "#", count: level)) Diagnosis", "", summary(diagnosis) + "."]
+        if let basis = diagnosis.rankingBasis { lines += ["", "Ranked " + basis + "."] }
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).markdown()
         }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import StrainDiagnose
 import StrainLoad
+import StrainMetrics
 import StrainPQ
 import StrainProfile
 import StrainReport
@@ -10,8 +11,9 @@ enum DiagnoseCommand: Command {
     static let name = "diagnose"
     static let summary = "watch a live system for a window and report what slows it, ranked"
     static let usage = """
-        usage: strain diagnose [--postgres CONNINFO] [--pid PID] [--dependency NAME=URL]... [--window 60s] [options]
-               strain diagnose --evidence FILE [--out DIR]
+        usage: strain diagnose [--postgres CONNINFO] [--pid PID] [--dependency NAME=URL]... [--window 60s]
+                              [--access-log FILE] [options]
+               strain diagnose --evidence FILE [--access-log FILE] [--out DIR]
         """
     static let help = """
     \(usage)
@@ -21,6 +23,14 @@ enum DiagnoseCommand: Command {
     pg_stat_activity and table statistics, PgBouncer's pools, the declared dependencies' response
     times, and a perf profile of --pid. Then it walks the five-step checklist — metrics, slow queries, connection
     pools, dependencies, profile — and prints the findings ranked by total time attributable.
+
+    With --access-log, the service's access log for the window gives per-endpoint request counts
+    and latencies (paths grouped into endpoints, numeric and UUID segments as :id), and findings
+    are ranked by the time requests waited, as under `strain run`. Accepted lines: nginx/Apache
+    "combined" with the request time as the last field (nginx $request_time in seconds, Apache %D
+    in microseconds), or JSON lines with time, method, path, status and duration (seconds) fields;
+    README "Incident mode" lists the formats and field names. Lines that do not parse are skipped
+    and counted. Without it, findings are ranked on database and probe time, and the diagnosis says so.
 
     The database session is read-only with statement and lock timeouts; passwords never appear in
     the output. diagnosis.json, diagnosis.md, diagnosis.html (self-contained, opens offline) and
@@ -38,20 +48,22 @@ enum DiagnoseCommand: Command {
       --window D                     how long to observe, like 30s or 2m (default 60s)
       --idle-in-transaction-after D  report sessions idle in a transaction for longer (default 5s)
       --explain-analyze              EXPLAIN ANALYZE parameterless SELECTs (in a rolled-back transaction)
+      --access-log FILE              the service's access log covering the window: request counts per endpoint
       --evidence FILE                diagnose a saved evidence.json again instead of observing
       --out DIR                      write the reports here
       --fail-on warning|critical     exit 7 when a finding has that severity or a higher one (for CI)
       --junit-findings               also write junit.xml: one failing test case per finding (warning or critical)
 
-    exit status: 0 diagnosed (whatever was found, unless --fail-on), 2 bad usage, 5 the database or the
-    output folder could not be reached, 7 a finding at or above --fail-on, 130 interrupted (the
+    exit status: 0 diagnosed (whatever was found, unless --fail-on), 2 bad usage or an access log
+    that cannot be read (after the window: the diagnosis is still written, without it), 5 the database
+    or the output folder could not be reached, 7 a finding at or above --fail-on, 130 interrupted (the
     shortened window is still reported).
     """
 
     static let flags: Set<String> = ["--no-host-metrics", "--explain-analyze", "--junit-findings"]
     static let options: Set<String> = [
         "--postgres", "--pgbouncer", "--pid", "--dependency", "--node-exporter", "--window", "--idle-in-transaction-after",
-        "--evidence", "--out", "--fail-on",
+        "--evidence", "--out", "--fail-on", "--access-log",
     ]
 
     static func run(_ words: [String], output: Output) -> ExitStatus {
@@ -102,7 +114,22 @@ enum DiagnoseCommand: Command {
             }
             evidence = session.stop()
         }
-        let diagnosis = Diagnoser.diagnose(evidence, options: request.checkOptions)
+        var load: LoadContext?
+        var accessLogProblem: String?
+        if let path = request.accessLog {
+            do {
+                let summary = try AccessLogReader.read(path, start: evidence.startedAt, end: evidence.endedAt)
+                output.error("strain diagnose: \(summary.description)")
+                load = summary.load
+                if load == nil { accessLogProblem = "\(summary.description): no request in the window" }
+            } catch {
+                output.error("strain diagnose: --access-log \(error)")
+                accessLogProblem = "the access log could not be read: \(error)"
+                status = .badInput
+            }
+        }
+        var diagnosis = Diagnoser.diagnose(evidence, load: load, options: request.checkOptions)
+        if let accessLogProblem { diagnosis.rankingBasis = "\(Diagnoser.withoutRequestCounts) (\(accessLogProblem))" }
         do {
             try write(diagnosis, evidence: evidence, to: directory)
             if arguments.flag("--junit-findings") {
@@ -143,6 +170,8 @@ enum DiagnoseCommand: Command {
         var checkOptions: CheckOptions
         /// Findings at or above this severity fail the command.
         var failOn: Finding.Severity?
+        /// An access log to count the window's requests from; checked readable before observing.
+        var accessLog: String?
 
         init(_ arguments: Arguments) throws(UsageError) {
             guard arguments.positionals.isEmpty else {
@@ -158,8 +187,16 @@ enum DiagnoseCommand: Command {
             }
             let idleBound = try Self.timeSpan(arguments, "--idle-in-transaction-after") ?? TimeSpan(seconds: 5)
             checkOptions = CheckOptions(idleInTransactionAfterSeconds: idleBound.seconds)
+            if let path = arguments.value("--access-log") {
+                do {
+                    try InputFile.checkReadable(path)
+                } catch {
+                    throw UsageError(description: "--access-log \(error)")
+                }
+                accessLog = path
+            }
             if let path = arguments.value("--evidence") {
-                let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after", "--fail-on"])
+                let observing = options.subtracting(["--evidence", "--out", "--idle-in-transaction-after", "--fail-on", "--access-log"])
                     .union(flags.subtracting(["--junit-findings"])).sorted().first { arguments.value($0) != nil || arguments.flag($0) }
                 if let observing { throw UsageError(description: "\(observing) observes a live system; --evidence replays a saved one") }
                 source = .saved(URL(fileURLWithPath: path))

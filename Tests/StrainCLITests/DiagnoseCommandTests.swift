@@ -11,6 +11,8 @@ struct DiagnoseCommandTests {
         (["--dependency", "a=ftp://127.0.0.1/"], "--dependency a: expected an http:// or https:// URL"),
         (["--pid", "-3"], "--pid: expected a process id"),
         (["--evidence", "saved.json", "--window", "5s"], "--window observes a live system; --evidence replays a saved one"),
+        (["--access-log", "/nonexistent/access.log"], "--access-log /nonexistent/access.log: open failed: No such file or directory"),
+        (["--access-log", "/dev/null"], "--access-log /dev/null: read failed: not a regular file"),
         (["--postgres"], "option --postgres needs a value"),
         (["--windw", "5s"], "unknown option --windw; did you mean --window?"),
         (["--fail-on", "warnng"], #"--fail-on: expected warning or critical, found "warnng"; did you mean warning?"#),

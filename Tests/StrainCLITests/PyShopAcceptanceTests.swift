@@ -55,7 +55,8 @@ struct PyShopAcceptanceTests {
         }
 
         // (8) `interval '30 days'` normalised to `interval $1` cannot be planned: the finding says
-        // so, and never that its plan was healthy.
+        // so, never that its plan was healthy, and shows the plan of a sample of it captured from
+        // pg_stat_activity with its literals.
         let dashboardText = "SELECT status, count(*), sum(total_cents) FROM orders WHERE created_at > now() - interval $1 GROUP BY status"
         let dashboard = findings.filter { $0.object == dashboardText }
         #expect(dashboard.count == 1, "\(dashboard.map(\.check))")
@@ -63,6 +64,8 @@ struct PyShopAcceptanceTests {
         #expect(unplannable.step == .slowQueries)
         #expect(unplannable.check == "top-statement")
         #expect(unplannable.evidence.contains { $0.hasPrefix("could not be explained") })
+        #expect(unplannable.evidence.contains { $0.contains("the plan is that of a sample captured from pg_stat_activity") },
+                "\(unplannable.evidence)")
         #expect(!unplannable.fix.contains("Nothing wrong"))
 
         // The common ones: the unindexed lookup and the slow downstream.
@@ -87,15 +90,7 @@ struct PyShopAcceptanceTests {
             ("unindexed-search", index, costs.seconds("search_query")),
             ("slow-downstream", dependency, costs.seconds("downstream_call")),
         ]
-        print("pyshop acceptance — fault: service's cost vs diagnosed impact (rank): " + measured.map { fault in
-            "\(fault.name) \(String(format: "%.2f", fault.cost)) s vs \(String(format: "%.2f", fault.finding.impact.totalSeconds)) s "
-                + "(#\(findings.firstIndex(of: fault.finding)! + 1))"
-        }.joined(separator: ", "))
-        for fault in measured {
-            let ratio = fault.finding.impact.totalSeconds / fault.cost
-            #expect(fault.cost > 0 && (0.5...2).contains(ratio),
-                    "\(fault.name): impact \(fault.finding.impact.totalSeconds) s, the service measured \(fault.cost) s")
-        }
+        Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop acceptance")
 
         // The leak is ranked by what users waited for it: the payments pool never ran dry, so next
         // to nothing; the connection time it held (the service's count) is evidence, not the rank.
@@ -104,8 +99,21 @@ struct PyShopAcceptanceTests {
               + "\(String(format: "%.2f", poolWait)) s for its pool; impact \(leak.impact.totalSeconds) s")
         #expect(leak.impact.totalSeconds <= 2 * poolWait + 0.5)
         #expect(leak.evidence.contains { $0.contains("idle in transaction in total") })
+    }
 
-        // A fault costing twice another ranks above it.
+    /// Each impact within 2× of what the service measured for its fault, and a fault costing twice
+    /// another ranked above it.
+    static func expectImpactsFollowCosts(_ measured: [(name: String, finding: Finding, cost: Double)], in findings: [Finding],
+                                         label: String) {
+        print("\(label) — fault: service's cost vs diagnosed impact (rank): " + measured.map { fault in
+            "\(fault.name) \(String(format: "%.2f", fault.cost)) s vs \(String(format: "%.2f", fault.finding.impact.totalSeconds)) s "
+                + "(#\(findings.firstIndex(of: fault.finding)! + 1))"
+        }.joined(separator: ", "))
+        for fault in measured {
+            let ratio = fault.finding.impact.totalSeconds / fault.cost
+            #expect(fault.cost > 0 && (0.5...2).contains(ratio),
+                    "\(fault.name): impact \(fault.finding.impact.totalSeconds) s, the service measured \(fault.cost) s")
+        }
         for first in measured {
             for second in measured where first.cost >= 2 * second.cost {
                 #expect(findings.firstIndex(of: first.finding)! < findings.firstIndex(of: second.finding)!,
@@ -137,24 +145,16 @@ struct PyShopAcceptanceTests {
     /// no request counts. The leak and the slow statement are database facts: both must be found.
     @Test func incidentModeFindsTheLeakAndTheSlowStatement() throws {
         let shop = try PyShopEnvironment(faults: "all")
-        let out = shop.directory.appendingPathComponent("incident")
-        let before = try shop.counters()
-        let diagnose = try BackgroundProcess(StrainProcess.binary, [
-            "diagnose", "--postgres", shop.conninfo, "--pid", String(shop.pid),
-            "--dependency", "recommendations=\(shop.downstreamURL)/recommendations",
-            "--idle-in-transaction-after", "1s", "--window", "12s", "--out", out.path,
-        ], log: shop.directory.appendingPathComponent("diagnose"))
-        // Let the diagnoser take its first snapshot before the load starts.
-        Thread.sleep(forTimeInterval: 1.5)
-        try shop.load(duration: "8s")
-        let status = diagnose.wait()
-        #expect(status == 0, "strain diagnose exited \(status): \(diagnose.stderr)")
-        let costs = try shop.counters().minus(before)
+        let (out, costs) = try shop.incident("incident", window: "12s")
         let findings = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json")).findings
         for finding in findings {
             print("pyshop incident — \(finding.severity) \(finding.check): \(finding.title) — \(finding.object) — "
                   + "\(String(format: "%.2f", finding.impact.totalSeconds)) s")
         }
+
+        // Without request counts the diagnosis says what it ranked on.
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json"))
+        #expect(diagnosis.rankingBasis == Diagnoser.withoutRequestCounts)
 
         let leaks = findings.filter { $0.check == "idle-in-transaction" }
         #expect(leaks.count == 1, "\(leaks.map(\.title))")
@@ -178,6 +178,62 @@ struct PyShopAcceptanceTests {
         let exportSeconds = costs.seconds("slow_export_query")
         #expect(exportSeconds > 0 && (0.5...2).contains(slowStatement.impact.totalSeconds / exportSeconds),
                 "impact \(slowStatement.impact.totalSeconds) s, the service measured \(exportSeconds) s")
+    }
+
+    /// Incident mode with the service's access log (`--access-log`, pyshop's JSON lines): request
+    /// counts per endpoint rank the slow downstream by the time requests waited for it, not by what
+    /// the diagnoser's probes waited, so it and the unindexed search rank as their measured costs do.
+    /// The same evidence diagnosed again without the log shows the ranking it replaces.
+    @Test func incidentModeWithTheAccessLogRanksByWhatRequestsWaited() throws {
+        let shop = try PyShopEnvironment(faults: "all")
+        let (out, costs) = try shop.incident("incident-log", window: "14s", arguments: ["--access-log", shop.accessLog.path])
+        let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json"))
+        let findings = diagnosis.findings
+        for finding in findings {
+            print("pyshop incident with access log — #\(findings.firstIndex(of: finding)! + 1) \(finding.severity) \(finding.check): "
+                  + "\(finding.title) — \(finding.object) — \(String(format: "%.2f", finding.impact.totalSeconds)) s")
+        }
+        let basis = try #require(diagnosis.rankingBasis)
+        #expect(basis.hasPrefix("by the time requests waited: access log \(shop.accessLog.path): "), "\(basis)")
+        #expect(!basis.contains("skipped"), "\(basis)")
+        // Every request the shop counted during the load is in the log's window (the window covers the load).
+        let served = costs.endpoints.values.reduce(0) { $0 + $1.requests }
+        #expect(Double(diagnosis.requests ?? 0) == served, "log \(diagnosis.requests ?? 0), service \(served)")
+
+        let dependencies = findings.filter { $0.step == .dependencies }
+        #expect(dependencies.count == 1, "\(dependencies.map(\.check))")
+        let dependency = try #require(dependencies.first)
+        #expect(dependency.check == "slow-dependency")
+        #expect(dependency.evidence.contains { $0.hasPrefix("access log/GET /recommendations: ") })
+        let search = findings.filter { $0.object == "public.orders(customer_email)" }
+        #expect(search.count == 1, "\(search.map(\.check))")
+        let index = try #require(search.first)
+        #expect(index.check == "missing-index")
+        // Step 5 is possible in incident mode now: the pool-hold endpoint waits inside the service.
+        let profile = findings.filter { $0.step == .profile }
+        #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object)" })")
+        let waiting = try #require(profile.first)
+        #expect(waiting.check == "waiting-inside-service")
+        #expect(waiting.object.contains("access log/GET /inventory/:id"))
+
+        let measured: [(name: String, finding: Finding, cost: Double)] = [
+            ("slow-downstream", dependency, costs.seconds("downstream_call")),
+            ("unindexed-search", index, costs.seconds("search_query")),
+            ("pool-hold", waiting, costs.seconds("inventory_pool_wait") + costs.seconds("inventory_hold")),
+        ]
+        Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop incident with access log")
+
+        // The same window without the log: the dependency weighs only what the probes waited.
+        let blind = shop.directory.appendingPathComponent("incident-blind")
+        let replay = try StrainProcess.run(["diagnose", "--evidence", out.appendingPathComponent("evidence.json").path,
+                                            "--idle-in-transaction-after", "1s", "--out", blind.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let without = try DiagnosisJSON.read(Diagnosis.self, from: blind.appendingPathComponent("diagnosis.json")).findings
+        let blindDependency = try #require(without.first { $0.check == "slow-dependency" })
+        let blindIndex = try #require(without.first { $0.check == "missing-index" })
+        print("pyshop incident without the access log — slow-downstream \(String(format: "%.2f", blindDependency.impact.totalSeconds)) s "
+              + "(#\(without.firstIndex(of: blindDependency)! + 1)), unindexed-search "
+              + "\(String(format: "%.2f", blindIndex.impact.totalSeconds)) s (#\(without.firstIndex(of: blindIndex)! + 1))")
     }
 }
 
@@ -217,6 +273,8 @@ private final class PyShopEnvironment {
 
     var pid: Int32 { shop.pid }
     var downstreamURL: String { downstream.url }
+    /// pyshop's access log: a JSON line per request, the fields `strain diagnose --access-log` reads.
+    var accessLog: URL { directory.appendingPathComponent("access.log") }
 
     init(faults: String) throws {
         fixture = try FixtureDatabase(prefix: "pyshop")
@@ -273,9 +331,22 @@ private final class PyShopEnvironment {
                    artifact: artifact, counters: counters)
     }
 
-    /// The same load without a diagnosis: what an incident looks like to `strain diagnose`.
-    func load(duration: String) throws {
-        _ = try strainRun(duration: duration, diagnose: false)
+    /// An incident: `strain diagnose` (with `arguments`) watches the shop for `window` while another
+    /// process loads it for 8 s. Returns the report folder and what the service counted meanwhile.
+    func incident(_ name: String, window: String, arguments: [String] = []) throws -> (out: URL, costs: PyShopCounters) {
+        let out = directory.appendingPathComponent(name)
+        let before = try counters()
+        let diagnose = try BackgroundProcess(StrainProcess.binary, [
+            "diagnose", "--postgres", conninfo, "--pid", String(pid),
+            "--dependency", "recommendations=\(downstreamURL)/recommendations",
+            "--idle-in-transaction-after", "1s", "--window", window, "--out", out.path,
+        ] + arguments, log: directory.appendingPathComponent(name))
+        // Let the diagnoser take its first snapshot before the load starts.
+        Thread.sleep(forTimeInterval: 1.5)
+        _ = try strainRun(duration: "8s", diagnose: false)
+        let status = diagnose.wait()
+        #expect(status == 0, "strain diagnose exited \(status): \(diagnose.stderr)")
+        return (out, try counters().minus(before))
     }
 
     private func strainRun(duration: String, diagnose: Bool) throws -> (URL, RunArtifact, PyShopCounters) {

@@ -119,6 +119,11 @@ struct PlanTests {
         #expect(scan.qualifiedRelation == "fx.orders")
         #expect(scan.filter == "((orders.customer_email = $1) AND (orders.status = $2))")
         #expect(scan.actualRows == nil)
+        // A parallel-aware node under a Gather with one worker estimates for one of 1.7 processes.
+        #expect(scan.parallelAware)
+        #expect(abs(scan.parallelDivisor - 1.7) < 1e-9)
+        #expect(abs(scan.totalPlanRows - 1.7) < 1e-9)
+        #expect(plan.parallelDivisor == 1)
     }
 
     @Test func analyzedPlansCarryActualRowsSortsAndBatches() throws {

@@ -28,11 +28,22 @@ struct ExplainPrivilegeTests {
         }
     }
 
+    /// How the diagnoser comes to plan the planted statement.
+    enum Planning: CaseIterable {
+        /// Its normalised text, with $n, as a generic plan.
+        case generic
+        /// A parameterless SELECT with `--explain-analyze`.
+        case analyzed
+        /// A sample captured with its literals, because the normalised text (`interval $3`) cannot be planned.
+        case sample
+    }
+
     /// The attack from the issue: an IMMUTABLE wrapper around a VOLATILE function that does what
     /// only a superuser may (here: write a server file naming the role it ran as). Run by its
     /// unprivileged owner the write fails quietly; planned by a superuser diagnoser, it would succeed.
-    @Test(arguments: [false, true])
-    func aPlantedImmutableFunctionNeverRunsWithTheDiagnosersPrivileges(analyze: Bool) throws {
+    @Test(arguments: Planning.allCases)
+    func aPlantedImmutableFunctionNeverRunsWithTheDiagnosersPrivileges(planning: Planning) throws {
+        let analyze = planning == .analyzed
         let database = try ScratchDatabase.create()
         let role = try UnprivilegedRole(in: database)
         defer { role.drop() }
@@ -54,15 +65,18 @@ struct ExplainPrivilegeTests {
             CREATE FUNCTION \(role.name).looks_pure() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
             BEGIN RETURN \(role.name).leak(); END $$
             """)
-        let query = analyze ? "SELECT \(role.name).leak() + \(role.name).looks_pure()"
-                            : "SELECT id FROM \(role.name).items WHERE id = $1 AND \(role.name).looks_pure() = 1"
+        let query = switch planning {
+        case .analyzed: "SELECT \(role.name).leak() + \(role.name).looks_pure()"
+        case .generic: "SELECT id FROM \(role.name).items WHERE id = $1 AND \(role.name).looks_pure() = 1"
+        case .sample: "SELECT id FROM \(role.name).items WHERE id = 7 AND \(role.name).looks_pure() = 1 AND now() > now() - interval '1 day'"
+        }
 
         let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false,
                                                                   explainAnalyze: analyze))
         try session.start()
         let deadline = Date().addingTimeInterval(2)
         while Date() < deadline {
-            try app.execute(query, parameters: analyze ? [] : ["\(Int.random(in: 1...100))"])
+            try app.execute(query, parameters: planning == .generic ? ["\(Int.random(in: 1...100))"] : [])
         }
         let evidence = session.stop()
 
@@ -71,6 +85,7 @@ struct ExplainPrivilegeTests {
         let plan = try #require(postgres.plans.first { $0.queryID == statement.queryID })
         #expect(plan.json != nil, "the statement was planned, as \(role.name): \(plan.error ?? "")")
         #expect(plan.analyzed == analyze)
+        #expect((plan.sample != nil) == (planning == .sample), "\(plan.error ?? "")")
         #expect(!FileManager.default.fileExists(atPath: written.path),
                 "the planted function ran as \((try? String(contentsOf: written, encoding: .utf8)) ?? "?")")
         #expect(postgres.diagnoserIsSuperuser == true)

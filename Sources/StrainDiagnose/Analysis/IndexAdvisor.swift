@@ -61,7 +61,7 @@ public enum IndexAdvisor {
             if let actual = node.actualRows, let removed = node.rowsRemovedByFilter, actual + removed > 0 {
                 kept = actual / (actual + removed)
             } else {
-                kept = node.planRows / relation.rows
+                kept = node.totalPlanRows / relation.rows
             }
             return kept <= selectiveShare ? SelectiveScan(node: node, relation: relation, keptShare: kept) : nil
         }

@@ -19,7 +19,17 @@ public struct PlanNode: Decodable, Sendable, Equatable {
     public var sortMethod: String?
     public var sortSpaceType: String?
     public var hashBatches: Int?
+    /// A node of a parallel plan part ("Parallel Aware"): its estimates are per process.
+    public var parallelAware: Bool
+    /// On Gather and Gather Merge: the workers the planner counted on.
+    public var workersPlanned: Int?
+    /// How many processes' rows a parallel-aware node's `planRows` stands for (PostgreSQL's parallel
+    /// divisor: the workers plus the leader's part); 1 elsewhere. Set by `parse`.
+    public var parallelDivisor = 1.0
     public var children: [PlanNode]
+
+    /// Estimated rows over all the processes that run the node.
+    public var totalPlanRows: Double { planRows * parallelDivisor }
 
     enum CodingKeys: String, CodingKey {
         case nodeType = "Node Type"
@@ -36,6 +46,8 @@ public struct PlanNode: Decodable, Sendable, Equatable {
         case sortMethod = "Sort Method"
         case sortSpaceType = "Sort Space Type"
         case hashBatches = "Hash Batches"
+        case parallelAware = "Parallel Aware"
+        case workersPlanned = "Workers Planned"
         case children = "Plans"
     }
 
@@ -55,6 +67,8 @@ public struct PlanNode: Decodable, Sendable, Equatable {
         sortMethod = try container.decodeIfPresent(String.self, forKey: .sortMethod)
         sortSpaceType = try container.decodeIfPresent(String.self, forKey: .sortSpaceType)
         hashBatches = try container.decodeIfPresent(Int.self, forKey: .hashBatches)
+        parallelAware = try container.decodeIfPresent(Bool.self, forKey: .parallelAware) ?? false
+        workersPlanned = try container.decodeIfPresent(Int.self, forKey: .workersPlanned)
         children = try container.decodeIfPresent([PlanNode].self, forKey: .children) ?? []
     }
 
@@ -68,7 +82,19 @@ public struct PlanNode: Decodable, Sendable, Equatable {
         guard let first = explained.first else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "EXPLAIN returned no plan"))
         }
-        return first.plan
+        var plan = first.plan
+        plan.setParallelDivisors(workers: nil)
+        return plan
+    }
+
+    /// Below a Gather with w workers, parallel-aware nodes estimate per process: w workers plus the
+    /// leader, which spends part of its time gathering (1 − 0.3·w of a process, as the planner counts).
+    private mutating func setParallelDivisors(workers: Int?) {
+        let workers = workersPlanned ?? workers
+        if parallelAware, let workers, workers > 0 {
+            parallelDivisor = Double(workers) + max(0, 1 - 0.3 * Double(workers))
+        }
+        for index in children.indices { children[index].setParallelDivisors(workers: workers) }
     }
 
     /// This node and every node below it, depth first.

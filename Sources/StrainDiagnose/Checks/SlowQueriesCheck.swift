@@ -143,13 +143,26 @@ private struct StatementContext {
 
     func planFindings() -> [Finding] {
         guard let plan, let json = plan.json, let root = try? PlanNode.parse(explainJSON: json) else { return [] }
-        let planKind = plan.analyzed ? "EXPLAIN ANALYZE" : plan.generic ? "generic plan" : "plan"
+        let planKind = plan.analyzed ? "EXPLAIN ANALYZE" : plan.sample != nil ? "plan of the captured sample"
+            : plan.generic ? "generic plan" : "plan"
         var findings = IndexAdvisor.selectiveScans(in: root, relations: postgres.relations).map { scan in
             scanFinding(scan, planKind: planKind)
         }
         if let spill = spillFinding(root) { findings.append(spill) }
         if plan.analyzed, let misestimate = misestimateFinding(root) { findings.append(misestimate) }
-        return findings
+        guard let sampleEvidence else { return findings }
+        return findings.map { finding in
+            var finding = finding
+            finding.evidence.insert(sampleEvidence, at: min(2, finding.evidence.count))
+            return finding
+        }
+    }
+
+    /// Where the plan came from when the normalised text could not be planned but a sample could.
+    private var sampleEvidence: String? {
+        guard let plan, let sample = plan.sample else { return nil }
+        return "could not be explained as normalised (EXPLAIN failed: \(plan.error ?? "unknown error")); the plan is that of a "
+            + "sample captured from pg_stat_activity during the window, with its literals: \(SQLText.brief(sample))"
     }
 
     /// A statement reported for its time alone: a large share of the database's time, or slow per
@@ -161,9 +174,12 @@ private struct StatementContext {
         var evidence = statementEvidence
         let unexplained = plan?.json == nil
         if unexplained { evidence.append(unexplainedReason) }
+        if let sampleEvidence { evidence.append(sampleEvidence) }
         let slow = statement.meanSeconds >= SlowQueriesCheck.slowCall
         let fix = slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
             : unexplained ? "Its plan could not be read here: run EXPLAIN (ANALYZE, BUFFERS) on it with representative values."
+            : plan?.sample != nil ? "The plan of a sample captured during the window shows no missing index or spill; if it "
+                + "matters, check it with EXPLAIN (ANALYZE, BUFFERS) on other values, call it less often or cache its result."
             : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result."
         return Finding(step: .slowQueries, check: "top-statement",
                        title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"

@@ -228,6 +228,40 @@ final class PostgresCollector {
         }
     }
 
+    /// Plain `EXPLAIN (VERBOSE, FORMAT JSON)` — never ANALYZE, so it is planned, not run — of a
+    /// captured sample of `statement`, a plain SELECT with its literals, as the role that ran the
+    /// statement, read-only, under a short statement timeout, rolled back. `normalisedFailure` is
+    /// why the normalised text could not be planned; it stays in the plan either way.
+    func explain(sample: StatementSample, of statement: StatementActivity, normalisedFailure: String) -> StatementPlan {
+        do {
+            // One statement only: the query goes through the extended protocol, which refuses two.
+            guard SQLText.isPlainSelect(sample.query), SQLText.parameterCount(sample.query) == 0 else {
+                throw PostgresError(message: "the captured sample is not a plain SELECT with its literals")
+            }
+            let json = try sampleExplainJSON(sample.query, asRole: statement.userID)
+            return StatementPlan(queryID: statement.queryID, generic: false, analyzed: false, json: json, error: normalisedFailure,
+                                 sample: sample.query)
+        } catch {
+            return StatementPlan(queryID: statement.queryID, generic: true, analyzed: false, json: nil,
+                                 error: "\(normalisedFailure); a sample captured during the window could not be explained either: \(error)")
+        }
+    }
+
+    /// Planning a sample should take milliseconds; a slow one is given up rather than waited for.
+    static let sampleExplainTimeout = "2s"
+
+    private func sampleExplainJSON(_ query: String, asRole userID: UInt32) throws -> String {
+        let role = try quotedRole(toExplainAs: userID)
+        return try inRolledBackTransaction(as: role) {
+            try connection.execute("\(Self.marker) SET LOCAL statement_timeout = '\(Self.sampleExplainTimeout)'")
+            let result = try connection.execute("\(Self.marker) EXPLAIN (VERBOSE, FORMAT JSON) \(query)")
+            guard result.rowCount > 0, let json = result.value(row: 0, column: 0) else {
+                throw PostgresError(message: "EXPLAIN returned no plan")
+            }
+            return json
+        }
+    }
+
     private func explainJSON(_ query: String, asRole userID: UInt32, parameters: Int, analyze: Bool) throws -> String {
         func firstValue(_ result: PGResult) throws -> String {
             guard result.rowCount > 0, let json = result.value(row: 0, column: 0) else {
@@ -322,8 +356,10 @@ final class PostgresCollector {
             try connection.execute("\(Self.marker) SELECT indexrelid FROM hypopg_create_index($1)",
                                    parameters: [suggestion.hypotheticalDefinition])
             defer { _ = try? connection.execute("\(Self.marker) SELECT hypopg_reset()") }
-            let json = try explainJSON(statement.query, asRole: statement.userID,
-                                       parameters: SQLText.parameterCount(statement.query), analyze: false)
+            // The same text as the plan before: the captured sample when the normalised text could not be planned.
+            let json = try before.sample.map { try sampleExplainJSON($0, asRole: statement.userID) }
+                ?? explainJSON(statement.query, asRole: statement.userID, parameters: SQLText.parameterCount(statement.query),
+                               analyze: false)
             let after = try PlanNode.parse(explainJSON: json)
             return IndexTrial(queryID: statement.queryID, definition: suggestion.hypotheticalDefinition, costBefore: costBefore,
                               costAfter: after.totalCost, used: after.usesHypotheticalIndex, error: nil)

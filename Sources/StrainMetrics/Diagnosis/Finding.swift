@@ -116,16 +116,20 @@ public struct Diagnosis: Codable, Sendable, Equatable {
     public var endedAt: Date
     /// Requests the load made during the window, when the diagnosis ran alongside `strain run`.
     public var requests: UInt64?
+    /// What the ranking's request time comes from (the load driver, an access log), or why there
+    /// was none and what the findings were ranked on instead. Absent in diagnoses written before it.
+    public var rankingBasis: String?
     /// Ranked, most impactful first.
     public var findings: [Finding]
     public var notes: [StepNote]
 
     public init(format: Int = Diagnosis.formatVersion, startedAt: Date, endedAt: Date, requests: UInt64?,
-                findings: [Finding], notes: [StepNote]) {
+                rankingBasis: String? = nil, findings: [Finding], notes: [StepNote]) {
         self.format = format
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.requests = requests
+        self.rankingBasis = rankingBasis
         self.findings = findings
         self.notes = notes
     }

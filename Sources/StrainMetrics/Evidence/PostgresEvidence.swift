@@ -19,6 +19,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// Sessions waiting for a lock and the sessions blocking them, ten times a second (nil in
     /// evidence saved before they were sampled).
     public var lockSamples: [LockSample]?
+    /// Plain SELECTs as sessions ran them, with their literals, one per statement (nil in evidence
+    /// saved before they were captured): what is planned when the normalised text cannot be.
+    public var statementSamples: [StatementSample]?
     public var tablesAtStart: [TableCounters]
     public var tablesAtEnd: [TableCounters]
     public var databaseAtStart: DatabaseCounters?
@@ -39,8 +42,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// not measured.
     public var roundTripSeconds: Double?
 
-    public init(database: String, systemIdentifier: String? = nil, serverVersion: Int, maxConnections: Int, statementSnapshots: [StatementSnapshot] = [],
-                activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
+    public init(database: String, systemIdentifier: String? = nil, serverVersion: Int, maxConnections: Int,
+                statementSnapshots: [StatementSnapshot] = [], activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil,
+                statementSamples: [StatementSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
                 hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil,
@@ -52,6 +56,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.statementSnapshots = statementSnapshots
         self.activity = activity
         self.lockSamples = lockSamples
+        self.statementSamples = statementSamples
         self.tablesAtStart = tablesAtStart
         self.tablesAtEnd = tablesAtEnd
         self.databaseAtStart = databaseAtStart
@@ -274,15 +279,33 @@ public struct StatementPlan: Codable, Sendable, Equatable {
     public var analyzed: Bool
     /// The `EXPLAIN (FORMAT JSON)` output.
     public var json: String?
-    /// Why the statement could not be explained.
+    /// Why the statement could not be explained — or, with `sample`, why its normalised text could not.
     public var error: String?
+    /// The captured text (with literals) that was planned instead of the normalised one, which could not be.
+    public var sample: String?
 
-    public init(queryID: Int64, generic: Bool, analyzed: Bool, json: String?, error: String?) {
+    public init(queryID: Int64, generic: Bool, analyzed: Bool, json: String?, error: String?, sample: String? = nil) {
         self.queryID = queryID
         self.generic = generic
         self.analyzed = analyzed
         self.json = json
         self.error = error
+        self.sample = sample
+    }
+}
+
+/// A statement's text as a session ran it, captured from `pg_stat_activity` during the window.
+/// Clients that interpolate parameters (psycopg2, PDO's emulated prepares, many ORMs) send literals,
+/// and a text with literals can be planned where pg_stat_statements' normalised one (`interval $1`,
+/// an untyped `ARRAY[$1, $2]`) cannot: pganalyze explains such samples too.
+public struct StatementSample: Codable, Sendable, Equatable {
+    /// `query_id` when the server computes it, else nil (then matched by normalised text).
+    public var queryID: Int64?
+    public var query: String
+
+    public init(queryID: Int64?, query: String) {
+        self.queryID = queryID
+        self.query = query
     }
 }
 
