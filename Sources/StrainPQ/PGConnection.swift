@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// One libpq connection (`PGconn`) to a PostgreSQL server.
 ///
@@ -200,8 +200,9 @@ public final class PGConnection {
 
     /// Queues `sql` with its parameters; collect the outcome with `nextResult()`.
     public func sendQuery(_ sql: String, parameters: [String?] = []) throws {
+        // withCString lends a native string's own bytes; passing `sql` as a C string copies it.
         let sent = try withParameterValues(parameters) { values in
-            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            sql.withCString { PQsendQueryParams(connection, $0, Int32(parameters.count), nil, values, nil, nil, 0) }
         }
         guard sent == 1 else { throw connectionError() }
     }
@@ -216,7 +217,7 @@ public final class PGConnection {
     /// Queues the prepared statement `name`; collect the outcome with `nextResult()`.
     public func sendPrepared(name: String, parameters: [String?] = []) throws {
         let sent = try withParameterValues(parameters) { values in
-            PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+            name.withCString { PQsendQueryPrepared(connection, $0, Int32(parameters.count), values, nil, nil, 0) }
         }
         guard sent == 1 else { throw connectionError() }
     }
