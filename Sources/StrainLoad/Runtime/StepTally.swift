@@ -87,15 +87,18 @@ public enum Phase: Int, CaseIterable, Sendable {
 }
 
 /// Phase durations of one request; nil for phases that did not happen. Stored inline (no array), since
-/// one is filled per request.
+/// one is filled per request, and as plain integers with `absent` for nil: half the size of optionals,
+/// and every outcome carries (and copies) one.
 public struct PhaseTimes: Sendable {
-    private var dns, connect, tls, ttfb, download, total, poolWait, transaction, schedulerLag: UInt64?
+    private static let absent = UInt64.max
+    private var dns = absent, connect = absent, tls = absent, ttfb = absent, download = absent, total = absent
+    private var poolWait = absent, transaction = absent, schedulerLag = absent
 
     public init() {}
 
     public subscript(phase: Phase) -> UInt64? {
         get {
-            switch phase {
+            let value = switch phase {
             case .dns: dns
             case .connect: connect
             case .tls: tls
@@ -106,18 +109,21 @@ public struct PhaseTimes: Sendable {
             case .transaction: transaction
             case .schedulerLag: schedulerLag
             }
+            return value == Self.absent ? nil : value
         }
         set {
+            // No duration comes near 2^64 µs; one that did would read as absent.
+            let value = newValue ?? Self.absent
             switch phase {
-            case .dns: dns = newValue
-            case .connect: connect = newValue
-            case .tls: tls = newValue
-            case .ttfb: ttfb = newValue
-            case .download: download = newValue
-            case .total: total = newValue
-            case .poolWait: poolWait = newValue
-            case .transaction: transaction = newValue
-            case .schedulerLag: schedulerLag = newValue
+            case .dns: dns = value
+            case .connect: connect = value
+            case .tls: tls = value
+            case .ttfb: ttfb = value
+            case .download: download = value
+            case .total: total = value
+            case .poolWait: poolWait = value
+            case .transaction: transaction = value
+            case .schedulerLag: schedulerLag = value
             }
         }
     }

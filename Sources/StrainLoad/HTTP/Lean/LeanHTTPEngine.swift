@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 import StrainCurl
 import StrainProfile
@@ -216,7 +216,7 @@ final class LeanHTTPEngine: StepEngine {
 
     // MARK: Waiting and reading
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)] {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError) {
         let now = clock.now()
         var until = deadline
         if let timeout = earliestTimeout(now: now) { until = min(until, timeout) }
@@ -232,9 +232,9 @@ final class LeanHTTPEngine: StepEngine {
             handle(Int(ready[index].token), events: ready[index].events, now: after)
         }
         _ = earliestTimeout(now: after)
-        guard !finished.isEmpty else { return [] }
-        defer { finished = [] }
-        return finished
+        // The caller's empty buffer becomes ours: neither side allocates from turn to turn.
+        assert(completions.isEmpty, "waitForCompletions takes an empty buffer")
+        swap(&finished, &completions)
     }
 
     private func handle(_ slot: Int, events: UInt32, now: UInt64) {
