@@ -184,7 +184,7 @@ final class LeanHTTPEngine: StepEngine {
     /// Writes what the socket takes; output readiness is watched only while part of a request waits.
     private func write(_ slot: Int, now: UInt64) {
         let connection = connections[slot]!
-        guard var exchange = connection.exchange else { return }
+        guard let exchange = connection.exchange else { return }
         if exchange.written == 0 { exchange.writeStartedAt = now }
         while exchange.written < exchange.bytes.count {
             let count = exchange.bytes.withUnsafeBytes { bytes in
@@ -196,7 +196,6 @@ final class LeanHTTPEngine: StepEngine {
             }
             let sendErrno = errno
             if sendErrno == EINTR { continue }
-            connection.exchange = exchange
             if sendErrno == EAGAIN || sendErrno == EWOULDBLOCK {
                 watchWrites(connection, slot: slot, true)
             } else {
@@ -204,7 +203,6 @@ final class LeanHTTPEngine: StepEngine {
             }
             return
         }
-        connection.exchange = exchange
         watchWrites(connection, slot: slot, false)
     }
 
@@ -263,14 +261,11 @@ final class LeanHTTPEngine: StepEngine {
     }
 
     private func read(_ slot: Int, now: UInt64) {
-        guard let connection = connections[slot], var exchange = connection.exchange else { return }
+        guard let connection = connections[slot], let exchange = connection.exchange else { return }
         while true {
             let count = Glibc.read(connection.socket, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
-                if exchange.firstByteAt == 0 {
-                    exchange.firstByteAt = now
-                    connection.exchange = exchange
-                }
+                if exchange.firstByteAt == 0 { exchange.firstByteAt = now }
                 switch connection.parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<count])) {
                 case .needMore:
                     if count == readBuffer.count { continue }
@@ -335,7 +330,7 @@ final class LeanHTTPEngine: StepEngine {
     /// more on a new connection, as curl does.
     private func broken(_ slot: Int, errno code: Int32, now: UInt64) {
         let connection = connections[slot]!
-        guard var exchange = connection.exchange else { return }
+        guard let exchange = connection.exchange else { return }
         if connection.hasServedRequests, !connection.parser.hasStarted, !exchange.isRetry {
             connection.exchange = nil
             closeConnection(slot)
@@ -453,8 +448,9 @@ private final class LeanStep {
     }
 }
 
-/// One request and its response, from `start` to its outcome.
-private struct Exchange {
+/// One request and its response, from `start` to its outcome. A class: updated in place at every
+/// write and read, where a struct kept in its connection was copied out and back each time.
+private final class Exchange {
     let iteration: Iteration
     let step: LeanStep
     let bytes: [UInt8]
@@ -469,6 +465,16 @@ private struct Exchange {
     var connectTime: UInt64?
     /// Already sent once on a connection that turned out to be closed.
     var isRetry = false
+
+    init(iteration: Iteration, step: LeanStep, bytes: [UInt8], bodyLength: Int, sentAt: UInt64, deadline: UInt64, serial: UInt64) {
+        self.iteration = iteration
+        self.step = step
+        self.bytes = bytes
+        self.bodyLength = bodyLength
+        self.sentAt = sentAt
+        self.deadline = deadline
+        self.serial = serial
+    }
 }
 
 private final class Connection {
