@@ -329,19 +329,24 @@ func withParameterValues<Result>(
     return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(byteCount, 1)) { bytes in
         try withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(parameters.count, 1)) { values in
             var offset = 0
-            for (index, parameter) in parameters.enumerated() {
-                guard let parameter else {
+            for index in parameters.indices {
+                guard var parameter = parameters[index] else {
                     values[index] = nil
                     continue
                 }
-                let text = UnsafeMutableBufferPointer(rebasing: bytes[offset..<(offset + parameter.utf8.count)])
-                _ = text.initialize(fromContentsOf: parameter.utf8)
-                guard !text.contains(0) else {
+                let start = bytes.baseAddress! + offset
+                // withUTF8 lends a native string's own bytes: one copy, not one step per byte.
+                let count = parameter.withUTF8 { utf8 -> Int? in
+                    guard !utf8.contains(0) else { return nil }
+                    if let source = utf8.baseAddress { start.initialize(from: source, count: utf8.count) }
+                    return utf8.count
+                }
+                guard let count else {
                     throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
                 }
-                bytes[offset + text.count] = 0
-                values[index] = UnsafeRawPointer(bytes.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
-                offset += text.count + 1
+                start[count] = 0
+                values[index] = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+                offset += count + 1
             }
             return try body(UnsafePointer(values.baseAddress))
         }
