@@ -3,6 +3,11 @@
 // Foundation, Dispatch, Glibc, Synchronization, and libcurl / libpq as system libraries.
 import PackageDescription
 
+// The load engines' hot path touches the state of worker-owned objects on every request; the runtime
+// exclusivity check of each such access (a thread-local access set) cost more instructions per
+// request than libpq itself. Debug builds, which the tests run, keep the check.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Strain",
     products: [
@@ -15,15 +20,17 @@ let package = Package(
 
         // Owned C handles wrapped once, turning C failures into Swift errors.
         .target(name: "StrainCurl", dependencies: ["CCurl"]),
-        .target(name: "StrainPQ", dependencies: ["CLibPQ"]),
+        .target(name: "StrainPQ", dependencies: ["CLibPQ"], swiftSettings: hotPath),
 
         // The data flow: profile → plan → load → run folder → diagnosis → report → gate.
         // The contract: the run folder's files and types (artifact, timeline, diagnosis, evidence),
         // their JSON, the metric catalogue. No C: every stage that only reads folders links nothing else.
-        .target(name: "StrainMetrics"),
+        .target(name: "StrainMetrics", swiftSettings: hotPath),
         // StrainMetrics for its guarded file and JSON reading.
         .target(name: "StrainProfile", dependencies: ["StrainMetrics"]),
-        .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
+        // CLibPQ and CCurl directly for the engines' socket waits (ppoll, epoll shims).
+        .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ", "CLibPQ", "CCurl"],
+                swiftSettings: hotPath),
         .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
         .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics"]),
         // Live destinations for a run's intervals (Prometheus remote write).

@@ -54,17 +54,9 @@ static inline CURLMcode strain_curl_multi_setopt_long(CURLM *multi, CURLMoption 
     return curl_multi_setopt(multi, option, value);
 }
 
-static inline CURLMcode strain_curl_multi_setopt_pointer(CURLM *multi, CURLMoption option, void *value) {
-    return curl_multi_setopt(multi, option, value);
-}
-
 // MARK: curl_easy_getinfo
 
 static inline CURLcode strain_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-
-static inline CURLcode strain_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value) {
     return curl_easy_getinfo(handle, info, value);
 }
 
@@ -73,11 +65,6 @@ static inline CURLcode strain_curl_easy_getinfo_off_t(CURL *handle, CURLINFO inf
 }
 
 static inline CURLcode strain_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-
-// CURLINFO_PRIVATE and other pointer-valued infos.
-static inline CURLcode strain_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
     return curl_easy_getinfo(handle, info, value);
 }
 

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// Keeps connection passwords out of anything Strain prints.
 ///

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// A request to cancel the statement a connection is running (`PQgetCancel` / `PQcancel`).
 ///

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// One libpq connection (`PGconn`) to a PostgreSQL server.
 ///
@@ -200,8 +200,9 @@ public final class PGConnection {
 
     /// Queues `sql` with its parameters; collect the outcome with `nextResult()`.
     public func sendQuery(_ sql: String, parameters: [String?] = []) throws {
+        // withCString lends a native string's own bytes; passing `sql` as a C string copies it.
         let sent = try withParameterValues(parameters) { values in
-            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            sql.withCString { PQsendQueryParams(connection, $0, Int32(parameters.count), nil, values, nil, nil, 0) }
         }
         guard sent == 1 else { throw connectionError() }
     }
@@ -216,7 +217,7 @@ public final class PGConnection {
     /// Queues the prepared statement `name`; collect the outcome with `nextResult()`.
     public func sendPrepared(name: String, parameters: [String?] = []) throws {
         let sent = try withParameterValues(parameters) { values in
-            PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+            name.withCString { PQsendQueryPrepared(connection, $0, Int32(parameters.count), values, nil, nil, 0) }
         }
         guard sent == 1 else { throw connectionError() }
     }
@@ -328,19 +329,24 @@ func withParameterValues<Result>(
     return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(byteCount, 1)) { bytes in
         try withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(parameters.count, 1)) { values in
             var offset = 0
-            for (index, parameter) in parameters.enumerated() {
-                guard let parameter else {
+            for index in parameters.indices {
+                guard var parameter = parameters[index] else {
                     values[index] = nil
                     continue
                 }
-                let text = UnsafeMutableBufferPointer(rebasing: bytes[offset..<(offset + parameter.utf8.count)])
-                _ = text.initialize(fromContentsOf: parameter.utf8)
-                guard !text.contains(0) else {
+                let start = bytes.baseAddress! + offset
+                // withUTF8 lends a native string's own bytes: one copy, not one step per byte.
+                let count = parameter.withUTF8 { utf8 -> Int? in
+                    guard !utf8.contains(0) else { return nil }
+                    if let source = utf8.baseAddress { start.initialize(from: source, count: utf8.count) }
+                    return utf8.count
+                }
+                guard let count else {
                     throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
                 }
-                bytes[offset + text.count] = 0
-                values[index] = UnsafeRawPointer(bytes.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
-                offset += text.count + 1
+                start[count] = 0
+                values[index] = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+                offset += count + 1
             }
             return try body(UnsafePointer(values.baseAddress))
         }

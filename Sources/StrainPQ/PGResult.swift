@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// One libpq result (`PGresult`): a statement's rows or outcome, in text format.
 ///

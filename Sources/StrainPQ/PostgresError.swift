@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// A failed libpq call or statement: libpq's message plus the server's error fields.
 ///

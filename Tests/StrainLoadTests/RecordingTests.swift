@@ -47,6 +47,23 @@ struct RecordingTests {
                                   ErrorTally(label: "5xx", count: 1, example: "status 500")])
     }
 
+    @Test func statusesAreCountedExactlyAcrossRunsOfTheSameStatusAndMerges() {
+        var first = StepTally(), second = StepTally()
+        for status in [200, 200, 500, 200, 200, 200] {
+            first.record(Self.outcome(service: 100, status: status), intended: 1_000)
+        }
+        for status in [500, 500, 204] {
+            second.record(Self.outcome(service: 100, status: status), intended: 1_000)
+        }
+        #expect(first.responses == 6)
+        first.merge(second)
+        #expect(first.responses == 9)
+        #expect(first.stepResult(name: "GET /", hiding: []).statuses == ["200": 5, "500": 3, "204": 1])
+        // Counting goes on after a merge and a read.
+        first.record(Self.outcome(service: 100, status: 204), intended: 1_000)
+        #expect(first.stepResult(name: "GET /", hiding: []).statuses == ["200": 5, "500": 3, "204": 2])
+    }
+
     @Test func aTransportFailureIsAnErrorNotALatency() {
         var tally = StepTally()
         tally.record(Self.outcome(service: 500, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 1_000)

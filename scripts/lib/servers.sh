@@ -212,7 +212,9 @@ stop_postgres_cluster() {
 
 # MARK: nginx
 
+# start_test_nginx [WORKERS]: nginx with WORKERS worker processes (default 1).
 start_test_nginx() {
+    local workers="${1:-1}"
     local http_port="${STRAIN_TEST_HTTP_PORT:-18080}"
     local https_port="${STRAIN_TEST_HTTPS_PORT:-18443}"
     local h2c_port="${STRAIN_TEST_H2C_PORT:-18081}"
@@ -225,7 +227,7 @@ start_test_nginx() {
     # Worker processes run as an unprivileged user when nginx starts as root: let them read.
     chmod 755 "$dir"
 
-    log "starting nginx on 127.0.0.1:$http_port (HTTP/1.1), :$https_port (TLS, h2), :$h2c_port (h2c) ($dir)"
+    log "starting nginx ($workers worker(s)) on 127.0.0.1:$http_port (HTTP/1.1), :$https_port (TLS, h2), :$h2c_port (h2c) ($dir)"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
         -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
         -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>"$dir/openssl.log" ||
@@ -250,6 +252,7 @@ JSON
 
     sed -e "s|@RUN_DIR@|$dir|g" \
         -e "s|@HTTP_PORT@|$http_port|g" -e "s|@HTTPS_PORT@|$https_port|g" -e "s|@H2C_PORT@|$h2c_port|g" \
+        -e "s|@WORKERS@|$workers|g" \
         "$STRAIN_ROOT/scripts/nginx/nginx.conf.template" >"$dir/nginx.conf"
     nginx -t -q -c "$dir/nginx.conf" -e "$dir/error.log" ||
         { cat "$dir/error.log" >&2; die "nginx rejected $dir/nginx.conf"; }

@@ -90,7 +90,7 @@ final class HTTPEngine: StepEngine {
         hasUnsentTransfers = true
     }
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)] {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into outcomes: inout [(Iteration, StepOutcome)]) throws(LoadError) {
         var finished: [(CurlEasy, Result<Void, CurlError>)] = []
         do {
             // Transfers added since the last call are sent right away, without a poll that curl's own
@@ -111,10 +111,8 @@ final class HTTPEngine: StepEngine {
         } catch {
             throw LoadError(.infrastructure, "driving HTTP transfers: \(error)")
         }
-        guard !finished.isEmpty else { return [] }
+        guard !finished.isEmpty else { return }
         let finishedAt = clock.now()
-        var outcomes: [(Iteration, StepOutcome)] = []
-        outcomes.reserveCapacity(finished.count)
         for (easy, result) in finished {
             guard let transfer = inFlight.removeValue(forKey: ObjectIdentifier(easy)) else { continue }
             let iteration = transfer.iteration
@@ -127,7 +125,6 @@ final class HTTPEngine: StepEngine {
                                                          sentAt: transfer.sentAt, finishedAt: finishedAt)))
             idle[iteration.scenario][iteration.step].append(easy)
         }
-        return outcomes
     }
 
     func abandonInFlight() -> [Iteration] {

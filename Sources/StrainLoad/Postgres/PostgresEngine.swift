@@ -106,22 +106,23 @@ final class PostgresEngine: StepEngine {
         for template in statement.expectedValues {
             expected.append(try iteration.render(template))
         }
-        if !pool.pipelined, let held = heldSessions[ObjectIdentifier(iteration)] {
+        // An iteration holds a session only from its second step on.
+        if !pool.pipelined, iteration.step > 0, let held = heldSessions[ObjectIdentifier(iteration)] {
             send(iteration, on: held, parameters: parameterBuffer, expected: expected, poolWait: nil, now: now)
             return
         }
         // In the open model an iteration that waited in the backlog waited for a connection too.
         let backlogWait = iteration.step == 0 && iteration.start.delayed ? now - min(now, iteration.stepIntended) : 0
-        if pool.waiting.isEmpty, let session = takeSession(pool) {
+        if let session = pool.state.connectionForNewRequest(capacity: capacity) {
             hold(session, for: iteration, in: pool)
             send(iteration, on: session, parameters: parameterBuffer, expected: expected, poolWait: backlogWait, now: now)
         } else {
-            pool.waiting.append(Waiting(iteration: iteration, parameters: parameterBuffer, expected: expected,
-                                        since: now, earlierWait: backlogWait, timeout: statement.timeout))
+            pool.state.enqueue(Waiting(iteration: iteration, parameters: parameterBuffer, expected: expected),
+                               now: now, earlierWait: backlogWait, timeout: statement.timeout)
         }
     }
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)] {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError) {
         var now = clock.now()
         var wakeUp = deadline
         reconnect(now: now, wakeUp: &wakeUp)
@@ -155,7 +156,7 @@ final class PostgresEngine: StepEngine {
                 }
             }
         }
-        return finishEvents(now: now)
+        finishEvents(now: now, into: &completions)
     }
 
     func abandonInFlight() -> [Iteration] {
@@ -163,8 +164,7 @@ final class PostgresEngine: StepEngine {
         var abandoned = flights.compactMap { $0?.iteration }
         for pool in pools {
             guard let pool else { continue }
-            abandoned += pool.waiting.map(\.iteration)
-            pool.waiting.removeAll()
+            abandoned += pool.state.removeWaiting().map(\.iteration)
         }
         flights.removeAll()
         freeFlightNumbers.removeAll()
@@ -174,32 +174,18 @@ final class PostgresEngine: StepEngine {
 
     // MARK: Sessions
 
-    /// A session of `pool` that can take a new iteration, or in pipeline mode a statement: the one
-    /// with the fewest in flight, so every connection (a server process of its own) gets its share,
-    /// and a session whose batch has just been answered collects the next batch.
-    private func takeSession(_ pool: Pool) -> Int? {
-        if pool.pipelined {
-            var least: (index: Int, load: Int)?
-            for index in pool.sessions where sessions[index].session.canStartIteration {
-                let load = sessions[index].session.statementsInFlight
-                if load < least?.load ?? .max { least = (index, load) }
-            }
-            return least?.index
-        }
-        while let index = pool.available.popLast() {
-            sessions[index].isAvailable = false
-            if sessions[index].session.canStartIteration { return index }
-        }
-        return nil
+    /// What a session can take now, as its pool's `ConnectionPool` asks: nil when it cannot start an
+    /// iteration (in pipeline mode: a statement), else its statements in flight.
+    private func capacity(_ index: Int) -> Int? {
+        let session = sessions[index].session
+        return session.canStartIteration ? session.statementsInFlight : nil
     }
 
-    /// Without pipeline mode, lists a session that has become free again, most recently freed on top.
+    /// Tells the session's pool that it can take an iteration again (when it can).
     private func offer(_ index: Int) {
         let session = sessions[index]
-        let pool = pools[session.pool]!
-        guard !pool.pipelined, !session.isAvailable, session.session.canStartIteration else { return }
-        session.isAvailable = true
-        pool.available.append(index)
+        guard session.session.canStartIteration else { return }
+        pools[session.pool]!.state.free(index)
     }
 
     /// Without pipeline mode, an iteration with steps still to come keeps the session it took.
@@ -228,11 +214,10 @@ final class PostgresEngine: StepEngine {
 
     /// Hands queued iterations to the sessions that can take them, oldest first.
     private func dispatchWaiting(_ pool: Pool, now: UInt64) {
-        while let first = pool.waiting.first, let session = takeSession(pool) {
-            _ = pool.waiting.popFirst()
-            hold(session, for: first.iteration, in: pool)
-            send(first.iteration, on: session, parameters: first.parameters, expected: first.expected,
-                 poolWait: first.earlierWait + (now - min(now, first.since)), now: now)
+        while case .send(let waiting, let session, let poolWait)? = pool.state.nextDispatch(now: now, capacity: capacity) {
+            hold(session, for: waiting.iteration, in: pool)
+            send(waiting.iteration, on: session, parameters: waiting.parameters, expected: waiting.expected,
+                 poolWait: poolWait, now: now)
         }
     }
 
@@ -252,24 +237,19 @@ final class PostgresEngine: StepEngine {
     private func expireWaiting(now: UInt64, wakeUp: inout UInt64) {
         for pool in pools {
             guard let pool else { continue }
-            while let first = pool.waiting.first {
-                let expiry = first.since + first.timeout
-                guard expiry <= now else {
-                    wakeUp = min(wakeUp, expiry)
-                    break
-                }
-                _ = pool.waiting.popFirst()
-                let number = track(Flight(iteration: first.iteration, session: nil, poolWait: first.earlierWait + first.timeout))
-                events.append(PostgresOutcome(iteration: number, step: first.iteration.step, sentAt: now, completedAt: now,
-                                              rows: 0, extracted: [], failure: timeoutFailure(pool, waited: now - first.since)))
+            while case .timeOut(let waiting, let poolWait, let waited)? = pool.state.nextExpired(now: now) {
+                let number = track(Flight(iteration: waiting.iteration, session: nil, poolWait: poolWait))
+                events.append(PostgresOutcome(iteration: number, step: waiting.iteration.step, sentAt: now, completedAt: now,
+                                              rows: 0, extracted: [], failure: timeoutFailure(pool, waited: waited)))
             }
+            if let expiry = pool.state.nextExpiry { wakeUp = min(wakeUp, expiry) }
         }
     }
 
     /// Says how long the iteration waited and, when connections are down, why.
     private func timeoutFailure(_ pool: Pool, waited: UInt64) -> PostgresFailure {
-        var message = "waited \(TimeSpan(seconds: Double(waited) / 1e6)) for one of the \(pool.sessions.count) connections of scenario \"\(pool.name)\" on this worker"
-        let broken = pool.sessions.map { sessions[$0].session }.filter { !$0.isConnected }
+        var message = "waited \(TimeSpan(seconds: Double(waited) / 1e6)) for one of the \(pool.state.sessions.count) connections of scenario \"\(pool.name)\" on this worker"
+        let broken = pool.state.sessions.map { sessions[$0].session }.filter { !$0.isConnected }
         if let reason = broken.compactMap(\.lastConnectionError).first {
             message += "; \(broken.count) of them down: \(reason)"
         }
@@ -281,8 +261,7 @@ final class PostgresEngine: StepEngine {
     /// Turns the sessions' outcomes into the driver's, ending iterations (and rolling back what they
     /// left open) and handing freed sessions to queued iterations. Ending or sending may report
     /// more outcomes at once; they are taken in the same pass.
-    private func finishEvents(now: UInt64) -> [(Iteration, StepOutcome)] {
-        var finished: [(Iteration, StepOutcome)] = []
+    private func finishEvents(now: UInt64, into finished: inout [(Iteration, StepOutcome)]) {
         repeat {
             swap(&events, &takenEvents)
             defer { takenEvents.removeAll(keepingCapacity: true) }
@@ -295,11 +274,10 @@ final class PostgresEngine: StepEngine {
                 if let session = flight.session { offer(session) }
             }
             // Sessions freed by these outcomes, or by a rollback or reconnection without one.
-            for case let pool? in pools where !pool.waiting.isEmpty {
+            for case let pool? in pools where pool.state.hasWaiting {
                 dispatchWaiting(pool, now: now)
             }
         } while !events.isEmpty
-        return finished
     }
 
     private func outcome(of event: PostgresOutcome, flight: Flight, now: UInt64) -> StepOutcome {
@@ -362,11 +340,8 @@ private final class Pool {
     let name: String
     let statements: [Statement]
     let pipelined: Bool
-    /// Indexes into the engine's sessions.
-    let sessions: Range<Int>
-    /// Without pipeline mode: sessions that were free when listed, the most recently freed last.
-    var available: [Int] = []
-    var waiting = FIFO<Waiting>()
+    /// Who gets which of its sessions (indexes into the engine's sessions).
+    var state: ConnectionPool<Waiting>
 
     init(scenario: Scenario, workload: PostgresWorkload, sessions: Range<Int>) {
         name = scenario.name
@@ -377,7 +352,7 @@ private final class Pool {
                              checkCount: UInt64((statement.expectedRows == nil ? 0 : 1) + statement.checkedColumns.count))
         }
         pipelined = workload.pipelineDepth != nil
-        self.sessions = sessions
+        state = ConnectionPool(sessions: sessions, pipelined: pipelined)
     }
 
 }
@@ -387,8 +362,6 @@ private final class PooledSession {
     let session: PostgresSession
     /// The scenario index of its pool.
     let pool: Int
-    /// Listed in its pool's `available`.
-    var isAvailable = false
     /// Connections already counted on an outcome: the first, then each reconnection.
     private var connectionsCounted: UInt64 = 0
 
@@ -421,8 +394,4 @@ private struct Waiting {
     let iteration: Iteration
     let parameters: [String?]
     let expected: [String]
-    let since: UInt64
-    /// Time already spent waiting for a slot in the open model's backlog.
-    let earlierWait: UInt64
-    let timeout: UInt64
 }

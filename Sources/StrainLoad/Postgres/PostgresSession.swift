@@ -378,7 +378,7 @@ public final class PostgresSession {
     private func collectResults(from connection: PGConnection, now: UInt64, into events: inout [PostgresOutcome]) {
         while !inFlight.isEmpty, serverClosingReason == nil, !connection.isBusy {
             let result = connection.nextResult()
-            if case .sync = inFlight.first?.kind {
+            if case .sync? = inFlight.peekFirst({ $0.kind }) {
                 // A sync point yields one PGRES_PIPELINE_SYNC result and no terminating nil.
                 _ = inFlight.popFirst()
                 continue

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,8 +44,9 @@ public struct SocketPoller {
         let ready = descriptors.withUnsafeMutableBufferPointer {
             strain_poll_microseconds($0.baseAddress, nfds_t($0.count), microseconds)
         }
+        let pollErrno = errno
         if ready < 0 {
-            guard errno == EINTR else { throw SocketPollError(reason: String(cString: strerror(errno))) }
+            guard pollErrno == EINTR else { throw SocketPollError(reason: String(cString: strerror(pollErrno))) }
             return 0
         }
         return Int(ready)

@@ -28,6 +28,11 @@ struct FIFO<Element> {
         return storage[head]
     }
 
+    /// Reads (part of) the first element in place, without copying the rest of it; nil when empty.
+    func peekFirst<T>(_ read: (Element) -> T) -> T? {
+        isEmpty ? nil : read(storage[head])
+    }
+
     /// Changes the first element in place; only when not empty.
     mutating func updateFirst(_ update: (inout Element) -> Void) {
         update(&storage[head])

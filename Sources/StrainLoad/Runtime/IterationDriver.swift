@@ -53,6 +53,8 @@ final class IterationDriver {
     private var abandonAt: UInt64?
     private var interval = 0
     private var cpuAtIntervalStart = RunClock.threadCPUMicros()
+    /// The engine's finished steps of one turn; kept so that turns reuse its storage.
+    private var completions: [(Iteration, StepOutcome)] = []
 
     /// - Parameter worker: the worker's number among all workers of the run (reports are keyed by it).
     init(worker: Int, setup: WorkerSetup, layout: LoadLayout, engine: any StepEngine, control: RunControl,
@@ -151,10 +153,11 @@ final class IterationDriver {
                 if let wakeup = scenario.scheduler.nextWakeup { deadline = min(deadline, wakeup) }
             }
             if let abandonAt { deadline = min(deadline, abandonAt) }
-            let completions = try engine.waitForCompletions(until: deadline, clock: clock)
+            try engine.waitForCompletions(until: deadline, clock: clock, into: &completions)
             if !completions.isEmpty {
                 now = clock.now()
                 for (iteration, outcome) in completions { finish(iteration, outcome, now: now) }
+                completions.removeAll(keepingCapacity: true)
             }
         }
     }
@@ -173,20 +176,19 @@ final class IterationDriver {
     }
 
     private func startIteration(_ index: Int, _ start: IterationScheduler.Start, now: UInt64) {
-        let state = scenarios[index]
-        guard let rows = Iteration.pickFeederRows(state.feeders, inputs: inputs, random: random) else {
+        guard let rows = Iteration.pickFeederRows(scenarios[index].feeders, inputs: inputs, random: random) else {
             scenarios[index].scheduler.finished(start, at: now)
             scenarios[index].scheduler.stop()
-            let exhausted = state.feeders.map { inputs.feeders[$0] }.filter { $0.mode == .unique }.map(\.name)
-            let reason = "scenario \"\(state.name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows"
+            let exhausted = scenarios[index].feeders.map { inputs.feeders[$0] }.filter { $0.mode == .unique }.map(\.name)
+            let reason = "scenario \"\(scenarios[index].name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows"
             control.note(reason)
             control.stopEarly(.feederExhausted, reason, stopRun: false)
             return
         }
         if !start.delayed {
-            tallies[state.firstTally].record(now - min(now, start.intended), in: .schedulerLag)
+            tallies[scenarios[index].firstTally].record(now - min(now, start.intended), in: .schedulerLag)
         }
-        let iteration = Iteration(scenario: state.index, workerScenario: index, start: start, feederRows: rows,
+        let iteration = Iteration(scenario: scenarios[index].index, workerScenario: index, start: start, feederRows: rows,
                                   inputs: inputs, random: random)
         startStep(iteration, now: now)
     }
@@ -196,14 +198,14 @@ final class IterationDriver {
             try engine.start(iteration, now: now)
             inFlight += 1
         } catch {
-            let state = scenarios[iteration.workerScenario]
-            tallies[state.firstTally + iteration.step].recordNotSent(error)
+            let stepCount = scenarios[iteration.workerScenario].stepCount
+            tallies[scenarios[iteration.workerScenario].firstTally + iteration.step].recordNotSent(error)
             // Nothing was sent, so nothing will finish: go on (or end) right here.
-            if error.endsIteration || iteration.step + 1 == state.stepCount || stopping {
-                endIteration(iteration, at: now, completed: !error.endsIteration && iteration.step + 1 == state.stepCount)
+            if error.endsIteration || iteration.step + 1 == stepCount || stopping {
+                endIteration(iteration, at: now, completed: !error.endsIteration && iteration.step + 1 == stepCount)
             } else {
                 iteration.step += 1
-                iteration.stepIntended = now + state.thinkTime
+                iteration.stepIntended = now + scenarios[iteration.workerScenario].thinkTime
                 waitingForThinkTime.push(iteration, at: iteration.stepIntended)
             }
         }
@@ -213,17 +215,20 @@ final class IterationDriver {
 
     private func finish(_ iteration: Iteration, _ outcome: StepOutcome, now: UInt64) {
         inFlight -= 1
-        let state = scenarios[iteration.workerScenario]
-        tallies[state.firstTally + iteration.step].record(outcome, intended: iteration.stepIntended)
-        let isLast = iteration.step + 1 == state.stepCount
+        // Fields, not a copy of the scenario's state: a copy would share its scheduler's queue, which
+        // `endIteration` then appends to, copying the whole queue.
+        let scenario = iteration.workerScenario
+        tallies[scenarios[scenario].firstTally + iteration.step].record(outcome, intended: iteration.stepIntended)
+        let isLast = iteration.step + 1 == scenarios[scenario].stepCount
         let cutShort = outcome.failure?.endsIteration == true
         guard !isLast, !cutShort, !stopping else {
             endIteration(iteration, at: outcome.finishedAt, completed: isLast && !cutShort)
             return
         }
         iteration.step += 1
-        iteration.stepIntended = outcome.finishedAt + state.thinkTime
-        if state.thinkTime == 0 {
+        let thinkTime = scenarios[scenario].thinkTime
+        iteration.stepIntended = outcome.finishedAt + thinkTime
+        if thinkTime == 0 {
             startStep(iteration, now: now)
         } else {
             waitingForThinkTime.push(iteration, at: iteration.stepIntended)

@@ -88,6 +88,10 @@ public struct StepTally: Sendable {
     private var phases = [Histogram?](repeating: nil, count: Phase.allCases.count)
     private var counters = [UInt64](repeating: 0, count: Counter.allCases.count)
     private var statuses: [ResponseStatus: UInt64] = [:]
+    /// The latest status and how many responses in a row had it, not yet in `statuses`: a step sees one
+    /// status run after run, and updating the dictionary hashed it for every response.
+    private var recentStatus: ResponseStatus?
+    private var recentStatusCount: UInt64 = 0
     public private(set) var errors: [ErrorLabel: ErrorTally] = [:]
 
     public init() {}
@@ -114,7 +118,15 @@ public struct StepTally: Sendable {
         add(outcome.rollbacks, to: .rollbacks)
         add(outcome.reconnects, to: .reconnects)
         add(outcome.truncatedBodies, to: .truncatedBodies)
-        if let status = outcome.status { statuses[status, default: 0] += 1 }
+        if let status = outcome.status {
+            if status == recentStatus {
+                recentStatusCount += 1
+            } else {
+                if let recentStatus { statuses[recentStatus, default: 0] += recentStatusCount }
+                recentStatus = status
+                recentStatusCount = 1
+            }
+        }
         if let failure = outcome.failure { recordFailure(failure) }
     }
 
@@ -143,12 +155,20 @@ public struct StepTally: Sendable {
 
     /// Requests that got a response (an HTTP status or a SQLSTATE), whatever it said.
     public var responses: UInt64 {
-        statuses.values.reduce(0, +)
+        statuses.values.reduce(0, +) + recentStatusCount
     }
 
     /// Nothing recorded yet.
     public var isEmpty: Bool {
         requests == 0 && counters.allSatisfy { $0 == 0 } && phases.allSatisfy { $0 == nil }
+    }
+
+    /// `statuses` with the recent run folded in.
+    private var statusCounts: [ResponseStatus: UInt64] {
+        guard let recentStatus else { return statuses }
+        var counts = statuses
+        counts[recentStatus, default: 0] += recentStatusCount
+        return counts
     }
 
     private mutating func recordFailure(_ failure: StepFailure) {
@@ -166,7 +186,7 @@ public struct StepTally: Sendable {
             if phases[index] == nil { phases[index] = histogram } else { phases[index]!.merge(histogram) }
         }
         for index in counters.indices { counters[index] += other.counters[index] }
-        statuses.merge(other.statuses, uniquingKeysWith: +)
+        statuses.merge(other.statusCounts, uniquingKeysWith: +)
         // The first example seen stays: merging keeps ours when we have one.
         errors.merge(other.errors) { mine, theirs in
             ErrorTally(label: mine.label, count: mine.count + theirs.count, example: mine.example)
@@ -188,7 +208,7 @@ public struct StepTally: Sendable {
         return StepResult(
             name: name, requests: requests, failures: failures, latency: latency, service: service,
             phases: phaseHistograms, counters: counterValues,
-            statuses: Dictionary(uniqueKeysWithValues: statuses.map { ($0.key.key, $0.value) }),
+            statuses: Dictionary(uniqueKeysWithValues: statusCounts.map { ($0.key.key, $0.value) }),
             errors: errors.values.sorted { ($0.count, $1.label) > ($1.count, $0.label) }.map { tally in
                 ErrorTally(label: tally.label, count: tally.count, example: Self.hiding(secrets, in: tally.example))
             })

@@ -24,10 +24,11 @@ public protocol StepEngine: AnyObject {
     /// unusable URL).
     func start(_ iteration: Iteration, now: UInt64) throws(StepFailure)
 
-    /// Waits until something in flight finishes or the run clock reaches `deadline` (µs), then returns
-    /// the finished steps. Checks and extractions are done here (the engine has the response), writing
-    /// extracted values with `Iteration.setVariable`.
-    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)]
+    /// Waits until something in flight finishes or the run clock reaches `deadline` (µs), then appends
+    /// the finished steps to `completions` (the caller's buffer, empty on entry and reused from turn to
+    /// turn, so a turn allocates nothing). Checks and extractions are done here (the engine has the
+    /// response), writing extracted values with `Iteration.setVariable`.
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError)
 
     /// Aborts everything in flight (the drain period ran out) and returns those iterations.
     func abandonInFlight() -> [Iteration]

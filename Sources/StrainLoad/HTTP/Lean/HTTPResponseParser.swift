@@ -1,10 +1,14 @@
 import StrainCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads one HTTP/1.x response at a time from bytes as they arrive, cut anywhere: the status line,
 /// the headers that decide the framing (`Content-Length`, `Transfer-Encoding`, `Connection`), then
 /// the body — fixed length, chunked (extensions and trailers skipped) or up to the end of the stream.
 /// Interim 1xx responses are skipped. Body and headers are kept only when asked (a check or an
 /// extraction reads them); otherwise the body is counted and dropped. Pure logic: no I/O, no clock.
+/// A line that arrived whole is read where it lies in the input; only one cut by a read is copied.
 struct HTTPResponseParser {
     enum Progress: Equatable {
         case needMore
@@ -35,7 +39,7 @@ struct HTTPResponseParser {
     private var keepsResponse = false
     /// At most this much of a kept body is kept (the step's `maxBodyBytes`).
     private var bodyLimit = Int.max
-    /// The current line so far (lines may arrive in pieces); its storage is reused.
+    /// A line cut by the end of a read, so far; its storage is reused.
     private var line: [UInt8] = []
     private var headerBytes = 0
     private var contentLength: UInt64?
@@ -107,20 +111,31 @@ struct HTTPResponseParser {
                 return .complete(consumed: index)
             case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailerLine:
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[index...])
-                let end = rest.firstIndex(of: UInt8(ascii: "\n"))
-                let piece = end.map { rest[..<$0] } ?? rest[...]
+                let end = Self.index(of: UInt8(ascii: "\n"), in: rest)
                 // Bounded, so that a peer sending endless bytes without a line end cannot grow memory.
-                if (isHeaderLine ? headerBytes : 0) + line.count + piece.count > Self.maxHeaderBytes {
+                if (isHeaderLine ? headerBytes : 0) + line.count + (end ?? rest.count) > Self.maxHeaderBytes {
                     return .malformed(isHeaderLine ? "the response headers are larger than \(Self.maxHeaderBytes / 1024) KiB"
                                                    : "a chunk size line longer than \(Self.maxHeaderBytes / 1024) KiB")
                 }
-                line.append(contentsOf: piece)
-                guard let end else { return .needMore }
+                guard let end else {
+                    line.append(contentsOf: rest)
+                    return .needMore
+                }
                 index += end + 1
-                if isHeaderLine { headerBytes += line.count + 1 }
-                if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                if let problem = takeLine() { return .malformed(problem) }
-                line.removeAll(keepingCapacity: true)
+                if isHeaderLine { headerBytes += line.count + end + 1 }
+                let problem: String?
+                if line.isEmpty {
+                    problem = takeLine(Self.withoutCarriageReturn(UnsafeRawBufferPointer(rebasing: rest[..<end])))
+                } else {
+                    line.append(contentsOf: rest[..<end])
+                    // Moved out while it is read, so that reading it and changing the parser do not overlap.
+                    var assembled: [UInt8] = []
+                    swap(&assembled, &line)
+                    problem = assembled.withUnsafeBytes { takeLine(Self.withoutCarriageReturn($0)) }
+                    assembled.removeAll(keepingCapacity: true)
+                    swap(&assembled, &line)
+                }
+                if let problem { return .malformed(problem) }
             }
         }
         if case .done = state { return .complete(consumed: index) }
@@ -151,12 +166,12 @@ struct HTTPResponseParser {
     }
 
     /// Handles one complete line (without its line ending); returns a problem when it is malformed.
-    private mutating func takeLine() -> String? {
+    private mutating func takeLine(_ line: UnsafeRawBufferPointer) -> String? {
         switch state {
         case .statusLine:
-            return takeStatusLine()
+            return takeStatusLine(line)
         case .headerLine:
-            return line.isEmpty ? endOfHeaders() : takeHeaderLine()
+            return line.isEmpty ? endOfHeaders() : takeHeaderLine(line)
         case .chunkSize:
             guard let size = Self.chunkSize(line) else { return "a malformed chunk size line" }
             state = size == 0 ? .trailerLine : .chunkData(remaining: size)
@@ -172,9 +187,9 @@ struct HTTPResponseParser {
     }
 
     /// "HTTP/1.1 200 OK": HTTP/1.0 or 1.1, three digits, then a space and a reason, or nothing.
-    private mutating func takeStatusLine() -> String? {
-        let prefix = Array("HTTP/1.".utf8)
-        guard line.count >= 12, line.starts(with: prefix), line[7] == UInt8(ascii: "0") || line[7] == UInt8(ascii: "1"),
+    private mutating func takeStatusLine(_ line: UnsafeRawBufferPointer) -> String? {
+        guard line.count >= 12, Self.matches(UnsafeRawBufferPointer(rebasing: line[..<7]), "HTTP/1.", ignoringCase: false),
+              line[7] == UInt8(ascii: "0") || line[7] == UInt8(ascii: "1"),
               line[8] == UInt8(ascii: " "), line[9...11].allSatisfy(Self.isDigit),
               line.count == 12 || line[12] == UInt8(ascii: " ") else {
             return "not an HTTP/1.x status line"
@@ -186,31 +201,31 @@ struct HTTPResponseParser {
         return nil
     }
 
-    private mutating func takeHeaderLine() -> String? {
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+    private mutating func takeHeaderLine(_ line: UnsafeRawBufferPointer) -> String? {
+        guard let colon = Self.index(of: UInt8(ascii: ":"), in: line), colon > 0,
               !Self.isSpace(line[0]), !Self.isSpace(line[colon - 1]) else {
             return "a malformed header line"
         }
-        let name = line[..<colon]
-        let value = Self.trimmed(line[(colon + 1)...])
-        if Self.equalsIgnoringCase(name, "content-length") {
+        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+        let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+        if Self.matches(name, "content-length") {
             guard let length = Self.decimal(value), contentLength == nil || contentLength == length else {
                 return "an invalid or conflicting Content-Length"
             }
             contentLength = length
-        } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+        } else if Self.matches(name, "transfer-encoding") {
             // The last coding decides: chunked ends the body itself; anything else runs to the close.
-            let last = Self.trimmed(value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).last ?? value[...])
-            isChunked = Self.equalsIgnoringCase(last, "chunked")
+            var last = value
+            Self.forEachToken(of: value) { last = $0 }
+            isChunked = Self.matches(last, "chunked")
             hasOtherEncoding = !isChunked
-        } else if Self.equalsIgnoringCase(name, "connection") {
-            for token in value.split(separator: UInt8(ascii: ",")) {
-                let option = Self.trimmed(token)
-                if Self.equalsIgnoringCase(option, "close") { keepsConnection = false }
-                if Self.equalsIgnoringCase(option, "keep-alive") { keepsConnection = true }
+        } else if Self.matches(name, "connection") {
+            Self.forEachToken(of: value) { option in
+                if Self.matches(option, "close") { keepsConnection = false }
+                if Self.matches(option, "keep-alive") { keepsConnection = true }
             }
         }
-        if collectsSetCookies, Self.equalsIgnoringCase(name, "set-cookie") {
+        if collectsSetCookies, Self.matches(name, "set-cookie") {
             setCookies.append(String(decoding: value, as: UTF8.self))
         }
         if keepsResponse {
@@ -250,33 +265,56 @@ struct HTTPResponseParser {
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
     private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
-    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
-            return bytes[bytes.endIndex...]
+            return UnsafeRawBufferPointer(rebasing: bytes[bytes.endIndex...])
         }
-        return bytes[first...last]
+        return UnsafeRawBufferPointer(rebasing: bytes[first...last])
     }
 
-    /// ASCII case-insensitive comparison with a lowercase name.
-    private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        return zip(bytes, UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
-            .allSatisfy { byte, expected in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
-            }
+    private static func withoutCarriageReturn(_ line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        line.last == UInt8(ascii: "\r") ? UnsafeRawBufferPointer(rebasing: line.dropLast()) : line
+    }
+
+    /// Where `byte` first occurs in `bytes` (memchr: lines are scanned for their end at every read).
+    private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let start = bytes.baseAddress, let found = memchr(start, Int32(byte), bytes.count) else { return nil }
+        return start.distance(to: UnsafeRawPointer(found))
+    }
+
+    /// Calls `body` with each comma-separated element of a header value, trimmed; empty ones too.
+    private static func forEachToken(of value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while true {
+            let rest = UnsafeRawBufferPointer(rebasing: value[start...])
+            let end = index(of: UInt8(ascii: ","), in: rest).map { start + $0 } ?? value.count
+            body(trimmed(UnsafeRawBufferPointer(rebasing: value[start..<end])))
+            guard end < value.count else { return }
+            start = end + 1
+        }
+    }
+
+    /// Compares with `literal`; with `ignoringCase`, ASCII letters match either case (`literal` lowercase).
+    private static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString, ignoringCase: Bool = true) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        for (byte, expected) in zip(bytes, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)) {
+            let folded = ignoringCase && byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if folded != expected { return false }
+        }
+        return true
     }
 
     /// Digits only, at most 18 of them (no overflow).
-    private static func decimal(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
         guard !bytes.isEmpty, bytes.count <= 18, bytes.allSatisfy(isDigit) else { return nil }
         return bytes.reduce(0) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
     }
 
     /// "1a2b", optionally followed by whitespace and ";extension": at most 15 hex digits.
-    private static func chunkSize(_ line: [UInt8]) -> UInt64? {
+    private static func chunkSize(_ line: UnsafeRawBufferPointer) -> UInt64? {
         let digits = line.prefix { byte in hexValue(byte) != nil }
         guard !digits.isEmpty, digits.count <= 15 else { return nil }
-        let rest = trimmed(line[digits.endIndex...])
+        let rest = trimmed(UnsafeRawBufferPointer(rebasing: line[digits.endIndex...]))
         guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { return nil }
         return digits.reduce(0) { $0 * 16 + hexValue($1)! }
     }

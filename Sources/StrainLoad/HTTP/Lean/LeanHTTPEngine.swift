@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 import StrainCurl
 import StrainProfile
@@ -196,7 +196,7 @@ final class LeanHTTPEngine: StepEngine {
     /// Writes what the socket takes; output readiness is watched only while part of a request waits.
     private func write(_ slot: Int, now: UInt64) {
         let connection = connections[slot]!
-        guard var exchange = connection.exchange else { return }
+        guard let exchange = connection.exchange else { return }
         if exchange.written == 0 { exchange.writeStartedAt = now }
         while exchange.written < exchange.bytes.count {
             let count = exchange.bytes.withUnsafeBytes { bytes in
@@ -208,7 +208,6 @@ final class LeanHTTPEngine: StepEngine {
             }
             let sendErrno = errno
             if sendErrno == EINTR { continue }
-            connection.exchange = exchange
             if sendErrno == EAGAIN || sendErrno == EWOULDBLOCK {
                 watchWrites(connection, slot: slot, true)
             } else {
@@ -216,7 +215,6 @@ final class LeanHTTPEngine: StepEngine {
             }
             return
         }
-        connection.exchange = exchange
         watchWrites(connection, slot: slot, false)
     }
 
@@ -228,7 +226,7 @@ final class LeanHTTPEngine: StepEngine {
 
     // MARK: Waiting and reading
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock) throws(LoadError) -> [(Iteration, StepOutcome)] {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError) {
         let now = clock.now()
         var until = deadline
         if let timeout = earliestTimeout(now: now) { until = min(until, timeout) }
@@ -244,9 +242,9 @@ final class LeanHTTPEngine: StepEngine {
             handle(Int(ready[index].token), events: ready[index].events, now: after)
         }
         _ = earliestTimeout(now: after)
-        guard !finished.isEmpty else { return [] }
-        defer { finished = [] }
-        return finished
+        // The caller's empty buffer becomes ours: neither side allocates from turn to turn.
+        assert(completions.isEmpty, "waitForCompletions takes an empty buffer")
+        swap(&finished, &completions)
     }
 
     private func handle(_ slot: Int, events: UInt32, now: UInt64) {
@@ -275,14 +273,11 @@ final class LeanHTTPEngine: StepEngine {
     }
 
     private func read(_ slot: Int, now: UInt64) {
-        guard let connection = connections[slot], var exchange = connection.exchange else { return }
+        guard let connection = connections[slot], let exchange = connection.exchange else { return }
         while true {
             let count = Glibc.read(connection.socket, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
-                if exchange.firstByteAt == 0 {
-                    exchange.firstByteAt = now
-                    connection.exchange = exchange
-                }
+                if exchange.firstByteAt == 0 { exchange.firstByteAt = now }
                 switch connection.parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<count])) {
                 case .needMore:
                     if count == readBuffer.count { continue }
@@ -360,7 +355,7 @@ final class LeanHTTPEngine: StepEngine {
     /// more on a new connection, as curl does.
     private func broken(_ slot: Int, errno code: Int32, now: UInt64) {
         let connection = connections[slot]!
-        guard var exchange = connection.exchange else { return }
+        guard let exchange = connection.exchange else { return }
         if connection.hasServedRequests, !connection.parser.hasStarted, !exchange.isRetry {
             connection.exchange = nil
             closeConnection(slot)
@@ -478,8 +473,9 @@ private final class LeanStep {
     }
 }
 
-/// One request and its response, from `start` to its outcome.
-private struct Exchange {
+/// One request and its response, from `start` to its outcome. A class: updated in place at every
+/// write and read, where a struct kept in its connection was copied out and back each time.
+private final class Exchange {
     let iteration: Iteration
     let step: LeanStep
     let bytes: [UInt8]
@@ -494,6 +490,16 @@ private struct Exchange {
     var connectTime: UInt64?
     /// Already sent once on a connection that turned out to be closed.
     var isRetry = false
+
+    init(iteration: Iteration, step: LeanStep, bytes: [UInt8], bodyLength: Int, sentAt: UInt64, deadline: UInt64, serial: UInt64) {
+        self.iteration = iteration
+        self.step = step
+        self.bytes = bytes
+        self.bodyLength = bodyLength
+        self.sentAt = sentAt
+        self.deadline = deadline
+        self.serial = serial
+    }
 }
 
 private final class Connection {
