@@ -48,14 +48,29 @@ struct CapacityCommandTests {
         let profile = try fixtures.write("pool.json5", """
         { name: "pool", target: { baseURL: "\(pool.url)" },
           scenarios: [{ name: "work", load: { rate: "60/s", duration: "10s" }, steps: [{ name: "work", path: "/delay/20" }] }],
-          thresholds: { latency: ["p(99) < 100ms"] } }
+          thresholds: { latency: ["p(99) < 100ms"] },
+          diagnose: { pid: \(pool.process.processIdentifier) } }
         """)
         let folder = fixtures.directory.appendingPathComponent("capacity")
         let run = try StrainProcess.run(["capacity", profile.path, "--step-duration", "4s", "--max-rate", "1000/s",
                                          "--max-duration", "2m", "--workers", "1", "--out", folder.path], timeLimit: 240)
         #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
-        let rate = try #require(try Self.capacityJSON(folder)["sustainableRate"] as? Double)
+        let capacity = try Self.capacityJSON(folder)
+        let rate = try #require(capacity["sustainableRate"] as? Double)
         #expect(rate >= 170 && rate <= 220, "capacity \(rate)/s; stdout: \(run.stdout)")
+
+        // What saturated first: requests queue for the pool's workers while the server's CPU idles,
+        // so the diagnoser of the failing step nearest the knee finds waiting inside the service.
+        let limitedBy = try #require(capacity["limitedBy"] as? String, "stdout: \(run.stdout)")
+        #expect(run.stdout.contains("limited by \(limitedBy)"))
+        let steps = try #require(capacity["steps"] as? [[String: Any]])
+        let knee = try #require(steps.filter { $0["verdict"] as? String == "failed" }
+            .min { ($0["rate"] as? Double ?? 0) < ($1["rate"] as? Double ?? 0) })
+        let diagnosis = try JSONSerialization.jsonObject(with: Data(contentsOf: folder
+            .appendingPathComponent(try #require(knee["folder"] as? String)).appendingPathComponent("diagnosis.json"))) as? [String: Any]
+        let findings = try #require(diagnosis?["findings"] as? [[String: Any]])
+        print("capacity limited by: \(limitedBy); findings at the knee: \(findings.map { $0["check"] as? String ?? "?" })")
+        #expect(findings.contains { $0["check"] as? String == "waiting-inside-service" })
     }
 
     @Test func evenTheLowestStepFailingExitsOne() throws {
