@@ -45,23 +45,44 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var meanSeconds: Double { requests > 0 ? totalSeconds / Double(requests) : 0 }
     }
 
+    /// Requests completed per endpoint in one interval of the run (normally a second).
+    public struct RequestInterval: Codable, Sendable, Equatable {
+        public var start: Date
+        public var duration: Double
+        /// Requests per endpoint name.
+        public var requests: [String: UInt64]
+
+        public init(start: Date, duration: Double, requests: [String: UInt64]) {
+            self.start = start
+            self.duration = duration
+            self.requests = requests
+        }
+
+        public var middle: Date { start.addingTimeInterval(duration / 2) }
+    }
+
     public var endpoints: [Endpoint]
     /// Where the request counts come from, said in the diagnosis: the ranking rests on them.
     public var source: String
+    /// The run's per-interval request counts, which tell which endpoint issues a statement
+    /// (nil when the timeline is not known).
+    public var requestIntervals: [RequestInterval]?
 
     /// The scenario name of endpoints read from an access log ("access log/GET /orders/:id").
     public static let accessLogScenario = "access log"
     public static let driverSource = "requests counted by the load driver"
 
-    public init(endpoints: [Endpoint], source: String = LoadContext.driverSource) {
+    public init(endpoints: [Endpoint], source: String = LoadContext.driverSource, requestIntervals: [RequestInterval]? = nil) {
         self.endpoints = endpoints
         self.source = source
+        self.requestIntervals = requestIntervals
     }
 
     /// The load a run artifact records. Phase histograms are taken as the duration of each
     /// phase: DNS, connect, TLS and the download (first byte to last) add up to the network time;
     /// pool wait is the wait for a connection.
-    public init(artifact: RunArtifact) {
+    /// `timeline`, the run's per-second intervals, gives the per-interval request counts.
+    public init(artifact: RunArtifact, timeline: [TimelineInterval] = []) {
         source = Self.driverSource
         func seconds(_ histogram: Histogram?) -> Double? {
             histogram.map { $0.mean * Double($0.count) / 1_000_000 }
@@ -77,6 +98,10 @@ public struct LoadContext: Codable, Sendable, Equatable {
                                 fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,
                                 download: step.phases[Phase.download.name], firstByteMedianSeconds: firstByte)
             }
+        }
+        requestIntervals = timeline.isEmpty ? nil : timeline.map { interval in
+            RequestInterval(start: artifact.startedAt.addingTimeInterval(interval.start), duration: interval.duration,
+                            requests: Dictionary(interval.steps.map { ("\($0.scenario)/\($0.step)", $0.requests) }, uniquingKeysWith: +))
         }
     }
 

@@ -186,7 +186,10 @@ enum RunCommand: Command {
         do {
             if let diagnosis {
                 let evidence = diagnosis.session.stop()
-                let findings = Diagnoser.diagnose(evidence, load: LoadContext(artifact: result.artifact),
+                // The per-second timeline tells which endpoint issues a statement (see EndpointAttribution);
+                // without it the diagnosis pairs by totals, so an unreadable timeline does not stop it.
+                let timeline = (try? TimelineReader.read(from: result.timelineURL)) ?? []
+                let findings = Diagnoser.diagnose(evidence, load: LoadContext(artifact: result.artifact, timeline: timeline),
                                                   options: diagnosis.options)
                 try DiagnoseCommand.write(findings, evidence: evidence, to: directory)
             }

@@ -30,6 +30,35 @@ struct LoadContextTests {
         #expect(load.requests == 4)
     }
 
+    /// The timeline's seconds become request counts per endpoint on the wall clock, placed by the
+    /// run's start, and fall into the snapshot interval holding their middle.
+    @Test func timelineSecondsBecomeRequestIntervalsBetweenSnapshots() throws {
+        let started = EvidenceBuilder.start
+        let artifact = RunArtifact(
+            tool: ToolInfo(version: "test"), profile: nil,
+            host: HostInfo(hostname: "h", cores: 2, memoryBytes: 0, os: "Linux", arch: "x86_64"), gitSHA: nil,
+            startedAt: started, endedAt: started.addingTimeInterval(3), status: .completed, validity: Validity(valid: true),
+            scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: 9, steps: [StepResult(name: "orders", requests: 9)])])
+        let timeline = (0..<3).map { second in
+            TimelineInterval(start: Double(second), duration: 1, steps: [
+                IntervalStep(scenario: "shop", step: "orders", requests: UInt64(second + 2), failures: 0, latency: Histogram()),
+            ])
+        }
+        let load = LoadContext(artifact: artifact, timeline: timeline)
+        let requests = try #require(load.requestIntervals)
+        #expect(requests.map(\.requests) == [["shop/orders": 2], ["shop/orders": 3], ["shop/orders": 4]])
+        #expect(requests[1].middle == started.addingTimeInterval(1.5))
+        let snapshots = [0.0, 2, 3].map { offset in
+            StatementSnapshot(label: "s", at: started.addingTimeInterval(offset),
+                              statements: [EvidenceBuilder.statement(1, "SELECT 1", calls: Int64(offset) * 10, milliseconds: 1, rows: 0)],
+                              deallocations: 0, statsReset: "r")
+        }
+        let intervals = EndpointAttribution.intervals(snapshots: snapshots, requests: requests)
+        #expect(intervals == [ActivityInterval(statementCalls: [1: 20], endpointRequests: ["shop/orders": 5]),
+                              ActivityInterval(statementCalls: [1: 10], endpointRequests: ["shop/orders": 4])])
+        #expect(LoadContext(artifact: artifact).requestIntervals == nil)
+    }
+
     @Test func aLoadWithoutRequestsCountsAsNoLoad() {
         let empty = LoadContext(endpoints: [.init(scenario: "s", step: "t", kind: .http, requests: 0, totalSeconds: 0)])
         let diagnosis = Diagnoser.diagnose(EvidenceBuilder.evidence(), load: empty)

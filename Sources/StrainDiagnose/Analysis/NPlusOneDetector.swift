@@ -1,26 +1,69 @@
 import Foundation
 
-/// A statement run once per row of another result: the N+1 access pattern.
+/// A statement run many times per request: one query per row of another result (N+1), or the
+/// same lookup again and again.
 public struct NPlusOne: Sendable, Equatable {
-    /// The statement repeated for each row (few rows per call, many calls).
+    /// How the endpoint was told.
+    public enum Basis: Sendable, Equatable {
+        /// The endpoint's requests per interval track the statement's calls per interval.
+        case intervals
+        /// Per-interval data could not separate these endpoints (their rates moved together, or
+        /// none tracks the calls alone): no endpoint is named.
+        case undetermined(candidates: [String])
+        /// Totals only: the endpoint makes about one request per call of the list statement.
+        case totals
+    }
+
+    /// The statement repeated (few rows per call, many calls).
     public var repeated: StatementActivity
     /// The statement that fetched the list, when it could be identified.
     public var list: StatementActivity?
-    /// The endpoint that issues the pattern: the one making about one request per call of `list`.
+    /// The endpoint that issues the pattern.
     public var endpoint: LoadContext.Endpoint?
     /// Calls of `repeated` per request of `endpoint` (or of the whole run when it is not known),
     /// or per call of `list` in window mode.
     public var callsPerUnit: Double
     /// The pairing comes from call counts alone (no request count was known).
     public var inferred: Bool
+    public var basis: Basis
+    /// What captured samples of the statement show of its parameters (nil: none captured with literals).
+    public var parameters: ParameterSamples?
+
+    /// The same parameters every time: a lookup to cache, not a query per row of a list.
+    public var isRepeatedLookup: Bool { parameters?.distinct == 1 }
 }
 
-/// Finds N+1 patterns in pg_stat_statements differences: a parameterised statement returning
-/// about a row that runs k ≥ 5 times per call of a list statement returning about k rows per
-/// call. With a known load, the endpoint making one request per call of the list is the issuer
-/// and calls are counted per request of that endpoint — not of the whole run, where other
-/// scenarios' requests would dilute them. Without a list statement, calls per request of the
-/// whole run decide.
+/// Literal texts of a statement captured from `pg_stat_activity` (clients that interpolate
+/// parameters show them there).
+public struct ParameterSamples: Sendable, Equatable {
+    public var samples: Int
+    /// Distinct texts among them.
+    public var distinct: Int
+    public var example: String
+
+    /// Fewer captures than this cannot tell one parameter set from several.
+    static let minimumSamples = 3
+
+    /// The active sessions running `statement` with literals in their text; nil when too few.
+    static func of(_ statement: StatementActivity, in activity: [ActivitySample]) -> ParameterSamples? {
+        let fingerprint = StatementFingerprint.normalised(statement.query)
+        let texts = activity.flatMap(\.sessions).filter { session in
+            session.state == "active" && SQLText.parameterCount(session.query) == 0
+                && (session.queryID.map { $0 == statement.queryID } ?? (StatementFingerprint.normalised(session.query) == fingerprint))
+        }.map(\.query)
+        guard texts.count >= minimumSamples, let example = texts.first else { return nil }
+        return ParameterSamples(samples: texts.count, distinct: Set(texts).count, example: example)
+    }
+}
+
+/// Finds statements repeated per request in pg_stat_statements differences: a parameterised
+/// statement returning about a row that runs k ≥ 5 times per request, paired with the list
+/// statement returning about k rows per call that fetched what it runs for. Which endpoint issues
+/// them comes from the data where it can: with per-interval counts, the endpoint whose requests
+/// track the calls, and the list must track the same endpoint; when the intervals cannot separate
+/// the endpoints, none is named. With totals only, the endpoint making one request per call of the
+/// list is taken. A statement captured with the same literals every time is a repeated lookup and
+/// is not paired with a list.
 public enum NPlusOneDetector {
     static let minimumCallsPerUnit = 5.0
     static let maximumRowsPerCall = 2.0
@@ -31,25 +74,50 @@ public enum NPlusOneDetector {
     /// An endpoint issues the list statement when it makes between half and twice as many requests.
     static let issuerRatio = 0.5...2.0
 
-    public static func detect(in statements: [StatementActivity], load: LoadContext?) -> [NPlusOne] {
+    public static func detect(in statements: [StatementActivity], load: LoadContext?, intervals: [ActivityInterval] = [],
+                              activity: [ActivitySample] = []) -> [NPlusOne] {
         let selects = statements.filter { $0.toplevel && SQLText.leadingKeyword($0.query) == "SELECT" }
-        let requests = load?.requests ?? 0
         return selects.compactMap { repeated in
             guard SQLText.parameterCount(repeated.query) > 0, repeated.rowsPerCall <= maximumRowsPerCall,
                   repeated.calls >= minimumCalls else { return nil }
-            let list = bestList(for: repeated, among: selects.filter { $0.queryID != repeated.queryID })
-            if let load, requests > 0 {
-                if let list, let endpoint = issuer(ofCalls: list.calls, in: load) {
-                    return NPlusOne(repeated: repeated, list: list, endpoint: endpoint,
-                                    callsPerUnit: Double(repeated.calls) / Double(endpoint.requests), inferred: false)
-                }
-                let perRequest = Double(repeated.calls) / Double(requests)
-                guard perRequest >= minimumCallsPerUnit else { return nil }
-                return NPlusOne(repeated: repeated, list: list, endpoint: nil, callsPerUnit: perRequest, inferred: false)
+            let parameters = ParameterSamples.of(repeated, in: activity)
+            // A lookup with the same parameters every time does not follow any list's rows.
+            let lists = parameters?.distinct == 1 ? [] : selects.filter { $0.queryID != repeated.queryID }
+            var pattern = NPlusOne(repeated: repeated, list: nil, endpoint: nil, callsPerUnit: 0, inferred: false,
+                                   basis: .totals, parameters: parameters)
+            guard let load, load.requests > 0 else {
+                guard let list = bestList(for: repeated, among: lists) else { return nil }
+                pattern.list = list
+                pattern.callsPerUnit = Double(repeated.calls) / Double(list.calls)
+                pattern.inferred = true
+                return pattern
             }
-            guard let list else { return nil }
-            return NPlusOne(repeated: repeated, list: list, endpoint: nil,
-                            callsPerUnit: Double(repeated.calls) / Double(list.calls), inferred: true)
+            switch EndpointAttribution.of(queryID: repeated.queryID, in: intervals) {
+            case .endpoint(let name, _):
+                guard let endpoint = load.endpoints.first(where: { $0.name == name }), endpoint.requests > 0 else { return nil }
+                pattern.basis = .intervals
+                pattern.endpoint = endpoint
+                pattern.callsPerUnit = Double(repeated.calls) / Double(endpoint.requests)
+                guard pattern.callsPerUnit >= minimumCallsPerUnit else { return nil }
+                pattern.list = bestList(for: repeated, among: lists.filter {
+                    EndpointAttribution.of(queryID: $0.queryID, in: intervals)?.endpointName == name
+                })
+            case .undetermined(let candidates):
+                pattern.basis = .undetermined(candidates: candidates)
+                pattern.list = bestList(for: repeated, among: lists)
+                pattern.callsPerUnit = Double(repeated.calls) / Double(pattern.list?.calls ?? Int64(load.requests))
+                pattern.inferred = pattern.list != nil
+            case nil:
+                pattern.list = bestList(for: repeated, among: lists)
+                if let list = pattern.list, let endpoint = issuer(ofCalls: list.calls, in: load) {
+                    pattern.endpoint = endpoint
+                    pattern.callsPerUnit = Double(repeated.calls) / Double(endpoint.requests)
+                } else {
+                    pattern.callsPerUnit = Double(repeated.calls) / Double(load.requests)
+                }
+            }
+            // The list's issuer vouches for a pattern below the per-request bar of the whole run.
+            return pattern.callsPerUnit >= minimumCallsPerUnit || pattern.endpoint != nil ? pattern : nil
         }
     }
 

@@ -43,7 +43,8 @@ struct RequestBreakdown {
         let httpRequests = endpoints.reduce(0) { $0 + $1.requests }
         let statements = input.statements?.statements.filter(\.toplevel) ?? []
         let nPlusOneIssuers = Dictionary(
-            NPlusOneDetector.detect(in: statements, load: load).compactMap { pattern in
+            NPlusOneDetector.detect(in: statements, load: load, intervals: input.activityIntervals,
+                                    activity: input.evidence.postgres?.activity ?? []).compactMap { pattern in
                 pattern.endpoint.map { (pattern.repeated.queryID, $0.name) }
             }, uniquingKeysWith: { first, _ in first })
         var charged: [String: Double] = [:]

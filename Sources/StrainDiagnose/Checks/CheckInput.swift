@@ -18,6 +18,9 @@ struct CheckInput {
     let options: CheckOptions
     /// pg_stat_statements from the first snapshot to the last; nil without two snapshots.
     let statements: StatementWindow?
+    /// Statement calls and endpoint requests between consecutive snapshots (empty without the
+    /// load's per-interval counts).
+    let activityIntervals: [ActivityInterval]
 
     init(evidence: Evidence, load: LoadContext?, options: CheckOptions) {
         self.evidence = evidence
@@ -28,6 +31,11 @@ struct CheckInput {
             statements = StatementWindow(from: first, to: last)
         } else {
             statements = nil
+        }
+        if let snapshots = evidence.postgres?.statementSnapshots, let requests = self.load?.requestIntervals {
+            activityIntervals = EndpointAttribution.intervals(snapshots: snapshots, requests: requests)
+        } else {
+            activityIntervals = []
         }
     }
 

@@ -22,7 +22,8 @@ enum SlowQueriesCheck {
         var findings: [Finding] = []
         var explained: Set<Int64> = []
 
-        for pattern in NPlusOneDetector.detect(in: window.statements, load: input.load) {
+        for pattern in NPlusOneDetector.detect(in: window.statements, load: input.load, intervals: input.activityIntervals,
+                                               activity: postgres.activity) {
             findings.append(nPlusOneFinding(pattern, databaseSeconds: databaseSeconds, input))
             explained.insert(pattern.repeated.queryID)
         }
@@ -51,9 +52,7 @@ enum SlowQueriesCheck {
             evidence.append("list statement: \(SQLText.brief(list.query)) — \(Format.count(list.calls)) calls returning "
                             + "\(Format.significant(list.rowsPerCall)) rows each")
         }
-        if pattern.inferred {
-            evidence.append("pairing inferred from call counts (no request count in window mode)")
-        }
+        evidence += attributionEvidence(pattern, windowMode: input.load == nil)
         let seconds = nPlusOneSeconds(calls: repeated.calls, executionSeconds: repeated.seconds,
                                       roundTrip: input.evidence.postgres?.roundTripSeconds)
         if let roundTrip = input.evidence.postgres?.roundTripSeconds {
@@ -67,13 +66,46 @@ enum SlowQueriesCheck {
         }
         let impact = input.impact(seconds: seconds, endpoints: pattern.endpoint.map { [$0.name] })
         let share = impact.share ?? (databaseSeconds > 0 ? repeated.seconds / databaseSeconds : nil)
-        return Finding(step: .slowQueries, check: "n-plus-one",
-                       title: "N+1 queries: one statement runs \(Format.significant(pattern.callsPerUnit)) times per \(unit)",
-                       object: SQLText.brief(repeated.query, limit: 120), evidence: evidence, impact: impact,
-                       severity: input.severity(forProblemTaking: share),
+        let times = "\(Format.significant(pattern.callsPerUnit)) times per \(unit)"
+        let object = SQLText.brief(repeated.query, limit: 120)
+        let severity = input.severity(forProblemTaking: share)
+        if pattern.isRepeatedLookup {
+            return Finding(step: .slowQueries, check: "repeated-lookup", title: "Repeated lookup: the same statement and parameters \(times)",
+                           object: object, evidence: evidence, impact: impact, severity: severity,
+                           fix: "It asks the same question every time: cache the answer per process (invalidated when the "
+                               + "table changes) or at least once per request, instead of querying on every use.")
+        }
+        return Finding(step: .slowQueries, check: "n-plus-one", title: "N+1 queries: one statement runs \(times)",
+                       object: object, evidence: evidence, impact: impact, severity: severity,
                        fix: "Fetch the rows in one statement: join the table into the list query, or load them all with "
                            + "`WHERE … = ANY($1)` passing the list's ids (in an ORM: eager loading, e.g. includes / "
                            + "select_related / JOIN FETCH).")
+    }
+
+    /// How the pattern was tied to its list and endpoint, and what its captured parameters show.
+    private static func attributionEvidence(_ pattern: NPlusOne, windowMode: Bool) -> [String] {
+        var lines: [String] = []
+        switch pattern.basis {
+        case .intervals:
+            lines.append("endpoint from the data: its calls per interval track \(pattern.endpoint?.name ?? "?")'s requests per interval"
+                         + (pattern.list == nil ? "; no list statement tracks that endpoint" : ", and so do the list statement's"))
+        case .undetermined(let candidates):
+            lines.append("the endpoint could not be determined from the data: the per-interval calls do not single out one "
+                         + "endpoint's requests" + (candidates.isEmpty ? "" : " (candidates: \(candidates.joined(separator: ", ")))"))
+        case .totals:
+            if windowMode && pattern.list != nil {
+                lines.append("pairing inferred from call counts (no request count in window mode)")
+            } else if pattern.endpoint != nil {
+                lines.append("endpoint from totals only: it makes about one request per call of the list statement "
+                             + "(no per-interval counts to confirm it)")
+            }
+        }
+        if let parameters = pattern.parameters {
+            lines.append(parameters.distinct == 1
+                ? "\(parameters.samples) captured samples all had the same parameters: \(SQLText.brief(parameters.example))"
+                : "\(parameters.samples) captured samples had \(parameters.distinct) different parameter sets")
+        }
+        return lines
     }
 
     /// What an N+1 costs: the repeated statements' own execution time plus one round trip per call

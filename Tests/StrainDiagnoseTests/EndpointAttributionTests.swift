@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+/// Which endpoint issues a repeated statement, from per-interval counts: the issue's case of a
+/// config lookup run 20 times per request of one endpoint, whose total matches another endpoint's
+/// 20-row list.
+struct EndpointAttributionTests {
+    typealias B = EvidenceBuilder
+
+    static let settings = "settings/page"
+    static let orders = "shop/orders"
+    static let lookup = "SELECT value FROM config WHERE key = $1"
+    static let items = "SELECT product_id FROM order_items WHERE order_id = $1"
+    static let list = "SELECT id FROM orders WHERE customer_id = $1"
+
+    /// Requests per snapshot interval (2 s each) of the two endpoints.
+    struct Rates {
+        var settings: [UInt64]
+        var orders: [UInt64]
+    }
+
+    /// Rates that move independently, the same rates moving together, and constant rates.
+    static let independent = Rates(settings: [10, 20, 30, 16], orders: [30, 10, 20, 26])
+    static let proportional = Rates(settings: [10, 20, 30, 16], orders: [20, 40, 60, 32])
+    static let constant = Rates(settings: [20, 20, 20, 20], orders: [22, 22, 22, 22])
+
+    /// settings/page runs the lookup 20 times per request; shop/orders runs the 20-row list once per
+    /// request and, with `nPlusOne`, one item query per row.
+    static func scenario(_ rates: Rates, nPlusOne: Bool = false, literals: [String] = [])
+        -> (evidence: Evidence, load: LoadContext) {
+        var cumulative: [Int64: (calls: Int64, rows: Int64)] = [:]
+        var snapshots = [StatementSnapshot(label: "start", at: B.start, statements: [], deallocations: 0, statsReset: "r")]
+        var requestIntervals: [LoadContext.RequestInterval] = []
+        for (index, (settings, orders)) in zip(rates.settings, rates.orders).enumerated() {
+            let a = Int64(settings), b = Int64(orders)
+            var ran: [(Int64, Int64, Int64)] = [(1, 20 * a, 20 * a), (2, b, 20 * b)]
+            if nPlusOne { ran.append((3, 20 * b, 20 * b)) }
+            for (id, calls, rows) in ran {
+                cumulative[id, default: (0, 0)].calls += calls
+                cumulative[id, default: (0, 0)].rows += rows
+            }
+            let texts: [Int64: String] = [1: Self.lookup, 2: Self.list, 3: Self.items]
+            let counters = cumulative.keys.sorted().map { id in
+                B.statement(id, texts[id]!, calls: cumulative[id]!.calls, milliseconds: Double(cumulative[id]!.calls) * 0.1,
+                            rows: cumulative[id]!.rows)
+            }
+            let intervalStart = B.start.addingTimeInterval(Double(index) * 2)
+            snapshots.append(StatementSnapshot(label: index == rates.settings.count - 1 ? "end" : "sample",
+                                               at: intervalStart.addingTimeInterval(2), statements: counters,
+                                               deallocations: 0, statsReset: "r"))
+            // The timeline's seconds split each interval's requests in two.
+            for second in 0..<2 {
+                let half = { (count: UInt64) in second == 0 ? count / 2 : count - count / 2 }
+                requestIntervals.append(.init(start: intervalStart.addingTimeInterval(Double(second)), duration: 1,
+                                              requests: [Self.settings: half(settings), Self.orders: half(orders)]))
+            }
+        }
+        let activity = literals.enumerated().map { offset, text in
+            ActivitySample(at: B.start.addingTimeInterval(Double(offset)), clientConnections: 5,
+                           sessions: [B.session(pid: Int32(100 + offset), state: "active", query: text)])
+        }
+        let endpoints = [(Self.settings, rates.settings), (Self.orders, rates.orders)].map { name, counts in
+            LoadContext.Endpoint(scenario: String(name.split(separator: "/")[0]), step: String(name.split(separator: "/")[1]),
+                                 kind: .http, requests: counts.reduce(0, +), totalSeconds: 10)
+        }
+        return (B.evidence(seconds: Double(rates.settings.count) * 2, postgres: B.postgres(snapshots: snapshots, activity: activity)),
+                LoadContext(endpoints: endpoints, requestIntervals: requestIntervals))
+    }
+
+    static func detect(_ scenario: (evidence: Evidence, load: LoadContext), withIntervals: Bool = true) -> [NPlusOne] {
+        let input = CheckInput(evidence: scenario.evidence, load: scenario.load, options: CheckOptions())
+        return NPlusOneDetector.detect(in: input.statements!.statements, load: input.load,
+                                       intervals: withIntervals ? input.activityIntervals : [],
+                                       activity: scenario.evidence.postgres!.activity)
+    }
+
+    static func findings(_ scenario: (evidence: Evidence, load: LoadContext)) -> [Finding] {
+        SlowQueriesCheck.run(CheckInput(evidence: scenario.evidence, load: scenario.load, options: CheckOptions())).findings
+    }
+
+    static let sameKey = Array(repeating: "SELECT value FROM config WHERE key = 'currency'", count: 4)
+    static let differentOrders = (1...4).map { "SELECT product_id FROM order_items WHERE order_id = \($0 * 7)" }
+
+    /// The lookup is charged to the endpoint whose rates it follows, never to shop/orders whose
+    /// 20-row list matches its totals; captured literals that never change make it a lookup to cache.
+    @Test(arguments: [([String](), "n-plus-one"), (sameKey, "repeated-lookup")])
+    func aLookupIsChargedToItsOwnEndpointNotToTheListWithMatchingTotals(literals: [String], check: String) throws {
+        let scenario = Self.scenario(Self.independent, literals: literals)
+        let pattern = try #require(Self.detect(scenario).first { $0.repeated.queryID == 1 })
+        #expect(pattern.endpoint?.name == Self.settings)
+        #expect(pattern.basis == .intervals)
+        #expect(pattern.list == nil)
+        #expect(pattern.callsPerUnit == 20)
+        let finding = try #require(Self.findings(scenario).first { $0.object == Self.lookup })
+        #expect(finding.check == check)
+        #expect(finding.title.hasSuffix("20 times per request of \(Self.settings)"))
+        #expect(!finding.evidence.contains { $0.hasPrefix("list statement:") })
+        #expect(finding.fix.contains(check == "repeated-lookup" ? "cache the answer" : "= ANY($1)"))
+    }
+
+    /// The same data with totals only pairs by matching counts: the old answer, shop/orders. With
+    /// literals showing one key every time, it is no longer paired with the list, and no endpoint is named.
+    @Test func withTotalsOnlySameParametersKeepTheLookupFromTheList() throws {
+        let unsampled = try #require(Self.detect(Self.scenario(Self.independent), withIntervals: false).first { $0.repeated.queryID == 1 })
+        #expect(unsampled.endpoint?.name == Self.orders)
+        #expect(unsampled.list?.queryID == 2)
+        let scenario = Self.scenario(Self.independent, literals: Self.sameKey)
+        let pattern = try #require(Self.detect(scenario, withIntervals: false).first { $0.repeated.queryID == 1 })
+        #expect(pattern.isRepeatedLookup)
+        #expect(pattern.list == nil)
+        #expect(pattern.endpoint == nil)
+    }
+
+    /// A true N+1 next to the lookup: the item query follows shop/orders and so does its list.
+    @Test func aTrueNPlusOneIsFoundWithItsListStatementAndEndpoint() throws {
+        let scenario = Self.scenario(Self.independent, nPlusOne: true, literals: Self.differentOrders)
+        let found = Self.detect(scenario)
+        let pattern = try #require(found.first { $0.repeated.queryID == 3 })
+        #expect(pattern.endpoint?.name == Self.orders)
+        #expect(pattern.list?.queryID == 2)
+        #expect(pattern.basis == .intervals)
+        #expect(pattern.parameters?.distinct == 4)
+        #expect(found.first { $0.repeated.queryID == 1 }?.endpoint?.name == Self.settings)
+        let finding = try #require(Self.findings(scenario).first { $0.object == Self.items })
+        #expect(finding.check == "n-plus-one")
+        #expect(finding.title.hasSuffix("20 times per request of \(Self.orders)"))
+        #expect(finding.evidence.contains { $0.hasPrefix("list statement: \(Self.list)") })
+        #expect(finding.evidence.contains("4 captured samples had 4 different parameter sets"))
+    }
+
+    /// Rates that move together (or not at all) cannot tell the endpoints apart: no endpoint is
+    /// named, and the finding says so and names both.
+    @Test(arguments: [proportional, constant].map { [$0.settings, $0.orders] })
+    func collinearRatesLeaveTheEndpointUndetermined(rates: [[UInt64]]) throws {
+        let scenario = Self.scenario(Rates(settings: rates[0], orders: rates[1]))
+        let pattern = try #require(Self.detect(scenario).first { $0.repeated.queryID == 1 })
+        #expect(pattern.endpoint == nil)
+        #expect(pattern.basis == .undetermined(candidates: [Self.settings, Self.orders]))
+        let finding = try #require(Self.findings(scenario).first { $0.object == Self.lookup })
+        #expect(!finding.title.contains("per request of"))
+        #expect(finding.evidence.contains("the endpoint could not be determined from the data: the per-interval calls do not "
+                                          + "single out one endpoint's requests (candidates: \(Self.settings), \(Self.orders))"))
+    }
+
+    @Test(arguments: [
+        // calls, requests, ratio, fits
+        ([20.0, 40, 60], [1.0, 2, 3], 20.0, true),
+        ([20.0, 40, 60], [3.0, 2, 1], nil, false),
+        ([21.0, 39, 60], [1.0, 2, 3], nil, true),
+    ] as [([Double], [Double], Double?, Bool)])
+    func leastSquaresRatioThroughTheOrigin(calls: [Double], requests: [Double], ratio: Double?, fits: Bool) throws {
+        let fit = try #require(EndpointAttribution.fit(calls: calls, requests: requests))
+        if let ratio { #expect(abs(fit.ratio - ratio) < 1e-9) }
+        #expect((fit.misfit <= EndpointAttribution.maximumMisfit) == fits)
+    }
+
+    @Test func tooFewIntervalsSayNothing() {
+        let two = Array(repeating: ActivityInterval(statementCalls: [1: 10], endpointRequests: ["a": 1]), count: 2)
+        #expect(EndpointAttribution.of(queryID: 1, in: two) == nil)
+    }
+}
