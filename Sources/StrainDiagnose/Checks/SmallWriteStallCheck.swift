@@ -14,6 +14,10 @@ enum SmallWriteStallCheck {
     static let stalledShare = 0.2
     /// …and at least this many: a few stalls are noise.
     static let minimumStalls: UInt64 = 10
+    /// The signature is a timer's: this share of the stalls lie within `timerSpread` of the most
+    /// common one. A server that works between its head and its body spreads them out instead.
+    static let timerShare = 0.8
+    static let timerSpreadMilliseconds = 5
 
     static func findings(_ input: CheckInput) -> [Finding] {
         input.load?.httpEndpoints.compactMap { finding($0, input) } ?? []
@@ -33,15 +37,15 @@ enum SmallWriteStallCheck {
         let share = Double(stalls) / Double(download.count)
         guard stalls >= minimumStalls, share >= stalledShare,
               let mode = stallsByMillisecond.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key else { return nil }
-        // The signature: the server answered well before the stall (time to first byte ≪ total).
-        if let firstByte = endpoint.firstByteMedianSeconds, firstByte * 1000 >= Double(mode) / 2 { return nil }
+        // Not the time to first byte: a server may compute for a while, answer, and then stall.
+        let nearMode = stallsByMillisecond.filter { abs($0.key - mode) <= timerSpreadMilliseconds }.values.reduce(0, +)
+        guard Double(nearMode) >= timerShare * Double(stalls) else { return nil }
         var evidence = ["\(Format.count(stalls)) of \(Format.count(download.count)) responses (\(Format.percent(share))) took "
                         + "\(Format.duration(stallBand.lowerBound / 1e6))–\(Format.duration(stallBand.upperBound / 1e6)) from their "
                         + "first byte to their last, most often \(mode) ms (Linux delays an ACK by 40 ms)",
                         "median download (first byte to last) \(Format.duration(Double(download.percentile(50)) / 1e6))"]
         if let firstByte = endpoint.firstByteMedianSeconds {
-            evidence.append("median time to first byte \(Format.duration(firstByte)): the server answered at once, and the "
-                            + "rest of the response waited")
+            evidence.append("median time to first byte \(Format.duration(firstByte)); then the rest of the response waited")
         }
         let impact = input.impact(seconds: stalledMicros / 1e6)
         return Finding(
