@@ -25,42 +25,42 @@ let package = Package(
         // The data flow: profile → plan → load → run folder → diagnosis → report → gate.
         // The contract: the run folder's files and types (artifact, timeline, diagnosis, evidence),
         // their JSON, the metric catalogue. No C: every stage that only reads folders links nothing else.
-        .target(name: "StrainMetrics", swiftSettings: hotPath),
-        // StrainMetrics for its guarded file and JSON reading.
-        .target(name: "StrainProfile", dependencies: ["StrainMetrics"]),
+        .target(name: "StrainContract", swiftSettings: hotPath),
+        // StrainContract for its guarded file and JSON reading.
+        .target(name: "StrainProfile", dependencies: ["StrainContract"]),
         // CLibPQ and CCurl directly for the engines' socket waits (ppoll, epoll shims).
-        .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ", "CLibPQ", "CCurl"],
+        .target(name: "StrainLoad", dependencies: ["StrainProfile", "StrainContract", "StrainCurl", "StrainPQ", "CLibPQ", "CCurl"],
                 swiftSettings: hotPath),
-        .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainMetrics", "StrainCurl", "StrainPQ"]),
-        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainMetrics"]),
+        .target(name: "StrainDiagnose", dependencies: ["StrainProfile", "StrainContract", "StrainCurl", "StrainPQ"]),
+        .target(name: "StrainReport", dependencies: ["StrainProfile", "StrainContract"]),
         // Live destinations for a run's intervals (Prometheus remote write).
-        .target(name: "StrainOutputs", dependencies: ["StrainMetrics", "StrainProfile", "StrainCurl"]),
+        .target(name: "StrainOutputs", dependencies: ["StrainContract", "StrainProfile", "StrainCurl"]),
 
         // The thin CLI on top.
         .executableTarget(name: "strain", dependencies: [
-            "StrainProfile", "StrainMetrics", "StrainLoad", "StrainDiagnose", "StrainReport", "StrainOutputs",
+            "StrainProfile", "StrainContract", "StrainLoad", "StrainDiagnose", "StrainReport", "StrainOutputs",
         ]),
 
         // A small, deliberately flawed HTTP service on PostgreSQL: the demo and the acceptance tests.
         .executableTarget(name: "demo-shop", dependencies: ["StrainPQ", "StrainCurl"]),
 
         // Measures the hot-path cost of the histogram (used by scripts/bench-histogram).
-        .executableTarget(name: "strain-microbench", dependencies: ["StrainMetrics"]),
+        .executableTarget(name: "strain-microbench", dependencies: ["StrainContract"]),
 
         // Finds the throwaway servers that scripts/test starts.
         .target(name: "StrainTestSupport"),
 
-        .testTarget(name: "StrainMetricsTests", dependencies: ["StrainMetrics"]),
-        .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile", "StrainMetrics"], exclude: ["Malformed"]),
+        .testTarget(name: "StrainContractTests", dependencies: ["StrainContract"]),
+        .testTarget(name: "StrainProfileTests", dependencies: ["StrainProfile", "StrainContract"], exclude: ["Malformed"]),
         .testTarget(name: "StrainLoadTests", dependencies: ["StrainLoad", "StrainTestSupport"]),
         .testTarget(name: "StrainDiagnoseTests", dependencies: ["StrainDiagnose", "StrainTestSupport"]),
         // StrainCurl: the renderers are tested on real measurements of loopback requests.
         .testTarget(name: "StrainReportTests", dependencies: ["StrainReport", "StrainCurl", "StrainTestSupport"]),
-        .testTarget(name: "StrainOutputsTests", dependencies: ["StrainOutputs", "StrainMetrics"]),
+        .testTarget(name: "StrainOutputsTests", dependencies: ["StrainOutputs", "StrainContract"]),
         .testTarget(name: "StrainCurlTests", dependencies: ["StrainCurl", "StrainTestSupport"]),
         .testTarget(name: "StrainPQTests", dependencies: ["StrainPQ", "StrainTestSupport"]),
         .testTarget(name: "StrainCLITests", dependencies: [
-            "strain", "StrainMetrics", "StrainDiagnose", "StrainPQ", "StrainCurl", "StrainTestSupport",
+            "strain", "StrainContract", "StrainDiagnose", "StrainPQ", "StrainCurl", "StrainTestSupport",
         ], exclude: ["Hostile", "Import"]),
     ],
     swiftLanguageModes: [.v6]

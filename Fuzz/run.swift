@@ -2,7 +2,7 @@
 // `strain report` does with a run folder). Built and run by scripts/fuzz.
 import Foundation
 import StrainDiagnose
-import StrainMetrics
+import StrainContract
 import StrainReport
 
 @_cdecl("LLVMFuzzerTestOneInput")

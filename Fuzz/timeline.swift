@@ -1,7 +1,7 @@
 // libFuzzer entry: timeline.ndjson through the reader and the digest the charts are drawn from.
 // Built and run by scripts/fuzz.
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainReport
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// What the load driver knows about the window, so findings can be stated per request and
 /// as a share of the measured time. Absent in window mode (`strain diagnose`), where nothing

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// One request of ad-hoc load: a URL from the command line or a target of a targets file.

@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// Prometheus remote write 1.0's request (prometheus/prompb/remote.proto and types.proto): the
 /// subset Strain sends.

@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// What a profile will do, worked out before anything runs: per scenario the load over time, how long it
 /// lasts, and how many iterations and requests to expect. Built from a `Profile` alone (no I/O).

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// A validated profile: everything a run needs, with defaults applied, files checked and every `${…}`
 /// resolved to a known name. Built only by `ProfileLoader`; see `profiles/strain.schema.json` for the format.

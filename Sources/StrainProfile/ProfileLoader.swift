@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// Reads, decodes and validates profiles. Problems come back as one `ProfileError` naming the file,
 /// line:column, key path and what was expected, with the profile's other problems in `others`.

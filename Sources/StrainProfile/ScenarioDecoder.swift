@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// Reads `scenarios`: their load, PostgreSQL settings and steps, with the profile-wide settings they build on.
 struct ScenarioDecoder {

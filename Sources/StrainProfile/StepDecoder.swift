@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// Reads one step of a scenario: an HTTP request or a SQL query, its extractions and checks.
 struct StepDecoder {

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// A pass/fail condition on a run's results: `"browse-and-buy.latency": ["p(99) < 300ms"]`.
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {

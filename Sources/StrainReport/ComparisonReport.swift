@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// `strain compare` in every report format.
 public enum ComparisonReport {

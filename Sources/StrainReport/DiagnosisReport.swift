@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// A diagnosis rendered for the terminal or as Markdown: the findings in rank order (most total
 /// time first), then what each checklist step looked at.

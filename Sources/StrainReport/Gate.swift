@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// The gate: what a run or a comparison amounts to for CI, as a verdict and as an exit status. The
 /// one place both are decided, from run folders alone; `strain run`, `report`, `merge` and `compare`

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// One self-contained HTML file: inline CSS and SVG, no script, no external asset, so it opens
 /// offline, attaches to a CI job and prints.

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// The machine-readable report (`report.json`): a stable, versioned summary for dashboards and
 /// scripts, so they need not decode histograms. Durations are in seconds, rates per second,

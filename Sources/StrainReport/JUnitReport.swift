@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// JUnit XML, the format CI systems show as test results: one test case per threshold and one for
 /// the generator's self-check; with `findingsFrom`, one failing case per finding at or above that

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// The formats every report (a run or a comparison) can be rendered in.

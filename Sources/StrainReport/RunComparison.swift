@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// When a difference between two runs counts. Each metric's per-interval values in the two runs
 /// (whole intervals only) are compared with a one-sided Mann–Whitney U test; a change is a

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// A run on disk, as `strain run` writes it: `run.json` (the artifact), `timeline.ndjson` and,

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// Everything a report about one run shows: the artifact plus what was worked out around it.
@@ -119,7 +119,7 @@ struct StepFigures {
 
     /// An HTTP status as is; a SQLSTATE as "ok" for success, else the code with its class's name
     /// when the class is known.
-    static func statusLabel(_ status: String, kind: StrainMetrics.ScenarioKind) -> String {
+    static func statusLabel(_ status: String, kind: StrainContract.ScenarioKind) -> String {
         guard kind == .postgres else { return status }
         if status == SQLState.success { return "ok" }
         return SQLState.className(of: status).map { "\(status) \($0)" } ?? status

@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// The tables of a run report, built once per scenario and laid out by each renderer (aligned text,
 /// Markdown or HTML), so the formats cannot drift apart.

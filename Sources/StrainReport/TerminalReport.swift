@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// ANSI styling for terminal output, or none: colour is opt-in (a TTY), never in CI logs or files.
 struct TerminalStyle {

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// One threshold checked against a run: what it asked, what was observed, and the outcome.
@@ -88,7 +88,7 @@ public enum ThresholdEvaluator {
         case .all:
             scenarios = artifact.scenarios
         case .http, .postgres:
-            let kind: StrainMetrics.ScenarioKind = scope == .http ? .http : .postgres
+            let kind: StrainContract.ScenarioKind = scope == .http ? .http : .postgres
             scenarios = artifact.scenarios.filter { $0.kind == kind }
             if scenarios.isEmpty { return .failure(NoData(text: "the run has no \(kind.rawValue) scenario")) }
         case .scenario(let name), .step(let name, _):

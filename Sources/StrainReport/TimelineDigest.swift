@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// A timeline reduced to a few numbers per interval: what the charts plot and what the rank test
 /// of `strain compare` compares. Built while streaming the file, so a long run never holds

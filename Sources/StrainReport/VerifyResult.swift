@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// What `strain verify` measured: the run before a fix and its rerun after, side by side, judged with
 /// the rank test of `strain compare`. Written as `verify.json`.

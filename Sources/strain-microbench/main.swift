@@ -1,7 +1,7 @@
 // Measures the hot-path cost of `Histogram`: ns per record, per merge, per percentile query, and
 // the encoded size of typical histograms. Run through scripts/bench-histogram (release build).
 import Foundation
-import StrainMetrics
+import StrainContract
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import StrainDiagnose
 import StrainLoad
-import StrainMetrics
+import StrainContract
 import StrainPQ
 import StrainProfile
 import StrainReport

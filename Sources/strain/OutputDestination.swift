@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainOutputs
 
 /// One `strain run --output KIND=WHERE`. Only `prometheus=URL` exists so far.

@@ -1,7 +1,7 @@
 import Foundation
 import StrainDiagnose
 import StrainLoad
-import StrainMetrics
+import StrainContract
 import StrainOutputs
 import StrainProfile
 import StrainReport

@@ -1,6 +1,6 @@
 import Foundation
 import StrainDiagnose
-import StrainMetrics
+import StrainContract
 import StrainPQ
 import StrainTestSupport
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// Run folders and profiles on disk for the `strain report` / `strain compare` tests, with chosen

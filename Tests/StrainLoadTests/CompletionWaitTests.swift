@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
-import StrainMetrics
+import StrainContract
 import StrainTestSupport
 import Synchronization
 import Testing

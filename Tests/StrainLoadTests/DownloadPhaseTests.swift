@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import Testing
 
 /// The driver's `download` phase (first response byte to the last) shows a server whose small

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import StrainMetrics
+import StrainContract
 import StrainPQ
 import StrainProfile
 import StrainTestSupport

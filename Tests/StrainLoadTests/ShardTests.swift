@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 import Testing
 @testable import StrainLoad

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import StrainMetrics
+import StrainContract
 @testable import StrainProfile
 
 struct ThresholdTests {

@@ -1,6 +1,6 @@
 import Foundation
 import FoundationXML
-import StrainMetrics
+import StrainContract
 import StrainReport
 import StrainTestSupport
 import Synchronization

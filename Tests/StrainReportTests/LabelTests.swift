@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 @testable import StrainReport
 import Testing
 

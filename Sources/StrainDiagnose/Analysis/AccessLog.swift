@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// A web server's access log read for the diagnosis window: per-endpoint request counts and
 /// latencies for incident mode (`strain diagnose --access-log`), where no load driver counted them.

@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 extension StatementSample {
     /// The sample of `statement` (a pg_stat_statements entry): the same `query_id`, else, without

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// Step 4, network: responses whose last bytes wait for a delayed ACK. A server that writes a
 /// response in several small writes with Nagle's algorithm on (no TCP_NODELAY) holds each write

@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// Reads a web server's access log for a window, a line at a time (a log may be far larger than memory).
 public enum AccessLogReader {

@@ -1,6 +1,6 @@
 import Foundation
 import StrainCurl
-import StrainMetrics
+import StrainContract
 #if canImport(Glibc)
 import Glibc
 #endif

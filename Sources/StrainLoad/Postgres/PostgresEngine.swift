@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 import StrainPQ
 import StrainProfile
 

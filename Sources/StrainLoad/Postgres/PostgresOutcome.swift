@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// How one statement of one iteration ended, as a `PostgresSession` reports it.
 public struct PostgresOutcome: Sendable {

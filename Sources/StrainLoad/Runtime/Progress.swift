@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// How `LoadRun` reports progress while it runs (on standard error).
 public enum ProgressStyle: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// One shard's part of a scenario (all of it when the run is not sharded): what its workers then split

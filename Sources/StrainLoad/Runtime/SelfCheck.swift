@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// The generator's check of its own measurements: a run it cannot trust is marked invalid, with the
 /// reasons, rather than reported with confident wrong numbers. Pure: the coordinator gathers the inputs.

@@ -1,4 +1,4 @@
-import StrainMetrics
+import StrainContract
 
 /// What an engine reports about one finished step (request or query). Times are µs on the run clock.
 public struct StepOutcome: Sendable {

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 import Synchronization
 

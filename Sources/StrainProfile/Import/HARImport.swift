@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// `strain import har FILE`: a HAR 1.2 recording (a browser's "Save all as HAR", a proxy's export) as a
 /// profile draft. Every entry's request becomes a step, in the recording's order; responses are ignored.

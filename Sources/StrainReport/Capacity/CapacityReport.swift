@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 
 /// What `strain capacity` found, written as `capacity.json` and rendered for the terminal and as
 /// HTML (rate against latency and errors, the knee marked).

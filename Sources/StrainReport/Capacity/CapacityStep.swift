@@ -1,5 +1,5 @@
 import Foundation
-import StrainMetrics
+import StrainContract
 import StrainProfile
 
 /// One rate `strain capacity` held and measured, as `capacity.json` records it. Figures are of the

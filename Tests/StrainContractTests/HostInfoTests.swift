@@ -1,5 +1,5 @@
 import Testing
-@testable import StrainMetrics
+@testable import StrainContract
 
 @Suite struct HostInfoTests {
     @Test("the current host is described sensibly")

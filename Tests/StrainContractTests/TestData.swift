@@ -1,5 +1,5 @@
 import Foundation
-@testable import StrainMetrics
+@testable import StrainContract
 
 /// A seeded generator (SplitMix64), so every test run sees the same "random" data.
 struct SeededGenerator: RandomNumberGenerator {

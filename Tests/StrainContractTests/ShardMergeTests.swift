@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import StrainMetrics
+@testable import StrainContract
 
 /// `strain merge`'s arithmetic: shards merge into exactly the run one process would have measured.
 @Suite struct ShardMergeTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import StrainMetrics
+@testable import StrainContract
 
 @Suite struct HistogramCodingTests {
     @Test("encoding round-trips exactly", arguments: Distribution.allCases)

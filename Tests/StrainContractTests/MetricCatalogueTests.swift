@@ -1,5 +1,5 @@
 import Testing
-import StrainMetrics
+import StrainContract
 
 /// The catalogue's names are the keys of every run.json ever written: renaming one would make old
 /// folders read as if the metric were never measured, so they are pinned here.

@@ -1,5 +1,5 @@
 import Testing
-import StrainMetrics
+import StrainContract
 
 @Suite struct SHA256Tests {
     @Test("FIPS 180-4 / NIST test vectors", arguments: [

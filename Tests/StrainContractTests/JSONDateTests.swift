@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import StrainMetrics
+import StrainContract
 
 /// Every file of a run folder goes through `JSONFormat`; its dates must survive a round trip to the
 /// millisecond (the former run.json and diagnosis codecs wrote about half of them back 1 ms early).

@@ -1,5 +1,5 @@
 import Testing
-@testable import StrainMetrics
+@testable import StrainContract
 
 @Suite struct HistogramTests {
     static let percentiles: [Double] = [0, 0.1, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100]

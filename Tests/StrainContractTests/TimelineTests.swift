@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import StrainMetrics
+@testable import StrainContract
 
 @Suite struct TimelineTests {
     static func interval(_ second: Int) -> TimelineInterval {
