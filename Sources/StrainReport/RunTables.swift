@@ -121,7 +121,9 @@ struct RunHeadline {
         let artifact = report.artifact
         var lines: [String] = []
         if let profile = artifact.profile {
-            lines.append("profile \(profile.path) (sha256 \(profile.sha256.prefix(12)))")
+            // The file alone no longer says what ran when the command line changed it.
+            let changed = artifact.overrides.map { $0.isEmpty ? "" : ", changed by " + $0.joined(separator: " ") } ?? ""
+            lines.append("profile \(profile.path) (sha256 \(profile.sha256.prefix(12)))\(changed)")
         }
         let host = artifact.host
         var tool = "\(artifact.tool.name) \(artifact.tool.version) on \(host.hostname) (\(host.cores) cores, "

@@ -106,6 +106,9 @@ struct RunHabitsTests {
         #expect(artifact.scenarios[0].iterations == 161)
         #expect(abs((artifact.scenarios[0].askedRate ?? 0) - 80) < 2)
         #expect(outcome.stdout.contains("Thresholds: all 2 passed"), "\(outcome.stdout)")
+        // Every report says the file is not all that ran.
+        let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("changed by --duration 2s --rate 80/s --connections 8 --threshold home.latency: p(50) < 1h"))
 
         let bad = try StrainProcess.run(["run", profile.path, "--threshold", "home.latncy: p(50) < 1h"])
         #expect(bad.status == 2)
