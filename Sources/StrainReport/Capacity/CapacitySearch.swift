@@ -56,6 +56,9 @@ public struct CapacitySearch: Sendable, Equatable {
     public private(set) var highestHeld: Double?
     public private(set) var lowestFailed: Double?
     public private(set) var generatorBound = false
+    /// A rate whose step the generator's self-check rejected once. It is measured again before the
+    /// search gives up: a shared machine's hiccup disturbs one step, a generator's limit every one.
+    public private(set) var remeasuring: Double?
     public private(set) var stepsMeasured = 0
 
     public init(_ settings: Settings) {
@@ -67,12 +70,19 @@ public struct CapacitySearch: Sendable, Equatable {
         switch verdict {
         case .held: highestHeld = max(highestHeld ?? rate, rate)
         case .failed: lowestFailed = min(lowestFailed ?? rate, rate)
-        case .generatorBound: generatorBound = true
+        case .generatorBound:
+            if remeasuring == rate { generatorBound = true }
+            remeasuring = rate
+            return
         }
+        remeasuring = nil
     }
 
     public var next: Decision {
-        if generatorBound { return .finished(.atLeast(rate: highestHeld ?? 0, limit: .generatorBound)) }
+        if let rate = remeasuring, !generatorBound, stepsMeasured < settings.maxSteps { return .measure(rate: rate) }
+        if generatorBound || remeasuring != nil {
+            return .finished(.atLeast(rate: highestHeld ?? 0, limit: .generatorBound))
+        }
         switch (highestHeld, lowestFailed) {
         case (nil, let failed?):
             return .finished(.noneHeld(lowestRate: failed))
