@@ -22,9 +22,10 @@ public enum HTMLReport {
         return page(title: headline.title, body: body)
     }
 
-    /// `strain diagnose`'s findings as a page of their own, as self-contained as a run's report.
+    /// A diagnosis's findings as a page of their own (`diagnosis.html`, from `strain diagnose` or a run
+    /// with a diagnose section), as self-contained as a run's report.
     public static func render(_ diagnosis: Diagnosis) -> String {
-        let title = "strain diagnose"
+        let title = "Diagnosis"
         // The run verdicts' colours: red with a critical finding, amber with warnings, green otherwise.
         let counts = Finding.Severity.allCases.reversed().compactMap { severity -> String? in
             let count = diagnosis.findings.filter { $0.severity == severity }.count

@@ -104,6 +104,7 @@ extension OutputsEndToEndTests {
             #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
             let page = try String(contentsOf: folder.appendingPathComponent("diagnosis.html"), encoding: .utf8)
             #expect(page.contains(#"<section id="findings">"#))
+            #expect(page.contains("<title>Diagnosis</title>") && page.contains("<h1>Diagnosis</h1>"))
             let junit = try String(contentsOf: folder.appendingPathComponent("junit.xml"), encoding: .utf8)
             #expect(junit.contains(#"<testsuite name="findings""#) == !flags.isEmpty, "\(junit)")
             #expect(junit.contains(#"<testsuite name="thresholds""#))

@@ -241,7 +241,7 @@ struct HTMLReportTests {
         for forbidden in ["<script", "src=", "href=", "@import", "url("] {
             #expect(!html.contains(forbidden), "found \(forbidden)")
         }
-        for part in ["<title>strain diagnose</title>", #"<span class="verdict failed">1 critical · 1 warning</span>"#,
+        for part in ["<title>Diagnosis</title>", #"<span class="verdict failed">1 critical · 1 warning</span>"#,
                      #"aria-label="Impact: total time attributable""#, "<th>per request</th>",
                      "#1 Sequential scan on orders", "CREATE INDEX CONCURRENTLY ON orders (customer_email);", "<h3>Checklist</h3>"] {
             #expect(html.contains(part), "missing \(part)")
