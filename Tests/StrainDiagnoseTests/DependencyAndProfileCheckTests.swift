@@ -177,6 +177,19 @@ struct DependencyOrComputeTests {
         let slow = DependenciesCheck.run(input).findings.first { $0.check == "slow-dependency" }
         #expect(abs((slow?.impact.totalSeconds ?? 0) - 150 * 0.150) < 1e-6)
     }
+
+    /// A saturated host: the service's threads waited 20 s for a core, which with its 8 s on a CPU
+    /// is about the endpoint's wait for its call (22.8 s). The wait for a core is step 1's; the
+    /// endpoint that waits on the dependency keeps it.
+    @Test func aBusyHostsWaitForACoreDoesNotTakeAnEndpointFromItsDependency() throws {
+        let evidence = B.evidence(dependencies: [DependenciesCheckTests.dependency("recommendations", totals: [0.150, 0.150, 0.152])],
+                                  profiler: ProfileCheckTests.profile,
+                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 8, runQueueSeconds: 20))
+        let input = CheckInput(evidence: evidence, load: Self.load(report: 0.110, fastTenth: 0.038), options: CheckOptions())
+        let breakdowns = RequestBreakdown.all(input)
+        #expect(try #require(breakdowns.first { $0.endpoint == "recommendations/recommend" }).dependency?.name == "recommendations")
+        #expect(DependenciesCheck.run(input).findings.contains { $0.check == "slow-dependency" })
+    }
 }
 
 struct WaitingInsideTheServiceTests {

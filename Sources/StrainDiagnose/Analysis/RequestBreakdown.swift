@@ -77,7 +77,7 @@ struct RequestBreakdown {
             return breakdown
         }
         if let service = input.evidence.service {
-            markComputing(&breakdowns, computeSeconds: service.computeSeconds)
+            markComputing(&breakdowns, computeSeconds: service.computeSeconds, cpuSeconds: service.cpuSeconds)
         }
         return breakdowns
     }
@@ -86,17 +86,18 @@ struct RequestBreakdown {
     /// computing. One aggregate cannot be split among endpoints exactly, so two stated rules:
     /// - an endpoint without a dependency computes when that time covers at least a quarter of its
     ///   rest (a service waiting on its own pool shows a few percent);
-    /// - a dependency's match stays unless the time fits a matched endpoint's rest (within 2×): then
-    ///   the best-fitting one computes instead — an endpoint waiting on a call uses little CPU, and
-    ///   only size put it there.
-    static func markComputing(_ breakdowns: inout [RequestBreakdown], computeSeconds: Double) {
+    /// - a dependency's match stays unless the service's time on a CPU fits a matched endpoint's rest
+    ///   (within 2×): then the best-fitting one computes instead — an endpoint waiting on a call uses
+    ///   little CPU, and only size put it there. Time on a CPU, not waiting for one: on a saturated
+    ///   host the wait for a core (step 1's) would otherwise fit any long wait and take it from its call.
+    static func markComputing(_ breakdowns: inout [RequestBreakdown], computeSeconds: Double, cpuSeconds: Double) {
         for index in breakdowns.indices where breakdowns[index].dependency == nil {
             breakdowns[index].computing = breakdowns[index].totalRest > 0 && computeSeconds >= computingShare * breakdowns[index].totalRest
         }
         let matched = breakdowns.indices.filter { breakdowns[$0].dependency != nil && breakdowns[$0].totalRest > 0 }
         for index in matched { breakdowns[index].computing = false }
-        let fitting = matched.filter { (0.5...2).contains(computeSeconds / breakdowns[$0].totalRest) }
-        if let best = fitting.min(by: { abs(computeSeconds - breakdowns[$0].totalRest) < abs(computeSeconds - breakdowns[$1].totalRest) }) {
+        let fitting = matched.filter { (0.5...2).contains(cpuSeconds / breakdowns[$0].totalRest) }
+        if let best = fitting.min(by: { abs(cpuSeconds - breakdowns[$0].totalRest) < abs(cpuSeconds - breakdowns[$1].totalRest) }) {
             breakdowns[best].computing = true
             breakdowns[best].dependency = nil
         }
