@@ -37,7 +37,7 @@ struct PyShopAcceptanceTests {
         // (4) Requests queueing for a 2-connection pool held during a sleep: off the CPU, so waiting
         // inside the service, never hot code; one step-5 finding, on the endpoint that waits.
         let profile = findings.filter { $0.step == .profile }
-        #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object)" })")
+        #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object): \($0.evidence)" })")
         let waiting = try #require(profile.first)
         #expect(waiting.check == "waiting-inside-service")
         #expect(waiting.object == "inventory/stock in pid \(shop.pid)")
@@ -211,7 +211,7 @@ struct PyShopAcceptanceTests {
         #expect(index.check == "missing-index")
         // Step 5 is possible in incident mode now: the pool-hold endpoint waits inside the service.
         let profile = findings.filter { $0.step == .profile }
-        #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object)" })")
+        #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object): \($0.evidence)" })")
         let waiting = try #require(profile.first)
         #expect(waiting.check == "waiting-inside-service")
         #expect(waiting.object.contains("access log/GET /inventory/:id"))

@@ -213,7 +213,8 @@ struct WaitingInsideTheServiceTests {
         #expect(abs(finding.impact.totalSeconds - 100) < 1e-9)
     }
 
-    /// One endpoint computing, another queueing for the service's own pool: one finding each.
+    /// One endpoint computing, another queueing for the service's own pool: one finding each. The
+    /// service's 1 s wait for a core is step 1's: 5 ms out of each request.
     @Test func computingAndWaitingEndpointsGetAFindingEach() throws {
         let load = LoadContext(endpoints: [
             .init(scenario: "report", step: "report", kind: .http, requests: 100, totalSeconds: 100 * 0.05),
@@ -224,7 +225,47 @@ struct WaitingInsideTheServiceTests {
         let findings = ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()), earlier: []).findings
         #expect(findings.map(\.check) == ["hot-frames", "waiting-inside-service"])
         #expect(findings.map(\.object) == ["report/report in pid 4242: do_syscall_64", "checkout/pay in pid 4242"])
-        #expect(findings.map(\.impact.totalSeconds) == [5, 40])
+        #expect(zip(findings.map(\.impact.totalSeconds), [4.5, 39.5]).allSatisfy { abs($0 - $1) < 1e-9 })
+    }
+
+    /// pyshop on a host other work saturates: its threads were runnable for 10.9 s but on a CPU for
+    /// 0.39 s. Every endpoint's time is inflated by the wait for a core (step 1's); only inventory,
+    /// which queues for its own pool far above that, waits inside the service — and nothing is hot code.
+    @Test func aSaturatedHostsWaitForACoreIsNeitherHotCodeNorAWaitInside() throws {
+        let load = LoadContext(endpoints: [
+            .init(scenario: "catalogue", step: "product", kind: .http, requests: 300, totalSeconds: 300 * 0.012),
+            .init(scenario: "export", step: "export", kind: .http, requests: 110, totalSeconds: 110 * 0.030),
+            .init(scenario: "checkout", step: "pay", kind: .http, requests: 56, totalSeconds: 56 * 0.025),
+            .init(scenario: "inventory", step: "stock", kind: .http, requests: 220, totalSeconds: 220 * 0.218),
+        ])
+        let evidence = B.evidence(profiler: ProfileCheckTests.profile,
+                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 0.39, runQueueSeconds: 0.21,
+                                                                  runnableSeconds: 10.9))
+        let input = CheckInput(evidence: evidence, load: load, options: CheckOptions())
+        let findings = ProfileCheck.run(input, earlier: []).findings
+        #expect(findings.map(\.check) == ["waiting-inside-service"])
+        #expect(findings.first?.object == "inventory/stock in pid 4242")
+        // 10.51 s of waiting for a core over 686 requests: product's whole 12 ms, then 16.1 ms each.
+        let perRequest = (10.51 - 300 * 0.012) / 386
+        #expect(abs((findings.first?.impact.totalSeconds ?? 0) - 220 * (0.218 - perRequest)) < 1e-6)
+        let stock = try #require(RequestBreakdown.all(input).first { $0.endpoint == "inventory/stock" })
+        #expect(stock.description.contains("+ waiting for a core 17.9 ms"), "\(stock.description)")
+    }
+
+    /// A service whose own hot endpoint saturates the host: the wait for a core comes out of the
+    /// fast endpoints first, and the endpoint that computes is still hot code.
+    @Test func aServiceThatSaturatesTheHostItselfIsStillHotCode() throws {
+        let load = LoadContext(endpoints: [
+            .init(scenario: "catalogue", step: "product", kind: .http, requests: 1000, totalSeconds: 1000 * 0.015),
+            .init(scenario: "report", step: "report", kind: .http, requests: 100, totalSeconds: 100 * 0.120),
+        ])
+        let evidence = B.evidence(profiler: ProfileCheckTests.profile,
+                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 12, runQueueSeconds: 4, runnableSeconds: 25))
+        let findings = ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()), earlier: []).findings
+        #expect(findings.map(\.check) == ["hot-frames"])
+        #expect(findings.first?.object == "report/report in pid 4242: do_syscall_64")
+        // 13 s of waiting for a core: 11.8 ms of each request (report keeps 108 ms of its 120).
+        #expect(abs((findings.first?.impact.totalSeconds ?? 0) - 100 * (0.120 - 13.0 / 1100)) < 1e-6)
     }
 
     @Test func unexplainedTimeOnTheCPUIsHotCode() throws {

@@ -68,7 +68,9 @@ struct ExplainPrivilegeTests {
         let query = switch planning {
         case .analyzed: "SELECT \(role.name).leak() + \(role.name).looks_pure()"
         case .generic: "SELECT id FROM \(role.name).items WHERE id = $1 AND \(role.name).looks_pure() = 1"
-        case .sample: "SELECT id FROM \(role.name).items WHERE id = 7 AND \(role.name).looks_pure() = 1 AND now() > now() - interval '1 day'"
+        // The sleep keeps it running long enough for the 10 Hz sampler to see it on a busy machine.
+        case .sample: "SELECT id FROM \(role.name).items WHERE id = 7 AND \(role.name).looks_pure() = 1 AND now() > now() - interval '1 day' "
+            + "AND pg_sleep(0.01) IS NOT NULL"
         }
 
         let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false,

@@ -165,6 +165,7 @@ public struct ServiceProcessEvidence: Codable, Sendable, Equatable {
         self.runnableSeconds = runnableSeconds
     }
 
-    /// Time the service spent computing or ready to compute: what a CPU-bound request waits for.
-    public var computeSeconds: Double { max(cpuSeconds + runQueueSeconds, runnableSeconds) }
+    /// Time its threads were ready to run but had no core: the run-queue clocks of the threads
+    /// still alive, or the sampled runnable time beyond its CPU time where threads came and went.
+    public var coreWaitSeconds: Double { max(runQueueSeconds, runnableSeconds - cpuSeconds) }
 }

@@ -14,18 +14,21 @@ struct RequestBreakdown {
     var sharedDatabase: Double
     /// The slow dependency that accounts for the rest, if one does.
     var dependency: (name: String, median: Double)?
-    /// The service's CPU clock says this endpoint's rest is spent computing (see `markComputing`);
-    /// nil when the service's CPU time is unknown.
+    /// The part of the service's wait for a core charged to this endpoint, per request (see
+    /// `chargeCoreWait`): step 1's, not the code's.
+    var coreWait = 0.0
+    /// The service's CPU clock says this endpoint's unexplained time is spent computing (see
+    /// `markComputing`); nil when the service's CPU time is unknown.
     var computing: Bool?
     /// Time per request left after network and the endpoint's database time.
     var rest: Double { max(0, mean - network - database) }
     /// The part of `rest` the dependency accounts for: at most one call's time.
     var dependencySeconds: Double { dependency.map { min(rest, $0.median) } ?? 0 }
-    /// What steps 2 and 4 leave unexplained per request.
-    var unexplained: Double { rest - dependencySeconds }
+    /// What steps 1, 2 and 4 leave unexplained per request.
+    var unexplained: Double { max(0, rest - dependencySeconds - coreWait) }
     /// The rest over all the endpoint's requests, in seconds.
     var totalRest: Double { rest * Double(requests) }
-    /// What steps 2 and 4 leave unexplained over all the endpoint's requests, in seconds.
+    /// What steps 1, 2 and 4 leave unexplained over all the endpoint's requests, in seconds.
     var totalUnexplained: Double { unexplained * Double(requests) }
 
     /// The database cannot tell which endpoint ran a statement, so a statement is charged to an
@@ -77,22 +80,53 @@ struct RequestBreakdown {
             return breakdown
         }
         if let service = input.evidence.service {
-            markComputing(&breakdowns, computeSeconds: service.computeSeconds, cpuSeconds: service.cpuSeconds)
+            chargeCoreWait(&breakdowns, seconds: service.coreWaitSeconds)
+            markComputing(&breakdowns, cpuSeconds: service.cpuSeconds)
         }
         return breakdowns
     }
 
-    /// Marks the endpoints the service's CPU time (with its threads' wait for a core) says are
-    /// computing. One aggregate cannot be split among endpoints exactly, so two stated rules:
-    /// - an endpoint without a dependency computes when that time covers at least a quarter of its
-    ///   rest (a service waiting on its own pool shows a few percent);
-    /// - a dependency's match stays unless the service's time on a CPU fits a matched endpoint's rest
-    ///   (within 2×): then the best-fitting one computes instead — an endpoint waiting on a call uses
-    ///   little CPU, and only size put it there. Time on a CPU, not waiting for one: on a saturated
-    ///   host the wait for a core (step 1's) would otherwise fit any long wait and take it from its call.
-    static func markComputing(_ breakdowns: inout [RequestBreakdown], computeSeconds: Double, cpuSeconds: Double) {
+    /// Takes the service's wait for a core out of the unexplained time of the endpoints that no
+    /// dependency accounts for: it is CPU capacity (step 1's), not code to profile. One aggregate
+    /// cannot be split exactly, so the stated rule: every request waits alike for a core (each is
+    /// made runnable a few times, and the scheduler queues them alike), up to its whole unexplained
+    /// time. What stands above that stays unexplained: a pool or a lock one endpoint queues on
+    /// does not drown in the host's load, and an endpoint slow only because the host is does not
+    /// reach step 5.
+    static func chargeCoreWait(_ breakdowns: inout [RequestBreakdown], seconds: Double) {
+        let order = breakdowns.indices.filter { breakdowns[$0].dependency == nil }
+            .sorted { breakdowns[$0].unexplained < breakdowns[$1].unexplained }
+        var left = seconds
+        var requestsLeft = order.reduce(0.0) { $0 + Double(breakdowns[$1].requests) }
+        for index in order where left > 0 && requestsLeft > 0 {
+            let perRequest = min(breakdowns[index].unexplained, left / requestsLeft)
+            breakdowns[index].coreWait = perRequest
+            left -= perRequest * Double(breakdowns[index].requests)
+            requestsLeft -= Double(breakdowns[index].requests)
+        }
+    }
+
+    /// Marks the endpoints the service's time on a CPU says are computing — never its wait for a
+    /// core, which is step 1's (`chargeCoreWait`). One aggregate cannot be split among endpoints
+    /// exactly, so two stated rules:
+    /// - an endpoint without a dependency computes when the CPU left to it covers at least a
+    ///   quarter of its unexplained time; left to it is what remains after every other request
+    ///   took the least a request plausibly needs: the service's mean CPU per request, or the
+    ///   fastest endpoint's time if less (a request cannot use more CPU than it lasts, less its
+    ///   wait for a core).
+    ///   Without that floor, a small endpoint's few seconds would fit the CPU every request used;
+    /// - a dependency's match stays unless the service's CPU time fits a matched endpoint's rest
+    ///   (within 2×): then the best-fitting one computes instead — an endpoint waiting on a call
+    ///   uses little CPU, and only size put it there.
+    static func markComputing(_ breakdowns: inout [RequestBreakdown], cpuSeconds: Double) {
+        let requests = breakdowns.reduce(0.0) { $0 + Double($1.requests) }
+        let fastest = breakdowns.map { $0.mean - $0.coreWait }.min() ?? 0
+        let leastPerRequest = requests > 0 ? min(cpuSeconds / requests, fastest) : 0
         for index in breakdowns.indices where breakdowns[index].dependency == nil {
-            breakdowns[index].computing = breakdowns[index].totalRest > 0 && computeSeconds >= computingShare * breakdowns[index].totalRest
+            let others = requests - Double(breakdowns[index].requests)
+            let left = cpuSeconds - leastPerRequest * others
+            let unexplained = breakdowns[index].totalUnexplained
+            breakdowns[index].computing = unexplained > 0 && left >= computingShare * unexplained
         }
         let matched = breakdowns.indices.filter { breakdowns[$0].dependency != nil && breakdowns[$0].totalRest > 0 }
         for index in matched { breakdowns[index].computing = false }
@@ -117,6 +151,7 @@ struct RequestBreakdown {
         var text = "\(endpoint): \(Format.duration(mean)) per request = network \(Format.duration(network)) + database "
             + "\(Format.duration(database))"
         if let dependency { text += " + \(dependency.name) \(Format.duration(dependencySeconds))" }
+        if coreWait > 0 { text += " + waiting for a core \(Format.duration(coreWait))" }
         text += " + unexplained \(Format.duration(unexplained))"
         if sharedDatabase > 0 { text += " (database (run average), not attributed: \(Format.duration(sharedDatabase)))" }
         if let computing { text += computing ? ", computing" : ", not computing" }
