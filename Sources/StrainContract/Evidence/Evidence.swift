@@ -168,4 +168,8 @@ public struct ServiceProcessEvidence: Codable, Sendable, Equatable {
     /// Time its threads were ready to run but had no core: the run-queue clocks of the threads
     /// still alive, or the sampled runnable time beyond its CPU time where threads came and went.
     public var coreWaitSeconds: Double { max(runQueueSeconds, runnableSeconds - cpuSeconds) }
+
+    /// The share of the time its threads were ready to run that they spent on a core: 1 on an
+    /// idle host, small on a saturated one.
+    public var runningShare: Double { cpuSeconds + coreWaitSeconds > 0 ? cpuSeconds / (cpuSeconds + coreWaitSeconds) : 1 }
 }

@@ -20,10 +20,17 @@ struct RequestBreakdown {
     /// The service's CPU clock says this endpoint's unexplained time is spent computing (see
     /// `markComputing`); nil when the service's CPU time is unknown.
     var computing: Bool?
+    /// On a host that kept the service's threads from a core most of the time they were ready,
+    /// this endpoint's time does not stand out from the service's other requests: the host's
+    /// saturation (step 1) can be all of it (see `markHostBound`).
+    var hostBound = false
     /// Time per request left after network and the endpoint's database time.
     var rest: Double { max(0, mean - network - database) }
     /// The part of `rest` the dependency accounts for: at most one call's time.
     var dependencySeconds: Double { dependency.map { min(rest, $0.median) } ?? 0 }
+    /// Time per request inside the service that neither the database nor a dependency accounts
+    /// for: computing, waiting for a core, or waiting inside.
+    var serviceTime: Double { rest - dependencySeconds }
     /// What steps 1, 2 and 4 leave unexplained per request.
     var unexplained: Double { max(0, rest - dependencySeconds - coreWait) }
     /// The rest over all the endpoint's requests, in seconds.
@@ -81,7 +88,8 @@ struct RequestBreakdown {
         }
         if let service = input.evidence.service {
             chargeCoreWait(&breakdowns, seconds: service.coreWaitSeconds)
-            markComputing(&breakdowns, cpuSeconds: service.cpuSeconds)
+            markComputing(&breakdowns, cpuSeconds: service.cpuSeconds, runningShare: service.runningShare)
+            if service.runningShare < saturatedShare { markHostBound(&breakdowns) }
         }
         return breakdowns
     }
@@ -114,11 +122,16 @@ struct RequestBreakdown {
     ///   took the least a request plausibly needs: the service's mean CPU per request, or the
     ///   fastest endpoint's time if less (a request cannot use more CPU than it lasts, less its
     ///   wait for a core).
-    ///   Without that floor, a small endpoint's few seconds would fit the CPU every request used;
+    ///   Without that floor, a small endpoint's few seconds would fit the CPU every request used.
+    ///   Where the service's threads waited for a core longer than they ran, an endpoint also
+    ///   computes when its whole time, at the share of a core they got, is most of the service's
+    ///   CPU: a CPU-bound request there spends most of its time waiting for a core, more than the
+    ///   alike share. At a small share any endpoint's time could be CPU; the one that computes is
+    ///   where the CPU went;
     /// - a dependency's match stays unless the service's CPU time fits a matched endpoint's rest
     ///   (within 2×): then the best-fitting one computes instead — an endpoint waiting on a call
     ///   uses little CPU, and only size put it there.
-    static func markComputing(_ breakdowns: inout [RequestBreakdown], cpuSeconds: Double) {
+    static func markComputing(_ breakdowns: inout [RequestBreakdown], cpuSeconds: Double, runningShare: Double) {
         let requests = breakdowns.reduce(0.0) { $0 + Double($1.requests) }
         let fastest = breakdowns.map { $0.mean - $0.coreWait }.min() ?? 0
         let leastPerRequest = requests > 0 ? min(cpuSeconds / requests, fastest) : 0
@@ -126,7 +139,12 @@ struct RequestBreakdown {
             let others = requests - Double(breakdowns[index].requests)
             let left = cpuSeconds - leastPerRequest * others
             let unexplained = breakdowns[index].totalUnexplained
-            breakdowns[index].computing = unexplained > 0 && left >= computingShare * unexplained
+            let cpuAtTheShareOfACoreItGot = runningShare * breakdowns[index].serviceTime * Double(breakdowns[index].requests)
+            let cpuBoundOnABusyHost = runningShare < saturatedShare
+                && (mostOfTheCPU * cpuSeconds...cpuSeconds).contains(cpuAtTheShareOfACoreItGot)
+            breakdowns[index].computing = unexplained > 0 && (left >= computingShare * unexplained || cpuBoundOnABusyHost)
+            // A request that computes waits for a core because it computes: that wait is its code's cost too.
+            if breakdowns[index].computing == true { breakdowns[index].coreWait = 0 }
         }
         let matched = breakdowns.indices.filter { breakdowns[$0].dependency != nil && breakdowns[$0].totalRest > 0 }
         for index in matched { breakdowns[index].computing = false }
@@ -136,6 +154,40 @@ struct RequestBreakdown {
             breakdowns[best].dependency = nil
         }
     }
+
+    /// Marks the endpoints whose time inside the service is less than `standsOut` times the
+    /// typical request of the service's other endpoints (their requests' median). On a host that
+    /// keeps the service from a core, every request is slower — its bursts wait for a core, its
+    /// calls for the other side's — by a factor no one endpoint's figure can tell apart from its
+    /// own work; what stands that far above the service's other requests is the endpoint's own.
+    /// An endpoint with no other to compare with is never marked.
+    static func markHostBound(_ breakdowns: inout [RequestBreakdown]) {
+        let candidates = breakdowns.indices.filter { breakdowns[$0].dependency == nil }
+        for index in candidates {
+            let others = candidates.filter { $0 != index }.map { (time: breakdowns[$0].serviceTime, requests: breakdowns[$0].requests) }
+            guard let typical = medianTime(of: others) else { continue }
+            breakdowns[index].hostBound = breakdowns[index].serviceTime < standsOut * typical
+        }
+    }
+
+    /// The time per request of the median request among `endpoints`, or nil without requests.
+    private static func medianTime(of endpoints: [(time: Double, requests: UInt64)]) -> Double? {
+        let sorted = endpoints.filter { $0.requests > 0 }.sorted { $0.time < $1.time }
+        let half = Double(sorted.reduce(0) { $0 + $1.requests }) / 2
+        var counted = 0.0
+        for endpoint in sorted {
+            counted += Double(endpoint.requests)
+            if counted >= half { return endpoint.time }
+        }
+        return nil
+    }
+
+    /// The least share of the service's CPU an endpoint's time must need to be CPU-bound on a saturated host.
+    static let mostOfTheCPU = 0.5
+    /// Below this running share the service's threads waited for a core longer than they ran.
+    static let saturatedShare = 0.5
+    /// How many times the service's typical request an endpoint must take, on such a host, to be its own.
+    static let standsOut = 3.0
 
     /// The least share of an endpoint's rest the service's compute time must cover to call it computing.
     static let computingShare = 0.25

@@ -17,15 +17,19 @@ enum ProfileCheck {
         let breakdowns = RequestBreakdown.all(input)
         // Decided per endpoint: one slow endpoint among fast ones must not be averaged away.
         let noticeable = breakdowns.filter { $0.unexplained >= noticeableUnexplained && $0.unexplained >= unexplainedShare * $0.mean }
+        let hostBound = noticeable.filter(\.hostBound)
         // The slow ones when there are any; else the few milliseconds a fast machine leaves, as information.
-        let slow = noticeable.filter { $0.unexplained >= slowUnexplained }
-        let unexplained = slow.isEmpty ? noticeable : slow
+        let own = noticeable.filter { !$0.hostBound }
+        let slow = own.filter { $0.unexplained >= slowUnexplained }
+        let unexplained = slow.isEmpty ? own : slow
+        let leftToStepOne = hostBound.isEmpty ? "" : "; left to step 1 (their time does not stand out from the service's other "
+            + "requests on a host that kept its threads from a core): " + hostBound.map(\.endpoint).joined(separator: ", ")
         guard !unexplained.isEmpty else {
             return CheckResult(findings: [], summary: "skipped: every endpoint's time is mostly network, database or dependency "
-                               + "time (or less than \(Format.duration(noticeableUnexplained)) per request is unexplained)")
+                               + "time (or less than \(Format.duration(noticeableUnexplained)) per request is unexplained)" + leftToStepOne)
         }
         var summary = "\(unexplained.count) endpoint(s) mostly unexplained by steps 1–4: "
-            + unexplained.map(\.endpoint).joined(separator: ", ")
+            + unexplained.map(\.endpoint).joined(separator: ", ") + leftToStepOne
         guard let service = input.evidence.service else {
             return CheckResult(findings: [codeFinding(unexplained, cpu: [], input)], summary: summary)
         }
