@@ -7,7 +7,7 @@ import Testing
 
 /// `strain capacity` through the built binary against servers whose capacity is known in advance.
 /// Serialized: each measures a knee, and two searches at once would share the generator's cores.
-@Suite("strain capacity", .serialized)
+@Suite("strain capacity", .serialized, .oneLoadAtATime)
 struct CapacityCommandTests {
     /// nginx's `limit_req` answers 503 to what exceeds 500 requests a second (scripts/nginx): with
     /// constant arrivals, a rate r above it fails a share 1 − 500/r, so `errors: rate < 1%` holds up to

@@ -8,7 +8,7 @@ import Testing
 /// The demo end to end: demo-shop with its faults switched on or off, loaded by `strain run
 /// profiles/demo.json5` (shortened), and the diagnosis it writes. Each test has its own database
 /// and its own shop, so nothing one test does (an index it creates) reaches another.
-@Suite(.serialized)
+@Suite(.serialized, .oneLoadAtATime)
 struct DemoAcceptanceTests {
     static let duration = "15s"
 

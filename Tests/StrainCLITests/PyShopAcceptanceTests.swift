@@ -10,7 +10,7 @@ import Testing
 /// a thread per connection. Each fault sits on its own endpoint and the service counts the time
 /// it spends in each (GET /stats), so every impact is checked against what the service measured,
 /// not against what the diagnoser's own evidence says. Each test has its own database and shop.
-@Suite(.serialized)
+@Suite(.serialized, .oneLoadAtATime)
 struct PyShopAcceptanceTests {
     static let leakHold = 3.0
 

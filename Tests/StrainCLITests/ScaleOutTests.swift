@@ -5,7 +5,7 @@ import Testing
 
 /// The Indexed-Job contract, locally: three `strain run` processes told their shard by
 /// `JOB_COMPLETION_INDEX` and `--shards 3`, started together with `--start-at`, then `strain merge`.
-@Suite("scale-out", .serialized)
+@Suite("scale-out", .serialized, .oneLoadAtATime)
 struct ScaleOutTests {
     @Test func threeShardsOfA300PerSecondProfileMergeIntoTheWholeRun() throws {
         let root = RunCommandTests.outputFolder()

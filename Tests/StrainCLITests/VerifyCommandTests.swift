@@ -7,7 +7,7 @@ import Testing
 /// `strain verify` end to end through the built binary: a 300k-row table looked up by an unindexed
 /// column, the run that finds the missing index, then verify's plan, its measurement and its
 /// roll-back, and what it refuses. One database of its own, so the index never reaches other tests.
-@Suite(.serialized)
+@Suite(.serialized, .oneLoadAtATime)
 struct VerifyCommandTests {
     @Test func theMissingIndexFixCutsTheMedianMoreThanThreefoldAndIsRolledBack() throws {
         let lab = try VerifyLab()
