@@ -24,10 +24,12 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var download: Histogram?
         /// The median time to the first response byte, in seconds (HTTP only).
         public var firstByteMedianSeconds: Double?
+        /// Each new connection's time to connect, in µs (HTTP only).
+        public var connect: Histogram?
 
         public init(scenario: String, step: String, kind: ScenarioKind, requests: UInt64, totalSeconds: Double,
                     networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, fastTenthSeconds: Double? = nil,
-                    download: Histogram? = nil, firstByteMedianSeconds: Double? = nil) {
+                    download: Histogram? = nil, firstByteMedianSeconds: Double? = nil, connect: Histogram? = nil) {
             self.scenario = scenario
             self.step = step
             self.kind = kind
@@ -38,6 +40,7 @@ public struct LoadContext: Codable, Sendable, Equatable {
             self.fastTenthSeconds = fastTenthSeconds
             self.download = download
             self.firstByteMedianSeconds = firstByteMedianSeconds
+            self.connect = connect
         }
 
         /// "scenario/step", the endpoint's name in findings.
@@ -96,7 +99,8 @@ public struct LoadContext: Codable, Sendable, Equatable {
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
                                 poolWaitSeconds: seconds(step.phases[Phase.poolWait.name]),
                                 fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,
-                                download: step.phases[Phase.download.name], firstByteMedianSeconds: firstByte)
+                                download: step.phases[Phase.download.name], firstByteMedianSeconds: firstByte,
+                                connect: step.phases[Phase.connect.name])
             }
         }
         requestIntervals = timeline.isEmpty ? nil : timeline.map { interval in

@@ -1,4 +1,5 @@
 import Foundation
+import StrainContract
 import Testing
 @testable import StrainDiagnose
 
@@ -87,6 +88,23 @@ struct MetricsCheckTests {
         let found = findings(host)
         #expect(found.first { $0.check == "tcp-retransmits" }?.impact.totalSeconds == 300 * 0.2)
         #expect(found.first { $0.check == "listen-overflows" }?.impact.totalSeconds == 50)
+    }
+
+    /// The counters are the host's. A load whose connects never waited for a SYN retry was not
+    /// dropped: another listener was (information); one whose connects did is costed by those.
+    @Test(arguments: [(UInt64(0), Finding.Severity.info, 0.0), (12, .warning, 12)])
+    func listenDropsAreTheLoadsOnlyWhenItsConnectsWaitedForTheRetry(retried: UInt64, severity: Finding.Severity, impact: Double) throws {
+        var host = B.quietHost()
+        host.samples[1].tcp?.listenOverflows? += 50
+        let connect = Histogram(recording: Array(repeating: UInt64(150), count: 400) + Array(repeating: UInt64(1_003_000), count: Int(retried)))
+        let load = LoadContext(endpoints: [
+            .init(scenario: "shop", step: "orders", kind: .http, requests: 1000, totalSeconds: 10, connect: connect),
+        ])
+        let result = MetricsCheck.run(CheckInput(evidence: B.evidence(host: host), load: load, options: CheckOptions()))
+        let finding = try #require(result.findings.first { $0.check == "listen-overflows" })
+        #expect(finding.severity == severity)
+        #expect(finding.impact.totalSeconds == impact)
+        #expect(finding.evidence.contains("the load opened \(400 + retried) connections, \(retried) of which took 900 ms or more to connect (a SYN retried)"))
     }
 
     @Test func oneSampleIsNotEnough() {
