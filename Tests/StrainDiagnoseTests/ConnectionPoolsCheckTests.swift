@@ -133,6 +133,25 @@ struct ConnectionPoolsCheckTests {
         #expect(finding.severity == .critical)
     }
 
+    /// A holder sampled once while its statement still ran and four times idle in its transaction
+    /// is shown idle in transaction, however the samples were ordered.
+    @Test func aBlockerIsShownInTheStateItHeldTheLockMostIn() throws {
+        let update = "UPDATE accounts SET balance = balance + 1 WHERE id = 1"
+        func sample(holder state: String) -> LockSample {
+            LockSample(at: B.start, seconds: 0.1, sessions: [
+                LockSession(pid: 100, query: update, state: state),
+                LockSession(pid: 200, query: update, state: "active", lockType: "transactionid", relation: "public.accounts",
+                            row: "(0,1)", blockedBy: [100]),
+            ])
+        }
+        var postgres = B.postgres()
+        postgres.lockSamples = [sample(holder: "active")] + Array(repeating: sample(holder: "idle in transaction"), count: 4)
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                        options: CheckOptions())).findings
+        let finding = try #require(found.first { $0.check == "lock-contention" })
+        #expect(finding.evidence.contains("blocking (idle in transaction, 500 ms of waits): \(update)"), "\(finding.evidence)")
+    }
+
     /// Waiters queued for a row's holder's transaction name no table; the same statement's waits
     /// that hold the row's tuple lock do: one contention point, the table.
     @Test func waitersWithoutATableJoinTheTableTheirStatementWaitsOn() throws {

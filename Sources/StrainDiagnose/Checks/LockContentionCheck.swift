@@ -106,12 +106,20 @@ enum LockContentionCheck {
 
     /// Statements by fingerprint with the wait seconds they account for, most first; the example
     /// shown is the first seen.
+    /// Sessions summed by statement fingerprint, most seconds first. Each is shown in the state
+    /// it held for most of those seconds (a blocker seen once running its statement and then
+    /// idle in its transaction for the rest is idle in transaction), not the first one sampled.
     private static func ranked(_ sessions: [(LockSession, Double)]) -> [(LockSession, Double)] {
-        var totals: [String: (session: LockSession, seconds: Double)] = [:]
+        var byState: [String: [String: (session: LockSession, seconds: Double)]] = [:]
         for (session, seconds) in sessions {
             let key = StatementFingerprint.of(query: session.query, queryID: session.queryID)
-            totals[key] = (totals[key]?.session ?? session, (totals[key]?.seconds ?? 0) + seconds)
+            let earlier = byState[key, default: [:]][session.state]
+            byState[key, default: [:]][session.state] = (earlier?.session ?? session, (earlier?.seconds ?? 0) + seconds)
         }
-        return totals.values.sorted { ($0.seconds, $1.session.query) > ($1.seconds, $0.session.query) }.map { ($0.session, $0.seconds) }
+        let totals = byState.values.compactMap { states -> (session: LockSession, seconds: Double)? in
+            guard let most = states.values.max(by: { ($0.seconds, $1.session.state) < ($1.seconds, $0.session.state) }) else { return nil }
+            return (most.session, states.values.reduce(0) { $0 + $1.seconds })
+        }
+        return totals.sorted { ($0.seconds, $1.session.query) > ($1.seconds, $0.session.query) }.map { ($0.session, $0.seconds) }
     }
 }
