@@ -229,79 +229,67 @@ struct WaitingInsideTheServiceTests {
         #expect(zip(findings.map(\.impact.totalSeconds), [5, 39.5]).allSatisfy { abs($0 - $1) < 1e-9 })
     }
 
-    /// pyshop on a host other work saturates: its threads were runnable for 10.9 s but on a CPU for
-    /// 0.39 s. Every endpoint's time is inflated by the wait for a core (step 1's); only inventory,
-    /// which queues for its own pool far above that, waits inside the service — and nothing is hot code.
-    @Test func aSaturatedHostsWaitForACoreIsNeitherHotCodeNorAWaitInside() throws {
-        let load = LoadContext(endpoints: [
-            .init(scenario: "catalogue", step: "product", kind: .http, requests: 300, totalSeconds: 300 * 0.012),
-            .init(scenario: "export", step: "export", kind: .http, requests: 110, totalSeconds: 110 * 0.030),
-            .init(scenario: "checkout", step: "pay", kind: .http, requests: 56, totalSeconds: 56 * 0.025),
-            .init(scenario: "inventory", step: "stock", kind: .http, requests: 220, totalSeconds: 220 * 0.218),
-        ])
+    /// A host that keeps the service from a core: what step 5 makes of each endpoint, with the
+    /// figures of real runs (one core hogged, other sessions building: load averages of 10–14).
+    struct BusyHost: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        /// Name, requests and mean time per request of each endpoint.
+        var endpoints: [(name: String, requests: UInt64, mean: Double)]
+        var cpu: Double
+        var runQueue: Double
+        var runnable: Double
+        var checks: [String]
+        var object: String?
+        var impact: Double?
+        /// An endpoint and a part of its breakdown's text.
+        var breakdown: (endpoint: String, contains: String)?
+    }
+
+    static let busyHosts: [BusyHost] = [
+        // pyshop: its threads ran 0.39 s of the 10.9 s they were ready to. Every endpoint waits for
+        // a core (step 1's); only inventory, queueing for its own pool far above that, waits
+        // inside, and nothing is hot code. The 10.51 s wait for a core over 686 requests: product's
+        // whole 12 ms, then 16.1 ms each.
+        BusyHost(testDescription: "pyshop: only the pool wait stands out",
+                 endpoints: [("product", 300, 0.012), ("export", 110, 0.030), ("pay", 56, 0.025), ("stock", 220, 0.218)],
+                 cpu: 0.39, runQueue: 0.21, runnable: 10.9, checks: ["waiting-inside-service"], object: "stock/stock in pid 4242",
+                 impact: 220 * (0.218 - (10.51 - 300 * 0.012) / 386), breakdown: ("stock/stock", "+ waiting for a core 17.9 ms")),
+        // demo-shop: its threads ran 3.08 s of 81 s, so the CPU-heavy report takes 663 ms instead
+        // of 40, mostly waiting for a core. It stands out, and its time at that share of a core is
+        // most of the service's CPU: hot code.
+        BusyHost(testDescription: "demo-shop: the CPU-heavy report is still hot code",
+                 endpoints: [("product", 600, 0.0478), ("orders", 150, 0.0973), ("report", 73, 0.663)],
+                 cpu: 3.08, runQueue: 0.363, runnable: 81.1, checks: ["hot-frames"], object: "report/report in pid 4242: do_syscall_64"),
+        // The healthy demo-shop: its threads ran 0.36 s of 14.8 s. Checkout, whose statements are
+        // not charged to it, stands out; at that share of a core its 52 ms could be CPU, but only a
+        // quarter of the service's: it waits for a core like every request.
+        BusyHost(testDescription: "healthy demo-shop: nothing reaches step 5",
+                 endpoints: [("product", 600, 0.012), ("pay", 76, 0.052)], cpu: 0.36, runQueue: 0.069, runnable: 14.8, checks: []),
+        // A service whose own hot endpoint saturates the host: it is hot code, its wait for a core
+        // its code's cost (all its 120 ms count), and the fast endpoint's wait is the host's.
+        BusyHost(testDescription: "a service saturating the host itself",
+                 endpoints: [("product", 1000, 0.015), ("report", 100, 0.120)], cpu: 12, runQueue: 4, runnable: 25,
+                 checks: ["hot-frames"], object: "report/report in pid 4242: do_syscall_64", impact: 100 * 0.120),
+    ]
+
+    @Test(arguments: busyHosts)
+    func onABusyHost(_ host: BusyHost) throws {
+        let load = LoadContext(endpoints: host.endpoints.map { endpoint in
+            .init(scenario: endpoint.name, step: endpoint.name, kind: .http, requests: endpoint.requests,
+                  totalSeconds: Double(endpoint.requests) * endpoint.mean)
+        })
         let evidence = B.evidence(profiler: ProfileCheckTests.profile,
-                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 0.39, runQueueSeconds: 0.21,
-                                                                  runnableSeconds: 10.9))
+                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: host.cpu, runQueueSeconds: host.runQueue,
+                                                                  runnableSeconds: host.runnable))
         let input = CheckInput(evidence: evidence, load: load, options: CheckOptions())
         let findings = ProfileCheck.run(input, earlier: []).findings
-        #expect(findings.map(\.check) == ["waiting-inside-service"])
-        #expect(findings.first?.object == "inventory/stock in pid 4242")
-        // 10.51 s of waiting for a core over 686 requests: product's whole 12 ms, then 16.1 ms each.
-        let perRequest = (10.51 - 300 * 0.012) / 386
-        #expect(abs((findings.first?.impact.totalSeconds ?? 0) - 220 * (0.218 - perRequest)) < 1e-6)
-        let stock = try #require(RequestBreakdown.all(input).first { $0.endpoint == "inventory/stock" })
-        #expect(stock.description.contains("+ waiting for a core 17.9 ms"), "\(stock.description)")
-    }
-
-    /// demo-shop at a load average of 10: its threads ran for 3.08 s of the 81 s they were ready
-    /// to, so its CPU-heavy report takes 663 ms instead of 40, mostly waiting for a core, and the
-    /// others 50–100 ms. The report stands out and the CPU covers it at that share of a core: hot
-    /// code; the others are the host's.
-    @Test func aCPUHeavyEndpointOnASaturatedHostIsStillHotCode() throws {
-        let load = LoadContext(endpoints: [
-            .init(scenario: "catalogue", step: "product", kind: .http, requests: 600, totalSeconds: 600 * 0.0478),
-            .init(scenario: "order-history", step: "orders", kind: .http, requests: 150, totalSeconds: 150 * 0.0973),
-            .init(scenario: "report", step: "report", kind: .http, requests: 73, totalSeconds: 73 * 0.663),
-        ])
-        let evidence = B.evidence(profiler: ProfileCheckTests.profile,
-                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 3.08, runQueueSeconds: 0.363,
-                                                                  runnableSeconds: 81.1))
-        let result = ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()), earlier: [])
-        #expect(result.findings.map(\.check) == ["hot-frames"])
-        #expect(result.findings.first?.object == "report/report in pid 4242: do_syscall_64")
-    }
-
-    /// The healthy demo-shop at a load average of 10: its threads ran 0.36 s of the 14.8 s they were
-    /// ready to. Checkout, whose statements are not charged to it, stands out from endpoints whose
-    /// database time is; at that share of a core its 52 ms could be CPU, but only a quarter of the
-    /// service's: it waits for a core like every request, and nothing reaches step 5.
-    @Test func anEndpointThatNeedsLittleOfTheCPUIsNotCPUBoundOnASaturatedHost() throws {
-        let load = LoadContext(endpoints: [
-            .init(scenario: "catalogue", step: "product", kind: .http, requests: 600, totalSeconds: 600 * 0.012),
-            .init(scenario: "checkout", step: "pay", kind: .http, requests: 76, totalSeconds: 76 * 0.052),
-        ])
-        let evidence = B.evidence(profiler: ProfileCheckTests.profile,
-                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 0.36, runQueueSeconds: 0.069,
-                                                                  runnableSeconds: 14.8))
-        let input = CheckInput(evidence: evidence, load: load, options: CheckOptions())
-        #expect(ProfileCheck.run(input, earlier: []).findings.isEmpty)
-        #expect(RequestBreakdown.all(input).allSatisfy { $0.computing == false })
-    }
-
-    /// A service whose own hot endpoint saturates the host: the endpoint that computes is still
-    /// hot code, and the fast endpoints' wait for a core is the host's.
-    @Test func aServiceThatSaturatesTheHostItselfIsStillHotCode() throws {
-        let load = LoadContext(endpoints: [
-            .init(scenario: "catalogue", step: "product", kind: .http, requests: 1000, totalSeconds: 1000 * 0.015),
-            .init(scenario: "report", step: "report", kind: .http, requests: 100, totalSeconds: 100 * 0.120),
-        ])
-        let evidence = B.evidence(profiler: ProfileCheckTests.profile,
-                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 12, runQueueSeconds: 4, runnableSeconds: 25))
-        let findings = ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()), earlier: []).findings
-        #expect(findings.map(\.check) == ["hot-frames"])
-        #expect(findings.first?.object == "report/report in pid 4242: do_syscall_64")
-        // Its wait for a core is its own code's cost: all its 120 ms count.
-        #expect(abs((findings.first?.impact.totalSeconds ?? 0) - 100 * 0.120) < 1e-6)
+        #expect(findings.map(\.check) == host.checks)
+        if let object = host.object { #expect(findings.first?.object == object) }
+        if let impact = host.impact { #expect(abs((findings.first?.impact.totalSeconds ?? 0) - impact) < 1e-6) }
+        if let breakdown = host.breakdown {
+            let text = try #require(RequestBreakdown.all(input).first { $0.endpoint == breakdown.endpoint }).description
+            #expect(text.contains(breakdown.contains), "\(text)")
+        }
     }
 
     @Test func unexplainedTimeOnTheCPUIsHotCode() throws {
