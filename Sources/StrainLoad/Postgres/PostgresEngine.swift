@@ -327,14 +327,22 @@ extension PostgresEngine: Sendable {}
 
 /// One scenario's sessions on a worker, and the iterations waiting for one of them.
 private final class Pool {
-    /// What a step sends, rendered per execution.
-    struct Statement {
+    /// What a step sends, rendered per execution. A class so that the hot path reads it in place
+    /// rather than copying (and retaining) its arrays.
+    final class Statement {
         let parameters: [Template]
         /// One per `PostgresStatement.checkedColumns`.
         let expectedValues: [Template]
         let timeout: UInt64
         /// Checks evaluated on a result: the row count and each value.
         let checkCount: UInt64
+
+        init(parameters: [Template], expectedValues: [Template], timeout: UInt64, checkCount: UInt64) {
+            self.parameters = parameters
+            self.expectedValues = expectedValues
+            self.timeout = timeout
+            self.checkCount = checkCount
+        }
     }
 
     let name: String
