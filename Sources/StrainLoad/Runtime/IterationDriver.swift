@@ -54,7 +54,7 @@ final class IterationDriver {
     private var interval = 0
     private var cpuAtIntervalStart = RunClock.threadCPUMicros()
     /// The engine's finished steps of one turn; kept so that turns reuse its storage.
-    private var completions: [(Iteration, StepOutcome)] = []
+    private var completions: [Completion] = []
     /// Ended iterations, whose objects later iterations reuse once nothing else holds them.
     private var endedIterations: [Iteration] = []
 
@@ -158,7 +158,10 @@ final class IterationDriver {
             try engine.waitForCompletions(until: deadline, clock: clock, into: &completions)
             if !completions.isEmpty {
                 now = clock.now()
-                for (iteration, outcome) in completions { finish(iteration, outcome, now: now) }
+                // Read in place, not copied out one by one; `finish` does not touch `completions`.
+                completions.withUnsafeBufferPointer { finished in
+                    for index in finished.indices { finish(finished[index].iteration, finished[index].outcome, now: now) }
+                }
                 completions.removeAll(keepingCapacity: true)
             }
         }
