@@ -44,6 +44,7 @@ public final class PGConnection {
     }
 
     private let connection: OpaquePointer
+    private let parameterArena = ParameterArena()
 
     /// The latest notice, warning or error the server sent outside a statement's result, e.g.
     /// the FATAL error announcing that it closes an idle connection. libpq would print these
@@ -172,10 +173,8 @@ public final class PGConnection {
     /// for its result. Throws the server's error, with SQLSTATE, when the statement fails.
     @discardableResult
     public func execute(_ sql: String, parameters: [String?] = []) throws -> PGResult {
-        let result = try withParameterValues(parameters) { values in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
-        }
-        return try checked(result)
+        let values = try parameterArena.load(parameters)
+        return try checked(PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0))
     }
 
     /// Prepares `sql` under `name`; the server infers the parameter types.
@@ -185,10 +184,8 @@ public final class PGConnection {
 
     @discardableResult
     public func executePrepared(name: String, parameters: [String?] = []) throws -> PGResult {
-        let result = try withParameterValues(parameters) { values in
-            PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
-        }
-        return try checked(result)
+        let values = try parameterArena.load(parameters)
+        return try checked(PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0))
     }
 
     // MARK: Non-blocking statements
@@ -201,9 +198,8 @@ public final class PGConnection {
     /// Queues `sql` with its parameters; collect the outcome with `nextResult()`.
     public func sendQuery(_ sql: String, parameters: [String?] = []) throws {
         // withCString lends a native string's own bytes; passing `sql` as a C string copies it.
-        let sent = try withParameterValues(parameters) { values in
-            sql.withCString { PQsendQueryParams(connection, $0, Int32(parameters.count), nil, values, nil, nil, 0) }
-        }
+        let values = try parameterArena.load(parameters)
+        let sent = sql.withCString { PQsendQueryParams(connection, $0, Int32(parameters.count), nil, values, nil, nil, 0) }
         guard sent == 1 else { throw connectionError() }
     }
 
@@ -216,9 +212,8 @@ public final class PGConnection {
 
     /// Queues the prepared statement `name`; collect the outcome with `nextResult()`.
     public func sendPrepared(name: String, parameters: [String?] = []) throws {
-        let sent = try withParameterValues(parameters) { values in
-            name.withCString { PQsendQueryPrepared(connection, $0, Int32(parameters.count), values, nil, nil, 0) }
-        }
+        let values = try parameterArena.load(parameters)
+        let sent = name.withCString { PQsendQueryPrepared(connection, $0, Int32(parameters.count), values, nil, nil, 0) }
         guard sent == 1 else { throw connectionError() }
     }
 
@@ -314,41 +309,3 @@ public final class PGConnection {
 
 @available(*, unavailable, message: "a PGConnection belongs to the one thread that uses it")
 extension PGConnection: Sendable {}
-
-/// Calls `body` with `parameters` as libpq's array of C strings (NULL for nil). The strings
-/// and the array live in temporary buffers (on the stack when small) for the duration of the
-/// call, so a statement's parameters cost no heap allocation.
-func withParameterValues<Result>(
-    _ parameters: [String?],
-    _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> Result
-) throws -> Result {
-    var byteCount = 0
-    for parameter in parameters {
-        if let parameter { byteCount += parameter.utf8.count + 1 }
-    }
-    return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(byteCount, 1)) { bytes in
-        try withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(parameters.count, 1)) { values in
-            var offset = 0
-            for index in parameters.indices {
-                guard var parameter = parameters[index] else {
-                    values[index] = nil
-                    continue
-                }
-                let start = bytes.baseAddress! + offset
-                // withUTF8 lends a native string's own bytes: one copy, not one step per byte.
-                let count = parameter.withUTF8 { utf8 -> Int? in
-                    guard !utf8.contains(0) else { return nil }
-                    if let source = utf8.baseAddress { start.initialize(from: source, count: utf8.count) }
-                    return utf8.count
-                }
-                guard let count else {
-                    throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
-                }
-                start[count] = 0
-                values[index] = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
-                offset += count + 1
-            }
-            return try body(UnsafePointer(values.baseAddress))
-        }
-    }
-}

@@ -27,6 +27,12 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The one reference the text consists of (e.g. `${random(1, 100)}` alone), whose value is the
+    /// whole rendering: no text to assemble around it.
+    public var soleReference: Reference? {
+        if parts.count == 1, case .reference(let reference) = parts[0] { reference } else { nil }
+    }
+
     /// Substitutes every reference with the text `resolve` gives for it.
     public func render<Failure: Error>(_ resolve: (Reference) throws(Failure) -> String) throws(Failure) -> String {
         var text = ""

@@ -94,6 +94,20 @@ struct IterationRenderingTests {
         #expect(sequences == (1000..<1020).map(String.init))
     }
 
+    @Test func aTemplateOfOneReferenceRendersToItsValueAlone() throws {
+        let profile = try TestProfile.parse("""
+        { name: "sole", scenarios: [{ name: "s", postgres: { conninfo: "host=127.0.0.1" },
+            load: { model: "closed", connections: 1, iterations: 1 },
+            steps: [{ sql: "SELECT $1, $2", params: ["${random(-3, -3)}", "${env.N}"] }] }] }
+        """)
+        let iteration = try makeIteration(profile, environment: ["N": "42"])
+        guard case .sql(let query) = profile.scenarios[0].steps[0].action else {
+            Issue.record("expected a sql step")
+            return
+        }
+        #expect(try query.parameters.map { try iteration.render($0) } == ["-3", "42"])
+    }
+
     @Test func jsonBodiesSubstituteReferencesAsStrings() throws {
         let profile = try TestProfile.parse("""
         { name: "json", target: { baseURL: "http://127.0.0.1:1" },

@@ -23,6 +23,23 @@ struct PhaseTimesTests {
         #expect(times[.dns] == 0)
     }
 
+    @Test(arguments: [[Phase](), [.dns], [.ttfb, .total], [.poolWait, .transaction, .schedulerLag], Phase.allCases])
+    func forEachVisitsTheSetPhasesInCatalogueOrder(phases: [Phase]) {
+        var times = PhaseTimes()
+        // Set in reverse, and one set then cleared: the order and the set come from the slots alone.
+        for phase in phases.reversed() { times[phase] = 100 + UInt64(phase.rawValue) }
+        if !phases.contains(.tls) {
+            times[.tls] = 1
+            times[.tls] = nil
+        }
+        var visited: [Phase] = []
+        times.forEach { phase, value in
+            visited.append(phase)
+            #expect(value == 100 + UInt64(phase.rawValue))
+        }
+        #expect(visited == phases.sorted { $0.rawValue < $1.rawValue })
+    }
+
     @Test func aTallyRecordsEveryPhaseUnderItsCatalogueName() {
         var outcome = StepOutcome(sentAt: 0, finishedAt: 100, status: .http(200))
         for phase in Phase.allCases { outcome.phases[phase] = 10 + UInt64(phase.rawValue) }

@@ -35,6 +35,17 @@ struct TemplateTests {
     }
 
     @Test(arguments: [
+        ("${orderId}", Reference?.some(.variable("orderId"))),
+        ("/orders/${orderId}", nil),
+        ("${orderId}${orderId}", nil),
+        ("/health", nil),
+        ("", nil),
+    ])
+    func soleReferenceIsATemplateOfOneReferenceAlone(text: String, reference: Reference?) throws {
+        #expect(try Template(parsing: text, in: Self.scope).soleReference == reference)
+    }
+
+    @Test(arguments: [
         ("Bearer ${tokn}", #"unknown reference "${tokn}": not a variable extracted by an earlier step, a feeder column (feeder.column), env.NAME or a generator"#, "token"),
         ("${users.emial}", #"feeder "users" has no column "emial" (its CSV header has id, email)"#, "users.email"),
         ("${user.email}", #"unknown feeder "user" in "${user.email}"; declare it under feeders or use ${env.NAME}"#, "users.email"),

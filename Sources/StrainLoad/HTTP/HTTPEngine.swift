@@ -90,7 +90,7 @@ final class HTTPEngine: StepEngine {
         hasUnsentTransfers = true
     }
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock, into outcomes: inout [(Iteration, StepOutcome)]) throws(LoadError) {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into outcomes: inout [Completion]) throws(LoadError) {
         var finished: [(CurlEasy, Result<Void, CurlError>)] = []
         do {
             // Transfers added since the last call are sent right away, without a poll that curl's own
@@ -121,8 +121,8 @@ final class HTTPEngine: StepEngine {
                 let now = Date().timeIntervalSince1970
                 for value in easy.setCookies { iteration.cookies.store(setCookie: value, from: url, now: now) }
             }
-            outcomes.append((iteration, request.outcome(of: easy, result: result, for: iteration,
-                                                         sentAt: transfer.sentAt, finishedAt: finishedAt)))
+            outcomes.append(Completion(iteration, request.outcome(of: easy, result: result, for: iteration,
+                                                                  sentAt: transfer.sentAt, finishedAt: finishedAt)))
             idle[iteration.scenario][iteration.step].append(easy)
         }
     }

@@ -98,9 +98,11 @@ final class PostgresEngine: StepEngine {
     func start(_ iteration: Iteration, now: UInt64) throws(StepFailure) {
         let pool = pools[iteration.scenario]!
         let statement = pool.statements[iteration.step]
-        parameterBuffer.removeAll(keepingCapacity: true)
-        for template in statement.parameters {
-            parameterBuffer.append(try iteration.render(template))
+        // Overwritten in place rather than emptied and refilled: emptying an array is dear.
+        let count = statement.parameters.count
+        if parameterBuffer.count != count { parameterBuffer = [String?](repeating: nil, count: count) }
+        for index in 0..<count {
+            parameterBuffer[index] = try iteration.render(statement.parameters[index])
         }
         var expected: [String] = []
         for template in statement.expectedValues {
@@ -122,7 +124,7 @@ final class PostgresEngine: StepEngine {
         }
     }
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError) {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [Completion]) throws(LoadError) {
         var now = clock.now()
         var wakeUp = deadline
         reconnect(now: now, wakeUp: &wakeUp)
@@ -261,7 +263,7 @@ final class PostgresEngine: StepEngine {
     /// Turns the sessions' outcomes into the driver's, ending iterations (and rolling back what they
     /// left open) and handing freed sessions to queued iterations. Ending or sending may report
     /// more outcomes at once; they are taken in the same pass.
-    private func finishEvents(now: UInt64, into finished: inout [(Iteration, StepOutcome)]) {
+    private func finishEvents(now: UInt64, into finished: inout [Completion]) {
         repeat {
             swap(&events, &takenEvents)
             defer { takenEvents.removeAll(keepingCapacity: true) }
@@ -270,7 +272,9 @@ final class PostgresEngine: StepEngine {
                 guard flights.indices.contains(event.iteration), let flight = flights[event.iteration] else { continue }
                 flights[event.iteration] = nil
                 freeFlightNumbers.append(event.iteration)
-                finished.append((flight.iteration, outcome(of: event, flight: flight, now: now)))
+                // Filled in where it lies: the outcome is large, and copies of it add up.
+                finished.append(Completion(flight.iteration, StepOutcome(sentAt: event.sentAt, finishedAt: event.completedAt)))
+                record(event, flight: flight, now: now, into: &finished[finished.count - 1].outcome)
                 if let session = flight.session { offer(session) }
             }
             // Sessions freed by these outcomes, or by a rollback or reconnection without one.
@@ -280,12 +284,12 @@ final class PostgresEngine: StepEngine {
         } while !events.isEmpty
     }
 
-    private func outcome(of event: PostgresOutcome, flight: Flight, now: UInt64) -> StepOutcome {
+    /// Fills in `outcome` (made with the event's times) from the event.
+    private func record(_ event: PostgresOutcome, flight: Flight, now: UInt64, into outcome: inout StepOutcome) {
         let iteration = flight.iteration
         let pool = pools[iteration.scenario]!
         let statement = pool.statements[event.step]
         let session = flight.session.map { sessions[$0] }
-        var outcome = StepOutcome(sentAt: event.sentAt, finishedAt: event.completedAt)
         outcome.rows = UInt64(event.rows)
         outcome.phases[.poolWait] = flight.poolWait
         for value in event.extracted {
@@ -310,7 +314,7 @@ final class PostgresEngine: StepEngine {
         if outcome.status != nil { session?.countConnections(into: &outcome) }
 
         let endsIteration = event.failure?.endsIteration == true || event.step + 1 == pool.statements.count
-        guard endsIteration else { return outcome }
+        guard endsIteration else { return }
         if event.failure == nil {
             outcome.phases[.transaction] = event.completedAt - min(iteration.start.intended, event.completedAt)
         }
@@ -318,7 +322,6 @@ final class PostgresEngine: StepEngine {
             if pool.statements.count > 1 { heldSessions[ObjectIdentifier(iteration)] = nil }
             if session?.session.finishIteration(now: now, into: &events) == true { outcome.rollbacks = 1 }
         }
-        return outcome
     }
 }
 
@@ -327,14 +330,22 @@ extension PostgresEngine: Sendable {}
 
 /// One scenario's sessions on a worker, and the iterations waiting for one of them.
 private final class Pool {
-    /// What a step sends, rendered per execution.
-    struct Statement {
+    /// What a step sends, rendered per execution. A class so that the hot path reads it in place
+    /// rather than copying (and retaining) its arrays.
+    final class Statement {
         let parameters: [Template]
         /// One per `PostgresStatement.checkedColumns`.
         let expectedValues: [Template]
         let timeout: UInt64
         /// Checks evaluated on a result: the row count and each value.
         let checkCount: UInt64
+
+        init(parameters: [Template], expectedValues: [Template], timeout: UInt64, checkCount: UInt64) {
+            self.parameters = parameters
+            self.expectedValues = expectedValues
+            self.timeout = timeout
+            self.checkCount = checkCount
+        }
     }
 
     let name: String

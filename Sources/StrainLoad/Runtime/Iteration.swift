@@ -4,22 +4,25 @@ import StrainProfile
 /// One pass through a scenario's steps, created when the scheduler starts it and owned by the worker
 /// running it: it carries the feeder rows chosen for the pass and the variables earlier steps
 /// extracted, and renders the `${…}` of each step from them.
+///
+/// A worker reuses an ended iteration's object for a later one (`restart`) once nothing else holds it,
+/// so starting an iteration allocates nothing.
 public final class Iteration {
     /// The scenario's index in the profile.
-    public let scenario: Int
+    public private(set) var scenario: Int
     /// The step being run, 0-based.
     public internal(set) var step = 0
     /// When the current step was meant to be sent (µs on the run clock): the scheduled start for the
     /// first step, the previous step's end plus think time for the others. Latency starts here.
     public internal(set) var stepIntended: UInt64
     /// How the scheduler started it, to hand back when it ends.
-    let start: IterationScheduler.Start
+    private(set) var start: IterationScheduler.Start
     /// The scenario's position among the worker's scenarios.
-    let workerScenario: Int
+    private(set) var workerScenario: Int
     private let inputs: RunInputs
     private let random: WorkerRandom
     /// Row per feeder (by index in `RunInputs.feeders`); -1 for feeders the scenario does not use.
-    private let feederRows: [Int]
+    private var feederRows: [Int]
     private var variables: [String: String] = [:]
     /// The cookies responses set during this pass (`target.cookies`): a fresh jar per iteration, as k6
     /// empties a virtual user's jar when its iteration starts.
@@ -34,6 +37,18 @@ public final class Iteration {
         self.feederRows = feederRows
         self.inputs = inputs
         self.random = random
+    }
+
+    /// Makes this ended iteration a new one of the same worker, as `init` would, keeping its storage.
+    func restart(scenario: Int, workerScenario: Int, start: IterationScheduler.Start, feederRows: [Int]) {
+        self.scenario = scenario
+        self.workerScenario = workerScenario
+        self.start = start
+        step = 0
+        stepIntended = start.intended
+        self.feederRows = feederRows
+        variables.removeAll(keepingCapacity: true)
+        cookies = CookieJar()
     }
 
     /// Chooses this iteration's rows of the feeders at `indices`; nil when a unique feeder has run out.
@@ -57,6 +72,7 @@ public final class Iteration {
 
     public func render(_ template: Template) throws(StepFailure) -> String {
         if let literal = template.literalText { return literal }
+        if let reference = template.soleReference { return try resolve(reference) }
         return try template.render(resolve)
     }
 

@@ -54,7 +54,9 @@ final class IterationDriver {
     private var interval = 0
     private var cpuAtIntervalStart = RunClock.threadCPUMicros()
     /// The engine's finished steps of one turn; kept so that turns reuse its storage.
-    private var completions: [(Iteration, StepOutcome)] = []
+    private var completions: [Completion] = []
+    /// Ended iterations, whose objects later iterations reuse once nothing else holds them.
+    private var endedIterations: [Iteration] = []
 
     /// - Parameter worker: the worker's number among all workers of the run (reports are keyed by it).
     init(worker: Int, setup: WorkerSetup, layout: LoadLayout, engine: any StepEngine, control: RunControl,
@@ -156,7 +158,10 @@ final class IterationDriver {
             try engine.waitForCompletions(until: deadline, clock: clock, into: &completions)
             if !completions.isEmpty {
                 now = clock.now()
-                for (iteration, outcome) in completions { finish(iteration, outcome, now: now) }
+                // Read in place, not copied out one by one; `finish` does not touch `completions`.
+                completions.withUnsafeBufferPointer { finished in
+                    for index in finished.indices { finish(finished[index].iteration, finished[index].outcome, now: now) }
+                }
                 completions.removeAll(keepingCapacity: true)
             }
         }
@@ -188,9 +193,18 @@ final class IterationDriver {
         if !start.delayed {
             tallies[scenarios[index].firstTally].record(now - min(now, start.intended), in: .schedulerLag)
         }
-        let iteration = Iteration(scenario: scenarios[index].index, workerScenario: index, start: start, feederRows: rows,
-                                  inputs: inputs, random: random)
-        startStep(iteration, now: now)
+        startStep(makeIteration(index, start, feederRows: rows), now: now)
+    }
+
+    /// A new iteration of the worker's scenario `index`, in the object of an ended one when no engine
+    /// holds that any more.
+    private func makeIteration(_ index: Int, _ start: IterationScheduler.Start, feederRows: [Int]) -> Iteration {
+        if var ended = endedIterations.popLast(), isKnownUniquelyReferenced(&ended) {
+            ended.restart(scenario: scenarios[index].index, workerScenario: index, start: start, feederRows: feederRows)
+            return ended
+        }
+        return Iteration(scenario: scenarios[index].index, workerScenario: index, start: start, feederRows: feederRows,
+                         inputs: inputs, random: random)
     }
 
     private func startStep(_ iteration: Iteration, now: UInt64) {
@@ -239,6 +253,7 @@ final class IterationDriver {
         engine.iterationEnded(iteration)
         if completed { scenarios[iteration.workerScenario].completedIterations += 1 }
         scenarios[iteration.workerScenario].scheduler.finished(iteration.start, at: time)
+        endedIterations.append(iteration)
     }
 
     // MARK: Stopping

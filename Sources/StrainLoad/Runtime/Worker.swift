@@ -28,7 +28,7 @@ public protocol StepEngine: AnyObject {
     /// the finished steps to `completions` (the caller's buffer, empty on entry and reused from turn to
     /// turn, so a turn allocates nothing). Checks and extractions are done here (the engine has the
     /// response), writing extracted values with `Iteration.setVariable`.
-    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError)
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [Completion]) throws(LoadError)
 
     /// Aborts everything in flight (the drain period ran out) and returns those iterations.
     func abandonInFlight() -> [Iteration]
@@ -36,6 +36,18 @@ public protocol StepEngine: AnyObject {
     /// `iteration` is over (all steps done, cut short, or the run stopping): release what it held,
     /// e.g. the database connection its transaction was on.
     func iterationEnded(_ iteration: Iteration)
+}
+
+/// A finished step: the iteration it belongs to and what happened. A struct, not a tuple: a tuple of
+/// these is copied through the runtime's generic tuple witnesses, and one is handed over per request.
+public struct Completion {
+    public let iteration: Iteration
+    public var outcome: StepOutcome
+
+    public init(_ iteration: Iteration, _ outcome: StepOutcome) {
+        self.iteration = iteration
+        self.outcome = outcome
+    }
 }
 
 extension StepEngine {

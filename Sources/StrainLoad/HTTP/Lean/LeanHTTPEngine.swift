@@ -42,7 +42,7 @@ final class LeanHTTPEngine: StepEngine {
     private var timeouts: [FIFO<PendingTimeout>]
     private var nextSerial: UInt64 = 0
     /// Steps that ended without waiting (refused at once, say), handed over by the next wait.
-    private var finished: [(Iteration, StepOutcome)] = []
+    private var finished: [Completion] = []
     /// `target.cookies`: Set-Cookie goes into the iteration's jar, and its cookies onto later requests.
     private let keepsCookies: Bool
 
@@ -135,7 +135,7 @@ final class LeanHTTPEngine: StepEngine {
         }
         switch connect(origin, now: now) {
         case .failure(let failure):
-            finished.append((exchange.iteration, StepOutcome(sentAt: exchange.sentAt, finishedAt: now, failure: failure)))
+            finished.append(Completion(exchange.iteration, StepOutcome(sentAt: exchange.sentAt, finishedAt: now, failure: failure)))
         case .success(let slot):
             assign(exchange, to: slot)
             if connections[slot]!.isConnected { connected(slot, now: now) }
@@ -226,7 +226,7 @@ final class LeanHTTPEngine: StepEngine {
 
     // MARK: Waiting and reading
 
-    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [(Iteration, StepOutcome)]) throws(LoadError) {
+    func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [Completion]) throws(LoadError) {
         let now = clock.now()
         var until = deadline
         if let timeout = earliestTimeout(now: now) { until = min(until, timeout) }
@@ -332,7 +332,7 @@ final class LeanHTTPEngine: StepEngine {
         outcome.checks = verdict.checks
         outcome.checkFailures = verdict.checkFailures
         outcome.failure = verdict.failure
-        finished.append((exchange.iteration, outcome))
+        finished.append(Completion(exchange.iteration, outcome))
         connection.exchange = nil
         if reusable {
             connection.hasServedRequests = true
@@ -380,7 +380,7 @@ final class LeanHTTPEngine: StepEngine {
         var outcome = StepOutcome(sentAt: exchange.sentAt, finishedAt: now, failure: failure)
         // A target that accepts a connection and then fails (times out, resets) did establish it.
         if exchange.connectTime != nil { outcome.newConnections = 1 }
-        finished.append((exchange.iteration, outcome))
+        finished.append(Completion(exchange.iteration, outcome))
         connection.exchange = nil
         closeConnection(slot)
     }
@@ -427,7 +427,7 @@ final class LeanHTTPEngine: StepEngine {
     }
 
     func abandonInFlight() -> [Iteration] {
-        var abandoned = finished.map(\.0)
+        var abandoned = finished.map(\.iteration)
         finished = []
         for slot in connections.indices {
             guard let exchange = connections[slot]?.exchange else { continue }
