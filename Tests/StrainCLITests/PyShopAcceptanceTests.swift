@@ -82,6 +82,18 @@ struct PyShopAcceptanceTests {
         #expect(dependency.check == "slow-dependency")
         #expect(dependency.object == "recommendations")
 
+        // (6) A page of 50 products fetched one query per row: one N+1 finding on the endpoint that
+        // issues it, costed at the repeated statements' own time, round trips and the client's time between
+        // them (psycopg2 keeps a transaction open, so the sessions are seen on it between calls).
+        let nPlusOnes = findings.filter { $0.check == "n-plus-one" }
+        #expect(nPlusOnes.count == 1, "\(nPlusOnes.map(\.object))")
+        let nPlusOne = try #require(nPlusOnes.first)
+        print("pyshop acceptance — n-plus-one evidence: \(nPlusOne.evidence)")
+        #expect(nPlusOne.step == .slowQueries)
+        #expect(nPlusOne.object == "SELECT name, price_cents FROM products WHERE id = $1")
+        #expect(nPlusOne.title == "N+1 queries: one statement runs 50 times per request of pages/page", "\(nPlusOne.title)")
+        #expect(nPlusOne.evidence.contains { $0.hasPrefix("list statement: SELECT id FROM products WHERE id > $1 ORDER BY id LIMIT $2") })
+
         // Each impact against the service's own account of the fault.
         let measured: [(name: String, finding: Finding, cost: Double)] = [
             ("pool-hold", waiting, costs.seconds("inventory_pool_wait") + costs.seconds("inventory_hold")),
@@ -89,6 +101,7 @@ struct PyShopAcceptanceTests {
             ("interval-literal", unplannable, costs.seconds("dashboard_query")),
             ("unindexed-search", index, costs.seconds("search_query")),
             ("slow-downstream", dependency, costs.seconds("downstream_call")),
+            ("n-plus-one", nPlusOne, costs.seconds("page_item_queries")),
         ]
         Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop acceptance")
 
