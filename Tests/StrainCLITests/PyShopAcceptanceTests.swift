@@ -99,7 +99,7 @@ struct PyShopAcceptanceTests {
         #expect(nPlusOne.title == "N+1 queries: one statement runs 50 times per request of pages/page", "\(nPlusOne.title)")
         #expect(nPlusOne.evidence.contains { $0.hasPrefix("list statement: SELECT id FROM products WHERE id > $1 ORDER BY id LIMIT $2") })
 
-        // (3) Visits queue for one counter row held through a 150 ms statement: one lock-contention
+        // (3) Visits queue for one counter row held through a 250 ms statement: one lock-contention
         // finding for the table, with the row, the waiting UPDATE and the blocking holder by
         // fingerprint; its wait against the UPDATE's time as the service measured it.
         let locks = findings.filter { $0.check == "lock-contention" }
@@ -111,7 +111,7 @@ struct PyShopAcceptanceTests {
                 "\(lock.evidence)")
         #expect(lock.evidence.contains { $0.hasPrefix("blocking (") && $0.contains("pg_sleep") }, "\(lock.evidence)")
         #expect(lock.evidence.contains { $0.hasPrefix("rows waited for (ctid") })
-        // The work done while holding the row (150 ms per call) may be named as a slow statement,
+        // The work done while holding the row (250 ms per call) may be named as a slow statement,
         // a fact of its own; the contention is never reported twice.
         #expect(!findings.contains { $0.object == "SELECT pg_sleep($1)" && $0.check != "top-statement" })
 
