@@ -42,6 +42,7 @@ public final class DiagnosisSession: Sendable {
         var serviceClockAtEnd: ProcessCPUClock?
         var serviceRunnableSeconds = 0.0
         var lockSamples: [LockSample] = []
+        var statementOccupancy: [StatementOccupancy]?
         /// Posted by the lock-sampling thread as statements are captured; read when the plans are taken.
         var statementSamples: [StatementSample] = []
         var evidence: Evidence?
@@ -84,6 +85,11 @@ public final class DiagnosisSession: Sendable {
             Thread { [self] in
                 defer { threads.leave() }
                 sampleLocks(conninfo: conninfo)
+            }.start()
+            threads.enter()
+            Thread { [self] in
+                defer { threads.leave() }
+                sampleOccupancy(conninfo: conninfo)
             }.start()
         }
         for target in settings.dependencies {
@@ -142,6 +148,7 @@ public final class DiagnosisSession: Sendable {
         threads.wait()
         return state.withLock { state in
             state.postgres?.lockSamples = state.lockSamples
+            state.postgres?.statementOccupancy = state.statementOccupancy
             var service: ServiceProcessEvidence?
             if let pid = settings.pid, let start = state.serviceClockAtStart, let end = state.serviceClockAtEnd {
                 service = end.since(start, pid: pid, runnableSeconds: state.serviceRunnableSeconds)
@@ -277,6 +284,32 @@ public final class DiagnosisSession: Sendable {
             addGap(EvidenceGap(step: .connectionPools, message: "lock waits could not be sampled: \(error)"))
         }
         state.withLock { $0.lockSamples = samples }
+    }
+
+    /// The statements sessions are on, about fifty times a second until stopped; a failure ends
+    /// it, as a gap, keeping what was counted. The gaps are random (10–30 ms), as a fixed period
+    /// would lock in phase with a constant-rate load.
+    private func sampleOccupancy(conninfo: String) {
+        let sampler: StatementOccupancySampler
+        do {
+            sampler = try StatementOccupancySampler(conninfo: conninfo)
+        } catch {
+            addGap(EvidenceGap(step: .slowQueries, message: "the statements sessions are on could not be sampled: \(error)"))
+            return
+        }
+        var generator = SystemRandomNumberGenerator()
+        var next = Date()
+        repeat {
+            do {
+                try sampler.sample()
+            } catch {
+                addGap(EvidenceGap(step: .slowQueries, message: "the statements sessions are on could not be sampled: \(error)"))
+                break
+            }
+            next = max(next.addingTimeInterval(Double.random(in: StatementOccupancySampler.gaps, using: &generator)), Date())
+        } while !wakeup.wait(until: next, wakingOnPoke: false)
+        let occupancy = sampler.tally.occupancy
+        state.withLock { $0.statementOccupancy = occupancy }
     }
 
     /// One capture of running statements; a failure ends capturing (as a gap), not lock sampling.

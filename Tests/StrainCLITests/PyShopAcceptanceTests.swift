@@ -76,11 +76,44 @@ struct PyShopAcceptanceTests {
         #expect(index.check == "missing-index")
         #expect(index.step == .slowQueries)
         #expect(index.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_idx ON public.orders (customer_email);")
+        // Step 4 has two faults: the slow downstream and (10) receipts written as a head and a body
+        // in two small writes, whose bodies wait for a delayed ACK — one finding each.
         let dependencies = findings.filter { $0.step == .dependencies }
-        #expect(dependencies.count == 1, "\(dependencies.map(\.check))")
-        let dependency = try #require(dependencies.first)
-        #expect(dependency.check == "slow-dependency")
+        #expect(dependencies.count == 2, "\(dependencies.map(\.check))")
+        let dependency = try #require(dependencies.first { $0.check == "slow-dependency" })
         #expect(dependency.object == "recommendations")
+        let stall = try #require(dependencies.first { $0.check == "small-write-stall" })
+        #expect(stall.object == "receipts/receipt")
+        #expect(stall.title.hasPrefix("Small-write stalls: responses wait ~4"), "\(stall.title)")
+        #expect(stall.evidence.contains { $0.contains("from their first byte to their last") })
+
+        // (6) A page of 50 products fetched one query per row: one N+1 finding on the endpoint that
+        // issues it, costed at the repeated statements' own time, round trips and the client's time between
+        // them (psycopg2 keeps a transaction open, so the sessions are seen on it between calls).
+        let nPlusOnes = findings.filter { $0.check == "n-plus-one" }
+        #expect(nPlusOnes.count == 1, "\(nPlusOnes.map(\.object))")
+        let nPlusOne = try #require(nPlusOnes.first)
+        print("pyshop acceptance — n-plus-one evidence: \(nPlusOne.evidence)")
+        #expect(nPlusOne.step == .slowQueries)
+        #expect(nPlusOne.object == "SELECT name, price_cents FROM products WHERE id = $1")
+        #expect(nPlusOne.title == "N+1 queries: one statement runs 50 times per request of pages/page", "\(nPlusOne.title)")
+        #expect(nPlusOne.evidence.contains { $0.hasPrefix("list statement: SELECT id FROM products WHERE id > $1 ORDER BY id LIMIT $2") })
+
+        // (3) Visits queue for one counter row held through a 250 ms statement: one lock-contention
+        // finding for the table, with the row, the waiting UPDATE and the blocking holder by
+        // fingerprint; its wait against the UPDATE's time as the service measured it.
+        let locks = findings.filter { $0.check == "lock-contention" }
+        #expect(locks.count == 1, "\(locks.map(\.object))")
+        let lock = try #require(locks.first)
+        #expect(lock.step == .connectionPools)
+        #expect(lock.object == "public.counters")
+        #expect(lock.evidence.contains { $0.hasPrefix("waiting (") && $0.contains("UPDATE counters SET visits = visits + 1 WHERE name = 'home'") },
+                "\(lock.evidence)")
+        #expect(lock.evidence.contains { $0.hasPrefix("blocking (") && $0.contains("pg_sleep") }, "\(lock.evidence)")
+        #expect(lock.evidence.contains { $0.hasPrefix("rows waited for (ctid") })
+        // The work done while holding the row (250 ms per call) may be named as a slow statement,
+        // a fact of its own; the contention is never reported twice.
+        #expect(!findings.contains { $0.object == "SELECT pg_sleep($1)" && $0.check != "top-statement" })
 
         // Each impact against the service's own account of the fault.
         let measured: [(name: String, finding: Finding, cost: Double)] = [
@@ -89,6 +122,9 @@ struct PyShopAcceptanceTests {
             ("interval-literal", unplannable, costs.seconds("dashboard_query")),
             ("unindexed-search", index, costs.seconds("search_query")),
             ("slow-downstream", dependency, costs.seconds("downstream_call")),
+            ("n-plus-one", nPlusOne, costs.seconds("page_item_queries")),
+            ("hot-row", lock, costs.seconds("visit_update")),
+            ("small-writes", stall, costs.seconds("small_write_stall")),
         ]
         Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop acceptance")
 

@@ -123,6 +123,28 @@ struct SlowQueriesCheckTests {
                                                                              : "each call also costs a round trip") })
     }
 
+    /// The same N+1 (1000 calls, 50 ms of execution, 100 µs round trips: 0.15 s estimated) where
+    /// sampling saw sessions on the statement for longer — a client in a transaction between calls —
+    /// costs what was seen; seen for less (a client between calls without a transaction looks
+    /// idle), it keeps the estimate. Matched by query id, or by normalised text without one.
+    @Test(arguments: [(StatementOccupancy(queryID: 2, fingerprint: nil, seconds: 0.9, samples: 45), 0.9),
+                      (StatementOccupancy(queryID: nil, fingerprint: "select title from books where id = ?", seconds: 0.9, samples: 45), 0.9),
+                      (StatementOccupancy(queryID: 2, fingerprint: nil, seconds: 0.05, samples: 3), 0.15),
+                      (StatementOccupancy(queryID: 7, fingerprint: nil, seconds: 0.9, samples: 45), 0.15)])
+    func nPlusOneCostsWhatSessionsWereSeenSpendingOnItWhenThatIsMore(occupancy: StatementOccupancy, impact: Double) throws {
+        let statements = [B.statement(1, "SELECT id FROM books WHERE shelf = $1", calls: 100, milliseconds: 20, rows: 1000),
+                          B.statement(2, "SELECT title FROM books WHERE id = $1", calls: 1000, milliseconds: 50, rows: 1000)]
+        var postgres = B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)])
+        postgres.roundTripSeconds = 0.0001
+        postgres.statementOccupancy = [occupancy]
+        let found = run(B.evidence(postgres: postgres), load: B.load(requests: 100, seconds: 10)).findings
+        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        #expect(abs(nPlusOne.impact.totalSeconds - impact) < 1e-9)
+        let seen = nPlusOne.evidence.first { $0.hasPrefix("sessions were seen on it") }
+        #expect((seen != nil) == (occupancy.queryID != 7), "\(nPlusOne.evidence)")
+        #expect((seen?.contains("its calls cost the clients that much") ?? false) == (impact == 0.9))
+    }
+
     @Test func statementWithoutProblemsIsOnlyInformation() throws {
         let statements = [B.statement(1, "SELECT name FROM products WHERE id = $1", calls: 9000, milliseconds: 450, rows: 9000)]
         let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)]))

@@ -22,6 +22,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// Plain SELECTs as sessions ran them, with their literals, one per statement (nil in evidence
     /// saved before they were captured): what is planned when the normalised text cannot be.
     public var statementSamples: [StatementSample]?
+    /// Per statement, the time sessions were seen on it, sampled fifty times a second (nil in evidence saved
+    /// before it was sampled): what its calls cost the clients, beyond what the server measures.
+    public var statementOccupancy: [StatementOccupancy]?
     public var tablesAtStart: [TableCounters]
     public var tablesAtEnd: [TableCounters]
     public var databaseAtStart: DatabaseCounters?
@@ -44,7 +47,8 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
 
     public init(database: String, systemIdentifier: String? = nil, serverVersion: Int, maxConnections: Int,
                 statementSnapshots: [StatementSnapshot] = [], activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil,
-                statementSamples: [StatementSample]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
+                statementSamples: [StatementSample]? = nil, statementOccupancy: [StatementOccupancy]? = nil,
+                tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
                 hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil,
@@ -57,6 +61,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.activity = activity
         self.lockSamples = lockSamples
         self.statementSamples = statementSamples
+        self.statementOccupancy = statementOccupancy
         self.tablesAtStart = tablesAtStart
         self.tablesAtEnd = tablesAtEnd
         self.databaseAtStart = databaseAtStart
@@ -306,6 +311,29 @@ public struct StatementSample: Codable, Sendable, Equatable {
     public init(queryID: Int64?, query: String) {
         self.queryID = queryID
         self.query = query
+    }
+}
+
+/// The time sessions spent on one statement over the window, estimated from samples of
+/// `pg_stat_activity`: a session counts while it runs the statement, and — inside a transaction,
+/// where the server still holds its session for it — while the client works between that
+/// statement and its next one. So it includes the round trips and the client's own time per call,
+/// which pg_stat_statements' execution time leaves out.
+public struct StatementOccupancy: Codable, Sendable, Equatable {
+    /// `query_id` when the server computes it, else nil (then matched by `fingerprint`).
+    public var queryID: Int64?
+    /// The normalised text (literals replaced), set when there is no `query_id`.
+    public var fingerprint: String?
+    /// Sessions × seconds: samples × the average time between samples.
+    public var seconds: Double
+    /// Sessions seen on it, summed over the samples.
+    public var samples: Int
+
+    public init(queryID: Int64?, fingerprint: String?, seconds: Double, samples: Int) {
+        self.queryID = queryID
+        self.fingerprint = fingerprint
+        self.seconds = seconds
+        self.samples = samples
     }
 }
 

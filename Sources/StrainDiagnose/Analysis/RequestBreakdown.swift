@@ -7,7 +7,8 @@ struct RequestBreakdown {
     var requests: UInt64
     var mean: Double
     var network: Double
-    /// Execution time of the statements charged to this endpoint, per request.
+    /// Time of the statements charged to this endpoint, per request: their execution, and an N+1's
+    /// round trips and client time between calls.
     var database: Double
     /// The run's database time that could not be charged to one endpoint, per HTTP request of the
     /// run. Shown, but not subtracted: it is an average, and would hide an endpoint's own time.
@@ -39,8 +40,9 @@ struct RequestBreakdown {
     var totalUnexplained: Double { unexplained * Double(requests) }
 
     /// The database cannot tell which endpoint ran a statement, so a statement is charged to an
-    /// endpoint only when its calls say so: the repeated statement of an N+1 to the endpoint that
-    /// issues it, and a statement run about once per request of exactly one endpoint to that one.
+    /// endpoint only when its calls say so: the repeated statement of an N+1 (at its cost,
+    /// `NPlusOneCost`) to the endpoint that issues it, and a statement run about once per request
+    /// of exactly one endpoint to that one.
     /// The rest is the run's average. A slow dependency accounts for an endpoint's rest when the
     /// rest is comparable to its median (`DependenciesCheck.explainsRest`) and the endpoint's fast
     /// requests are no faster than the dependency's fast answers: size alone would hand a dependency
@@ -55,13 +57,16 @@ struct RequestBreakdown {
         let nPlusOneIssuers = Dictionary(
             NPlusOneDetector.detect(in: statements, load: load, intervals: input.activityIntervals,
                                     activity: input.evidence.postgres?.activity ?? []).compactMap { pattern in
-                pattern.endpoint.map { (pattern.repeated.queryID, $0.name) }
+                pattern.endpoint.map { (pattern.repeated.queryID, (name: $0.name, cost: NPlusOneCost(pattern, postgres: input.evidence.postgres))) }
             }, uniquingKeysWith: { first, _ in first })
         var charged: [String: Double] = [:]
         var shared = 0.0
         for statement in statements {
             let onePerRequest = endpoints.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
-            if let name = nPlusOneIssuers[statement.queryID] ?? (onePerRequest.count == 1 ? onePerRequest[0].name : nil) {
+            if let nPlusOne = nPlusOneIssuers[statement.queryID] {
+                // Its calls cost the endpoint their round trips and the client's time between them too.
+                charged[nPlusOne.name, default: 0] += nPlusOne.cost.seconds
+            } else if let name = onePerRequest.count == 1 ? onePerRequest[0].name : nil {
                 charged[name, default: 0] += statement.seconds
             } else {
                 shared += statement.seconds

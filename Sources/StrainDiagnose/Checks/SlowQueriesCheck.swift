@@ -53,14 +53,22 @@ enum SlowQueriesCheck {
                             + "\(Format.significant(list.rowsPerCall)) rows each")
         }
         evidence += attributionEvidence(pattern, windowMode: input.load == nil)
-        let seconds = nPlusOneSeconds(calls: repeated.calls, executionSeconds: repeated.seconds,
-                                      roundTrip: input.evidence.postgres?.roundTripSeconds)
+        let cost = NPlusOneCost(pattern, postgres: input.evidence.postgres)
         if let roundTrip = input.evidence.postgres?.roundTripSeconds {
             evidence.append("each call also costs a round trip, \(Format.duration(roundTrip)) as measured from the diagnoser's "
-                            + "session: \(Format.duration(seconds)) with the execution time")
+                            + "session: \(Format.duration(cost.estimated)) with the execution time")
         } else {
             evidence.append("each call also costs a network round trip, which was not measured and is not in this total")
         }
+        if let observed = cost.observed {
+            evidence.append("sessions were seen on it (running it, or in their transaction between it and their next statement) "
+                            + "for about \(Format.duration(observed.seconds)) in \(Format.count(observed.samples)) samples "
+                            + "\(Format.duration(StatementOccupancySampler.gaps.lowerBound))–"
+                            + "\(Format.duration(StatementOccupancySampler.gaps.upperBound)) apart"
+                            + (observed.seconds > cost.estimated ? ": its calls cost the clients that much, round trips and "
+                                                                   + "client time between calls included" : ""))
+        }
+        let seconds = cost.seconds
         if let endpoint = pattern.endpoint {
             evidence.append("\(endpoint.name): \(Format.count(endpoint.requests)) requests, \(Format.duration(endpoint.meanSeconds)) each")
         }
@@ -106,12 +114,6 @@ enum SlowQueriesCheck {
                 : "\(parameters.samples) captured samples had \(parameters.distinct) different parameter sets")
         }
         return lines
-    }
-
-    /// What an N+1 costs: the repeated statements' own execution time plus one round trip per call
-    /// (the part pg_stat_statements does not see), not a share of the endpoint's whole time.
-    static func nPlusOneSeconds(calls: Int64, executionSeconds: Double, roundTrip: Double?) -> Double {
-        executionSeconds + Double(calls) * (roundTrip ?? 0)
     }
 
     private static func summary(_ window: StatementWindow, postgres: PostgresEvidence, databaseSeconds: Double) -> String {

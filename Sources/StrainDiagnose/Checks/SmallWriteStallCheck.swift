@@ -14,10 +14,13 @@ enum SmallWriteStallCheck {
     static let stalledShare = 0.2
     /// …and at least this many: a few stalls are noise.
     static let minimumStalls: UInt64 = 10
-    /// The signature is a timer's: this share of the stalls lie within `timerSpread` of the most
-    /// common one. A server that works between its head and its body spreads them out instead.
+    /// The signature is a timer's: this share of the stalls lie near the most common one — up to
+    /// `timerEarlyMilliseconds` before it and `timerLateMilliseconds` after: a busy client reads
+    /// some bodies late, never early. A server that works between its head and its body spreads
+    /// them out instead.
     static let timerShare = 0.8
-    static let timerSpreadMilliseconds = 5
+    static let timerEarlyMilliseconds = 5
+    static let timerLateMilliseconds = 10
 
     static func findings(_ input: CheckInput) -> [Finding] {
         input.load?.httpEndpoints.compactMap { finding($0, input) } ?? []
@@ -38,7 +41,8 @@ enum SmallWriteStallCheck {
         guard stalls >= minimumStalls, share >= stalledShare,
               let mode = stallsByMillisecond.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key else { return nil }
         // Not the time to first byte: a server may compute for a while, answer, and then stall.
-        let nearMode = stallsByMillisecond.filter { abs($0.key - mode) <= timerSpreadMilliseconds }.values.reduce(0, +)
+        let nearMode = stallsByMillisecond.filter { (mode - timerEarlyMilliseconds...mode + timerLateMilliseconds).contains($0.key) }
+            .values.reduce(0, +)
         guard Double(nearMode) >= timerShare * Double(stalls) else { return nil }
         var evidence = ["\(Format.count(stalls)) of \(Format.count(download.count)) responses (\(Format.percent(share))) took "
                         + "\(Format.duration(stallBand.lowerBound / 1e6))–\(Format.duration(stallBand.upperBound / 1e6)) from their "

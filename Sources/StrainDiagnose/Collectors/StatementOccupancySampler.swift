@@ -1,0 +1,90 @@
+import Foundation
+import StrainContract
+import StrainPQ
+
+/// Counts, about fifty times a second and on a connection of its own, which statement each
+/// session of the database is on: running it, or idle in a transaction after it (the client
+/// working before its next statement). Summed over the window this is what a statement's calls
+/// cost the clients — round trips and client time included — where pg_stat_statements sees only
+/// the execution. One small read of `pg_stat_activity` per sample.
+///
+/// Not Sendable: it owns a libpq connection and lives on its sampling thread.
+final class StatementOccupancySampler {
+    /// The time between samples, drawn at random from this range.
+    static let gaps = 0.01...0.03
+
+    private let connection: PGConnection
+    private let queryIDColumn: String
+    private var previous = Date()
+    private(set) var tally = StatementOccupancyTally()
+
+    init(conninfo: String) throws {
+        connection = try PostgresCollector.connect(conninfo)
+        queryIDColumn = connection.serverVersion >= 140000 ? "query_id" : "NULL::bigint AS query_id"
+    }
+
+    /// Adds the sessions on a statement now. Throws when the query fails.
+    func sample() throws {
+        let rows = try connection.execute("""
+            \(PostgresCollector.marker) SELECT \(queryIDColumn), query FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+              AND state IN ('active', 'idle in transaction') AND query NOT LIKE '/* strain-diagnose */%'
+            """)
+        tally.add((0..<rows.rowCount).map { row in
+            (queryID: rows.value(row: row, column: "query_id").flatMap { Int64($0) }.flatMap { $0 == 0 ? nil : $0 },
+             query: rows.value(row: row, column: "query") ?? "")
+        }, at: Date())
+    }
+}
+
+/// Sessions × seconds per statement, by `query_id` or, without one, by normalised text: each
+/// sample counts for the average time between samples, not for the gap before it, since a sampler
+/// delayed by a busy host would otherwise weigh its late samples — taken while the host is busy —
+/// more than the rest. Bounded: past `maximumStatements` distinct statements, new ones are not
+/// counted (the costly ones are seen early and often).
+struct StatementOccupancyTally {
+    static let maximumStatements = 1000
+
+    private var sessionsSeen: [String: (queryID: Int64?, fingerprint: String?, samples: Int)] = [:]
+    private var samples = 0
+    private var first: Date?
+    private var last: Date?
+
+    mutating func add(_ sessions: [(queryID: Int64?, query: String)], at time: Date) {
+        samples += 1
+        first = first ?? time
+        last = time
+        for session in sessions {
+            let fingerprint = session.queryID == nil ? StatementFingerprint.normalised(session.query) : nil
+            let key = session.queryID.map { "id \($0)" } ?? "text \(fingerprint ?? "")"
+            if sessionsSeen[key] == nil {
+                guard sessionsSeen.count < Self.maximumStatements else { continue }
+                sessionsSeen[key] = (session.queryID, fingerprint, 0)
+            }
+            sessionsSeen[key]?.samples += 1
+        }
+    }
+
+    /// The average time between samples; nil before two.
+    var secondsPerSample: Double? {
+        guard let first, let last, samples >= 2 else { return nil }
+        return last.timeIntervalSince(first) / Double(samples - 1)
+    }
+
+    /// The statements seen, the longest first.
+    var occupancy: [StatementOccupancy] {
+        guard let secondsPerSample else { return [] }
+        return sessionsSeen.values.map { entry in
+            StatementOccupancy(queryID: entry.queryID, fingerprint: entry.fingerprint,
+                               seconds: Double(entry.samples) * secondsPerSample, samples: entry.samples)
+        }.sorted { $0.seconds != $1.seconds ? $0.seconds > $1.seconds : ($0.queryID ?? 0) < ($1.queryID ?? 0) }
+    }
+}
+
+extension StatementOccupancy {
+    /// The entry of a pg_stat_statements statement: by `query_id`, else by normalised text.
+    static func of(_ statement: StatementActivity, in occupancy: [StatementOccupancy]) -> StatementOccupancy? {
+        occupancy.first { $0.queryID == statement.queryID }
+            ?? occupancy.first { $0.queryID == nil && $0.fingerprint == StatementFingerprint.normalised(statement.query) }
+    }
+}

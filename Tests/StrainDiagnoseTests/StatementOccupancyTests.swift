@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import StrainDiagnose
+
+/// The sessions-per-statement tally the occupancy sampler keeps: each sample counts for the average
+/// time between samples, statements are told by query id or normalised text, and it is bounded.
+struct StatementOccupancyTests {
+    static let start = Date(timeIntervalSince1970: 1_000)
+
+    @Test func eachSampleCountsForTheAverageTimeBetweenSamples() throws {
+        var tally = StatementOccupancyTally()
+        // 11 samples over 1 s (0.1 s apart on average, however uneven): two sessions on statement 7
+        // in 4 of them, one session with literal text (no query id) in 2, with different literals.
+        let gaps = [0.0, 0.02, 0.2, 0.1, 0.03, 0.15, 0.1, 0.1, 0.1, 0.1, 0.1]
+        var time = Self.start
+        for (index, gap) in gaps.enumerated() {
+            time = time.addingTimeInterval(gap)
+            var sessions: [(queryID: Int64?, query: String)] = []
+            if index < 4 { sessions += [(7, "SELECT 1"), (7, "SELECT 2")] }
+            if index == 5 { sessions.append((nil, "SELECT name FROM products WHERE id = 12")) }
+            if index == 9 { sessions.append((nil, "SELECT name FROM products WHERE id = 913")) }
+            tally.add(sessions, at: time)
+        }
+        let occupancy = tally.occupancy
+        #expect(occupancy.count == 2)
+        let byID = try #require(occupancy.first)
+        #expect(byID.queryID == 7 && byID.samples == 8 && abs(byID.seconds - 0.8) < 1e-6)
+        let byText = try #require(occupancy.last)
+        #expect(byText.queryID == nil && byText.fingerprint == "select name from products where id = ?")
+        #expect(byText.samples == 2 && abs(byText.seconds - 0.2) < 1e-6)
+    }
+
+    @Test func oneSampleSaysNothingAboutTime() {
+        var tally = StatementOccupancyTally()
+        tally.add([(7, "SELECT 1")], at: Self.start)
+        #expect(tally.occupancy.isEmpty)
+    }
+
+    @Test func newStatementsPastTheBoundAreNotCounted() {
+        var tally = StatementOccupancyTally()
+        let known = (0..<StatementOccupancyTally.maximumStatements).map { (queryID: Int64?(Int64($0) + 1), query: "SELECT \($0)") }
+        tally.add(known, at: Self.start)
+        tally.add([(-1, "SELECT new"), (1, "SELECT 0")], at: Self.start.addingTimeInterval(0.1))
+        let occupancy = tally.occupancy
+        #expect(occupancy.count == StatementOccupancyTally.maximumStatements)
+        #expect(!occupancy.contains { $0.queryID == -1 })
+        #expect(occupancy.first { $0.queryID == 1 }?.samples == 2)
+    }
+}
