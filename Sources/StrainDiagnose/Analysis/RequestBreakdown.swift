@@ -130,9 +130,9 @@ struct RequestBreakdown {
     ///   Without that floor, a small endpoint's few seconds would fit the CPU every request used.
     ///   Where the service's threads waited for a core longer than they ran, an endpoint also
     ///   computes when its whole time, at the share of a core they got, is most of the service's
-    ///   CPU: a CPU-bound request there spends most of its time waiting for a core, more than the
-    ///   alike share. At a small share any endpoint's time could be CPU; the one that computes is
-    ///   where the CPU went;
+    ///   CPU and no more than is left to it: a CPU-bound request there spends most of its time
+    ///   waiting for a core, more than the alike share. At a small share any endpoint's time could
+    ///   be CPU; the one that computes is where the CPU went;
     /// - a dependency's match stays unless the service's CPU time fits a matched endpoint's rest
     ///   (within 2×): then the best-fitting one computes instead — an endpoint waiting on a call
     ///   uses little CPU, and only size put it there.
@@ -146,7 +146,7 @@ struct RequestBreakdown {
             let unexplained = breakdowns[index].totalUnexplained
             let cpuAtTheShareOfACoreItGot = runningShare * breakdowns[index].serviceTime * Double(breakdowns[index].requests)
             let cpuBoundOnABusyHost = runningShare < saturatedShare
-                && (mostOfTheCPU * cpuSeconds...cpuSeconds).contains(cpuAtTheShareOfACoreItGot)
+                && cpuAtTheShareOfACoreItGot >= mostOfTheCPU * cpuSeconds && cpuAtTheShareOfACoreItGot <= left
             breakdowns[index].computing = unexplained > 0 && (left >= computingShare * unexplained || cpuBoundOnABusyHost)
             // A request that computes waits for a core because it computes: that wait is its code's cost too.
             if breakdowns[index].computing == true { breakdowns[index].coreWait = 0 }
