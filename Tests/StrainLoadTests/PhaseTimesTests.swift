@@ -23,6 +23,18 @@ struct PhaseTimesTests {
         #expect(times[.dns] == 0)
     }
 
+    @Test(arguments: [[], [Phase.dns], [.connect, .ttfb, .download, .total], Phase.allCases, [.schedulerLag, .dns]])
+    func onlyTheMeasuredPhasesAreVisitedInCatalogueOrder(_ set: [Phase]) {
+        var times = PhaseTimes()
+        for phase in set { times[phase] = 100 + UInt64(phase.rawValue) }
+        var visited: [Phase] = []
+        times.forEachMeasured { phase, value in
+            #expect(value == 100 + UInt64(phase.rawValue))
+            visited.append(phase)
+        }
+        #expect(visited == set.sorted { $0.rawValue < $1.rawValue })
+    }
+
     @Test func aTallyRecordsEveryPhaseUnderItsCatalogueName() {
         var outcome = StepOutcome(sentAt: 0, finishedAt: 100, status: .http(200))
         for phase in Phase.allCases { outcome.phases[phase] = 10 + UInt64(phase.rawValue) }
