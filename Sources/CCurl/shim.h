@@ -1,14 +1,13 @@
 // All libcurl interop for Strain. Swift cannot call C variadic functions, so every
 // curl_easy_setopt / curl_multi_setopt / curl_easy_getinfo use goes through one of these
 // non-variadic wrappers, one per value type. The system calls Glibc's Swift module lacks (timerfd,
-// epoll, the variadic prctl) are wrapped here too, so that all C interop stays in the shim headers.
+// epoll) are wrapped here too, so that all C interop stays in the shim headers.
 #ifndef STRAIN_CCURL_SHIM_H
 #define STRAIN_CCURL_SHIM_H
 
 #include <curl/curl.h>
 #include <sys/timerfd.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <errno.h>
 #include <stdint.h>
 
@@ -116,12 +115,6 @@ static inline int strain_epoll_watch(int epfd, int fd, uint64_t token, int writa
     event.events = EPOLLIN | EPOLLRDHUP | (writable ? EPOLLOUT : 0);
     event.data.u64 = token;
     return epoll_ctl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event);
-}
-
-// Lets the calling thread's timed waits end at their deadline rather than up to the kernel's default
-// 50 µs later (timer slack, which batches wake-ups to save power).
-static inline int strain_exact_timers(void) {
-    return prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 }
 
 // Waits at most `microseconds` (-1: no limit) for up to STRAIN_EPOLL_READY_MAX ready descriptors.

@@ -376,10 +376,6 @@ private final class WorkerThreads: Sendable {
                     _ = gate.arriveAndWait()
                     return
                 }
-                // An open model's sends and timeouts are due at exact microseconds; the default timer
-                // slack let the worker wake up to 50 µs late, which the latency of every request measured
-                // from its intended start then included.
-                RunClock.makeTimedWaitsExact()
                 let clock = gate.arriveAndWait()
                 let driver = IterationDriver(worker: plan.number, setup: plan.setup, layout: layout, engine: engine,
                                              control: control, clock: clock, limits: limits)

@@ -1,4 +1,3 @@
-internal import CCurl
 import Foundation
 import StrainProfile
 #if canImport(Glibc)
@@ -24,11 +23,6 @@ public struct RunClock: Sendable {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec) / 1_000
-    }
-
-    /// The calling thread's timed waits (epoll, sleeps) end at their deadline, without timer slack.
-    static func makeTimedWaitsExact() {
-        _ = strain_exact_timers()
     }
 
     /// CPU time (user + system) the calling thread has used, in microseconds.
