@@ -72,6 +72,7 @@ extension Histogram: Codable {
             }
             let (sum, overflow) = total.addingReportingOverflow(entry.count)
             guard !overflow else { throw corrupt(.buckets, "bucket counts overflow UInt64") }
+            if index >= counts.count { grow(toInclude: index) }
             counts[index] = entry.count
             total = sum
         }

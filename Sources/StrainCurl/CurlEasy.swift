@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// One libcurl easy handle: a reusable HTTP(S) request plus what came back.
 ///

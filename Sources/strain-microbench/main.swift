@@ -93,4 +93,6 @@ for (name, histogram) in [("1M values", typical), ("1k values", interval)] {
     }
     report("JSON round trip (\(name))", codingCost / 1_000, "µs/op", "\(decodedCount) values decoded")
 }
-report("memory per histogram", Double(Histogram.bucketCount * MemoryLayout<UInt64>.stride) / 1024, "KiB", "\(Histogram.bucketCount) buckets")
+report("memory per histogram, at most", Double(Histogram.bucketCount * MemoryLayout<UInt64>.stride) / 1024, "KiB", "\(Histogram.bucketCount) buckets")
+report("memory of the typical histogram", Double(typical.bucketCount * MemoryLayout<UInt64>.stride) / 1024, "KiB",
+       "\(typical.bucketCount) buckets, max \(typical.max) µs")

@@ -110,20 +110,45 @@ import Testing
         #expect(histogram == Histogram())
         #expect(histogram.isEmpty)
         #expect((histogram.count, histogram.min, histogram.max, histogram.percentile(99)) == (0, 0, 0, 0))
-        #expect(histogram.bucketCount == Histogram.bucketCount)
+        #expect(histogram.bucketCount == Histogram(recording: distribution.values).bucketCount)
         histogram.record(42)
         #expect(histogram == Histogram(recording: [42]))
     }
 
-    @Test("memory is fixed: storage does not grow with the number of values")
-    func fixedMemory() {
+    @Test("memory is bounded: storage does not grow with the number of values, and never beyond bucketCount")
+    func boundedMemory() {
         var histogram = Histogram()
-        let before = histogram.bucketCount
         var random = SeededGenerator(seed: 42)
+        for _ in 0..<1_000 { histogram.record(UInt64.random(in: 0...(1 << 40), using: &random)) }
+        let before = histogram.bucketCount
         for _ in 0..<1_000_000 { histogram.record(UInt64.random(in: 0...(1 << 40), using: &random)) }
-        #expect(histogram.count == 1_000_000)
+        #expect(histogram.count == 1_001_000)
         #expect(histogram.bucketCount == before)
         #expect(before == Histogram.bucketCount)
+    }
+
+    @Test("storage reaches only as far as the highest bucket recorded or merged", arguments: [
+        [], [0], [100, 7], [2047], [1_999_999, 3], [UInt64.max],
+    ] as [[UInt64]])
+    func storageFollowsTheMaximum(values: [UInt64]) {
+        let buckets = values.max().map { Histogram.index(for: min($0, Histogram.highestTrackableValue)) + 1 } ?? 0
+        let recorded = Histogram(recording: values)
+        #expect(recorded.bucketCount == buckets)
+        var merged = Histogram(recording: [1])
+        merged.merge(recorded)
+        #expect(merged.bucketCount == max(buckets, 2))
+        #expect(merged == Histogram(recording: values + [1]))
+    }
+
+    @Test("histograms holding the same values are equal whatever storage they grew", arguments: Distribution.allCases)
+    func equalityIgnoresStorage(_ distribution: Distribution) {
+        var grownFirst = Histogram(recording: [Histogram.highestTrackableValue])
+        grownFirst.reset()
+        for value in distribution.values { grownFirst.record(value) }
+        let plain = Histogram(recording: distribution.values)
+        #expect(grownFirst.bucketCount == Histogram.bucketCount)
+        #expect(grownFirst == plain)
+        #expect(grownFirst != Histogram(recording: distribution.values.dropLast()))
     }
 
     @Test("an empty histogram reports zeros")

@@ -1,5 +1,5 @@
 import CCurl
-import StrainCurl
+@testable import StrainCurl
 import StrainTestSupport
 import Testing
 
@@ -70,6 +70,7 @@ struct CurlEasyTests {
         let error = try #require(throws: CurlError.self) {
             try get(TestServers.httpsURL + "/index.html")
         }
+        #expect(error.kind == .tls)
         #expect(error.code == CURLE_PEER_FAILED_VERIFICATION)
         #expect(error.detail.contains("certificate"))
         #expect(error.description.contains("curl error 60"))
@@ -96,6 +97,7 @@ struct CurlEasyTests {
         let error = try #require(throws: CurlError.self) {
             try get("http://127.0.0.1:\(port)/") { try $0.setTimeouts(totalMilliseconds: 5000, connectMilliseconds: 2000) }
         }
+        #expect(error.kind == .couldNotConnect)
         #expect(error.code == CURLE_COULDNT_CONNECT)
         #expect(error.message == "Couldn't connect to server")
         #expect(error.detail.contains("port \(port)"))
@@ -160,6 +162,7 @@ struct CurlEasyTests {
     @Test("An unsupported URL scheme fails with curl's message")
     func unsupportedScheme() throws {
         let error = try #require(throws: CurlError.self) { try get("gopher+nope://127.0.0.1/") }
+        #expect(error.kind == .unsupportedProtocol)
         #expect(error.code == CURLE_UNSUPPORTED_PROTOCOL)
         #expect(!error.detail.isEmpty)
     }

@@ -1,5 +1,5 @@
 import CCurl
-import StrainCurl
+@testable import StrainCurl
 import StrainTestSupport
 import Testing
 
@@ -95,6 +95,7 @@ struct CurlMultiTests {
         }
         let failure = try #require(failures.first)
         #expect(failures.count == 1)
+        #expect(failure.kind == .couldNotConnect)
         #expect(failure.code == CURLE_COULDNT_CONNECT)
         #expect(outcomes.filter { $0.1.responseCode == 200 }.count == 1)
     }

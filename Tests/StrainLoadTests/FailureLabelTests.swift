@@ -1,5 +1,5 @@
 import CCurl
-import StrainCurl
+@testable import StrainCurl
 import Testing
 @testable import StrainLoad
 

@@ -1,5 +1,5 @@
 import CCurl
-import StrainCurl
+@testable import StrainCurl
 import StrainProfile
 import Testing
 @testable import StrainLoad

@@ -1,8 +1,7 @@
-internal import CCurl
 import StrainCurl
 
 extension ErrorLabel {
-    /// Nothing accepted the connection (curl error 7).
+    /// Nothing accepted the connection (curl's "Couldn't connect to server").
     public static let connectRefused = ErrorLabel("connect refused")
     /// Connecting failed because the network said so (no route to host, network unreachable).
     public static let connectFailed = ErrorLabel("connect failed")
@@ -30,41 +29,28 @@ extension ErrorLabel {
 
     /// The label for a failed curl transfer: one fixed label per cause. Several causes share a curl
     /// code, so the system's reason in curl's detail decides where it names one: running out of file
-    /// descriptors (curl reports it as error 7, like a refusal), a reset (a receive or send error).
-    /// "Connection refused" and "No route to host" share error 7, and libcurl 7.88's message for it
+    /// descriptors (curl reports it as a failed connect, like a refusal), a reset (a receive or send error).
+    /// "Connection refused" and "No route to host" share that code, and libcurl 7.88's message for it
     /// says only "Couldn't connect to server" in the usual case (the refusal): routing failures are
     /// told apart when the message names them.
     static func forTransfer(_ error: CurlError) -> ErrorLabel {
         let names = { (reason: String) in error.detail.localizedCaseInsensitiveContains(reason) }
         if names("Too many open files") { return .outOfFileDescriptors }
         if names("Connection reset") { return .connectionReset }
-        return switch error.code {
-        case CURLE_COULDNT_CONNECT:
+        return switch error.kind {
+        case .couldNotConnect:
             ["No route", "unreachable"].contains(where: error.detail.localizedCaseInsensitiveContains) ? .connectFailed : .connectRefused
-        case CURLE_OPERATION_TIMEDOUT:
-            .timeout
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            .dns
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR,
-             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND,
-             CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
-            .tls
-        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
-            .connectionClosed
-        case CURLE_WEIRD_SERVER_REPLY:
-            .malformedResponse
+        case .timedOut: .timeout
+        case .couldNotResolve: .dns
+        case .tls: .tls
+        case .connectionLost: .connectionClosed
+        case .weirdServerReply: .malformedResponse
         // libcurl 7.88 says "Received HTTP/0.9 when not allowed" for a reply without a status line.
-        case CURLE_UNSUPPORTED_PROTOCOL where names("HTTP/0.9"):
-            .malformedResponse
-        case CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            .http2
-        case CURLE_TOO_MANY_REDIRECTS:
-            .tooManyRedirects
-        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-            .invalidRequest
-        default:
-            .transport
+        case .unsupportedProtocol where names("HTTP/0.9"): .malformedResponse
+        case .http2: .http2
+        case .tooManyRedirects: .tooManyRedirects
+        case .unsupportedProtocol, .malformedURL: .invalidRequest
+        case .other: .transport
         }
     }
 }

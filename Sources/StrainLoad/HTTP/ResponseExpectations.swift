@@ -4,8 +4,9 @@ import StrainCurl
 import StrainProfile
 
 /// A step's checks and extractions, ready to apply to responses: regular expressions compiled once.
-/// Applying them is pure apart from rendering `${…}` through the iteration.
-struct ResponseExpectations {
+/// Applying them is pure apart from rendering `${…}` through the iteration. A class, immutable: engines
+/// reach it per response through their step, where a struct was copied field by field (a retain each).
+final class ResponseExpectations {
     private let check: Check
     private let extractions: [(variable: String, source: Source)]
 

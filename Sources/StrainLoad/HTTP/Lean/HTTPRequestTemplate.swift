@@ -38,7 +38,8 @@ extension Iteration: TemplateRendering {}
 /// A plain-HTTP step's request as bytes for the wire, built once when the engine starts: a request
 /// without `${…}` is a fixed byte array sent as is; otherwise only the parts that vary (request
 /// target, header values, body) are rendered per request between prebuilt literal bytes. Pure logic.
-struct HTTPRequestTemplate {
+/// A class, immutable, so that reaching it per request costs one retain rather than one per field.
+final class HTTPRequestTemplate {
     let origin: PlainHTTPOrigin
     let isHead: Bool
     /// The URL when it has no `${…}`.

@@ -112,17 +112,18 @@ struct HTTPResponseParser {
             case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailerLine:
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[index...])
                 let end = Self.index(of: UInt8(ascii: "\n"), in: rest)
+                let inHeaders = isHeaderLine
                 // Bounded, so that a peer sending endless bytes without a line end cannot grow memory.
-                if (isHeaderLine ? headerBytes : 0) + line.count + (end ?? rest.count) > Self.maxHeaderBytes {
-                    return .malformed(isHeaderLine ? "the response headers are larger than \(Self.maxHeaderBytes / 1024) KiB"
-                                                   : "a chunk size line longer than \(Self.maxHeaderBytes / 1024) KiB")
+                if (inHeaders ? headerBytes : 0) + line.count + (end ?? rest.count) > Self.maxHeaderBytes {
+                    return .malformed(inHeaders ? "the response headers are larger than \(Self.maxHeaderBytes / 1024) KiB"
+                                                : "a chunk size line longer than \(Self.maxHeaderBytes / 1024) KiB")
                 }
                 guard let end else {
                     line.append(contentsOf: rest)
                     return .needMore
                 }
                 index += end + 1
-                if isHeaderLine { headerBytes += line.count + end + 1 }
+                if inHeaders { headerBytes += line.count + end + 1 }
                 let problem: String?
                 if line.isEmpty {
                     problem = takeLine(Self.withoutCarriageReturn(UnsafeRawBufferPointer(rebasing: rest[..<end])))
@@ -207,6 +208,10 @@ struct HTTPResponseParser {
             return "a malformed header line"
         }
         let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+        // Only these lengths can name a header read below (connection and set-cookie, content-length,
+        // transfer-encoding): any other is passed over without trimming its value, unless headers are kept.
+        let mayBeRead = name.count == 10 || name.count == 14 || name.count == 17
+        guard mayBeRead || keepsResponse else { return nil }
         let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
         if Self.matches(name, "content-length") {
             guard let length = Self.decimal(value), contentLength == nil || contentLength == length else {
