@@ -7,7 +7,7 @@ import Testing
 /// `strain run --output prometheus=URL` against the real Prometheus scripts/test starts (remote-write
 /// receiver on): what it stores must be what run.json says, and a Prometheus that fails or stalls
 /// must not change the load.
-@Suite("strain run --output prometheus", .serialized)
+@Suite("strain run --output prometheus", .serialized, .oneLoadAtATime)
 struct PrometheusOutputTests {
     /// Prometheus's answer to an instant query: each series' labels and value.
     static func query(_ promQL: String) throws -> [(labels: [String: String], value: Double)] {

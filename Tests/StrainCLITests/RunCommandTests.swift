@@ -35,7 +35,7 @@ struct RunCommandTests {
         #expect(timeline.reduce(0) { $0 + $1.steps.reduce(0) { $0 + $1.requests } } == step.requests)
     }
 
-    @Test func adHocRateRunsTheOpenModel() throws {
+    @Test(.oneLoadAtATime) func adHocRateRunsTheOpenModel() throws {
         let out = Self.outputFolder()
         defer { try? FileManager.default.removeItem(at: out) }
         let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "--rate", "100/s", "-d", "2s",

@@ -20,10 +20,15 @@ enum ServiceStack {
     }
 
     /// Findings above info on a healthy service. The test machine is shared: CPU saturation is
-    /// excused only when the stack used less than a tenth of the host, so that it came from others.
+    /// excused only when the stack used less than a quarter of the host, so that at least three
+    /// times as much came from others (the hog of a CI check alone takes half). pyshop's healthy
+    /// stack, with ten endpoints, uses about a tenth.
     static func problems(_ findings: [Finding], stackShare: Double) -> [Finding] {
-        findings.filter { finding in finding.severity > .info && !(finding.check == "cpu-saturation" && stackShare < 0.1) }
+        findings.filter { finding in finding.severity > .info && !(finding.check == "cpu-saturation" && stackShare < othersShare) }
     }
+
+    /// Below this share of the host's CPU, a saturated host's CPU is mostly others'.
+    static let othersShare = 0.25
 
     /// utime + stime of a process from /proc/PID/stat (fields 14 and 15, after the command in parentheses).
     private static func cpuSeconds(pid: Int32) -> Double {

@@ -10,7 +10,7 @@ import Testing
 /// A worker waits for the next send and for responses at once: a response that arrives while it waits
 /// is taken when it arrives, however short the wait. A wait that sleeps without watching the sockets
 /// adds up to the gap between sends to every latency, so latency would depend on the rate.
-@Suite("waiting for completions watches the sockets", .serialized)
+@Suite("waiting for completions watches the sockets", .serialized, .oneLoadAtATime)
 struct CompletionWaitTests {
     /// A target with a fixed 200 µs cost, at rates whose gaps between sends are far above, around and
     /// below a millisecond: its median latency must be the target's, whatever the rate.

@@ -1,10 +1,11 @@
 import Testing
 
-/// Suites that drive a service hard and assert on what the generator and the diagnoser measured
-/// (a capacity knee, a fault's cost, a fix's speed-up) run one at a time: two such loads at once
-/// on a small machine would each measure the other. Lighter suites still run beside them.
-struct OneLoadAtATime: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+/// Suites and tests that drive load and assert on what the generator and the diagnoser measured
+/// (a capacity knee, a fault's cost, a fix's speed-up, latency against rate, a run the self-check
+/// must accept) take turns: two such loads at once on a small machine would each measure the
+/// other. Everything else still runs beside them.
+public struct OneLoadAtATime: SuiteTrait, TestTrait, TestScoping {
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         await LoadTurn.shared.take()
         do {
             try await function()
@@ -18,7 +19,7 @@ struct OneLoadAtATime: SuiteTrait, TestScoping {
 
 extension Trait where Self == OneLoadAtATime {
     /// See `OneLoadAtATime`.
-    static var oneLoadAtATime: Self { Self() }
+    public static var oneLoadAtATime: Self { Self() }
 }
 
 /// The turn the heavy suites take, first come first served.
