@@ -131,7 +131,10 @@ struct RequestBreakdown {
     ///   Where the service's threads waited for a core longer than they ran, the alike wait for a
     ///   core takes the fast endpoints' whole time, so that floor cannot be read from them; there
     ///   an endpoint computes when its whole time, at the share of a core they got, is at least
-    ///   `busyEndpointsCPU` of the service's CPU and no more than is left to it: a CPU-bound
+    ///   `busyEndpointsCPU` of the service's CPU and no more than is left to it — here after half
+    ///   the least per other request, since even the fastest request's time beyond the alike wait
+    ///   for a core still holds waits for the other side's core (demo-shop's CPU-heavy report
+    ///   needed 2.41 s of 3.21 at a 46% share, with 0.75 ms left per other request): a CPU-bound
     ///   request there spends most of its time waiting for a core, more than the alike share, and
     ///   at a small share any endpoint's time could be CPU — the one that computes is where the CPU went;
     /// - a dependency's match stays unless the service's CPU time fits a matched endpoint's rest
@@ -147,7 +150,8 @@ struct RequestBreakdown {
             let unexplained = breakdowns[index].totalUnexplained
             let cpuAtTheShareOfACoreItGot = runningShare * breakdowns[index].serviceTime * Double(breakdowns[index].requests)
             let computes = runningShare < saturatedShare
-                ? cpuAtTheShareOfACoreItGot >= busyEndpointsCPU * cpuSeconds && cpuAtTheShareOfACoreItGot <= left
+                ? cpuAtTheShareOfACoreItGot >= busyEndpointsCPU * cpuSeconds
+                    && cpuAtTheShareOfACoreItGot <= cpuSeconds - leastPerRequest / 2 * others
                 : left >= computingShare * unexplained
             breakdowns[index].computing = unexplained > 0 && computes
             // A request that computes waits for a core because it computes: that wait is its code's cost too.
