@@ -4,7 +4,7 @@ import Synchronization
 /// Collects evidence while a load runs (or while an incident is watched): host counters,
 /// `pg_stat_activity`, PgBouncer's pools and dependency probes every `sampleInterval`, `pg_stat_statements` and
 /// table statistics at the start, at each phase mark and at the end, statements' calls every second
-/// (on the load's seconds once `alignStatementCalls(to:)` gives its start), a `perf` profile of a
+/// (on the load's seconds once `alignStatementCalls(to:)` gives its start, else on the clock's), a `perf` profile of a
 /// local process, and after the window the plans of the costliest statements.
 ///
 ///     let session = DiagnosisSession(settings: settings)
@@ -64,7 +64,8 @@ public final class DiagnosisSession: Sendable {
         let alreadyStarted = state.withLock { state in
             defer { state.started = true }
             state.startedAt = startedAt
-            state.callsOrigin = startedAt
+            // Whole seconds of the clock until a load says where its seconds begin: an access log's.
+            state.callsOrigin = Date(timeIntervalSince1970: startedAt.timeIntervalSince1970.rounded(.down))
             return state.started
         }
         precondition(!alreadyStarted, "a DiagnosisSession is started once")
