@@ -6,7 +6,7 @@ import Testing
 /// The report files through the built binary: JUnit judges findings only when asked, and
 /// `strain diagnose` writes a self-contained HTML page beside its Markdown.
 struct OutputsEndToEndTests {
-    static let finding = Finding(step: .slowQueries, check: "seq-scan", title: "Sequential scan on orders", object: "orders(customer_email)",
+    static let finding = Finding(step: .slowQueries, check: .seqScan, title: "Sequential scan on orders", object: "orders(customer_email)",
                                  evidence: ["1,000 calls"], impact: Finding.Impact(totalSeconds: 4), severity: .critical,
                                  fix: "CREATE INDEX CONCURRENTLY ON orders (customer_email);")
 

@@ -84,8 +84,8 @@ struct EndpointAttributionTests {
 
     /// The lookup is charged to the endpoint whose rates it follows, never to shop/orders whose
     /// 20-row list matches its totals; captured literals that never change make it a lookup to cache.
-    @Test(arguments: [([String](), "n-plus-one"), (sameKey, "repeated-lookup")])
-    func aLookupIsChargedToItsOwnEndpointNotToTheListWithMatchingTotals(literals: [String], check: String) throws {
+    @Test(arguments: [([String](), CheckID.nPlusOne), (sameKey, .repeatedLookup)])
+    func aLookupIsChargedToItsOwnEndpointNotToTheListWithMatchingTotals(literals: [String], check: CheckID) throws {
         let scenario = Self.scenario(Self.independent, literals: literals)
         let pattern = try #require(Self.detect(scenario).first { $0.repeated.queryID == 1 })
         #expect(pattern.endpoint?.name == Self.settings)
@@ -96,7 +96,7 @@ struct EndpointAttributionTests {
         #expect(finding.check == check)
         #expect(finding.title.hasSuffix("20 times per request of \(Self.settings)"))
         #expect(!finding.evidence.contains { $0.hasPrefix("list statement:") })
-        #expect(finding.fix.contains(check == "repeated-lookup" ? "cache the answer" : "= ANY($1)"))
+        #expect(finding.fix.contains(check == .repeatedLookup ? "cache the answer" : "= ANY($1)"))
     }
 
     /// The same data with totals only pairs by matching counts: the old answer, shop/orders. With
@@ -123,7 +123,7 @@ struct EndpointAttributionTests {
         #expect(pattern.parameters?.distinct == 4)
         #expect(found.first { $0.repeated.queryID == 1 }?.endpoint?.name == Self.settings)
         let finding = try #require(Self.findings(scenario).first { $0.object == Self.items })
-        #expect(finding.check == "n-plus-one")
+        #expect(finding.check == .nPlusOne)
         #expect(finding.title.hasSuffix("20 times per request of \(Self.orders)"))
         #expect(finding.evidence.contains { $0.hasPrefix("list statement: \(Self.list)") })
         #expect(finding.evidence.contains("4 captured samples had 4 different parameter sets"))

@@ -46,7 +46,7 @@ struct SmallWriteStallCheckTests {
                                             firstByteMedianSeconds: example.firstByteMedian)
         let findings = DependenciesCheck.run(CheckInput(evidence: EvidenceBuilder.evidence(), load: LoadContext(endpoints: [endpoint]),
                                                         options: CheckOptions())).findings
-        let stalls = findings.filter { $0.check == "small-write-stall" }
+        let stalls = findings.filter { $0.check == .smallWriteStall }
         guard let seconds = example.stalledSeconds else {
             #expect(stalls.isEmpty)
             return

@@ -43,7 +43,7 @@ enum ConnectionPoolsCheck {
         guard use >= connectionsWarning else { return [] }
         let poolWait = input.load?.endpoints.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) } ?? 0
         return [Finding(
-            step: .connectionPools, check: "connections-near-limit", title: "Connections close to max_connections",
+            step: .connectionPools, check: .connectionsNearLimit, title: "Connections close to max_connections",
             object: "max_connections (\(postgres.maxConnections))",
             evidence: ["peak of \(peak) client connections, \(Format.percent(use)) of max_connections = \(postgres.maxConnections)",
                        "new connections fail with \"too many clients\" once the limit is reached"],
@@ -109,7 +109,7 @@ enum ConnectionPoolsCheck {
                 evidence.append("the transaction already failed and waits for a ROLLBACK")
             }
             return Finding(
-                step: .connectionPools, check: "idle-in-transaction",
+                step: .connectionPools, check: .idleInTransaction,
                 title: "Sessions left idle in a transaction (likely leak): \(group.count) time\(group.count == 1 ? "" : "s")",
                 object: describe(latest).trimmingCharacters(in: CharacterSet(charactersIn: " ()")).nonEmpty ?? "pid \(pids[0])",
                 evidence: evidence, impact: input.impact(seconds: waited.seconds),
@@ -157,7 +157,7 @@ enum ConnectionPoolsCheck {
         }
         let count = end.deadlocks - start.deadlocks
         return [Finding(
-            step: .connectionPools, check: "deadlocks", title: "Deadlocks: transactions were aborted",
+            step: .connectionPools, check: .deadlocks, title: "Deadlocks: transactions were aborted",
             object: "database \(postgres.database)",
             evidence: ["\(Format.count(count)) deadlocks during the window (pg_stat_database)",
                        "each one costs at least deadlock_timeout (1 s by default) before PostgreSQL aborts a transaction"],
@@ -179,7 +179,7 @@ enum ConnectionPoolsCheck {
             let counted = (last.waitSecondsByDatabase[pool.database] ?? 0) - (first.waitSecondsByDatabase[pool.database] ?? 0)
             let waited = counted > 0 ? counted : longestWait
             return Finding(
-                step: .connectionPools, check: "pgbouncer-wait", title: "Clients wait in PgBouncer for a server connection",
+                step: .connectionPools, check: .pgbouncerWait, title: "Clients wait in PgBouncer for a server connection",
                 object: "PgBouncer pool \(name)",
                 evidence: ["up to \(peakWaiting) clients waiting (cl_waiting); the longest waited \(Format.duration(longestWait))",
                            "\(pool.serversActive) server connections active, \(pool.serversIdle) idle; pool_mode \(pool.mode)",
@@ -195,7 +195,7 @@ enum ConnectionPoolsCheck {
         guard endpoint.totalSeconds > 0, wait / endpoint.totalSeconds >= 0.05 else { return nil }
         let share = wait / endpoint.totalSeconds
         return Finding(
-            step: .connectionPools, check: "pool-wait", title: "Requests wait for a free connection in the driver's pool",
+            step: .connectionPools, check: .poolWait, title: "Requests wait for a free connection in the driver's pool",
             object: endpoint.name,
             evidence: ["waited \(Format.duration(wait)) in total for a connection, \(Format.percent(share)) of the endpoint's time",
                        "\(Format.duration(wait / Double(max(endpoint.requests, 1)))) per request"],

@@ -44,7 +44,7 @@ enum DependenciesCheck {
             seconds = probes.totalSeconds
             evidence.append("window mode: impact is the probes' own time; run under load to attribute it per request")
         }
-        return Finding(step: .dependencies, check: "slow-dependency",
+        return Finding(step: .dependencies, check: .slowDependency,
                        title: "Slow dependency \(probes.name): \(Format.duration(median)) per call (median)",
                        object: probes.name, evidence: evidence, impact: input.impact(seconds: seconds, endpoints: endpoints),
                        severity: median >= verySlowProbe ? .critical : .warning,
@@ -58,7 +58,7 @@ enum DependenciesCheck {
         guard share >= failureWarning else { return nil }
         var evidence = probes.evidence
         if let error = probes.firstError { evidence.append("first failure: \(error)") }
-        return Finding(step: .dependencies, check: "dependency-errors",
+        return Finding(step: .dependencies, check: .dependencyErrors,
                        title: "Dependency \(probes.name) fails \(Format.percent(share)) of calls",
                        object: probes.name, evidence: evidence, impact: input.impact(seconds: probes.failedSeconds),
                        severity: share >= 0.5 ? .critical : .warning,

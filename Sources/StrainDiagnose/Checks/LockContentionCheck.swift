@@ -92,7 +92,7 @@ enum LockContentionCheck {
         }
         let idleHolder = holders.contains { $0.0.state.hasPrefix("idle in transaction") }
         return Finding(
-            step: .connectionPools, check: "lock-contention",
+            step: .connectionPools, check: .lockContention,
             title: "Lock contention: sessions waited \(Format.duration(total)) for locks on \(point)",
             object: point, evidence: evidence, impact: input.impact(seconds: total),
             severity: idleHolder || total >= criticalWait ? .critical : .warning,

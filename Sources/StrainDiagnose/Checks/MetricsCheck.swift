@@ -52,7 +52,7 @@ enum MetricsCheck {
         if (window.generatorShare ?? 0) >= 0.25 {
             fix += " The load generator shares this host: run it on another machine so it does not compete with the target."
         }
-        return Finding(step: .metrics, check: "cpu-saturation", title: "CPU saturated: tasks wait for a core",
+        return Finding(step: .metrics, check: .cpuSaturation, title: "CPU saturated: tasks wait for a core",
                        object: "CPU (\(window.host.cores) cores, \(window.host.source))", evidence: evidence,
                        impact: waited.impact, severity: critical ? .critical : .warning, fix: fix)
     }
@@ -99,7 +99,7 @@ enum MetricsCheck {
         let critical = (fullStall ?? 0) >= 0.05 || (lowestAvailable ?? 1) < 0.05 || swapInRate >= 100
         let waited = stallImpact(share: stall ?? 0, stallSeconds: window.stallSeconds(\.memorySome) ?? 0, input)
         evidence.append(waited.evidence)
-        return Finding(step: .metrics, check: "memory-pressure", title: "Memory pressure: the host reclaims or swaps",
+        return Finding(step: .metrics, check: .memoryPressure, title: "Memory pressure: the host reclaims or swaps",
                        object: "memory (\(window.host.source))", evidence: evidence,
                        impact: waited.impact,
                        severity: critical ? .critical : .warning,
@@ -127,7 +127,7 @@ enum MetricsCheck {
         let waited = stallImpact(share: stall ?? (busiest?.utilisation ?? 0),
                                  stallSeconds: window.stallSeconds(\.ioSome) ?? (busiest?.busySeconds ?? 0), input)
         evidence.append(waited.evidence)
-        return Finding(step: .metrics, check: "disk-saturation", title: "Disk saturated: I/O requests queue up",
+        return Finding(step: .metrics, check: .diskSaturation, title: "Disk saturated: I/O requests queue up",
                        object: busiest.map { "disk \($0.name)" } ?? "disk I/O", evidence: evidence,
                        impact: waited.impact, severity: critical ? .critical : .warning,
                        fix: "Read and write less: queries that scan whole tables (step 2), a cache too small for the "
@@ -144,7 +144,7 @@ enum MetricsCheck {
             let share = Double(retransmitted) / Double(sent)
             if share >= 0.01 {
                 findings.append(Finding(
-                    step: .metrics, check: "tcp-retransmits", title: "TCP retransmissions: packets are lost",
+                    step: .metrics, check: .tcpRetransmits, title: "TCP retransmissions: packets are lost",
                     object: "TCP (\(window.host.source))",
                     evidence: ["\(Format.count(retransmitted)) of \(Format.count(sent)) segments retransmitted (\(Format.percent(share)))",
                                "each retransmission waits at least \(Format.duration(minimumRetransmitDelay)) (the minimum RTO)"],
@@ -158,7 +158,7 @@ enum MetricsCheck {
         if overflows > 0 { findings.append(listenOverflows(overflows, source: window.host.source, input)) }
         for interface in window.interfaceErrors {
             findings.append(Finding(
-                step: .metrics, check: "interface-errors", title: "Network interface errors or drops",
+                step: .metrics, check: .interfaceErrors, title: "Network interface errors or drops",
                 object: "interface \(interface.name)",
                 evidence: ["\(Format.count(interface.errors)) errors and \(Format.count(interface.drops)) dropped packets during the window"],
                 impact: input.impact(seconds: 0), severity: .warning,
@@ -178,7 +178,7 @@ enum MetricsCheck {
             + "add workers, or keep connections alive so fewer are opened."
         let connects = input.load?.httpEndpoints.compactMap(\.connect) ?? []
         guard !connects.isEmpty else {
-            return Finding(step: .metrics, check: "listen-overflows", title: "Listen queue overflows: connections are dropped",
+            return Finding(step: .metrics, check: .listenOverflows, title: "Listen queue overflows: connections are dropped",
                            object: "TCP listen queues (\(source))", evidence: evidence,
                            impact: input.impact(seconds: Double(overflows) * synRetryDelay),
                            severity: overflows >= 100 ? .critical : .warning, fix: fix)
@@ -188,12 +188,12 @@ enum MetricsCheck {
         evidence.append("the load opened \(Format.count(opened)) connections, \(Format.count(retried)) of which took "
                         + "\(Format.duration(retriedConnect)) or more to connect (a SYN retried)")
         guard retried > 0 else {
-            return Finding(step: .metrics, check: "listen-overflows",
+            return Finding(step: .metrics, check: .listenOverflows,
                            title: "Listen queue overflows on this host, at another listener than the load's",
                            object: "TCP listen queues (\(source))", evidence: evidence, impact: input.impact(seconds: 0),
                            severity: .info, fix: fix)
         }
-        return Finding(step: .metrics, check: "listen-overflows", title: "Listen queue overflows: connections are dropped",
+        return Finding(step: .metrics, check: .listenOverflows, title: "Listen queue overflows: connections are dropped",
                        object: "TCP listen queues (\(source))", evidence: evidence,
                        impact: input.impact(seconds: Double(retried) * synRetryDelay),
                        severity: retried >= 100 ? .critical : .warning, fix: fix)

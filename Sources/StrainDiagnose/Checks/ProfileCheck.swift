@@ -94,7 +94,7 @@ enum ProfileCheck {
             + profiler.frames.prefix(framesShown).map { frame in
                 "\(Format.percent(frame.share)) \(frame.symbol) [\(frame.module)]"
             }
-        return Finding(step: .profile, check: "hot-frames",
+        return Finding(step: .profile, check: .hotFrames,
                        title: "Hot code: \(top.symbol) in \(Format.percent(top.share)) of samples",
                        object: (endpoints.map { "\($0.joined(separator: ", ")) in " } ?? "") + "pid \(profiler.pid): \(top.symbol)",
                        evidence: evidence + frames,
@@ -121,7 +121,7 @@ enum ProfileCheck {
         } ?? []
         let endpoints = waiting.map(\.endpoint).joined(separator: ", ")
         return Finding(
-            step: .profile, check: "waiting-inside-service",
+            step: .profile, check: .waitingInsideService,
             title: "Requests wait inside the service: \(Format.duration(seconds)) off the CPU",
             object: "\(endpoints) in pid \(service.pid)",
             evidence: waiting.map(\.description) + cpu + inFlight + frames,
@@ -139,7 +139,7 @@ enum ProfileCheck {
                                  + "(waiting on locks, sleeps or undeclared calls)" }
             ?? "no process was profiled (pass --diagnose-pid / --pid with the service's PID)"
         return Finding(
-            step: .profile, check: "profile-the-code",
+            step: .profile, check: .profileTheCode,
             title: "Request time unexplained by the infrastructure: profile the service",
             object: endpoints,
             evidence: evidence + [why],

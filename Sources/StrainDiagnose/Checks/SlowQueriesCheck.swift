@@ -78,12 +78,12 @@ enum SlowQueriesCheck {
         let object = SQLText.brief(repeated.query, limit: 120)
         let severity = input.severity(forProblemTaking: share)
         if pattern.isRepeatedLookup {
-            return Finding(step: .slowQueries, check: "repeated-lookup", title: "Repeated lookup: the same statement and parameters \(times)",
+            return Finding(step: .slowQueries, check: .repeatedLookup, title: "Repeated lookup: the same statement and parameters \(times)",
                            object: object, evidence: evidence, impact: impact, severity: severity,
                            fix: "It asks the same question every time: cache the answer per process (invalidated when the "
                                + "table changes) or at least once per request, instead of querying on every use.")
         }
-        return Finding(step: .slowQueries, check: "n-plus-one", title: "N+1 queries: one statement runs \(times)",
+        return Finding(step: .slowQueries, check: .nPlusOne, title: "N+1 queries: one statement runs \(times)",
                        object: object, evidence: evidence, impact: impact, severity: severity,
                        fix: "Fetch the rows in one statement: join the table into the list query, or load them all with "
                            + "`WHERE … = ANY($1)` passing the list's ids (in an ORM: eager loading, e.g. includes / "
@@ -215,7 +215,7 @@ private struct StatementContext {
             : plan?.sample != nil ? "The plan of a sample captured during the window shows no missing index or spill; if it "
                 + "matters, check it with EXPLAIN (ANALYZE, BUFFERS) on other values, call it less often or cache its result."
             : "Nothing wrong was found in its plan; if it matters, call it less often or cache its result."
-        return Finding(step: .slowQueries, check: "top-statement",
+        return Finding(step: .slowQueries, check: .topStatement,
                        title: slow ? "Slow statement: \(Format.duration(statement.meanSeconds)) per call"
                                    : "Statement with the most database time",
                        object: object, evidence: evidence, impact: impact, severity: slow ? .warning : .info, fix: fix)
@@ -228,7 +228,7 @@ private struct StatementContext {
         let waited = min(statement.seconds, LockContentionCheck.waitSeconds(ofStatement: statement.queryID, query: statement.query,
                                                                             in: postgres.lockSamples ?? []))
         guard waited >= SlowQueriesCheck.lockBoundShare * statement.seconds, waited > 0 else { return nil }
-        return Finding(step: .slowQueries, check: "lock-bound-statement",
+        return Finding(step: .slowQueries, check: .lockBoundStatement,
                        title: "Statement mostly waiting for locks: \(Format.duration(waited)) of its \(Format.duration(statement.seconds))",
                        object: object,
                        evidence: statementEvidence + ["about \(Format.duration(waited)) of its time was spent waiting for locks "
@@ -261,7 +261,7 @@ private struct StatementContext {
         }
         guard let suggestion = IndexAdvisor.suggestion(for: scan, queryID: statement.queryID) else {
             let indexed = relation.indexes.map { "(\($0.joined(separator: ", ")))" }
-            return Finding(step: .slowQueries, check: "seq-scan",
+            return Finding(step: .slowQueries, check: .seqScan,
                            title: "Sequential scan of a large table for a few rows",
                            object: table,
                            evidence: evidence + (indexed.isEmpty ? [] : ["existing indexes: \(indexed.joined(separator: ", "))"]),
@@ -273,7 +273,7 @@ private struct StatementContext {
         let trial = postgres.indexTrials.first { $0.queryID == statement.queryID && $0.definition == suggestion.hypotheticalDefinition }
         let verified = trial.map(Self.isVerified) ?? false
         evidence.append(verification(trial))
-        return Finding(step: .slowQueries, check: "missing-index",
+        return Finding(step: .slowQueries, check: .missingIndex,
                        title: "Missing index on \(suggestion.object)\(verified ? " (verified with HypoPG)" : "")",
                        object: suggestion.object, evidence: evidence, impact: impact, severity: problemSeverity,
                        fix: suggestion.createStatement)
@@ -314,7 +314,7 @@ private struct StatementContext {
                 evidence.append("\(node.nodeType): \(batches) batches (the hash table did not fit in work_mem)")
             }
         }
-        return Finding(step: .slowQueries, check: "disk-spill", title: "Sort or hash spills to disk",
+        return Finding(step: .slowQueries, check: .diskSpill, title: "Sort or hash spills to disk",
                        object: object, evidence: evidence, impact: impact, severity: problemSeverity,
                        fix: "Give this statement more work_mem (`SET LOCAL work_mem = '64MB'` in its transaction), or make it "
                            + "sort and hash fewer rows: an index in the ORDER BY order, a narrower select list, a tighter filter.")
@@ -337,7 +337,7 @@ private struct StatementContext {
         evidence.append("\(node.nodeType)\(target): estimated \(Format.count(Int64(node.planRows))) rows, actual "
                         + "\(Format.count(Int64(node.actualRows ?? 0))) per loop (\(Format.significant(worst.factor))× off)")
         let table = node.qualifiedRelation ?? "the tables involved"
-        return Finding(step: .slowQueries, check: "row-misestimate", title: "Row estimate far from the actual rows",
+        return Finding(step: .slowQueries, check: .rowMisestimate, title: "Row estimate far from the actual rows",
                        object: object, evidence: evidence, impact: impact, severity: .warning,
                        fix: "Refresh the statistics (`ANALYZE \(table);`); for correlated columns add extended statistics "
                            + "(`CREATE STATISTICS … (dependencies, mcv) ON col_a, col_b FROM \(table);`), or raise the "

@@ -53,7 +53,7 @@ enum SmallWriteStallCheck {
         }
         let impact = input.impact(seconds: stalledMicros / 1e6)
         return Finding(
-            step: .dependencies, check: "small-write-stall",
+            step: .dependencies, check: .smallWriteStall,
             title: "Small-write stalls: responses wait ~\(mode) ms for a delayed ACK (Nagle)",
             object: endpoint.name, evidence: evidence, impact: impact,
             severity: input.severity(forProblemTaking: impact.share),
