@@ -9,8 +9,8 @@ enum LockBoundStatementRule {
 
     static func finding(_ context: StatementContext) -> Finding? {
         let statement = context.statement
-        let waited = min(statement.seconds, LockContentionCheck.waitSeconds(ofStatement: statement.queryID, query: statement.query,
-                                                                            in: context.postgres.lockSamples ?? []))
+        let waited = min(statement.seconds, LockContentionRule.waitSeconds(ofStatement: statement.queryID, query: statement.query,
+                                                                           in: context.postgres.lockSamples ?? []))
         guard waited >= lockBoundShare * statement.seconds, waited > 0 else { return nil }
         return Finding(step: .slowQueries, check: .lockBoundStatement,
                        title: "Statement mostly waiting for locks: \(Format.duration(waited)) of its \(Format.duration(statement.seconds))",

@@ -5,7 +5,7 @@ import Foundation
 /// row), else the kind of lock and the waiting statement — naming the waiting and the blocking
 /// statements by fingerprint. The wait is estimated as the samples that saw it × the time each
 /// stands for: never from statement ages, which mix in the statement's own work.
-enum LockContentionCheck {
+enum LockContentionRule {
     /// A contention point whose waits reach this much is critical.
     static let criticalWait = 10.0
     static let statementsShown = 3
