@@ -6,7 +6,7 @@ import StrainContract
 /// after the first until the previous one is acknowledged, and the client delays that ACK (40 ms
 /// on Linux, up to 200 ms elsewhere): the server answers at once, and the rest of the response
 /// arrives a delayed ACK later. The driver's download phase (first byte to last) shows it.
-enum SmallWriteStallCheck {
+enum SmallWriteStallRule {
     /// Downloads in this band, in µs, are delayed-ACK stalls: from Linux's 40 ms minimum (less a
     /// margin) to the common 200 ms maximum (plus one); small responses otherwise take microseconds.
     static let stallBand: ClosedRange<Double> = 30_000...250_000
