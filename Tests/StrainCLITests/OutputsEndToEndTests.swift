@@ -30,7 +30,8 @@ struct OutputsEndToEndTests {
         #expect(withFindings.status == 0, "\(withFindings.stderr)")
         #expect(withFindings.stdout.contains(#"<testsuite name="findings" tests="1" failures="1" skipped="0" time="10.000">"#))
         #expect(withFindings.stdout.contains(##"name="#1 Sequential scan on orders" time="10.000">"##))
-        #expect(withFindings.stdout.contains(#"<failure message="critical: Sequential scan on orders">"#))
+        #expect(withFindings.stdout.contains(##"<testcase classname="strain.findings.seq-scan" name="#1 Sequential scan on orders""##))
+        #expect(withFindings.stdout.contains(#"<failure message="critical seq-scan: Sequential scan on orders" type="critical">"#))
     }
 
     @Test func diagnoseWritesHTMLAndJUnitOnRequest() throws {
