@@ -5,7 +5,7 @@ import Testing
 
 /// Responses whose download (first byte to last) waits for a delayed ACK, told from slow
 /// servers, big bodies and a few stray stalls.
-struct SmallWriteStallCheckTests {
+struct SmallWriteStallRuleTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         /// Download times in µs, one per response.
