@@ -14,9 +14,11 @@ struct NPlusOneFacts {
     init(_ pattern: NPlusOne, databaseSeconds: Double, _ input: CheckInput) {
         let repeated = pattern.repeated
         let unit = pattern.endpoint.map { "request of \($0.name)" } ?? (pattern.inferred ? "call of the list statement" : "request")
+        // Undetermined between endpoints, the count is per request of the busiest candidate.
+        let atLeast = if case .undetermined(let candidates) = pattern.basis, !candidates.isEmpty, pattern.list == nil { "at least " } else { "" }
         var evidence = [
             "statement: \(SQLText.brief(repeated.query))",
-            "\(Format.count(repeated.calls)) calls, \(Format.significant(pattern.callsPerUnit)) per \(unit), "
+            "\(Format.count(repeated.calls)) calls, \(atLeast)\(Format.significant(pattern.callsPerUnit)) per \(unit), "
                 + "\(Format.significant(repeated.rowsPerCall)) rows per call, \(Format.duration(repeated.meanSeconds)) each, "
                 + "\(Format.duration(repeated.seconds)) in total",
         ]
@@ -24,7 +26,7 @@ struct NPlusOneFacts {
             evidence.append("list statement: \(SQLText.brief(list.query)) — \(Format.count(list.calls)) calls returning "
                             + "\(Format.significant(list.rowsPerCall)) rows each")
         }
-        evidence += Self.attributionEvidence(pattern, windowMode: input.load == nil)
+        evidence += Self.attributionEvidence(pattern, windowMode: input.load == nil, intervals: input.activityIntervals)
         let cost = NPlusOneCost(pattern, postgres: input.evidence.postgres)
         if let roundTrip = input.evidence.postgres?.roundTripSeconds {
             evidence.append("each call also costs a round trip, \(Format.duration(roundTrip)) as measured from the diagnoser's "
@@ -46,7 +48,7 @@ struct NPlusOneFacts {
         }
         let impact = input.impact(seconds: seconds, endpoints: pattern.endpoint.map { [$0.name] })
         let share = impact.share ?? (databaseSeconds > 0 ? repeated.seconds / databaseSeconds : nil)
-        times = "\(Format.significant(pattern.callsPerUnit)) times per \(unit)"
+        times = "\(atLeast)\(Format.significant(pattern.callsPerUnit)) times per \(unit)"
         object = SQLText.brief(repeated.query, limit: 120)
         severity = input.severity(forProblemTaking: share)
         self.evidence = evidence
@@ -54,15 +56,23 @@ struct NPlusOneFacts {
     }
 
     /// How the pattern was tied to its list and endpoint, and what its captured parameters show.
-    private static func attributionEvidence(_ pattern: NPlusOne, windowMode: Bool) -> [String] {
+    private static func attributionEvidence(_ pattern: NPlusOne, windowMode: Bool, intervals: [ActivityInterval]) -> [String] {
         var lines: [String] = []
+        let misfits = EndpointAttribution.misfits(of: pattern.repeated.queryID, in: intervals) ?? []
+        func misfit(_ index: Int) -> String {
+            index < misfits.count ? "\(misfits[index].name) \(Format.significant(misfits[index].misfit))" : "none"
+        }
         switch pattern.basis {
         case .intervals:
             lines.append("endpoint from the data: its calls per interval track \(pattern.endpoint?.name ?? "?")'s requests per interval"
-                         + (pattern.list == nil ? "; no list statement tracks that endpoint" : ", and so do the list statement's"))
+                         + (pattern.list == nil ? "; no list statement tracks that endpoint" : ", and so do the list statement's")
+                         + " (share of the calls a fit leaves unexplained: \(misfit(0)); next best \(misfit(1)))")
         case .undetermined(let candidates):
             lines.append("the endpoint could not be determined from the data: the per-interval calls do not single out one "
-                         + "endpoint's requests" + (candidates.isEmpty ? "" : " (candidates: \(candidates.joined(separator: ", ")))"))
+                         + "endpoint's requests" + (candidates.isEmpty ? "" : " (candidates: \(candidates.joined(separator: ", ")))")
+                         + (misfits.isEmpty ? "" : "; best fits, as the share of the calls left unexplained: \(misfit(0)), \(misfit(1))")
+                         + "; Poisson arrivals (arrival: \"poisson\") make each endpoint's rate vary on its own"
+                         + (pattern.list == nil && !candidates.isEmpty ? "; calls counted per request of the busiest candidate" : ""))
         case .totals:
             if windowMode && pattern.list != nil {
                 lines.append("pairing inferred from call counts (no request count in window mode)")
