@@ -219,3 +219,30 @@ struct EndpointAttributionTests {
         #expect(EndpointAttribution.of(queryID: 1, in: two) == nil)
     }
 }
+
+/// Which endpoint a statement's time is charged to in the request breakdown (steps 4 and 5).
+struct StatementChargeTests {
+    /// Six dashboards a second at a constant rate and seven pages a second as Poisson arrivals: over
+    /// fifteen seconds their counts fall within a tenth of each other, so "once per request" fits
+    /// both; the seconds tell that the statement runs for the dashboard.
+    static let pages = EndpointAttributionTests.poissonSeconds(rate: 6.2, count: 15, seed: 9)
+    static let endpoints = [
+        LoadContext.Endpoint(scenario: "dashboard", step: "view", kind: .http, requests: 90, totalSeconds: 5),
+        LoadContext.Endpoint(scenario: "pages", step: "page", kind: .http, requests: UInt64(pages.reduce(0, +)), totalSeconds: 1),
+    ]
+    static func intervals(pages: [Double]) -> [ActivityInterval] {
+        pages.map { ActivityInterval(statementCalls: [1: 6], endpointRequests: ["dashboard/view": 6, "pages/page": $0]) }
+    }
+
+    @Test(arguments: [
+        (intervals(pages: pages), "dashboard/view"),
+        ([], nil),
+        (intervals(pages: Array(repeating: 6.2, count: 15)), nil),
+    ] as [([ActivityInterval], String?)])
+    func aStatementRunOncePerRequestIsChargedByItsSecondsWhenTotalsMatchTwoEndpoints(intervals: [ActivityInterval], issuer: String?) {
+        #expect(abs(Double(Self.endpoints[1].requests) / 90 - 1) < 0.1, "the totals must fit both endpoints")
+        let statement = StatementActivity(queryID: 1, userID: 10, toplevel: true, query: "SELECT count(*) FROM orders WHERE created_at > $1",
+                                          calls: 90, seconds: 4, rows: 90, sharedBlocksRead: 0, tempBlocksWritten: 0)
+        #expect(RequestBreakdown.issuer(of: statement, among: Self.endpoints, intervals: intervals) == issuer)
+    }
+}

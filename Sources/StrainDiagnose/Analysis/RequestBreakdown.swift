@@ -41,8 +41,10 @@ struct RequestBreakdown {
 
     /// The database cannot tell which endpoint ran a statement, so a statement is charged to an
     /// endpoint only when its calls say so: the repeated statement of an N+1 (at its cost,
-    /// `NPlusOneCost`) to the endpoint that issues it, and a statement run about once per request
-    /// of exactly one endpoint to that one.
+    /// `NPlusOneCost`) to the endpoint that issues it; another statement to the endpoint whose
+    /// requests its calls track second by second (`EndpointAttribution`), or, where the seconds
+    /// cannot single one out, to the one endpoint (among those they leave) that it runs about once
+    /// per request of.
     /// The rest is the run's average. A slow dependency accounts for an endpoint's rest when the
     /// rest is comparable to its median (`DependenciesCheck.explainsRest`) and the endpoint's fast
     /// requests are no faster than the dependency's fast answers: size alone would hand a dependency
@@ -62,11 +64,10 @@ struct RequestBreakdown {
         var charged: [String: Double] = [:]
         var shared = 0.0
         for statement in statements {
-            let onePerRequest = endpoints.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
             if let nPlusOne = nPlusOneIssuers[statement.queryID] {
                 // Its calls cost the endpoint their round trips and the client's time between them too.
                 charged[nPlusOne.name, default: 0] += nPlusOne.cost.seconds
-            } else if let name = onePerRequest.count == 1 ? onePerRequest[0].name : nil {
+            } else if let name = issuer(of: statement, among: endpoints, intervals: input.activityIntervals) {
                 charged[name, default: 0] += statement.seconds
             } else {
                 shared += statement.seconds
@@ -97,6 +98,21 @@ struct RequestBreakdown {
             if service.runningShare < saturatedShare { markHostBound(&breakdowns) }
         }
         return breakdowns
+    }
+
+    /// The endpoint a statement is charged to, if the data names one (see `all`).
+    static func issuer(of statement: StatementActivity, among endpoints: [LoadContext.Endpoint], intervals: [ActivityInterval]) -> String? {
+        var candidates = endpoints
+        switch EndpointAttribution.of(queryID: statement.queryID, in: intervals) {
+        case .endpoint(let name, _):
+            return endpoints.contains { $0.name == name } ? name : nil
+        case .undetermined(let names):
+            candidates = endpoints.filter { names.contains($0.name) }
+        case nil:
+            break
+        }
+        let onePerRequest = candidates.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
+        return onePerRequest.count == 1 ? onePerRequest[0].name : nil
     }
 
     /// Takes the service's wait for a core out of the unexplained time of the endpoints that no
