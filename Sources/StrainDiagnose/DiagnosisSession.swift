@@ -3,7 +3,8 @@ import Synchronization
 
 /// Collects evidence while a load runs (or while an incident is watched): host counters,
 /// `pg_stat_activity`, PgBouncer's pools and dependency probes every `sampleInterval`, `pg_stat_statements` and
-/// table statistics at the start, at each phase mark and at the end, a `perf` profile of a
+/// table statistics at the start, at each phase mark and at the end, statements' calls every second
+/// (on the load's seconds once `alignStatementCalls(to:)` gives its start, else on the clock's), a `perf` profile of a
 /// local process, and after the window the plans of the costliest statements.
 ///
 ///     let session = DiagnosisSession(settings: settings)
@@ -43,6 +44,9 @@ public final class DiagnosisSession: Sendable {
         var serviceRunnableSeconds = 0.0
         var lockSamples: [LockSample] = []
         var statementOccupancy: [StatementOccupancy]?
+        var statementCalls: [StatementCalls]?
+        /// Where the seconds of statement calls are counted from: the load's start once known.
+        var callsOrigin = Date()
         /// Posted by the lock-sampling thread as statements are captured; read when the plans are taken.
         var statementSamples: [StatementSample] = []
         var evidence: Evidence?
@@ -60,6 +64,8 @@ public final class DiagnosisSession: Sendable {
         let alreadyStarted = state.withLock { state in
             defer { state.started = true }
             state.startedAt = startedAt
+            // Whole seconds of the clock until a load says where its seconds begin: an access log's.
+            state.callsOrigin = Date(timeIntervalSince1970: startedAt.timeIntervalSince1970.rounded(.down))
             return state.started
         }
         precondition(!alreadyStarted, "a DiagnosisSession is started once")
@@ -91,6 +97,14 @@ public final class DiagnosisSession: Sendable {
                 defer { threads.leave() }
                 sampleOccupancy(conninfo: conninfo)
             }.start()
+            // The window's calls count from the first read, so the load waits for it.
+            let firstRead = DispatchSemaphore(value: 0)
+            threads.enter()
+            Thread { [self] in
+                defer { threads.leave() }
+                sampleStatementCalls(conninfo: conninfo, firstRead: firstRead)
+            }.start()
+            firstRead.wait()
         }
         for target in settings.dependencies {
             threads.enter()
@@ -126,6 +140,13 @@ public final class DiagnosisSession: Sendable {
         wakeup.poke()
     }
 
+    /// Reads statements' calls on the seconds of a load that started at `origin`, so that each
+    /// stretch between reads covers the same time as an interval of the load's timeline.
+    public func alignStatementCalls(to origin: Date) {
+        state.withLock { $0.callsOrigin = origin }
+        wakeup.poke()
+    }
+
     /// Ends the window and returns everything collected. Waits for the final snapshots and the
     /// plans of the top statements (a few seconds at most: the session's statement timeout).
     public func stop() -> Evidence {
@@ -149,6 +170,7 @@ public final class DiagnosisSession: Sendable {
         return state.withLock { state in
             state.postgres?.lockSamples = state.lockSamples
             state.postgres?.statementOccupancy = state.statementOccupancy
+            state.postgres?.statementCalls = state.statementCalls
             var service: ServiceProcessEvidence?
             if let pid = settings.pid, let start = state.serviceClockAtStart, let end = state.serviceClockAtEnd {
                 service = end.since(start, pid: pid, runnableSeconds: state.serviceRunnableSeconds)
@@ -310,6 +332,40 @@ public final class DiagnosisSession: Sendable {
         } while !wakeup.wait(until: next, wakingOnPoke: false)
         let occupancy = sampler.tally.occupancy
         state.withLock { $0.statementOccupancy = occupancy }
+    }
+
+    /// Statements' calls every second until stopped, and once more at the end; a failure ends it,
+    /// as a gap, keeping what was read. A poke (the load starting, a phase mark) reads at once.
+    private func sampleStatementCalls(conninfo: String, firstRead: DispatchSemaphore) {
+        let sampler: StatementCallsSampler
+        do {
+            guard let created = try StatementCallsSampler(conninfo: conninfo) else {
+                firstRead.signal()
+                return
+            }
+            sampler = created
+        } catch {
+            addGap(EvidenceGap(step: .slowQueries, message: "statements' calls could not be read each second: \(error)"))
+            firstRead.signal()
+            return
+        }
+        var failed = false
+        func read() {
+            do {
+                try sampler.read()
+            } catch {
+                addGap(EvidenceGap(step: .slowQueries, message: "statements' calls could not be read each second: \(error)"))
+                failed = true
+            }
+        }
+        read()
+        firstRead.signal()
+        while !failed && !wakeup.wait(until: StatementCallsSampler.nextRead(after: Date(), origin: state.withLock { $0.callsOrigin })) {
+            read()
+        }
+        if !failed { read() }
+        let stretches = sampler.series.stretches
+        state.withLock { $0.statementCalls = stretches }
     }
 
     /// One capture of running statements; a failure ends capturing (as a gap), not lock sampling.

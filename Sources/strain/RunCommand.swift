@@ -174,6 +174,9 @@ enum RunCommand: Command {
             output.error("strain run: cannot start the diagnosis: \(error)")
             return .infrastructure
         }
+        if let session = diagnosis?.session {
+            options.loadStarted = { session.alignStatementCalls(to: $0) }
+        }
         let result: RunResult
         do {
             result = try LoadRun.run(profile, engines: [HTTPEngineFactory(), PostgresEngineFactory()], options: options)

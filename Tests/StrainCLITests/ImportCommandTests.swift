@@ -60,6 +60,21 @@ struct ImportCommandTests {
         #expect(steps[0].statuses == ["200": 1])
     }
 
+    /// A browser's recording holds inline images and WebSocket upgrades too: left out, and said so.
+    @Test func entriesThatAreNotHTTPAreLeftOutAndCounted() throws {
+        let file = Self.temporaryFile("browser.har")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let entries = ["data:image/png;base64,AAAA", "http://127.0.0.1:9/page", "WSS://127.0.0.1:9/live", "data:text/css,a{}"].map { url in
+            #"{"request": {"method": "GET", "url": "\#(url)"}, "response": {}}"#
+        }
+        try #"{"log": {"version": "1.2", "entries": [\#(entries.joined(separator: ","))]}}"#.write(to: file, atomically: true, encoding: .utf8)
+        let imported = try StrainProcess.run(["import", "har", file.path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("// Left out: recorded entries that are not HTTP requests: 2 data: entries, 1 wss: entry."))
+        #expect(imported.stdout.contains(#"path: "/page""#))
+        #expect(!imported.stdout.contains("base64"))
+    }
+
     @Test func keepCredentialsKeepsCookiesAndAuthorization() throws {
         let imported = try StrainProcess.run(["import", "har", Self.fixture.path, "--keep-credentials"])
         #expect(imported.status == 0, "\(imported.stderr)")
@@ -80,9 +95,11 @@ struct ImportCommandTests {
         (har(request: #"{"method": "GET", "url": "http://127.0.0.1/", "headers": [{"name": "Bad Name", "value": "a"}]}"#),
          "log.entries[0].request.headers[0]: \"Bad Name\" is not a valid header name"),
         (har(request: #"{"method": "GET", "url": "ws://127.0.0.1/socket"}"#),
-         "log.entries[0].request.url: expected an http:// or https:// URL, found a ws: URL"),
+         "log.entries: holds no http:// or https:// request to replay (only 1 ws: entry)"),
         (har(request: #"{"method": "GET", "url": "data:image/png;base64,AAAA"}"#),
-         "log.entries[0].request.url: expected an http:// or https:// URL, found a data: URL"),
+         "log.entries: holds no http:// or https:// request to replay (only 1 data: entry)"),
+        (har(request: #"{"method": "GET", "url": "//127.0.0.1/no-scheme"}"#),
+         "log.entries[0].request.url: expected an http:// or https:// URL"),
         (har(request: #"{"method": "G T", "url": "http://127.0.0.1/"}"#), "log.entries[0].request.method: expected an HTTP method"),
         (har(request: #"{"url": "http://127.0.0.1/"}"#), "log.entries[0].request: missing required key \"method\""),
         (har(request: #"{"method": "GET", "url": 42}"#), "log.entries[0].request.url: expected a string, found"),

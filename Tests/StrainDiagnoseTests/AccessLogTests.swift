@@ -114,6 +114,11 @@ struct AccessLogTests {
         #expect(abs(try #require(orders.fastTenthSeconds) - 0.1) < 1e-4)
         #expect(load.source.hasPrefix("access log access.log: 3 requests on 2 endpoints in the window (of 8 lines read, "
                                       + "2 outside the window, 2 skipped: access.log:4:"))
+        // Per second of the clock, as the load's timeline counts them, named as the endpoints are.
+        let seconds = try #require(load.requestIntervals)
+        #expect(seconds.allSatisfy { $0.duration == 1 && $0.start.timeIntervalSince1970.rounded(.down) == $0.start.timeIntervalSince1970 })
+        #expect(seconds.flatMap(\.requests).reduce(into: [String: UInt64]()) { $0[$1.key, default: 0] += $1.value }
+                == Dictionary(uniqueKeysWithValues: load.endpoints.map { ($0.name, $0.requests) }))
     }
 
     @Test func pathsBeyondTheEndpointLimitAreCountedTogether() throws {

@@ -307,6 +307,28 @@ struct DiagnoseIntegrationTests {
         #expect(session.stop() == evidence)
     }
 
+    /// Calls are read every second on the load's seconds: the stretches follow one another without
+    /// a gap and hold every call of a statement the load ran.
+    @Test func statementCallsAreReadSecondBySecond() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
+        try session.start()
+        session.alignStatementCalls(to: Date())
+        let connection = try database.connect(application: "seconds")
+        for call in 0..<60 {
+            try connection.execute("SELECT $1::int + 1 AS next", parameters: ["\(call)"])
+            if call % 20 == 19 { Thread.sleep(forTimeInterval: 0.6) }
+        }
+        let evidence = session.stop()
+
+        let stretches = try #require(evidence.postgres?.statementCalls)
+        #expect(stretches.count >= 2)
+        #expect(zip(stretches, stretches.dropFirst()).allSatisfy { $0.to == $1.from && $0.from < $0.to })
+        let statement = try #require(evidence.postgres?.statementSnapshots.last?.statements.first { $0.query == "SELECT $1::int + $2 AS next" })
+        #expect(stretches.flatMap(\.calls).filter { $0.queryID == statement.queryID }.reduce(0) { $0 + $1.calls } == 60)
+    }
+
     @Test func hostCountersAreSampledFromProc() throws {
         let session = DiagnosisSession(settings: DiagnoseSettings(sampleInterval: 0.5))
         try session.start()

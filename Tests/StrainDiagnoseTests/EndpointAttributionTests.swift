@@ -155,6 +155,50 @@ struct EndpointAttributionTests {
         #expect((fit.misfit <= EndpointAttribution.maximumMisfit) == fits)
     }
 
+    /// Poisson counts per second (mean `rate`), drawn from a fixed seed with Knuth's method.
+    static func poissonSeconds(rate: Double, count: Int, seed: UInt64) -> [Double] {
+        var state = seed
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        return (0..<count).map { _ in
+            var product = uniform(), events = 0.0
+            while product > exp(-rate) { product *= uniform(); events += 1 }
+            return events
+        }
+    }
+
+    /// Fifteen seconds of three endpoints as a Poisson load makes them: the statement follows its
+    /// issuer although a tenth of each second's requests had their statements in the second before;
+    /// at constant rates nothing singles one out; a statement two endpoints issue names neither.
+    @Test(arguments: [
+        // rates of a, b, c; calls per request of a, b; expected
+        ([7.0, 20, 9], [50.0, 0], "a"),
+        ([7.0, 20, 9], [0.0, 20], "b"),
+        ([40.0, 40, 40], [20.0, 0], "a"),
+        ([7.0, 20, 9], [20.0, 5], nil),
+    ] as [([Double], [Double], String?)])
+    func poissonRatesSingleOutTheIssuer(rates: [Double], perRequest: [Double], expected: String?) throws {
+        let counts = rates.enumerated().map { Self.poissonSeconds(rate: $0.element, count: 15, seed: UInt64(17 + $0.offset)) }
+        let intervals = (0..<15).map { second in
+            // A tenth of the requests counted in a second ran their statements in the one before.
+            func calls(_ endpoint: Int) -> Double {
+                perRequest[endpoint] * (0.9 * counts[endpoint][second] + 0.1 * counts[endpoint][min(second + 1, 14)])
+            }
+            return ActivityInterval(statementCalls: [1: Int64((calls(0) + calls(1)).rounded())],
+                                    endpointRequests: ["a": counts[0][second], "b": counts[1][second], "c": counts[2][second]])
+        }
+        let attribution = try #require(EndpointAttribution.of(queryID: 1, in: intervals))
+        if let expected {
+            #expect(attribution.endpointName == expected)
+        } else {
+            #expect(attribution == .undetermined(candidates: ["a", "b"]))
+        }
+        let constant = intervals.map { ActivityInterval(statementCalls: $0.statementCalls, endpointRequests: ["a": 7, "b": 20, "c": 9]) }
+        #expect(EndpointAttribution.of(queryID: 1, in: constant)?.endpointName == nil)
+    }
+
     @Test func tooFewIntervalsSayNothing() {
         let two = Array(repeating: ActivityInterval(statementCalls: [1: 10], endpointRequests: ["a": 1]), count: 2)
         #expect(EndpointAttribution.of(queryID: 1, in: two) == nil)

@@ -59,6 +59,21 @@ struct LoadContextTests {
         #expect(LoadContext(artifact: artifact).requestIntervals == nil)
     }
 
+    /// Stretches that do not fall on the load's seconds take each second's requests in proportion
+    /// to the part of it they cover.
+    @Test func requestsAreSplitByTheShareOfEachSecondAStretchCovers() {
+        let started = EvidenceBuilder.start
+        let requests = (0..<3).map { second in
+            LoadContext.RequestInterval(start: started.addingTimeInterval(Double(second)), duration: 1, requests: ["a": 10 * UInt64(second + 1)])
+        }
+        let stretches = [(-1.0, 0.5), (0.5, 2.25), (2.25, 4)].map { from, to in
+            StatementCalls(from: started.addingTimeInterval(from), to: started.addingTimeInterval(to), calls: [.init(queryID: 7, calls: 3)])
+        }
+        let intervals = EndpointAttribution.intervals(calls: stretches, requests: requests)
+        #expect(intervals.map { $0.endpointRequests["a"] ?? 0 } == [5, 5 + 20 + 7.5, 22.5])
+        #expect(intervals.allSatisfy { $0.statementCalls == [7: 3] })
+    }
+
     @Test func aLoadWithoutRequestsCountsAsNoLoad() {
         let empty = LoadContext(endpoints: [.init(scenario: "s", step: "t", kind: .http, requests: 0, totalSeconds: 0)])
         let diagnosis = Diagnoser.diagnose(EvidenceBuilder.evidence(), load: empty)

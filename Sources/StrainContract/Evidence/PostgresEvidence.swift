@@ -25,6 +25,9 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     /// Per statement, the time sessions were seen on it, sampled fifty times a second (nil in evidence saved
     /// before it was sampled): what its calls cost the clients, beyond what the server measures.
     public var statementOccupancy: [StatementOccupancy]?
+    /// Top-level calls per statement, second by second (nil in evidence saved before they were
+    /// read): which endpoint's requests a statement's calls follow (see EndpointAttribution).
+    public var statementCalls: [StatementCalls]?
     public var tablesAtStart: [TableCounters]
     public var tablesAtEnd: [TableCounters]
     public var databaseAtStart: DatabaseCounters?
@@ -48,7 +51,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
     public init(database: String, systemIdentifier: String? = nil, serverVersion: Int, maxConnections: Int,
                 statementSnapshots: [StatementSnapshot] = [], activity: [ActivitySample] = [], lockSamples: [LockSample]? = nil,
                 statementSamples: [StatementSample]? = nil, statementOccupancy: [StatementOccupancy]? = nil,
-                tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
+                statementCalls: [StatementCalls]? = nil, tablesAtStart: [TableCounters] = [], tablesAtEnd: [TableCounters] = [],
                 databaseAtStart: DatabaseCounters? = nil, databaseAtEnd: DatabaseCounters? = nil,
                 plans: [StatementPlan] = [], relations: [RelationInfo] = [], indexTrials: [IndexTrial] = [],
                 hypopgAvailable: Bool = false, diagnoserRole: String? = nil, diagnoserIsSuperuser: Bool? = nil,
@@ -62,6 +65,7 @@ public struct PostgresEvidence: Codable, Sendable, Equatable {
         self.lockSamples = lockSamples
         self.statementSamples = statementSamples
         self.statementOccupancy = statementOccupancy
+        self.statementCalls = statementCalls
         self.tablesAtStart = tablesAtStart
         self.tablesAtEnd = tablesAtEnd
         self.databaseAtStart = databaseAtStart
@@ -374,5 +378,29 @@ public struct IndexTrial: Codable, Sendable, Equatable {
         self.costAfter = costAfter
         self.used = used
         self.error = error
+    }
+}
+
+/// The top-level calls each statement made between two reads of `pg_stat_statements`' counters.
+public struct StatementCalls: Codable, Sendable, Equatable {
+    public var from: Date
+    public var to: Date
+    /// Statements that ran in the stretch, by query id (summed over roles); the others are left out.
+    public var calls: [Call]
+
+    public struct Call: Codable, Sendable, Equatable {
+        public var queryID: Int64
+        public var calls: Int64
+
+        public init(queryID: Int64, calls: Int64) {
+            self.queryID = queryID
+            self.calls = calls
+        }
+    }
+
+    public init(from: Date, to: Date, calls: [Call]) {
+        self.from = from
+        self.to = to
+        self.calls = calls
     }
 }

@@ -224,6 +224,9 @@ public enum AccessLog {
         }
 
         public private(set) var endpoints: [String: Requests] = [:]
+        /// Requests per endpoint in each second of the window (by the seconds since 1970 it began
+        /// at), which tell which endpoint issues a statement as a load's timeline does.
+        private var perSecond: [Int64: [String: UInt64]] = [:]
         public private(set) var linesRead = 0
         public private(set) var outsideWindow = 0
         public private(set) var skipped = 0
@@ -257,6 +260,7 @@ public enum AccessLog {
                 endpoints[name, default: Requests()].count += 1
                 endpoints[name, default: Requests()].seconds += entry.seconds
                 endpoints[name, default: Requests()].durations.record(UInt64((entry.seconds * 1_000_000).rounded()))
+                perSecond[Int64(entry.time.timeIntervalSince1970.rounded(.down)), default: [:]][name, default: 0] += 1
             }
         }
 
@@ -275,7 +279,13 @@ public enum AccessLog {
                                      totalSeconds: entry.seconds,
                                      fastTenthSeconds: Double(entry.durations.percentile(10)) / 1_000_000)
             }
-            return LoadContext(endpoints: endpoints, source: description)
+            let intervals = perSecond.keys.sorted().map { second in
+                LoadContext.RequestInterval(start: Date(timeIntervalSince1970: Double(second)), duration: 1,
+                                            requests: Dictionary(uniqueKeysWithValues: perSecond[second]!.map {
+                                                ("\(LoadContext.accessLogScenario)/\($0.key)", $0.value)
+                                            }))
+            }
+            return LoadContext(endpoints: endpoints, source: description, requestIntervals: intervals)
         }
 
         /// What the counts came from, for the diagnosis: "access log FILE: 1,204 requests on 7 endpoints …".

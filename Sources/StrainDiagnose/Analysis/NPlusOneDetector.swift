@@ -105,7 +105,9 @@ public enum NPlusOneDetector {
             case .undetermined(let candidates):
                 pattern.basis = .undetermined(candidates: candidates)
                 pattern.list = bestList(for: repeated, among: lists)
-                pattern.callsPerUnit = Double(repeated.calls) / Double(pattern.list?.calls ?? Int64(load.requests))
+                // Whichever candidate issues it makes no more requests than the busiest one.
+                let busiest = load.endpoints.filter { candidates.contains($0.name) }.map(\.requests).max() ?? load.requests
+                pattern.callsPerUnit = Double(repeated.calls) / Double(pattern.list.map { UInt64($0.calls) } ?? max(busiest, 1))
                 pattern.inferred = pattern.list != nil
             case nil:
                 pattern.list = bestList(for: repeated, among: lists)

@@ -18,8 +18,8 @@ struct CheckInput {
     let options: CheckOptions
     /// pg_stat_statements from the first snapshot to the last; nil without two snapshots.
     let statements: StatementWindow?
-    /// Statement calls and endpoint requests between consecutive snapshots (empty without the
-    /// load's per-interval counts).
+    /// Statement calls and endpoint requests second by second, or between consecutive snapshots in
+    /// evidence without per-second reads (empty without the load's per-interval counts).
     let activityIntervals: [ActivityInterval]
 
     init(evidence: Evidence, load: LoadContext?, options: CheckOptions) {
@@ -32,8 +32,12 @@ struct CheckInput {
         } else {
             statements = nil
         }
-        if let snapshots = evidence.postgres?.statementSnapshots, let requests = self.load?.requestIntervals {
-            activityIntervals = EndpointAttribution.intervals(snapshots: snapshots, requests: requests)
+        if let postgres = evidence.postgres, let requests = self.load?.requestIntervals {
+            if let calls = postgres.statementCalls, !calls.isEmpty {
+                activityIntervals = EndpointAttribution.intervals(calls: calls, requests: requests)
+            } else {
+                activityIntervals = EndpointAttribution.intervals(snapshots: postgres.statementSnapshots, requests: requests)
+            }
         } else {
             activityIntervals = []
         }

@@ -32,7 +32,7 @@ final class PostgresCollector {
         connection = try Self.connect(conninfo)
         let facts = try connection.execute("""
             \(Self.marker) SELECT current_database() AS database, current_setting('max_connections')::int AS max_connections,
-                   (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements') AS statements_schema,
+                   \(Self.statementsSchemaQuery) AS statements_schema,
                    EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'hypopg') AS hypopg,
                    current_user AS role, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser
             """)
@@ -55,6 +55,19 @@ final class PostgresCollector {
         let connection = self.connection
         statementsSchema = try schema.map { try connection.escapeIdentifier($0) }
         hasStatementsInfo = schema != nil && connection.serverVersion >= 140000
+    }
+
+    /// The schema pg_stat_statements is installed in, as text; NULL when it is not.
+    private static let statementsSchemaQuery =
+        "(SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements')"
+
+    /// Where pg_stat_statements lives, quoted for SQL; nil when it is not installed or the server
+    /// is older than 13 (whose view lacks the columns read).
+    static func statementsSchema(on connection: PGConnection) throws -> String? {
+        guard connection.serverVersion >= 130000,
+              let schema = try connection.execute("\(marker) SELECT \(statementsSchemaQuery) AS schema").value(row: 0, column: "schema")
+        else { return nil }
+        return try connection.escapeIdentifier(schema)
     }
 
     /// A diagnoser's session: read-only, with statement and lock timeouts, named `strain-diagnose`.

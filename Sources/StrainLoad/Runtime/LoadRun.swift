@@ -29,6 +29,9 @@ public struct RunOptions: Sendable {
     public var overrides: [String] = []
     /// Live destinations each interval is handed to as it closes (`--output`), besides the timeline.
     public var outputs: [any RunOutput]
+    /// Told when the load starts (the run's `startedAt`, where its timeline's seconds count from),
+    /// so that what is sampled beside the load can fall on the same seconds.
+    public var loadStarted: (@Sendable (Date) -> Void)?
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -110,6 +113,7 @@ public enum LoadRun {
         let clock = gate.open(notBefore: options.startAt, unless: { control.stopRequested })
         control.started(clock)
         let startedAt = Date()
+        options.loadStarted?(startedAt)
 
         var collected = Collected(layout: layout, scenarios: profile.scenarios.count)
         var progress = ProgressPrinter(style: options.progress)

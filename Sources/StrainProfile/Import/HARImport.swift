@@ -2,7 +2,9 @@ import Foundation
 import StrainContract
 
 /// `strain import har FILE`: a HAR 1.2 recording (a browser's "Save all as HAR", a proxy's export) as a
-/// profile draft. Every entry's request becomes a step, in the recording's order; responses are ignored.
+/// profile draft. Every HTTP entry's request becomes a step, in the recording's order; responses are
+/// ignored. A browser records more than HTTP — inline `data:` images, WebSocket `wss:` upgrades,
+/// extensions' own URLs — and those entries are left out, counted in the profile's comments.
 /// A problem names the file, line, column and key path, like a profile error.
 public enum HARImport {
     /// Far above a recording of a long browser session, small enough to read whole.
@@ -22,23 +24,31 @@ public enum HARImport {
         let (value, sourceMap) = try ProfileLoader.document(text, path: path)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         do {
-            let requests = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()))
-            return ProfileDraft(name: name.isEmpty ? "imported" : name, source: URL(fileURLWithPath: path).lastPathComponent,
-                                requests: requests, keepCredentials: keepCredentials)
+            let recorded = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()))
+            var draft = ProfileDraft(name: name.isEmpty ? "imported" : name, source: URL(fileURLWithPath: path).lastPathComponent,
+                                     requests: recorded.requests, keepCredentials: keepCredentials)
+            draft.leftOutSchemes = recorded.leftOutSchemes
+            return draft
         } catch {
             throw ProfileLoader.located(error, file: path, in: sourceMap)
         }
     }
 
-    static func requests(in document: Field) throws(ProfileError) -> [ImportedRequest] {
+    /// The HTTP requests of the entries, and how many entries of each other scheme were left out.
+    static func requests(in document: Field) throws(ProfileError) -> (requests: [ImportedRequest], leftOutSchemes: [String: Int]) {
         let entries = try document.requiredMember("log").requiredMember("entries")
         let list = try entries.array(atMost: Limits.steps, of: "requests (a scenario's steps)")
         guard !list.isEmpty else { throw entries.error("has no entries: the recording holds no request") }
         var requests: [ImportedRequest] = []
+        var leftOut: [String: Int] = [:]
         for entry in list {
             let request = try entry.requiredMember("request")
             let method = try request.requiredMember("method")
             let url = try request.requiredMember("url")
+            if let scheme = otherScheme(try url.string()) {
+                leftOut[scheme, default: 0] += 1
+                continue
+            }
             let headerFields = try request.member("headers")?.array() ?? []
             var headers: [(name: String, value: String)] = []
             for header in headerFields {
@@ -58,7 +68,23 @@ public enum HARImport {
                 throw field.error(error.message)
             }
         }
-        return requests
+        guard !requests.isEmpty else {
+            throw entries.error("holds no http:// or https:// request to replay (only \(ProfileDraft.describe(leftOut)))")
+        }
+        return (requests, leftOut)
+    }
+
+    /// What browsers record besides HTTP: inline data, blobs, WebSocket upgrades, their own pages
+    /// and extensions'.
+    static let browserSchemes: Set<String> = ["data", "blob", "ws", "wss", "about", "chrome", "chrome-extension",
+                                              "moz-extension", "safari-web-extension"]
+
+    /// The scheme of a URL of `browserSchemes`, lowercased; nil for any other text, which the
+    /// request check accepts (http, https) or refuses with its location.
+    static func otherScheme(_ url: String) -> String? {
+        guard let colon = url.firstIndex(of: ":") else { return nil }
+        let scheme = url[..<colon].lowercased()
+        return browserSchemes.contains(scheme) ? scheme : nil
     }
 
     /// `postData.text`, or its form `params` encoded as application/x-www-form-urlencoded.

@@ -77,6 +77,8 @@ public struct ProfileDraft: Sendable {
     public var keepCredentials: Bool
     /// Settings of the command line with no place in a step (e.g. curl's --insecure), as profile text.
     public var targetSettings: [(key: String, json5: String)] = []
+    /// Recorded entries that were not HTTP requests, by URL scheme ("data": 3): left out, and said so.
+    public var leftOutSchemes: [String: Int] = [:]
 
     public init(name: String, source: String, requests: [ImportedRequest], keepCredentials: Bool) {
         self.name = name
@@ -123,6 +125,9 @@ public struct ProfileDraft: Sendable {
             let counts = dropped.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value)×)" }.joined(separator: ", ")
             lines.append("// Left out, as credentials of the recorded session: \(counts). Add them under headers (better: \"${env.NAME}\"), or import with --keep-credentials.")
         }
+        if !leftOutSchemes.isEmpty {
+            lines.append("// Left out: recorded entries that are not HTTP requests: \(Self.describe(leftOutSchemes)).")
+        }
         if compressed > 0 {
             lines.append("// Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under target to ask for compressed responses.")
         }
@@ -161,6 +166,11 @@ public struct ProfileDraft: Sendable {
         lines.append("  ],")
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "2 data: entries, 1 wss: entry".
+    static func describe(_ schemes: [String: Int]) -> String {
+        schemes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key): entr\($0.value == 1 ? "y" : "ies")" }.joined(separator: ", ")
     }
 
     /// "https://shop.example:8443": what a base URL holds.
