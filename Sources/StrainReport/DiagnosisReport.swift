@@ -55,7 +55,7 @@ public enum DiagnosisReport {
     /// One finding under its heading: where, impact, evidence, fix.
     static func markdownBody(_ finding: Finding) -> [String] {
         var lines = ["**\(finding.severity.rawValue)** · step \(finding.step.rawValue), \(finding.step.title) · "
-                     + "\(Markdown.code(finding.object)) · check \(Markdown.code(finding.check))"]
+                     + "\(Markdown.code(finding.object)) · check \(Markdown.code(finding.check.rawValue))"]
         lines += ["", "**Impact:** " + impact(finding.impact)]
         if !finding.evidence.isEmpty {
             lines += ["", "**Evidence:**", ""] + finding.evidence.map { "- " + $0 }

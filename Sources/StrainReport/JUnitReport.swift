@@ -2,9 +2,9 @@ import Foundation
 import StrainContract
 
 /// JUnit XML, the format CI systems show as test results: one test case per threshold and one for
-/// the generator's self-check; with `findingsFrom`, one failing case per finding at or above that
-/// severity (opt-in: a finding is advice, a threshold is the gate). Cases carry the seconds they
-/// judged (`time`): the run for the self-check and the thresholds, the window for the findings.
+/// the generator's self-check; with `findingsFrom`, one case per finding too, failing at or above
+/// that severity (opt-in: a finding is advice, a threshold is the gate). Cases carry the seconds
+/// they judged (`time`): the run for the self-check and the thresholds, the window for the findings.
 public enum JUnitReport {
     public static func render(_ report: RunReport, findingsFrom minimum: Finding.Severity? = nil) -> String {
         let title = RunHeadline(report: report).title
@@ -39,14 +39,20 @@ public enum JUnitReport {
         JUnitSuite.document(name: "strain diagnose", seconds: window(diagnosis), suites: [findings(diagnosis, from: minimum)])
     }
 
+    /// A case per finding, its class named by the check. One at or above `minimum` fails, the
+    /// severity as the failure's type and, with the check, leading its message (what CI lists);
+    /// one below passes with the same words as its output, so that an info shows but never fails.
     static func findings(_ diagnosis: Diagnosis, from minimum: Finding.Severity) -> JUnitSuite {
         var suite = JUnitSuite(name: "findings")
-        for (index, finding) in diagnosis.findings.enumerated() where finding.severity >= minimum {
+        for (index, finding) in diagnosis.findings.enumerated() {
+            let summary = "\(finding.severity.rawValue) \(finding.check): \(finding.title)"
             let detail = (["\(finding.object)", "impact: \(DiagnosisReport.impact(finding.impact))"]
                           + finding.evidence.map { "- " + $0 } + ["fix: \(finding.fix)"]).joined(separator: "\n")
             suite.cases.append(JUnitCase(className: "strain.findings.\(finding.check)", name: "#\(index + 1) \(finding.title)",
                                          seconds: window(diagnosis),
-                                         outcome: .failed(message: "\(finding.severity.rawValue): \(finding.title)", detail: detail)))
+                                         outcome: finding.severity >= minimum
+                                             ? .failed(message: summary, detail: detail, type: finding.severity.rawValue)
+                                             : .passed(output: summary + "\n" + detail)))
         }
         return suite
     }
@@ -59,7 +65,8 @@ public enum JUnitReport {
 struct JUnitCase {
     enum Outcome {
         case passed(output: String? = nil)
-        case failed(message: String, detail: String)
+        /// `type` classifies the failure (a finding's severity), for the CI systems that show it.
+        case failed(message: String, detail: String, type: String? = nil)
         case skipped(message: String)
     }
 
@@ -76,8 +83,10 @@ struct JUnitCase {
             return open + ">\n      <system-out>\(Markup.escape(output))</system-out>\n    </testcase>"
         case .passed:
             return open + "/>"
-        case .failed(let message, let detail):
-            return open + #">\#n      <failure message="\#(Markup.escape(message))">\#(Markup.escape(detail))</failure>\#n    </testcase>"#
+        case .failed(let message, let detail, let type):
+            let typeAttribute = type.map { #" type="\#(Markup.escape($0))""# } ?? ""
+            return open + #">\#n      <failure message="\#(Markup.escape(message))"\#(typeAttribute)>\#(Markup.escape(detail))</failure>"#
+                + "\n    </testcase>"
         case .skipped(let message):
             return open + #">\#n      <skipped message="\#(Markup.escape(message))"/>\#n    </testcase>"#
         }

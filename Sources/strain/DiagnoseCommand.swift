@@ -52,7 +52,7 @@ enum DiagnoseCommand: Command {
       --evidence FILE                diagnose a saved evidence.json again instead of observing
       --out DIR                      write the reports here
       --fail-on warning|critical     exit 7 when a finding has that severity or a higher one (for CI)
-      --junit-findings               also write junit.xml: one failing test case per finding (warning or critical)
+      --junit-findings               also write junit.xml: a test case per finding, failing for warning or critical
 
     exit status: 0 diagnosed (whatever was found, unless --fail-on), 2 bad usage or an access log
     that cannot be read (after the window: the diagnosis is still written, without it), 5 the database

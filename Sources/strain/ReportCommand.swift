@@ -20,8 +20,8 @@ enum ReportCommand: Command {
       --out FILE        write the report to FILE instead of standard output
       --profile FILE    evaluate this profile's thresholds
       --color           colour the terminal format (off by default)
-      --junit-findings  the junit format also fails a test case per diagnosis finding (warning or
-                        critical); by default it judges only the self-check and the thresholds
+      --junit-findings  the junit format also has a test case per diagnosis finding, failing for a
+                        warning or critical one; by default it judges only the self-check and the thresholds
 
     Markdown is also appended to $GITHUB_STEP_SUMMARY when that is set (a GitHub Actions job summary).
 

@@ -41,8 +41,9 @@ enum RunCommand: Command {
                              'checkout.latency: p(99) < 300ms'); repeatable, recorded in run.json
       --workers N            load-generating threads (default: one per core)
       --quiet                no progress lines
-      --junit-findings       junit.xml also fails a test case per diagnosis finding (warning or
-                             critical); by default it judges only the self-check and the thresholds
+      --junit-findings       junit.xml also has a test case per diagnosis finding, failing for a
+                             warning or critical one (its severity as the failure type), passing for
+                             info; by default it judges only the self-check and the thresholds
       --diagnose-pid PID     profile this local process in the diagnosis (overrides diagnose.pid)
       --seed N               seed Poisson arrivals and random template values with N (each run draws
                              a fresh seed and records it in run.json; pass it here to reproduce one)

@@ -89,7 +89,7 @@ struct VerifyPlan: CustomStringConvertible {
             throw UsageError(description: "the run has \(diagnosis.findings.count) finding(s); there is no #\(rank)")
         }
         finding = diagnosis.findings[rank - 1]
-        guard finding.check == "missing-index", let postgres = before.postgres,
+        guard finding.check == .missingIndex, let postgres = before.postgres,
               let fix = GeneratedIndexFix(fix: finding.fix, evidence: postgres) else {
             throw UsageError(description: "finding #\(rank) (\(finding.title)) has no fix strain can run: only a missing index's "
                              + "CREATE INDEX CONCURRENTLY that strain generates again from the run's evidence")

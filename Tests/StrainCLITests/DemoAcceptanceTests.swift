@@ -17,25 +17,25 @@ struct DemoAcceptanceTests {
         let before = try demo.run()
         let findings = before.diagnosis.findings
 
-        let index = try #require(findings.first { $0.check == "missing-index" })
+        let index = try #require(findings.first { $0.check == .missingIndex })
         #expect(index.step == .slowQueries)
         #expect(index.object == "public.orders(customer_email)")
         #expect(index.fix.hasPrefix("CREATE INDEX CONCURRENTLY") && index.fix.hasSuffix("ON public.orders (customer_email);"))
 
-        let nPlusOne = try #require(findings.first { $0.check == "n-plus-one" })
+        let nPlusOne = try #require(findings.first { $0.check == .nPlusOne })
         #expect(nPlusOne.step == .slowQueries)
         #expect(nPlusOne.object == "SELECT product_id, quantity FROM order_items WHERE order_id = $1")
         #expect(nPlusOne.title.hasSuffix("per request of order-history/orders"))
         #expect(nPlusOne.evidence.contains { $0.hasPrefix("list statement: SELECT id, status, total_cents FROM orders WHERE customer_id = $1") })
 
-        let leak = try #require(findings.first { $0.check == "idle-in-transaction" })
+        let leak = try #require(findings.first { $0.check == .idleInTransaction })
         #expect(leak.step == .connectionPools)
         #expect(leak.object.hasPrefix("app \"demo-shop\""))
-        #expect(findings.filter { $0.check == "idle-in-transaction" }.count == 1)
+        #expect(findings.filter { $0.check == .idleInTransaction }.count == 1)
         print("demo acceptance — leak: " + leak.evidence.filter { $0.contains("in total") || $0.hasPrefix("request time") }
             .joined(separator: "; "))
 
-        let dependency = try #require(findings.first { $0.check == "slow-dependency" })
+        let dependency = try #require(findings.first { $0.check == .slowDependency })
         #expect(dependency.step == .dependencies)
         #expect(dependency.object == "recommendations")
 
@@ -49,10 +49,10 @@ struct DemoAcceptanceTests {
         }
         let profile = try #require(findings.first { $0.step == .profile && $0.object.contains("report/report") })
         if before.profiled {
-            #expect(profile.check == "hot-frames")
+            #expect(profile.check == .hotFrames)
             #expect(profile.evidence.contains { $0.contains("computeReport") })
         } else {
-            #expect(profile.check == "profile-the-code")
+            #expect(profile.check == .profileTheCode)
         }
 
         // What each fault costs users, from the run alone: its endpoint's service time over the run.
@@ -94,7 +94,7 @@ struct DemoAcceptanceTests {
                 "strain verify exited \(verify.status): \(verify.stderr)")
         #expect(try demo.indexes(on: "orders") == indexesBefore, "verify left an index behind")
         let after = try DiagnosisJSON.read(Diagnosis.self, from: verifyFolder.appendingPathComponent("after/diagnosis.json"))
-        #expect(!after.findings.contains { $0.check == "missing-index" })
+        #expect(!after.findings.contains { $0.check == .missingIndex })
         // The search's median from the intended send time, interval by interval: the index takes it
         // from a scan of 300k orders to a lookup.
         let search = try #require((result["comparison"] as? [[String: Any]])?

@@ -6,7 +6,7 @@ import Testing
 /// The report files through the built binary: JUnit judges findings only when asked, and
 /// `strain diagnose` writes a self-contained HTML page beside its Markdown.
 struct OutputsEndToEndTests {
-    static let finding = Finding(step: .slowQueries, check: "seq-scan", title: "Sequential scan on orders", object: "orders(customer_email)",
+    static let finding = Finding(step: .slowQueries, check: .seqScan, title: "Sequential scan on orders", object: "orders(customer_email)",
                                  evidence: ["1,000 calls"], impact: Finding.Impact(totalSeconds: 4), severity: .critical,
                                  fix: "CREATE INDEX CONCURRENTLY ON orders (customer_email);")
 
@@ -30,7 +30,8 @@ struct OutputsEndToEndTests {
         #expect(withFindings.status == 0, "\(withFindings.stderr)")
         #expect(withFindings.stdout.contains(#"<testsuite name="findings" tests="1" failures="1" skipped="0" time="10.000">"#))
         #expect(withFindings.stdout.contains(##"name="#1 Sequential scan on orders" time="10.000">"##))
-        #expect(withFindings.stdout.contains(#"<failure message="critical: Sequential scan on orders">"#))
+        #expect(withFindings.stdout.contains(##"<testcase classname="strain.findings.seq-scan" name="#1 Sequential scan on orders""##))
+        #expect(withFindings.stdout.contains(#"<failure message="critical seq-scan: Sequential scan on orders" type="critical">"#))
     }
 
     @Test func diagnoseWritesHTMLAndJUnitOnRequest() throws {

@@ -27,7 +27,7 @@ struct PyShopAcceptanceTests {
         // (1) The leak: psycopg2 puts literals in pg_stat_activity, so every leaked session shows a
         // different INSERT; it is one code path and one finding. Its cost is connection time held
         // idle in the transaction, which the service counts from the leak to the reaper's ROLLBACK.
-        let leaks = findings.filter { $0.check == "idle-in-transaction" }
+        let leaks = findings.filter { $0.check == .idleInTransaction }
         #expect(leaks.count == 1, "\(leaks.map(\.title))")
         let leak = try #require(leaks.first)
         #expect(leak.step == .connectionPools)
@@ -39,7 +39,7 @@ struct PyShopAcceptanceTests {
         let profile = findings.filter { $0.step == .profile }
         #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object): \($0.evidence)" })")
         let waiting = try #require(profile.first)
-        #expect(waiting.check == "waiting-inside-service")
+        #expect(waiting.check == .waitingInsideService)
         #expect(waiting.object == "inventory/stock in pid \(shop.pid)")
 
         // (7) A statement slow per call at a small share of the database's time.
@@ -48,7 +48,7 @@ struct PyShopAcceptanceTests {
         #expect(slow.count == 1, "\(slow.map(\.check))")
         let slowStatement = try #require(slow.first)
         #expect(slowStatement.step == .slowQueries)
-        #expect(slowStatement.check == "top-statement")
+        #expect(slowStatement.check == .topStatement)
         #expect(slowStatement.title.hasPrefix("Slow statement"))
         if let share = run.databaseShare(of: slowStatement) {
             print("pyshop acceptance — the slow statement took \(share) of database time")
@@ -62,7 +62,7 @@ struct PyShopAcceptanceTests {
         #expect(dashboard.count == 1, "\(dashboard.map(\.check))")
         let unplannable = try #require(dashboard.first)
         #expect(unplannable.step == .slowQueries)
-        #expect(unplannable.check == "top-statement")
+        #expect(unplannable.check == .topStatement)
         #expect(unplannable.evidence.contains { $0.hasPrefix("could not be explained") })
         #expect(unplannable.evidence.contains { $0.contains("the plan is that of a sample captured from pg_stat_activity") },
                 "\(unplannable.evidence)")
@@ -73,16 +73,16 @@ struct PyShopAcceptanceTests {
         let search = findings.filter { $0.object == "public.orders(customer_email)" || $0.object == searchText }
         #expect(search.count == 1, "\(search.map(\.check))")
         let index = try #require(search.first)
-        #expect(index.check == "missing-index")
+        #expect(index.check == .missingIndex)
         #expect(index.step == .slowQueries)
         #expect(index.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_idx ON public.orders (customer_email);")
         // Step 4 has two faults: the slow downstream and (10) receipts written as a head and a body
         // in two small writes, whose bodies wait for a delayed ACK — one finding each.
         let dependencies = findings.filter { $0.step == .dependencies }
         #expect(dependencies.count == 2, "\(dependencies.map(\.check))")
-        let dependency = try #require(dependencies.first { $0.check == "slow-dependency" })
+        let dependency = try #require(dependencies.first { $0.check == .slowDependency })
         #expect(dependency.object == "recommendations")
-        let stall = try #require(dependencies.first { $0.check == "small-write-stall" })
+        let stall = try #require(dependencies.first { $0.check == .smallWriteStall })
         #expect(stall.object == "receipts/receipt")
         #expect(stall.title.hasPrefix("Small-write stalls: responses wait ~4"), "\(stall.title)")
         #expect(stall.evidence.contains { $0.contains("from their first byte to their last") })
@@ -90,7 +90,7 @@ struct PyShopAcceptanceTests {
         // (6) A page of 50 products fetched one query per row: one N+1 finding on the endpoint that
         // issues it, costed at the repeated statements' own time, round trips and the client's time between
         // them (psycopg2 keeps a transaction open, so the sessions are seen on it between calls).
-        let nPlusOnes = findings.filter { $0.check == "n-plus-one" }
+        let nPlusOnes = findings.filter { $0.check == .nPlusOne }
         #expect(nPlusOnes.count == 1, "\(nPlusOnes.map(\.object))")
         let nPlusOne = try #require(nPlusOnes.first)
         print("pyshop acceptance — n-plus-one evidence: \(nPlusOne.evidence)")
@@ -108,7 +108,7 @@ struct PyShopAcceptanceTests {
         #expect(lookups.count == 1, "\(lookups.map { "\($0.check): \($0.title) — \($0.evidence)" })")
         let lookup = try #require(lookups.first)
         print("pyshop acceptance — repeated-lookup evidence: \(lookup.evidence)")
-        #expect(lookup.check == "repeated-lookup")
+        #expect(lookup.check == .repeatedLookup)
         #expect(lookup.step == .slowQueries)
         #expect(lookup.title == "Repeated lookup: the same statement and parameters 20 times per request of cart/view",
                 "\(lookup.title)")
@@ -123,7 +123,7 @@ struct PyShopAcceptanceTests {
         // (3) Visits queue for one counter row held through a 250 ms statement: one lock-contention
         // finding for the table, with the row, the waiting UPDATE and the blocking holder by
         // fingerprint; its wait against the UPDATE's time as the service measured it.
-        let locks = findings.filter { $0.check == "lock-contention" }
+        let locks = findings.filter { $0.check == .lockContention }
         #expect(locks.count == 1, "\(locks.map(\.object))")
         let lock = try #require(locks.first)
         #expect(lock.step == .connectionPools)
@@ -134,7 +134,7 @@ struct PyShopAcceptanceTests {
         #expect(lock.evidence.contains { $0.hasPrefix("rows waited for (ctid") })
         // The work done while holding the row (250 ms per call) may be named as a slow statement,
         // a fact of its own; the contention is never reported twice.
-        #expect(!findings.contains { $0.object == "SELECT pg_sleep($1)" && $0.check != "top-statement" })
+        #expect(!findings.contains { $0.object == "SELECT pg_sleep($1)" && $0.check != .topStatement })
 
         // Each impact against the service's own account of the fault.
         let measured: [(name: String, finding: Finding, cost: Double)] = [
@@ -214,7 +214,7 @@ struct PyShopAcceptanceTests {
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json"))
         #expect(diagnosis.rankingBasis == Diagnoser.withoutRequestCounts)
 
-        let leaks = findings.filter { $0.check == "idle-in-transaction" }
+        let leaks = findings.filter { $0.check == .idleInTransaction }
         #expect(leaks.count == 1, "\(leaks.map(\.title))")
         let leak = try #require(leaks.first)
         #expect(leak.step == .connectionPools)
@@ -261,17 +261,17 @@ struct PyShopAcceptanceTests {
         let dependencies = findings.filter { $0.step == .dependencies }
         #expect(dependencies.count == 1, "\(dependencies.map(\.check))")
         let dependency = try #require(dependencies.first)
-        #expect(dependency.check == "slow-dependency")
+        #expect(dependency.check == .slowDependency)
         #expect(dependency.evidence.contains { $0.hasPrefix("access log/GET /recommendations: ") })
         let search = findings.filter { $0.object == "public.orders(customer_email)" }
         #expect(search.count == 1, "\(search.map(\.check))")
         let index = try #require(search.first)
-        #expect(index.check == "missing-index")
+        #expect(index.check == .missingIndex)
         // Step 5 is possible in incident mode now: the pool-hold endpoint waits inside the service.
         let profile = findings.filter { $0.step == .profile }
         #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object): \($0.evidence)" })")
         let waiting = try #require(profile.first)
-        #expect(waiting.check == "waiting-inside-service")
+        #expect(waiting.check == .waitingInsideService)
         #expect(waiting.object.contains("access log/GET /inventory/:id"))
 
         let measured: [(name: String, finding: Finding, cost: Double)] = [
@@ -287,8 +287,8 @@ struct PyShopAcceptanceTests {
                                             "--idle-in-transaction-after", "1s", "--out", blind.path])
         #expect(replay.status == 0, "\(replay.stderr)")
         let without = try DiagnosisJSON.read(Diagnosis.self, from: blind.appendingPathComponent("diagnosis.json")).findings
-        let blindDependency = try #require(without.first { $0.check == "slow-dependency" })
-        let blindIndex = try #require(without.first { $0.check == "missing-index" })
+        let blindDependency = try #require(without.first { $0.check == .slowDependency })
+        let blindIndex = try #require(without.first { $0.check == .missingIndex })
         print("pyshop incident without the access log — slow-downstream \(String(format: "%.2f", blindDependency.impact.totalSeconds)) s "
               + "(#\(without.firstIndex(of: blindDependency)! + 1)), unindexed-search "
               + "\(String(format: "%.2f", blindIndex.impact.totalSeconds)) s (#\(without.firstIndex(of: blindIndex)! + 1))")

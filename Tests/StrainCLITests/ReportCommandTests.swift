@@ -1,4 +1,5 @@
 import Foundation
+import StrainDiagnose
 import Testing
 
 /// `strain report` through the built binary: every exit status it can return.
@@ -109,6 +110,26 @@ struct ReportCommandTests {
         let outcome = try StrainProcess.run(arguments)
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains(example.message), "stderr: \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    /// A diagnosis.json naming a check this build does not know (another Strain's, or edited) is bad
+    /// input, said with the file, the key and the id, rather than a report that drops or mislabels it.
+    @Test func aDiagnosisWithAnUnknownCheckExitsTwo() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run")
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let diagnosis = Diagnosis(startedAt: start, endedAt: start.addingTimeInterval(10), requests: 1000,
+                                  findings: [OutputsEndToEndTests.finding], notes: [])
+        let json = String(decoding: try DiagnosisJSON.encode(diagnosis), as: UTF8.self)
+        let file = run.appendingPathComponent("diagnosis.json")
+        try json.replacingOccurrences(of: #""check" : "seq-scan""#, with: #""check" : "seq-scan-v2""#)
+            .write(to: file, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["report", run.path])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(#"\#(file.path): not a Strain diagnosis: invalid value at 'findings[0].check': "#
+                                        + #"unknown check "seq-scan-v2"; this build knows cpu-saturation,"#), "\(outcome.stderr)")
         #expect(outcome.stdout.isEmpty)
     }
 

@@ -24,7 +24,7 @@ enum ServiceStack {
     /// times as much came from others (the hog of a CI check alone takes half). pyshop's healthy
     /// stack, with ten endpoints, uses about a tenth.
     static func problems(_ findings: [Finding], stackShare: Double) -> [Finding] {
-        findings.filter { finding in finding.severity > .info && !(finding.check == "cpu-saturation" && stackShare < othersShare) }
+        findings.filter { finding in finding.severity > .info && !(finding.check == .cpuSaturation && stackShare < othersShare) }
     }
 
     /// Below this share of the host's CPU, a saturated host's CPU is mostly others'.

@@ -67,7 +67,7 @@ struct VerifyCommandTests {
         // A finding that is not a missing index.
         let diagnosisURL = run.appendingPathComponent("diagnosis.json")
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: diagnosisURL)
-        if let other = diagnosis.findings.firstIndex(where: { $0.check != "missing-index" }) {
+        if let other = diagnosis.findings.firstIndex(where: { $0.check != .missingIndex }) {
             let refused = try verify(finding: other + 1)
             #expect(refused.status == 2 && refused.stderr.contains("has no fix strain can run"), "\(refused.stderr)")
         }
@@ -165,7 +165,7 @@ private final class VerifyLab {
     /// The rank (1-based) of the run's missing-index finding.
     func missingIndexRank(_ run: URL) throws -> Int {
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.appendingPathComponent("diagnosis.json"))
-        let index = try #require(diagnosis.findings.firstIndex { $0.check == "missing-index" },
+        let index = try #require(diagnosis.findings.firstIndex { $0.check == .missingIndex },
                                  "\(diagnosis.findings.map(\.title))")
         #expect(diagnosis.findings[index].fix == "CREATE INDEX CONCURRENTLY customers_email_idx ON public.customers (email);")
         return index + 1

@@ -197,12 +197,12 @@ struct AccessLogTests {
         }
 
         let blind = Diagnoser.diagnose(evidence)
-        #expect(blind.findings.map(\.check) == ["top-statement", "slow-dependency"])
+        #expect(blind.findings.map(\.check) == [.topStatement, .slowDependency])
         #expect(blind.rankingBasis == Diagnoser.withoutRequestCounts)
 
         let load = try #require(summary.load)
         let counted = Diagnoser.diagnose(evidence, load: load)
-        #expect(counted.findings.map(\.check) == ["slow-dependency", "top-statement"])
+        #expect(counted.findings.map(\.check) == [.slowDependency, .topStatement])
         let dependency = counted.findings[0]
         #expect(abs(dependency.impact.totalSeconds - 40 * 0.25) < 1e-6)
         #expect(dependency.evidence.contains { $0.hasPrefix("access log/GET /recommendations: 252 ms per request") })

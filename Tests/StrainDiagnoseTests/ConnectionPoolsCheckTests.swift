@@ -22,7 +22,7 @@ struct ConnectionPoolsCheckTests {
         let found = run([[B.session(pid: 4711, state: "idle in transaction", query: update, stateSeconds: 10)],
                          [B.session(pid: 4711, state: "idle in transaction", query: update, stateSeconds: 12)]])
         let leak = try #require(found.first)
-        #expect(found.map(\.check) == ["idle-in-transaction"])
+        #expect(found.map(\.check) == [.idleInTransaction])
         #expect(leak.object == "app \"shop\", user app, client 10.0.0.5")
         #expect(leak.evidence.contains("last statement: \(update)"))
         // Held for the whole 6 s window, not its 12 s age: connection time, evidence only.
@@ -64,7 +64,7 @@ struct ConnectionPoolsCheckTests {
         let evidence = B.evidence(postgres: B.postgres(snapshots: [], activity: samples))
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 8),
                                                         options: CheckOptions())).findings
-        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
+        let leak = try #require(found.first { $0.check == .idleInTransaction })
         #expect(leak.evidence.contains("longest 10 s, 12 s idle in transaction in total"))
         // A quarter of the samples × 8 s of requests: 2 s, not the 12 s of connections held.
         #expect(leak.impact.totalSeconds == 2)
@@ -77,7 +77,7 @@ struct ConnectionPoolsCheckTests {
         let idle = B.session(pid: 1, state: "idle in transaction", query: "SELECT 1", stateSeconds: 10)
         let load = LoadContext(endpoints: [.init(scenario: "sql", step: "pay", kind: .postgres, requests: 100, totalSeconds: 9,
                                                  poolWaitSeconds: 3)])
-        let leak = try #require(run([[idle], [idle]], load: load).first { $0.check == "idle-in-transaction" })
+        let leak = try #require(run([[idle], [idle]], load: load).first { $0.check == .idleInTransaction })
         #expect(leak.impact.totalSeconds == 3)
         #expect(leak.impact.perRequestSeconds == 0.03)
     }
@@ -121,7 +121,7 @@ struct ConnectionPoolsCheckTests {
         postgres.lockSamples = Array(repeating: sample, count: 5)
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
                                                         options: CheckOptions())).findings
-        let contention = found.filter { $0.check == "lock-contention" }
+        let contention = found.filter { $0.check == .lockContention }
         #expect(contention.count == 1)
         let finding = try #require(contention.first)
         #expect(finding.object == "public.accounts")
@@ -148,7 +148,7 @@ struct ConnectionPoolsCheckTests {
         postgres.lockSamples = [sample(holder: "active")] + Array(repeating: sample(holder: "idle in transaction"), count: 4)
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
                                                         options: CheckOptions())).findings
-        let finding = try #require(found.first { $0.check == "lock-contention" })
+        let finding = try #require(found.first { $0.check == .lockContention })
         #expect(finding.evidence.contains("blocking (idle in transaction, 500 ms of waits): \(update)"), "\(finding.evidence)")
     }
 
@@ -166,7 +166,7 @@ struct ConnectionPoolsCheckTests {
         postgres.lockSamples = [sample]
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
                                                         options: CheckOptions())).findings
-        let contention = found.filter { $0.check == "lock-contention" }
+        let contention = found.filter { $0.check == .lockContention }
         #expect(contention.map(\.object) == ["public.accounts"])
         #expect(abs((contention.first?.impact.totalSeconds ?? 0) - 0.2) < 1e-9)
     }
@@ -184,7 +184,7 @@ struct ConnectionPoolsCheckTests {
         postgres.lockSamples = [sample(1), sample(2)]
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
                                                         options: CheckOptions())).findings
-        #expect(found.filter { $0.check == "lock-contention" }.map(\.object) == ["transactionid wait of text insert into t values (?)"])
+        #expect(found.filter { $0.check == .lockContention }.map(\.object) == ["transactionid wait of text insert into t values (?)"])
     }
 
     /// A session left idle in its transaction while others wait for its locks is a critical leak,
@@ -200,7 +200,7 @@ struct ConnectionPoolsCheckTests {
         ])]
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
                                                         options: CheckOptions())).findings
-        let leak = try #require(found.first { $0.check == "idle-in-transaction" })
+        let leak = try #require(found.first { $0.check == .idleInTransaction })
         #expect(leak.severity == .critical)
         #expect(leak.evidence.contains("it holds locks other sessions waited for (see the lock waits)"))
     }
@@ -215,13 +215,13 @@ struct ConnectionPoolsCheckTests {
     @Test func deadlocksDuringTheWindow() throws {
         let counters = { (deadlocks: Int64) in DatabaseCounters(blocksRead: 0, blocksHit: 0, tempFiles: 0, tempBytes: 0, deadlocks: deadlocks) }
         let finding = try #require(run([[]], database: (counters(1), counters(3))).first)
-        #expect(finding.check == "deadlocks")
+        #expect(finding.check == .deadlocks)
         #expect(finding.evidence.first == "2 deadlocks during the window (pg_stat_database)")
     }
 
     @Test func driversOwnPoolWait() throws {
         let finding = try #require(run([[]], load: B.load(requests: 1000, seconds: 100, poolWait: 30)).first)
-        #expect(finding.check == "pool-wait")
+        #expect(finding.check == .poolWait)
         #expect(finding.object == "shop/orders")
         #expect(finding.severity == .critical)
         #expect(finding.impact.perRequestSeconds == 0.03)

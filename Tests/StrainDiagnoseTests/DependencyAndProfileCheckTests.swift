@@ -26,7 +26,7 @@ struct DependenciesCheckTests {
             .findings
         let slow = try #require(found.first)
         #expect(found.count == 1)
-        #expect(slow.check == "slow-dependency")
+        #expect(slow.check == .slowDependency)
         #expect(slow.object == "payments")
         #expect(slow.title == "Slow dependency payments: 160 ms per call (median)")
         #expect(slow.evidence.contains("median: connect 100 µs, first byte 160 ms, total 160 ms"))
@@ -36,7 +36,7 @@ struct DependenciesCheckTests {
     @Test func failingDependency() throws {
         let found = run([Self.dependency("search", totals: [0.001, 0.001, 0.001, 0.002, 0.002], failures: 3)]).findings
         let failing = try #require(found.first)
-        #expect(failing.check == "dependency-errors")
+        #expect(failing.check == .dependencyErrors)
         #expect(failing.severity == .critical)
         #expect(failing.evidence.contains("first failure: curl error 7 (Couldn't connect to server)"))
     }
@@ -47,7 +47,7 @@ struct DependenciesCheckTests {
         let result = run([Self.dependency("payments", totals: [0.15, 0.15, 0.15])], load: B.load(requests: 1000, seconds: 200),
                          postgres: postgres)
         let slow = try #require(result.findings.first)
-        #expect(slow.check == "slow-dependency")
+        #expect(slow.check == .slowDependency)
         #expect(abs(slow.impact.totalSeconds - 150) < 1e-6)
         #expect(abs(slow.impact.perRequestSeconds! - 0.15) < 1e-9)
         #expect(abs(slow.impact.share! - 0.75) < 1e-9)
@@ -88,14 +88,14 @@ struct ProfileCheckTests {
 
     @Test func withNothingElseFoundTheHotFramesAreShown() throws {
         let finding = try #require(run(B.evidence(profiler: Self.profile)).findings.first)
-        #expect(finding.check == "hot-frames")
+        #expect(finding.check == .hotFrames)
         #expect(finding.object == "pid 4242: do_syscall_64")
         #expect(finding.evidence.contains("38.8% do_syscall_64 [[kernel.kallsyms]]"))
         #expect(finding.severity == .info)
     }
 
     @Test func problemsInEarlierStepsComeFirst() {
-        let cpu = Finding(step: .metrics, check: "cpu-saturation", title: "CPU saturated", object: "CPU", evidence: [],
+        let cpu = Finding(step: .metrics, check: .cpuSaturation, title: "CPU saturated", object: "CPU", evidence: [],
                           impact: .init(totalSeconds: 3), severity: .critical, fix: "")
         let result = run(B.evidence(profiler: Self.profile), earlier: [cpu])
         #expect(result.findings.isEmpty)
@@ -104,7 +104,7 @@ struct ProfileCheckTests {
 
     @Test func unexplainedRequestTimeSaysWhatToProfile() throws {
         let finding = try #require(run(B.evidence(), load: B.load(requests: 1000, seconds: 100)).findings.first)
-        #expect(finding.check == "profile-the-code")
+        #expect(finding.check == .profileTheCode)
         #expect(finding.object == "shop/orders")
         #expect(finding.severity == .warning)
         #expect(abs(finding.impact.totalSeconds - 100) < 1e-9)
@@ -123,7 +123,7 @@ struct ProfileCheckTests {
         let evidence = B.evidence(dependencies: [DependenciesCheckTests.dependency("recommendations", totals: [0.151])],
                                   profiler: Self.profile)
         let finding = try #require(run(evidence, load: load).findings.first)
-        #expect(finding.check == "hot-frames")
+        #expect(finding.check == .hotFrames)
         #expect(finding.object == "report/report in pid 4242: do_syscall_64")
         #expect(finding.severity == .warning)
         #expect(abs(finding.impact.totalSeconds - 200 * 0.045) < 1e-9)
@@ -172,9 +172,9 @@ struct DependencyOrComputeTests {
         #expect(try #require(breakdowns.first { $0.endpoint == "recommendations/recommend" }).dependency?.name == "recommendations")
 
         let step5 = ProfileCheck.run(input, earlier: []).findings
-        #expect(step5.map(\.check) == ["hot-frames"])
+        #expect(step5.map(\.check) == [.hotFrames])
         #expect(step5.first?.object == "report/report in pid 4242: do_syscall_64")
-        let slow = DependenciesCheck.run(input).findings.first { $0.check == "slow-dependency" }
+        let slow = DependenciesCheck.run(input).findings.first { $0.check == .slowDependency }
         #expect(abs((slow?.impact.totalSeconds ?? 0) - 150 * 0.150) < 1e-6)
     }
 
@@ -188,7 +188,7 @@ struct DependencyOrComputeTests {
         let input = CheckInput(evidence: evidence, load: Self.load(report: 0.110, fastTenth: 0.038), options: CheckOptions())
         let breakdowns = RequestBreakdown.all(input)
         #expect(try #require(breakdowns.first { $0.endpoint == "recommendations/recommend" }).dependency?.name == "recommendations")
-        #expect(DependenciesCheck.run(input).findings.contains { $0.check == "slow-dependency" })
+        #expect(DependenciesCheck.run(input).findings.contains { $0.check == .slowDependency })
     }
 }
 
@@ -203,7 +203,7 @@ struct WaitingInsideTheServiceTests {
                                                    options: CheckOptions()), earlier: []).findings
         let finding = try #require(findings.first)
         #expect(findings.count == 1)
-        #expect(finding.check == "waiting-inside-service")
+        #expect(finding.check == .waitingInsideService)
         #expect(finding.title == "Requests wait inside the service: 100 s off the CPU")
         #expect(finding.object == "shop/orders in pid 4242")
         #expect(finding.evidence.contains("pid 4242 used 2 s of CPU over the window, its threads waited 0 µs for a core and "
@@ -224,7 +224,7 @@ struct WaitingInsideTheServiceTests {
         let evidence = B.evidence(profiler: ProfileCheckTests.profile,
                                   service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 3.5, runQueueSeconds: 1))
         let findings = ProfileCheck.run(CheckInput(evidence: evidence, load: load, options: CheckOptions()), earlier: []).findings
-        #expect(findings.map(\.check) == ["hot-frames", "waiting-inside-service"])
+        #expect(findings.map(\.check) == [.hotFrames, .waitingInsideService])
         #expect(findings.map(\.object) == ["report/report in pid 4242: do_syscall_64", "checkout/pay in pid 4242"])
         #expect(zip(findings.map(\.impact.totalSeconds), [5, 39.5]).allSatisfy { abs($0 - $1) < 1e-9 })
     }
@@ -238,7 +238,7 @@ struct WaitingInsideTheServiceTests {
         var cpu: Double
         var runQueue: Double
         var runnable: Double
-        var checks: [String]
+        var checks: [CheckID]
         var object: String?
         var impact: Double?
         /// An endpoint and a part of its breakdown's text.
@@ -252,14 +252,14 @@ struct WaitingInsideTheServiceTests {
         // whole 12 ms, then 16.1 ms each.
         BusyHost(testDescription: "pyshop: only the pool wait stands out",
                  endpoints: [("product", 300, 0.012), ("export", 110, 0.030), ("pay", 56, 0.025), ("stock", 220, 0.218)],
-                 cpu: 0.39, runQueue: 0.21, runnable: 10.9, checks: ["waiting-inside-service"], object: "stock/stock in pid 4242",
+                 cpu: 0.39, runQueue: 0.21, runnable: 10.9, checks: [.waitingInsideService], object: "stock/stock in pid 4242",
                  impact: 220 * (0.218 - (10.51 - 300 * 0.012) / 386), breakdown: ("stock/stock", "+ waiting for a core 17.9 ms")),
         // demo-shop: its threads ran 3.08 s of 81 s, so the CPU-heavy report takes 663 ms instead
         // of 40, mostly waiting for a core. It stands out, and its time at that share of a core is
         // most of the service's CPU: hot code.
         BusyHost(testDescription: "demo-shop: the CPU-heavy report is still hot code",
                  endpoints: [("product", 600, 0.0478), ("orders", 150, 0.0973), ("report", 73, 0.663)],
-                 cpu: 3.08, runQueue: 0.363, runnable: 81.1, checks: ["hot-frames"], object: "report/report in pid 4242: do_syscall_64"),
+                 cpu: 3.08, runQueue: 0.363, runnable: 81.1, checks: [.hotFrames], object: "report/report in pid 4242: do_syscall_64"),
         // The healthy demo-shop: its threads ran 0.36 s of 14.8 s. Checkout, whose statements are
         // not charged to it, stands out; at that share of a core its 52 ms could be CPU, but only a
         // quarter of the service's: it waits for a core like every request.
@@ -270,26 +270,26 @@ struct WaitingInsideTheServiceTests {
         // CPU — but its other 1,046 requests took at least 0.48 ms each: waiting, not hot code.
         BusyHost(testDescription: "pyshop incident: a stall is not CPU because its size fits",
                  endpoints: [("product", 700, 0.012), ("stock", 346, 0.020), ("receipts", 54, 0.040)],
-                 cpu: 0.53, runQueue: 0.068, runnable: 3.1, checks: ["waiting-inside-service"], object: "receipts/receipts in pid 4242"),
+                 cpu: 0.53, runQueue: 0.068, runnable: 3.1, checks: [.waitingInsideService], object: "receipts/receipts in pid 4242"),
         // The same in a fresh-clone CI run: the service ran 0.67 s of the 5.67 s it was ready to
         // (12%); the access log's fastest endpoint takes 2.7 ms, all of it within the alike wait for
         // a core, so no floor is left to read. At that share receipts' 23.8 ms would need 31% of
         // the CPU: not where the CPU went, and what the wait for a core leaves of it is below the bar.
         BusyHost(testDescription: "pyshop incident in CI: a stall is not where the CPU went",
                  endpoints: [("product", 600, 0.0027), ("export", 300, 0.0027), ("stock", 203, 0.108), ("receipts", 73, 0.0238)],
-                 cpu: 0.67, runQueue: 0.0697, runnable: 5.67, checks: ["waiting-inside-service"],
+                 cpu: 0.67, runQueue: 0.0697, runnable: 5.67, checks: [.waitingInsideService],
                  object: "stock/stock in pid 4242"),
         // demo-shop in the third CI run (one core hogged): its threads ran 3.21 s of the 7.05 s
         // they were ready to (46%); the report (76 × 69.7 ms) would need 2.41 s of that CPU at that
         // share, and product's 4.24 ms is 3.49 ms of wait for a core and 0.75 ms else.
         BusyHost(testDescription: "demo-shop in CI: the report is hot code at a 46% share",
                  endpoints: [("product", 600, 0.00424), ("orders", 300, 0.00510), ("search", 150, 0.0045), ("report", 76, 0.0697)],
-                 cpu: 3.21, runQueue: 0.0103, runnable: 7.05, checks: ["hot-frames"], object: "report/report in pid 4242: do_syscall_64"),
+                 cpu: 3.21, runQueue: 0.0103, runnable: 7.05, checks: [.hotFrames], object: "report/report in pid 4242: do_syscall_64"),
         // A service whose own hot endpoint saturates the host: it is hot code, its wait for a core
         // its code's cost (all its 120 ms count), and the fast endpoint's wait is the host's.
         BusyHost(testDescription: "a service saturating the host itself",
                  endpoints: [("product", 1000, 0.015), ("report", 100, 0.120)], cpu: 12, runQueue: 4, runnable: 25,
-                 checks: ["hot-frames"], object: "report/report in pid 4242: do_syscall_64", impact: 100 * 0.120),
+                 checks: [.hotFrames], object: "report/report in pid 4242: do_syscall_64", impact: 100 * 0.120),
     ]
 
     @Test(arguments: busyHosts)
@@ -316,7 +316,7 @@ struct WaitingInsideTheServiceTests {
         let evidence = B.evidence(profiler: ProfileCheckTests.profile, service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 90))
         let finding = try #require(ProfileCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 100),
                                                                options: CheckOptions()), earlier: []).findings.first)
-        #expect(finding.check == "hot-frames")
+        #expect(finding.check == .hotFrames)
         #expect(finding.severity == .warning)
     }
 
@@ -325,7 +325,7 @@ struct WaitingInsideTheServiceTests {
         let evidence = B.evidence(profiler: ProfileCheckTests.profile, service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 7))
         let finding = try #require(ProfileCheck.run(CheckInput(evidence: evidence, load: B.load(requests: 1000, seconds: 8),
                                                                options: CheckOptions()), earlier: []).findings.first)
-        #expect(finding.check == "hot-frames")
+        #expect(finding.check == .hotFrames)
         #expect(finding.severity == .info)
     }
 }

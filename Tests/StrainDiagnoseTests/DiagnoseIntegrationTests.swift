@@ -29,7 +29,7 @@ struct DiagnoseIntegrationTests {
         }
 
         let finding = try #require(diagnosis.findings.first)
-        #expect(finding.check == "missing-index")
+        #expect(finding.check == .missingIndex)
         #expect(finding.object == "public.orders(customer_email)")
         #expect(finding.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_idx ON public.orders (customer_email);")
         #expect(finding.title.contains("verified with HypoPG"))
@@ -56,7 +56,7 @@ struct DiagnoseIntegrationTests {
         let plan = try #require(evidence.postgres?.plans.first)
         #expect(plan.analyzed)
         #expect(!plan.generic)
-        let spill = try #require(Diagnoser.diagnose(evidence).findings.first { $0.check == "disk-spill" })
+        let spill = try #require(Diagnoser.diagnose(evidence).findings.first { $0.check == .diskSpill })
         #expect(spill.object == "SELECT id, customer_email FROM orders ORDER BY total, customer_email")
         #expect(spill.evidence.contains { $0.hasPrefix("Sort: external merge") })
         // ANALYZE ran the statement in a transaction that was rolled back, inside a read-only session.
@@ -80,7 +80,7 @@ struct DiagnoseIntegrationTests {
         }
 
         let finding = try #require(diagnosis.findings.first)
-        #expect(finding.check == "n-plus-one")
+        #expect(finding.check == .nPlusOne)
         #expect(finding.object == "SELECT title FROM books WHERE id = $1")
         #expect(finding.evidence.contains { $0.hasPrefix("list statement: SELECT id FROM books WHERE shelf = $1") })
         #expect(finding.evidence.contains { $0.contains("pairing inferred") })
@@ -129,7 +129,7 @@ struct DiagnoseIntegrationTests {
         #expect(!plan.analyzed)
         #expect(plan.error?.contains("syntax error") == true, "\(plan.error ?? "")")
         let finding = try #require(Diagnoser.diagnose(evidence).findings.first)
-        #expect(finding.check == "missing-index")
+        #expect(finding.check == .missingIndex)
         #expect(finding.object == "public.events(at)")
         #expect(finding.evidence.contains { $0.hasPrefix("could not be explained as normalised (EXPLAIN failed: ") })
         #expect(finding.evidence.contains { $0.contains("plan of the captured sample: Seq Scan on public.events") }, "\(finding.evidence)")
@@ -153,9 +153,9 @@ struct DiagnoseIntegrationTests {
         let diagnosis = try observe(database, idleInTransactionAfter: 1)
         for leaky in leaks { try leaky.execute("ROLLBACK") }
 
-        #expect(diagnosis.findings.filter { $0.check == "idle-in-transaction" }.count == 1)
+        #expect(diagnosis.findings.filter { $0.check == .idleInTransaction }.count == 1)
         let finding = try #require(diagnosis.findings.first)
-        #expect(finding.check == "idle-in-transaction")
+        #expect(finding.check == .idleInTransaction)
         #expect(finding.title.hasSuffix(": 2 times"))
         #expect(finding.object.contains("app \"leaky-app\""))
         #expect(finding.evidence.contains { $0.hasPrefix("last statement: UPDATE accounts SET balance = balance - 1 WHERE id = ") })
@@ -201,7 +201,7 @@ struct DiagnoseIntegrationTests {
         #expect(failures.withLock { $0 }.isEmpty)
         let diagnosis = Diagnoser.diagnose(evidence)
 
-        let contention = diagnosis.findings.filter { $0.check == "lock-contention" }
+        let contention = diagnosis.findings.filter { $0.check == .lockContention }
         #expect(contention.count == 1, "\(contention.map(\.object))")
         let finding = try #require(contention.first)
         #expect(finding.object == "public.counters")
@@ -212,7 +212,7 @@ struct DiagnoseIntegrationTests {
         #expect(finding.impact.totalSeconds >= waited / 2 && finding.impact.totalSeconds <= waited * 2)
         // The UPDATE's time is lock waits: step 2 must not call its plan fine and suggest a cache.
         #expect(!diagnosis.findings.contains { $0.fix.contains("cache its result") })
-        let statement = try #require(diagnosis.findings.first { $0.check == "lock-bound-statement" })
+        let statement = try #require(diagnosis.findings.first { $0.check == .lockBoundStatement })
         #expect(statement.object == "UPDATE counters SET n = n + $1 WHERE id = $2")
         #expect(statement.impact.totalSeconds < finding.impact.totalSeconds / 2)
     }
@@ -266,7 +266,7 @@ struct DiagnoseIntegrationTests {
 
         #expect(diagnosis.findings.count == 1)
         let finding = try #require(diagnosis.findings.first)
-        #expect(finding.check == "slow-dependency")
+        #expect(finding.check == .slowDependency)
         #expect(finding.object == "payments")
         #expect(finding.title.hasPrefix("Slow dependency payments: 1"))
         #expect(finding.evidence.contains { $0.hasPrefix("median: connect ") && $0.contains(", first byte 1") })

@@ -3,27 +3,36 @@ import Testing
 @testable import StrainDiagnose
 
 struct RankingTests {
-    static func finding(_ check: String, seconds: Double, severity: Finding.Severity = .warning,
+    static func finding(_ check: CheckID, seconds: Double, severity: Finding.Severity = .warning,
                         step: Finding.Step = .slowQueries, object: String = "x") -> Finding {
-        Finding(step: step, check: check, title: check, object: object, evidence: [],
+        Finding(step: step, check: check, title: check.rawValue, object: object, evidence: [],
                 impact: .init(totalSeconds: seconds), severity: severity, fix: "")
     }
 
     @Test func totalTimeOutranksTimePerCall() {
         // A 10 ms query called 1000 times against a 500 ms query called once.
-        let frequent = Self.finding("frequent", seconds: 1000 * 0.010)
-        let slowOnce = Self.finding("slow-once", seconds: 0.5, severity: .critical)
-        #expect(Ranking.ranked([slowOnce, frequent]).map(\.check) == ["frequent", "slow-once"])
+        let frequent = Self.finding(.nPlusOne, seconds: 1000 * 0.010)
+        let slowOnce = Self.finding(.topStatement, seconds: 0.5, severity: .critical)
+        #expect(Ranking.ranked([slowOnce, frequent]).map(\.check) == [.nPlusOne, .topStatement])
     }
 
     @Test func nearlyEqualImpactsFallToStableKeysWhateverTheInputOrder() {
         // Severity first, then checklist step, check and object.
-        let findings = [Self.finding("b", seconds: 1.004, severity: .info), Self.finding("a", seconds: 1.001, severity: .warning),
-                        Self.finding("c", seconds: 1.003, severity: .warning, step: .metrics, object: "y"),
-                        Self.finding("c", seconds: 1.002, severity: .warning, step: .metrics, object: "x")]
-        let expected = ["c x", "c y", "a x", "b x"]
+        let findings = [Self.finding(.topStatement, seconds: 1.004, severity: .info),
+                        Self.finding(.missingIndex, seconds: 1.001, severity: .warning),
+                        Self.finding(.cpuSaturation, seconds: 1.003, severity: .warning, step: .metrics, object: "y"),
+                        Self.finding(.cpuSaturation, seconds: 1.002, severity: .warning, step: .metrics, object: "x")]
+        let expected = ["cpu-saturation x", "cpu-saturation y", "missing-index x", "top-statement x"]
         #expect(Ranking.ranked(findings).map { "\($0.check) \($0.object)" } == expected)
         #expect(Ranking.ranked(findings.reversed()).map { "\($0.check) \($0.object)" } == expected)
+    }
+
+    /// Between checks of one step, a tie falls to the ids as written ("missing-index" before
+    /// "n-plus-one"), not to the order the cases are declared in, so rankings stay what they were.
+    @Test func tiedChecksFallToTheirIDs() {
+        let findings = [Self.finding(.nPlusOne, seconds: 1), Self.finding(.missingIndex, seconds: 1)]
+        #expect(Ranking.ranked(findings).map(\.check) == [.missingIndex, .nPlusOne])
+        #expect(Ranking.ranked(findings.reversed()).map(\.check) == [.missingIndex, .nPlusOne])
     }
 
     @Test(arguments: [(0.01234, 0.012), (1530, 1500), (1, 1), (0, 0), (-1, 0), (.nan, 0)] as [(Double, Double)])
@@ -51,7 +60,7 @@ struct DiagnoserTests {
 
     @Test func findingsFromEveryStepAreRankedTogether() {
         let diagnosis = Diagnoser.diagnose(Self.evidence)
-        #expect(diagnosis.findings.map(\.check) == ["top-statement", "cpu-saturation", "slow-dependency", "n-plus-one"])
+        #expect(diagnosis.findings.map(\.check) == [.topStatement, .cpuSaturation, .slowDependency, .nPlusOne])
         #expect(diagnosis.findings == Ranking.ranked(diagnosis.findings))
     }
 

@@ -45,7 +45,7 @@ struct GeneratedFixTests {
             try workload.execute("SELECT total FROM \"Orders\" WHERE \"Email\" = $1", parameters: ["user\(Int.random(in: 0..<50000))"])
             try workload.execute("SELECT note FROM \"\(hostile)\" WHERE id = $1", parameters: ["\(Int.random(in: 1...100000))"])
         }
-        let fixes = Diagnoser.diagnose(session.stop()).findings.filter { $0.check == "missing-index" }
+        let fixes = Diagnoser.diagnose(session.stop()).findings.filter { $0.check == .missingIndex }
 
         #expect(fixes.map(\.object).sorted() == ["public.\"Orders\"(\"Email\")", "public.\"\(hostile)\"(id)"])
         for fix in fixes.map(\.fix) { try pasteIntoPsql(fix, conninfo: database.conninfo) }

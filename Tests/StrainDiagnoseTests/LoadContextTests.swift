@@ -83,6 +83,6 @@ struct LoadContextTests {
     @Test func withALoadTheDiagnosisCarriesTheRequestCount() {
         let diagnosis = Diagnoser.diagnose(EvidenceBuilder.evidence(), load: EvidenceBuilder.load(requests: 250, seconds: 5))
         #expect(diagnosis.requests == 250)
-        #expect(diagnosis.findings.map(\.check) == ["profile-the-code"])
+        #expect(diagnosis.findings.map(\.check) == [.profileTheCode])
     }
 }

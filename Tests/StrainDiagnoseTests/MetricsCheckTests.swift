@@ -12,7 +12,7 @@ struct MetricsCheckTests {
 
     @Test func capturedBusyHostIsCPUSaturated() throws {
         let found = findings(B.host())
-        #expect(found.map(\.check) == ["cpu-saturation"])
+        #expect(found.map(\.check) == [.cpuSaturation])
         let cpu = try #require(found.first)
         #expect(cpu.severity == .critical)
         #expect(cpu.object == "CPU (2 cores, /proc)")
@@ -27,7 +27,7 @@ struct MetricsCheckTests {
     @Test func cpuSaturationUnderLoadCostsItsStallShareOfTheRequestTime() throws {
         let host = B.host { second in second.pressure?.cpuSome = (B.host().samples[0].pressure?.cpuSome ?? 0) + 0.5 }
         let input = CheckInput(evidence: B.evidence(host: host), load: B.load(requests: 1000, seconds: 100), options: CheckOptions())
-        let cpu = try #require(MetricsCheck.run(input).findings.first { $0.check == "cpu-saturation" })
+        let cpu = try #require(MetricsCheck.run(input).findings.first { $0.check == .cpuSaturation })
         // 0.5 s of stall over the 2 s between samples: a quarter of the 100 s of requests.
         #expect(abs(cpu.impact.totalSeconds - 25) < 1e-6)
         #expect(cpu.evidence.contains("500 ms of stall time; requests spent 100 s on this host, 25% of it waiting: 25 s"))
@@ -48,27 +48,27 @@ struct MetricsCheckTests {
     }
 
     @Test(arguments: [
-        ("memory-pressure", "memory (/proc)", Finding.Severity.critical),
-        ("disk-saturation", "disk vda", .critical),
-        ("tcp-retransmits", "TCP (/proc)", .critical),
-        ("listen-overflows", "TCP listen queues (/proc)", .warning),
-        ("interface-errors", "interface eth0", .warning),
+        (CheckID.memoryPressure, "memory (/proc)", Finding.Severity.critical),
+        (.diskSaturation, "disk vda", .critical),
+        (.tcpRetransmits, "TCP (/proc)", .critical),
+        (.listenOverflows, "TCP listen queues (/proc)", .warning),
+        (.interfaceErrors, "interface eth0", .warning),
     ])
-    func saturationAndErrorsAreFound(check: String, object: String, severity: Finding.Severity) throws {
+    func saturationAndErrorsAreFound(check: CheckID, object: String, severity: Finding.Severity) throws {
         var host = B.quietHost()
         switch check {
-        case "memory-pressure":
+        case .memoryPressure:
             host.samples[1].swapIn = 5000
             let total = host.samples[1].memory?.totalBytes ?? 0
             host.samples[1].memory?.availableBytes = total / 30
-        case "disk-saturation":
+        case .diskSaturation:
             host.samples[1].disks[0].busySeconds += 1.96
             host.samples[1].disks[0].weightedSeconds += 6
             host.samples[1].disks[0].reads += 400
-        case "tcp-retransmits":
+        case .tcpRetransmits:
             host.samples[1].tcp?.outSegments += 2000
             host.samples[1].tcp?.retransmittedSegments += 300
-        case "listen-overflows":
+        case .listenOverflows:
             host.samples[1].tcp?.listenOverflows? += 50
         default:
             host.samples[1].interfaces[2].receiveDrops += 7
@@ -86,8 +86,8 @@ struct MetricsCheckTests {
         host.samples[1].tcp?.retransmittedSegments += 300
         host.samples[1].tcp?.listenOverflows? += 50
         let found = findings(host)
-        #expect(found.first { $0.check == "tcp-retransmits" }?.impact.totalSeconds == 300 * 0.2)
-        #expect(found.first { $0.check == "listen-overflows" }?.impact.totalSeconds == 50)
+        #expect(found.first { $0.check == .tcpRetransmits }?.impact.totalSeconds == 300 * 0.2)
+        #expect(found.first { $0.check == .listenOverflows }?.impact.totalSeconds == 50)
     }
 
     /// The counters are the host's. A load whose connects never waited for a SYN retry was not
@@ -101,7 +101,7 @@ struct MetricsCheckTests {
             .init(scenario: "shop", step: "orders", kind: .http, requests: 1000, totalSeconds: 10, connect: connect),
         ])
         let result = MetricsCheck.run(CheckInput(evidence: B.evidence(host: host), load: load, options: CheckOptions()))
-        let finding = try #require(result.findings.first { $0.check == "listen-overflows" })
+        let finding = try #require(result.findings.first { $0.check == .listenOverflows })
         #expect(finding.severity == severity)
         #expect(finding.impact.totalSeconds == impact)
         #expect(finding.evidence.contains("the load opened \(400 + retried) connections, \(retried) of which took 900 ms or more to connect (a SYN retried)"))

@@ -40,7 +40,7 @@ struct PerRequestImpactTests {
     @Test func aSlowDependencyIsPerRequestOfTheEndpointsItSlows() throws {
         let payments = DependenciesCheckTests.dependency("payments", totals: [0.15, 0.15, 0.15])
         let found = DependenciesCheck.run(Self.input(Self.mixed, dependencies: [payments])).findings
-        let slow = try #require(found.first { $0.check == "slow-dependency" })
+        let slow = try #require(found.first { $0.check == .slowDependency })
         #expect(abs(slow.impact.totalSeconds - 150) < 1e-6)
         #expect(abs(slow.impact.perRequestSeconds! - 0.15) < 1e-9)
     }

@@ -47,7 +47,7 @@ struct PgBouncerTests {
         evidence.pgbouncer = PgBouncerEvidence(samples: [Self.waiting, Self.later])
         let found = ConnectionPoolsCheck.run(CheckInput(evidence: evidence, load: nil, options: CheckOptions())).findings
         let finding = try #require(found.first)
-        #expect(found.map(\.check) == ["pgbouncer-wait"])
+        #expect(found.map(\.check) == [.pgbouncerWait])
         #expect(finding.object == "PgBouncer pool strain_test/postgres")
         #expect(finding.severity == .critical)
         #expect(abs(finding.impact.totalSeconds - (21.010312 - 0.002628)) < 1e-9)

@@ -32,7 +32,7 @@ struct SlowQueriesCheckTests {
 
     @Test func missingIndexVerifiedWithHypoPGComesWithTheExactStatement() throws {
         let found = run(evidence(trials: [trial(costAfter: 11.9)])).findings
-        let finding = try #require(found.first { $0.check == "missing-index" })
+        let finding = try #require(found.first { $0.check == .missingIndex })
         #expect(finding.title == "Missing index on fx.orders(customer_email, status) (verified with HypoPG)")
         #expect(finding.object == "fx.orders(customer_email, status)")
         #expect(finding.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_status_idx ON fx.orders (customer_email, status);")
@@ -51,7 +51,7 @@ struct SlowQueriesCheckTests {
     ] as [(IndexTrial?, Bool, String)])
     func unverifiedSuggestionsSayWhy(trial: IndexTrial?, hypopg: Bool, line: String) throws {
         let found = run(evidence(trials: trial.map { [$0] } ?? [], hypopg: hypopg)).findings
-        let finding = try #require(found.first { $0.check == "missing-index" })
+        let finding = try #require(found.first { $0.check == .missingIndex })
         #expect(finding.title == "Missing index on fx.orders(customer_email, status)")
         #expect(finding.evidence.contains(line))
     }
@@ -61,15 +61,15 @@ struct SlowQueriesCheckTests {
         let plan = PlanFixtures.sequentialScanGeneric.replacing(
             "((orders.customer_email = $1) AND (orders.status = $2))", with: "(lower(orders.customer_email) = $1)")
         let found = run(evidence(plan: plan)).findings
-        #expect(!found.contains { $0.check == "missing-index" })
-        let finding = try #require(found.first { $0.check == "seq-scan" })
+        #expect(!found.contains { $0.check == .missingIndex })
+        let finding = try #require(found.first { $0.check == .seqScan })
         #expect(finding.object == "fx.orders")
         #expect(finding.evidence.contains("existing indexes: (id)"))
     }
 
     @Test func sortOnDiskIsASpill() throws {
         let found = run(evidence(plan: PlanFixtures.sortOnDiskAnalyzed, analyzed: true, tempBlocks: 1426)).findings
-        let spill = try #require(found.first { $0.check == "disk-spill" })
+        let spill = try #require(found.first { $0.check == .diskSpill })
         #expect(spill.object == Self.lookup)
         #expect(spill.evidence.contains("wrote 1,426 temporary blocks (11.1 MiB) during the window"))
         #expect(spill.evidence.contains("Sort: external merge on disk"))
@@ -78,20 +78,20 @@ struct SlowQueriesCheckTests {
 
     @Test func hashJoinInBatchesIsASpill() throws {
         let found = run(evidence(plan: PlanFixtures.hashBatchesAnalyzed, analyzed: true)).findings
-        let spill = try #require(found.first { $0.check == "disk-spill" })
+        let spill = try #require(found.first { $0.check == .diskSpill })
         #expect(spill.evidence.contains("Hash: 128 batches (the hash table did not fit in work_mem)"))
     }
 
     @Test func rowEstimatesFarOffAreReportedFromAnalyzedPlans() throws {
         let found = run(evidence(plan: PlanFixtures.misestimateAnalyzed, analyzed: true)).findings
-        let misestimate = try #require(found.first { $0.check == "row-misestimate" })
+        let misestimate = try #require(found.first { $0.check == .rowMisestimate })
         #expect(misestimate.evidence.contains("Gather: estimated 99 rows, actual 20,000 per loop (202× off)"))
         #expect(misestimate.fix.contains("CREATE STATISTICS"))
     }
 
     @Test func capturedNPlusOneIsFoundWithoutALoad() throws {
         let found = run(evidence()).findings
-        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        let nPlusOne = try #require(found.first { $0.check == .nPlusOne })
         #expect(nPlusOne.object == "SELECT title FROM books WHERE id = $1 + $2 + $3")
         #expect(nPlusOne.title == "N+1 queries: one statement runs 9.99 times per call of the list statement")
         #expect(nPlusOne.impact.perRequestSeconds == nil)
@@ -100,10 +100,10 @@ struct SlowQueriesCheckTests {
     @Test func withALoadImpactIsPerRequestAndAShareOfRequestTime() throws {
         let load = B.load(requests: 619, seconds: 30)
         let found = run(evidence(trials: [trial(costAfter: 11.9)]), load: load).findings
-        let index = try #require(found.first { $0.check == "missing-index" })
+        let index = try #require(found.first { $0.check == .missingIndex })
         #expect(abs(index.impact.perRequestSeconds! - 11.2395 / 619) < 1e-9)
         #expect(abs(index.impact.share! - 11.2395 / 30) < 1e-9)
-        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        let nPlusOne = try #require(found.first { $0.check == .nPlusOne })
         #expect(nPlusOne.title == "N+1 queries: one statement runs 9.99 times per request of shop/orders")
     }
 
@@ -117,7 +117,7 @@ struct SlowQueriesCheckTests {
         var postgres = B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)])
         postgres.roundTripSeconds = roundTrip
         let found = run(B.evidence(postgres: postgres), load: B.load(requests: 100, seconds: 10)).findings
-        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        let nPlusOne = try #require(found.first { $0.check == .nPlusOne })
         #expect(abs(nPlusOne.impact.totalSeconds - impact) < 1e-9)
         #expect(nPlusOne.evidence.contains { $0.hasPrefix(roundTrip == nil ? "each call also costs a network round trip, which was not measured"
                                                                              : "each call also costs a round trip") })
@@ -138,7 +138,7 @@ struct SlowQueriesCheckTests {
         postgres.roundTripSeconds = 0.0001
         postgres.statementOccupancy = [occupancy]
         let found = run(B.evidence(postgres: postgres), load: B.load(requests: 100, seconds: 10)).findings
-        let nPlusOne = try #require(found.first { $0.check == "n-plus-one" })
+        let nPlusOne = try #require(found.first { $0.check == .nPlusOne })
         #expect(abs(nPlusOne.impact.totalSeconds - impact) < 1e-9)
         let seen = nPlusOne.evidence.first { $0.hasPrefix("sessions were seen on it") }
         #expect((seen != nil) == (occupancy.queryID != 7), "\(nPlusOne.evidence)")
@@ -149,7 +149,7 @@ struct SlowQueriesCheckTests {
         let statements = [B.statement(1, "SELECT name FROM products WHERE id = $1", calls: 9000, milliseconds: 450, rows: 9000)]
         let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)]))
         let found = run(evidence).findings
-        #expect(found.map(\.check) == ["top-statement"])
+        #expect(found.map(\.check) == [.topStatement])
         #expect(found.first?.severity == .info)
     }
 

@@ -35,7 +35,7 @@ struct StatementSampleTests {
                                  sample: "SELECT status, count(*) FROM orders WHERE created_at > now() - interval '30 days' GROUP BY status")
         let evidence = EvidenceBuilder.evidence(postgres: EvidenceBuilder.postgres(snapshots: [start, end], plans: [plan]))
         let finding = try #require(Diagnoser.diagnose(evidence).findings.first)
-        #expect(finding.check == "top-statement")
+        #expect(finding.check == .topStatement)
         #expect(finding.evidence.contains("could not be explained as normalised (EXPLAIN failed: ERROR:  syntax error at or near \"$1\"); "
                                           + "the plan is that of a sample captured from pg_stat_activity during the window, with its "
                                           + "literals: SELECT status, count(*) FROM orders WHERE created_at > now() - interval '30 days' "

@@ -112,10 +112,25 @@ struct JSONReportTests {
 struct JUnitReportTests {
     /// The test cases of a JUnit document, read with an XML parser (so the file is well-formed too).
     final class Cases: NSObject, XMLParserDelegate {
-        var cases: [(suite: String, name: String, failed: Bool, skipped: Bool, time: String?)] = []
+        struct Case {
+            var suite: String
+            var className: String
+            var name: String
+            var failed = false
+            var skipped = false
+            var time: String?
+            /// The failure's `type` and `message`, when it failed.
+            var failureType: String?
+            var message: String?
+            /// The text of its `system-out`.
+            var output = ""
+        }
+
+        var cases: [Case] = []
         var suiteTimes: [String?] = []
         var documentTime: String?
         private var suite = ""
+        private var inOutput = false
 
         init(_ xml: String) throws {
             super.init()
@@ -131,11 +146,25 @@ struct JUnitReportTests {
             case "testsuite":
                 suite = attributes["name"] ?? ""
                 suiteTimes.append(attributes["time"])
-            case "testcase": cases.append((suite, attributes["name"] ?? "", false, false, attributes["time"]))
-            case "failure": cases[cases.count - 1].failed = true
+            case "testcase":
+                cases.append(Case(suite: suite, className: attributes["classname"] ?? "", name: attributes["name"] ?? "",
+                                  time: attributes["time"]))
+            case "failure":
+                cases[cases.count - 1].failed = true
+                cases[cases.count - 1].failureType = attributes["type"]
+                cases[cases.count - 1].message = attributes["message"]
             case "skipped": cases[cases.count - 1].skipped = true
+            case "system-out": inOutput = true
             default: break
             }
+        }
+
+        func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+            if element == "system-out" { inOutput = false }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters text: String) {
+            if inOutput { cases[cases.count - 1].output += text }
         }
     }
 
@@ -153,8 +182,29 @@ struct JUnitReportTests {
                                     "browse.tls: p(99) < 1s", "#1 Sequential scan on orders", "#2 Connections left idle in transaction"])
         #expect(all.map(\.failed) == [false, false, true, true, true, true])
 
+        // Below the severity asked for, a finding still has its case, passing.
         let criticalOnly = try Cases(JUnitReport.render(run.report, findingsFrom: .critical)).cases
-        #expect(criticalOnly.filter { $0.suite == "findings" }.map(\.name) == ["#1 Sequential scan on orders"])
+        #expect(criticalOnly.filter { $0.suite == "findings" && $0.failed }.map(\.name) == ["#1 Sequential scan on orders"])
+        #expect(criticalOnly.filter { $0.suite == "findings" && !$0.failed }.map(\.name) == ["#2 Connections left idle in transaction"])
+    }
+
+    /// Each finding's case carries its check (the class) and its severity: a warning or worse fails
+    /// with the severity as the failure's type and leading the message CI lists; an info passes,
+    /// its words in the case's output.
+    @Test func aFindingCaseCarriesItsCheckAndSeverity() throws {
+        var diagnosis = ReportFixture.diagnosis
+        diagnosis.findings.append(Finding(step: .slowQueries, check: .topStatement, title: "Statement with the most database time",
+                                          object: "SELECT 1", evidence: ["10 calls"], impact: Finding.Impact(totalSeconds: 0.1),
+                                          severity: .info, fix: "Nothing wrong was found in its plan."))
+        let findings = try Cases(JUnitReport.render(diagnosis)).cases
+        #expect(findings.map(\.className) == ["strain.findings.seq-scan", "strain.findings.idle-in-transaction",
+                                              "strain.findings.top-statement"])
+        #expect(findings.map(\.failed) == [true, true, false])
+        #expect(findings.map(\.failureType) == ["critical", "warning", nil])
+        #expect(findings.map(\.message) == ["critical seq-scan: Sequential scan on orders",
+                                            "warning idle-in-transaction: Connections left idle in transaction", nil])
+        #expect(findings[2].output.hasPrefix("info top-statement: Statement with the most database time\nSELECT 1\nimpact: "))
+        #expect(findings[2].output.hasSuffix("fix: Nothing wrong was found in its plan."))
     }
 
     /// Every case, suite and the document say how many seconds they judged: the run's, or the

@@ -33,11 +33,11 @@ enum ReportFixture {
         startedAt: Date(timeIntervalSince1970: 1_700_000_000), endedAt: Date(timeIntervalSince1970: 1_700_000_030),
         requests: 12_000,
         findings: [
-            Finding(step: .slowQueries, check: "seq-scan", title: "Sequential scan on orders", object: "orders(customer_email)",
+            Finding(step: .slowQueries, check: .seqScan, title: "Sequential scan on orders", object: "orders(customer_email)",
                     evidence: ["1,000 calls, 12.3 ms mean", "Rows Removed by Filter: 299,990 per call"],
                     impact: Finding.Impact(totalSeconds: 12.3, perRequestSeconds: 0.00102, share: 0.41), severity: .critical,
                     fix: "CREATE INDEX CONCURRENTLY ON orders (customer_email);"),
-            Finding(step: .connectionPools, check: "idle-in-transaction", title: "Connections left idle in transaction",
+            Finding(step: .connectionPools, check: .idleInTransaction, title: "Connections left idle in transaction",
                     object: "application_name=shop", evidence: ["3 sessions idle in transaction for up to 41 s"],
                     impact: Finding.Impact(totalSeconds: 2.5), severity: .warning,
                     fix: "Commit or roll back before returning a connection to the pool.\nSet idle_in_transaction_session_timeout = '10s'."),

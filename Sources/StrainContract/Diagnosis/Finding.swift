@@ -71,8 +71,8 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 
     public var step: Step
-    /// Stable identifier of the check that produced it, e.g. "seq-scan", "n-plus-one".
-    public var check: String
+    /// The rule that produced it; written as its stable id, e.g. "seq-scan", "n-plus-one".
+    public var check: CheckID
     public var title: String
     /// The object: `orders(customer_email)`, a statement, an endpoint, a dependency, a resource.
     public var object: String
@@ -83,7 +83,7 @@ public struct Finding: Codable, Sendable, Equatable {
     /// A concrete fix (for a missing index, the exact statement).
     public var fix: String
 
-    public init(step: Step, check: String, title: String, object: String, evidence: [String],
+    public init(step: Step, check: CheckID, title: String, object: String, evidence: [String],
                 impact: Impact, severity: Severity, fix: String) {
         self.step = step
         self.check = check

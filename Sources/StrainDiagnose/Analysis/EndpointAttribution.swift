@@ -47,16 +47,10 @@ public enum EndpointAttribution: Sendable, Equatable {
 
     /// Nil when there are too few intervals with requests to judge.
     public static func of(queryID: Int64, in intervals: [ActivityInterval]) -> EndpointAttribution? {
-        let used = intervals.filter { $0.endpointRequests.values.contains { $0 > 0 } }
-        guard used.count >= minimumIntervals else { return nil }
-        let calls = used.map { Double($0.statementCalls[queryID] ?? 0) }
-        let requests = Dictionary(uniqueKeysWithValues: Set(used.flatMap(\.endpointRequests.keys)).map { name in
-            (name, used.map { $0.endpointRequests[name] ?? 0 })
-        }).filter { $0.value.contains { $0 > 0 } }
+        guard let (calls, requests) = series(of: queryID, in: intervals) else { return nil }
         let names = requests.keys.sorted()
-        let fits = names.compactMap { name in fit(calls: calls, requests: requests[name]!).map { (name: name, fit: $0) } }
-        guard let best = fits.min(by: { ($0.fit.misfit, $0.name) < ($1.fit.misfit, $1.name) }),
-              best.fit.misfit <= maximumMisfit else { return .undetermined(candidates: names) }
+        let fits = fits(calls: calls, requests: requests)
+        guard let best = fits.first, best.fit.misfit <= maximumMisfit else { return .undetermined(candidates: names) }
         let bestRequests = requests[best.name]!
         let others = names.filter { name in
             guard name != best.name else { return false }
@@ -65,6 +59,27 @@ public enum EndpointAttribution: Sendable, Equatable {
             return alike || issuesToo(name, calls: calls, best: bestRequests, bestMisfit: best.fit.misfit, other: requests[name]!)
         }
         return others.isEmpty ? .endpoint(best.name, callsPerRequest: best.fit.ratio) : .undetermined(candidates: [best.name] + others)
+    }
+
+    /// How well each endpoint's requests per interval track the statement's calls, best first
+    /// (for the evidence: the issuer's misfit beside the next best's); nil as for `of`.
+    public static func misfits(of queryID: Int64, in intervals: [ActivityInterval]) -> [(name: String, misfit: Double)]? {
+        series(of: queryID, in: intervals).map { calls, requests in fits(calls: calls, requests: requests).map { ($0.name, $0.fit.misfit) } }
+    }
+
+    /// The statement's calls and each endpoint's requests over the intervals with requests; nil when too few.
+    private static func series(of queryID: Int64, in intervals: [ActivityInterval]) -> (calls: [Double], requests: [String: [Double]])? {
+        let used = intervals.filter { $0.endpointRequests.values.contains { $0 > 0 } }
+        guard used.count >= minimumIntervals else { return nil }
+        let requests = Dictionary(uniqueKeysWithValues: Set(used.flatMap(\.endpointRequests.keys)).map { name in
+            (name, used.map { $0.endpointRequests[name] ?? 0 })
+        }).filter { $0.value.contains { $0 > 0 } }
+        return (used.map { Double($0.statementCalls[queryID] ?? 0) }, requests)
+    }
+
+    private static func fits(calls: [Double], requests: [String: [Double]]) -> [(name: String, fit: (ratio: Double, misfit: Double))] {
+        requests.compactMap { name, counts in fit(calls: calls, requests: counts).map { (name: name, fit: $0) } }
+            .sorted { ($0.fit.misfit, $0.name) < ($1.fit.misfit, $1.name) }
     }
 
     /// Least squares of calls = ratio × requests; nil when the endpoint made no requests or the

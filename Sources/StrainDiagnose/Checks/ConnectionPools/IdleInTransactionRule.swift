@@ -1,57 +1,10 @@
 import Foundation
 
-/// Step 3: are requests waiting for a connection or a lock? Connections against
-/// `max_connections`, sessions left idle in a transaction (leaks), lock contention
-/// (`LockContentionCheck`), deadlocks, clients queued in PgBouncer, and the driver's own wait for a pooled connection.
-enum ConnectionPoolsCheck {
-    static let connectionsWarning = 0.8
-    static let connectionsCritical = 0.95
+/// Step 3: sessions left idle in a transaction beyond the bound (likely leaks), which hold their
+/// connection, locks and snapshot; ranked by what the held connections cost requests.
+enum IdleInTransactionRule {
     /// A leaked transaction open this long holds its locks and snapshot far too long.
     static let idleInTransactionCritical = 60.0
-
-    static func run(_ input: CheckInput) -> CheckResult {
-        var findings: [Finding] = []
-        var parts: [String] = []
-        if let postgres = input.evidence.postgres, !postgres.activity.isEmpty {
-            let peak = postgres.activity.map(\.clientConnections).max() ?? 0
-            parts.append("\(postgres.activity.count) pg_stat_activity samples; peak \(peak) of \(postgres.maxConnections) connections")
-            findings += connectionUse(postgres, peak: peak, input)
-            findings += idleInTransaction(postgres, input)
-            findings += deadlocks(postgres, input)
-        } else {
-            parts.append("no pg_stat_activity samples")
-        }
-        if let samples = input.evidence.postgres?.lockSamples {
-            parts.append("\(samples.count) lock samples with waits (every \(Format.duration(LockSampler.interval)))")
-            findings += LockContentionCheck.findings(samples, input)
-        }
-        if let bouncer = input.evidence.pgbouncer {
-            parts.append("\(bouncer.samples.count) PgBouncer samples")
-            findings += pgbouncerWaits(bouncer, input)
-        }
-        if let load = input.load {
-            let endpoints = load.endpoints.filter { ($0.poolWaitSeconds ?? 0) > 0 }
-            findings += endpoints.compactMap { poolWait($0, input) }
-            let wait = endpoints.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) }
-            parts.append("the driver waited \(Format.duration(wait)) for pooled connections")
-        }
-        return CheckResult(findings: findings, summary: parts.joined(separator: "; "))
-    }
-
-    private static func connectionUse(_ postgres: PostgresEvidence, peak: Int, _ input: CheckInput) -> [Finding] {
-        let use = Double(peak) / Double(max(postgres.maxConnections, 1))
-        guard use >= connectionsWarning else { return [] }
-        let poolWait = input.load?.endpoints.reduce(0) { $0 + ($1.poolWaitSeconds ?? 0) } ?? 0
-        return [Finding(
-            step: .connectionPools, check: "connections-near-limit", title: "Connections close to max_connections",
-            object: "max_connections (\(postgres.maxConnections))",
-            evidence: ["peak of \(peak) client connections, \(Format.percent(use)) of max_connections = \(postgres.maxConnections)",
-                       "new connections fail with \"too many clients\" once the limit is reached"],
-            impact: input.impact(seconds: poolWait), severity: use >= connectionsCritical ? .critical : .warning,
-            fix: "Put a pooler (PgBouncer in transaction mode) in front of the database or shrink the application pools "
-                + "so that all of them together stay well under max_connections; more connections do not add throughput "
-                + "beyond a few per core.")]
-    }
 
     /// One stretch of a session idle in a transaction, seen over consecutive samples.
     private struct IdleEpisode {
@@ -64,7 +17,7 @@ enum ConnectionPoolsCheck {
     /// Leaks are grouped by what identifies the code path that leaks: application, user, client
     /// and the last statement's fingerprint (its literals vary) — a pool leaking on one error path shows up on many backend pids,
     /// and one finding with the count says more than one per pid.
-    private static func idleInTransaction(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
+    static func findings(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
         let bound = input.options.idleInTransactionAfterSeconds
         let window = input.evidence.windowSeconds
         var open: [Int32: IdleEpisode] = [:]
@@ -109,7 +62,7 @@ enum ConnectionPoolsCheck {
                 evidence.append("the transaction already failed and waits for a ROLLBACK")
             }
             return Finding(
-                step: .connectionPools, check: "idle-in-transaction",
+                step: .connectionPools, check: .idleInTransaction,
                 title: "Sessions left idle in a transaction (likely leak): \(group.count) time\(group.count == 1 ? "" : "s")",
                 object: describe(latest).trimmingCharacters(in: CharacterSet(charactersIn: " ()")).nonEmpty ?? "pid \(pids[0])",
                 evidence: evidence, impact: input.impact(seconds: waited.seconds),
@@ -149,59 +102,6 @@ enum ConnectionPoolsCheck {
         return (seconds, "request time it cost: about \(Format.duration(seconds)) — the application had no idle connection "
                     + "while sessions sat idle in a transaction in \(starved.count) of \(counted.count) samples, "
                     + "\(Format.percent(share)) of the \(Format.duration(requestSeconds)) requests spent on this host")
-    }
-
-    private static func deadlocks(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
-        guard let start = postgres.databaseAtStart, let end = postgres.databaseAtEnd, end.deadlocks > start.deadlocks else {
-            return []
-        }
-        let count = end.deadlocks - start.deadlocks
-        return [Finding(
-            step: .connectionPools, check: "deadlocks", title: "Deadlocks: transactions were aborted",
-            object: "database \(postgres.database)",
-            evidence: ["\(Format.count(count)) deadlocks during the window (pg_stat_database)",
-                       "each one costs at least deadlock_timeout (1 s by default) before PostgreSQL aborts a transaction"],
-            impact: input.impact(seconds: Double(count)), severity: .warning,
-            fix: "Take locks in the same order in every transaction (e.g. update rows sorted by key); the server log "
-                + "has the statements of each deadlock.")]
-    }
-
-    /// Clients queued in PgBouncer for a server connection: its pool is too small for the load.
-    private static func pgbouncerWaits(_ bouncer: PgBouncerEvidence, _ input: CheckInput) -> [Finding] {
-        guard let first = bouncer.samples.first, let last = bouncer.samples.last else { return [] }
-        let names = Set(bouncer.samples.flatMap { $0.pools.map(\.name) }).sorted()
-        return names.compactMap { name in
-            let states = bouncer.samples.compactMap { $0.pools.first { $0.name == name } }
-            let peakWaiting = states.map(\.clientsWaiting).max() ?? 0
-            let longestWait = states.map(\.maxWaitSeconds).max() ?? 0
-            guard peakWaiting > 0, let pool = states.last else { return nil }
-            // SHOW STATS counts wait time per database; without it, the longest wait is the least it cost.
-            let counted = (last.waitSecondsByDatabase[pool.database] ?? 0) - (first.waitSecondsByDatabase[pool.database] ?? 0)
-            let waited = counted > 0 ? counted : longestWait
-            return Finding(
-                step: .connectionPools, check: "pgbouncer-wait", title: "Clients wait in PgBouncer for a server connection",
-                object: "PgBouncer pool \(name)",
-                evidence: ["up to \(peakWaiting) clients waiting (cl_waiting); the longest waited \(Format.duration(longestWait))",
-                           "\(pool.serversActive) server connections active, \(pool.serversIdle) idle; pool_mode \(pool.mode)",
-                           "clients waited \(Format.duration(waited)) in total during the window"],
-                impact: input.impact(seconds: waited), severity: longestWait >= 1 ? .critical : .warning,
-                fix: "Raise the pool's default_pool_size (while PostgreSQL has max_connections to spare) or make transactions "
-                    + "shorter; in session mode, transaction mode lets clients share server connections.")
-        }
-    }
-
-    private static func poolWait(_ endpoint: LoadContext.Endpoint, _ input: CheckInput) -> Finding? {
-        let wait = endpoint.poolWaitSeconds ?? 0
-        guard endpoint.totalSeconds > 0, wait / endpoint.totalSeconds >= 0.05 else { return nil }
-        let share = wait / endpoint.totalSeconds
-        return Finding(
-            step: .connectionPools, check: "pool-wait", title: "Requests wait for a free connection in the driver's pool",
-            object: endpoint.name,
-            evidence: ["waited \(Format.duration(wait)) in total for a connection, \(Format.percent(share)) of the endpoint's time",
-                       "\(Format.duration(wait / Double(max(endpoint.requests, 1)))) per request"],
-            impact: input.impact(seconds: wait, endpoints: [endpoint.name]), severity: share >= 0.25 ? .critical : .warning,
-            fix: "The pool is smaller than the concurrency: grow it (while the database has connections to spare) or "
-                + "make each use of a connection shorter.")
     }
 
     /// " (app \"x\", user y, client 127.0.0.1)" for the parts a session has.

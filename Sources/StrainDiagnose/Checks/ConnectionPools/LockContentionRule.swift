@@ -5,7 +5,7 @@ import Foundation
 /// row), else the kind of lock and the waiting statement — naming the waiting and the blocking
 /// statements by fingerprint. The wait is estimated as the samples that saw it × the time each
 /// stands for: never from statement ages, which mix in the statement's own work.
-enum LockContentionCheck {
+enum LockContentionRule {
     /// A contention point whose waits reach this much is critical.
     static let criticalWait = 10.0
     static let statementsShown = 3
@@ -92,7 +92,7 @@ enum LockContentionCheck {
         }
         let idleHolder = holders.contains { $0.0.state.hasPrefix("idle in transaction") }
         return Finding(
-            step: .connectionPools, check: "lock-contention",
+            step: .connectionPools, check: .lockContention,
             title: "Lock contention: sessions waited \(Format.duration(total)) for locks on \(point)",
             object: point, evidence: evidence, impact: input.impact(seconds: total),
             severity: idleHolder || total >= criticalWait ? .critical : .warning,

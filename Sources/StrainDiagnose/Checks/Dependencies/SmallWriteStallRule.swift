@@ -6,7 +6,7 @@ import StrainContract
 /// after the first until the previous one is acknowledged, and the client delays that ACK (40 ms
 /// on Linux, up to 200 ms elsewhere): the server answers at once, and the rest of the response
 /// arrives a delayed ACK later. The driver's download phase (first byte to last) shows it.
-enum SmallWriteStallCheck {
+enum SmallWriteStallRule {
     /// Downloads in this band, in µs, are delayed-ACK stalls: from Linux's 40 ms minimum (less a
     /// margin) to the common 200 ms maximum (plus one); small responses otherwise take microseconds.
     static let stallBand: ClosedRange<Double> = 30_000...250_000
@@ -53,7 +53,7 @@ enum SmallWriteStallCheck {
         }
         let impact = input.impact(seconds: stalledMicros / 1e6)
         return Finding(
-            step: .dependencies, check: "small-write-stall",
+            step: .dependencies, check: .smallWriteStall,
             title: "Small-write stalls: responses wait ~\(mode) ms for a delayed ACK (Nagle)",
             object: endpoint.name, evidence: evidence, impact: impact,
             severity: input.severity(forProblemTaking: impact.share),

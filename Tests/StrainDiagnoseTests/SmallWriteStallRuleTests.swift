@@ -5,7 +5,7 @@ import Testing
 
 /// Responses whose download (first byte to last) waits for a delayed ACK, told from slow
 /// servers, big bodies and a few stray stalls.
-struct SmallWriteStallCheckTests {
+struct SmallWriteStallRuleTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         /// Download times in µs, one per response.
@@ -46,7 +46,7 @@ struct SmallWriteStallCheckTests {
                                             firstByteMedianSeconds: example.firstByteMedian)
         let findings = DependenciesCheck.run(CheckInput(evidence: EvidenceBuilder.evidence(), load: LoadContext(endpoints: [endpoint]),
                                                         options: CheckOptions())).findings
-        let stalls = findings.filter { $0.check == "small-write-stall" }
+        let stalls = findings.filter { $0.check == .smallWriteStall }
         guard let seconds = example.stalledSeconds else {
             #expect(stalls.isEmpty)
             return
