@@ -99,6 +99,27 @@ struct PyShopAcceptanceTests {
         #expect(nPlusOne.title == "N+1 queries: one statement runs 50 times per request of pages/page", "\(nPlusOne.title)")
         #expect(nPlusOne.evidence.contains { $0.hasPrefix("list statement: SELECT id FROM products WHERE id > $1 ORDER BY id LIMIT $2") })
 
+        // (5) Each cart line looks up the same setting with the same literal: a repeated lookup to
+        // cache, charged to the endpoint that issues it. The bestsellers list returns 20 rows per call
+        // at the same rate, so by totals alone the lookup's 20 calls per request look like one query
+        // per row of it: it is neither paired with the lookup nor reported at all.
+        let lookupText = "SELECT value FROM settings WHERE name = $1"
+        let lookups = findings.filter { $0.object == lookupText }
+        #expect(lookups.count == 1, "\(lookups.map { "\($0.check): \($0.title) — \($0.evidence)" })")
+        let lookup = try #require(lookups.first)
+        print("pyshop acceptance — repeated-lookup evidence: \(lookup.evidence)")
+        #expect(lookup.check == .repeatedLookup)
+        #expect(lookup.step == .slowQueries)
+        #expect(lookup.title == "Repeated lookup: the same statement and parameters 20 times per request of cart/view",
+                "\(lookup.title)")
+        #expect(!lookup.evidence.contains { $0.hasPrefix("list statement:") }, "\(lookup.evidence)")
+        let bestsellersText = "SELECT p.id, p.name, p.price_cents FROM products p JOIN stock s"
+        let aboutBestsellers = findings.filter { finding in
+            finding.severity > .info && (finding.title.contains("bestsellers") || finding.object.hasPrefix(bestsellersText)
+                || finding.evidence.contains { $0.hasPrefix("list statement: \(bestsellersText)") })
+        }
+        #expect(aboutBestsellers.isEmpty, "\(aboutBestsellers.map { "\($0.check): \($0.title) — \($0.object)" })")
+
         // (3) Visits queue for one counter row held through a 250 ms statement: one lock-contention
         // finding for the table, with the row, the waiting UPDATE and the blocking holder by
         // fingerprint; its wait against the UPDATE's time as the service measured it.
@@ -125,6 +146,7 @@ struct PyShopAcceptanceTests {
             ("n-plus-one", nPlusOne, costs.seconds("page_item_queries")),
             ("hot-row", lock, costs.seconds("visit_update")),
             ("small-writes", stall, costs.seconds("small_write_stall")),
+            ("repeated-lookup", lookup, costs.seconds("cart_repeated_lookups")),
         ]
         Self.expectImpactsFollowCosts(measured, in: findings, label: "pyshop acceptance")
 
