@@ -30,6 +30,34 @@ struct StatementOccupancyTests {
         #expect(byText.samples == 2 && abs(byText.seconds - 0.2) < 1e-6)
     }
 
+    /// A SELECT seen with its literals keeps up to two distinct texts, enough to tell one parameter
+    /// set from several; texts with placeholders and other statements keep none. A lookup of a few
+    /// microseconds the 1 s samples never catch is then known as one asked again and again.
+    @Test func literalTextsTellALookupOfTheSameThingFromOneOfManyThings() throws {
+        var tally = StatementOccupancyTally()
+        let same = "SELECT value FROM settings WHERE name = 'currency'"
+        let sessions: [[(queryID: Int64?, query: String)]] = [
+            [(3, same), (4, "SELECT title FROM books WHERE id = 1"), (5, "UPDATE counters SET n = n + 1"), (6, "SELECT a FROM t WHERE b = $1")],
+            [(3, same), (4, "SELECT title FROM books WHERE id = 2")],
+            [(3, same), (4, "SELECT title FROM books WHERE id = 3"), (6, "SELECT a FROM t WHERE b = $1")],
+        ]
+        for (index, sample) in sessions.enumerated() { tally.add(sample, at: Self.start.addingTimeInterval(Double(index) / 50)) }
+        let byID = Dictionary(uniqueKeysWithValues: tally.occupancy.map { ($0.queryID!, $0) })
+        #expect(byID[3]?.literalSamples == 3 && byID[3]?.literalTexts == [same])
+        #expect(byID[4]?.literalSamples == 3 && byID[4]?.literalTexts?.count == StatementOccupancyTally.literalTextsKept)
+        #expect(byID[5]?.literalSamples == 0 && byID[6]?.literalSamples == 0)
+
+        func statement(_ id: Int64, _ query: String) -> StatementActivity {
+            StatementActivity(queryID: id, userID: 10, toplevel: true, query: query, calls: 2000, seconds: 0.01, rows: 2000,
+                              sharedBlocksRead: 0, tempBlocksWritten: 0)
+        }
+        let occupancy = tally.occupancy
+        let lookup = try #require(ParameterSamples.of(statement(3, "SELECT value FROM settings WHERE name = $1"), in: [], occupancy: occupancy))
+        #expect(lookup.samples == 3 && lookup.distinct == 1 && lookup.example == same)
+        #expect(ParameterSamples.of(statement(4, "SELECT title FROM books WHERE id = $1"), in: [], occupancy: occupancy)?.distinct == 2)
+        #expect(ParameterSamples.of(statement(6, "SELECT a FROM t WHERE b = $1"), in: [], occupancy: occupancy) == nil)
+    }
+
     @Test func oneSampleSaysNothingAboutTime() {
         var tally = StatementOccupancyTally()
         tally.add([(7, "SELECT 1")], at: Self.start)

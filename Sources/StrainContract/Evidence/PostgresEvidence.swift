@@ -332,12 +332,20 @@ public struct StatementOccupancy: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Sessions seen on it, summed over the samples.
     public var samples: Int
+    /// Of those, the sessions whose text showed the statement's literals (a client that
+    /// interpolates its parameters), and the first two distinct such texts: one text every time is
+    /// a lookup of the same thing. Nil in evidence saved before they were kept.
+    public var literalSamples: Int?
+    public var literalTexts: [String]?
 
-    public init(queryID: Int64?, fingerprint: String?, seconds: Double, samples: Int) {
+    public init(queryID: Int64?, fingerprint: String?, seconds: Double, samples: Int, literalSamples: Int? = nil,
+                literalTexts: [String]? = nil) {
         self.queryID = queryID
         self.fingerprint = fingerprint
         self.seconds = seconds
         self.samples = samples
+        self.literalSamples = literalSamples
+        self.literalTexts = literalTexts
     }
 }
 

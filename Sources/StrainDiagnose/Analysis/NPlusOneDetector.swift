@@ -37,22 +37,27 @@ public struct NPlusOne: Sendable, Equatable {
 /// parameters show them there).
 public struct ParameterSamples: Sendable, Equatable {
     public var samples: Int
-    /// Distinct texts among them.
+    /// Distinct texts among them (counted up to a few: one or several is what matters).
     public var distinct: Int
     public var example: String
 
     /// Fewer captures than this cannot tell one parameter set from several.
     static let minimumSamples = 3
 
-    /// The active sessions running `statement` with literals in their text; nil when too few.
-    static func of(_ statement: StatementActivity, in activity: [ActivitySample]) -> ParameterSamples? {
+    /// The sessions seen on `statement` with literals in their text: the 1 s samples' active ones,
+    /// and the fifty-a-second samples' (which catch a lookup of a few microseconds, and a session in
+    /// its transaction right after it); nil when too few.
+    static func of(_ statement: StatementActivity, in activity: [ActivitySample], occupancy: [StatementOccupancy] = []) -> ParameterSamples? {
         let fingerprint = StatementFingerprint.normalised(statement.query)
         let texts = activity.flatMap(\.sessions).filter { session in
             session.state == "active" && SQLText.parameterCount(session.query) == 0
                 && (session.queryID.map { $0 == statement.queryID } ?? (StatementFingerprint.normalised(session.query) == fingerprint))
         }.map(\.query)
-        guard texts.count >= minimumSamples, let example = texts.first else { return nil }
-        return ParameterSamples(samples: texts.count, distinct: Set(texts).count, example: example)
+        let seen = StatementOccupancy.of(statement, in: occupancy)
+        let samples = texts.count + (seen?.literalSamples ?? 0)
+        let distinctTexts = Set(texts + (seen?.literalTexts ?? []))
+        guard samples >= minimumSamples, let example = texts.first ?? seen?.literalTexts?.first else { return nil }
+        return ParameterSamples(samples: samples, distinct: distinctTexts.count, example: example)
     }
 }
 
@@ -75,12 +80,12 @@ public enum NPlusOneDetector {
     static let issuerRatio = 0.5...2.0
 
     public static func detect(in statements: [StatementActivity], load: LoadContext?, intervals: [ActivityInterval] = [],
-                              activity: [ActivitySample] = []) -> [NPlusOne] {
+                              activity: [ActivitySample] = [], occupancy: [StatementOccupancy] = []) -> [NPlusOne] {
         let selects = statements.filter { $0.toplevel && SQLText.leadingKeyword($0.query) == "SELECT" }
         return selects.compactMap { repeated in
             guard SQLText.parameterCount(repeated.query) > 0, repeated.rowsPerCall <= maximumRowsPerCall,
                   repeated.calls >= minimumCalls else { return nil }
-            let parameters = ParameterSamples.of(repeated, in: activity)
+            let parameters = ParameterSamples.of(repeated, in: activity, occupancy: occupancy)
             // A lookup with the same parameters every time does not follow any list's rows.
             let lists = parameters?.distinct == 1 ? [] : selects.filter { $0.queryID != repeated.queryID }
             var pattern = NPlusOne(repeated: repeated, list: nil, endpoint: nil, callsPerUnit: 0, inferred: false,

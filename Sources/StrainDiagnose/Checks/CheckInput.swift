@@ -43,6 +43,14 @@ struct CheckInput {
         }
     }
 
+    /// The statements run many times per request (N+1s and repeated lookups) in the window.
+    func repeatedStatements() -> [NPlusOne] {
+        guard let statements else { return [] }
+        return NPlusOneDetector.detect(in: statements.statements, load: load, intervals: activityIntervals,
+                                       activity: evidence.postgres?.activity ?? [],
+                                       occupancy: evidence.postgres?.statementOccupancy ?? [])
+    }
+
     /// The impact of `seconds` attributable over the window, per request and as a share of the
     /// measured request time when the load is known. Per request means per request of the endpoints
     /// concerned (`endpoints`, by name); when the check cannot name them, of every endpoint if the

@@ -41,11 +41,21 @@ final class StatementOccupancySampler {
 /// sample counts for the average time between samples, not for the gap before it, since a sampler
 /// delayed by a busy host would otherwise weigh its late samples — taken while the host is busy —
 /// more than the rest. Bounded: past `maximumStatements` distinct statements, new ones are not
-/// counted (the costly ones are seen early and often).
+/// counted (the costly ones are seen early and often). A SELECT seen with its literals keeps up to
+/// `literalTextsKept` distinct texts: enough to tell one parameter set from several.
 struct StatementOccupancyTally {
     static let maximumStatements = 1000
+    static let literalTextsKept = 2
 
-    private var sessionsSeen: [String: (queryID: Int64?, fingerprint: String?, samples: Int)] = [:]
+    private struct Seen {
+        var queryID: Int64?
+        var fingerprint: String?
+        var samples = 0
+        var literalSamples = 0
+        var literalTexts: [String] = []
+    }
+
+    private var sessionsSeen: [String: Seen] = [:]
     private var samples = 0
     private var first: Date?
     private var last: Date?
@@ -59,9 +69,15 @@ struct StatementOccupancyTally {
             let key = session.queryID.map { "id \($0)" } ?? "text \(fingerprint ?? "")"
             if sessionsSeen[key] == nil {
                 guard sessionsSeen.count < Self.maximumStatements else { continue }
-                sessionsSeen[key] = (session.queryID, fingerprint, 0)
+                sessionsSeen[key] = Seen(queryID: session.queryID, fingerprint: fingerprint)
             }
             sessionsSeen[key]?.samples += 1
+            if SQLText.leadingKeyword(session.query) == "SELECT", SQLText.parameterCount(session.query) == 0 {
+                sessionsSeen[key]?.literalSamples += 1
+                if let texts = sessionsSeen[key]?.literalTexts, texts.count < Self.literalTextsKept, !texts.contains(session.query) {
+                    sessionsSeen[key]?.literalTexts.append(session.query)
+                }
+            }
         }
     }
 
@@ -76,7 +92,8 @@ struct StatementOccupancyTally {
         guard let secondsPerSample else { return [] }
         return sessionsSeen.values.map { entry in
             StatementOccupancy(queryID: entry.queryID, fingerprint: entry.fingerprint,
-                               seconds: Double(entry.samples) * secondsPerSample, samples: entry.samples)
+                               seconds: Double(entry.samples) * secondsPerSample, samples: entry.samples,
+                               literalSamples: entry.literalSamples, literalTexts: entry.literalTexts)
         }.sorted { $0.seconds != $1.seconds ? $0.seconds > $1.seconds : ($0.queryID ?? 0) < ($1.queryID ?? 0) }
     }
 }
