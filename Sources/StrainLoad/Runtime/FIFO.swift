@@ -28,6 +28,12 @@ struct FIFO<Element> {
         return storage[head]
     }
 
+    /// Takes back the element appended last (it was not to be queued after all); only when not empty.
+    mutating func removeLast() -> Element {
+        defer { if head == storage.count { removeAll() } }
+        return storage.removeLast()
+    }
+
     /// Reads (part of) the first element in place, without copying the rest of it; nil when empty.
     func peekFirst<T>(_ read: (Element) -> T) -> T? {
         isEmpty ? nil : read(storage[head])
