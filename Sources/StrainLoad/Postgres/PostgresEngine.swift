@@ -47,6 +47,8 @@ final class PostgresEngine: StepEngine {
     private var polledSessions: [Int] = []
     /// Reused for the parameters of statements sent at once.
     private var parameterBuffer: [String?] = []
+    /// The latest run-clock time the driver gave, for what `iterationEnded` (which is given none) sends.
+    private var latestNow: UInt64 = 0
 
     init(_ setup: WorkerSetup) throws(LoadError) {
         var pools = [Pool?](repeating: nil, count: setup.profile.scenarios.count)
@@ -96,6 +98,7 @@ final class PostgresEngine: StepEngine {
     // MARK: StepEngine
 
     func start(_ iteration: Iteration, now: UInt64) throws(StepFailure) {
+        latestNow = now
         let pool = pools[iteration.scenario]!
         let statement = pool.statements[iteration.step]
         // Overwritten in place rather than emptied and refilled: emptying an array is dear.
@@ -126,6 +129,7 @@ final class PostgresEngine: StepEngine {
 
     func waitForCompletions(until deadline: UInt64, clock: RunClock, into completions: inout [Completion]) throws(LoadError) {
         var now = clock.now()
+        latestNow = now
         var wakeUp = deadline
         reconnect(now: now, wakeUp: &wakeUp)
         expireWaiting(now: now, wakeUp: &wakeUp)
@@ -146,6 +150,7 @@ final class PostgresEngine: StepEngine {
                 throw LoadError(.infrastructure, "driving PostgreSQL connections: \(error)")
             }
             now = clock.now()
+            latestNow = now
             if ready > 0 {
                 for (position, index) in polledSessions.enumerated() {
                     let readiness = poller.ready(at: position)
@@ -159,6 +164,17 @@ final class PostgresEngine: StepEngine {
             }
         }
         finishEvents(now: now, into: &completions)
+    }
+
+    /// An iteration that still holds its session ended without its last statement's outcome (the run
+    /// stopped during its think time, a later step could not be rendered): the session is released, a
+    /// transaction the iteration left open rolled back, and iterations waiting for a session get it.
+    func iterationEnded(_ iteration: Iteration) {
+        guard let index = heldSessions.removeValue(forKey: ObjectIdentifier(iteration)) else { return }
+        sessions[index].session.finishIteration(now: latestNow, into: &events)
+        offer(index)
+        let pool = pools[sessions[index].pool]!
+        if pool.state.hasWaiting { dispatchWaiting(pool, now: latestNow) }
     }
 
     func abandonInFlight() -> [Iteration] {
