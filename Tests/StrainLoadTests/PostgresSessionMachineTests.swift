@@ -19,6 +19,7 @@ struct PostgresSessionMachineTests {
         var affectedRows: Int?
         var commandTag = ""
         var serverError: PostgresServerError?
+        var connectionOK = true
 
         var rowCount: Int { rows.count }
         var columnCount: Int { columns.count }
@@ -56,7 +57,7 @@ struct PostgresSessionMachineTests {
         case writable
         case readable
         /// A result of the head of what is in flight; nil is libpq's terminating nil.
-        case result(Result?, connectionOK: Bool = true)
+        case result(Result?)
         case readEnded(failure: String? = nil, connectionOK: Bool = true, notice: String? = nil)
         case timer
         case connectStarted
@@ -84,8 +85,8 @@ struct PostgresSessionMachineTests {
             case .stop: "\(machine.stopRequested())"
             case .writable: "\(machine.writable())"
             case .readable: "\(machine.readable())"
-            case .result(let result, let ok):
-                { machine.received(result, connectionOK: ok, now: now, into: &outcomes); return "-" }()
+            case .result(let result):
+                { machine.received(result, now: now, into: &outcomes); return "-" }()
             case .readEnded(let failure, let ok, let notice):
                 "\(machine.readEnded(failure: failure, connectionOK: ok, closingNotice: notice, now: now, into: &outcomes))"
             case .timer: "\(machine.timerFired(now: now))"
@@ -205,6 +206,13 @@ struct PostgresSessionMachineTests {
                       (9, .readable, "read"), (9, .readEnded(failure: "server closed the connection unexpectedly\nThis probably means",
                                                              connectionOK: false, notice: "57P01: terminating"), "close")],
              outcomes: ["#0.0 0→9: connection lost: 57P01: terminating"],
+             end: "broken until 10009, held, idle, lost 1"),
+        Case(name: "an error without SQLSTATE on a connection that broke is the connection's loss",
+             script: [(0, .send(iteration: 0, step: 0), "prepared"), (0, .sent, "flush"), (9, .readable, "read"),
+                      (9, .result(Result(status: .fatalError, serverError: PostgresServerError(message: "server closed the connection unexpectedly"),
+                                         connectionOK: false)), "-"),
+                      (9, .result(nil), "-"), (9, .readEnded(connectionOK: false), "close")],
+             outcomes: ["#0.0 0→9: connection lost: server closed the connection unexpectedly"],
              end: "broken until 10009, held, idle, lost 1"),
         Case(name: "an idle connection the server closed is noticed on reading",
              script: [(9, .readable, "read"), (9, .readEnded(connectionOK: false), "close")],

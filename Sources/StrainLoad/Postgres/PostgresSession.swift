@@ -116,14 +116,14 @@ public final class PostgresSession {
         } catch {
             next = machine.sendFailed(reason: "\(error)", connectionOK: connection.status == .ok, now: now, into: &events)
         }
-        perform(next, now: now, into: &events)
+        perform(next, on: connection, now: now, into: &events)
     }
 
     /// Pipeline mode: sends the statements queued since the last batch as one batch, ended by a
     /// sync point, once no earlier batch is waiting for results (until then they stay queued).
     /// Call at the end of every turn of the worker's loop. Without pipeline mode there is nothing to do.
     public func endBatch(now: UInt64, into events: inout [PostgresOutcome]) {
-        perform(machine.batchEnded(now: now), now: now, into: &events)
+        perform(machine.batchEnded(now: now), on: connection, now: now, into: &events)
     }
 
     /// Ends the iteration that owns the session (without pipeline mode): a transaction it left
@@ -132,7 +132,7 @@ public final class PostgresSession {
     @discardableResult
     public func finishIteration(now: UInt64, into events: inout [PostgresOutcome]) -> Bool {
         let action = machine.iterationFinished(now: now)
-        perform(action, now: now, into: &events)
+        perform(action, on: connection, now: now, into: &events)
         return action == .rollback
     }
 
@@ -141,17 +141,17 @@ public final class PostgresSession {
     /// server that cannot be reached has nothing left to stop for this client.
     public func cancelInFlight() {
         var none: [PostgresOutcome] = []
-        perform(machine.stopRequested(), now: 0, into: &none)
+        perform(machine.stopRequested(), on: connection, now: 0, into: &none)
     }
 
     /// The socket is writable: send what libpq still holds, or go on connecting.
     public func onWritable(now: UInt64, into events: inout [PostgresOutcome]) {
-        perform(machine.writable(), now: now, into: &events)
+        perform(machine.writable(), on: connection, now: now, into: &events)
     }
 
     /// The socket is readable: read what arrived and report every statement it completes, or go on connecting.
     public func onReadable(now: UInt64, into events: inout [PostgresOutcome]) {
-        perform(machine.readable(), now: now, into: &events)
+        perform(machine.readable(), on: connection, now: now, into: &events)
     }
 
     /// Once `reconnectAt` has come: starts opening a replacement for a broken connection, or gives
@@ -160,71 +160,74 @@ public final class PostgresSession {
     @discardableResult
     public func reconnectIfDue(now: UInt64) -> Bool {
         var none: [PostgresOutcome] = []
-        perform(machine.timerFired(now: now), now: now, into: &none)
+        perform(machine.timerFired(now: now), on: connection, now: now, into: &none)
         return machine.isConnected
     }
 
     // MARK: Carrying out the machine's actions
 
     /// Carries out `action` and each one the machine returns for libpq's answer, until none is left.
-    private func perform(_ action: PostgresSessionMachine.Action, now: UInt64, into events: inout [PostgresOutcome]) {
+    /// `connection` is the session's, already at hand to the caller (loading it again costs a retain
+    /// on the hot path).
+    private func perform(_ action: PostgresSessionMachine.Action, on connection: PGConnection?, now: UInt64,
+                         into events: inout [PostgresOutcome]) {
         var action = action
-        while true {
+        while action != .none {
+            guard let connection else {
+                action = replace(action, now: now)
+                continue
+            }
             switch action {
             case .none:
                 return
             case .flush:
-                action = flush(now: now, into: &events)
-            case .sync:
-                action = call(now: now, into: &events) { try $0.pipelineSync() }
-            case .rollback:
-                action = call(now: now, into: &events) { try $0.sendSimpleQuery("ROLLBACK") }
+                action = flush(connection, now: now, into: &events)
             case .read:
-                action = read(now: now, into: &events)
-            case .startConnecting:
+                action = read(connection, now: now, into: &events)
+            case .sync, .rollback:
                 do {
-                    connection = try PGConnection(startingToConnect: conninfo)
-                    machine.connectStarted(now: now)
-                    return
+                    if action == .sync { try connection.pipelineSync() } else { try connection.sendSimpleQuery("ROLLBACK") }
+                    action = flush(connection, now: now, into: &events)
                 } catch {
-                    action = machine.connectFailed(reason: "\(error)", now: now)
+                    action = machine.connectionFailed(reason: "\(error)", now: now, into: &events)
                 }
-            case .continueConnecting:
-                do {
-                    action = machine.connectProgressed(try connection!.continueConnecting())
-                } catch {
-                    action = machine.connectFailed(reason: "\(error)", now: now)
-                }
-            case .prepare:
-                do {
-                    machine.opened(isPrepared: try Self.use(connection!, for: workload))
-                    return
-                } catch {
-                    action = machine.connectFailed(reason: "\(error)", now: now)
-                }
-            case .close:
-                connection = nil
-                return
             case .cancel:
-                try? connection?.cancelRequest().send()
+                try? connection.cancelRequest().send()
                 return
+            case .close:
+                self.connection = nil
+                return
+            case .startConnecting, .continueConnecting, .prepare:
+                action = replace(action, now: now)
             }
         }
     }
 
-    /// Makes one libpq call on the open connection, then flushes.
-    private func call(now: UInt64, into events: inout [PostgresOutcome], _ body: (PGConnection) throws -> Void) -> PostgresSessionMachine.Action {
+    /// The actions that open a replacement connection (`self.connection` is the attempt).
+    private func replace(_ action: PostgresSessionMachine.Action, now: UInt64) -> PostgresSessionMachine.Action {
         do {
-            try body(connection!)
+            switch action {
+            case .startConnecting:
+                connection = try PGConnection(startingToConnect: conninfo)
+                machine.connectStarted(now: now)
+            case .continueConnecting:
+                return machine.connectProgressed(try connection!.continueConnecting())
+            case .prepare:
+                machine.opened(isPrepared: try Self.use(connection!, for: workload))
+            case .close:
+                connection = nil
+            default:
+                preconditionFailure("\(action) needs an open connection")
+            }
         } catch {
-            return machine.connectionFailed(reason: "\(error)", now: now, into: &events)
+            return machine.connectFailed(reason: "\(error)", now: now)
         }
-        return flush(now: now, into: &events)
+        return .none
     }
 
-    private func flush(now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
+    private func flush(_ connection: PGConnection, now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
         do {
-            machine.flushed(pending: try connection!.flush() == .pending)
+            machine.flushed(pending: try connection.flush() == .pending)
             return .none
         } catch {
             return machine.connectionFailed(reason: "\(error)", now: now, into: &events)
@@ -233,8 +236,7 @@ public final class PostgresSession {
 
     /// Reads what arrived and hands every complete result to the machine, in order; stops where
     /// libpq would have to wait.
-    private func read(now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
-        let connection = connection!
+    private func read(_ connection: PGConnection, now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
         var readFailure: String?
         do {
             try connection.consumeInput()
@@ -243,12 +245,7 @@ public final class PostgresSession {
         }
         // What arrived before a connection closed still counts: results, or the server's reason.
         while machine.wantsResults, !connection.isBusy {
-            let result = connection.nextResult()
-            let connectionOK = switch result?.status {
-            case .fatalError?, .badResponse?: connection.status == .ok
-            default: true
-            }
-            machine.received(result, connectionOK: connectionOK, now: now, into: &events)
+            machine.received(connection.nextResult().map { ReceivedResult(result: $0, connection: connection) }, now: now, into: &events)
         }
         let connectionOK = connection.status == .ok
         let closingNotice = readFailure == nil && connectionOK ? nil : Self.fatalNotice(of: connection)
@@ -297,3 +294,22 @@ public final class PostgresSession {
 
 @available(*, unavailable, message: "a PostgresSession belongs to the worker thread that drives it")
 extension PostgresSession: Sendable {}
+
+/// A result with the connection it came over: the machine asks whether that connection is still fine
+/// only about an error result, so a successful one costs no extra libpq call.
+private struct ReceivedResult: PostgresResultView {
+    let result: PGResult
+    let connection: PGConnection
+
+    var status: PGResult.Status { result.status }
+    var rowCount: Int { result.rowCount }
+    var affectedRows: Int? { result.affectedRows }
+    var commandTag: String { result.commandTag }
+    var columnCount: Int { result.columnCount }
+    func columnName(_ column: Int) -> String { result.columnName(column) }
+    func value(row: Int, column: Int) -> String? { result.value(row: row, column: column) }
+    var serverError: PostgresServerError? {
+        result.error.map { PostgresServerError(sqlState: $0.sqlState, severity: $0.severity, primaryMessage: $0.primaryMessage, message: $0.message) }
+    }
+    var connectionOK: Bool { connection.status == .ok }
+}

@@ -263,11 +263,8 @@ struct PostgresSessionMachine {
         return .close
     }
 
-    /// One result of the head of `inFlight`, or nil when the head is complete (libpq's terminating
-    /// nil). `connectionOK` matters for error results only: one without a SQLSTATE on a broken
-    /// connection is the connection's failure, not the statement's.
-    mutating func received<Result: PostgresResultView>(_ result: Result?, connectionOK: Bool, now: UInt64,
-                                                        into outcomes: inout [PostgresOutcome]) {
+    /// One result of the head of `inFlight`, or nil when the head is complete (libpq's terminating nil).
+    mutating func received<Result: PostgresResultView>(_ result: Result?, now: UInt64, into outcomes: inout [PostgresOutcome]) {
         let head = inFlight.peekFirst { $0.kind }
         if case .sync? = head {
             // A sync point yields one PGRES_PIPELINE_SYNC result and no terminating nil.
@@ -286,7 +283,7 @@ struct PostgresSessionMachine {
         guard case .statement(_, let step)? = head else { return }
         let statement = workload.statements[step]
         var effect = ResultEffect.none
-        inFlight.updateFirst { effect = Self.absorb(result, for: statement, into: &$0, connectionOK: connectionOK) }
+        inFlight.updateFirst { effect = Self.absorb(result, for: statement, into: &$0) }
         switch effect {
         case .none: break
         case .transactionBoundary(let open): inTransaction = open
@@ -371,7 +368,7 @@ struct PostgresSessionMachine {
     /// Records what one result says about the statement it belongs to: rows, extracted values,
     /// the value checks, the first error, and transaction boundaries.
     private static func absorb<Result: PostgresResultView>(_ result: Result, for statement: PostgresStatement,
-                                                           into item: inout InFlight, connectionOK: Bool) -> ResultEffect {
+                                                           into item: inout InFlight) -> ResultEffect {
         switch result.status {
         case .tuplesOK, .singleTuple:
             item.rows = result.rowCount
@@ -387,7 +384,8 @@ struct PostgresSessionMachine {
             // The first error wins; it outranks a failed extraction or check of an earlier result.
             if let kind = item.failure?.kind, kind != .extraction, kind != .check { return .none }
             let error = result.serverError
-            if error?.sqlState == nil, !connectionOK {
+            // Without a SQLSTATE on a broken connection, it is the connection's failure, not the statement's.
+            if error?.sqlState == nil, !result.connectionOK {
                 item.failure = .connectionLost(error?.message ?? "the server closed the connection")
             } else {
                 item.failure = .server(sqlState: error?.sqlState, primaryMessage: error?.primaryMessage ?? error?.message ?? "\(result.status)")
@@ -412,7 +410,9 @@ struct PostgresSessionMachine {
                 return .extraction("cannot set \(extraction.variable): \(reason)")
             }
         }
-        for (column, expected) in zip(statement.checkedColumns, item.expectedValues) {
+        // By index: zip's iterator is not inlined here, and most statements check no value.
+        for index in statement.checkedColumns.indices {
+            let column = statement.checkedColumns[index], expected = item.expectedValues[index]
             switch firstRowValue(of: column, in: result) {
             case .value(let value) where value == expected:
                 continue
@@ -465,7 +465,8 @@ struct PostgresSessionMachine {
     }
 }
 
-/// What the session machine reads of one libpq result; `PGResult` in a run, a plain value in tests.
+/// What the session machine reads of one libpq result; a `PGResult` with its connection in a run, a
+/// plain value in tests.
 protocol PostgresResultView {
     var status: PGResult.Status { get }
     var rowCount: Int { get }
@@ -478,6 +479,8 @@ protocol PostgresResultView {
     func value(row: Int, column: Int) -> String?
     /// The error an error result describes.
     var serverError: PostgresServerError? { get }
+    /// Whether the connection the result came over is still fine (asked about error results only).
+    var connectionOK: Bool { get }
 }
 
 /// The fields of a statement's error that the session uses.
@@ -486,12 +489,6 @@ struct PostgresServerError: Equatable {
     var severity: String?
     var primaryMessage: String?
     var message: String
-}
-
-extension PGResult: PostgresResultView {
-    var serverError: PostgresServerError? {
-        error.map { PostgresServerError(sqlState: $0.sqlState, severity: $0.severity, primaryMessage: $0.primaryMessage, message: $0.message) }
-    }
 }
 
 /// Something sent and not yet answered, in the order the server answers.
