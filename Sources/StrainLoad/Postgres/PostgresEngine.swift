@@ -170,7 +170,8 @@ final class PostgresEngine: StepEngine {
     /// stopped during its think time, a later step could not be rendered): the session is released, a
     /// transaction the iteration left open rolled back, and iterations waiting for a session get it.
     func iterationEnded(_ iteration: Iteration) {
-        guard let index = heldSessions.removeValue(forKey: ObjectIdentifier(iteration)) else { return }
+        // Mostly none is held (one-step and pipelined scenarios hold nothing): skip the hashing then.
+        guard !heldSessions.isEmpty, let index = heldSessions.removeValue(forKey: ObjectIdentifier(iteration)) else { return }
         sessions[index].session.finishIteration(now: latestNow, into: &events)
         offer(index)
         let pool = pools[sessions[index].pool]!

@@ -171,12 +171,15 @@ public final class PostgresSession {
     /// on the hot path).
     private func perform(_ action: PostgresSessionMachine.Action, on connection: PGConnection?, now: UInt64,
                          into events: inout [PostgresOutcome]) {
+        guard action != .none else { return }
+        guard let connection else {
+            // Broken: only starting a replacement (or dropping a failed start) can follow.
+            var action = action
+            while action != .none { action = replace(action, now: now) }
+            return
+        }
         var action = action
-        while action != .none {
-            guard let connection else {
-                action = replace(action, now: now)
-                continue
-            }
+        repeat {
             switch action {
             case .none:
                 return
@@ -194,13 +197,11 @@ public final class PostgresSession {
             case .cancel:
                 try? connection.cancelRequest().send()
                 return
-            case .close:
-                self.connection = nil
-                return
-            case .startConnecting, .continueConnecting, .prepare:
+            case .startConnecting, .continueConnecting, .prepare, .close:
+                // `connection` is the attempt, or the one being dropped: `replace` goes on from `self.connection`.
                 action = replace(action, now: now)
             }
-        }
+        } while action != .none
     }
 
     /// The actions that open a replacement connection (`self.connection` is the attempt).

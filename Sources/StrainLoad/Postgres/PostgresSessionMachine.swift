@@ -264,6 +264,7 @@ struct PostgresSessionMachine {
     }
 
     /// One result of the head of `inFlight`, or nil when the head is complete (libpq's terminating nil).
+    @inline(__always) // called once per result, from one place in a run
     mutating func received<Result: PostgresResultView>(_ result: Result?, now: UInt64, into outcomes: inout [PostgresOutcome]) {
         let head = inFlight.peekFirst { $0.kind }
         if case .sync? = head {
