@@ -105,7 +105,7 @@ public final class PostgresSession {
                      "step \"\(statement.name)\" checks \(statement.checkedColumns.count) values, got \(expectedValues.count)")
         guard let form = machine.send(iteration: iteration, step: step, expectedValues: expectedValues, now: now, into: &events),
               let connection else { return }
-        let next: PostgresSessionMachine.Action
+        var next: PostgresSessionMachine.Action
         do {
             switch form {
             case .prepared: try connection.sendPrepared(name: statement.preparedName, parameters: parameters)
@@ -113,17 +113,21 @@ public final class PostgresSession {
             case .unnamed: try connection.sendQuery(statement.sql, parameters: parameters)
             }
             next = machine.sent()
+            // Without pipeline mode the statement goes out at once, on the connection at hand.
+            if next == .flush {
+                next = flush(connection, now: now, into: &events)
+            }
         } catch {
             next = machine.sendFailed(reason: "\(error)", connectionOK: connection.status == .ok, now: now, into: &events)
         }
-        perform(next, on: connection, now: now, into: &events)
+        perform(next, now: now, into: &events)
     }
 
     /// Pipeline mode: sends the statements queued since the last batch as one batch, ended by a
     /// sync point, once no earlier batch is waiting for results (until then they stay queued).
     /// Call at the end of every turn of the worker's loop. Without pipeline mode there is nothing to do.
     public func endBatch(now: UInt64, into events: inout [PostgresOutcome]) {
-        perform(machine.batchEnded(now: now), on: connection, now: now, into: &events)
+        perform(machine.batchEnded(now: now), now: now, into: &events)
     }
 
     /// Ends the iteration that owns the session (without pipeline mode): a transaction it left
@@ -132,7 +136,7 @@ public final class PostgresSession {
     @discardableResult
     public func finishIteration(now: UInt64, into events: inout [PostgresOutcome]) -> Bool {
         let action = machine.iterationFinished(now: now)
-        perform(action, on: connection, now: now, into: &events)
+        perform(action, now: now, into: &events)
         return action == .rollback
     }
 
@@ -141,17 +145,17 @@ public final class PostgresSession {
     /// server that cannot be reached has nothing left to stop for this client.
     public func cancelInFlight() {
         var none: [PostgresOutcome] = []
-        perform(machine.stopRequested(), on: connection, now: 0, into: &none)
+        perform(machine.stopRequested(), now: 0, into: &none)
     }
 
     /// The socket is writable: send what libpq still holds, or go on connecting.
     public func onWritable(now: UInt64, into events: inout [PostgresOutcome]) {
-        perform(machine.writable(), on: connection, now: now, into: &events)
+        perform(machine.writable(), now: now, into: &events)
     }
 
     /// The socket is readable: read what arrived and report every statement it completes, or go on connecting.
     public func onReadable(now: UInt64, into events: inout [PostgresOutcome]) {
-        perform(machine.readable(), on: connection, now: now, into: &events)
+        perform(machine.readable(), now: now, into: &events)
     }
 
     /// Once `reconnectAt` has come: starts opening a replacement for a broken connection, or gives
@@ -160,18 +164,20 @@ public final class PostgresSession {
     @discardableResult
     public func reconnectIfDue(now: UInt64) -> Bool {
         var none: [PostgresOutcome] = []
-        perform(machine.timerFired(now: now), on: connection, now: now, into: &none)
+        perform(machine.timerFired(now: now), now: now, into: &none)
         return machine.isConnected
     }
 
     // MARK: Carrying out the machine's actions
 
     /// Carries out `action` and each one the machine returns for libpq's answer, until none is left.
-    /// `connection` is the session's, already at hand to the caller (loading it again costs a retain
-    /// on the hot path).
-    private func perform(_ action: PostgresSessionMachine.Action, on connection: PGConnection?, now: UInt64,
-                         into events: inout [PostgresOutcome]) {
-        guard action != .none else { return }
+    @inline(__always) // most events need nothing: then not even a call
+    private func perform(_ action: PostgresSessionMachine.Action, now: UInt64, into events: inout [PostgresOutcome]) {
+        if action != .none { carryOut(action, now: now, into: &events) }
+    }
+
+    /// `perform`'s work. The connection is loaded only here: loading it costs a retain.
+    private func carryOut(_ action: PostgresSessionMachine.Action, now: UInt64, into events: inout [PostgresOutcome]) {
         guard let connection else {
             // Broken: only starting a replacement (or dropping a failed start) can follow.
             var action = action
@@ -300,7 +306,9 @@ extension PostgresSession: Sendable {}
 /// only about an error result, so a successful one costs no extra libpq call.
 private struct ReceivedResult: PostgresResultView {
     let result: PGResult
-    let connection: PGConnection
+    /// Not retained: a `ReceivedResult` lives only inside `read`, which holds the connection (a retain
+    /// and release per result otherwise).
+    unowned(unsafe) let connection: PGConnection
 
     var status: PGResult.Status { result.status }
     var rowCount: Int { result.rowCount }
