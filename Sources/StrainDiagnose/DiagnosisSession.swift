@@ -42,6 +42,9 @@ public final class DiagnosisSession: Sendable {
         var serviceClockAtStart: ProcessCPUClock?
         var serviceClockAtEnd: ProcessCPUClock?
         var serviceRunnableSeconds = 0.0
+        /// Reads the load's requests in flight per endpoint (`observeRequestsInFlight`).
+        var requestsInFlight: (names: [String], read: @Sendable () -> [Int])?
+        var runnablePerRequestInFlight: [String: Double]?
         var lockSamples: [LockSample] = []
         var statementOccupancy: [StatementOccupancy]?
         var statementCalls: [StatementCalls]?
@@ -140,6 +143,13 @@ public final class DiagnosisSession: Sendable {
         wakeup.poke()
     }
 
+    /// Sets the service's runnable threads against the load's requests in flight per endpoint
+    /// (`names`, in the order `read` counts them) at each thread-state sample: which endpoint's time
+    /// is spent computing, measured rather than inferred. For a load run in this process.
+    public func observeRequestsInFlight(names: [String], read: @escaping @Sendable () -> [Int]) {
+        state.withLock { $0.requestsInFlight = (names, read) }
+    }
+
     /// Reads statements' calls on the seconds of a load that started at `origin`, so that each
     /// stretch between reads covers the same time as an interval of the load's timeline.
     public func alignStatementCalls(to origin: Date) {
@@ -174,6 +184,7 @@ public final class DiagnosisSession: Sendable {
             var service: ServiceProcessEvidence?
             if let pid = settings.pid, let start = state.serviceClockAtStart, let end = state.serviceClockAtEnd {
                 service = end.since(start, pid: pid, runnableSeconds: state.serviceRunnableSeconds)
+                service?.runnablePerRequestInFlight = state.runnablePerRequestInFlight
             }
             let evidence = Evidence(startedAt: state.startedAt, endedAt: endedAt, phases: state.phases, host: state.host,
                                     postgres: state.postgres, pgbouncer: state.pgbouncer,
@@ -392,15 +403,25 @@ public final class DiagnosisSession: Sendable {
     private func sampleThreadStates(pid: Int32) {
         var generator = SystemRandomNumberGenerator()
         var runnableSeconds = 0.0
+        var regression: InFlightRegression?
         var previous = Date()
         var next = previous
         repeat {
             let now = Date()
-            runnableSeconds += Double(ProcessCPUClock.runnableThreads(pid: pid) ?? 0) * now.timeIntervalSince(previous)
+            let runnable = ProcessCPUClock.runnableThreads(pid: pid) ?? 0
+            runnableSeconds += Double(runnable) * now.timeIntervalSince(previous)
+            if let inFlight = state.withLock({ $0.requestsInFlight }) {
+                if regression == nil { regression = InFlightRegression(names: inFlight.names) }
+                regression?.add(runnable: runnable, inFlight: inFlight.read())
+            }
             previous = now
             next = max(next.addingTimeInterval(Double.random(in: 0.05...0.15, using: &generator)), now)
         } while !wakeup.wait(until: next, wakingOnPoke: false)
-        state.withLock { $0.serviceRunnableSeconds = runnableSeconds }
+        let rates = regression?.runnablePerRequest
+        state.withLock { state in
+            state.serviceRunnableSeconds = runnableSeconds
+            state.runnablePerRequestInFlight = rates
+        }
     }
 
     private func addGap(_ gap: EvidenceGap) {

@@ -177,6 +177,11 @@ enum RunCommand: Command {
         }
         if let session = diagnosis?.session {
             options.loadStarted = { session.alignStatementCalls(to: $0) }
+            if arguments.value("--diagnose-pid") != nil || profile.diagnose?.pid != nil {
+                let inFlight = RequestsInFlight(profile)
+                options.requestsInFlight = inFlight
+                session.observeRequestsInFlight(names: inFlight.stepNames, read: { inFlight.now() })
+            }
         }
         let result: RunResult
         do {

@@ -157,12 +157,18 @@ public struct ServiceProcessEvidence: Codable, Sendable, Equatable {
     /// Thread-seconds spent running or runnable, from its threads' states sampled through the
     /// window (counts threads that came and went between samples of the clocks).
     public var runnableSeconds: Double
+    /// Per endpoint, the threads one of its requests kept running or waiting for a core while in
+    /// flight, from the thread states set against the load's requests in flight at the same
+    /// instants (nil without a load in this process, or in evidence saved before it was measured).
+    public var runnablePerRequestInFlight: [String: Double]?
 
-    public init(pid: Int32, cpuSeconds: Double, runQueueSeconds: Double = 0, runnableSeconds: Double = 0) {
+    public init(pid: Int32, cpuSeconds: Double, runQueueSeconds: Double = 0, runnableSeconds: Double = 0,
+                runnablePerRequestInFlight: [String: Double]? = nil) {
         self.pid = pid
         self.cpuSeconds = cpuSeconds
         self.runQueueSeconds = runQueueSeconds
         self.runnableSeconds = runnableSeconds
+        self.runnablePerRequestInFlight = runnablePerRequestInFlight
     }
 
     /// Time its threads were ready to run but had no core: the run-queue clocks of the threads

@@ -93,7 +93,9 @@ struct RequestBreakdown {
         }
         if let service = input.evidence.service {
             chargeCoreWait(&breakdowns, seconds: service.coreWaitSeconds)
+            let coreWaits = breakdowns.map(\.coreWait)
             markComputing(&breakdowns, cpuSeconds: service.cpuSeconds, runningShare: service.runningShare)
+            if let rates = service.runnablePerRequestInFlight { markComputing(&breakdowns, measured: rates, coreWaits: coreWaits) }
             if service.runningShare < saturatedShare { markHostBound(&breakdowns) }
         }
         return breakdowns
@@ -178,6 +180,23 @@ struct RequestBreakdown {
         if let best = fitting.min(by: { abs(cpuSeconds - breakdowns[$0].totalRest) < abs(cpuSeconds - breakdowns[$1].totalRest) }) {
             breakdowns[best].computing = true
             breakdowns[best].dependency = nil
+        }
+    }
+
+    /// Where the load ran in this process, what its requests in flight kept runnable is measured
+    /// (see `InFlightRegression`): an endpoint without a dependency computes when its requests kept
+    /// a thread running or waiting for a core for at least `computingShare` of their time inside the
+    /// service. That replaces the inference from the service's total CPU for each endpoint measured.
+    /// `coreWaits` are the waits for a core charged before the inference, given back to an endpoint it marked.
+    static func markComputing(_ breakdowns: inout [RequestBreakdown], measured rates: [String: Double], coreWaits: [Double]) {
+        for index in breakdowns.indices where breakdowns[index].dependency == nil {
+            guard let rate = rates[breakdowns[index].endpoint] else { continue }
+            breakdowns[index].coreWait = coreWaits[index]
+            let computes = breakdowns[index].unexplained > 0
+                && rate * breakdowns[index].mean >= computingShare * breakdowns[index].serviceTime
+            breakdowns[index].computing = computes
+            // A request that computes waits for a core because it computes: that wait is its code's cost too.
+            if computes { breakdowns[index].coreWait = 0 }
         }
     }
 

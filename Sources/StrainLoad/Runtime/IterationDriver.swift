@@ -41,6 +41,7 @@ final class IterationDriver {
     private let worker: Int
     private let random: WorkerRandom
     private let limits: DrainLimits
+    private let requestsInFlight: RequestsInFlight?
     private var scenarios: [ScenarioState] = []
     /// One per step of the worker's scenarios, for the current interval.
     private var tallies: [StepTally] = []
@@ -60,8 +61,9 @@ final class IterationDriver {
 
     /// - Parameter worker: the worker's number among all workers of the run (reports are keyed by it).
     init(worker: Int, setup: WorkerSetup, layout: LoadLayout, engine: any StepEngine, control: RunControl,
-         clock: RunClock, limits: DrainLimits) {
+         clock: RunClock, limits: DrainLimits, requestsInFlight: RequestsInFlight? = nil) {
         self.engine = engine
+        self.requestsInFlight = requestsInFlight
         self.control = control
         self.clock = clock
         self.inputs = setup.inputs
@@ -211,6 +213,7 @@ final class IterationDriver {
         do {
             try engine.start(iteration, now: now)
             inFlight += 1
+            requestsInFlight?.started(step: stepNumbers[scenarios[iteration.workerScenario].firstTally + iteration.step])
         } catch {
             let stepCount = scenarios[iteration.workerScenario].stepCount
             tallies[scenarios[iteration.workerScenario].firstTally + iteration.step].recordNotSent(error)
@@ -229,6 +232,7 @@ final class IterationDriver {
 
     private func finish(_ iteration: Iteration, _ outcome: StepOutcome, now: UInt64) {
         inFlight -= 1
+        requestsInFlight?.ended(step: stepNumbers[scenarios[iteration.workerScenario].firstTally + iteration.step])
         // Fields, not a copy of the scenario's state: a copy would share its scheduler's queue, which
         // `endIteration` then appends to, copying the whole queue.
         let scenario = iteration.workerScenario
@@ -273,7 +277,9 @@ final class IterationDriver {
 
     private func abandon() {
         for iteration in engine.abandonInFlight() {
-            tallies[scenarios[iteration.workerScenario].firstTally + iteration.step].add(1, to: .unfinished)
+            let tally = scenarios[iteration.workerScenario].firstTally + iteration.step
+            tallies[tally].add(1, to: .unfinished)
+            requestsInFlight?.ended(step: stepNumbers[tally])
         }
         inFlight = 0
         waitingForThinkTime.removeAll()

@@ -32,6 +32,8 @@ public struct RunOptions: Sendable {
     /// Told when the load starts (the run's `startedAt`, where its timeline's seconds count from),
     /// so that what is sampled beside the load can fall on the same seconds.
     public var loadStarted: (@Sendable (Date) -> Void)?
+    /// Counts the requests in flight per step as they start and end, for a sampler beside the load.
+    public var requestsInFlight: RequestsInFlight?
 
     public init(workers: Int = RunOptions.defaultWorkers, outputDirectory: URL,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -109,7 +111,8 @@ public enum LoadRun {
         }
         defer { signals.cancel() }
         let gate = StartGate(workers: workers.count)
-        let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile))
+        let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile),
+                                    inFlight: options.requestsInFlight)
         let clock = gate.open(notBefore: options.startAt, unless: { control.stopRequested })
         control.started(clock)
         let startedAt = Date()
@@ -367,7 +370,8 @@ private final class WorkerThreads: Sendable {
     private let failure = Mutex<LoadError?>(nil)
     private let running = DispatchGroup()
 
-    init(_ plans: [WorkerPlan], layout: LoadLayout, control: RunControl, gate: StartGate, limits: DrainLimits) {
+    init(_ plans: [WorkerPlan], layout: LoadLayout, control: RunControl, gate: StartGate, limits: DrainLimits,
+         inFlight: RequestsInFlight?) {
         for plan in plans {
             running.enter()
             let thread = Thread { [self] in
@@ -382,7 +386,7 @@ private final class WorkerThreads: Sendable {
                 }
                 let clock = gate.arriveAndWait()
                 let driver = IterationDriver(worker: plan.number, setup: plan.setup, layout: layout, engine: engine,
-                                             control: control, clock: clock, limits: limits)
+                                             control: control, clock: clock, limits: limits, requestsInFlight: inFlight)
                 do throws(LoadError) {
                     try driver.run()
                 } catch {
