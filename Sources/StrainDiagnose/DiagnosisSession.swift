@@ -397,8 +397,9 @@ public final class DiagnosisSession: Sendable {
 
     // MARK: Thread-state sampling
 
-    /// Counts the service's running and runnable threads about ten times a second until stopped.
-    /// The gaps are random (50–150 ms): a fixed period would lock in phase with a constant-rate
+    /// Counts the service's running and runnable threads about twenty times a second until stopped
+    /// (often enough that an endpoint in flight a tenth of the time is seen in flight in 10 samples
+    /// of a 5 s window). The gaps are random (25–75 ms): a fixed period would lock in phase with a constant-rate
     /// load and see its requests always, or never, running.
     private func sampleThreadStates(pid: Int32) {
         var generator = SystemRandomNumberGenerator()
@@ -415,7 +416,7 @@ public final class DiagnosisSession: Sendable {
                 regression?.add(runnable: runnable, inFlight: inFlight.read())
             }
             previous = now
-            next = max(next.addingTimeInterval(Double.random(in: 0.05...0.15, using: &generator)), now)
+            next = max(next.addingTimeInterval(Double.random(in: 0.025...0.075, using: &generator)), now)
         } while !wakeup.wait(until: next, wakingOnPoke: false)
         let rates = regression?.runnablePerRequest
         state.withLock { state in

@@ -2,6 +2,10 @@ import Foundation
 
 /// Step 5: the requests' unexplained time is off the CPU: they wait inside the service — for its own
 /// connection pool, a lock, a sleep or a call nobody declared — not in hot code.
+/// On a host that kept the service's threads from a core longer than they ran (step 1's finding),
+/// a wait without requests piling up (under one in flight on average) cannot be told from the
+/// host's own stalls — an interpreter's lock handed to a thread that then waits for a core, a
+/// thread woken late — so it is information, and says why: infrastructure is not ruled out.
 enum WaitingInsideServiceRule {
     static func finding(_ service: ServiceProcessEvidence, _ waiting: [RequestBreakdown], cpu: [String],
                         window: Double, _ input: CheckInput) -> Finding {
@@ -17,12 +21,17 @@ enum WaitingInsideServiceRule {
             profiler.frames.prefix(ProfileCheck.framesShown).map { "on-CPU frame: \(Format.percent($0.share)) \($0.symbol) [\($0.module)]" }
         } ?? []
         let endpoints = waiting.map(\.endpoint).joined(separator: ", ")
+        let queues = waiting.contains { Double($0.requests) / window * $0.mean >= 1 }
+        let hostsStalls = service.runningShare < RequestBreakdown.saturatedShare && !queues
+        let hostNote = hostsStalls ? ["the service's threads waited for a core longer than they ran (step 1) and no requests piled "
+                                      + "up (under one in flight): a wait this size may be the host's; on a quieter host it would tell"] : []
         return Finding(
             step: .profile, check: .waitingInsideService,
             title: "Requests wait inside the service: \(Format.duration(seconds)) off the CPU",
             object: "\(endpoints) in pid \(service.pid)",
-            evidence: waiting.map(\.description) + cpu + inFlight + frames,
-            impact: input.impact(seconds: seconds, endpoints: waiting.map(\.endpoint)), severity: ProfileCheck.severity(waiting, input),
+            evidence: waiting.map(\.description) + cpu + inFlight + hostNote + frames,
+            impact: input.impact(seconds: seconds, endpoints: waiting.map(\.endpoint)),
+            severity: hostsStalls ? .info : ProfileCheck.severity(waiting, input),
             fix: "Look for what the handlers of \(endpoints) wait on inside the service: its own connection or thread pool "
                 + "(held during slow work, or too small for the concurrency), locks, sleeps and synchronous calls to "
                 + "services not declared as dependencies. Off-CPU profiling (`perf sched`, `offcputime`) or thread dumps "

@@ -84,7 +84,7 @@ struct NPlusOneFacts {
         if let parameters = pattern.parameters {
             lines.append(parameters.distinct == 1
                 ? "\(parameters.samples) captured samples all had the same parameters: \(SQLText.brief(parameters.example))"
-                : "\(parameters.samples) captured samples had \(parameters.distinct) different parameter sets")
+                : "\(parameters.samples) captured samples had at least \(parameters.distinct) different parameter sets")
         }
         return lines
     }
