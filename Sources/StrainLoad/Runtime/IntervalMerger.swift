@@ -24,6 +24,11 @@ struct MergedInterval: Sendable {
     /// CPU time per worker during the interval.
     var cpuMicros: [Int: UInt64] = [:]
 
+    init(index: Int, reports: [WorkerReport] = []) {
+        self.index = index
+        for report in reports { add(report) }
+    }
+
     /// Seconds the interval covers.
     var duration: Double {
         Double(end &- min(end, UInt64(index) * intervalMicros)) / 1_000_000
@@ -48,10 +53,13 @@ struct MergedInterval: Sendable {
 let intervalMicros: UInt64 = 1_000_000
 
 /// Gathers workers' reports and releases each interval once every worker still running has reported
-/// it, in order. Pure bookkeeping; `RunControl` guards it with a lock.
+/// it, in order. Pure bookkeeping; `RunControl` guards it with a lock. Reports are kept as they came
+/// and merged only when taken: merging histograms under the lock, on a worker's thread, kept that
+/// worker from reading responses at every second's boundary — where constant-rate arrivals fall —
+/// and added the merge's time to what it measured.
 struct IntervalMerger: Sendable {
     private let workers: Int
-    private var pending: [Int: MergedInterval] = [:]
+    private var pending: [Int: [WorkerReport]] = [:]
     private var reported: [Int: Set<Int>] = [:]
     /// The interval of each worker's final report, once sent.
     private var finalInterval: [Int: Int] = [:]
@@ -64,7 +72,7 @@ struct IntervalMerger: Sendable {
     }
 
     mutating func add(_ report: WorkerReport) {
-        pending[report.interval, default: MergedInterval(index: report.interval)].add(report)
+        pending[report.interval, default: []].append(report)
         reported[report.interval, default: []].insert(report.worker)
         latestInterval[report.worker] = max(latestInterval[report.worker] ?? 0, report.interval)
         if report.isFinal { finalInterval[report.worker] = report.interval }
@@ -84,15 +92,20 @@ struct IntervalMerger: Sendable {
         finalInterval.count == workers
     }
 
-    /// The intervals now complete, oldest first; each is returned once.
-    mutating func takeComplete() -> [MergedInterval] {
-        var complete: [MergedInterval] = []
+    /// The intervals now complete, oldest first, with their reports unmerged; each is returned once.
+    mutating func takeCompleteReports() -> [(index: Int, reports: [WorkerReport])] {
+        var complete: [(index: Int, reports: [WorkerReport])] = []
         while isComplete(nextToRelease) {
-            complete.append(pending.removeValue(forKey: nextToRelease) ?? MergedInterval(index: nextToRelease))
+            complete.append((nextToRelease, pending.removeValue(forKey: nextToRelease) ?? []))
             reported[nextToRelease] = nil
             nextToRelease += 1
         }
         return complete
+    }
+
+    /// The intervals now complete, oldest first, merged; each is returned once.
+    mutating func takeComplete() -> [MergedInterval] {
+        takeCompleteReports().map { MergedInterval(index: $0.index, reports: $0.reports) }
     }
 
     private func isComplete(_ interval: Int) -> Bool {

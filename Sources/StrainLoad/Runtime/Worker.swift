@@ -172,8 +172,10 @@ public final class RunControl: Sendable {
         notes.withLock { $0 }
     }
 
+    /// Merged outside the lock, on the caller's thread, so that a worker handing over is never kept waiting.
     func takeCompleteIntervals() -> (intervals: [MergedInterval], allFinished: Bool) {
-        merger.withLock { merger in (merger.takeComplete(), merger.allFinished) }
+        let (complete, allFinished) = merger.withLock { merger in (merger.takeCompleteReports(), merger.allFinished) }
+        return (complete.map { MergedInterval(index: $0.index, reports: $0.reports) }, allFinished)
     }
 }
 
