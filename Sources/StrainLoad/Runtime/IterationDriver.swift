@@ -48,6 +48,7 @@ final class IterationDriver {
     /// The run-wide step number of each tally.
     private var stepNumbers: [Int] = []
     private var waitingForThinkTime = TimerQueue()
+    private var wakeLead = WakeLead()
     private var inFlight = 0
     private var stopping = false
     /// Past this, whatever is still in flight is abandoned.
@@ -140,8 +141,11 @@ final class IterationDriver {
     }
 
     private func loop() throws(LoadError) {
+        /// The end of the last sleep the engine was asked for, to learn how late the kernel wakes.
+        var askedWake: UInt64?
         while true {
             var now = clock.now()
+            if let asked = askedWake { wakeLead.observe(asked: asked, woke: now) }
             handOverIntervals(upTo: now)
             if !stopping, control.stopRequested { stop(now: now) }
             if let abandonAt, now >= abandonAt {
@@ -157,7 +161,9 @@ final class IterationDriver {
                 if let wakeup = scenario.scheduler.nextWakeup { deadline = min(deadline, wakeup) }
             }
             if let abandonAt { deadline = min(deadline, abandonAt) }
-            try engine.waitForCompletions(until: deadline, clock: clock, into: &completions)
+            let wake = wakeLead.wakeTime(for: deadline, now: now)
+            askedWake = wake > now ? wake : nil
+            try engine.waitForCompletions(until: wake, clock: clock, into: &completions)
             if !completions.isEmpty {
                 now = clock.now()
                 // Read in place, not copied out one by one; `finish` does not touch `completions`.

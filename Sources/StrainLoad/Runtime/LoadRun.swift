@@ -2,6 +2,7 @@ import Foundation
 import StrainContract
 import StrainProfile
 import Synchronization
+internal import CCurl
 
 /// How to run a profile.
 public struct RunOptions: Sendable {
@@ -381,6 +382,7 @@ private final class WorkerThreads: Sendable {
             running.enter()
             let thread = Thread { [self] in
                 defer { running.leave() }
+                _ = strain_wake_punctually()
                 let engine: any StepEngine
                 do throws(LoadError) {
                     engine = try plan.factory.makeEngine(plan.setup)
