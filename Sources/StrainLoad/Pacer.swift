@@ -93,14 +93,19 @@ public struct Pacer: Sendable {
     /// - Parameters:
     ///   - slot: this worker's index among `share` workers taking from the same curve.
     ///   - seed: seeds the Poisson gaps, so a run can be replayed.
-    public init(curve: ArrivalCurve, arrival: Arrival, slot: Int = 0, share: Int = 1, seed: UInt64 = 0x5eed) {
+    ///   - phase: how far into its first gap (a fraction of one, 0 ..< 1) a constant rate's first
+    ///     arrival falls; the same for every worker sharing the curve, so their merged arrivals stay
+    ///     evenly spaced.
+    public init(curve: ArrivalCurve, arrival: Arrival, slot: Int = 0, share: Int = 1, seed: UInt64 = 0x5eed,
+                phase: Double = 0) {
         precondition(share >= 1 && (0..<share).contains(slot), "slot \(slot) outside 0..<\(share)")
+        precondition((0..<1).contains(phase), "phase \(phase) outside 0 ..< 1")
         self.curve = curve
         self.arrival = arrival
         self.share = share
         random = SplitMix64(seed: seed &+ UInt64(slot) &* 0x9E37_79B9_7F4A_7C15)
         switch arrival {
-        case .constant: position = Double(slot)
+        case .constant: position = Double(slot) + phase
         case .poisson: position = 0
         }
     }

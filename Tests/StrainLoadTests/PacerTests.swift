@@ -59,6 +59,36 @@ struct PacerTests {
         #expect(split == all)
     }
 
+    @Test(arguments: [1, 3])
+    func aPhaseDelaysEveryWorkersArrivalsByTheSameFractionOfAGap(share: Int) {
+        let curve = ArrivalCurve([.init(duration: 1, fromRate: 10, toRate: 10)])
+        let times = (0..<share).flatMap { slot in
+            var pacer = Pacer(curve: curve, arrival: .constant, slot: slot, share: share, phase: 0.25)
+            return Array(sequence(state: ()) { _ in pacer.next() })
+        }.sorted()
+        // 25 ms into each 100 ms gap: 0.025, 0.125, …, 0.925.
+        #expect(times.count == 10)
+        for (index, time) in times.enumerated() {
+            #expect(abs(time - (0.025 + 0.1 * Double(index))) < 1e-9)
+        }
+    }
+
+    /// Constant-rate scenarios take turns within a gap; Poisson and closed ones have no schedule to shift.
+    @Test func constantRateScenariosTakeTurns() throws {
+        let profile = try TestProfile.parse("""
+        { name: "turns", target: { baseURL: "http://127.0.0.1:1" },
+          scenarios: [
+            { name: "a", load: { model: "open", rate: "5/s", duration: "1s" }, steps: [{ path: "/" }] },
+            { name: "b", load: { model: "open", rate: "5/s", duration: "1s", arrival: "poisson" }, steps: [{ path: "/" }] },
+            { name: "c", load: { model: "closed", connections: 1, iterations: 1 }, steps: [{ path: "/" }] },
+            { name: "d", load: { model: "open", rate: "7/s", duration: "1s" }, steps: [{ path: "/" }] },
+            { name: "e", load: { model: "open", rate: "1/s", duration: "1s" }, steps: [{ path: "/" }] },
+          ] }
+        """)
+        let phases = profile.scenarios.indices.map { IterationDriver.constantRatePhase(of: $0, in: profile) }
+        #expect(phases == [0, 0, 0, 1.0 / 3, 2.0 / 3])
+    }
+
     @Test func poissonArrivalsHaveTheRightRateAndExponentialGaps() {
         let curve = ArrivalCurve([.init(duration: 100, fromRate: 200, toRate: 200)])
         let times = Self.sendTimes(curve, .poisson)

@@ -77,7 +77,7 @@ final class IterationDriver {
             let scheduler: IterationScheduler
             switch scenario.load {
             case .open(let open):
-                scheduler = IterationScheduler(open: Self.pacer(open, share: share, seed: setup.seed), slots: share.concurrency,
+                scheduler = IterationScheduler(open: Self.pacer(open, share: share, seed: setup.seed, profile: setup.profile), slots: share.concurrency,
                                                backlogLimit: Self.backlogLimit(open, sharers: share.arrivalSlot.share))
                 scheduledEnd = scheduledEnd.map { max($0, open.duration.micros) }
             case .closed(let closed):
@@ -108,10 +108,24 @@ final class IterationDriver {
 
     /// This worker's part of the scenario's arrivals (over all shards). Seeded by the run's seed and the
     /// scenario's index: each run draws fresh Poisson arrivals, and the recorded seed replays them.
-    static func pacer(_ open: OpenLoad, share: ScenarioShare, seed: UInt64) -> Pacer {
+    static func pacer(_ open: OpenLoad, share: ScenarioShare, seed: UInt64, profile: Profile) -> Pacer {
         let (slot, sharers) = share.arrivalSlot
         return Pacer(curve: ArrivalCurve(open.segments), arrival: open.arrival == .poisson ? .poisson : .constant,
-                     slot: slot, share: sharers, seed: seed &+ UInt64(share.scenario))
+                     slot: slot, share: sharers, seed: seed &+ UInt64(share.scenario),
+                     phase: constantRatePhase(of: share.scenario, in: profile))
+    }
+
+    /// Constant-rate scenarios take turns: the k-th of n starts its schedule k/n of a gap late. Begun
+    /// together, ten scenarios at a few a second each would send ten requests at the same instant
+    /// every second, a burst nobody asked for, and the target's queueing under it would be measured
+    /// as every scenario's latency. Only the first such scenario starts at 0, so a run of one keeps
+    /// its arrival at the start.
+    static func constantRatePhase(of scenario: Int, in profile: Profile) -> Double {
+        let constantRate = profile.scenarios.indices.filter { index in
+            if case .open(let open) = profile.scenarios[index].load { open.arrival != .poisson } else { false }
+        }
+        guard let turn = constantRate.firstIndex(of: scenario) else { return 0 }
+        return Double(turn) / Double(constantRate.count)
     }
 
     /// Arrivals that may wait for a free slot: ten seconds of the scenario's peak rate (this worker's
