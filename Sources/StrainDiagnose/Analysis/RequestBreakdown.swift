@@ -57,7 +57,7 @@ struct RequestBreakdown {
         let httpRequests = endpoints.reduce(0) { $0 + $1.requests }
         let statements = input.statements?.statements.filter(\.toplevel) ?? []
         let nPlusOneIssuers = Dictionary(
-            input.repeatedStatements().compactMap { pattern in
+            input.repeatedStatements.compactMap { pattern in
                 pattern.endpoint.map { (pattern.repeated.queryID, (name: $0.name, cost: NPlusOneCost(pattern, postgres: input.evidence.postgres))) }
             }, uniquingKeysWith: { first, _ in first })
         var charged: [String: Double] = [:]

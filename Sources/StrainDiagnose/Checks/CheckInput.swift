@@ -21,6 +21,12 @@ struct CheckInput {
     /// Statement calls and endpoint requests second by second, or between consecutive snapshots in
     /// evidence without per-second reads (empty without the load's per-interval counts).
     let activityIntervals: [ActivityInterval]
+    /// The statements run many times per request (N+1s and repeated lookups) in the window.
+    let repeatedStatements: [NPlusOne]
+    /// Where each HTTP endpoint's request time went (`RequestBreakdown.all`). Derived once: it sets
+    /// every statement's calls against every endpoint's requests second by second, which several
+    /// checks read.
+    private(set) var requestBreakdowns: [RequestBreakdown] = []
 
     init(evidence: Evidence, load: LoadContext?, options: CheckOptions) {
         self.evidence = evidence
@@ -41,14 +47,14 @@ struct CheckInput {
         } else {
             activityIntervals = []
         }
-    }
-
-    /// The statements run many times per request (N+1s and repeated lookups) in the window.
-    func repeatedStatements() -> [NPlusOne] {
-        guard let statements else { return [] }
-        return NPlusOneDetector.detect(in: statements.statements, load: load, intervals: activityIntervals,
-                                       activity: evidence.postgres?.activity ?? [],
-                                       occupancy: evidence.postgres?.statementOccupancy ?? [])
+        if let window = statements {
+            repeatedStatements = NPlusOneDetector.detect(in: window.statements, load: self.load, intervals: activityIntervals,
+                                                         activity: evidence.postgres?.activity ?? [],
+                                                         occupancy: evidence.postgres?.statementOccupancy ?? [])
+        } else {
+            repeatedStatements = []
+        }
+        requestBreakdowns = RequestBreakdown.all(self)
     }
 
     /// The impact of `seconds` attributable over the window, per request and as a share of the
@@ -70,7 +76,7 @@ struct CheckInput {
     /// Nil without a load.
     var hostBoundRequestSeconds: Double? {
         guard let load else { return nil }
-        let dependencyWaits = RequestBreakdown.all(self).reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
+        let dependencyWaits = requestBreakdowns.reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
         return max(0, load.totalSeconds - dependencyWaits)
     }
 

@@ -13,7 +13,7 @@ enum DependenciesCheck {
     static let explainsRest = 0.5...2.0
 
     static func run(_ input: CheckInput) -> CheckResult {
-        let breakdowns = RequestBreakdown.all(input)
+        let breakdowns = input.requestBreakdowns
         var findings: [Finding] = []
         var parts = breakdowns.map(\.description)
         for dependency in input.evidence.dependencies {

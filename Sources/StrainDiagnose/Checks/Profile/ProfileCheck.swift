@@ -15,7 +15,7 @@ enum ProfileCheck {
 
     static func run(_ input: CheckInput, earlier: [Finding]) -> CheckResult {
         guard input.load != nil else { return withoutLoad(input, earlier: earlier) }
-        let breakdowns = RequestBreakdown.all(input)
+        let breakdowns = input.requestBreakdowns
         // Decided per endpoint: one slow endpoint among fast ones must not be averaged away.
         let noticeable = breakdowns.filter { $0.unexplained >= noticeableUnexplained && $0.unexplained >= unexplainedShare * $0.mean }
         let hostBound = noticeable.filter(\.hostBound)

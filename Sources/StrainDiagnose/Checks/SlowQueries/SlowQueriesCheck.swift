@@ -18,7 +18,7 @@ enum SlowQueriesCheck {
         var findings: [Finding] = []
         var explained: Set<Int64> = []
 
-        for pattern in input.repeatedStatements() {
+        for pattern in input.repeatedStatements {
             let facts = NPlusOneFacts(pattern, databaseSeconds: databaseSeconds, input)
             findings.append(pattern.isRepeatedLookup ? RepeatedLookupRule.finding(facts) : NPlusOneRule.finding(facts))
             explained.insert(pattern.repeated.queryID)
