@@ -107,9 +107,9 @@ public final class Iteration {
         case .generator(let generator):
             switch generator {
             case .random(let min, let max):
-                return String(Int.random(in: min...max, using: &random.generator))
+                return DecimalText.of(Int.random(in: min...max, using: &random.generator))
             case .sequence(let start):
-                return String(inputs.nextSequenceValue(start: start))
+                return DecimalText.of(inputs.nextSequenceValue(start: start))
             case .uuid:
                 return UUID().uuidString.lowercased()
             case .pick(let values):
