@@ -155,11 +155,8 @@ final class IterationDriver {
     }
 
     private func loop() throws(LoadError) {
-        /// The end of the last sleep the engine was asked for, to learn how late the kernel wakes.
-        var askedWake: UInt64?
         while true {
             var now = clock.now()
-            if let asked = askedWake { wakeLead.observe(asked: asked, woke: now) }
             handOverIntervals(upTo: now)
             if !stopping, control.stopRequested { stop(now: now) }
             if let abandonAt, now >= abandonAt {
@@ -176,8 +173,9 @@ final class IterationDriver {
             }
             if let abandonAt { deadline = min(deadline, abandonAt) }
             let wake = wakeLead.wakeTime(for: deadline, now: now)
-            askedWake = wake > now ? wake : nil
             try engine.waitForCompletions(until: wake, clock: clock, into: &completions)
+            // Read before the completions are handled, so that their work is not taken for the kernel's lateness.
+            if wake > now { wakeLead.observe(asked: wake, woke: clock.now()) }
             if !completions.isEmpty {
                 now = clock.now()
                 // Read in place, not copied out one by one; `finish` does not touch `completions`.
