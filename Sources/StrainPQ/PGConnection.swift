@@ -45,6 +45,8 @@ public final class PGConnection {
 
     private let connection: OpaquePointer
     private let parameterArena = ParameterArena()
+    /// The last result `nextResult` handed out, reused once its reader lets go of it.
+    private var lastResult: PGResult?
 
     /// The latest notice, warning or error the server sent outside a statement's result, e.g.
     /// the FATAL error announcing that it closes an idle connection. libpq would print these
@@ -236,8 +238,18 @@ public final class PGConnection {
 
     /// The next result of the statement in progress; nil when that statement is done.
     /// Does not throw for failed statements: check `status` / `error` on the result.
+    /// A load reads a result per statement, so the object of the previous one is reused when
+    /// nothing holds it any more (it keeps that result's memory until then): an allocation and a
+    /// free per statement otherwise.
     public func nextResult() -> PGResult? {
-        PQgetResult(connection).map(PGResult.init)
+        guard let handle = PQgetResult(connection) else { return nil }
+        if isKnownUniquelyReferenced(&lastResult), let reused = lastResult {
+            reused.replace(with: handle)
+            return reused
+        }
+        let result = PGResult(handle)
+        lastResult = result
+        return result
     }
 
     // MARK: Pipeline mode

@@ -47,9 +47,16 @@ public final class PGResult {
         }
     }
 
-    private let result: OpaquePointer
+    private var result: OpaquePointer
 
     init(_ result: OpaquePointer) {
+        self.result = result
+    }
+
+    /// Holds `result` from now on, clearing the one it held: lets a connection reuse the object of a
+    /// result nobody holds any more (see `PGConnection.nextResult`).
+    func replace(with result: OpaquePointer) {
+        PQclear(self.result)
         self.result = result
     }
 

@@ -69,6 +69,31 @@ struct NonBlockingTests {
         #expect(!connection.isBusy)
     }
 
+    /// The connection reuses the object of a result only once nobody holds it: a result kept
+    /// reads its own rows after later ones arrive.
+    @Test("a result kept is never reused; one let go of is")
+    func resultObjectsAreReusedOnlyWhenFree() throws {
+        let (connection, loop) = try nonBlockingConnection()
+        func answer(_ value: Int) throws -> PGResult {
+            try connection.sendQuery("SELECT $1::int", parameters: [String(value)])
+            try loop.flushAll()
+            let result = try #require(try loop.nextResult())
+            #expect(try loop.nextResult() == nil)
+            return result
+        }
+        let kept = try answer(1)
+        let second = try answer(2)
+        #expect(kept !== second)
+        #expect(kept.value(row: 0, column: 0) == "1")
+        #expect(second.value(row: 0, column: 0) == "2")
+        let secondObject = ObjectIdentifier(second)
+        _ = consume second
+        let third = try answer(3)
+        #expect(ObjectIdentifier(third) == secondObject)
+        #expect(third.value(row: 0, column: 0) == "3")
+        #expect(kept.value(row: 0, column: 0) == "1")
+    }
+
     @Test("send a prepared statement")
     func sendPrepared() throws {
         let (connection, loop) = try nonBlockingConnection()
