@@ -70,7 +70,7 @@ struct ConnectionPool<Request> {
     /// none can. Call until nil after connections free up.
     mutating func nextDispatch(now: UInt64, capacity: Capacity) -> Action? {
         guard let first = waiting.first, let session = take(capacity) else { return nil }
-        _ = waiting.popFirst()
+        waiting.removeFirst()
         return .send(first.request, session: session, poolWait: first.earlierWait + (now - min(now, first.since)))
     }
 
@@ -78,7 +78,7 @@ struct ConnectionPool<Request> {
     /// an unexpired one wait for it (they came later, and steps share their timeout).
     mutating func nextExpired(now: UInt64) -> Action? {
         guard let first = waiting.first, first.since + first.timeout <= now else { return nil }
-        _ = waiting.popFirst()
+        waiting.removeFirst()
         return .timeOut(first.request, poolWait: first.earlierWait + first.timeout, waited: now - first.since)
     }
 

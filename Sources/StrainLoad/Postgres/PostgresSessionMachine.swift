@@ -269,15 +269,15 @@ struct PostgresSessionMachine {
         let head = inFlight.peekFirst { $0.kind }
         if case .sync? = head {
             // A sync point yields one PGRES_PIPELINE_SYNC result and no terminating nil.
-            _ = inFlight.popFirst()
+            inFlight.removeFirst()
             return
         }
         guard let result else {
-            let item = inFlight.popFirst()!
-            if case .statement = item.kind {
+            if case .statement? = head {
                 statementsInFlight -= 1
-                outcomes.append(outcome(of: item, completedAt: now, failure: item.failure))
+                outcomes.append(inFlight.peekFirst { outcome(of: $0, completedAt: now, failure: $0.failure) }!)
             }
+            inFlight.removeFirst()
             return
         }
         // A rollback's results say nothing anyone waits for.

@@ -14,18 +14,22 @@ struct FIFO<Element> {
 
     mutating func popFirst() -> Element? {
         guard !isEmpty else { return nil }
-        defer {
-            head += 1
-            // Reclaim the consumed front once it is most of the storage.
-            if head == storage.count {
-                storage.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 64, head * 2 >= storage.count {
-                storage.removeFirst(head)
-                head = 0
-            }
-        }
+        defer { removeFirst() }
         return storage[head]
+    }
+
+    /// Drops the first element, only when not empty. Unlike `popFirst`, it copies nothing out: read
+    /// what is needed of a large element in place (`peekFirst`), then drop it.
+    mutating func removeFirst() {
+        head += 1
+        // Reclaim the consumed front once it is most of the storage.
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
     }
 
     /// Takes back the element appended last (it was not to be queued after all); only when not empty.

@@ -160,7 +160,7 @@ private struct ClosedModel: Sendable {
             stop()
             return nil
         }
-        _ = waiting.popFirst()
+        waiting.removeFirst()
         return .init(intended: next.readyAt, user: next.user, delayed: false)
     }
 

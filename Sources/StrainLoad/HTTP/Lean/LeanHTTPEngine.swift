@@ -393,14 +393,14 @@ final class LeanHTTPEngine: StepEngine {
             while let first = timeouts[queue].first {
                 let exchange = connections[first.slot]?.exchange
                 guard exchange?.serial == first.serial else {
-                    _ = timeouts[queue].popFirst()
+                    timeouts[queue].removeFirst()
                     continue
                 }
                 guard first.deadline <= now else {
                     earliest = min(earliest ?? .max, first.deadline)
                     break
                 }
-                _ = timeouts[queue].popFirst()
+                timeouts[queue].removeFirst()
                 let milliseconds = exchange!.step.timeout / 1000
                 fail(first.slot, StepFailure(.timeout, "Operation timed out after \(milliseconds) milliseconds"), now: now)
             }
