@@ -107,10 +107,12 @@ struct ProfileDecoder {
         if text.contains("${") {
             throw field.error("must be written out in full; ${…} is not expanded here, found \"\(text)\"")
         }
+        if let problem = URLText.unsendableCharacter(in: text) { throw field.error(problem) }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", components.host?.isEmpty == false, let url = URL(string: text) else {
             throw field.error("expected \(expected) (http or https), found \"\(URLText.redacted(text))\"")
         }
+        if let problem = URLText.portProblem(components) { throw field.error(problem) }
         return url
     }
 

@@ -75,12 +75,14 @@ struct StepDecoder {
         case (let urlField?, nil):
             url = try urlField.template(in: scope)
             written = url.description
+            try checkSendable(url, field: urlField)
             try checkHost(of: url, field: urlField)
         case (nil, let pathField?):
             guard let baseURL = target.baseURL else {
                 throw pathField.error("path needs target.baseURL; set target.baseURL, or use an absolute url")
             }
             let path = try pathField.template(in: scope)
+            try checkSendable(path, field: pathField)
             guard path.description.hasPrefix("/") else {
                 throw pathField.error("must start with \"/\", found \"\(path.description)\"")
             }
@@ -104,6 +106,13 @@ struct StepDecoder {
         return (HTTPRequest(method: method, url: url, headers: headers, body: body), "\(method) \(URLText.redacted(written))")
     }
 
+    /// What a URL's template writes out goes on the wire as is (what `${…}` renders is checked per request).
+    private func checkSendable(_ url: Template, field: Field) throws(ProfileError) {
+        for case .literal(let text) in url.parts {
+            if let problem = URLText.unsendableCharacter(in: text) { throw field.error(problem) }
+        }
+    }
+
     /// The scheme and host of an absolute `url` must be written out, so they can be checked before any load is sent.
     private func checkHost(of url: Template, field: Field) throws(ProfileError) {
         let literalStart = if case .literal(let text)? = url.parts.first { text } else { "" }
@@ -119,7 +128,7 @@ struct StepDecoder {
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
             throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(URLText.redacted(url.description))""#)
         }
-        if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) {
+        if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) ?? URLText.portProblem(components) {
             throw field.error(problem)
         }
         guard target.allowedHosts.contains(ProfileDecoder.normalizedHost(host)) else {

@@ -36,14 +36,18 @@ struct Arguments {
             if flags.contains(name), inlineValue == nil {
                 setFlags.insert(name)
             } else if options.contains(name) {
+                let value: String
                 if let inlineValue {
-                    values[name, default: []].append(inlineValue)
+                    value = inlineValue
                 } else if index < words.count {
-                    values[name, default: []].append(words[index])
+                    value = words[index]
                     index += 1
                 } else {
                     throw UsageError(description: "option \(name) needs a value")
                 }
+                // No option means anything by an empty value: `--out ""` would write into the current folder.
+                guard !value.isEmpty else { throw UsageError(description: "option \(name) needs a value, found an empty one") }
+                values[name, default: []].append(value)
             } else {
                 let known = Array(flags) + Array(options)
                 let hint = Suggestion.closest(to: name, among: known).map { "; did you mean \($0)?" } ?? ""

@@ -35,6 +35,9 @@ enum K8sCommand: Command {
             guard let image = arguments.value("--image"), !image.isEmpty else { throw UsageError(description: "--image IMAGE is required") }
             let path = arguments.positionals[0]
             let profile = try ProfileLoader.load(path: path)
+            if let namespace = arguments.value("--namespace"), !KubernetesManifests.isDNSLabel(namespace) {
+                throw UsageError(description: "--namespace: expected a Kubernetes namespace (lowercase letters, digits and \"-\", at most 63, starting and ending with a letter or digit), found \(namespace.debugDescription)")
+            }
             if let startAt = arguments.value("--start-at") {
                 _ = try Shard.startAt(startAt, now: Date())
             }
@@ -42,7 +45,7 @@ enum K8sCommand: Command {
                 output.error("strain k8s: note: the profile's feeder files are not in the ConfigMap; put them in the image at the same paths")
             }
             let manifests = KubernetesManifests(
-                profile: profile, fileName: URL(fileURLWithPath: path).lastPathComponent, shards: shards, image: image,
+                profile: profile, fileName: KubernetesManifests.configMapKey(for: path), shards: shards, image: image,
                 namespace: arguments.value("--namespace"), startAt: arguments.value("--start-at"),
                 storage: arguments.value("--storage") ?? "1Gi")
             output.print(try manifests.render())
@@ -110,8 +113,9 @@ struct KubernetesManifests {
 
     /// Pod I runs shard I and records its exit status in its folder, for the merge to wait on.
     private var shardJob: [String: Any] {
-        let run = ["strain", "run", "/profile/\(fileName)", "--shards", "\(shards)", "--out", shardFolder]
-            + (startAt.map { ["--start-at", $0] } ?? [])
+        // Words from the command line are quoted: the shell expands nothing in them. The shard folder is ours.
+        let run = ["strain", "run", Self.shellQuoted("/profile/\(fileName)"), "--shards", "\(shards)", "--out", shardFolder]
+            + (startAt.map { ["--start-at", Self.shellQuoted($0)] } ?? [])
         let script = "mkdir -p \(shardFolder); \(run.joined(separator: " ")); echo $? > \(shardFolder)/exit-status"
         let profileVolume = Volume(name: "profile", source: ["configMap": ["name": baseName + "-profile"]], mountPath: "/profile")
         return job(name: baseName + "-shards", spec: ["completionMode": "Indexed", "completions": shards, "parallelism": shards],
@@ -124,6 +128,27 @@ struct KubernetesManifests {
         let wait = "until [ $(ls /results/shard-*/exit-status 2>/dev/null | wc -l) -ge \(shards) ]; do sleep 5; done"
         return job(name: baseName + "-merge", spec: [:],
                    script: "\(wait); exec strain merge \(folders) --out /results/merged", volumes: [resultsVolume])
+    }
+
+    /// `word` single-quoted for /bin/sh, a quote in it closed, escaped and reopened.
+    static func shellQuoted(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+
+    /// The profile's file name as a ConfigMap key, which Kubernetes limits to letters, digits, "-", "_" and
+    /// "."; any other character becomes "-".
+    static func configMapKey(for path: String) -> String {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let key = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar)) ? Character(scalar) : "-"
+        })
+        return key.allSatisfy({ $0 == "." }) ? "profile.json5" : key
+    }
+
+    /// A DNS-1123 label, as a namespace name must be.
+    static func isDNSLabel(_ name: String) -> Bool {
+        let allowed = name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+        return (1...63).contains(name.utf8.count) && allowed && name.first != "-" && name.last != "-"
     }
 
     private struct Volume {

@@ -30,6 +30,11 @@ enum MergeCommand: Command {
             guard let path = arguments.value("--out") else { throw UsageError(description: "--out DIR is required") }
             guard !arguments.positionals.isEmpty else { throw UsageError(description: "no shard folders given") }
             out = URL(fileURLWithPath: path)
+            // Writing the merge into a shard's folder would overwrite that shard's own run.
+            let outPath = out.resolvingSymlinksInPath().standardizedFileURL.path
+            if let shard = arguments.positionals.first(where: { URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path == outPath }) {
+                throw UsageError(description: "--out \(path) is the shard folder \(shard); merge into a folder of its own")
+            }
         } catch {
             output.error("strain merge: \(error)\n\(usage)")
             return .badInput

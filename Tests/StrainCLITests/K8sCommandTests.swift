@@ -30,7 +30,7 @@ struct K8sCommandTests {
         #expect(shardSpec["completions"] as? Int == 3 && shardSpec["parallelism"] as? Int == 3)
         let shardPod = try #require((shardSpec["template"] as? [String: Any])?["spec"] as? [String: Any])
         let shardScript = try #require(((shardPod["containers"] as? [[String: Any]])?.first?["command"] as? [String])?.last)
-        #expect(shardScript.contains("strain run /profile/http-quickstart.json5 --shards 3 --out /results/shard-${JOB_COMPLETION_INDEX}"))
+        #expect(shardScript.contains("strain run '/profile/http-quickstart.json5' --shards 3 --out /results/shard-${JOB_COMPLETION_INDEX}"))
         let volumes = try #require(shardPod["volumes"] as? [[String: Any]])
         #expect((volumes[0]["persistentVolumeClaim"] as? [String: String])?["claimName"] == name(claim))
         #expect((volumes[1]["configMap"] as? [String: String])?["name"] == name(configMap))
@@ -69,5 +69,27 @@ struct K8sCommandTests {
         let outcome = try StrainProcess.run(["k8s", Self.profile.path, "--image", "x"])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("--shards N is required"))
+    }
+
+    /// A profile's file name is the user's text: it must not become shell syntax in the Job's
+    /// command, nor a ConfigMap key Kubernetes refuses.
+    @Test func aHostileFileNameIsNeitherShellNorAnInvalidKey() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let hostile = folder.appendingPathComponent("my $(id) 'x.json5")
+        try FileManager.default.copyItem(at: Self.profile, to: hostile)
+        let startAt = Date().addingTimeInterval(600).formatted(.iso8601)
+        let outcome = try StrainProcess.run(["k8s", hostile.path, "--shards", "2", "--image", "img:1", "--start-at", startAt])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let key = "my---id---x.json5"
+        #expect(outcome.stdout.contains("\"\(key)\""))
+        #expect(outcome.stdout.contains("strain run '/profile/\(key)' --shards 2"))
+        #expect(outcome.stdout.contains("--start-at '\(startAt)'"))
+        #expect(!outcome.stdout.contains("$(id)"))
+
+        let namespace = try StrainProcess.run(["k8s", Self.profile.path, "--shards", "2", "--image", "img:1", "--namespace", "ns$(id)"])
+        #expect(namespace.status == 2)
+        #expect(namespace.stderr.contains("--namespace"))
     }
 }

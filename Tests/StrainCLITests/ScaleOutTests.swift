@@ -85,6 +85,13 @@ struct ScaleOutTests {
         let missing = try StrainProcess.run(["merge", shards[0].path, shards[2].path, "--out", root.appendingPathComponent("partial").path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("missing shard 1 of 3"), "\(missing.stderr)")
+
+        // Nor written over one of its shards (the shard would be lost).
+        let before = try Data(contentsOf: shards[0].appendingPathComponent("run.json"))
+        let overwrite = try StrainProcess.run(["merge"] + shards.map(\.path) + ["--out", shards[0].path + "/"])
+        #expect(overwrite.status == 2)
+        #expect(overwrite.stderr.contains("is the shard folder"), "\(overwrite.stderr)")
+        #expect(try Data(contentsOf: shards[0].appendingPathComponent("run.json")) == before)
     }
 
     /// Each shard diagnosed the same system over its own window: merge keeps them apart and says where they are.

@@ -94,3 +94,28 @@ extension HostileProfileTests {
         #expect(error?.message == "has 100,000 elements; at most 1,000 \(what == "steps" ? "steps per scenario" : "stages") are allowed")
     }
 }
+
+extension HostileProfileTests {
+    /// What a profile writes into a URL goes on the wire as is: a CR LF there would be a header line of
+    /// the profile's making, a space would end the request line, and a port above 65535 cannot be
+    /// connected to (it crashed the engine once).
+    @Test(arguments: [
+        (#"target: { baseURL: "http://127.0.0.1:65536" }"#, #"{ path: "/" }"#, "target.baseURL", "port 65536 is outside 1–65535"),
+        (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ url: "http://127.0.0.1:70000/" }"#, "url", "port 70000 is outside 1–65535"),
+        (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ path: "/p1\r\nX-Injected: 1" }"#, "path", "(found U+000D)"),
+        (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ url: "http://127.0.0.1:1/p2\r\nX-Injected: 2" }"#, "url", "(found U+000D)"),
+        (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ path: "/p3 with space" }"#, "path", "(found U+0020)"),
+        (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ path: "/p\u001b[31m" }"#, "path", "(found U+001B)"),
+    ])
+    func urlsThatCannotGoOnTheWireAsWrittenAreRefused(target: String, step: String, key: String, message: String) {
+        let text = """
+            { name: "urls", \(target), scenarios: [{ name: "s", load: { rate: "1/s", duration: "1s" }, steps: [\(step)] }] }
+            """
+        #expect {
+            try Self.parse(text)
+        } throws: { error in
+            guard let error = error as? ProfileError else { return false }
+            return error.description.contains(key) && error.message.contains(message) && !error.description.contains("\r")
+        }
+    }
+}

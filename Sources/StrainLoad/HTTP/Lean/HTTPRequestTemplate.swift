@@ -18,7 +18,9 @@ struct PlainHTTPOrigin: Hashable {
         guard !authority.contains("@"), let components = URLComponents(string: "http://\(authority)"),
               let host = components.host, !host.isEmpty else { return nil }
         self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        port = UInt16(components.port ?? 80)
+        // The profile refuses other ports; this keeps a conversion from trapping if one slips through.
+        guard let port = UInt16(exactly: components.port ?? 80) else { return nil }
+        self.port = port
         hostHeader = String(authority)
         urlPrefixLength = "http://".utf8.count + authority.utf8.count
     }
