@@ -2,7 +2,8 @@ import Foundation
 
 /// Piecewise-linear arrival rate over time: the open model's load shape. Arrival `k` (0-based) is
 /// intended at the moment the cumulative number of arrivals reaches `k`, so a ramp or a constant
-/// rate comes out exact over any window rather than drifting with rounding.
+/// rate comes out exact over any window rather than drifting with rounding. The end is exclusive:
+/// R/s for D seconds is R×D arrivals, from 0 to one gap before D, as in k6 and vegeta.
 public struct ArrivalCurve: Sendable, Equatable {
     /// A span where the rate moves linearly from `fromRate` to `toRate` (arrivals per second).
     public struct Segment: Sendable, Equatable {
@@ -61,9 +62,11 @@ public struct ArrivalCurve: Sendable, Equatable {
         return totalArrivals
     }
 
-    /// The time (seconds from the start) at which `count` arrivals have accumulated, or nil past the end.
+    /// The time (seconds from the start) at which `count` arrivals have accumulated, or nil from the
+    /// end on (the arrival at the very end belongs to the next run). The margin keeps a total that
+    /// floating point puts a hair above a whole number (0.1/s × 30 s) from adding an arrival at the end.
     public func time(reaching count: Double) -> Double? {
-        guard count <= totalArrivals else { return nil }
+        guard count < totalArrivals - 1e-6 else { return nil }
         var start = 0.0
         for (index, segment) in segments.enumerated() {
             let before = arrivalsBefore[index]

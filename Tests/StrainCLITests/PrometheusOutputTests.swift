@@ -121,7 +121,7 @@ struct PrometheusOutputTests {
         ], timeLimit: 120)
         let artifact = try RunCommandTests.artifact(in: out)
         #expect(outcome.status == 0, "\(outcome.stderr) \(artifact.validity.reasons)")
-        #expect(artifact.scenarios.first?.steps.first?.requests == 151)
+        #expect(artifact.scenarios.first?.steps.first?.requests == 150)
         let summary = try #require(artifact.outputs?.first)
         #expect(summary.delivered == 0 && summary.pushes == 0)
         #expect(summary.failedPushes >= 1)

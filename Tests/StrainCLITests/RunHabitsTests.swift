@@ -41,9 +41,9 @@ struct RunHabitsTests {
         let artifact = try RunArtifact.read(from: out.appendingPathComponent("run.json"))
         #expect(artifact.scenarios.map(\.name) == ["target 1", "target 2", "target 3"])
         #expect(artifact.scenarios.map { $0.steps[0].name } == ["/index.html", "/status/404", "/1k.bin"].map { "GET \(TestServers.httpURL)\($0)" })
-        // 20/s each for 1 s: the first from 0 s to 1 s inclusive, the others a third and two thirds of
-        // a gap later (constant-rate scenarios take turns).
-        #expect(artifact.scenarios.map { $0.steps[0].requests } == [21, 20, 20])
+        // 20/s each for 1 s: 20 each (R×D), the second and third a third and two thirds of a gap later
+        // (constant-rate scenarios take turns).
+        #expect(artifact.scenarios.map { $0.steps[0].requests } == [20, 20, 20])
         #expect(artifact.scenarios.map { $0.steps[0].failures } == [0, 20, 0])
         #expect(outcome.stdout.contains("target 2"))
     }
@@ -104,8 +104,8 @@ struct RunHabitsTests {
         let artifact = try RunArtifact.read(from: out.appendingPathComponent("run.json"))
         #expect(artifact.overrides == ["--duration 2s", "--rate 80/s", "--connections 8", "--threshold home.latency: p(50) < 1h"])
         #expect(artifact.thresholds?.map(\.condition) == ["rate < 1%", "p(50) < 1h"])
-        // 80/s for 2s, counting the arrival at 0s (ramps scale in proportion: see ProfileOverridesTests).
-        #expect(artifact.scenarios[0].iterations == 161)
+        // 80/s for 2s (ramps scale in proportion: see ProfileOverridesTests).
+        #expect(artifact.scenarios[0].iterations == 160)
         #expect(abs((artifact.scenarios[0].askedRate ?? 0) - 80) < 2)
         #expect(outcome.stdout.contains("Thresholds: all 2 passed"), "\(outcome.stdout)")
         // Every report says the file is not all that ran.

@@ -61,9 +61,8 @@ struct RunPostgresTests {
             #expect(outcome.stdout.contains("db (postgres)"))
             let artifact = try RunArtifact.read(from: folder.appendingPathComponent("run.json"))
             #expect(artifact.scenarios.map(\.kind) == [.http, .postgres])
-            // 40/s for 2 s each: 81 from 0 s to 2 s inclusive, and 80 for the second constant-rate
-            // scenario, which takes its turn half a gap later.
-            #expect(artifact.scenarios.map(\.iterations) == [81, 80])
+            // 40/s for 2 s each: 80 (R×D), the second constant-rate scenario taking its turns half a gap later.
+            #expect(artifact.scenarios.map(\.iterations) == [80, 80])
             let timeline = try TimelineReader.read(from: folder.appendingPathComponent("timeline.ndjson"))
             #expect(Set(timeline.flatMap(\.steps).map(\.scenario)) == ["web", "db"])
         }

@@ -13,7 +13,7 @@ struct PacerTests {
 
     @Test func aConstantRateIsEvenlySpacedAndExact() {
         let times = Self.sendTimes(ArrivalCurve([.init(duration: 2, fromRate: 100, toRate: 100)]), .constant)
-        #expect(times.count == 201) // arrivals at 0, 10 ms, …, 2 s inclusive
+        #expect(times.count == 200) // arrivals at 0, 10 ms, …, 1.99 s: R×D, as in k6 and vegeta
         #expect(times.first == 0)
         for (earlier, later) in zip(times, times.dropFirst()) {
             #expect(abs(later - earlier - 0.01) < 1e-9)
@@ -24,7 +24,7 @@ struct PacerTests {
         // 0 → 100/s over 10 s: 500 arrivals, half of them in the last ~2.93 s (t = 10·√0.5).
         let curve = ArrivalCurve([.init(duration: 10, fromRate: 0, toRate: 100)])
         let times = Self.sendTimes(curve, .constant)
-        #expect(times.count == 501)
+        #expect(times.count == 500)
         #expect(abs(times[250] - 10 * 0.5.squareRoot()) < 1e-6)
         #expect(times.allSatisfy { (0...10).contains($0) })
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
@@ -48,7 +48,8 @@ struct PacerTests {
         #expect(curve.duration == 3)
         #expect(abs(curve.time(reaching: 50)! - 1) < 1e-9)
         #expect(abs(curve.time(reaching: 150)! - 2) < 1e-9)
-        #expect(curve.time(reaching: 251) == nil)
+        #expect(curve.time(reaching: 249) != nil)
+        #expect(curve.time(reaching: 250) == nil)
     }
 
     @Test(arguments: [1, 2, 3, 7])
@@ -111,6 +112,15 @@ struct PacerTests {
     @Test func zeroLengthSegmentsAreIgnored() {
         let curve = ArrivalCurve([.init(duration: 0, fromRate: 10, toRate: 10), .init(duration: 1, fromRate: 10, toRate: 10)])
         #expect(curve.segments.count == 1)
-        #expect(Self.sendTimes(curve, .constant).count == 11)
+        #expect(Self.sendTimes(curve, .constant).count == 10)
+    }
+
+    /// 1.1/s × 90 s is a hair above 99 in floating point: still 99 arrivals, none at the very end.
+    @Test func aTotalJustAboveAWholeNumberAddsNoArrivalAtTheEnd() {
+        let curve = ArrivalCurve([.init(duration: 90, fromRate: 1.1, toRate: 1.1)])
+        #expect(curve.totalArrivals > 99)
+        let times = Self.sendTimes(curve, .constant)
+        #expect(times.count == 99)
+        #expect(times.last.map { $0 < 90 } == true)
     }
 }
