@@ -199,3 +199,26 @@ public enum AtomicFile {
         }
     }
 }
+
+/// The folder a command writes its files to.
+public enum OutputFolder {
+    /// Creates `url` and any missing parents (mkdir -p), saying in the system's words why not: a file
+    /// already where a folder should be, no permission (Foundation's error names neither plainly).
+    public static func create(_ url: URL) throws(FileIOError) {
+        var path = ""
+        for component in url.standardizedFileURL.path.split(separator: "/") {
+            path += "/" + component
+            var status = stat()
+            if stat(path, &status) == 0 {
+                guard status.st_mode & S_IFMT == S_IFDIR else {
+                    throw FileIOError(path: path, operation: "create the output folder", errorNumber: ENOTDIR,
+                                      problem: "it exists and is not a folder")
+                }
+                continue
+            }
+            guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+                throw FileIOError(path: path, operation: "create the output folder", errorNumber: errno)
+            }
+        }
+    }
+}

@@ -102,6 +102,9 @@ public enum ProfileLoader {
             []
         }
         let path = ProfilePath(components: codingPath.map { key in key.intValue.map { .index($0) } ?? .key(key.stringValue) })
-        return ProfileError(keyPath: path, message: "Foundation's JSON5 reader cannot read this value", anchor: .value)
+        // Foundation names neither the value nor why; these are what it refuses that JSON5 syntax allows.
+        return ProfileError(keyPath: path, message: "Foundation's JSON5 reader cannot read a value in here: expected numbers "
+                            + "within ±1.7e308 (whole ones within 64 bits) and strings without \\u0000 or a lone surrogate such as \\uD800",
+                            anchor: .value)
     }
 }

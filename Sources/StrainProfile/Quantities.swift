@@ -32,6 +32,11 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard total <= Limits.durationSeconds else {
             throw ValueError("\"\(text)\" is longer than the longest duration allowed, 31 days (744h)")
         }
+        // Runs keep time in whole microseconds: a shorter duration would become 0 and slip past
+        // every "must be longer than 0s".
+        guard total == 0 || total >= 1e-6 else {
+            throw ValueError("\"\(text)\" is shorter than 1us, the finest time Strain keeps")
+        }
         seconds = total
     }
 

@@ -257,6 +257,10 @@ extension Threshold {
             guard let count = QuantityText.plainNumber(Substring(text)), count == count.rounded() else {
                 throw ValueError("\(name) count is compared with a whole number like 10, found \"\(text)\"")
             }
+            // Beyond 2^53 a count is not held exactly: the threshold would compare with another number.
+            guard count <= 9_007_199_254_740_992 else {
+                throw ValueError("\(name) count is compared with a whole number up to 9007199254740992, found \"\(text)\"")
+            }
             return .count(count)
         }
     }

@@ -79,6 +79,10 @@ enum CapacityCommand: Command {
             }
             let budget = try Self.value(arguments, "--max-duration", TimeSpan.init(parsing:))?.seconds ?? 600
             guard maxRate > 0 else { throw UsageError(description: "--max-rate must be above zero") }
+            // A budget shorter than one step would still run the first step, whole.
+            guard budget >= stepSeconds else {
+                throw UsageError(description: "--max-duration must be at least one step (--step-duration, \(TimeSpan(seconds: stepSeconds)))")
+            }
             search = CapacitySearch.Settings(startRate: start, maxRate: maxRate, maxSteps: max(1, Int(budget / stepSeconds)))
             workers = try arguments.value("--workers").map { text in
                 guard let workers = Int(text), workers >= 1 else { throw UsageError(description: "--workers: expected a whole number of at least 1") }

@@ -152,7 +152,7 @@ enum DiagnoseCommand: Command {
 
     /// Writes diagnosis.json, evidence.json (to diagnose again with --evidence), diagnosis.md and diagnosis.html.
     static func write(_ diagnosis: Diagnosis, evidence: Evidence, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try OutputFolder.create(directory)
         try DiagnosisJSON.write(diagnosis, to: RunFile.diagnosis.url(in: directory))
         try DiagnosisJSON.write(evidence, to: RunFile.evidence.url(in: directory))
         try ReportWriter.write(DiagnosisReport.markdown(diagnosis), to: RunFile.diagnosisMarkdown.url(in: directory))

@@ -49,7 +49,7 @@ enum MergeCommand: Command {
         let artifact = ShardMerge.artifact(of: shards)
         let report: RunReport
         do {
-            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            try OutputFolder.create(out)
             let folder = RunFolder(url: out)
             try artifact.write(to: folder.artifactURL)
             let timeline = try TimelineWriter(url: folder.timelineURL)

@@ -116,6 +116,11 @@ struct CapacityCommandTests {
         let run = try StrainProcess.run(["capacity", profile.path, "--slo", "checks: rate > 0.99"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("checks is not measured per second"))
+
+        // A budget shorter than one step would still run that step in full.
+        let short = try StrainProcess.run(["capacity", profile.path, "--slo", "latency: p(99) < 1s", "--max-duration", "0s"])
+        #expect(short.status == 2)
+        #expect(short.stderr.contains("--max-duration must be at least one step (--step-duration, 20s)"), "\(short.stderr)")
     }
 
     static func capacityJSON(_ folder: URL) throws -> [String: Any] {

@@ -35,6 +35,22 @@ struct RunCommandTests {
         #expect(timeline.reduce(0) { $0 + $1.steps.reduce(0) { $0 + $1.requests } } == step.requests)
     }
 
+    /// An output folder that cannot be made says why in plain words, before any load.
+    @Test func anOutputFolderThatIsAFileIsRefusedPlainly() throws {
+        let file = Self.outputFolder()
+        try Data("not a folder".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-n", "1", "--out", file.path])
+        #expect(outcome.status == 5)
+        #expect(outcome.stderr.contains("\(file.path): create the output folder failed: it exists and is not a folder"), "\(outcome.stderr)")
+        #expect(!outcome.stderr.contains("NSCocoaErrorDomain"))
+        #expect(try String(contentsOf: file, encoding: .utf8) == "not a folder")
+
+        let empty = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-n", "1", "--out", ""])
+        #expect(empty.status == 2)
+        #expect(empty.stderr.contains("option --out needs a value, found an empty one"), "\(empty.stderr)")
+    }
+
     @Test(.oneLoadAtATime) func adHocRateRunsTheOpenModel() throws {
         let out = Self.outputFolder()
         defer { try? FileManager.default.removeItem(at: out) }

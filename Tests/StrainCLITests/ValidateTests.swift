@@ -38,6 +38,18 @@ struct ValidateTests {
         #expect(outcome.stdout.isEmpty)
     }
 
+    /// A profile's text is quoted in errors; its escape sequences must not reach the terminal as such.
+    @Test func controlCharactersOfAProfileAreShownEscaped() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("strain-escape-\(UUID().uuidString).json5")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try #"{ name: "e", target: { baseURL: "http://127.0.0.1:1" }, scenarios: [{ name: "s", load: { rate: "1\u001b[31m/s", duration: "1s" }, steps: [{ path: "/", method: "G\u001b]0;pwned\u0007ET" }] }] }"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["validate", file.path])
+        #expect(outcome.status == 2)
+        #expect(!outcome.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains(#"\u{1B}[31m"#), "\(outcome.stderr)")
+    }
+
     @Test func oneBadProfileDoesNotStopTheOthersFromBeingChecked() throws {
         let good = try #require(Self.examples.first)
         let bad = try #require(Self.malformed.first)

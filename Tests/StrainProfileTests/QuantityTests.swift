@@ -4,7 +4,7 @@ import Testing
 struct QuantityTests {
     @Test(arguments: [
         ("250us", 0.000_25), ("250µs", 0.000_25), ("750ms", 0.75), ("30s", 30), ("2m", 120), ("1h", 3600),
-        ("1m30s", 90), ("1.5s", 1.5), ("1h2m3s", 3723), ("0s", 0), (" 5s ", 5),
+        ("1m30s", 90), ("1.5s", 1.5), ("1h2m3s", 3723), ("0s", 0), (" 5s ", 5), ("1us", 0.000_001),
     ])
     func parsesDurations(text: String, seconds: Double) throws {
         #expect(try TimeSpan(parsing: text).seconds == seconds)
@@ -17,6 +17,8 @@ struct QuantityTests {
         ("", #"expected a duration like "30s", "750ms" or "1m30s", found """#),
         ("ms", #"expected a duration like "30s", "750ms" or "1m30s", found "ms""#),
         ("1.2.3s", #"expected a duration like "30s", "750ms" or "1m30s", found "1.2.3s""#),
+        // Runs keep whole microseconds: this would become 0 and pass every "longer than 0s".
+        ("0.0001us", #""0.0001us" is shorter than 1us, the finest time Strain keeps"#),
         ("fast", #"expected a duration like "30s", "750ms" or "1m30s", found "fast""#),
     ])
     func rejectsMalformedDurations(text: String, message: String) {

@@ -97,7 +97,7 @@ public enum LoadRun {
         let artifactURL = RunFile.artifact.url(in: options.outputDirectory)
         let timeline: TimelineWriter
         do {
-            try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
+            try OutputFolder.create(options.outputDirectory)
             timeline = try TimelineWriter(url: timelineURL)
         } catch {
             throw LoadError(.infrastructure, "cannot write to \(options.outputDirectory.path): \(error)")

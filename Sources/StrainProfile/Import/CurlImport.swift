@@ -101,7 +101,12 @@ public enum CurlImport {
                 headers.append(("Cookie", cookie))
             case "-A", "--user-agent": headers.append(("User-Agent", try value(for: option, attached: attached)))
             case "-e", "--referer": headers.append(("Referer", try value(for: option, attached: attached)))
-            case "--url": url = try value(for: option, attached: attached)
+            case "--url":
+                let given = try value(for: option, attached: attached)
+                guard url == nil else {
+                    throw Failure(description: "word \(position) (--url \(given)): a second URL; import one request per curl command")
+                }
+                url = given
             case "--compressed": headers.append(("Accept-Encoding", "gzip"))
             case "-G", "--get": dataIntoQuery = true
             case "-I", "--head": method = "HEAD"
