@@ -182,6 +182,17 @@ public struct OpenLoad: Sendable, Equatable {
     public var duration: TimeSpan {
         stages.reduce(.zero) { $0 + $1.duration }
     }
+
+    /// The arrivals the schedule asks for: the area under its rate, each stage a linear ramp.
+    public var arrivals: Double {
+        var total = 0.0
+        var from = start
+        for stage in stages {
+            total += (from.perSecond + stage.target.perSecond) / 2 * stage.duration.seconds
+            from = stage.target
+        }
+        return total
+    }
 }
 
 public struct Stage: Sendable, Equatable {

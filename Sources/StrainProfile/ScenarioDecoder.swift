@@ -156,7 +156,11 @@ struct ScenarioDecoder {
             if start == .zero, stages.allSatisfy({ $0.target == .zero }) {
                 throw stagesField.error("every stage goes to 0/s, so nothing would be sent")
             }
-            return OpenLoad(start: start, stages: stages, arrival: arrival, maxConnections: maxConnections)
+            let load = OpenLoad(start: start, stages: stages, arrival: arrival, maxConnections: maxConnections)
+            if load.arrivals < 1 {
+                throw stagesField.error("the stages ask for fewer than one arrival (\(QuantityText.number(load.arrivals))), so nothing would be sent")
+            }
+            return load
         }
         if object.contains("start") {
             throw object.keyError("start", "start is the rate a ramp begins at and needs stages; a constant rate only takes rate + duration")
@@ -169,7 +173,12 @@ struct ScenarioDecoder {
             throw object.field.error(#"a rate needs a duration bound: add duration, like duration: "1m""#)
         }
         let stage = Stage(target: rate, duration: try durationField.timeSpan())
-        return OpenLoad(start: rate, stages: [stage], arrival: arrival, maxConnections: maxConnections)
+        let load = OpenLoad(start: rate, stages: [stage], arrival: arrival, maxConnections: maxConnections)
+        // The end is exclusive (rate × duration arrivals): under one, the run would send nothing.
+        if load.arrivals < 1 {
+            throw durationField.error("\(rate) for \(stage.duration) asks for fewer than one arrival, so nothing would be sent")
+        }
+        return load
     }
 
     private func closedLoad(_ object: ObjectReader) throws(ProfileError) -> ClosedLoad {

@@ -54,6 +54,9 @@ extension HostileProfileTests {
         (load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/${sequence(9223372036854775807)}" }"#), "sequence's start must lie within"),
         (load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/${random(-9223372036854775808, 1)}" }"#), "random's bounds must lie within"),
         (load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/", timeout: "99999999h" }"#), "longest duration allowed"),
+        // Fewer than one arrival: the run would send nothing.
+        (load(#"{ rate: "0.0000001/s", duration: "1s" }"#), "for 1s asks for fewer than one arrival, so nothing would be sent"),
+        (load(#"{ stages: [{ to: "1/s", over: "1s" }] }"#), "the stages ask for fewer than one arrival (0.5), so nothing would be sent"),
     ])
     func numbersBeyondTheLimitsAreClearErrors(profile: String, message: String) {
         let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
