@@ -8,7 +8,7 @@ public enum MarkdownReport {
 
     public static func render(_ report: RunReport) -> String {
         let headline = RunHeadline(report: report)
-        var lines = ["# \(headline.title): \(verdict(report))", "", headline.when + "  ", headline.provenance.joined(separator: "  \n")]
+        var lines = ["# \(Markdown.text(headline.title)): \(verdict(report))", "", headline.when + "  ", headline.provenance.joined(separator: "  \n")]
         if let invalidity = headline.invalidity {
             lines += ["", "> [!CAUTION]", "> **\(invalidity[0])**"] + invalidity.dropFirst().map { "> - " + $0 }
         }

@@ -54,9 +54,44 @@ struct TextTable {
 }
 
 enum Markdown {
-    /// Cell text that cannot break the table: pipes escaped, newlines as spaces.
+    /// Cell text that cannot break the table: pipes escaped, newlines as spaces, and names from
+    /// profiles and servers never read as HTML (`text`).
     static func escapeCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        Self.text(text).replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// Text whose `<`, `>` and `&` show as themselves rather than open an HTML tag or entity: names
+    /// come from profiles, run folders and servers. Code spans are left as they are, since a
+    /// renderer shows their content literally (an entity there would show as one).
+    static func text(_ text: String) -> String {
+        guard text.contains(where: { "<>&".contains($0) }) else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let tick = rest.firstIndex(of: "`") {
+            result += escapeHTML(rest[..<tick])
+            let fence = rest[tick...].prefix { $0 == "`" }
+            let afterFence = rest[fence.endIndex...]
+            // A code span ends at the next run of exactly as many backticks (CommonMark).
+            var search = afterFence.startIndex
+            var close: Range<Substring.Index>?
+            while let found = afterFence[search...].range(of: String(fence)) {
+                let run = afterFence[found.lowerBound...].prefix { $0 == "`" }
+                if run.count == fence.count { close = found; break }
+                search = run.endIndex
+            }
+            guard let close else {
+                result += fence
+                rest = afterFence
+                continue
+            }
+            result += rest[tick..<close.upperBound]
+            rest = afterFence[close.upperBound...]
+        }
+        return result + escapeHTML(rest)
+    }
+
+    private static func escapeHTML(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     /// Inline code that survives backticks inside the text.

@@ -1,7 +1,7 @@
 import Foundation
 import FoundationXML
 import StrainContract
-import StrainReport
+@testable import StrainReport
 import Testing
 
 /// A run folder as `strain run` leaves it, from real requests to the test nginx, with a diagnosis.
@@ -74,6 +74,19 @@ struct MarkdownReportTests {
         #expect(text.contains("more steps left out; see report.html."))
         #expect(text.contains("_Left out to fit a pull-request comment: the details of"))
         #expect(text.components(separatedBy: "<details>").count == text.components(separatedBy: "</details>").count)
+    }
+
+    /// Names come from profiles: in Markdown they show as written, never as HTML a renderer would act on.
+    @Test func namesInTheMarkdownReportAreNotHTML() throws {
+        let run = try RecordedRun(iterations: 5)
+        defer { run.remove() }
+        var report = run.report
+        report.artifact.scenarios[0].name = "<script>alert(3)</script>"
+        let text = MarkdownReport.render(report)
+        #expect(!text.contains("<script>"))
+        #expect(text.contains("| &lt;script&gt;alert(3)&lt;/script&gt;.home |"), "\(text)")
+        #expect(Markdown.text("a `<b>` & <i>") == "a `<b>` &amp; &lt;i&gt;")
+        #expect(Markdown.text("``a ` <b>`` <c> `open <d>") == "``a ` <b>`` &lt;c&gt; `open &lt;d&gt;")
     }
 }
 

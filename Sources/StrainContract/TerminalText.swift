@@ -1,0 +1,40 @@
+/// Text bound for a terminal. Profiles, run files, server responses and error messages from
+/// databases are untrusted: an escape sequence in them could move the cursor, retitle the window
+/// or hide a line. Every control character but line feed and tab is written as `\u{…}` instead.
+public enum TerminalText {
+    /// `text` made safe to print. With `keepingStyles`, colour and weight sequences (`ESC [ … m`,
+    /// what Strain's own styling writes) are kept: they change how text looks, not where it goes.
+    public static func visible(_ text: String, keepingStyles: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        let scalars = Array(text.unicodeScalars)
+        var visible = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if keepingStyles, scalar == "\u{1B}", let end = styleEnd(in: scalars, from: index) {
+                visible.append(contentsOf: scalars[index...end])
+                index = end + 1
+                continue
+            }
+            if isControl(scalar) {
+                visible.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                visible.append(scalar)
+            }
+            index += 1
+        }
+        return String(visible)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+    }
+
+    /// The index of the `m` ending a style sequence (ESC [ digits and semicolons m) at `start`, if one is there.
+    private static func styleEnd(in scalars: [Unicode.Scalar], from start: Int) -> Int? {
+        guard start + 2 < scalars.count, scalars[start + 1] == "[" else { return nil }
+        var index = start + 2
+        while index < scalars.count, ("0"..."9").contains(scalars[index]) || scalars[index] == ";" { index += 1 }
+        return index < scalars.count && scalars[index] == "m" ? index : nil
+    }
+}
