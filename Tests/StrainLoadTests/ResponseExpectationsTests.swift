@@ -71,6 +71,19 @@ struct ResponseExpectationsTests {
         #expect(iteration.variable("gone") == nil)
     }
 
+    /// `(a+)+$` backtracks exponentially on a run of a's it cannot end: the match is stopped at its
+    /// time limit and the step fails saying why, rather than holding the worker for good.
+    @Test func aRegexThatBacktracksWithoutEndIsStopped() throws {
+        let (expectations, iteration) = try Self.step(extract: #"v: { regex: "(a+)+$" }"#)
+        let body = Array(String(repeating: "a", count: 5_000).utf8) + Array("!".utf8)
+        // Unbounded, this call did not return (2^5000 ways to split the a's).
+        let verdict = expectations.apply(status: 200, body: body, headers: Self.headers, to: iteration)
+        #expect(verdict.failure?.label == .extractionFailed)
+        #expect(verdict.failure?.message.contains("v: regex (a+)+$ was stopped after 100ms on a 5001-byte body") == true,
+                "\(verdict.failure?.message ?? "no failure")")
+        #expect(iteration.variable("v") == nil)
+    }
+
     @Test func stepsWithoutChecksOnTheBodyDiscardIt() throws {
         let (expectations, _) = try Self.step(check: "status: [200]")
         #expect(!expectations.needsResponse)

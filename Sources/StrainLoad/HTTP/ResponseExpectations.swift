@@ -122,10 +122,16 @@ final class ResponseExpectations {
             }
         }
         for (variable, source) in extractions {
-            if let value = Self.extract(source, body: body, headers: headers, json: &document) {
+            switch Self.extract(source, body: body, headers: headers, json: &document) {
+            case .found(let value):
                 iteration.setVariable(variable, to: value)
-            } else {
+            case .nothing:
                 verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) found nothing in the response\(cut)",
+                                           endsIteration: true), counted: false)
+            case .tooSlow:
+                verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) was stopped after "
+                                           + "\(TimeSpan(seconds: Self.regexTimeLimit)) on a "
+                                           + "\(body.count)-byte body (it backtracks too much: make it match less ambiguously)",
                                            endsIteration: true), counted: false)
             }
         }
@@ -151,19 +157,44 @@ final class ResponseExpectations {
         }
     }
 
-    private static func extract(_ source: Source, body: [UInt8], headers: [HTTPHeader], json: inout LazyJSON) -> String? {
+    private enum Extracted {
+        case found(String)
+        case nothing
+        /// A regex that backtracked past `regexTimeLimit`.
+        case tooSlow
+    }
+
+    /// The longest a regex extraction may run on one response, in seconds. A pattern like `(a+)+$` backtracks
+    /// exponentially on a body it nearly matches; unbounded, it held its worker (and every request
+    /// of it) for good, past the step's timeout and the first Ctrl-C.
+    static let regexTimeLimit = 0.1
+
+    private static func extract(_ source: Source, body: [UInt8], headers: [HTTPHeader], json: inout LazyJSON) -> Extracted {
         switch source {
         case .jsonPath(let path):
-            guard let value = json.value.flatMap(path.evaluate(in:)) else { return nil }
-            if case .string(let text) = value { return text }
-            return JSONText.of(value)
+            guard let value = json.value.flatMap(path.evaluate(in:)) else { return .nothing }
+            if case .string(let text) = value { return .found(text) }
+            return .found(JSONText.of(value))
         case .header(let name):
-            return headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+            return headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map { .found($0.value) } ?? .nothing
         case .regex(let expression):
             let text = String(decoding: body, as: UTF8.self)
-            guard let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+            let deadline = ContinuousClock.now + .seconds(regexTimeLimit)
+            var match: NSTextCheckingResult?
+            var stopped = false
+            // With reportProgress ICU calls back during a long match, where it can be stopped.
+            expression.enumerateMatches(in: text, options: .reportProgress, range: NSRange(text.startIndex..., in: text)) { result, _, stop in
+                if let result {
+                    match = result
+                    stop.pointee = true
+                } else if ContinuousClock.now > deadline {
+                    stopped = true
+                    stop.pointee = true
+                }
+            }
+            guard let match else { return stopped ? .tooSlow : .nothing }
             let group = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
-            return Range(group, in: text).map { String(text[$0]) }
+            return Range(group, in: text).map { .found(String(text[$0])) } ?? .nothing
         }
     }
 
