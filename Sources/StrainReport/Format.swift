@@ -76,7 +76,8 @@ public enum Format {
     public static func change(_ fraction: Double) -> String {
         guard fraction.isFinite else { return "–" }
         let factor = 1 + fraction
-        let percentText = abs(fraction) >= 10 ? (fraction >= 0 ? "+" : "-") + count(Int(abs(fraction * 100).rounded())) + "%"
+        // Capped as `ratio` is: a corrupt file's 1e20 must not overflow an Int.
+        let percentText = abs(fraction) >= 10 ? (fraction >= 0 ? "+" : "-") + count(Int(min(abs(fraction * 100), 1e15).rounded())) + "%"
             : signedPercent(fraction)
         return factor >= 1.5 || factor <= 2.0 / 3 ? "\(percentText) (\(ratio(factor)))" : percentText
     }

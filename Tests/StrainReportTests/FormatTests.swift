@@ -45,6 +45,8 @@ struct ChangeFormatTests {
     @Test(arguments: [
         (63.0, "+6,300% (64×)"), (-0.48, "-48.0% (0.52×)"), (0.6, "+60.0% (1.6×)"), (0.04, "+4.00%"), (-0.2, "-20.0%"),
         (-1.0, "-100.0% (0×)"), (0.0, "+0%"),
+        // A corrupt or hostile run file's factor (it crashed compare): capped, never an Int overflow.
+        (1e20, "+1,000,000,000,000,000% (1,000,000,000,000,000×)"),
     ])
     func changes(fraction: Double, text: String) {
         #expect(Format.change(fraction) == text)
