@@ -126,6 +126,12 @@ struct HTTPResponseParserTests {
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", "a malformed chunk size line"),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokay\r\n", "a chunk longer than its announced size"),
         ("HTTP/1.1 101 Switching Protocols\r\n\r\n", "101 Switching Protocols, which no request asked for"),
+        // No status (counted as a success once) and ones beyond 5xx (labelled 5xx once).
+        ("HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n", "status 0 is outside 100–599"),
+        ("HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n", "status 99 is outside 100–599"),
+        ("HTTP/1.1 600 High\r\nContent-Length: 0\r\n\r\n", "status 600 is outside 100–599"),
+        (String(repeating: "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", count: 17) + "HTTP/1.1 200 OK\r\n\r\n",
+         "more than 16 interim (1xx) responses"),
     ])
     func garbageIsMalformed(response: String, problem: String) {
         Self.expectSameAtEveryCut(response, .malformed(problem))

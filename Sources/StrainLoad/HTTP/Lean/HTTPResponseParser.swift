@@ -20,6 +20,9 @@ struct HTTPResponseParser {
 
     /// Status line and header block of one response, together (curl's limit too).
     static let maxHeaderBytes = 100 * 1024
+    /// Interim responses taken before the final one (a 100 Continue and a 103 Early Hints are the usual).
+    static let maxInterimResponses = 16
+    private var interimResponses = 0
 
     private enum State {
         case statusLine
@@ -79,6 +82,7 @@ struct HTTPResponseParser {
         bodyBytes = 0
         keepsConnection = true
         hasStarted = false
+        interimResponses = 0
     }
 
     /// Per response, including each interim one.
@@ -196,6 +200,8 @@ struct HTTPResponseParser {
             return "not an HTTP/1.x status line"
         }
         status = line[9...11].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        // RFC 9110 defines 100–599: 000 is no status, and 999 is not a server error.
+        guard (100...599).contains(status) else { return "status \(status) is outside 100–599" }
         // HTTP/1.0 closes after each response unless it says keep-alive.
         if line[7] == UInt8(ascii: "0") { keepsConnection = false }
         state = .headerLine
@@ -244,6 +250,11 @@ struct HTTPResponseParser {
         if (100..<200).contains(status) {
             // 101 would switch protocols, which no request of ours asks for.
             guard status != 101 else { return "101 Switching Protocols, which no request asked for" }
+            // A server that streams interim responses without end would hold the worker reading them.
+            interimResponses += 1
+            guard interimResponses <= Self.maxInterimResponses else {
+                return "more than \(Self.maxInterimResponses) interim (1xx) responses"
+            }
             headers.removeAll(keepingCapacity: true)
             setCookies.removeAll(keepingCapacity: true)
             startResponse()

@@ -28,6 +28,8 @@ final class LeanHTTPEngine: StepEngine {
 
     private let epoll: Int32
     private let readBuffer: UnsafeMutableRawBufferPointer
+    /// Full reads of one socket per turn of the loop (a 64 KiB buffer each).
+    static let readsPerTurn = 16
     private let ready: UnsafeMutablePointer<strain_ready_event>
     /// By scenario index, then step; empty for scenarios this worker does not run.
     private var steps: [[LeanStep]]
@@ -274,13 +276,17 @@ final class LeanHTTPEngine: StepEngine {
 
     private func read(_ slot: Int, now: UInt64) {
         guard let connection = connections[slot], let exchange = connection.exchange else { return }
+        var fullReads = 0
         while true {
             let count = Glibc.read(connection.socket, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
                 if exchange.firstByteAt == 0 { exchange.firstByteAt = now }
                 switch connection.parser.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<count])) {
                 case .needMore:
-                    if count == readBuffer.count { continue }
+                    // More may be waiting; but a server streaming without end must not keep the worker
+                    // here, past its timeouts and other connections: the socket stays readable for the next turn.
+                    fullReads += 1
+                    if count == readBuffer.count, fullReads < Self.readsPerTurn { continue }
                 case .complete(let consumed):
                     // Bytes nobody asked for yet: the connection is out of step, so it is not reused.
                     complete(slot, reusable: consumed == count && connection.parser.keepsConnection, now: now)
