@@ -27,6 +27,25 @@ public enum ArtifactError: Error, CustomStringConvertible, Equatable {
 }
 
 extension RunArtifact {
+    /// Names head the reports' sections; a profile cannot give one a control character, so a run
+    /// file that has one was made by hand, and its escape sequences would drive the reader's terminal.
+    var nameWithControlCharacter: String? {
+        func control(in name: String) -> Unicode.Scalar? {
+            name.unicodeScalars.first { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        }
+        var names = [("profile.name", profile?.name ?? "")]
+        for (index, scenario) in scenarios.enumerated() {
+            names.append(("scenarios[\(index)].name", scenario.name))
+            names += scenario.steps.enumerated().map { ("scenarios[\(index)].steps[\($0.offset)].name", $0.element.name) }
+        }
+        for (key, name) in names {
+            if let character = control(in: name) {
+                return "\(key) holds a control character (U+\(String(character.value, radix: 16, uppercase: true)))"
+            }
+        }
+        return nil
+    }
+
     /// Stable, diffable JSON: sorted keys, pretty printed, ISO-8601 dates.
     public func encoded() throws -> Data {
         try JSONFormat.encoder(pretty: true).encode(self)
@@ -67,7 +86,11 @@ extension RunArtifact {
             guard format == formatVersion else {
                 throw ArtifactError.notAnArtifact(path: path, detail: "unknown artifact format \(format)")
             }
-            return try decoder.decode(RunArtifact.self, from: data)
+            let artifact = try decoder.decode(RunArtifact.self, from: data)
+            if let problem = artifact.nameWithControlCharacter {
+                throw ArtifactError.notAnArtifact(path: path, detail: problem)
+            }
+            return artifact
         } catch let error as ArtifactError {
             throw error
         } catch let error as DecodingError {

@@ -142,9 +142,14 @@ public enum TargetsFile {
         for index in targets.indices {
             guard let file = targets[index].bodyFile else { continue }
             let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : folder.appendingPathComponent(file).standardizedFileURL
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: url.path) else {
                 throw AdHocError("\(targets[index].bodyOrigin ?? name): body file not found: \(url.path) (relative paths start at the targets file's folder)")
+            }
+            // A folder, or a device such as /dev/zero, is refused here rather than at the first request.
+            do {
+                try InputFile.checkReadable(url.path)
+            } catch {
+                throw AdHocError("\(targets[index].bodyOrigin ?? name): cannot read the body file \(url.path): \(error.reason)")
             }
             targets[index].bodyFile = url.path
         }

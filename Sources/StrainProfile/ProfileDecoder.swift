@@ -265,9 +265,14 @@ struct ProfileFiles {
     func existingFile(_ field: Field) throws(ProfileError) -> URL {
         let path = try field.nonEmptyString()
         let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : baseDirectory.appendingPathComponent(path)).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: url.path) else {
             throw field.error("file not found: \(url.path) (relative paths start at the profile's folder)")
+        }
+        // A folder, a device such as /dev/zero or a FIFO would be read without end, or not at all.
+        do {
+            try InputFile.checkReadable(url.path)
+        } catch {
+            throw field.error("cannot read \(url.path): \(error.reason)")
         }
         return url
     }
@@ -290,7 +295,9 @@ struct ProfileFiles {
         if let empty = columns.firstIndex(of: "") {
             throw field.error("column \(empty + 1) of the header row of \(file.path) has no name")
         }
-        if let repeated = columns.first(where: { column in columns.filter { $0 == column }.count > 1 }) {
+        // In one pass: a header of many thousand columns must not take its square in time.
+        var seen = Set<String>()
+        if let repeated = columns.first(where: { !seen.insert($0).inserted }) {
             throw field.error("the header row of \(file.path) names \"\(repeated)\" twice")
         }
         guard records.count > 1 else {

@@ -198,7 +198,8 @@ extension Template {
             }
             guard columns.contains(rest) else {
                 throw ValueError(
-                    "feeder \"\(head)\" has no column \"\(rest)\" (its CSV header has \(columns.joined(separator: ", ")))",
+                    "feeder \"\(head)\" has no column \"\(rest)\" (its CSV header has \(columns.prefix(20).joined(separator: ", "))"
+                        + (columns.count > 20 ? " and \(columns.count - 20) more)" : ")"),
                     suggestion: Suggestion.closest(to: rest, among: columns).map { "\(head).\($0)" })
             }
             return .feeder(name: head, column: rest)

@@ -258,7 +258,8 @@ extension Threshold {
                 throw ValueError("\(name) count is compared with a whole number like 10, found \"\(text)\"")
             }
             // Beyond 2^53 a count is not held exactly: the threshold would compare with another number.
-            guard count <= 9_007_199_254_740_992 else {
+            // Checked on the digits too: as a Double, 2^53 + 1 has already become 2^53.
+            guard count <= 9_007_199_254_740_992, UInt64(text).map({ $0 <= 9_007_199_254_740_992 }) ?? true else {
                 throw ValueError("\(name) count is compared with a whole number up to 9007199254740992, found \"\(text)\"")
             }
             return .count(count)

@@ -1,4 +1,5 @@
 import Foundation
+import StrainContract
 
 /// A table of text cells rendered with aligned columns (terminal) or as a Markdown table: the
 /// renderers build the cells once and choose the form.
@@ -22,9 +23,11 @@ struct TextTable {
         self.columns = columns
     }
 
+    /// Cells are one line each: a server's error message or a run file's name can hold line breaks
+    /// and escape sequences, which would forge lines of the table or drive the terminal.
     mutating func append(_ cells: [String]) {
         precondition(cells.count == columns.count, "a row of \(cells.count) cells for \(columns.count) columns")
-        rows.append(cells)
+        rows.append(cells.map { TerminalText.visible($0.replacingOccurrences(of: "\n", with: " ")) })
     }
 
     var isEmpty: Bool { rows.isEmpty }

@@ -151,6 +151,8 @@ struct ImportCommandTests {
          [#"baseURL: "https://example.test", allow: ["example.test"], tls: { insecure: true }, redirects: 10"#,
           #"body: "{\"n\":\"a\nb\"}""#, "cookie (1×)", "Accept-Encoding (1×)"]),
         (["curl", "-u", "ada:pw", "http://127.0.0.1:18080/"], ["authorization (1×)"]),
+        // A password in the URL is a credential too.
+        (["curl", "http://ada:secret@127.0.0.1:18080/a"], [#"baseURL: "http://127.0.0.1:18080""#, "user:password in the URL (1×)"]),
     ])
     func aCurlCommandLineBecomesAProfile(command: [String], expected: [String]) throws {
         let outcome = try StrainProcess.run(["import", "curl", "--"] + command)
@@ -158,6 +160,7 @@ struct ImportCommandTests {
         for text in expected {
             #expect(outcome.stdout.contains(text), "\(text) not in\n\(outcome.stdout)")
         }
+        #expect(!outcome.stdout.contains("secret"))
         let profile = Self.temporaryFile("curl.json5")
         defer { try? FileManager.default.removeItem(at: profile) }
         try outcome.stdout.write(to: profile, atomically: true, encoding: .utf8)

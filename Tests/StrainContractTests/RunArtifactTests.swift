@@ -91,6 +91,16 @@ import Testing
         #expect(error?.description == "runs/new.json was written by a newer Strain (artifact format 2); this build reads format 1 — upgrade strain")
     }
 
+    @Test("a name with a control character is refused: only a hand-made file has one, and it would drive the terminal")
+    func controlCharactersInNames() throws {
+        var artifact = Self.sampleArtifact()
+        artifact.scenarios[0].steps[0].name = "step\u{1B}]0;pwned\u{7}"
+        let error = #expect(throws: ArtifactError.self) {
+            try RunArtifact.decode(try artifact.encoded(), path: "runs/hostile.json")
+        }
+        #expect(error?.description == "runs/hostile.json: not a Strain run artifact: scenarios[0].steps[0].name holds a control character (U+1B)")
+    }
+
     @Test("a file that is not an artifact is rejected with the path and what is wrong", arguments: [
         (#"{"format": 1}"#, "runs/bad.json: not a Strain run artifact: missing key 'tool'"),
         (#"{"tool": "strain"}"#, "runs/bad.json: not a Strain run artifact: missing key 'format'"),

@@ -122,3 +122,13 @@ extension HostileProfileTests {
         }
     }
 }
+
+extension HostileProfileTests {
+    /// A body file or feeder that is a device or a folder would be read without end, or not at all.
+    @Test(arguments: ["/dev/zero", "/tmp"])
+    func filesThatAreNotRegularAreRefused(path: String) {
+        let profile = Self.load(#"{ rate: "1/s", duration: "1s" }"#, step: #"{ path: "/", method: "POST", body: { file: "\#(path)" } }"#)
+        let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
+        #expect(error?.description.contains("cannot read \(path): not a regular file") == true, "got: \(error?.description ?? "no error")")
+    }
+}

@@ -76,6 +76,8 @@ struct ThresholdTests {
         ("count < 1.5", .requests, #"requests count is compared with a whole number like 10, found "1.5""#),
         ("count < 99999999999999999999999", .errors,
          #"errors count is compared with a whole number up to 9007199254740992, found "99999999999999999999999""#),
+        ("count < 9007199254740993", .errors,
+         #"errors count is compared with a whole number up to 9007199254740992, found "9007199254740993""#),
         ("avg < 1%", .errors, "errors takes rate, count, not avg"),
         ("count < 3", .latency, "latency takes p(N), avg, min, max, med, not count"),
         ("p(101) < 1s", .latency, #"expected a percentile like p(99) or p(99.9) (above 0, at most 100), found "p(101)""#),

@@ -93,6 +93,8 @@ public struct ProfileDraft: Sendable {
         var compressed = 0
         let steps = requests.map { request in
             var kept: [(name: String, value: String)] = []
+            // By lowercased name: a recording with thousands of headers must not take their square in time.
+            var keptIndex: [String: Int] = [:]
             for header in request.headers {
                 let lowered = header.name.lowercased()
                 if lowered.hasPrefix(":") || Self.clientHeaders.contains(lowered) { continue }
@@ -105,15 +107,19 @@ public struct ProfileDraft: Sendable {
                     continue
                 }
                 // A repeated header is one header whose values are joined (RFC 9110 5.3; cookies with "; ").
-                if let index = kept.firstIndex(where: { $0.name.lowercased() == lowered }) {
+                if let index = keptIndex[lowered] {
                     kept[index].value += (lowered == "cookie" ? "; " : ", ") + header.value
                 } else {
+                    keptIndex[lowered] = kept.count
                     kept.append(header)
                 }
             }
+            if !keepCredentials, request.components.user != nil || request.components.password != nil {
+                dropped["user:password in the URL", default: 0] += 1
+            }
             return (request: request, headers: kept)
         }
-        let origins = Set(requests.map(Self.origin))
+        let origins = Set(requests.map { Self.origin($0, keepCredentials: keepCredentials) })
         let baseURL = origins.count == 1 ? origins.first : nil
         let hosts = Set(requests.compactMap { $0.components.host?.lowercased() }).sorted()
 
@@ -150,7 +156,8 @@ public struct ProfileDraft: Sendable {
             if baseURL != nil {
                 fields.append("path: \(Self.quoted(Self.template(Self.pathAndQuery(request.url))))")
             } else {
-                fields.append("url: \(Self.quoted(Self.template(request.url)))")
+                let url = keepCredentials ? request.url : Self.withoutUserInfo(request.url)
+                fields.append("url: \(Self.quoted(Self.template(url)))")
             }
             if !headers.isEmpty {
                 let members = headers.map { "\(Self.quoted($0.name)): \(Self.quoted(Self.template($0.value)))" }
@@ -173,15 +180,25 @@ public struct ProfileDraft: Sendable {
         schemes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key): entr\($0.value == 1 ? "y" : "ies")" }.joined(separator: ", ")
     }
 
-    /// "https://shop.example:8443": what a base URL holds.
-    static func origin(_ request: ImportedRequest) -> String {
+    /// "https://shop.example:8443": what a base URL holds; its user and password only when credentials are kept.
+    static func origin(_ request: ImportedRequest, keepCredentials: Bool) -> String {
         var origin = URLComponents()
         origin.scheme = request.components.scheme?.lowercased()
         origin.host = request.components.host
         origin.port = request.components.port
-        origin.user = request.components.user
-        origin.password = request.components.password
+        if keepCredentials {
+            origin.user = request.components.user
+            origin.password = request.components.password
+        }
         return origin.string ?? ""
+    }
+
+    /// `url` without the "user:password@" of its authority.
+    static func withoutUserInfo(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let authorityEnd = url[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) }) ?? url.endIndex
+        guard let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + url[url.index(after: at)...]
     }
 
     /// What follows the authority of an absolute URL, as written: "/v1/orders?id=1", "/" for none.
