@@ -15,6 +15,10 @@ enum SlowQueriesCheck {
             return CheckResult(findings: [], summary: "no pg_stat_statements snapshots")
         }
         let databaseSeconds = window.toplevelSeconds
+        // Time sessions spent queued for locks grows with contention and with how busy the host is,
+        // not with any statement's work (step 3 reports it): notability is judged without it, so a
+        // hot row's queue on a loaded host does not push the other statements below the bar.
+        let lockWaits = min(databaseSeconds, LockContentionRule.waits(in: postgres.lockSamples ?? []).reduce(0) { $0 + $1.seconds })
         var findings: [Finding] = []
         var explained: Set<Int64> = []
 
@@ -24,7 +28,8 @@ enum SlowQueriesCheck {
             explained.insert(pattern.repeated.queryID)
         }
         for statement in window.explainCandidates() {
-            let context = StatementContext(statement: statement, databaseSeconds: databaseSeconds, postgres: postgres, input: input)
+            let context = StatementContext(statement: statement, databaseSeconds: databaseSeconds, lockWaitSeconds: lockWaits,
+                                           postgres: postgres, input: input)
             let planFindings = context.planFindings()
             findings += planFindings
             if planFindings.isEmpty && !explained.contains(statement.queryID) && context.isNotable {

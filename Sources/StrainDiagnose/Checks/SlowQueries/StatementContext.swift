@@ -5,6 +5,8 @@ import Foundation
 struct StatementContext {
     let statement: StatementActivity
     let databaseSeconds: Double
+    /// The sessions' sampled waits for locks within `databaseSeconds`.
+    let lockWaitSeconds: Double
     let postgres: PostgresEvidence
     let input: CheckInput
 
@@ -21,10 +23,13 @@ struct StatementContext {
             + "\(Format.significant(statement.rowsPerCall)) rows per call"]
     }
 
-    /// Notable for its time alone: a large share of the database's time, or slow per call
-    /// whatever its share.
+    /// Notable for its time alone: a large share of the database's time less its lock waits, or
+    /// slow per call whatever its share. A statement's own time keeps its waits, so one that mostly
+    /// waits for locks is still notable (and reported as lock-bound).
     var isNotable: Bool {
-        databaseShare >= SlowQueriesCheck.notableShare || statement.meanSeconds >= StatementWindow.slowCallSeconds
+        let working = databaseSeconds - lockWaitSeconds
+        let share = working > 0 ? statement.seconds / working : databaseShare
+        return share >= SlowQueriesCheck.notableShare || statement.meanSeconds >= StatementWindow.slowCallSeconds
     }
 
     func planFindings() -> [Finding] {
