@@ -30,8 +30,9 @@ extension RunArtifact {
     /// Names head the reports' sections; a profile cannot give one a control character, so a run
     /// file that has one was made by hand, and its escape sequences would drive the reader's terminal.
     var nameWithControlCharacter: String? {
+        // Line feeds and tabs too: a name is one line.
         func control(in name: String) -> Unicode.Scalar? {
-            name.unicodeScalars.first { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+            name.unicodeScalars.first { TerminalText.isControl($0) || $0 == "\n" || $0 == "\t" }
         }
         var names = [("profile.name", profile?.name ?? "")]
         for (index, scenario) in scenarios.enumerated() {
@@ -40,7 +41,7 @@ extension RunArtifact {
         }
         for (key, name) in names {
             if let character = control(in: name) {
-                return "\(key) holds a control character (U+\(String(character.value, radix: 16, uppercase: true)))"
+                return "\(key) holds a control character (\(TerminalText.codePoint(character)))"
             }
         }
         return nil

@@ -26,8 +26,15 @@ public enum TerminalText {
         return String(visible)
     }
 
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    /// A C0 or C1 control character (or DEL), line feed and tab excepted.
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+    }
+
+    /// How a message names a character without writing it: "U+001B".
+    public static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
     /// The index of the `m` ending a style sequence (ESC [ digits and semicolons m) at `start`, if one is there.

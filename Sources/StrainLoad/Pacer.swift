@@ -64,7 +64,7 @@ public struct ArrivalCurve: Sendable, Equatable {
 
     /// The time (seconds from the start) at which `count` arrivals have accumulated, or nil from the
     /// end on (the arrival at the very end belongs to the next run). The margin keeps a total that
-    /// floating point puts a hair above a whole number (0.1/s × 30 s) from adding an arrival at the end.
+    /// floating point puts a hair above a whole number (1.1/s × 90 s) from adding an arrival at the end.
     public func time(reaching count: Double) -> Double? {
         guard count < totalArrivals - 1e-6 else { return nil }
         var start = 0.0

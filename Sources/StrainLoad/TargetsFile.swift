@@ -47,7 +47,7 @@ public enum TargetsFile {
         for (index, line) in lines.enumerated() {
             let place = "\(name):\(index + 1)"
             if let control = line.unicodeScalars.first(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
-                throw AdHocError("\(place): control character U+\(String(format: "%04X", control.value)) in the line; a CR, LF or NUL would end a header and start another")
+                throw AdHocError("\(place): control character \(TerminalText.codePoint(control)) in the line; a CR, LF or NUL would end a header and start another")
             }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") {

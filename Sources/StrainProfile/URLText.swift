@@ -17,18 +17,12 @@ public enum URLText {
     /// profile's making). The character is named by code point, not echoed.
     public static func unsendableCharacter(in text: String) -> String? {
         guard let character = text.unicodeScalars.first(where: { $0.value <= 0x20 || $0.value == 0x7F }) else { return nil }
-        return "a URL cannot hold a space or a control character (found U+\(String(character.value, radix: 16, uppercase: true).leftPadded(to: 4))); write it percent-encoded, e.g. %20 for a space"
+        return "a URL cannot hold a space or a control character (found \(TerminalText.codePoint(character))); write it percent-encoded, e.g. %20 for a space"
     }
 
     /// Why the port of a parsed URL cannot be connected to, or nil (none given, or 1–65535).
     public static func portProblem(_ components: URLComponents) -> String? {
         guard let port = components.port, !(1...65_535).contains(port) else { return nil }
         return "port \(port) is outside 1–65535"
-    }
-}
-
-private extension String {
-    func leftPadded(to length: Int) -> String {
-        String(repeating: "0", count: max(0, length - count)) + self
     }
 }

@@ -98,7 +98,7 @@ import Testing
         let error = #expect(throws: ArtifactError.self) {
             try RunArtifact.decode(try artifact.encoded(), path: "runs/hostile.json")
         }
-        #expect(error?.description == "runs/hostile.json: not a Strain run artifact: scenarios[0].steps[0].name holds a control character (U+1B)")
+        #expect(error?.description == "runs/hostile.json: not a Strain run artifact: scenarios[0].steps[0].name holds a control character (U+001B)")
     }
 
     @Test("a file that is not an artifact is rejected with the path and what is wrong", arguments: [
