@@ -49,6 +49,13 @@ static inline CURLcode strain_curl_easy_setopt_prereq_callback(CURL *handle, cur
     return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
 }
 
+// CURLOPT_RESOLVER_START_FUNCTION: called before a host name (or address) not in the DNS cache is
+// resolved, for the first request and each redirect hop.
+typedef int (*strain_curl_resolver_start_callback)(void *resolver_state, void *reserved, void *userdata);
+static inline CURLcode strain_curl_easy_setopt_resolver_start_callback(CURL *handle, strain_curl_resolver_start_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_RESOLVER_START_FUNCTION, callback);
+}
+
 // MARK: curl_multi_setopt
 
 static inline CURLMcode strain_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {

@@ -69,6 +69,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     /// HTTP responses whose body was longer than the step's `maxBodyBytes`: checks and extraction
     /// saw only its first `maxBodyBytes`.
     case truncatedBodies
+    /// Requests refused before anything was sent: the step could not be rendered, or what it rendered
+    /// cannot go on the wire (a header value with CR or LF, a URL with a space). No connection was used.
+    case notSent
 
     /// The key in `StepResult.counters`: the case's name.
     public var name: String { String(describing: self) }

@@ -208,15 +208,22 @@ public final class CurlEasy {
         }
     }
 
-    /// Checks the host of every request just before it is sent, the first and each redirect hop,
-    /// with curl's own URL parser; a request whose host fails `isAllowed` is not sent, the transfer
-    /// fails with CURLE_ABORTED_BY_CALLBACK and `refusedURL` names it. Hosts come as curl writes
-    /// them: IPv6 addresses in brackets. Redirects may only go to http and https.
+    /// Checks the host of every request, the first and each redirect hop, with curl's own URL parser:
+    /// before its name is resolved, so a host outside the allow list is neither looked up nor
+    /// connected to, and again just before the request is sent (a host found in curl's DNS cache is
+    /// not resolved again). A request whose host fails `isAllowed` is not sent, the transfer fails
+    /// and `refusedURL` names it. Hosts come as curl writes them: IPv6 addresses in brackets.
+    /// Redirects may only go to http and https.
     public func setHostCheck(_ isAllowed: @escaping (String) -> Bool) throws {
         let context = "setting the host check"
         hostCheck = isAllowed
+        let me = Unmanaged.passUnretained(self).toOpaque()
         try setString(CURLOPT_REDIR_PROTOCOLS_STR, "http,https", context)
-        try setPointer(CURLOPT_PREREQDATA, Unmanaged.passUnretained(self).toOpaque(), context)
+        try setPointer(CURLOPT_RESOLVER_START_DATA, me, context)
+        try check(strain_curl_easy_setopt_resolver_start_callback(handle) { _, _, userdata in
+            Unmanaged<CurlEasy>.fromOpaque(userdata!).takeUnretainedValue().mayRequestCurrentURL() ? 0 : 1
+        }) { context }
+        try setPointer(CURLOPT_PREREQDATA, me, context)
         try check(strain_curl_easy_setopt_prereq_callback(handle) { userdata, _, _, _, _ in
             Unmanaged<CurlEasy>.fromOpaque(userdata!).takeUnretainedValue().mayRequestCurrentURL()
                 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
@@ -320,8 +327,9 @@ public final class CurlEasy {
         return line.count
     }
 
-    /// The prerequest callback: is the URL curl is about to send to (the effective URL, which curl
-    /// updates on each redirect hop) on an allowed host? Anything curl's parser rejects is refused.
+    /// The resolver-start and prerequest callbacks: is the URL curl is about to look up or send to (the
+    /// effective URL, which curl updates on each redirect hop) on an allowed host? Anything curl's
+    /// parser rejects is refused.
     private func mayRequestCurrentURL() -> Bool {
         guard let hostCheck else { return true }
         var urlPointer: UnsafeMutablePointer<CChar>?

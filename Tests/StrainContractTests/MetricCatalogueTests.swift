@@ -9,7 +9,7 @@ struct MetricCatalogueTests {
                                                "transaction", "schedulerLag"])
         #expect(Counter.allCases.map(\.name) == ["bytesIn", "bytesOut", "newConnections", "reusedConnections", "checks",
                                                  "checkFailures", "missed", "dropped", "unfinished", "rows", "rollbacks",
-                                                 "reconnects", "truncatedBodies"])
+                                                 "reconnects", "truncatedBodies", "notSent"])
         for phase in Phase.allCases { #expect(Phase(name: phase.name) == phase) }
         #expect(Phase(name: "latency") == nil)
     }

@@ -25,7 +25,24 @@ struct HostileHTTPTests {
         #expect(step.errors.map(\.label) == ["redirect not allowed"])
         #expect(step.errors.first?.example.contains(location) == true)
         #expect(origin.receivedRequestLines.count == 3)
-        #expect(victim.receivedRequestLines.isEmpty)
+        // Checked before the host is looked up: not even a connection reaches it.
+        #expect(victim.acceptedConnections == 0)
+    }
+
+    /// A host outside the allow list is refused before it is looked up, so one that does not resolve
+    /// is refused too, not counted as a DNS failure.
+    @Test func aRedirectToAnUnresolvableHostOutsideTheAllowListIsRefusedNotLookedUp() throws {
+        let location = "http://strain-test-nowhere.invalid/"
+        let origin = try ScriptedServer { _ in ScriptedServer.response(status: "302 Found", headers: ["Location: \(location)"]) }
+        defer { origin.stop() }
+        let outcome = try runLoad("""
+        { name: "redirect", target: { baseURL: "\(origin.url)", redirects: 5 },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 2 }, steps: [{ path: "/" }] }] }
+        """)
+        let step = outcome.step()
+        #expect(step.failures == 2)
+        #expect(step.errors.map(\.label) == ["redirect not allowed"])
+        #expect(step.errors.first?.example.contains(location) == true)
     }
 
     @Test func aRedirectWithinTheAllowListIsFollowed() throws {
@@ -70,6 +87,24 @@ struct HostileHTTPTests {
         #expect(second.errors.map(\.label) == ["invalid header value"])
         #expect(second.errors.first?.example.contains("X-Value") == true)
         #expect(server.receivedRequestLines == ["GET /first HTTP/1.1", "GET /first HTTP/1.1"])
+    }
+
+    /// Every request refused for its feeder's value: the run's numbers are true (each request an
+    /// error, none sent), so it is not the generator's failure: no connection was needed.
+    @Test func aRunWhoseEveryRequestIsRefusedBeforeSendingIsNotInvalid() throws {
+        let server = try ScriptedServer { _ in ScriptedServer.response(status: "200 OK") }
+        defer { server.stop() }
+        let outcome = try runLoad("""
+        { name: "refused", target: { baseURL: "\(server.url)" }, feeders: { rows: { csv: "rows.csv" } },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 2, iterations: 4 },
+                        steps: [{ path: "/", headers: { "X-Value": "${rows.value}" } }] }] }
+        """, files: ["rows.csv": "value\n\"a\r\nX-Injected: 1\"\n"])
+        let step = outcome.step()
+        #expect(step.failures == 4)
+        #expect(step.counters["notSent"] == 4)
+        #expect(step.errors.map(\.label) == ["invalid header value"])
+        #expect(outcome.artifact.validity.valid, "\(outcome.artifact.validity.reasons)")
+        #expect(server.acceptedConnections == 0)
     }
 }
 

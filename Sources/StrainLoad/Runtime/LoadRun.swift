@@ -251,7 +251,9 @@ public enum LoadRun {
     }
 
     /// Closed-model HTTP/1.1 scenarios without think time keep every connection busy, so each must have
-    /// been opened (multiplexed HTTP/2 and think time legitimately use fewer).
+    /// been opened (multiplexed HTTP/2 and think time legitimately use fewer) — as many as requests
+    /// went out, when fewer did: a request refused before sending (a feeder's value that cannot go in
+    /// a header) needs no connection.
     static func connectionExpectations(_ profile: Profile, layout: LoadLayout, totals: [StepTally],
                                        shard: Shard = .whole) -> [SelfCheck.Connections] {
         guard profile.target.httpVersion == .http1_1 else { return [] }
@@ -260,10 +262,10 @@ public enum LoadRun {
             guard scenario.kind == .http, scenario.thinkTime == .zero, case .closed = scenario.load else { return nil }
             let part = ScenarioPart(plan.scenarios[index], shard: shard)
             guard part.runs else { return nil }
-            let asked = UInt64(min(part.concurrency, part.iterations ?? .max))
-            let established = scenario.steps.indices.reduce(UInt64(0)) { sum, step in
-                sum + totals[layout.stepNumber(scenario: index, step: step)].count(of: .newConnections)
-            }
+            let tallies = scenario.steps.indices.map { totals[layout.stepNumber(scenario: index, step: $0)] }
+            let sent = tallies.reduce(UInt64(0)) { $0 + $1.requests - $1.count(of: .notSent) }
+            let asked = min(UInt64(min(part.concurrency, part.iterations ?? .max)), sent)
+            let established = tallies.reduce(UInt64(0)) { $0 + $1.count(of: .newConnections) }
             return SelfCheck.Connections(scenario: scenario.name, asked: asked, established: established)
         }
     }

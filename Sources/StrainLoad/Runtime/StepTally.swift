@@ -163,6 +163,7 @@ public struct StepTally: Sendable {
     /// A step that failed before anything was sent (its request could not be rendered).
     public mutating func recordNotSent(_ failure: StepFailure) {
         requests += 1
+        counters[Counter.notSent.rawValue] += 1
         recordFailure(failure)
     }
 

@@ -26,6 +26,7 @@ final class ScriptedServer: Sendable {
     /// Called after the first response on a connection, which it then owns (for endless bodies).
     private let thenWrite: (@Sendable (Int32) -> Void)?
     private let requestLines = Mutex<[String]>([])
+    private let connections = Mutex(0)
 
     init(_ address: Address = .ipv4, writesHeadAndBodyApart: Bool = false,
          respond: @escaping @Sendable (String) -> String, thenWrite: (@Sendable (Int32) -> Void)? = nil) throws {
@@ -81,6 +82,11 @@ final class ScriptedServer: Sendable {
         requestLines.withLock { $0 }
     }
 
+    /// Connections accepted so far, whether or not a request came over them.
+    var acceptedConnections: Int {
+        connections.withLock { $0 }
+    }
+
     /// Stops accepting; open connections end when the client closes them.
     func stop() {
         shutdown(descriptor, Int32(SHUT_RDWR))
@@ -92,6 +98,7 @@ final class ScriptedServer: Sendable {
         while true {
             let connection = accept(descriptor, nil, nil)
             guard connection >= 0 else { return }
+            connections.withLock { $0 += 1 }
             Thread.detachNewThread { [self] in serve(connection) }
         }
     }
