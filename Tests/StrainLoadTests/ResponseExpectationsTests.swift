@@ -84,6 +84,23 @@ struct ResponseExpectationsTests {
         #expect(iteration.variable("v") == nil)
     }
 
+    /// A JSON path on a body that cannot be decoded says why, not that the value is missing.
+    @Test(arguments: [
+        (body: "<html>oops</html>", why: "the response body is not JSON"),
+        (body: String(repeating: "[", count: 200) + String(repeating: "]", count: 200),
+         why: "the response body nests arrays and objects more than 64 deep (line 1, column 65)"),
+    ])
+    func aJSONPathOnABodyThatIsNotDecodedSaysWhy(body: String, why: String) throws {
+        let (expectations, iteration) = try Self.step(check: #"json: { "$.a": 1 }"#)
+        let verdict = expectations.apply(status: 200, body: Array(body.utf8), headers: Self.headers, to: iteration)
+        #expect(verdict.failure?.message.hasPrefix("json $.a: \(why)") == true,
+                "\(verdict.failure?.message ?? "no failure")")
+        let (extraction, extracting) = try Self.step(extract: #"v: "$.a""#)
+        let extracted = extraction.apply(status: 200, body: Array(body.utf8), headers: Self.headers, to: extracting)
+        #expect(extracted.failure?.message.hasPrefix("v: JSON path $.a found nothing: \(why)") == true,
+                "\(extracted.failure?.message ?? "no failure")")
+    }
+
     @Test func stepsWithoutChecksOnTheBodyDiscardIt() throws {
         let (expectations, _) = try Self.step(check: "status: [200]")
         #expect(!expectations.needsResponse)

@@ -41,7 +41,7 @@ final class ResponseExpectations {
             self.body = body
         }
 
-        /// Nil when the body is not JSON, or is nested too deep to decode safely.
+        /// Nil when the body is not JSON, or is nested too deep to decode safely (`whyNotJSON` says which).
         var value: JSONValue? {
             mutating get {
                 if decoded == nil {
@@ -50,6 +50,13 @@ final class ResponseExpectations {
                 }
                 return decoded!
             }
+        }
+
+        /// Why `value` is nil, for the failure's message.
+        var whyNotJSON: String {
+            guard let place = JSONNesting.firstTooDeep(in: body) else { return "the response body is not JSON" }
+            return "the response body nests arrays and objects more than \(JSONNesting.limit) deep (line \(place.line), "
+                + "column \(place.column)), deeper than a response is decoded"
         }
     }
 
@@ -105,7 +112,7 @@ final class ResponseExpectations {
         for jsonCheck in check.json {
             verdict.checks += 1
             guard let root = document.value else {
-                verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): the response body is not JSON\(cut)"))
+                verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): \(document.whyNotJSON)\(cut)"))
                 continue
             }
             do {
@@ -127,6 +134,9 @@ final class ResponseExpectations {
                 iteration.setVariable(variable, to: value)
             case .nothing:
                 verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) found nothing in the response\(cut)",
+                                           endsIteration: true), counted: false)
+            case .notJSON:
+                verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) found nothing: \(document.whyNotJSON)\(cut)",
                                            endsIteration: true), counted: false)
             case .tooSlow:
                 verdict.failed(StepFailure(.extractionFailed, "\(variable): \(Self.describe(source)) was stopped after "
@@ -160,6 +170,8 @@ final class ResponseExpectations {
     private enum Extracted {
         case found(String)
         case nothing
+        /// A JSON path on a body that could not be decoded as JSON.
+        case notJSON
         /// A regex that backtracked past `regexTimeLimit`.
         case tooSlow
     }
@@ -172,7 +184,8 @@ final class ResponseExpectations {
     private static func extract(_ source: Source, body: [UInt8], headers: [HTTPHeader], json: inout LazyJSON) -> Extracted {
         switch source {
         case .jsonPath(let path):
-            guard let value = json.value.flatMap(path.evaluate(in:)) else { return .nothing }
+            guard let root = json.value else { return .notJSON }
+            guard let value = path.evaluate(in: root) else { return .nothing }
             if case .string(let text) = value { return .found(text) }
             return .found(JSONText.of(value))
         case .header(let name):
