@@ -106,8 +106,53 @@ public enum JSONFormat {
                 return "invalid JSON around line \(position.line), column \(position.column)"
             }
             if !detail.isEmpty { return "invalid JSON: \(detail)" }
+            return "invalid JSON"
         }
-        return "invalid JSON"
+        // Valid JSON that did not decode: Foundation on Linux reports a number that does not fit its
+        // key's type (a negative or fractional count, one past UInt64) without saying where.
+        guard let document = try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed),
+              let suspect = firstNegativeOrHugeNumber(in: document, at: []) else {
+            return "a number does not fit its key's type (a count must be a whole number from 0 to 2^64 - 1)"
+        }
+        return "invalid value at '\(suspect.path)': \(suspect.number) (a count must be a whole number from 0 to 2^64 - 1)"
+    }
+
+    /// The first number below 0 or past UInt64.max in a parsed document, with its key path (a boolean,
+    /// an NSNumber too, is 0 or 1 and never one).
+    private static func firstNegativeOrHugeNumber(in value: Any, at path: [any CodingKey]) -> (path: String, number: String)? {
+        switch value {
+        case let number as NSNumber:
+            let double = number.doubleValue
+            return double < 0 || double >= 18_446_744_073_709_551_616 ? (keyPath(path), number.stringValue) : nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = firstNegativeOrHugeNumber(in: element, at: path + [IndexKey(index)]) { return found }
+            }
+            return nil
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                if let found = firstNegativeOrHugeNumber(in: object[key]!, at: path + [NameKey(key)]) { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private struct IndexKey: CodingKey {
+        let intValue: Int?
+        var stringValue: String { "\(intValue!)" }
+        init(_ index: Int) { intValue = index }
+        init?(intValue: Int) { self.intValue = intValue }
+        init?(stringValue: String) { nil }
+    }
+
+    private struct NameKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }
 

@@ -87,6 +87,19 @@ import Testing
         }
     }
 
+    /// Foundation says only "not valid JSON" for a number its key's type cannot hold: the reader finds it.
+    @Test("a count that is negative or too large is named by its key", arguments: [
+        ("-4", "invalid value at 'steps[0].requests': -4"),
+        ("18446744073709551616", "invalid value at 'steps[0].requests': 18446744073709551616"),
+        ("4.5", "a number does not fit its key's type"),
+    ])
+    func countOutOfRange(requests: String, detail: String) throws {
+        let line = #"{"start":0,"duration":1,"steps":[{"scenario":"s","step":"a","requests":"# + requests
+            + #","failures":0,"latency":{"b":"","max":0,"min":0,"n":0,"v":1}}]}"# + "\n"
+        let error = #expect(throws: TimelineError.self) { try TimelineReader.parse(Data(line.utf8), path: "t.ndjson") { _ in } }
+        #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
+    }
+
     @Test("appending after close fails instead of writing to a recycled descriptor")
     func appendAfterClose() throws {
         try withTemporaryDirectory { directory in
