@@ -64,6 +64,12 @@ public enum ProfileLoader {
                 throw ProfileError(file: path, line: error.position.line, column: error.position.column,
                                    keyPath: error.keyPath ?? .root, message: error.message, anchor: .value)
             }
+            if let refused = sourceMap.firstRefusedValue {
+                throw ProfileError(file: path, line: refused.position.line, column: refused.position.column, keyPath: refused.path,
+                                   message: "\(refused.why): Foundation's JSON5 reader cannot read it (it takes numbers within "
+                                       + "±1.7e308 and strings without \\u0000 or a lone surrogate such as \\uD800)",
+                                   anchor: .value)
+            }
             throw located(unreadable(error), file: path, in: sourceMap)
         }
 
@@ -79,6 +85,11 @@ public enum ProfileLoader {
             sourceMap = SourceMap()
         }
         return (value, sourceMap)
+    }
+
+    /// Whether Foundation's JSON5 reader takes a number literal JSON5 allows (see `SourceMap.firstRefusedValue`).
+    static func foundationReadsNumber(_ literal: String) -> Bool {
+        SourceLocator.foundationReads(number: literal)
     }
 
     static func located(_ error: ProfileError, file: String, in sourceMap: SourceMap) -> ProfileError {
@@ -104,7 +115,7 @@ public enum ProfileLoader {
         let path = ProfilePath(components: codingPath.map { key in key.intValue.map { .index($0) } ?? .key(key.stringValue) })
         // Foundation names neither the value nor why; these are what it refuses that JSON5 syntax allows.
         return ProfileError(keyPath: path, message: "Foundation's JSON5 reader cannot read a value in here: expected numbers "
-                            + "within ±1.7e308 (whole ones within 64 bits) and strings without \\u0000 or a lone surrogate such as \\uD800",
+                            + "within ±1.7e308 and strings without \\u0000 or a lone surrogate such as \\uD800",
                             anchor: .value)
     }
 }

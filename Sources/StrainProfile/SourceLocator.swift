@@ -12,6 +12,9 @@ struct SourceMap {
     fileprivate(set) var keyPositions: [ProfilePath: SourcePosition] = [:]
     fileprivate(set) var valuePositions: [ProfilePath: SourcePosition] = [:]
     fileprivate(set) var memberOrder: [ProfilePath: [String]] = [:]
+    /// The first value JSON5 allows and Foundation's reader refuses, and why: a string holding NUL or
+    /// a lone UTF-16 surrogate, a number past a Double.
+    fileprivate(set) var firstRefusedValue: (path: ProfilePath, position: SourcePosition, why: String)?
 
     /// The key or value at `path`, else the nearest enclosing value that was seen.
     func position(of path: ProfilePath, at anchor: ProfileError.Anchor) -> SourcePosition? {
@@ -51,6 +54,15 @@ enum SourceLocator {
         try scanner.document()
         return scanner.map
     }
+
+    /// Whether Foundation's JSON5 reader takes a number literal the grammar accepts: within a Double
+    /// (a hexadecimal one within 64 bits).
+    static func foundationReads(number literal: String) -> Bool {
+        let unsigned = literal.hasPrefix("+") || literal.hasPrefix("-") ? String(literal.dropFirst()) : literal
+        if unsigned == "Infinity" || unsigned == "NaN" { return true }
+        if unsigned.lowercased().hasPrefix("0x") { return UInt64(unsigned.dropFirst(2), radix: 16) != nil }
+        return Double(unsigned)?.isFinite == true
+    }
 }
 
 private struct Scanner {
@@ -64,6 +76,9 @@ private struct Scanner {
     var lastRecorded = (offset: 0, position: SourcePosition(line: 1, column: 1))
 
     static let literals: Set<String> = ["true", "false", "null", "Infinity", "NaN"]
+
+    /// The first `\u` escape in the string being read that Foundation refuses (`\u0000`, a lone surrogate).
+    var refusedEscape: String?
 
     init(_ text: String) {
         bytes = Array(text.utf8)
@@ -106,9 +121,14 @@ private struct Scanner {
         case UInt8(ascii: "["):
             try array(at: path)
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
+            refusedEscape = nil
             _ = try string()
+            if let refusedEscape { noteRefused(at: path, "a string with the escape \(refusedEscape)") }
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+            let start = offset
             try number()
+            let literal = String(decoding: bytes[start..<offset], as: UTF8.self)
+            if !SourceLocator.foundationReads(number: literal) { noteRefused(at: path, "the number \(literal)") }
         case _ where Self.isIdentifierStart(byte):
             let start = offset
             let word = try identifier()
@@ -255,6 +275,7 @@ private struct Scanner {
 
     /// The four hex digits after `\u`, joining a UTF-16 surrogate pair written as two escapes.
     mutating func unicodeEscape() throws(SourceLocator.Failure) -> Character {
+        let start = offset - 2
         let high = try hexValue(digits: 4)
         if (0xD800...0xDBFF).contains(high), bytes[offset...].starts(with: Array("\\u".utf8)) {
             let resume = offset
@@ -265,8 +286,17 @@ private struct Scanner {
             }
             offset = resume
         }
+        if high == 0 || (0xD800...0xDFFF).contains(high) {
+            refusedEscape = refusedEscape ?? String(decoding: bytes[start..<offset], as: UTF8.self)
+        }
         return Character(Unicode.Scalar(high) ?? "\u{FFFD}")
     }
+
+    private mutating func noteRefused(at path: ProfilePath, _ what: String) {
+        guard map.firstRefusedValue == nil, let position = map.valuePositions[path] else { return }
+        map.firstRefusedValue = (path, position, what)
+    }
+
 
     mutating func hexScalar(digits: Int) throws(SourceLocator.Failure) -> Character {
         Character(Unicode.Scalar(try hexValue(digits: digits)) ?? "\u{FFFD}")

@@ -364,6 +364,27 @@ struct ProfileLoaderTests {
         }
     }
 
+    /// Foundation's reader refuses a few values JSON5 allows and says neither which nor where: the
+    /// locator names the value, its key and its place.
+    @Test(arguments: [
+        (#"description: "a\u0000b""#, "description", "a string with the escape \\u0000"),
+        (#"description: 'x\uD800'"#, "description", "a string with the escape \\uD800"),
+        ("seed: 1e400", "seed", "the number 1e400"),
+        ("seed: -1e309", "seed", "the number -1e309"),
+    ])
+    func namesTheValueFoundationCannotRead(member: String, key: String, what: String) throws {
+        let text = "{\n  name: \"p\",\n  \(member),\n  scenarios: [],\n}\n"
+        let error = #expect(throws: ProfileError.self) { try ProfileLoader.document(text, path: "p.json5") }
+        #expect(error?.line == 3)
+        #expect(error?.keyPath.description == key)
+        #expect(error?.message.hasPrefix("\(what): Foundation's JSON5 reader cannot read it") == true, "\(error?.message ?? "")")
+    }
+
+    @Test(arguments: ["0", "-1", "18446744073709551615", "123456789012345678901", "1.5e300", "0x1F", "+4", "-Infinity"])
+    func numbersFoundationReadsAreNotFlagged(literal: String) {
+        #expect(ProfileLoader.foundationReadsNumber(literal))
+    }
+
     @Test func pointsAtValuesFoundationCannotRead() {
         let error = DecodingError.dataCorrupted(.init(codingPath: [Key(stringValue: "scenarios"), Key(intValue: 2), Key(stringValue: "weight")],
                                                       debugDescription: "unreadable number"))
