@@ -40,7 +40,8 @@ public struct ThresholdResult: Codable, Sendable, Equatable {
         switch unit {
         case .seconds: Format.duration(seconds: value)
         case .fraction: Format.percent(value)
-        case .count: Format.count(Int64(value.rounded()))
+        // A count past Int64 (only a corrupt or hostile run file holds one) in plain digits.
+        case .count: abs(value) < 9.2e18 ? Format.count(Int64(value.rounded())) : String(format: "%.0f", value)
         case .perSecond: Format.rate(value)
         }
     }

@@ -101,7 +101,9 @@ enum Format {
         case ..<0.001: "\(significant(seconds * 1_000_000)) µs"
         case ..<1: "\(significant(seconds * 1000)) ms"
         case ..<120: "\(significant(seconds)) s"
-        default: "\(Int(seconds) / 60) min \(Int(seconds) % 60) s"
+        // Beyond a century (only a hostile or corrupt evidence file says so), and NaN: no Int can overflow.
+        case ..<3.2e9: "\(Int(seconds) / 60) min \(Int(seconds) % 60) s"
+        default: String(format: "%.3g s", seconds)
         }
     }
 
@@ -121,6 +123,12 @@ enum Format {
             if text.hasSuffix(".") { text.removeLast() }
         }
         return text
+    }
+
+    /// "12,345,678" for a count read from a plan or evidence as a number: rounded, and past what an
+    /// Int64 holds (only a hostile or corrupt file says so) in exponent notation.
+    static func count(_ value: Double) -> String {
+        abs(value) < 9.2e18 ? count(Int64(value.rounded())) : String(format: "%.3g", value)
     }
 
     /// "12,345,678".

@@ -21,8 +21,8 @@ enum RowMisestimateRule {
         let node = worst.node
         let target = node.qualifiedRelation.map { " on \($0)" } ?? ""
         var evidence = context.statementEvidence
-        evidence.append("\(node.nodeType)\(target): estimated \(Format.count(Int64(node.planRows))) rows, actual "
-                        + "\(Format.count(Int64(node.actualRows ?? 0))) per loop (\(Format.significant(worst.factor))× off)")
+        evidence.append("\(node.nodeType)\(target): estimated \(Format.count(node.planRows)) rows, actual "
+                        + "\(Format.count(node.actualRows ?? 0)) per loop (\(Format.significant(worst.factor))× off)")
         let table = node.qualifiedRelation ?? "the tables involved"
         return Finding(step: .slowQueries, check: .rowMisestimate, title: "Row estimate far from the actual rows",
                        object: context.object, evidence: evidence, impact: context.impact, severity: .warning,
