@@ -52,8 +52,8 @@ public enum JSONFormat {
         return Date(timeIntervalSince1970: (whole.timeIntervalSince1970 * 1000 + millis) / 1000)
     }
 
-    /// Says what is wrong with `data` in words, with the key path or the line and column.
-    public static func describe(_ error: DecodingError, in data: Data) -> String {
+    /// Says what is wrong with `data`, read as `type`, in words, with the key path or the line and column.
+    public static func describe<Value: Decodable>(_ error: DecodingError, in data: Data, decoding type: Value.Type) -> String {
         switch error {
         case .keyNotFound(let key, let context):
             let parent = context.codingPath.isEmpty ? "" : " in \(keyPath(context.codingPath))"
@@ -63,7 +63,7 @@ public enum JSONFormat {
         case .valueNotFound(_, let context):
             return "missing value at '\(keyPath(context.codingPath))': \(context.debugDescription)"
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            return describeSyntaxError(in: data)
+            return describeSyntaxError(in: data) ?? describeUnfitNumber(in: data, decoding: type)
         case .dataCorrupted(let context):
             return "invalid value at '\(keyPath(context.codingPath))': \(context.debugDescription)"
         @unknown default:
@@ -93,10 +93,12 @@ public enum JSONFormat {
     }
 
     /// JSONDecoder on Linux only says "not valid JSON"; JSONSerialization reports the byte offset.
-    private static func describeSyntaxError(in data: Data) -> String {
+    /// Nil when the syntax is valid.
+    private static func describeSyntaxError(in data: Data) -> String? {
         if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return "the file is empty" }
         do {
             _ = try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
+            return nil
         } catch {
             let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
             if let match = detail.firstMatch(of: /character (\d+)/), let offset = Int(match.1) {
@@ -105,54 +107,77 @@ public enum JSONFormat {
                 guard data.contains(UInt8(ascii: "\n")) else { return "invalid JSON around column \(position.column)" }
                 return "invalid JSON around line \(position.line), column \(position.column)"
             }
-            if !detail.isEmpty { return "invalid JSON: \(detail)" }
-            return "invalid JSON"
+            return detail.isEmpty ? "invalid JSON" : "invalid JSON: \(detail)"
         }
-        // Valid JSON that did not decode: Foundation on Linux reports a number that does not fit its
-        // key's type (a negative or fractional count, one past UInt64) without saying where.
-        guard let document = try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed),
-              let suspect = firstNegativeOrHugeNumber(in: document, at: []) else {
-            return "a number does not fit its key's type (a count must be a whole number from 0 to 2^64 - 1)"
-        }
-        return "invalid value at '\(suspect.path)': \(suspect.number) (a count must be a whole number from 0 to 2^64 - 1)"
     }
 
-    /// The first number below 0 or past UInt64.max in a parsed document, with its key path (a boolean,
-    /// an NSNumber too, is 0 or 1 and never one).
-    private static func firstNegativeOrHugeNumber(in value: Any, at path: [any CodingKey]) -> (path: String, number: String)? {
+    /// Valid JSON that did not decode: Foundation on Linux reports a number its key's type cannot
+    /// hold (a negative or fractional count, a whole number past 64 bits) without saying which. The
+    /// suspects are the negative, fractional and huge numbers, in document order; the fewest of the
+    /// first ones that must be set to 0 for the document to decode is found by bisection, and the last
+    /// of them is the culprit (with several, the last one: the others follow once it is fixed).
+    private static func describeUnfitNumber<Value: Decodable>(in data: Data, decoding type: Value.Type) -> String {
+        let unknown = "a number does not fit its key's type (e.g. a negative or fractional count, or a whole number past 64 bits)"
+        guard let document = try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed) else { return unknown }
+        var suspects: [(path: [JSONPathComponent], number: NSNumber)] = []
+        collectSuspects(in: document, at: [], into: &suspects)
+        let decoder = decoder()
+        func decodes(withFirst count: Int) -> Bool {
+            let patched = suspects.prefix(count).reduce(document) { replacing($1.path[...], in: $0, with: NSNumber(value: 0)) }
+            guard let patchedData = try? JSONSerialization.data(withJSONObject: patched, options: .fragmentsAllowed) else { return false }
+            return (try? decoder.decode(type, from: patchedData)) != nil
+        }
+        guard !suspects.isEmpty, decodes(withFirst: suspects.count) else { return unknown }
+        var low = 0, high = suspects.count // the document decodes with the first `high` set, not with the first `low`
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if decodes(withFirst: middle) { high = middle } else { low = middle }
+        }
+        let culprit = suspects[high - 1]
+        return "invalid value at '\(keyPath(culprit.path))': \(culprit.number.stringValue) (the number does not fit its key's type)"
+    }
+
+    private enum JSONPathComponent: CodingKey {
+        case index(Int)
+        case name(String)
+
+        var stringValue: String {
+            switch self {
+            case .index(let index): "\(index)"
+            case .name(let name): name
+            }
+        }
+        var intValue: Int? { if case .index(let index) = self { index } else { nil } }
+        init?(stringValue: String) { self = .name(stringValue) }
+        init?(intValue: Int) { self = .index(intValue) }
+    }
+
+    private static func collectSuspects(in value: Any, at path: [JSONPathComponent], into suspects: inout [(path: [JSONPathComponent], number: NSNumber)]) {
         switch value {
         case let number as NSNumber:
             let double = number.doubleValue
-            return double < 0 || double >= 18_446_744_073_709_551_616 ? (keyPath(path), number.stringValue) : nil
+            if double < 0 || double != double.rounded() || abs(double) >= 9_223_372_036_854_775_808 { suspects.append((path, number)) }
         case let array as [Any]:
-            for (index, element) in array.enumerated() {
-                if let found = firstNegativeOrHugeNumber(in: element, at: path + [IndexKey(index)]) { return found }
-            }
-            return nil
+            for (index, element) in array.enumerated() { collectSuspects(in: element, at: path + [.index(index)], into: &suspects) }
         case let object as [String: Any]:
-            for key in object.keys.sorted() {
-                if let found = firstNegativeOrHugeNumber(in: object[key]!, at: path + [NameKey(key)]) { return found }
-            }
-            return nil
+            for key in object.keys.sorted() { collectSuspects(in: object[key]!, at: path + [.name(key)], into: &suspects) }
         default:
-            return nil
+            break
         }
     }
 
-    private struct IndexKey: CodingKey {
-        let intValue: Int?
-        var stringValue: String { "\(intValue!)" }
-        init(_ index: Int) { intValue = index }
-        init?(intValue: Int) { self.intValue = intValue }
-        init?(stringValue: String) { nil }
-    }
-
-    private struct NameKey: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+    private static func replacing(_ path: ArraySlice<JSONPathComponent>, in value: Any, with replacement: Any) -> Any {
+        guard let first = path.first else { return replacement }
+        switch (first, value) {
+        case (.index(let index), var array as [Any]) where array.indices.contains(index):
+            array[index] = replacing(path.dropFirst(), in: array[index], with: replacement)
+            return array
+        case (.name(let name), var object as [String: Any]) where object[name] != nil:
+            object[name] = replacing(path.dropFirst(), in: object[name]!, with: replacement)
+            return object
+        default:
+            return value
+        }
     }
 }
 

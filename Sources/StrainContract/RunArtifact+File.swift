@@ -95,7 +95,7 @@ extension RunArtifact {
         } catch let error as ArtifactError {
             throw error
         } catch let error as DecodingError {
-            throw .notAnArtifact(path: path, detail: JSONFormat.describe(error, in: data))
+            throw .notAnArtifact(path: path, detail: JSONFormat.describe(error, in: data, decoding: RunArtifact.self))
         } catch {
             throw .notAnArtifact(path: path, detail: String(describing: error))
         }

@@ -142,7 +142,7 @@ public enum TimelineReader {
             } catch {
                 // Only the final piece can lack its newline (the file ended mid-line).
                 if offset == lines.count - 1 { return }
-                let detail = (error as? DecodingError).map { JSONFormat.describe($0, in: line) } ?? String(describing: error)
+                let detail = (error as? DecodingError).map { JSONFormat.describe($0, in: line, decoding: TimelineInterval.self) } ?? String(describing: error)
                 throw TimelineError(path: path, line: offset + 1, detail: detail)
             }
         }

@@ -83,7 +83,7 @@ enum DiagnoseCommand: Command {
         switch request.source {
         case .saved(let url):
             do {
-                evidence = try DiagnosisJSON.read(Evidence.self, from: url)
+                evidence = try DiagnosisJSON.readEvidence(from: url)
             } catch {
                 output.error("strain diagnose: \(error)")
                 return .badInput

@@ -84,7 +84,7 @@ struct VerifyPlan: CustomStringConvertible {
 
         let artifact = try RunArtifact.read(from: run.artifactURL)
         let diagnosis = try DiagnosisJSON.read(Diagnosis.self, from: run.diagnosisURL)
-        before = try DiagnosisJSON.read(Evidence.self, from: run.evidenceURL)
+        before = try DiagnosisJSON.readEvidence(from: run.evidenceURL)
         guard rank <= diagnosis.findings.count else {
             throw UsageError(description: "the run has \(diagnosis.findings.count) finding(s); there is no #\(rank)")
         }
@@ -162,7 +162,7 @@ struct VerifyPlan: CustomStringConvertible {
         }
         // An invalid rerun still measured something: keep it, marked invalid, and exit 4.
         guard [.ok, .thresholdsFailed, .invalidRun].contains(rerun) else { return rerun }
-        let afterEvidence = try DiagnosisJSON.read(Evidence.self, from: RunFile.evidence.url(in: after))
+        let afterEvidence = try DiagnosisJSON.readEvidence(from: RunFile.evidence.url(in: after))
         func observation(_ evidence: Evidence) -> VerifyResult.StatementObservation {
             VerifyResult.StatementObservation(meanSeconds: fix.meanSeconds(in: evidence.postgres), plan: fix.scans(in: evidence.postgres))
         }

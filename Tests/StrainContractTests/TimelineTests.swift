@@ -88,16 +88,26 @@ import Testing
     }
 
     /// Foundation says only "not valid JSON" for a number its key's type cannot hold: the reader finds it.
-    @Test("a count that is negative or too large is named by its key", arguments: [
-        ("-4", "invalid value at 'steps[0].requests': -4"),
-        ("18446744073709551616", "invalid value at 'steps[0].requests': 18446744073709551616"),
-        ("4.5", "a number does not fit its key's type"),
+    @Test("a count that is negative, fractional or too large is named by its key", arguments: [
+        ("-4", "invalid value at 'steps[0].requests': -4 (the number does not fit its key's type)"),
+        ("18446744073709551616", "invalid value at 'steps[0].requests': "),
+        ("4.5", "invalid value at 'steps[0].requests': 4.5"),
     ])
     func countOutOfRange(requests: String, detail: String) throws {
         let line = #"{"start":0,"duration":1,"steps":[{"scenario":"s","step":"a","requests":"# + requests
             + #","failures":0,"latency":{"b":"","max":0,"min":0,"n":0,"v":1}}]}"# + "\n"
         let error = #expect(throws: TimelineError.self) { try TimelineReader.parse(Data(line.utf8), path: "t.ndjson") { _ in } }
         #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
+    }
+
+    /// A negative number the format allows (a query id) is not blamed for a count that does not fit.
+    @Test func theNumberThatDoesNotFitIsFoundAmongOnesThatDo() throws {
+        struct Statement: Decodable { var queryID: Int64; var calls: UInt64 }
+        struct Document: Decodable { var statements: [Statement] }
+        let json = #"{"statements": [{"queryID": -898600, "calls": 3}, {"queryID": -12, "calls": 1.5}, {"queryID": 7, "calls": -1}]}"#
+        let error = #expect(throws: DecodingError.self) { try JSONFormat.decoder().decode(Document.self, from: Data(json.utf8)) }
+        let described = JSONFormat.describe(try #require(error), in: Data(json.utf8), decoding: Document.self)
+        #expect(described.hasPrefix("invalid value at 'statements[2].calls': -1"), "\(described)")
     }
 
     @Test("appending after close fails instead of writing to a recycled descriptor")

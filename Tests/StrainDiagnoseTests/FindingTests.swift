@@ -85,6 +85,26 @@ struct DiagnoserTests {
         }
     }
 
+    /// Evidence no collector writes is refused with its key: every figure drawn from it would be wrong.
+    @Test func evidenceNoCollectorWritesIsRefused() throws {
+        var newer = Self.evidence
+        newer.format = Evidence.formatVersion + 1
+        #expect(newer.problem?.hasSuffix("upgrade strain") == true)
+        var backwards = Self.evidence
+        backwards.endedAt = backwards.startedAt.addingTimeInterval(-1)
+        #expect(backwards.problem?.hasPrefix("endedAt (") == true)
+        var negative = Self.evidence
+        negative.postgres?.statementSnapshots[0].statements[0].calls = -10
+        #expect(negative.problem == "invalid value at 'postgres.statementSnapshots[0].statements[0].calls': -10 (a count cannot be negative)")
+        #expect(Self.evidence.problem == nil)
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("strain-negative-\(UInt32.random(in: 0...UInt32.max)).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try DiagnosisJSON.write(negative, to: url)
+        let error = try #require(throws: DiagnosisFileError.self) { try DiagnosisJSON.readEvidence(from: url) }
+        #expect(error.description == url.path + ": " + negative.problem!)
+    }
+
     @Test func aBrokenFileNamesWhereItIsBroken() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("strain-broken-\(UInt32.random(in: 0...UInt32.max)).json")
         defer { try? FileManager.default.removeItem(at: url) }

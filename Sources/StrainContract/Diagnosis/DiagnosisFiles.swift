@@ -18,6 +18,13 @@ public enum DiagnosisJSON {
         try AtomicFile.write(try encode(value), to: url)
     }
 
+    /// Reads an evidence file, refusing one whose values no collector writes (see `Evidence.problem`).
+    public static func readEvidence(from url: URL) throws -> Evidence {
+        let evidence = try read(Evidence.self, from: url)
+        if let problem = evidence.problem { throw DiagnosisFileError(path: url.path, reason: problem) }
+        return evidence
+    }
+
     /// Reads a file written by `write`; errors name the file and, for bad JSON, the key.
     public static func read<Value: Decodable>(_ type: Value.Type, from url: URL) throws -> Value {
         let data: Data
@@ -37,7 +44,7 @@ public enum DiagnosisJSON {
         do {
             return try decode(type, from: data)
         } catch let error as DecodingError {
-            throw DiagnosisFileError(path: path, reason: JSONFormat.describe(error, in: data))
+            throw DiagnosisFileError(path: path, reason: JSONFormat.describe(error, in: data, decoding: type))
         } catch {
             throw DiagnosisFileError(path: path, reason: String(describing: error))
         }

@@ -22,6 +22,32 @@ public struct Evidence: Codable, Sendable, Equatable {
     /// What could not be collected, and why, so the report says what it did not look at.
     public var gaps: [EvidenceGap]
 
+    /// What makes a decoded evidence file unusable, in words with its key, or nil: a format from a
+    /// newer Strain, a window that ends before it starts, or statement counters no server reports
+    /// (negative, or not a number), which would make every figure drawn from them wrong.
+    public var problem: String? {
+        if format > Self.formatVersion {
+            return "format \(format) is newer than this strain reads (\(Self.formatVersion)): upgrade strain"
+        }
+        if endedAt < startedAt {
+            return "endedAt (\(JSONFormat.text(of: endedAt))) is before startedAt (\(JSONFormat.text(of: startedAt)))"
+        }
+        for (snapshot, taken) in (postgres?.statementSnapshots ?? []).enumerated() {
+            for (index, statement) in taken.statements.enumerated() {
+                let key = "postgres.statementSnapshots[\(snapshot)].statements[\(index)]"
+                for (name, value) in [("calls", statement.calls), ("rows", statement.rows), ("sharedBlocksHit", statement.sharedBlocksHit),
+                                      ("sharedBlocksRead", statement.sharedBlocksRead), ("tempBlocksWritten", statement.tempBlocksWritten)]
+                where value < 0 {
+                    return "invalid value at '\(key).\(name)': \(value) (a count cannot be negative)"
+                }
+                guard statement.totalExecMilliseconds.isFinite, statement.totalExecMilliseconds >= 0 else {
+                    return "invalid value at '\(key).totalExecMilliseconds': \(statement.totalExecMilliseconds) (a time cannot be negative)"
+                }
+            }
+        }
+        return nil
+    }
+
     public init(format: Int = Evidence.formatVersion, startedAt: Date, endedAt: Date, phases: [PhaseMark] = [],
                 host: HostEvidence? = nil, postgres: PostgresEvidence? = nil, pgbouncer: PgBouncerEvidence? = nil,
                 dependencies: [DependencyEvidence] = [], profiler: ProfilerEvidence? = nil,
