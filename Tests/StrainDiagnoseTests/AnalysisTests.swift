@@ -159,6 +159,10 @@ struct IndexAdvisorTests {
         ("((orders.status = 'open'::text) OR (orders.total > 10))", nil),
         ("(lower(orders.customer_email) = $1)", nil),
         ("(orders.shipped_at = orders.created_at)", nil),
+        // Parentheses and AND inside a quoted name or a literal are text.
+        (#"(mis."z = 1) AND (victim = 2) AND (q" = $1)"#, ["z = 1) AND (victim = 2) AND (q"]),
+        (#"(("ord'ers"."cust""omer" = $1) AND (o.note = ') AND (x = 1'::text))"#, [#"cust"omer"#, "note"]),
+        (#"("t"".x"."a" = "t"".x"."b")"#, nil),
     ] as [(String, [String]?)])
     func indexableColumnsComeFromComparisonsWithValues(filter: String, columns: [String]?) {
         #expect(IndexAdvisor.indexableColumns(in: filter) == columns)
@@ -190,10 +194,23 @@ struct IndexAdvisorTests {
         #expect(IndexAdvisor.selectiveScans(in: root, relations: [Self.orders]).isEmpty)
     }
 
-    @Test func longIndexNamesStayWithinPostgresLimit() {
-        let suggestion = IndexSuggestion(queryID: 1, schema: "s", table: String(repeating: "t", count: 60), columns: ["a", "b"])
-        #expect(suggestion.indexName.count == 63)
+    @Test func longIndexNamesStayWithinPostgresLimitAndApart() {
+        let table = String(repeating: "t", count: 60)
+        let suggestion = IndexSuggestion(queryID: 1, schema: "s", table: table, columns: ["a", "b"])
+        #expect(suggestion.indexName.utf8.count == 63)
         #expect(suggestion.indexName.hasSuffix("_idx"))
+        // Cut to the same beginning, told apart by the hash of the whole name.
+        let other = IndexSuggestion(queryID: 1, schema: "s", table: table, columns: ["a", "c"])
+        #expect(other.indexName != suggestion.indexName)
+        #expect(IndexSuggestion(queryID: 1, schema: nil, table: "é" + table, columns: ["a"]).indexName.utf8.count <= 63)
+        #expect(IndexSuggestion(queryID: 1, schema: nil, table: "orders", columns: ["email"]).indexName == "orders_email_idx")
+    }
+
+    /// A filter nested tens of thousands deep (only a hostile plan has one) is read in linear time.
+    @Test func deeplyParenthesisedFiltersAreReadInOnePass() {
+        let depth = 50_000
+        let filter = String(repeating: "(", count: depth) + "orders.status = $1" + String(repeating: ")", count: depth)
+        #expect(IndexAdvisor.indexableColumns(in: filter) == ["status"])
     }
 }
 

@@ -14,6 +14,53 @@ struct GeneratedFixTests {
         #expect(SQLIdentifier.quoted(name) == quoted)
     }
 
+    /// A name with a control character is written with Unicode escapes, so the fix is one printable line.
+    @Test(arguments: [("tab\nx", #"U&"tab\000ax""#), ("a\\b\u{1B}[31m\"", #"U&"a\\b\001b[31m""""#), ("\u{9B}", #"U&"\009b""#)])
+    func namesWithControlCharactersUseUnicodeEscapes(name: String, quoted: String) {
+        #expect(SQLIdentifier.quoted(name) == quoted)
+    }
+
+    /// Names the plan quotes with `""` inside, a column whose name reads like a filter, and a name with
+    /// a line feed and an escape sequence: each gets its index, on its own column, from a fix that runs as printed.
+    @Test func indexFixesForNamesThatLookLikeSQLTargetTheirOwnColumns() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        let quoting = "ord'ers \"x\"", customer = "cust\"omer'", lookalike = "z = 1) AND (victim = 2) AND (q", controls = "tab\n\u{1B}[8mx"
+        func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        try database.setUp(
+            "CREATE TABLE \(quoted(quoting)) (id int NOT NULL, \(quoted(customer)) int NOT NULL)",
+            "INSERT INTO \(quoted(quoting)) SELECT i, i % 50000 FROM generate_series(1, 100000) i",
+            "CREATE TABLE mis (id int NOT NULL, victim int NOT NULL, \(quoted(lookalike)) int NOT NULL)",
+            "INSERT INTO mis SELECT i, i % 7, i % 50000 FROM generate_series(1, 100000) i",
+            "CREATE TABLE \(quoted(controls)) (id int NOT NULL, note text)",
+            "INSERT INTO \(quoted(controls)) SELECT i, 'note' FROM generate_series(1, 100000) i",
+            "ANALYZE")
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
+        try session.start()
+        let workload = try database.connect(application: "workload")
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline {
+            let key = ["\(Int.random(in: 1...50000))"]
+            try workload.execute("SELECT id FROM \(quoted(quoting)) WHERE \(quoted(customer)) = $1", parameters: key)
+            try workload.execute("SELECT id FROM mis WHERE \(quoted(lookalike)) = $1", parameters: key)
+            try workload.execute("SELECT note FROM \(quoted(controls)) WHERE id = $1", parameters: key)
+        }
+        let fixes = Diagnoser.diagnose(session.stop()).findings.filter { $0.check == .missingIndex }
+
+        #expect(fixes.map(\.object).sorted() == [
+            "public.\(quoted(quoting))(\(quoted(customer)))", #"public.U&"tab\000a\001b[8mx"(id)"#, "public.mis(\(quoted(lookalike)))",
+        ].sorted(), "\(fixes.map(\.title))")
+        #expect(!fixes.contains { $0.fix.unicodeScalars.contains { $0.value < 0x20 } })
+        for fix in fixes.map(\.fix) { try pasteIntoPsql(fix, conninfo: database.conninfo) }
+        let admin = try database.connect()
+        let indexes = try admin.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY tablename")
+        let definitions = (0..<indexes.rowCount).map { (indexes.value(row: $0, column: "tablename") ?? "", indexes.value(row: $0, column: "indexdef") ?? "") }
+        #expect(definitions.count == 3, "\(definitions)")
+        #expect(definitions.first { $0.0 == "mis" }?.1.hasSuffix("(\(quoted(lookalike)))") == true, "\(definitions)")
+        #expect(definitions.first { $0.0 == quoting }?.1.hasSuffix("(\(quoted(customer)))") == true, "\(definitions)")
+        #expect(definitions.first { $0.0 == controls }?.1.hasSuffix("(id)") == true, "\(definitions)")
+    }
+
     @Test func everyKeywordTheServerWouldQuoteIsQuoted() throws {
         let connection = try PGConnection(conninfo: TestServers.postgresConninfo)
         let rows = try connection.execute("SELECT word, quote_ident(word) AS quoted FROM pg_get_keywords()")

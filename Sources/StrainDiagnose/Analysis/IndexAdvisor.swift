@@ -1,4 +1,5 @@
 import Foundation
+import StrainContract
 
 /// An index that would let a statement stop scanning a whole table.
 public struct IndexSuggestion: Sendable, Equatable {
@@ -27,11 +28,16 @@ public struct IndexSuggestion: Sendable, Equatable {
     var qualifiedTable: String { SQLIdentifier.qualified(schema, table) }
     private var columnList: String { columns.map(SQLIdentifier.quoted).joined(separator: ", ") }
 
-    /// "orders_customer_email_status_idx", cut to PostgreSQL's 63-byte identifier limit.
+    /// "orders_customer_email_status_idx", within PostgreSQL's 63-byte identifier limit. A longer one
+    /// is cut and ends with 8 hex digits of the whole name's SHA-256, so two fixes on long names
+    /// that share a beginning do not name the same index.
     var indexName: String {
-        var bare = ([table] + columns).joined(separator: "_")
-        while bare.utf8.count > 63 - "_idx".count { bare.removeLast() }
-        return bare + "_idx"
+        let bare = ([table] + columns).joined(separator: "_")
+        guard bare.utf8.count > 63 - "_idx".count else { return bare + "_idx" }
+        let suffix = "_" + SHA256.hexDigest(Array(bare.utf8)).prefix(8) + "_idx"
+        var cut = bare
+        while cut.utf8.count > 63 - suffix.utf8.count { cut.removeLast() }
+        return cut + suffix
     }
 }
 
@@ -96,8 +102,8 @@ public enum IndexAdvisor {
         var equalities: [String] = []
         var ranges: [String] = []
         for conjunct in topLevelConjuncts(filter) {
-            // `(alias.)column OP value`; the column may be quoted and carry a cast.
-            let pattern = /(?:[A-Za-z_][\w$]*\.|"[^"]+"\.)?(?<column>[A-Za-z_][\w$]*|"[^"]+")(?:::[\w ]+)? (?<operator>=|<=|>=|<|>) (?<value>.+)/
+            // `(alias.)column OP value`; the column may be quoted ("" inside for a quote) and carry a cast.
+            let pattern = /(?:[A-Za-z_][\w$]*\.|"(?:[^"]|"")+"\.)?(?<column>[A-Za-z_][\w$]*|"(?:[^"]|"")+")(?:::[\w ]+)? (?<operator>=|<=|>=|<|>) (?<value>.+)/
             guard let comparison = conjunct.wholeMatch(of: pattern) else { continue }
             let column = SQLIdentifier.unquoted(comparison.column)
             // The other side must be fixed for the execution (constants, parameters), not another column.
@@ -115,61 +121,78 @@ public enum IndexAdvisor {
     /// VERBOSE plans qualify every column ("orders.customer_id"); outside string literals, such a
     /// name means the value depends on a row.
     static func referencesColumn(_ expression: Substring) -> Bool {
-        let outsideLiterals = expression.split(separator: "'", omittingEmptySubsequences: false)
-            .enumerated().filter { $0.offset % 2 == 0 }.map(\.element).joined(separator: " ")
-        return outsideLiterals.contains(/(?:[A-Za-z_][\w$]*|"[^"]+")\.(?:[A-Za-z_"])/)
+        var outsideLiterals = ""
+        for (character, quote) in quoting(expression) where quote != "'" { outsideLiterals.append(character) }
+        return outsideLiterals.contains(/(?:[A-Za-z_][\w$]*|"(?:[^"]|"")+")\.(?:[A-Za-z_"])/)
+    }
+
+    /// Each character of SQL text with the quote it is inside: `'` in a string literal, `"` in a
+    /// quoted identifier (its own quote characters included), nil outside both. A doubled quote
+    /// inside either reads as leaving and entering again, which keeps the state right.
+    static func quoting(_ text: Substring) -> [(character: Character, quote: Character?)] {
+        var quote: Character?
+        return text.map { character in
+            if quote == nil, character == "'" || character == "\"" {
+                quote = character
+                return (character, quote)
+            }
+            let inside = quote
+            if character == quote { quote = nil }
+            return (character, inside)
+        }
     }
 
     /// The operands of the top-level ANDs of a filter, outer parentheses removed. A top-level
-    /// OR yields nothing: no single index serves it.
+    /// OR yields nothing: no single index serves it. Parentheses, AND and OR inside string
+    /// literals and quoted identifiers are text.
     static func topLevelConjuncts(_ filter: String) -> [Substring] {
         let expression = strippingOuterParentheses(Substring(filter))
+        let characters = quoting(expression)
         var parts: [Substring] = []
         var depth = 0
-        var inQuotes = false
         var start = expression.startIndex
         var index = expression.startIndex
+        var position = 0
         while index < expression.endIndex {
-            let character = expression[index]
-            if character == "'" { inQuotes.toggle() }
-            if !inQuotes {
+            let (character, quote) = characters[position]
+            if quote == nil {
                 if character == "(" { depth += 1 }
                 if character == ")" { depth -= 1 }
-                if depth == 0 {
+                if depth == 0, character == " " {
                     if expression[index...].hasPrefix(" OR ") { return [] }
                     if expression[index...].hasPrefix(" AND ") {
                         parts.append(expression[start..<index])
                         index = expression.index(index, offsetBy: 5)
+                        position += 5
                         start = index
                         continue
                     }
                 }
             }
             index = expression.index(after: index)
+            position += 1
         }
         parts.append(expression[start...])
         return parts.map(strippingOuterParentheses)
     }
 
-    /// "((a = 1))" → "a = 1", but "(a = 1) AND (b = 2)" stays as it is.
+    /// "((a = 1))" → "a = 1", but "(a = 1) AND (b = 2)" stays as it is. In one pass: the k-th
+    /// opening parenthesis encloses the whole when its match is the k-th closing one from the end.
     static func strippingOuterParentheses(_ text: Substring) -> Substring {
-        var text = text
-        while text.first == "(", text.last == ")", enclosesWhole(text) {
-            text = text.dropFirst().dropLast()
+        let characters = quoting(text)
+        var matches = [Int](repeating: -1, count: characters.count)
+        var open: [Int] = []
+        for (position, (character, quote)) in characters.enumerated() where quote == nil {
+            if character == "(" {
+                open.append(position)
+            } else if character == ")", let opening = open.popLast() {
+                matches[opening] = position
+            }
         }
-        return text
-    }
-
-    private static func enclosesWhole(_ text: Substring) -> Bool {
-        var depth = 0
-        var inQuotes = false
-        for (offset, character) in text.enumerated() {
-            if character == "'" { inQuotes.toggle() }
-            guard !inQuotes else { continue }
-            if character == "(" { depth += 1 }
-            if character == ")" { depth -= 1 }
-            if depth == 0 && offset < text.count - 1 { return false }
+        var layers = 0
+        while layers < characters.count / 2, characters[layers].character == "(", matches[layers] == characters.count - 1 - layers {
+            layers += 1
         }
-        return true
+        return text.dropFirst(layers).dropLast(layers)
     }
 }

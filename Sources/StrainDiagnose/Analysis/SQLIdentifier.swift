@@ -2,12 +2,32 @@
 /// `quote_ident`: table and column names are database contents, so they never reach a fix as
 /// bare text unless they are plain lower-case names that are not keywords.
 public enum SQLIdentifier {
-    /// `orders` → `orders`, `Orders` → `"Orders"`, `a"b` → `"a""b"`, `select` → `"select"`.
+    /// `orders` → `orders`, `Orders` → `"Orders"`, `a"b` → `"a""b"`, `select` → `"select"`; a name
+    /// with a control character in the Unicode-escape form, `tab<LF>x` → `U&"tab\000ax"`, so a fix
+    /// is one printable line that runs as printed, wherever it is shown.
     public static func quoted(_ name: String) -> String {
         let plain = name.first.map { $0 == "_" || ("a"..."z").contains($0) } == true
             && name.allSatisfy { $0 == "_" || $0 == "$" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
         if plain && !keywords.contains(name) { return name }
-        return "\"" + name.replacing("\"", with: "\"\"") + "\""
+        let doubled = name.replacing("\"", with: "\"\"")
+        guard name.unicodeScalars.contains(where: isControl) else { return "\"" + doubled + "\"" }
+        var escaped = ""
+        for scalar in doubled.unicodeScalars {
+            if scalar == "\\" {
+                escaped += "\\\\"
+            } else if isControl(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                escaped += "\\" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "U&\"" + escaped + "\""
+    }
+
+    /// C0 and C1 controls and DEL (all below U+00A0, so four hex digits always suffice).
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// `schema.name` with each part quoted; just the name when the schema is not known.
