@@ -2,8 +2,21 @@
 /// databases are untrusted: an escape sequence in them could move the cursor, retitle the window
 /// or hide a line. Every control character but line feed and tab is written as `\u{…}` instead.
 public enum TerminalText {
-    /// `text` made safe to print. With `keepingStyles`, colour and weight sequences (`ESC [ … m`,
-    /// what Strain's own styling writes) are kept: they change how text looks, not where it goes.
+    /// The styles Strain's own output uses (`ESC [ code m`), the only sequences `keepingStyles` lets
+    /// through: a database name or a server's message can carry others (conceal, black on black)
+    /// that would hide what follows.
+    public enum Style: String, CaseIterable, Sendable {
+        case bad = "1;31"
+        case good = "32"
+        case bold = "1"
+        case reset = "0"
+
+        /// The escape sequence that turns it on.
+        public var sequence: String { "\u{1B}[\(rawValue)m" }
+    }
+
+    /// `text` made safe to print. With `keepingStyles`, Strain's own `Style` sequences are kept: they
+    /// change how text looks, not where it goes.
     public static func visible(_ text: String, keepingStyles: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         let scalars = Array(text.unicodeScalars)
@@ -26,6 +39,12 @@ public enum TerminalText {
         return String(visible)
     }
 
+    /// Text meant as one line (a title, a name, an evidence item) from untrusted sources: its line
+    /// feeds shown escaped like every other control character, so it cannot start a forged line.
+    public static func oneLine(_ text: String) -> String {
+        text.contains("\n") ? text.replacingOccurrences(of: "\n", with: "\\u{A}") : text
+    }
+
     /// A C0 or C1 control character (or DEL), line feed and tab excepted.
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
@@ -37,11 +56,16 @@ public enum TerminalText {
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
-    /// The index of the `m` ending a style sequence (ESC [ digits and semicolons m) at `start`, if one is there.
+    /// The index of the `m` ending one of Strain's `Style` sequences at `start`, if one is there.
     private static func styleEnd(in scalars: [Unicode.Scalar], from start: Int) -> Int? {
         guard start + 2 < scalars.count, scalars[start + 1] == "[" else { return nil }
         var index = start + 2
-        while index < scalars.count, ("0"..."9").contains(scalars[index]) || scalars[index] == ";" { index += 1 }
-        return index < scalars.count && scalars[index] == "m" ? index : nil
+        var code = ""
+        while index < scalars.count, ("0"..."9").contains(scalars[index]) || scalars[index] == ";" {
+            code.unicodeScalars.append(scalars[index])
+            index += 1
+        }
+        guard index < scalars.count, scalars[index] == "m", Style(rawValue: code) != nil else { return nil }
+        return index
     }
 }

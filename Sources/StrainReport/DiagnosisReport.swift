@@ -12,19 +12,20 @@ public enum DiagnosisReport {
         }
         for (index, finding) in diagnosis.findings.enumerated() {
             let severity = "[\(finding.severity.rawValue)]"
+            // Titles, objects and evidence quote database contents: one line each, whatever they hold.
             lines += ["", "#\(index + 1) \(finding.severity == .info ? severity : style.bad(severity)) "
-                      + style.bold(finding.title) + " — " + finding.object]
+                      + style.bold(TerminalText.oneLine(finding.title)) + " — " + TerminalText.oneLine(finding.object)]
             lines.append("   checklist step \(finding.step.rawValue): \(finding.step.title) (check \(finding.check))")
             lines.append("   impact: " + impact(finding.impact))
             if !finding.evidence.isEmpty {
                 lines.append("   evidence:")
-                lines += finding.evidence.map { "     - " + $0 }
+                lines += finding.evidence.map { "     - " + TerminalText.oneLine($0) }
             }
             lines += indentedBlock("fix", finding.fix)
         }
         if !diagnosis.notes.isEmpty {
             lines += ["", "Checklist:"]
-            lines += diagnosis.notes.sorted { $0.step < $1.step }.map { "  \($0.step.rawValue). \($0.step.title): \($0.summary)" }
+            lines += diagnosis.notes.sorted { $0.step < $1.step }.map { "  \($0.step.rawValue). \($0.step.title): \(TerminalText.oneLine($0.summary))" }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -34,7 +35,7 @@ public enum DiagnosisReport {
         let heading = String(repeating: "#", count: level)
         var lines = markdownHead(diagnosis, level: level)
         for (index, finding) in diagnosis.findings.enumerated() {
-            lines += ["", "\(heading)# \(index + 1). \(finding.title)", ""] + markdownBody(finding)
+            lines += ["", "\(heading)# \(index + 1). \(Markdown.line(finding.title))", ""] + markdownBody(finding)
         }
         if !diagnosis.notes.isEmpty {
             lines += ["", "\(heading)# Checklist", ""] + markdownChecklist(diagnosis)
@@ -58,18 +59,18 @@ public enum DiagnosisReport {
                      + "\(Markdown.code(finding.object)) · check \(Markdown.code(finding.check.rawValue))"]
         lines += ["", "**Impact:** " + impact(finding.impact)]
         if !finding.evidence.isEmpty {
-            lines += ["", "**Evidence:**", ""] + finding.evidence.map { "- " + $0 }
+            lines += ["", "**Evidence:**", ""] + finding.evidence.map { "- " + Markdown.line($0) }
         }
         if finding.fix.contains("\n") {
-            lines += ["", "**Fix:**", "", "```", finding.fix, "```"]
+            lines += ["", "**Fix:**", "", "```", TerminalText.visible(finding.fix).replacingOccurrences(of: "```", with: "` ` `"), "```"]
         } else {
-            lines += ["", "**Fix:** " + finding.fix]
+            lines += ["", "**Fix:** " + Markdown.line(finding.fix)]
         }
         return lines
     }
 
     static func markdownChecklist(_ diagnosis: Diagnosis) -> [String] {
-        diagnosis.notes.sorted { $0.step < $1.step }.map { "- **\($0.step.rawValue). \($0.step.title)**: \($0.summary)" }
+        diagnosis.notes.sorted { $0.step < $1.step }.map { "- **\($0.step.rawValue). \($0.step.title)**: \(Markdown.line($0.summary))" }
     }
 
     /// "3 findings, ranked by total time (window 30.0s, 12,000 requests)".

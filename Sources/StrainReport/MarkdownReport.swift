@@ -1,3 +1,5 @@
+import StrainContract
+
 /// A run as GitHub-flavoured Markdown, sized for a CI job summary or a pull-request comment: the
 /// verdict and thresholds first, then every step in one overview table and the ranked findings;
 /// each scenario's detail and each finding folded in a `<details>` block, added while they fit.
@@ -69,7 +71,7 @@ public enum MarkdownReport {
 
     /// A `<details>` block: the summary line stays visible, the body opens on a click.
     static func details(_ summary: String, _ body: [String]) -> [String] {
-        ["<details><summary>\(Markup.escape(summary))</summary>", ""] + body + ["", "</details>"]
+        ["<details><summary>\(Markup.escape(TerminalText.visible(TerminalText.oneLine(summary))))</summary>", ""] + body + ["", "</details>"]
     }
 
     /// The table, cut after the rows that fit in `budget` bytes, with a line saying how many were left out.

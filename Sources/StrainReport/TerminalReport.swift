@@ -4,12 +4,12 @@ import StrainContract
 struct TerminalStyle {
     let color: Bool
 
-    func bad(_ text: String) -> String { wrap(text, "1;31") }
-    func good(_ text: String) -> String { wrap(text, "32") }
-    func bold(_ text: String) -> String { wrap(text, "1") }
+    func bad(_ text: String) -> String { wrap(text, .bad) }
+    func good(_ text: String) -> String { wrap(text, .good) }
+    func bold(_ text: String) -> String { wrap(text, .bold) }
 
-    private func wrap(_ text: String, _ code: String) -> String {
-        color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    private func wrap(_ text: String, _ style: TerminalText.Style) -> String {
+        color ? style.sequence + text + TerminalText.Style.reset.sequence : text
     }
 }
 

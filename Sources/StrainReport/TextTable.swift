@@ -60,7 +60,7 @@ enum Markdown {
     /// Cell text that cannot break the table: pipes escaped, newlines as spaces, and names from
     /// profiles and servers never read as HTML (`text`).
     static func escapeCell(_ text: String) -> String {
-        Self.text(text).replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        Self.text(TerminalText.visible(text)).replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 
     /// Text whose `<`, `>` and `&` show as themselves rather than open an HTML tag or entity: names
@@ -97,10 +97,22 @@ enum Markdown {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// Inline code that survives backticks inside the text.
+    /// One line of untrusted text outside a table (a heading, an evidence item): `text`, with
+    /// control characters shown escaped and no line break to end the heading or the item early.
+    static func line(_ line: String) -> String {
+        text(TerminalText.visible(TerminalText.oneLine(line)))
+    }
+
+    /// Inline code that survives backticks inside the text: its fence is longer than any run of
+    /// backticks in it. Control characters are shown escaped.
     static func code(_ text: String) -> String {
-        let fence = text.contains("`") ? "``" : "`"
+        var longestRun = 0, run = 0
+        for character in text {
+            run = character == "`" ? run + 1 : 0
+            longestRun = max(longestRun, run)
+        }
+        let fence = String(repeating: "`", count: longestRun + 1)
         let padding = text.hasPrefix("`") || text.hasSuffix("`") ? " " : ""
-        return fence + padding + text.replacingOccurrences(of: "\n", with: " ") + padding + fence
+        return fence + padding + TerminalText.visible(text.replacingOccurrences(of: "\n", with: " ")) + padding + fence
     }
 }

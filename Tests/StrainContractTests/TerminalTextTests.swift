@@ -11,6 +11,8 @@ struct TerminalTextTests {
         ("\u{1B}[1;31mred\u{1B}[0m", true, "\u{1B}[1;31mred\u{1B}[0m"),
         ("\u{1B}[2Jgone\u{1B}[5A", true, "\\u{1B}[2Jgone\\u{1B}[5A"),
         ("\u{1B}[31", true, "\\u{1B}[31"),
+        // Only Strain's own styles: a conceal or black on black from a database name would hide what follows.
+        ("\u{1B}[8mhidden\u{1B}[30;40mblack\u{1B}[1mbold", true, "\\u{1B}[8mhidden\\u{1B}[30;40mblack\u{1B}[1mbold"),
     ])
     func controlCharactersAreShownEscaped(text: String, keepingStyles: Bool, visible: String) {
         #expect(TerminalText.visible(text, keepingStyles: keepingStyles) == visible)

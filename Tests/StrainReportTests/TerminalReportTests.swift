@@ -147,6 +147,29 @@ struct DiagnosisReportTests {
         }
     }
 
+    /// Titles, objects, evidence and notes quote database contents: an escape sequence or a line feed in
+    /// them shows as text, never hides the lines after it or starts a line of its own.
+    @Test func databaseTextCannotStyleOrBreakTheReport() {
+        let hostile = "gone\u{1B}[8m<script>x</script>\n#9 [critical] forged"
+        let diagnosis = Diagnosis(
+            startedAt: ReportFixture.diagnosis.startedAt, endedAt: ReportFixture.diagnosis.endedAt, requests: nil,
+            findings: [Finding(step: .slowQueries, check: .seqScan, title: "Slow statement on " + hostile, object: hostile,
+                               evidence: ["statement: SELECT * FROM " + hostile], impact: Finding.Impact(totalSeconds: 1),
+                               severity: .warning, fix: "ANALYZE t;")],
+            notes: [Diagnosis.StepNote(step: .slowQueries, summary: "looked at " + hostile)])
+        let terminal = TerminalText.visible(DiagnosisReport.terminal(diagnosis, color: true), keepingStyles: true)
+        #expect(!terminal.contains("\u{1B}[8m"))
+        #expect(!terminal.contains("\n#9"))
+        #expect(terminal.contains(#"gone\u{1B}[8m<script>x</script>\u{A}#9 [critical] forged"#))
+        let markdown = DiagnosisReport.markdown(diagnosis)
+        #expect(!markdown.unicodeScalars.contains("\u{1B}"))
+        // Outside code spans (where a renderer shows it literally) the HTML is escaped.
+        #expect(!markdown.contains("\n#9"))
+        #expect(markdown.contains(#"- statement: SELECT * FROM gone\u{1B}[8m&lt;script&gt;"#))
+        #expect(markdown.contains(#"`gone\u{1B}[8m<script>x</script> #9 [critical] forged`"#))
+        #expect(markdown.contains(#"## 1. Slow statement on gone\u{1B}[8m&lt;script&gt;x&lt;/script&gt;\u{A}#9 [critical] forged"#))
+    }
+
     @Test func noFindings() {
         let empty = Diagnosis(startedAt: ReportFixture.diagnosis.startedAt, endedAt: ReportFixture.diagnosis.endedAt,
                               requests: nil, findings: [], notes: [])
