@@ -105,6 +105,17 @@ struct DiagnoserTests {
         #expect(error.description == url.path + ": " + negative.problem!)
     }
 
+    /// Numbers only a hostile or corrupt evidence file holds print without trapping.
+    @Test(arguments: [(1e19, "1e+19 s"), (7_500, "125 min 0 s"), (Double.infinity, "inf s"), (Double.nan, "nan s")])
+    func hugeDurationsPrint(seconds: Double, text: String) {
+        #expect(Format.duration(seconds) == text)
+    }
+
+    @Test func hugeCountsPrint() {
+        #expect(Format.count(1e22) == "1e+22")
+        #expect(Format.count(1234.4) == "1,234")
+    }
+
     @Test func aBrokenFileNamesWhereItIsBroken() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("strain-broken-\(UInt32.random(in: 0...UInt32.max)).json")
         defer { try? FileManager.default.removeItem(at: url) }
