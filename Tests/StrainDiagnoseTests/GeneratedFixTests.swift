@@ -35,17 +35,12 @@ struct GeneratedFixTests {
             "CREATE TABLE \(quoted(controls)) (id int NOT NULL, note text)",
             "INSERT INTO \(quoted(controls)) SELECT i, 'note' FROM generate_series(1, 100000) i",
             "ANALYZE")
-        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
-        try session.start()
-        let workload = try database.connect(application: "workload")
-        let deadline = Date().addingTimeInterval(3)
-        while Date() < deadline {
+        let fixes = try missingIndexFindings(database) { workload in
             let key = ["\(Int.random(in: 1...50000))"]
             try workload.execute("SELECT id FROM \(quoted(quoting)) WHERE \(quoted(customer)) = $1", parameters: key)
             try workload.execute("SELECT id FROM mis WHERE \(quoted(lookalike)) = $1", parameters: key)
             try workload.execute("SELECT note FROM \(quoted(controls)) WHERE id = $1", parameters: key)
         }
-        let fixes = Diagnoser.diagnose(session.stop()).findings.filter { $0.check == .missingIndex }
 
         #expect(fixes.map(\.object).sorted() == [
             "public.\(quoted(quoting))(\(quoted(customer)))", #"public.U&"tab\000a\001b[8mx"(id)"#, "public.mis(\(quoted(lookalike)))",
@@ -84,15 +79,10 @@ struct GeneratedFixTests {
             "CREATE TABLE \"\(hostile)\" (id int NOT NULL, note text)",
             "INSERT INTO \"\(hostile)\" SELECT i, 'note' FROM generate_series(1, 100000) i",
             "ANALYZE")
-        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
-        try session.start()
-        let workload = try database.connect(application: "workload")
-        let deadline = Date().addingTimeInterval(3)
-        while Date() < deadline {
+        let fixes = try missingIndexFindings(database) { workload in
             try workload.execute("SELECT total FROM \"Orders\" WHERE \"Email\" = $1", parameters: ["user\(Int.random(in: 0..<50000))"])
             try workload.execute("SELECT note FROM \"\(hostile)\" WHERE id = $1", parameters: ["\(Int.random(in: 1...100000))"])
         }
-        let fixes = Diagnoser.diagnose(session.stop()).findings.filter { $0.check == .missingIndex }
 
         #expect(fixes.map(\.object).sorted() == ["public.\"Orders\"(\"Email\")", "public.\"\(hostile)\"(id)"])
         for fix in fixes.map(\.fix) { try pasteIntoPsql(fix, conninfo: database.conninfo) }
@@ -100,6 +90,16 @@ struct GeneratedFixTests {
         #expect(try admin.execute("SELECT to_regclass('canary') IS NOT NULL AS kept").value(row: 0, column: "kept") == "t")
         let indexes = try admin.execute("SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public'")
         #expect(indexes.value(row: 0, column: "n") == "2")
+    }
+
+    /// The missing-index findings of `database` diagnosed while `workload` runs, over and over, for 3 s.
+    private func missingIndexFindings(_ database: ScratchDatabase, workload: (PGConnection) throws -> Void) throws -> [Finding] {
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
+        try session.start()
+        let connection = try database.connect(application: "workload")
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline { try workload(connection) }
+        return Diagnoser.diagnose(session.stop()).findings.filter { $0.check == .missingIndex }
     }
 
     /// Runs `script` the way a user pasting it would: psql splits it into statements itself.
