@@ -209,7 +209,7 @@ struct WaitingInsideTheServiceTests {
         #expect(finding.evidence.contains("pid 4242 used 2 s of CPU over the window, its threads waited 0 µs for a core and "
                                           + "were running or runnable for 0 µs (sampled); the endpoints whose time that fits: none"))
         #expect(finding.evidence.contains { $0.hasPrefix("shop/orders: 16.7 requests in flight on average (Little's law") })
-        #expect(finding.evidence.contains { $0.hasPrefix("on-CPU frame: 38.8% do_syscall_64") })
+        #expect(finding.evidence.contains { $0.hasPrefix("on-CPU frame of the whole process (all endpoints, not only these): 38.8% do_syscall_64") })
         #expect(abs(finding.impact.totalSeconds - 100) < 1e-9)
     }
 

@@ -33,6 +33,19 @@ struct MetricsCheckTests {
         #expect(cpu.evidence.contains("500 ms of stall time; requests spent 100 s on this host, 25% of it waiting: 25 s"))
     }
 
+    /// Requests that wait inside the service off the CPU (its pool, a sleep) are not lengthened by a
+    /// CPU stall: only the rest of their time is the stall's to share.
+    @Test func cpuSaturationDoesNotChargeTimeSpentWaitingOffTheCPU() throws {
+        let host = B.host { second in second.pressure?.cpuSome = (B.host().samples[0].pressure?.cpuSome ?? 0) + 0.5 }
+        // 100 s of requests, 2 s of the service's CPU: step 5 reads their time as a wait inside the service.
+        let service = ServiceProcessEvidence(pid: 4242, cpuSeconds: 2)
+        let input = CheckInput(evidence: B.evidence(host: host, service: service), load: B.load(requests: 1000, seconds: 100),
+                               options: CheckOptions())
+        #expect(input.requestBreakdowns.first?.computing == false)
+        let cpu = try #require(MetricsCheck.run(input).findings.first { $0.check == .cpuSaturation })
+        #expect(cpu.impact.totalSeconds < 25 * 0.1, "\(cpu.evidence)")
+    }
+
     @Test func quietHostHasNoFinding() {
         #expect(findings(B.quietHost()).isEmpty)
     }

@@ -71,13 +71,17 @@ struct CheckInput {
                               share: load.totalSeconds > 0 ? min(1, seconds / load.totalSeconds) : nil)
     }
 
-    /// Request time spent on this host's own resources (CPU, memory, disks): all of it but the time
-    /// requests waited for a slow dependency elsewhere, which a stall here does not lengthen.
-    /// Nil without a load.
+    /// Request time spent on this host's own resources (CPU, memory, disks): all of it but what a
+    /// stall here does not lengthen — waits for a slow dependency elsewhere, and waits inside the
+    /// service off the CPU (its own pool, a lock, a sleep: step 5's waiting endpoints, whose time
+    /// the service's CPU clock says is not spent running). Nil without a load.
     var hostBoundRequestSeconds: Double? {
         guard let load else { return nil }
-        let dependencyWaits = requestBreakdowns.reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
-        return max(0, load.totalSeconds - dependencyWaits)
+        let offHost = requestBreakdowns.reduce(0) { total, breakdown in
+            let waitingInside = breakdown.computing == false && !breakdown.hostBound ? breakdown.unexplained : 0
+            return total + (breakdown.dependencySeconds + waitingInside) * Double(breakdown.requests)
+        }
+        return max(0, load.totalSeconds - offHost)
     }
 
     /// Severity from the share of measured request time a problem takes, for problems that are

@@ -17,8 +17,12 @@ enum WaitingInsideServiceRule {
                 + "flight on average (Little's law: \(Format.significant(Double(breakdown.requests) / window))/s × "
                 + "\(Format.duration(breakdown.mean)))"
         }
+        // The profiler samples the whole process: its frames are every endpoint's CPU, said so, since the
+        // waiting requests themselves are off the CPU.
         let frames = input.evidence.profiler.map { profiler in
-            profiler.frames.prefix(ProfileCheck.framesShown).map { "on-CPU frame: \(Format.percent($0.share)) \($0.symbol) [\($0.module)]" }
+            profiler.frames.prefix(ProfileCheck.framesShown).map {
+                "on-CPU frame of the whole process (all endpoints, not only these): \(Format.percent($0.share)) \($0.symbol) [\($0.module)]"
+            }
         } ?? []
         let endpoints = waiting.map(\.endpoint).joined(separator: ", ")
         let queues = waiting.contains { Double($0.requests) / window * $0.mean >= 1 }
