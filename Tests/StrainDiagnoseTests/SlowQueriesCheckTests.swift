@@ -145,6 +145,26 @@ struct SlowQueriesCheckTests {
         #expect((seen?.contains("its calls cost the clients that much") ?? false) == (impact == 0.9))
     }
 
+    /// The same N+1 from an autocommit client: between its calls the session is idle, not in a
+    /// transaction. A call takes 150 µs (50 µs execution, 100 µs round trip), so idle samples up to
+    /// 2.25 ms after the statement are the client between calls and count; the longer idle ones are
+    /// a pooled connection between requests and do not.
+    @Test func anAutocommitClientsTimeBetweenCallsIsTheIdleTimeShortlyAfterEachCall() throws {
+        let statements = [B.statement(1, "SELECT id FROM books WHERE shelf = $1", calls: 100, milliseconds: 20, rows: 1000),
+                          B.statement(2, "SELECT title FROM books WHERE id = $1", calls: 1000, milliseconds: 50, rows: 1000)]
+        var postgres = B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)])
+        postgres.roundTripSeconds = 0.0001
+        // Within 0.25, 0.5, 1, 1.5, 2, 3 and 4 ms of the statement's end.
+        postgres.statementOccupancy = [StatementOccupancy(queryID: 2, fingerprint: nil, seconds: 0.02, samples: 1,
+                                                          idleSecondsWithin: [0.2, 0.4, 0.5, 0.55, 0.6, 0.9, 1.6])]
+        let found = run(B.evidence(postgres: postgres), load: B.load(requests: 100, seconds: 10)).findings
+        let nPlusOne = try #require(found.first { $0.check == .nPlusOne })
+        #expect(abs(nPlusOne.impact.totalSeconds - 0.62) < 1e-9)
+        #expect(nPlusOne.evidence.contains { $0.contains("and idle outside a transaction between its calls (up to 2.25 ms after one, "
+                                                         + "15 times a call's execution and round trip) for about 600 ms") },
+                "\(nPlusOne.evidence)")
+    }
+
     @Test func statementWithoutProblemsIsOnlyInformation() throws {
         let statements = [B.statement(1, "SELECT name FROM products WHERE id = $1", calls: 9000, milliseconds: 450, rows: 9000)]
         let evidence = B.evidence(postgres: B.postgres(snapshots: [B.snapshot("start", []), B.snapshot("end", statements)]))

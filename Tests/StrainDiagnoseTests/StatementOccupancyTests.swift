@@ -15,10 +15,10 @@ struct StatementOccupancyTests {
         var time = Self.start
         for (index, gap) in gaps.enumerated() {
             time = time.addingTimeInterval(gap)
-            var sessions: [(queryID: Int64?, query: String)] = []
-            if index < 4 { sessions += [(7, "SELECT 1"), (7, "SELECT 2")] }
-            if index == 5 { sessions.append((nil, "SELECT name FROM products WHERE id = 12")) }
-            if index == 9 { sessions.append((nil, "SELECT name FROM products WHERE id = 913")) }
+            var sessions: [(queryID: Int64?, query: String, idleSeconds: Double?)] = []
+            if index < 4 { sessions += [(7, "SELECT 1", nil), (7, "SELECT 2", nil)] }
+            if index == 5 { sessions.append((nil, "SELECT name FROM products WHERE id = 12", nil)) }
+            if index == 9 { sessions.append((nil, "SELECT name FROM products WHERE id = 913", nil)) }
             tally.add(sessions, at: time)
         }
         let occupancy = tally.occupancy
@@ -36,10 +36,10 @@ struct StatementOccupancyTests {
     @Test func literalTextsTellALookupOfTheSameThingFromOneOfManyThings() throws {
         var tally = StatementOccupancyTally()
         let same = "SELECT value FROM settings WHERE name = 'currency'"
-        let sessions: [[(queryID: Int64?, query: String)]] = [
-            [(3, same), (4, "SELECT title FROM books WHERE id = 1"), (5, "UPDATE counters SET n = n + 1"), (6, "SELECT a FROM t WHERE b = $1")],
-            [(3, same), (4, "SELECT title FROM books WHERE id = 2")],
-            [(3, same), (4, "SELECT title FROM books WHERE id = 3"), (6, "SELECT a FROM t WHERE b = $1")],
+        let sessions: [[(queryID: Int64?, query: String, idleSeconds: Double?)]] = [
+            [(3, same, nil), (4, "SELECT title FROM books WHERE id = 1", nil), (5, "UPDATE counters SET n = n + 1", nil), (6, "SELECT a FROM t WHERE b = $1", nil)],
+            [(3, same, nil), (4, "SELECT title FROM books WHERE id = 2", nil)],
+            [(3, same, nil), (4, "SELECT title FROM books WHERE id = 3", nil), (6, "SELECT a FROM t WHERE b = $1", nil)],
         ]
         for (index, sample) in sessions.enumerated() { tally.add(sample, at: Self.start.addingTimeInterval(Double(index) / 50)) }
         let byID = Dictionary(uniqueKeysWithValues: tally.occupancy.map { ($0.queryID!, $0) })
@@ -58,17 +58,35 @@ struct StatementOccupancyTests {
         #expect(ParameterSamples.of(statement(6, "SELECT a FROM t WHERE b = $1"), in: [], occupancy: occupancy) == nil)
     }
 
+    /// A session idle outside a transaction counts apart, under each idle time it is within; it is
+    /// not time on the statement by itself (a pooled connection between requests looks the same).
+    @Test func idleSessionsAreKeptApartByHowLongTheyHaveBeenIdle() throws {
+        var tally = StatementOccupancyTally()
+        for index in 0..<11 {
+            var sessions: [(queryID: Int64?, query: String, idleSeconds: Double?)] = [(7, "SELECT 1", nil)]
+            if index < 5 { sessions.append((7, "SELECT 1", 0.0003)) }
+            if index == 5 { sessions.append((7, "SELECT 1", 0.003)) }
+            tally.add(sessions, at: Self.start.addingTimeInterval(Double(index) * 0.02))
+        }
+        let occupancy = try #require(tally.occupancy.first)
+        #expect(occupancy.samples == 11 && abs(occupancy.seconds - 0.22) < 1e-6)
+        let idle = try #require(occupancy.idleSecondsWithin)
+        #expect(zip(idle, [0, 0.1, 0.1, 0.1, 0.1, 0.12, 0.12]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(idle)")
+        #expect(abs(occupancy.idleSeconds(within: 0.0025) - 0.1) < 1e-6)
+        #expect(occupancy.idleSeconds(within: 0.0001) == 0)
+    }
+
     @Test func oneSampleSaysNothingAboutTime() {
         var tally = StatementOccupancyTally()
-        tally.add([(7, "SELECT 1")], at: Self.start)
+        tally.add([(7, "SELECT 1", nil)], at: Self.start)
         #expect(tally.occupancy.isEmpty)
     }
 
     @Test func newStatementsPastTheBoundAreNotCounted() {
         var tally = StatementOccupancyTally()
-        let known = (0..<StatementOccupancyTally.maximumStatements).map { (queryID: Int64?(Int64($0) + 1), query: "SELECT \($0)") }
+        let known = (0..<StatementOccupancyTally.maximumStatements).map { (queryID: Int64?(Int64($0) + 1), query: "SELECT \($0)", idleSeconds: Double?.none) }
         tally.add(known, at: Self.start)
-        tally.add([(-1, "SELECT new"), (1, "SELECT 0")], at: Self.start.addingTimeInterval(0.1))
+        tally.add([(-1, "SELECT new", nil), (1, "SELECT 0", nil)], at: Self.start.addingTimeInterval(0.1))
         let occupancy = tally.occupancy
         #expect(occupancy.count == StatementOccupancyTally.maximumStatements)
         #expect(!occupancy.contains { $0.queryID == -1 })

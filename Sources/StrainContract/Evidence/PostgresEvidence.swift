@@ -322,8 +322,13 @@ public struct StatementSample: Codable, Sendable, Equatable {
 /// `pg_stat_activity`: a session counts while it runs the statement, and — inside a transaction,
 /// where the server still holds its session for it — while the client works between that
 /// statement and its next one. So it includes the round trips and the client's own time per call,
-/// which pg_stat_statements' execution time leaves out.
+/// which pg_stat_statements' execution time leaves out. Outside a transaction (autocommit) the
+/// session is merely idle between two calls, as it is in a pool between requests: those samples
+/// are kept apart by how long the session had been idle (`idleSecondsWithin`).
 public struct StatementOccupancy: Codable, Sendable, Equatable {
+    /// The idle times `idleSecondsWithin` counts up to, in seconds.
+    public static let idleAgeBounds = [0.000_25, 0.000_5, 0.001, 0.001_5, 0.002, 0.003, 0.004]
+
     /// `query_id` when the server computes it, else nil (then matched by `fingerprint`).
     public var queryID: Int64?
     /// The normalised text (literals replaced), set when there is no `query_id`.
@@ -337,15 +342,28 @@ public struct StatementOccupancy: Codable, Sendable, Equatable {
     /// a lookup of the same thing. Nil in evidence saved before they were kept.
     public var literalSamples: Int?
     public var literalTexts: [String]?
+    /// Per bound of `idleAgeBounds`, sessions × seconds found idle outside a transaction, with this as
+    /// their last statement, for at most that long: the client between two calls, or after its last.
+    /// Not in `seconds`. Nil in evidence saved before they were kept.
+    public var idleSecondsWithin: [Double]?
 
     public init(queryID: Int64?, fingerprint: String?, seconds: Double, samples: Int, literalSamples: Int? = nil,
-                literalTexts: [String]? = nil) {
+                literalTexts: [String]? = nil, idleSecondsWithin: [Double]? = nil) {
         self.queryID = queryID
         self.fingerprint = fingerprint
         self.seconds = seconds
         self.samples = samples
         self.literalSamples = literalSamples
         self.literalTexts = literalTexts
+        self.idleSecondsWithin = idleSecondsWithin
+    }
+
+    /// Sessions × seconds found idle after the statement for at most `limit` (rounded down to a bound
+    /// of `idleAgeBounds`, the first at least); 0 without the samples.
+    public func idleSeconds(within limit: Double) -> Double {
+        guard let idleSecondsWithin, !idleSecondsWithin.isEmpty else { return 0 }
+        let index = Self.idleAgeBounds.lastIndex { $0 <= limit } ?? 0
+        return idleSecondsWithin[min(index, idleSecondsWithin.count - 1)]
     }
 }
 

@@ -35,12 +35,16 @@ struct NPlusOneFacts {
             evidence.append("each call also costs a network round trip, which was not measured and is not in this total")
         }
         if let observed = cost.observed {
+            let idle = cost.idleBetweenCalls > 0
+                ? ", and idle outside a transaction between its calls (up to \(Format.duration(cost.idleLimit)) after one, "
+                    + "\(Format.significant(NPlusOneCost.idleCallsFactor)) times a call's execution and round trip) for about "
+                    + Format.duration(cost.idleBetweenCalls) : ""
             evidence.append("sessions were seen on it (running it, or in their transaction between it and their next statement) "
                             + "for about \(Format.duration(observed.seconds)) in \(Format.count(observed.samples)) samples "
                             + "\(Format.duration(StatementOccupancySampler.gaps.lowerBound))–"
-                            + "\(Format.duration(StatementOccupancySampler.gaps.upperBound)) apart"
-                            + (observed.seconds > cost.estimated ? ": its calls cost the clients that much, round trips and "
-                                                                   + "client time between calls included" : ""))
+                            + "\(Format.duration(StatementOccupancySampler.gaps.upperBound)) apart\(idle)"
+                            + (cost.observedSeconds > cost.estimated ? ": its calls cost the clients that much, round trips and "
+                                                                       + "client time between calls included" : ""))
         }
         let seconds = cost.seconds
         if let endpoint = pattern.endpoint {
