@@ -170,9 +170,17 @@ enum POSIXFile {
 /// even if the process is killed or the machine loses power mid-write.
 public enum AtomicFile {
     /// Writes `data` to a temporary file next to `url`, flushes it to disk, then renames it over `url`.
+    /// Only a regular file is replaced: the rename would put a plain file where a device (`--out
+    /// /dev/null`), a FIFO or a symlink was.
     public static func write(_ data: Data, to url: URL) throws(FileIOError) {
         let path = url.path
         let directory = url.deletingLastPathComponent().path
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw FileIOError(path: path, operation: "write", errorNumber: EEXIST,
+                              problem: "it exists and is not a regular file (a device, a folder, a FIFO or a symlink); "
+                                  + "give the path of a new or regular file")
+        }
         // Same directory, so the rename never crosses file systems; the name is unique per attempt.
         let temporaryPath = "\(directory)/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
 
