@@ -4,25 +4,33 @@ import StrainContract
 /// one place both are decided, from run folders alone; `strain run`, `report`, `merge` and `compare`
 /// only print them, so each gives the same answer for the same folders.
 public enum Gate {
-    /// An invalid run outranks failed thresholds, because its numbers (passing or failing) cannot be trusted.
+    /// How the run ended outranks the rest: a run that failed, was interrupted or killed is not judged
+    /// on its part, and one an `abortOnFail` threshold stopped failed that threshold. Then an invalid
+    /// run outranks failed thresholds, because its numbers (passing or failing) cannot be trusted; a
+    /// run that stopped early for another reason never passes.
     public static func verdict(of report: RunReport) -> RunVerdict {
-        if !report.artifact.validity.valid { return .invalid }
-        return report.failedThresholds.isEmpty ? .passed : .thresholdsFailed
+        let artifact = report.artifact
+        if artifact.status == .failed { return .failed }
+        if artifact.earlyStop?.cause == .threshold { return .thresholdsFailed }
+        switch artifact.status {
+        case .interrupted: return .interrupted
+        case .running: return .incomplete
+        case .completed, .stoppedEarly, .failed: break
+        }
+        if !artifact.validity.valid { return .invalid }
+        if !report.failedThresholds.isEmpty { return .thresholdsFailed }
+        return artifact.status == .stoppedEarly ? .stoppedEarly : .passed
     }
 
-    /// How the run ended outranks its verdict: a run that failed or was interrupted is not judged on
-    /// its part, and one an `abortOnFail` threshold stopped failed that threshold. A run that stopped
-    /// early for another reason passes only as "stopped early"; a checkpoint of a killed run (status
-    /// `running`) is judged on what it measured.
+    /// The verdict as an exit status; a killed run (only its checkpoint) exits as an interrupted one.
     public static func exitStatus(of report: RunReport) -> ExitStatus {
-        let artifact = report.artifact
-        if artifact.status == .failed { return .infrastructure }
-        if artifact.earlyStop?.cause == .threshold { return .thresholdsFailed }
-        if artifact.status == .interrupted { return .interrupted }
         switch verdict(of: report) {
-        case .invalid: return .invalidRun
-        case .thresholdsFailed: return .thresholdsFailed
-        case .passed: return artifact.status == .stoppedEarly ? .stoppedEarly : .ok
+        case .passed: .ok
+        case .thresholdsFailed: .thresholdsFailed
+        case .invalid: .invalidRun
+        case .failed: .infrastructure
+        case .interrupted, .incomplete: .interrupted
+        case .stoppedEarly: .stoppedEarly
         }
     }
 

@@ -85,6 +85,7 @@ public enum HTMLReport {
         case .passed: ("passed", report.thresholds == nil ? "completed; thresholds not evaluated" : "passed")
         case .thresholdsFailed: ("failed", "\(report.failedThresholds.count) threshold(s) failed")
         case .invalid: ("invalid", "run invalid")
+        case .failed, .interrupted, .incomplete, .stoppedEarly: ("failed", report.verdict.headline)
         }
         return #"<header><h1>\#(Markup.escape(headline.title))</h1><span class="verdict \#(verdictClass)">\#(Markup.escape(verdictText))</span>"#
             + #"<p class="meta">\#(Markup.escape(headline.when))</p>"#

@@ -10,6 +10,13 @@ public enum JUnitReport {
         let title = RunHeadline(report: report).title
         let seconds = report.duration
         var validity = JUnitSuite(name: "validity")
+        // How the run ended: a failed, interrupted, killed or early-stopped run did not do what it was asked.
+        let ended = report.artifact.status
+        validity.cases.append(JUnitCase(
+            className: "strain.run", name: "run ran its plan to the end", seconds: seconds,
+            outcome: ended == .completed ? .passed()
+                : .failed(message: report.verdict == .thresholdsFailed ? "stopped by an abortOnFail threshold" : report.verdict.headline,
+                          detail: "status \(ended.rawValue)" + (report.artifact.earlyStop.map { ": \($0.reason)" } ?? ""))))
         let selfCheck = report.artifact.validity
         validity.cases.append(JUnitCase(
             className: "strain.run", name: "generator self-check", seconds: seconds,

@@ -96,6 +96,7 @@ public enum MarkdownReport {
         case .passed: report.thresholds == nil ? "completed" : "✅ passed"
         case .thresholdsFailed: "❌ \(report.failedThresholds.count) of \(report.thresholds?.count ?? 0) thresholds failed"
         case .invalid: "⚠️ run invalid"
+        case .failed, .interrupted, .incomplete, .stoppedEarly: "❌ " + report.verdict.headline
         }
     }
 }

@@ -62,11 +62,33 @@ public struct RunReport: Sendable {
 }
 
 public enum RunVerdict: String, Codable, Sendable {
-    /// Valid, and every evaluated threshold held.
+    /// Completed, valid, and every evaluated threshold held.
     case passed
+    /// Failed thresholds, or an `abortOnFail` threshold stopped the run.
     case thresholdsFailed
     /// The generator's self-check failed.
     case invalid
+    /// The run could not go on, or the target could not be reached (`RunStatus.failed`).
+    case failed
+    /// Stopped by a signal before its plan was done.
+    case interrupted
+    /// Only a checkpoint: the run was killed (or is still running), so its plan was not done.
+    case incomplete
+    /// Stopped before its plan was done for a reason of its own (a unique feeder ran out).
+    case stoppedEarly
+
+    /// How the verdict reads in a report's title.
+    var headline: String {
+        switch self {
+        case .passed: "passed"
+        case .thresholdsFailed: "thresholds failed"
+        case .invalid: "run invalid"
+        case .failed: "run failed"
+        case .interrupted: "interrupted"
+        case .incomplete: "incomplete (killed, or still running)"
+        case .stoppedEarly: "stopped early"
+        }
+    }
 }
 
 /// The percentiles every report shows, in order; 100 is the maximum.

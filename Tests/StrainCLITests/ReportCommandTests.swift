@@ -143,7 +143,7 @@ struct ReportCommandTests {
     }
 
     @Test(arguments: [("markdown", "# strain run \"shop\": ✅ passed"), ("json", #""kind" : "run""#),
-                      ("html", "<!doctype html>"), ("junit", #"<testsuites name="strain run &quot;shop&quot;" tests="3" failures="0" time="10.000">"#)])
+                      ("html", "<!doctype html>"), ("junit", #"<testsuites name="strain run &quot;shop&quot;" tests="4" failures="0" time="10.000">"#)])
     func everyFormatToAFile(format: String, opening: String) throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }

@@ -28,18 +28,20 @@ struct GateTests {
         RunCase(status: .completed, stop: nil, valid: false, thresholdsHold: true, verdict: .invalid, exit: .invalidRun),
         // An abortOnFail threshold stopped the run: that threshold failed, whatever else.
         RunCase(status: .stoppedEarly, stop: .threshold, valid: true, thresholdsHold: false, verdict: .thresholdsFailed, exit: .thresholdsFailed),
-        RunCase(status: .stoppedEarly, stop: .threshold, valid: false, thresholdsHold: false, verdict: .invalid, exit: .thresholdsFailed),
+        RunCase(status: .stoppedEarly, stop: .threshold, valid: false, thresholdsHold: false, verdict: .thresholdsFailed, exit: .thresholdsFailed),
         RunCase(status: .interrupted, stop: .threshold, valid: true, thresholdsHold: false, verdict: .thresholdsFailed, exit: .thresholdsFailed),
-        RunCase(status: .stoppedEarly, stop: .feederExhausted, valid: true, thresholdsHold: true, verdict: .passed, exit: .stoppedEarly),
+        // Stopped early for a reason of its own: never a pass, and judged on what it measured otherwise.
+        RunCase(status: .stoppedEarly, stop: .feederExhausted, valid: true, thresholdsHold: true, verdict: .stoppedEarly, exit: .stoppedEarly),
         RunCase(status: .stoppedEarly, stop: .feederExhausted, valid: true, thresholdsHold: false, verdict: .thresholdsFailed, exit: .thresholdsFailed),
         RunCase(status: .stoppedEarly, stop: .feederExhausted, valid: false, thresholdsHold: true, verdict: .invalid, exit: .invalidRun),
-        RunCase(status: .interrupted, stop: .signal, valid: true, thresholdsHold: true, verdict: .passed, exit: .interrupted),
-        RunCase(status: .interrupted, stop: .signal, valid: false, thresholdsHold: false, verdict: .invalid, exit: .interrupted),
-        RunCase(status: .failed, stop: .failure, valid: true, thresholdsHold: true, verdict: .passed, exit: .infrastructure),
-        RunCase(status: .failed, stop: .targetUnreachable, valid: false, thresholdsHold: false, verdict: .invalid, exit: .infrastructure),
-        // A checkpoint of a killed run is judged on what it measured.
-        RunCase(status: .running, stop: nil, valid: true, thresholdsHold: true, verdict: .passed, exit: .ok),
-        RunCase(status: .running, stop: nil, valid: true, thresholdsHold: false, verdict: .thresholdsFailed, exit: .thresholdsFailed),
+        // How it ended outranks the rest: an interrupted, failed or killed run did not do what was asked.
+        RunCase(status: .interrupted, stop: .signal, valid: true, thresholdsHold: true, verdict: .interrupted, exit: .interrupted),
+        RunCase(status: .interrupted, stop: .signal, valid: false, thresholdsHold: false, verdict: .interrupted, exit: .interrupted),
+        RunCase(status: .failed, stop: .failure, valid: true, thresholdsHold: true, verdict: .failed, exit: .infrastructure),
+        RunCase(status: .failed, stop: .targetUnreachable, valid: false, thresholdsHold: false, verdict: .failed, exit: .infrastructure),
+        // A checkpoint found after the fact: the run was killed before its plan was done.
+        RunCase(status: .running, stop: nil, valid: true, thresholdsHold: true, verdict: .incomplete, exit: .interrupted),
+        RunCase(status: .running, stop: nil, valid: true, thresholdsHold: false, verdict: .incomplete, exit: .interrupted),
     ]
 
     @Test(arguments: runCases)

@@ -186,14 +186,14 @@ struct JUnitReportTests {
         let run = try RecordedRun(iterations: 30)
         defer { run.remove() }
         let thresholdsOnly = try Cases(JUnitReport.render(run.report)).cases
-        #expect(thresholdsOnly.map(\.suite) == ["validity", "thresholds", "thresholds", "thresholds"])
-        #expect(thresholdsOnly.map(\.failed) == [false, false, true, true])
+        #expect(thresholdsOnly.map(\.suite) == ["validity", "validity", "thresholds", "thresholds", "thresholds"])
+        #expect(thresholdsOnly.map(\.failed) == [false, false, false, true, true])
 
         let all = try Cases(JUnitReport.render(run.report, findingsFrom: .warning)).cases
-        #expect(all.map(\.suite) == ["validity", "thresholds", "thresholds", "thresholds", "findings", "findings"])
-        #expect(all.map(\.name) == ["generator self-check", "browse.home.latency: p(99) < 5s", "http.errors: rate < 1%",
+        #expect(all.map(\.suite) == ["validity", "validity", "thresholds", "thresholds", "thresholds", "findings", "findings"])
+        #expect(all.map(\.name) == ["run ran its plan to the end", "generator self-check", "browse.home.latency: p(99) < 5s", "http.errors: rate < 1%",
                                     "browse.tls: p(99) < 1s", "#1 Sequential scan on orders", "#2 Connections left idle in transaction"])
-        #expect(all.map(\.failed) == [false, false, true, true, true, true])
+        #expect(all.map(\.failed) == [false, false, false, true, true, true, true])
 
         // Below the severity asked for, a finding still has its case, passing.
         let criticalOnly = try Cases(JUnitReport.render(run.report, findingsFrom: .critical)).cases
@@ -228,9 +228,22 @@ struct JUnitReportTests {
         let parsed = try Cases(JUnitReport.render(run.report, findingsFrom: .warning))
         let runSeconds = String(format: "%.3f", run.report.duration)
         #expect(run.report.duration > 0)
-        #expect(parsed.cases.map(\.time) == (Array(repeating: runSeconds, count: 4) + ["30.000", "30.000"]) as [String?])
+        #expect(parsed.cases.map(\.time) == (Array(repeating: runSeconds, count: 5) + ["30.000", "30.000"]) as [String?])
         #expect(parsed.suiteTimes == [runSeconds, runSeconds, "30.000"] as [String?])
         #expect(parsed.documentTime == runSeconds)
+    }
+
+    /// A run that did not run its plan to the end fails its case, saying how it ended.
+    @Test(arguments: [(RunStatus.interrupted, "interrupted"), (.failed, "run failed"), (.running, "incomplete (killed, or still running)"),
+                      (.stoppedEarly, "stopped early")])
+    func aRunThatDidNotEndFailsItsCase(status: RunStatus, message: String) throws {
+        let run = try RecordedRun(iterations: 10)
+        defer { run.remove() }
+        var report = try RunFolder(url: run.folder).report(thresholds: .recorded)
+        report.artifact.status = status
+        let cases = try Cases(JUnitReport.render(report)).cases
+        #expect(cases[0].name == "run ran its plan to the end" && cases[0].failed && cases[0].message == message)
+        #expect(MarkdownReport.render(report).hasPrefix("# strain run") && MarkdownReport.render(report).contains(": ❌ \(message)"))
     }
 
     @Test func thresholdsNotEvaluatedAreSkippedAndAnInvalidRunFails() throws {
@@ -240,8 +253,8 @@ struct JUnitReportTests {
         report.artifact.validity = Validity(valid: false, reasons: ["scheduler lag <80ms> & \"worse\""])
         let xml = JUnitReport.render(report)
         let cases = try Cases(xml).cases
-        #expect(cases[0].failed)
-        #expect(cases[1].name == "thresholds" && cases[1].skipped)
+        #expect(!cases[0].failed && cases[1].failed)
+        #expect(cases[2].name == "thresholds" && cases[2].skipped)
         #expect(xml.contains("scheduler lag &lt;80ms&gt; &amp; &quot;worse&quot;"))
     }
 }
