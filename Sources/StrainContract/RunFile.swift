@@ -33,4 +33,14 @@ public enum RunFile: String, CaseIterable, Sendable {
     public func url(in folder: URL) -> URL {
         folder.appendingPathComponent(rawValue)
     }
+
+    /// Why a new run (or merge) may not write into `folder`, or nil: one that holds a run's files
+    /// already would lose that run, and mix its leftovers (a diagnosis, evidence) into the new one's
+    /// reports.
+    public static func problemWritingRun(into folder: URL) -> String? {
+        let found = allCases.filter { FileManager.default.fileExists(atPath: $0.url(in: folder).path) }.map(\.name)
+        guard !found.isEmpty else { return nil }
+        return "\(folder.path) already holds a run's files (\(found.joined(separator: ", "))): give a new folder to --out, "
+            + "or remove that one first"
+    }
 }

@@ -46,6 +46,10 @@ enum MergeCommand: Command {
             output.error("strain merge: \(error)")
             return .badInput
         }
+        if let problem = RunFile.problemWritingRun(into: out) {
+            output.error("strain merge: \(problem)")
+            return .badInput
+        }
         let artifact = ShardMerge.artifact(of: shards)
         let report: RunReport
         do {

@@ -35,6 +35,20 @@ struct RunCommandTests {
         #expect(timeline.reduce(0) { $0 + $1.steps.reduce(0) { $0 + $1.requests } } == step.requests)
     }
 
+    /// A folder that holds a run already is not written over: that run would be lost, and its
+    /// leftovers (a diagnosis) would show in the new run's reports.
+    @Test func anOutputFolderHoldingARunIsRefused() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let first = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-n", "3", "--out", out.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try Data(contentsOf: out.appendingPathComponent("run.json"))
+        let second = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-n", "5", "--out", out.path])
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("\(out.path) already holds a run's files (run.json, timeline.ndjson"), "\(second.stderr)")
+        #expect(try Data(contentsOf: out.appendingPathComponent("run.json")) == before)
+    }
+
     /// An output folder that cannot be made says why in plain words, before any load.
     @Test func anOutputFolderThatIsAFileIsRefusedPlainly() throws {
         let file = Self.outputFolder()

@@ -95,6 +95,7 @@ public enum LoadRun {
         }
         let timelineURL = RunFile.timeline.url(in: options.outputDirectory)
         let artifactURL = RunFile.artifact.url(in: options.outputDirectory)
+        if let problem = RunFile.problemWritingRun(into: options.outputDirectory) { throw LoadError(.badInput, problem) }
         let timeline: TimelineWriter
         do {
             try OutputFolder.create(options.outputDirectory)
