@@ -116,6 +116,20 @@ public enum InputFile {
     }
 }
 
+/// Standard output and error, written with write(2): FileHandle's `write(_:)` traps on a closed pipe
+/// or a full disk, and a write error there is to be reported (or ignored), not a crash.
+public enum StandardStream {
+    /// Writes all of `data` to standard output; throws with the system's reason.
+    public static func writeOutput(_ data: Data) throws(FileIOError) {
+        try POSIXFile.writeAll(data, to: STDOUT_FILENO, path: "standard output")
+    }
+
+    /// Writes all of `data` to standard error, if it can: there is nowhere left to report a failure.
+    public static func writeError(_ data: Data) {
+        try? POSIXFile.writeAll(data, to: STDERR_FILENO, path: "standard error")
+    }
+}
+
 /// Thin wrappers over POSIX file calls: Foundation offers neither fsync nor errno-precise errors.
 enum POSIXFile {
     /// Opens `path`, returning the descriptor or throwing with `errno` (naming `reportedPath` if given).

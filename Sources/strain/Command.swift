@@ -21,6 +21,6 @@ struct Output {
     }
 
     func error(_ text: String) {
-        FileHandle.standardError.write(Data((TerminalText.visible(text) + "\n").utf8))
+        StandardStream.writeError(Data((TerminalText.visible(text) + "\n").utf8))
     }
 }

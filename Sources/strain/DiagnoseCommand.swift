@@ -102,7 +102,7 @@ enum DiagnoseCommand: Command {
                 return .infrastructure
             }
             let progress = isatty(STDERR_FILENO) == 1 ? { (elapsed: Double) in
-                FileHandle.standardError.write(Data(DiagnoseProgress.line(elapsed: elapsed, window: window.seconds,
+                StandardStream.writeError(Data(DiagnoseProgress.line(elapsed: elapsed, window: window.seconds,
                                                                           samples: session.samplesTaken).utf8))
             } : nil
             let outcome = InterruptibleWait.sleep(seconds: window.seconds, every: 1, progress)

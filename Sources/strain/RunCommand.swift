@@ -217,7 +217,12 @@ enum RunCommand: Command {
                 output.error("strain run: cannot read back \(RunFile.jsonReport.url(in: directory).path)")
                 return .infrastructure
             }
-            FileHandle.standardOutput.write(json)
+            do {
+                try StandardStream.writeOutput(json)
+            } catch {
+                output.error("strain run: cannot print the JSON summary (\(error.reason)); it is in \(RunFile.jsonReport.url(in: directory).path)")
+                return .infrastructure
+            }
             for note in result.notes { output.error("note: \(note)") }
             for summary in outputSummaries { output.error(summary) }
             output.error(fileList)

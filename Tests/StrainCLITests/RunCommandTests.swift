@@ -49,6 +49,26 @@ struct RunCommandTests {
         #expect(try Data(contentsOf: out.appendingPathComponent("run.json")) == before)
     }
 
+    /// `--json` into a full disk (or a closed pipe) is a write error that says so, not a trap: the
+    /// summary is still in the folder.
+    @Test func aJSONSummaryThatCannotBeWrittenIsAnErrorNotACrash() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", #"exec "$0" "$@" >/dev/full"#, StrainProcess.binary.path,
+                             "run", "--url", TestServers.httpURL + "/1k.bin", "-n", "3", "--json", "--out", out.path]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 5, "\(message)")
+        #expect(message.contains("cannot print the JSON summary (No space left on device); it is in \(out.path)/report.json"), "\(message)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+    }
+
     /// An output folder that cannot be made says why in plain words, before any load.
     @Test func anOutputFolderThatIsAFileIsRefusedPlainly() throws {
         let file = Self.outputFolder()

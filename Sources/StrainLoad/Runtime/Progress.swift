@@ -96,6 +96,6 @@ struct ProgressPrinter {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStream.writeError(Data(text.utf8))
     }
 }
