@@ -58,7 +58,8 @@ public enum Counter: Int, CaseIterable, Sendable {
     case missed
     /// Iterations never started: the backlog was full or the run ended first (first step only).
     case dropped
-    /// Requests still in flight when the run's drain period ended; not in the latency histograms.
+    /// Requests still in flight when the run's drain period ended: counted in `requests` and as
+    /// failures (label "unfinished"), not in the latency histograms.
     case unfinished
     /// Rows returned (PostgreSQL).
     case rows

@@ -40,6 +40,9 @@ public struct ErrorLabel: Hashable, Sendable, CustomStringConvertible {
     public static let extractionFailed = ErrorLabel("extraction failed")
     /// No response within the step's timeout.
     public static let timeout = ErrorLabel("timeout")
+    /// Still waiting for its response when the run stopped waiting: the drain period after the end
+    /// (the longest step timeout, at most 10 s) or a second after a signal had passed.
+    public static let unfinished = ErrorLabel("unfinished")
     /// A `${…}` could not be rendered (a variable an earlier step did not set).
     public static let template = ErrorLabel("template")
 }

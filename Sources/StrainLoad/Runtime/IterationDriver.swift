@@ -298,7 +298,7 @@ final class IterationDriver {
     private func abandon() {
         for iteration in engine.abandonInFlight() {
             let tally = scenarios[iteration.workerScenario].firstTally + iteration.step
-            tallies[tally].add(1, to: .unfinished)
+            tallies[tally].recordUnfinished()
             requestsInFlight?.ended(step: stepNumbers[tally])
         }
         inFlight = 0

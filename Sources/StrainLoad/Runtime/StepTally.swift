@@ -160,6 +160,16 @@ public struct StepTally: Sendable {
         phases[phase.rawValue]
     }
 
+    /// A request still in flight when the run stopped waiting for it: a failure (a stalled target
+    /// must not read as a clean run), counted `unfinished`, and not in the latency histograms — its
+    /// response time is unknown.
+    public mutating func recordUnfinished() {
+        requests += 1
+        counters[Counter.unfinished.rawValue] += 1
+        recordFailure(StepFailure(.unfinished, "no response by the time the run stopped waiting for it (the drain period "
+                                  + "after the end, or a signal)"))
+    }
+
     /// A step that failed before anything was sent (its request could not be rendered).
     public mutating func recordNotSent(_ failure: StepFailure) {
         requests += 1
