@@ -151,7 +151,7 @@ enum CapacityCommand: Command {
                 engines: [HTTPEngineFactory(), PostgresEngineFactory()],
                 options: RunOptions(workers: request.workers, outputDirectory: folder, tool: ToolInfo(version: Strain.version)))
             let evidence = session?.stop()
-            if let failure = result.failure { throw failure }
+            if let failure = result.failure ?? result.writeFailure { throw failure }
             if result.artifact.status == .interrupted {
                 output.error("strain capacity: interrupted; the steps so far are in \(request.directory.path)/steps")
                 return .interrupted

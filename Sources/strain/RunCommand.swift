@@ -191,6 +191,14 @@ enum RunCommand: Command {
             output.error("strain run: \(error)")
             return error.kind == .badInput ? .badInput : .infrastructure
         }
+        if let writeFailure = result.writeFailure {
+            // Nothing more can be written; what was measured is shown rather than lost with the rest.
+            _ = diagnosis?.session.stop()
+            output.print(TerminalReport.render(RunReport(artifact: result.artifact, profile: profile)))
+            output.error("strain run: \(writeFailure); the figures above were not saved, and \(directory.path) holds "
+                         + "the run only up to its last checkpoint")
+            return .infrastructure
+        }
         let report: RunReport
         do {
             if let diagnosis {

@@ -69,6 +69,28 @@ struct RunCommandTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
     }
 
+    /// The folder removed under a run: the final write fails, and the figures are shown rather than
+    /// lost with it (exit 5, saying what was not saved).
+    @Test func aRunWhoseFolderIsGoneShowsItsFiguresAndSaysTheyWereNotSaved() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["run", "--url", TestServers.httpURL + "/index.html", "-c", "2", "-d", "3s", "--out", out.path]
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        #expect(Self.waitUntil { FileManager.default.fileExists(atPath: out.appendingPathComponent("run.json").path) })
+        try FileManager.default.removeItem(at: out)
+        let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 5, "\(message)")
+        #expect(printed.contains("latency"), "\(printed)")
+        #expect(message.contains("the figures above were not saved"), "\(message)")
+    }
+
     /// An output folder that cannot be made says why in plain words, before any load.
     @Test func anOutputFolderThatIsAFileIsRefusedPlainly() throws {
         let file = Self.outputFolder()

@@ -75,6 +75,9 @@ public struct RunResult: Sendable {
     /// Why the run failed: a worker could not go on, or the target could not be reached at all (the
     /// artifact's status is then `failed`).
     public let failure: LoadError?
+    /// Why the final `run.json` or the timeline could not be written (a full disk, the folder gone):
+    /// the folder keeps the last checkpoint, and `artifact` is all there is of the rest.
+    public let writeFailure: LoadError?
 }
 
 /// The run coordinator: starts one thread per worker, merges their interval reports into the run's
@@ -209,16 +212,18 @@ public enum LoadRun {
         let endedAt = Date()
         let outputs = options.outputs.isEmpty ? nil : options.outputs.map { $0.finish() }
         let result = artifact(status: status, endedAt: endedAt, earlyStop: earlyStop, outputs: outputs)
+        // A failed write is returned with the figures, not thrown: they can still be shown.
+        var writeFailure: LoadError?
         do {
             try result.write(to: artifactURL)
         } catch {
-            throw LoadError(.infrastructure, "cannot write the run artifact \(artifactURL.path): \(error)")
+            writeFailure = LoadError(.infrastructure, "cannot write the run artifact \(artifactURL.path): \(error)")
         }
-        if let timelineError {
-            throw LoadError(.infrastructure, "cannot write the timeline \(timelineURL.path): \(timelineError)")
+        if let timelineError, writeFailure == nil {
+            writeFailure = LoadError(.infrastructure, "cannot write the timeline \(timelineURL.path): \(timelineError)")
         }
         return RunResult(artifact: result, artifactURL: artifactURL, timelineURL: timelineURL,
-                         notes: control.allNotes, failure: failure)
+                         notes: control.allNotes, failure: failure, writeFailure: writeFailure)
     }
 
     /// One worker per engine kind and core, numbered across kinds; each takes its share of the shard's
