@@ -5,7 +5,10 @@ internal import CLibPQ
 /// Closing a connection does not stop its statement: the server notices a vanished client only
 /// when it next writes to it, so a `pg_sleep(25)` or a long scan runs on to its end. A cancel
 /// request goes over a separate, short-lived connection and stops it at once.
-public final class PGCancel {
+///
+/// Sendable: libpq makes `PQcancel` safe to call from another thread (even a signal handler) while
+/// the connection is in use, as long as the object is not freed meanwhile.
+public final class PGCancel: @unchecked Sendable {
     private let handle: OpaquePointer
 
     init(_ handle: OpaquePointer) {

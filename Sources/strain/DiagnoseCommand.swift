@@ -264,7 +264,7 @@ enum InterruptibleWait {
 
     static func sleep(seconds: Double, every interval: Double = .infinity, _ progress: ((Double) -> Void)? = nil) -> Outcome {
         let interrupted = DispatchSemaphore(value: 0)
-        let signals = SignalWatcher { interrupted.signal() }
+        let signals = SignalWatcher(onStop: { _ in interrupted.signal() })
         defer { signals.cancel() }
         let start = DispatchTime.now()
         let end = start + seconds

@@ -106,7 +106,10 @@ struct RunPostgresTests {
         }
     }
 
-    @Test func aStopSignalCancelsTheStatementStillRunningOnTheServer() throws {
+    /// One signal stops the run gracefully; a second quits at once. Either way the statement in
+    /// flight is cancelled on the server, which closing the connection alone would not do.
+    @Test(arguments: [1, 2])
+    func aStopSignalCancelsTheStatementStillRunningOnTheServer(signals: Int) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-run-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -145,7 +148,7 @@ struct RunPostgresTests {
             return try condition()
         }
         #expect(try waitUntil { try sleeping() == 1 }, "the run's pg_sleep never started")
-        process.interrupt()
+        for _ in 0..<signals { process.interrupt() }
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         // Without a cancel the server would sleep on for the rest of the 25 s.

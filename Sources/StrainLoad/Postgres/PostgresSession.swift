@@ -54,6 +54,10 @@ public final class PostgresSession {
         self.connection = connection
     }
 
+    deinit {
+        if let connection { PostgresCancels.unregister(connection) }
+    }
+
     // MARK: What the worker polls for
 
     public var isConnected: Bool { machine.isConnected }
@@ -222,6 +226,7 @@ public final class PostgresSession {
             case .prepare:
                 machine.opened(isPrepared: try Self.use(connection!, for: workload))
             case .close:
+                if let connection { PostgresCancels.unregister(connection) }
                 connection = nil
             default:
                 preconditionFailure("\(action) needs an open connection")
@@ -295,6 +300,7 @@ public final class PostgresSession {
         if workload.pipelineDepth != nil {
             try connection.enterPipelineMode()
         }
+        PostgresCancels.register(connection)
         return isPrepared
     }
 }

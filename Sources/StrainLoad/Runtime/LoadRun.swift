@@ -110,10 +110,11 @@ public enum LoadRun {
 
         let control = RunControl(workers: workers.count)
         let interrupted = Atomic<Bool>(false)
-        let signals = SignalWatcher {
+        // A second signal quits at once: statements in flight are cancelled first, or they run on.
+        let signals = SignalWatcher(onStop: { name in
             interrupted.store(true, ordering: .relaxed)
-            control.stopEarly(.signal, "stopped by SIGINT or SIGTERM")
-        }
+            control.stopEarly(.signal, "stopped by \(name)")
+        }, beforeQuitting: { PostgresCancels.sendAll() })
         defer { signals.cancel() }
         let gate = StartGate(workers: workers.count)
         let threads = WorkerThreads(workers, layout: layout, control: control, gate: gate, limits: DrainLimits(profile: profile),
