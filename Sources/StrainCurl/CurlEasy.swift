@@ -327,15 +327,19 @@ public final class CurlEasy {
         return line.count
     }
 
+    /// The URL of the transfer's latest hop: the first, or where the last redirect pointed.
+    public var effectiveURL: String? {
+        var urlPointer: UnsafeMutablePointer<CChar>?
+        guard strain_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer) == CURLE_OK, let urlPointer else { return nil }
+        return String(cString: urlPointer)
+    }
+
     /// The resolver-start and prerequest callbacks: is the URL curl is about to look up or send to (the
     /// effective URL, which curl updates on each redirect hop) on an allowed host? Anything curl's
     /// parser rejects is refused.
     private func mayRequestCurrentURL() -> Bool {
         guard let hostCheck else { return true }
-        var urlPointer: UnsafeMutablePointer<CChar>?
-        guard strain_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer) == CURLE_OK,
-              let urlPointer else { return false }
-        let url = String(cString: urlPointer)
+        guard let url = effectiveURL else { return false }
         guard let host = Self.host(of: url), hostCheck(host) else {
             refusedURL = url
             return false

@@ -45,6 +45,21 @@ struct HostileHTTPTests {
         #expect(step.errors.first?.example.contains(location) == true)
     }
 
+    /// Redirects are followed to http and https only: another scheme is refused as a redirect.
+    @Test(arguments: ["ftp://127.0.0.1/file", "file:///etc/passwd"])
+    func aRedirectToAnotherSchemeIsRefusedAsARedirect(location: String) throws {
+        let origin = try ScriptedServer { _ in ScriptedServer.response(status: "302 Found", headers: ["Location: \(location)"]) }
+        defer { origin.stop() }
+        let outcome = try runLoad("""
+        { name: "redirect", target: { baseURL: "\(origin.url)", redirects: 5 },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 2 }, steps: [{ path: "/" }] }] }
+        """)
+        let step = outcome.step()
+        #expect(step.failures == 2)
+        #expect(step.errors.map(\.label) == ["redirect not allowed"])
+        #expect(step.errors.first?.example.contains("only http and https are followed") == true, "\(step.errors)")
+    }
+
     @Test func aRedirectWithinTheAllowListIsFollowed() throws {
         let origin = try ScriptedServer { requestLine in
             requestLine.hasPrefix("GET /start ")

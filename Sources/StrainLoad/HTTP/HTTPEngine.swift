@@ -235,6 +235,11 @@ private final class PreparedRequest {
             if let refused = easy.refusedURL {
                 outcome.failure = StepFailure(.redirectNotAllowed,
                                               "redirect to \(URLText.redacted(refused)) refused: its host is not in target.allow; the request was not sent")
+            } else if error.kind == .unsupportedProtocol, let hop = easy.effectiveURL,
+                      let scheme = hop.split(separator: ":").first?.lowercased(), scheme != "http", scheme != "https" {
+                // curl follows redirects to http and https only (setHostCheck): another scheme is where one pointed.
+                outcome.failure = StepFailure(.redirectNotAllowed,
+                                              "redirect to \(URLText.redacted(hop)) refused: only http and https are followed; the request was not sent")
             } else {
                 outcome.failure = StepFailure(.forTransfer(error), error.description)
             }
