@@ -46,6 +46,10 @@ enum VerifyCommand: Command {
         }
         do {
             return try plan.execute(output: output)
+        } catch let error as UsageError {
+            // Found before anything was changed: the index exists already, or the folder holds a verification.
+            output.error("strain verify: \(error)")
+            return .badInput
         } catch {
             output.error("strain verify: \(error)")
             return .infrastructure
@@ -136,6 +140,12 @@ struct VerifyPlan: CustomStringConvertible {
     }
 
     func execute(output: Output) throws -> ExitStatus {
+        // Checked before the index is built: an earlier verification's rerun is not written over.
+        let after = directory.appendingPathComponent("after")
+        if RunFile.problemWritingRun(into: after) != nil {
+            throw UsageError(description: "\(directory.path) holds an earlier verification (after/ has its rerun): give --out "
+                             + "another folder, or remove that one first")
+        }
         let connection = try PGConnection(conninfo: conninfo)
         // Only what this command creates may be dropped by it.
         if try connection.execute("SELECT to_regclass($1) IS NOT NULL AS present", parameters: [fix.qualifiedIndex])
@@ -153,7 +163,6 @@ struct VerifyPlan: CustomStringConvertible {
             }
             throw error
         }
-        let after = directory.appendingPathComponent("after")
         let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path] + ProfileOverrides.words(ofRecorded: overrides),
                                    output: output)
         if !keep {

@@ -53,6 +53,13 @@ struct VerifyCommandTests {
         #expect(markdown.contains("| lookup.by-email | p50 |"))
         let html = try String(contentsOf: verifyFolder.appendingPathComponent("verify.html"), encoding: .utf8)
         #expect(html.contains("<h2>Before and after</h2>") && html.contains("Index Scan using customers_email_idx"))
+
+        // Again into the same folder: refused before any index is built, the first verification kept.
+        let again = try StrainProcess.run(["verify", run.path, "--finding", String(rank), "--yes"], environment: lab.environment)
+        #expect(again.status == 2, "\(again.stderr)")
+        #expect(again.stderr.contains("holds an earlier verification (after/ has its rerun): give --out another folder"), "\(again.stderr)")
+        #expect(!again.stderr.contains("CREATE INDEX"))
+        #expect(try Data(contentsOf: verifyFolder.appendingPathComponent("verify.json")) == data)
     }
 
     @Test func refusesWhatItDidNotGenerateOrCannotMeasureTheSame() throws {
