@@ -27,8 +27,11 @@ public enum ComparisonReport {
         let judged = comparison.deltas.count - untested
         switch comparison.verdict {
         case .invalid:
-            let which = [("base", comparison.base), ("new", comparison.new)].filter { !$0.1.artifact.validity.valid }.map(\.0)
-            return "cannot compare: the \(which.joined(separator: " and ")) run is invalid"
+            let which = [("base", comparison.base), ("new", comparison.new)].filter { !Gate.comparable($0.1) }.map { name, report in
+                "the \(name) run " + (!report.artifact.validity.valid ? "is invalid"
+                    : report.artifact.status == .failed ? "failed" : "is incomplete (only a checkpoint: killed, or still running)")
+            }
+            return "cannot compare: " + which.joined(separator: " and ")
                 + (regressions > 0 ? " (\(regressions) apparent regression\(regressions == 1 ? "" : "s"))" : "")
         case .nothingInCommon: return "cannot compare: the runs have no step in common"
         case .tooShort:

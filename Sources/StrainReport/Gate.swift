@@ -34,11 +34,17 @@ public enum Gate {
         }
     }
 
+    /// A run that cannot be judged alone (invalid, failed, or killed: only a checkpoint) cannot be
+    /// judged against another either.
     public static func verdict(of comparison: RunComparison) -> ComparisonVerdict {
-        if !comparison.base.artifact.validity.valid || !comparison.new.artifact.validity.valid { return .invalid }
+        if !comparable(comparison.base) || !comparable(comparison.new) { return .invalid }
         if comparison.deltas.isEmpty { return .nothingInCommon }
         if !comparison.regressions.isEmpty { return .regression }
         return comparison.deltas.allSatisfy { $0.outcome == .tooFewIntervals } ? .tooShort : .noRegression
+    }
+
+    static func comparable(_ report: RunReport) -> Bool {
+        report.artifact.validity.valid && report.artifact.status != .failed && report.artifact.status != .running
     }
 
     /// Runs that cannot be compared (nothing in common, too short) are bad input: the gate cannot judge them.

@@ -79,4 +79,15 @@ struct GateTests {
         #expect(Gate.verdict(of: comparison) == verdict, "\(name)")
         #expect(Gate.exitStatus(of: comparison) == exit, "\(name)")
     }
+
+    /// Only a checkpoint of the new run (it was killed), or a run that failed: nothing to judge.
+    @Test(arguments: [(RunStatus.running, "the new run is incomplete (only a checkpoint: killed, or still running)"), (.failed, "the new run failed")])
+    func aKilledOrFailedRunIsNotCompared(status: RunStatus, reason: String) throws {
+        var new = KnownRun.artifact
+        new.status = status
+        let comparison = RunComparison(base: RunReport(artifact: KnownRun.artifact), new: RunReport(artifact: new))
+        #expect(Gate.verdict(of: comparison) == .invalid)
+        #expect(Gate.exitStatus(of: comparison) == .invalidRun)
+        #expect(try ComparisonReport.render(comparison, as: .terminal).contains("cannot compare: \(reason)"))
+    }
 }
