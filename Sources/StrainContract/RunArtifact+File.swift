@@ -15,7 +15,11 @@ public enum ArtifactError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .missingFile(let path):
-            "\(path): no such run artifact"
+            // A timeline beside it: the run was killed before its first checkpoint (or the file was removed).
+            FileManager.default.fileExists(atPath: RunFile.timeline.url(in: URL(fileURLWithPath: path).deletingLastPathComponent()).path)
+                ? "\(path): no such run artifact, though timeline.ndjson is there: the run was killed before its first "
+                    + "checkpoint, or run.json was removed; its intervals are in the timeline, but a report needs run.json"
+                : "\(path): no such run artifact"
         case .unreadable(let path, let reason):
             "\(path): cannot read run artifact: \(reason)"
         case .newerFormat(let path, let found):

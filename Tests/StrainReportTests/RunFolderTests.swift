@@ -99,7 +99,10 @@ struct RunFolderTests {
         try FileManager.default.removeItem(at: diagnosis)
         try FileManager.default.removeItem(at: run.folder.appendingPathComponent(RunFile.artifact.name))
         let missing = try #require(throws: ReportInputError.self) { try RunFolder(url: run.folder).report() }
-        #expect(missing.description == "\(run.folder.appendingPathComponent("run.json").path): no such run artifact")
+        // Its timeline is still there: the message says what that means.
+        #expect(missing.description == "\(run.folder.appendingPathComponent("run.json").path): no such run artifact, though "
+                + "timeline.ndjson is there: the run was killed before its first checkpoint, or run.json was removed; its "
+                + "intervals are in the timeline, but a report needs run.json")
     }
 
     /// A run without a timeline (killed before the first interval, or copied without it) still reports.
