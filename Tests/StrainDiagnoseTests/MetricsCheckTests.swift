@@ -37,13 +37,27 @@ struct MetricsCheckTests {
     /// CPU stall: only the rest of their time is the stall's to share.
     @Test func cpuSaturationDoesNotChargeTimeSpentWaitingOffTheCPU() throws {
         let host = B.host { second in second.pressure?.cpuSome = (B.host().samples[0].pressure?.cpuSome ?? 0) + 0.5 }
-        // 100 s of requests, 2 s of the service's CPU: step 5 reads their time as a wait inside the service.
-        let service = ServiceProcessEvidence(pid: 4242, cpuSeconds: 2)
+        // 100 s of requests, 2 s of the service's CPU: step 5 reads their time as a wait inside the service;
+        // its threads waited 0.3 s for a core.
+        let service = ServiceProcessEvidence(pid: 4242, cpuSeconds: 2, runQueueSeconds: 0.3)
         let input = CheckInput(evidence: B.evidence(host: host, service: service), load: B.load(requests: 1000, seconds: 100),
                                options: CheckOptions())
         #expect(input.requestBreakdowns.first?.computing == false)
         let cpu = try #require(MetricsCheck.run(input).findings.first { $0.check == .cpuSaturation })
-        #expect(cpu.impact.totalSeconds < 25 * 0.1, "\(cpu.evidence)")
+        #expect(cpu.impact.totalSeconds <= 0.3 + 1e-9, "\(cpu.evidence)")
+    }
+
+    /// A service that computes is host-bound, but its threads measured how long they waited for a core:
+    /// the stall cost its requests no more than that (and the database's share, none here).
+    @Test func cpuSaturationCostsAtMostWhatTheServicesThreadsWaitedForACore() throws {
+        let host = B.host { second in second.pressure?.cpuSome = (B.host().samples[0].pressure?.cpuSome ?? 0) + 0.5 }
+        let service = ServiceProcessEvidence(pid: 4242, cpuSeconds: 90, runQueueSeconds: 0.3)
+        let input = CheckInput(evidence: B.evidence(host: host, service: service), load: B.load(requests: 1000, seconds: 100),
+                               options: CheckOptions())
+        let cpu = try #require(MetricsCheck.run(input).findings.first { $0.check == .cpuSaturation })
+        #expect(abs(cpu.impact.totalSeconds - 0.3) < 1e-9, "\(cpu.evidence)")
+        #expect(cpu.evidence.contains { $0.hasPrefix("at most 300 ms of it: pid 4242's threads waited 300 ms for a core") },
+                "\(cpu.evidence)")
     }
 
     @Test func quietHostHasNoFinding() {

@@ -84,6 +84,15 @@ struct CheckInput {
         return max(0, load.totalSeconds - offHost)
     }
 
+    /// Request time spent in this service and its database, waits inside the service included: all
+    /// of it but the time requests waited for a slow dependency elsewhere. What a leaked connection
+    /// can cost, since requests wait for it in the service's own pool. Nil without a load.
+    var requestSecondsOutsideDependencies: Double? {
+        guard let load else { return nil }
+        let dependencyWaits = requestBreakdowns.reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
+        return max(0, load.totalSeconds - dependencyWaits)
+    }
+
     /// Severity from the share of measured request time a problem takes, for problems that are
     /// real whatever their size (a missing index, an N+1): critical from a quarter.
     func severity(forProblemTaking share: Double?) -> Finding.Severity {

@@ -83,7 +83,7 @@ enum IdleInTransactionRule {
     /// - without a load it cannot be measured: zero, so it ranks after every measured cost.
     static func leakRequestTime(application: String, held: Double, _ postgres: PostgresEvidence,
                                 _ input: CheckInput) -> (seconds: Double, evidence: String) {
-        guard let load = input.load, let requestSeconds = input.hostBoundRequestSeconds else {
+        guard let load = input.load, let requestSeconds = input.requestSecondsOutsideDependencies else {
             return (0, "request time it cost: not measurable without a load (the pool's queue is inside the application), "
                         + "so it ranks after every finding whose cost was measured")
         }

@@ -21,9 +21,22 @@ enum CPUSaturationRule {
         }
         // Without PSI, the run queue's excess over the cores is the share of runnable time spent waiting.
         let share = stall ?? max(0, ((runQueue ?? cores) - cores) / max(runQueue ?? cores, 1))
-        let waited = MetricsCheck.stallImpact(share: share,
+        var waited = MetricsCheck.stallImpact(share: share,
                                               stallSeconds: window.stallSeconds(\.cpuSome) ?? input.evidence.windowSeconds * share, input)
         evidence.append(waited.evidence)
+        // With the service's own threads measured, requests waited for a core at most as long as they did,
+        // plus the database's share of its execution time: the host-wide share overstates a service whose
+        // requests mostly wait off the CPU (its own pool, a lock, a sleep).
+        if let service = input.evidence.service, input.load != nil {
+            let databaseSeconds = input.statements?.statements.filter(\.toplevel).reduce(0) { $0 + $1.seconds } ?? 0
+            let bound = service.coreWaitSeconds + share * databaseSeconds
+            if bound < waited.impact.totalSeconds {
+                waited.impact = input.impact(seconds: bound)
+                evidence.append("at most \(Format.duration(bound)) of it: pid \(service.pid)'s threads waited "
+                                + "\(Format.duration(service.coreWaitSeconds)) for a core, and the database's "
+                                + "\(Format.duration(databaseSeconds)) of execution \(Format.percent(share)) of the time")
+            }
+        }
         let critical = (stall ?? 0) >= MetricsCheck.stallCritical || (runQueue ?? 0) >= 2 * cores
         var fix = "Find what uses the CPU (`pidstat -u 1`, `top -H`) and either add cores or cut the work; "
             + "when the service itself is busy, profile it (step 5)."
