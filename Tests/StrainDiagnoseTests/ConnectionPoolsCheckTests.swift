@@ -205,6 +205,23 @@ struct ConnectionPoolsCheckTests {
         #expect(leak.evidence.contains("it holds locks other sessions waited for (see the lock waits)"))
     }
 
+    /// A pooled backend serves other transactions too: one that blocked others while it ran an active
+    /// statement, and sat idle in a transaction at another time, is a leak that blocks nothing.
+    @Test func aPooledBackendThatBlockedWhileActiveIsNotALeakThatBlocks() throws {
+        let idle = B.session(pid: 100, state: "idle in transaction", query: "SELECT count(*) FROM users WHERE id < 10",
+                             stateSeconds: 10)
+        var postgres = B.postgres(activity: [ActivitySample(at: B.start, clientConnections: 2, sessions: [idle])])
+        postgres.lockSamples = [LockSample(at: B.start.addingTimeInterval(1), seconds: 0.1, sessions: [
+            LockSession(pid: 100, query: "SELECT pg_sleep(0.05)", state: "active"),
+            LockSession(pid: 200, query: "UPDATE counters SET n = n + 1 WHERE id = 1", state: "active",
+                        lockType: "transactionid", relation: "public.counters", row: "(0,1)", blockedBy: [100]),
+        ])]
+        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                        options: CheckOptions())).findings
+        let leak = try #require(found.first { $0.check == .idleInTransaction })
+        #expect(!leak.evidence.contains("it holds locks other sessions waited for (see the lock waits)"))
+    }
+
     @Test(arguments: [(79, nil), (85, Finding.Severity.warning), (96, .critical)] as [(Int, Finding.Severity?)])
     func connectionsNearMaxConnections(peak: Int, severity: Finding.Severity?) {
         let found = run([[]], connections: peak)

@@ -37,8 +37,16 @@ enum IdleInTransactionRule {
             }
         }
         episodes += open.values
-        let blockers = Set(postgres.activity.flatMap { $0.sessions.flatMap(\.blockedBy) }
-                           + (postgres.lockSamples ?? []).flatMap { $0.sessions.flatMap(\.blockedBy) })
+        // A backend that blocked others while it sat idle in a transaction, in the same sample: a pooled
+        // backend serves other transactions too, and what it blocked then is not the leak's doing.
+        func idleBlockers(_ sessions: [(pid: Int32, state: String, blockedBy: [Int32])]) -> [Int32] {
+            let blocking = Set(sessions.flatMap(\.blockedBy))
+            return sessions.filter { $0.state.hasPrefix("idle in transaction") && blocking.contains($0.pid) }.map(\.pid)
+        }
+        let blockers = Set(postgres.activity.flatMap { sample in idleBlockers(sample.sessions.map { ($0.pid, $0.state, $0.blockedBy) }) }
+                           + (postgres.lockSamples ?? []).flatMap { sample in
+                               idleBlockers(sample.sessions.map { ($0.pid, $0.state, $0.blockedBy) })
+                           })
         let leaks = Dictionary(grouping: episodes.filter { $0.seconds > bound }) { episode in
             "\(describe(episode.session))\u{0}\(StatementFingerprint.of(episode.session))"
         }
