@@ -144,12 +144,20 @@ struct ConnectionPoolsCheckTests {
                             row: "(0,1)", blockedBy: [100]),
             ])
         }
-        var postgres = B.postgres()
-        postgres.lockSamples = [sample(holder: "active")] + Array(repeating: sample(holder: "idle in transaction"), count: 4)
-        let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
-                                                        options: CheckOptions())).findings
-        let finding = try #require(found.first { $0.check == .lockContention })
-        #expect(finding.evidence.contains("blocking (idle in transaction, 500 ms of waits): \(update)"), "\(finding.evidence)")
+        func contention(active: Int, idle: Int) throws -> Finding {
+            var postgres = B.postgres()
+            postgres.lockSamples = Array(repeating: sample(holder: "active"), count: active)
+                + Array(repeating: sample(holder: "idle in transaction"), count: idle)
+            let found = ConnectionPoolsCheck.run(CheckInput(evidence: B.evidence(postgres: postgres), load: nil,
+                                                            options: CheckOptions())).findings
+            return try #require(found.first { $0.check == .lockContention })
+        }
+        let mostlyIdle = try contention(active: 1, idle: 4)
+        #expect(mostlyIdle.evidence.contains("blocking (idle in transaction, 500 ms of waits): \(update)"), "\(mostlyIdle.evidence)")
+        #expect(mostlyIdle.fix.hasPrefix("The lock holder sits idle in its transaction"))
+        // Caught idle once between two statements of a transaction that mostly runs: not an idle holder.
+        let mostlyActive = try contention(active: 4, idle: 1)
+        #expect(mostlyActive.fix.hasPrefix("Keep the transactions that take these locks short"), "\(mostlyActive.fix)")
     }
 
     /// Waiters queued for a row's holder's transaction name no table; the same statement's waits

@@ -90,7 +90,9 @@ enum LockContentionRule {
             let top = rows.max { ($0.value.count, $1.key) < ($1.value.count, $0.key) }!
             evidence.append("rows waited for (ctid, which moves as a row is updated): \(rows.count) distinct, most often \(top.key)")
         }
-        let idleHolder = holders.contains { $0.0.state.hasPrefix("idle in transaction") }
+        // Idle in its transaction for most of the waits, not caught there once between two statements.
+        let idleWaits = holders.filter { $0.0.state.hasPrefix("idle in transaction") }.reduce(0) { $0 + $1.1 }
+        let idleHolder = idleWaits > holders.reduce(0) { $0 + $1.1 } / 2
         return Finding(
             step: .connectionPools, check: .lockContention,
             title: "Lock contention: sessions waited \(Format.duration(total)) for locks on \(point)",
