@@ -106,7 +106,10 @@ public struct Pacer: Sendable {
         self.curve = curve
         self.arrival = arrival
         self.share = share
-        random = SplitMix64(seed: seed &+ UInt64(slot) &* 0x9E37_79B9_7F4A_7C15)
+        // Each slot's stream from a seed mixed with its slot: seeds a multiple of SplitMix64's step apart
+        // (as they were) give streams that are one another shifted by steps, so the slots' "independent"
+        // Poisson processes were one process, offset, and their sum no Poisson process at all.
+        random = SplitMix64(seed: SplitMix64.mixed(seed ^ SplitMix64.mixed(UInt64(slot))))
         switch arrival {
         case .constant: position = Double(slot) + phase
         case .poisson: position = 0
@@ -135,7 +138,13 @@ struct SplitMix64: Sendable {
 
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        return Self.mixed(state)
+    }
+
+    /// The generator's output function: a bijection whose every output bit depends on every input bit,
+    /// so values close together (seeds, slots) come out far apart.
+    static func mixed(_ value: UInt64) -> UInt64 {
+        var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

@@ -109,6 +109,26 @@ struct PacerTests {
         #expect(abs(Double(total) - 20_000) < 600)
     }
 
+    /// Workers sharing a Poisson curve draw independent gaps: before, worker 1's gaps were worker 0's,
+    /// shifted by one (its generator's seed was worker 0's one step on), so the merged arrivals came in
+    /// pairs a fixed distance apart.
+    @Test func poissonWorkersDrawIndependentGaps() {
+        let curve = ArrivalCurve([.init(duration: 100, fromRate: 100, toRate: 100)])
+        func gaps(_ slot: Int) -> [Double] {
+            let times = Self.sendTimes(curve, .poisson, slot: slot, share: 2)
+            return zip(times, times.dropFirst()).map { $1 - $0 }
+        }
+        let (first, second) = (gaps(0), gaps(1))
+        let repeated = zip(first.dropFirst(), second).filter { abs($0 - $1) < 1e-12 }.count
+        #expect(repeated == 0, "\(repeated) of \(second.count) gaps repeat the other worker's")
+        // Merged, the arrivals are a Poisson process: exponential gaps, whose deviation equals their mean.
+        let merged = (Self.sendTimes(curve, .poisson, slot: 0, share: 2) + Self.sendTimes(curve, .poisson, slot: 1, share: 2)).sorted()
+        let mergedGaps = zip(merged, merged.dropFirst()).map { $1 - $0 }
+        let mean = mergedGaps.reduce(0, +) / Double(mergedGaps.count)
+        let deviation = (mergedGaps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(mergedGaps.count)).squareRoot()
+        #expect(abs(deviation - mean) / mean < 0.1)
+    }
+
     @Test func zeroLengthSegmentsAreIgnored() {
         let curve = ArrivalCurve([.init(duration: 0, fromRate: 10, toRate: 10), .init(duration: 1, fromRate: 10, toRate: 10)])
         #expect(curve.segments.count == 1)
