@@ -36,7 +36,7 @@ extension RunArtifact {
     var nameWithControlCharacter: String? {
         // Line feeds and tabs too: a name is one line.
         func control(in name: String) -> Unicode.Scalar? {
-            name.unicodeScalars.first { TerminalText.isControl($0) || $0 == "\n" || $0 == "\t" }
+            name.unicodeScalars.first(where: TerminalText.isControlInOneLine)
         }
         var names = [("profile.name", profile?.name ?? "")]
         for (index, scenario) in scenarios.enumerated() {

@@ -45,6 +45,11 @@ public enum TerminalText {
         text.contains("\n") ? text.replacingOccurrences(of: "\n", with: "\\u{A}") : text
     }
 
+    /// A control character where text is one line (a name, an identifier): line feed and tab included.
+    public static func isControlInOneLine(_ scalar: Unicode.Scalar) -> Bool {
+        isControl(scalar) || scalar == "\n" || scalar == "\t"
+    }
+
     /// A C0 or C1 control character (or DEL), line feed and tab excepted.
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))

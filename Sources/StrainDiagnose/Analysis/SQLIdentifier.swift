@@ -1,3 +1,5 @@
+import StrainContract
+
 /// Identifiers written into generated SQL (fixes such as CREATE INDEX), quoted like PostgreSQL's
 /// `quote_ident`: table and column names are database contents, so they never reach a fix as
 /// bare text unless they are plain lower-case names that are not keywords.
@@ -10,12 +12,13 @@ public enum SQLIdentifier {
             && name.allSatisfy { $0 == "_" || $0 == "$" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
         if plain && !keywords.contains(name) { return name }
         let doubled = name.replacing("\"", with: "\"\"")
-        guard name.unicodeScalars.contains(where: isControl) else { return "\"" + doubled + "\"" }
+        guard name.unicodeScalars.contains(where: TerminalText.isControlInOneLine) else { return "\"" + doubled + "\"" }
         var escaped = ""
         for scalar in doubled.unicodeScalars {
             if scalar == "\\" {
                 escaped += "\\\\"
-            } else if isControl(scalar) {
+            } else if TerminalText.isControlInOneLine(scalar) {
+                // Every control character is below U+00A0: four hex digits always suffice.
                 let hex = String(scalar.value, radix: 16)
                 escaped += "\\" + String(repeating: "0", count: 4 - hex.count) + hex
             } else {
@@ -23,11 +26,6 @@ public enum SQLIdentifier {
             }
         }
         return "U&\"" + escaped + "\""
-    }
-
-    /// C0 and C1 controls and DEL (all below U+00A0, so four hex digits always suffice).
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// `schema.name` with each part quoted; just the name when the schema is not known.
