@@ -25,6 +25,7 @@ struct HostileHTTPTests {
         #expect(step.errors.map(\.label) == ["redirect not allowed"])
         #expect(step.errors.first?.example.contains(location) == true)
         #expect(origin.receivedRequestLines.count == 3)
+        #expect(victim.receivedRequestLines.isEmpty)
         // Checked before the host is looked up: not even a connection reaches it.
         #expect(victim.acceptedConnections == 0)
     }
