@@ -166,6 +166,11 @@ public final class PGConnection {
         PQparameterStatus(connection, name).map { String(cString: $0) }
     }
 
+    /// Whether the connection is encrypted (TLS or GSSAPI), so that only libpq can read and write it.
+    public var isEncrypted: Bool {
+        PQsslInUse(connection) == 1 || PQgssEncInUse(connection) == 1
+    }
+
     /// The socket to wait on in an event loop.
     public var socket: Int32 { PQsocket(connection) }
 
@@ -250,6 +255,29 @@ public final class PGConnection {
         let result = PGResult(handle)
         lastResult = result
         return result
+    }
+
+    // MARK: COPY
+
+    /// Ends a COPY FROM STDIN the server waits for data for, with `reason` as its error: the statement fails.
+    public func refuseCopyIn(reason: String) throws {
+        guard PQputCopyEnd(connection, reason) == 1 else { throw connectionError() }
+    }
+
+    /// Reads and drops the rows of a COPY TO STDOUT that have arrived. Returns true once the copy is
+    /// over (its result follows), false when the rest has yet to arrive.
+    public func skipCopyOut() throws -> Bool {
+        while true {
+            var row: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(connection, &row, 1)
+            if let row { PQfreemem(row) }
+            switch length {
+            case 0: return false
+            case -1: return true
+            case ..<0: throw connectionError()
+            default: continue
+            }
+        }
     }
 
     // MARK: Pipeline mode

@@ -29,6 +29,22 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         position = nil
     }
 
+    /// An ErrorResponse's or NoticeResponse's fields as the wire protocol carries them, with the
+    /// message libpq would compose from them ("ERROR:  …", then DETAIL and HINT lines).
+    init(localizedSeverity: String?, severity: String?, sqlState: String?, primaryMessage: String?, detail: String?,
+         hint: String?, position: Int?) {
+        var message = "\(localizedSeverity ?? severity ?? "ERROR"):  \(primaryMessage ?? "the server sent no message")"
+        if let detail { message += "\nDETAIL:  \(detail)" }
+        if let hint { message += "\nHINT:  \(hint)" }
+        self.message = message
+        self.severity = severity
+        self.sqlState = sqlState
+        self.primaryMessage = primaryMessage
+        self.detail = detail
+        self.hint = hint
+        self.position = position
+    }
+
     /// The error a failed statement's result describes.
     init(result: PGResult) {
         self.init(errorResult: result.pointer, fallbackMessage: Self.fallbackMessage(for: result.status))

@@ -8,12 +8,12 @@ import Testing
 struct PostgresSessionTests {
     typealias Step = PostgresTestWorkload.Step
 
-    @Test("Every protocol runs parameterised statements and extracts from their results", arguments: QueryProtocol.allCases)
-    func protocols(queryProtocol: QueryProtocol) throws {
+    @Test("Every protocol runs parameterised statements and extracts from their results", arguments: QueryProtocol.allCases, PostgresSession.Transport.allCases)
+    func protocols(queryProtocol: QueryProtocol, transport: PostgresSession.Transport) throws {
         let session = try PostgresTestWorkload.session([
             Step(sql: "SELECT $1::int + 1 AS answer, $2::text AS echoed", parameterCount: 2,
                  extract: ["answer": "answer", "echo": "echoed"], rows: 1),
-        ], protocol: queryProtocol)
+        ], protocol: queryProtocol, transport: transport)
         var loop = PostgresTestLoop()
         for iteration in 0..<3 {
             let outcomes = try loop.runIteration(iteration, on: session) { _, _ in [String(40 + iteration), "it's $1 \\ ok"] }
@@ -28,11 +28,11 @@ struct PostgresSessionTests {
         }
     }
 
-    @Test("Pipeline mode completes a batch of 32 in order, batch after batch")
-    func pipelineBatches() throws {
+    @Test("Pipeline mode completes a batch of 32 in order, batch after batch", arguments: PostgresSession.Transport.allCases)
+    func pipelineBatches(transport: PostgresSession.Transport) throws {
         let session = try PostgresTestWorkload.session([
             Step(sql: "SELECT $1::int AS n", parameterCount: 1, extract: ["n": "n"], rows: 1),
-        ], pipeline: 32)
+        ], pipeline: 32, transport: transport)
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         for batch in 0..<3 {
@@ -51,10 +51,10 @@ struct PostgresSessionTests {
         #expect(loop.outcomes.allSatisfy { $0.failure == nil && $0.extracted.first?.value == String($0.iteration) })
     }
 
-    @Test("In a pipeline batch a failure skips the rest of the batch; the next batch runs")
-    func pipelineFailure() throws {
+    @Test("In a pipeline batch a failure skips the rest of the batch; the next batch runs", arguments: PostgresSession.Transport.allCases)
+    func pipelineFailure(transport: PostgresSession.Transport) throws {
         let session = try PostgresTestWorkload.session([Step(sql: "SELECT 10 / $1::int AS q", parameterCount: 1)],
-                                                       protocol: .extended, pipeline: 8)
+                                                       protocol: .extended, pipeline: 8, transport: transport)
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         for (iteration, divisor) in [1, 2, 0, 5, 10].enumerated() {
@@ -73,8 +73,8 @@ struct PostgresSessionTests {
         #expect(loop.outcomes[3].failure?.kind == .pipelineAborted)
     }
 
-    @Test("An error inside a transaction rolls it back; the next iteration commits")
-    func transactionRollback() throws {
+    @Test("An error inside a transaction rolls it back; the next iteration commits", arguments: PostgresSession.Transport.allCases)
+    func transactionRollback(transport: PostgresSession.Transport) throws {
         let table = try ScratchTable("id int PRIMARY KEY, balance int NOT NULL")
         defer { try? table.drop() }
         try table.admin.execute("INSERT INTO \(table.name) VALUES (1, 100), (2, 100)")
@@ -83,7 +83,7 @@ struct PostgresSessionTests {
             Step(sql: "UPDATE \(table.name) SET balance = balance - 10 WHERE id = $1", parameterCount: 1, rows: 1),
             Step(sql: "INSERT INTO \(table.name) VALUES ($1, 0)", parameterCount: 1),
             Step(sql: "COMMIT"),
-        ])
+        ], transport: transport)
         var loop = PostgresTestLoop()
         // Id 2 exists already: the INSERT fails after the UPDATE ran.
         let failed = try loop.runIteration(0, on: session) { step, _ in step == 1 ? ["1"] : step == 2 ? ["2"] : [] }
@@ -100,14 +100,14 @@ struct PostgresSessionTests {
         #expect(balance == "90")
     }
 
-    @Test("A transaction an iteration leaves open is rolled back at its end")
-    func transactionLeftOpen() throws {
+    @Test("A transaction an iteration leaves open is rolled back at its end", arguments: PostgresSession.Transport.allCases)
+    func transactionLeftOpen(transport: PostgresSession.Transport) throws {
         let table = try ScratchTable("id int")
         defer { try? table.drop() }
         let session = try PostgresTestWorkload.session([
             Step(sql: "BEGIN"),
             Step(sql: "INSERT INTO \(table.name) VALUES (1)", rows: 1),
-        ])
+        ], transport: transport)
         var loop = PostgresTestLoop()
         let outcomes = try loop.runIteration(0, on: session)
         #expect(outcomes.allSatisfy { $0.failure == nil })
@@ -115,8 +115,8 @@ struct PostgresSessionTests {
         #expect(try table.admin.execute("SELECT count(*) FROM \(table.name)").value(row: 0, column: 0) == "0")
     }
 
-    @Test("A value extracted by one step feeds a later one, and value checks compare the result")
-    func extractionIntoLaterStep() throws {
+    @Test("A value extracted by one step feeds a later one, and value checks compare the result", arguments: PostgresSession.Transport.allCases)
+    func extractionIntoLaterStep(transport: PostgresSession.Transport) throws {
         let table = try ScratchTable("id int PRIMARY KEY, owner text NOT NULL")
         defer { try? table.drop() }
         try table.admin.execute("INSERT INTO \(table.name) VALUES (7, 'ada')")
@@ -124,7 +124,7 @@ struct PostgresSessionTests {
             Step(sql: "SELECT owner FROM \(table.name) WHERE id = $1", parameterCount: 1, extract: ["who": "owner"], rows: 1),
             Step(sql: "SELECT upper($1) AS shout", parameterCount: 1, values: ["shout": "ADA"]),
         ]
-        let session = try PostgresTestWorkload.session(steps)
+        let session = try PostgresTestWorkload.session(steps, transport: transport)
         var loop = PostgresTestLoop()
         let outcomes = try loop.runIteration(0, on: session, parameters: { step, variables in
             step == 0 ? ["7"] : [variables["who"] ?? "<missing>"]
@@ -143,10 +143,11 @@ struct PostgresSessionTests {
          "cannot set x: the result has no column \"two\" (it has one)", true),
         (Step(sql: "SELECT NULL AS one", extract: ["x": "one"]), "extraction failed",
          "cannot set x: column \"one\" of the first row is NULL", true),
-    ])
-    func checks(step: Step, label: String, message: String, endsIteration: Bool) throws {
+    ], PostgresSession.Transport.allCases)
+    func checks(expectation: (step: Step, label: String, message: String, endsIteration: Bool), transport: PostgresSession.Transport) throws {
+        let (step, label, message, endsIteration) = expectation
         let steps = [step, Step(sql: "SELECT 2")]
-        let session = try PostgresTestWorkload.session(steps)
+        let session = try PostgresTestWorkload.session(steps, transport: transport)
         var loop = PostgresTestLoop()
         let outcomes = try loop.runIteration(0, on: session, expected: PostgresTestWorkload.expectedValues(steps))
         let failure = try #require(outcomes.first?.failure)
@@ -156,8 +157,8 @@ struct PostgresSessionTests {
         #expect(outcomes.count == (endsIteration ? 1 : 2))
     }
 
-    @Test("Server errors are tallied by SQLSTATE class with the server's message", arguments: QueryProtocol.allCases)
-    func sqlStateClasses(queryProtocol: QueryProtocol) throws {
+    @Test("Server errors are tallied by SQLSTATE class with the server's message", arguments: QueryProtocol.allCases, PostgresSession.Transport.allCases)
+    func sqlStateClasses(queryProtocol: QueryProtocol, transport: PostgresSession.Transport) throws {
         let table = try ScratchTable("id int PRIMARY KEY")
         defer { try? table.drop() }
         try table.admin.execute("INSERT INTO \(table.name) VALUES (1)")
@@ -169,7 +170,7 @@ struct PostgresSessionTests {
             ("SELECT * FROM strain_no_such_table WHERE $1::int > 0", "1", "42 syntax error or access rule violation",
              "42P01: relation \"strain_no_such_table\" does not exist"),
         ]
-        let session = try PostgresTestWorkload.session(cases.map { Step(sql: $0.0, parameterCount: 1) }, protocol: queryProtocol)
+        let session = try PostgresTestWorkload.session(cases.map { Step(sql: $0.0, parameterCount: 1) }, protocol: queryProtocol, transport: transport)
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         for (step, (_, parameter, label, message)) in cases.enumerated() {
@@ -186,9 +187,33 @@ struct PostgresSessionTests {
         #expect(session.counters.connectionsLost == 0)
     }
 
-    @Test("A NUL byte in a parameter fails the statement before it is sent", arguments: QueryProtocol.allCases)
-    func nulParameter(queryProtocol: QueryProtocol) throws {
-        let session = try PostgresTestWorkload.session([Step(sql: "SELECT $1::text", parameterCount: 1)], protocol: queryProtocol)
+    @Test("Notices, several statements in one simple query, and COPY FROM STDIN (refused) read alike",
+          arguments: PostgresSession.Transport.allCases)
+    func unusualResults(transport: PostgresSession.Transport) throws {
+        let table = try ScratchTable("id int")
+        defer { try? table.drop() }
+        let steps = [
+            // A notice arrives in the middle of the statement's messages.
+            Step(sql: "DO $$ BEGIN RAISE NOTICE 'careful'; END $$"),
+            Step(sql: "INSERT INTO \(table.name) VALUES (1); SELECT 7 AS seven", extract: ["seven": "seven"], rows: 1),
+            Step(sql: "COPY (SELECT generate_series(1, 3)) TO STDOUT", rows: 3),
+            Step(sql: "COPY \(table.name) FROM STDIN"),
+            Step(sql: "SELECT count(*) AS n FROM \(table.name)", values: ["n": "1"]),
+        ]
+        let session = try PostgresTestWorkload.session(steps, protocol: .simple, transport: transport)
+        var loop = PostgresTestLoop()
+        let outcomes = try loop.runIteration(0, on: session, expected: PostgresTestWorkload.expectedValues(steps))
+        #expect(outcomes.map { $0.failure?.label } == [nil, nil, nil, "57 operator intervention"], "\(outcomes.map(PostgresTestLoop.describe))")
+        #expect(outcomes[1].extracted == [ExtractedValue(variable: "seven", value: "7")])
+        #expect(outcomes[3].failure?.message.contains(PGWire.copyInRefusal) == true, "\(outcomes.map(PostgresTestLoop.describe))")
+        #expect(session.isConnected)
+        let next = try loop.runIteration(1, on: session, expected: PostgresTestWorkload.expectedValues(steps))
+        #expect(next.count == 4)
+    }
+
+    @Test("A NUL byte in a parameter fails the statement before it is sent", arguments: QueryProtocol.allCases, PostgresSession.Transport.allCases)
+    func nulParameter(queryProtocol: QueryProtocol, transport: PostgresSession.Transport) throws {
+        let session = try PostgresTestWorkload.session([Step(sql: "SELECT $1::text", parameterCount: 1)], protocol: queryProtocol, transport: transport)
         var events: [PostgresOutcome] = []
         session.send(iteration: 0, step: 0, parameters: ["a\u{0}b"], now: PostgresTestLoop.now(), into: &events)
         #expect(events.first?.failure?.label == "statement not sent")
@@ -199,13 +224,13 @@ struct PostgresSessionTests {
 
     @Test("Simple protocol writes parameters in as literals that survive quotes, backslashes and placeholders", arguments: [
         "plain", "it's", "back\\slash", "\\'; DROP TABLE x; --", "$1 $2", "$$ dollar $$", "ünïcødé ✓", "",
-    ])
-    func simpleProtocolLiterals(value: String) throws {
+    ], PostgresSession.Transport.allCases)
+    func simpleProtocolLiterals(value: String, transport: PostgresSession.Transport) throws {
         let session = try PostgresTestWorkload.session([
             // The second $1 is inside a string and stays as written.
             Step(sql: "SELECT $1 AS value, '$1' AS literal, length($1) AS length", parameterCount: 1,
                  extract: ["value": "value", "literal": "literal", "length": "length"]),
-        ], protocol: .simple)
+        ], protocol: .simple, transport: transport)
         var loop = PostgresTestLoop()
         let outcome = try #require(try loop.runIteration(0, on: session) { _, _ in [value] }.first)
         #expect(outcome.failure == nil, "\(PostgresTestLoop.describe(outcome))")
@@ -216,13 +241,13 @@ struct PostgresSessionTests {
         ])
     }
 
-    @Test("A backend terminated mid-statement fails that statement, is counted and replaced")
-    func terminatedMidStatement() throws {
+    @Test("A backend terminated mid-statement fails that statement, is counted and replaced", arguments: PostgresSession.Transport.allCases)
+    func terminatedMidStatement(transport: PostgresSession.Transport) throws {
         let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
         let session = try PostgresTestWorkload.session([
             Step(sql: "SELECT pg_backend_pid() AS pid", extract: ["pid": "pid"]),
             Step(sql: "SELECT pg_sleep($1::float8)", parameterCount: 1),
-        ])
+        ], transport: transport)
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         session.send(iteration: 0, step: 0, parameters: [], now: PostgresTestLoop.now(), into: &events)
@@ -249,13 +274,13 @@ struct PostgresSessionTests {
         #expect(events.isEmpty)
     }
 
-    @Test("A connection lost between two steps fails the iteration's next step; the session recovers")
-    func terminatedBetweenSteps() throws {
+    @Test("A connection lost between two steps fails the iteration's next step; the session recovers", arguments: PostgresSession.Transport.allCases)
+    func terminatedBetweenSteps(transport: PostgresSession.Transport) throws {
         let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
         let session = try PostgresTestWorkload.session([
             Step(sql: "SELECT pg_backend_pid() AS pid", extract: ["pid": "pid"]),
             Step(sql: "SELECT 1", rows: 1),
-        ])
+        ], transport: transport)
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         session.send(iteration: 0, step: 0, parameters: [], now: PostgresTestLoop.now(), into: &events)
@@ -277,11 +302,11 @@ struct PostgresSessionTests {
         #expect(next.allSatisfy { $0.failure == nil })
     }
 
-    @Test("Pipeline mode: a terminated backend fails every statement in flight, then the pipeline runs again")
-    func terminatedPipeline() throws {
+    @Test("Pipeline mode: a terminated backend fails every statement in flight, then the pipeline runs again", arguments: PostgresSession.Transport.allCases)
+    func terminatedPipeline(transport: PostgresSession.Transport) throws {
         let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
         let probe = try PostgresTestWorkload.session([Step(sql: "SELECT pg_backend_pid() AS pid, pg_sleep($1::float8)", parameterCount: 1,
-                                                          extract: ["pid": "pid"])], pipeline: 4)
+                                                          extract: ["pid": "pid"])], pipeline: 4, transport: transport)
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         probe.send(iteration: 0, step: 0, parameters: ["0"], now: PostgresTestLoop.now(), into: &events)
@@ -306,15 +331,15 @@ struct PostgresSessionTests {
         #expect(loop.outcomes[4].extracted.first?.value != pid)
     }
 
-    @Test("Reconnection waits grow and are counted while the server refuses")
-    func failedReconnects() throws {
+    @Test("Reconnection waits grow and are counted while the server refuses", arguments: PostgresSession.Transport.allCases)
+    func failedReconnects(transport: PostgresSession.Transport) throws {
         let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
         let database = "strain_load_\(UInt32.random(in: 0...UInt32.max))"
         try admin.execute("CREATE DATABASE \(database)")
         defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let session = try PostgresSession(
             workload: PostgresTestWorkload.make([Step(sql: "SELECT pg_backend_pid() AS pid", extract: ["pid": "pid"])]),
-            conninfo: TestServers.postgresConninfo + " dbname=\(database)")
+            conninfo: TestServers.postgresConninfo + " dbname=\(database)", transport: transport)
         var loop = PostgresTestLoop()
         _ = try loop.runIteration(0, on: session)
         let pid = try #require(loop.outcomes.first?.extracted.first?.value)

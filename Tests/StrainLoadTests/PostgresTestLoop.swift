@@ -113,8 +113,13 @@ enum PostgresTestWorkload {
         return try PostgresWorkload(scenario: "test", statements: statements, queryProtocol: queryProtocol, pipelineDepth: pipeline)
     }
 
-    static func session(_ steps: [Step], protocol queryProtocol: QueryProtocol = .prepared, pipeline: Int? = nil) throws -> PostgresSession {
-        try PostgresSession(workload: make(steps, protocol: queryProtocol, pipeline: pipeline), conninfo: TestServers.postgresConninfo)
+    /// A session on the test server, whose plain connections `PGWire` speaks for unless `transport` is `.libpq`.
+    static func session(_ steps: [Step], protocol queryProtocol: QueryProtocol = .prepared, pipeline: Int? = nil,
+                        transport: PostgresSession.Transport = .automatic) throws -> PostgresSession {
+        let session = try PostgresSession(workload: make(steps, protocol: queryProtocol, pipeline: pipeline),
+                                          conninfo: TestServers.postgresConninfo, transport: transport)
+        try #require(session.speaksWireProtocol == (transport == .automatic))
+        return session
     }
 }
 

@@ -32,11 +32,26 @@ import StrainProfile
 /// (its socket is polled like any other: `needsPolling`), each attempt bounded by
 /// `connectAttemptLimit`; only preparing the statements on it, once the server has accepted it,
 /// waits for the server's answers.
+///
+/// libpq opens every connection and prepares its statements; on a plain (unencrypted) connection the
+/// statements are then sent and read by `PGWire`, which speaks the protocol itself for a fraction of
+/// libpq's instructions per statement (`Transport`).
 public final class PostgresSession {
+    /// Who sends the statements and reads their results once a connection is open.
+    public enum Transport: Sendable, CaseIterable {
+        /// `PGWire` on plain connections; libpq on encrypted ones (TLS, GSSAPI), which only it can read.
+        case automatic
+        /// libpq throughout.
+        case libpq
+    }
+
     public let workload: PostgresWorkload
     private let conninfo: String
+    private let transport: Transport
     /// The open connection, or the replacement being opened (the machine's `link` says which).
     private var connection: PGConnection?
+    /// The open connection's statements, when `PGWire` took them over from libpq.
+    private var wire: PGWire?
     private var machine: PostgresSessionMachine
 
     /// How long an attempt to open a replacement connection may take (µs) before it is given up
@@ -46,13 +61,19 @@ public final class PostgresSession {
     /// Connects, prepares the workload's statements (protocol "prepared") and switches to
     /// non-blocking (and pipeline) mode. Throws `PostgresError` when the first connection fails:
     /// a run should stop and say why rather than retry a wrong password forever.
-    public init(workload: PostgresWorkload, conninfo: String) throws {
+    public init(workload: PostgresWorkload, conninfo: String, transport: Transport = .automatic) throws {
         self.workload = workload
         self.conninfo = conninfo
+        self.transport = transport
         let connection = try PGConnection(conninfo: conninfo)
-        machine = PostgresSessionMachine(workload: workload, isPrepared: try Self.use(connection, for: workload))
+        let (isPrepared, wire) = try Self.use(connection, for: workload, transport: transport)
+        machine = PostgresSessionMachine(workload: workload, isPrepared: isPrepared)
         self.connection = connection
+        self.wire = wire
     }
+
+    /// Whether `PGWire` speaks for the open connection (not libpq).
+    public var speaksWireProtocol: Bool { wire != nil }
 
     deinit {
         if let connection { PostgresCancels.unregister(connection) }
@@ -111,10 +132,21 @@ public final class PostgresSession {
               let connection else { return }
         var next: PostgresSessionMachine.Action
         do {
-            switch form {
-            case .prepared: try connection.sendPrepared(name: statement.preparedName, parameters: parameters)
-            case .simple: try connection.sendSimpleQuery(statement.inlined.text(with: parameters))
-            case .unnamed: try connection.sendQuery(statement.sql, parameters: parameters)
+            if let wire {
+                // Column names only when something reads them: a Describe per execution is libpq's cost.
+                let describe = !statement.extractions.isEmpty || !statement.checkedColumns.isEmpty
+                let sync = workload.pipelineDepth == nil
+                switch form {
+                case .prepared: try wire.sendPrepared(name: statement.preparedName, parameters: parameters, describe: describe, sync: sync)
+                case .simple: try wire.sendSimpleQuery(statement.inlined.text(with: parameters), describe: describe)
+                case .unnamed: try wire.sendUnnamed(sql: statement.sql, parameters: parameters, describe: describe, sync: sync)
+                }
+            } else {
+                switch form {
+                case .prepared: try connection.sendPrepared(name: statement.preparedName, parameters: parameters)
+                case .simple: try connection.sendSimpleQuery(statement.inlined.text(with: parameters))
+                case .unnamed: try connection.sendQuery(statement.sql, parameters: parameters)
+                }
             }
             next = machine.sent()
             // Without pipeline mode the statement goes out at once, on the connection at hand.
@@ -122,7 +154,7 @@ public final class PostgresSession {
                 next = flush(connection, now: now, into: &events)
             }
         } catch {
-            next = machine.sendFailed(reason: "\(error)", connectionOK: connection.status == .ok, now: now, into: &events)
+            next = machine.sendFailed(reason: "\(error)", connectionOK: (wire?.status ?? connection.status) == .ok, now: now, into: &events)
         }
         perform(next, now: now, into: &events)
     }
@@ -199,7 +231,12 @@ public final class PostgresSession {
                 action = read(connection, now: now, into: &events)
             case .sync, .rollback:
                 do {
-                    if action == .sync { try connection.pipelineSync() } else { try connection.sendSimpleQuery("ROLLBACK") }
+                    switch (action, wire) {
+                    case (.sync, let wire?): try wire.pipelineSync()
+                    case (_, let wire?): try wire.sendSimpleQuery("ROLLBACK", describe: false)
+                    case (.sync, nil): try connection.pipelineSync()
+                    case (_, nil): try connection.sendSimpleQuery("ROLLBACK")
+                    }
                     action = flush(connection, now: now, into: &events)
                 } catch {
                     action = machine.connectionFailed(reason: "\(error)", now: now, into: &events)
@@ -224,10 +261,13 @@ public final class PostgresSession {
             case .continueConnecting:
                 return machine.connectProgressed(try connection!.continueConnecting())
             case .prepare:
-                machine.opened(isPrepared: try Self.use(connection!, for: workload))
+                let (isPrepared, wire) = try Self.use(connection!, for: workload, transport: transport)
+                self.wire = wire
+                machine.opened(isPrepared: isPrepared)
             case .close:
                 if let connection { PostgresCancels.unregister(connection) }
                 connection = nil
+                wire = nil
             default:
                 preconditionFailure("\(action) needs an open connection")
             }
@@ -239,7 +279,8 @@ public final class PostgresSession {
 
     private func flush(_ connection: PGConnection, now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
         do {
-            machine.flushed(pending: try connection.flush() == .pending)
+            let state = if let wire { try wire.flush() } else { try connection.flush() }
+            machine.flushed(pending: state == .pending)
             return .none
         } catch {
             return machine.connectionFailed(reason: "\(error)", now: now, into: &events)
@@ -249,6 +290,7 @@ public final class PostgresSession {
     /// Reads what arrived and hands every complete result to the machine, in order; stops where
     /// libpq would have to wait.
     private func read(_ connection: PGConnection, now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
+        if let wire { return read(wire, now: now, into: &events) }
         var readFailure: String?
         do {
             try connection.consumeInput()
@@ -256,11 +298,63 @@ public final class PostgresSession {
             readFailure = "\(error)"
         }
         // What arrived before a connection closed still counts: results, or the server's reason.
-        while machine.wantsResults, !connection.isBusy {
-            machine.received(connection.nextResult().map { ReceivedResult(result: $0, connection: connection) }, now: now, into: &events)
+        results: while machine.wantsResults, !connection.isBusy {
+            let result = connection.nextResult()
+            do {
+                // A COPY hands over no result until its data is done with (as `PGWire` does it).
+                switch result?.status {
+                case .copyIn?:
+                    try connection.refuseCopyIn(reason: PGWire.copyInRefusal)
+                    _ = try connection.flush()
+                    continue
+                case .copyOut?:
+                    if try connection.skipCopyOut() { continue } else { break results }
+                default:
+                    break
+                }
+            } catch {
+                readFailure = readFailure ?? "\(error)"
+                break
+            }
+            machine.received(result.map { ReceivedResult(result: $0, connection: connection) }, now: now, into: &events)
         }
         let connectionOK = connection.status == .ok
         let closingNotice = readFailure == nil && connectionOK ? nil : Self.fatalNotice(of: connection)
+        return machine.readEnded(failure: readFailure, connectionOK: connectionOK, closingNotice: closingNotice,
+                                 now: now, into: &events)
+    }
+
+    /// `read` on a connection `PGWire` speaks for.
+    private func read(_ wire: PGWire, now: UInt64, into events: inout [PostgresOutcome]) -> PostgresSessionMachine.Action {
+        var readFailure: String?
+        do {
+            try wire.consumeInput()
+        } catch {
+            readFailure = "\(error)"
+        }
+        // What arrived before a connection closed still counts: results, or the server's reason.
+        replies: while machine.wantsResults {
+            do {
+                switch try wire.nextReply() {
+                case .needsInput:
+                    break replies
+                case .result(let result):
+                    machine.received(WireResult(result: result, connectionOK: wire.status == .ok), now: now, into: &events)
+                case .statementDone:
+                    machine.received(WireResult?.none, now: now, into: &events)
+                }
+            } catch {
+                readFailure = readFailure ?? "\(error)"
+                break
+            }
+        }
+        let connectionOK = wire.status == .ok
+        var closingNotice: String?
+        if readFailure != nil || !connectionOK {
+            // Messages nobody waited for may hold the server's reason (a FATAL error before it closed).
+            _ = try? wire.nextReply()
+            closingNotice = Self.fatal(wire.lastNotice)
+        }
         return machine.readEnded(failure: readFailure, connectionOK: connectionOK, closingNotice: closingNotice,
                                  now: now, into: &events)
     }
@@ -270,7 +364,12 @@ public final class PostgresSession {
     private static func fatalNotice(of connection: PGConnection) -> String? {
         // libpq hands over a notice when it parses the input, which isBusy does.
         _ = connection.isBusy
-        guard let notice = connection.lastNotice, notice.severity == "FATAL" || notice.severity == "PANIC" else {
+        return fatal(connection.lastNotice)
+    }
+
+    /// `notice` when it announced that the server closes the connection.
+    private static func fatal(_ notice: PostgresError?) -> String? {
+        guard let notice, notice.severity == "FATAL" || notice.severity == "PANIC" else {
             return nil
         }
         let text = notice.primaryMessage ?? notice.message
@@ -278,8 +377,10 @@ public final class PostgresSession {
     }
 
     /// Prepares an open connection's statements (protocol "prepared") and switches it to
-    /// non-blocking (and pipeline) mode. Returns which statements it prepared.
-    private static func use(_ connection: PGConnection, for workload: PostgresWorkload) throws -> [Bool] {
+    /// non-blocking (and pipeline) mode, or hands it to `PGWire`. Returns which statements it
+    /// prepared, and the wire when it speaks for the connection.
+    private static func use(_ connection: PGConnection, for workload: PostgresWorkload,
+                            transport: Transport) throws -> (isPrepared: [Bool], wire: PGWire?) {
         if workload.queryProtocol == .simple, workload.statements.contains(where: { $0.parameterCount > 0 }),
            let encoding = connection.parameterStatus("client_encoding"),
            InlinedSQL.unsafeClientEncodings.contains(encoding.uppercased()) {
@@ -296,17 +397,41 @@ public final class PostgresSession {
                 }
             }
         }
-        try connection.setNonBlocking(true)
-        if workload.pipelineDepth != nil {
-            try connection.enterPipelineMode()
+        var wire: PGWire?
+        if transport == .automatic { wire = PGWire(takingOver: connection) }
+        if wire == nil {
+            try connection.setNonBlocking(true)
+            if workload.pipelineDepth != nil {
+                try connection.enterPipelineMode()
+            }
         }
         PostgresCancels.register(connection)
-        return isPrepared
+        return (isPrepared, wire)
     }
 }
 
 @available(*, unavailable, message: "a PostgresSession belongs to the worker thread that drives it")
 extension PostgresSession: Sendable {}
+
+/// A result `PGWire` read, as the machine reads results.
+private struct WireResult: PostgresResultView {
+    let result: PGWireResult
+    let connectionOK: Bool
+
+    var status: PGResult.Status { result.status }
+    var rowCount: Int { result.rowCount }
+    var affectedRows: Int? { result.affectedRows }
+    var commandTag: String { result.commandTag }
+    var columnCount: Int { result.columnNames.count }
+    func columnName(_ column: Int) -> String { result.columnNames[column] }
+    /// Only the first row's values are kept, which is all the machine reads.
+    func value(row: Int, column: Int) -> String? {
+        row == 0 && column < result.firstRow.count ? result.firstRow[column] : nil
+    }
+    var serverError: PostgresServerError? {
+        result.error.map { PostgresServerError(sqlState: $0.sqlState, severity: $0.severity, primaryMessage: $0.primaryMessage, message: $0.message) }
+    }
+}
 
 /// A result with the connection it came over: the machine asks whether that connection is still fine
 /// only about an error result, so a successful one costs no extra libpq call.
