@@ -373,7 +373,7 @@ struct PostgresSessionMachine {
         switch result.status {
         case .tuplesOK, .singleTuple:
             item.rows = result.rowCount
-            if item.failure == nil { item.failure = extract(from: result, for: statement, into: &item) }
+            if item.failure == nil, let failure = extract(from: result, for: statement, into: &item) { item.failure = failure }
         case .commandOK:
             item.rows = result.affectedRows ?? 0
             if statement.controlsTransaction, let open = transactionIsOpen(after: result.commandTag) {
@@ -493,6 +493,10 @@ struct PostgresServerError: Equatable {
 }
 
 /// Something sent and not yet answered, in the order the server answers.
+///
+/// It lives in one place, the machine's queue (other copies are only read): so what few statements
+/// have (values to check, extracted values, a failure) is kept out of line, shared by reference, and
+/// the queue's copies of the common statement, which has none of it, retain nothing.
 private struct InFlight {
     enum Kind {
         case statement(iteration: Int, step: Int)
@@ -504,13 +508,39 @@ private struct InFlight {
     let kind: Kind
     var sentAt: UInt64
     var rows = 0
-    var extracted: [ExtractedValue] = []
-    /// What the statement's value checks expect, one per `PostgresStatement.checkedColumns`.
-    var expectedValues: [String] = []
-    var failure: PostgresFailure?
+    private var more: More?
+
+    private final class More {
+        var extracted: [ExtractedValue] = []
+        var expectedValues: [String] = []
+        var failure: PostgresFailure?
+    }
 
     init(kind: Kind, sentAt: UInt64) {
         self.kind = kind
         self.sentAt = sentAt
+    }
+
+    var extracted: [ExtractedValue] {
+        get { more?.extracted ?? [] }
+        set { ensureMore().extracted = newValue }
+    }
+
+    /// What the statement's value checks expect, one per `PostgresStatement.checkedColumns`.
+    var expectedValues: [String] {
+        get { more?.expectedValues ?? [] }
+        set { if !newValue.isEmpty || more != nil { ensureMore().expectedValues = newValue } }
+    }
+
+    var failure: PostgresFailure? {
+        get { more?.failure }
+        set { ensureMore().failure = newValue }
+    }
+
+    private mutating func ensureMore() -> More {
+        if let more { return more }
+        let created = More()
+        more = created
+        return created
     }
 }
