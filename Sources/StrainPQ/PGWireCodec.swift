@@ -31,8 +31,7 @@ final class PGWireCodec {
     private var input = ByteBuffer()
     /// Bytes of `input` already parsed.
     private var inputRead = 0
-    private var commands: [Command] = []
-    private var head = 0
+    private var commands = CommandQueue()
     /// The result being built for the command at the head; mutated in place, not copied per message.
     private var current = PGWireResult(status: .commandOK)
     /// The head's result was handed over and the head itself is done: `.statementDone` comes next.
@@ -54,7 +53,7 @@ final class PGWireCodec {
     }
 
     /// Nothing sent is waiting for an answer.
-    var isIdle: Bool { head == commands.count }
+    var isIdle: Bool { commands.isEmpty }
 
     // MARK: Sending
 
@@ -177,12 +176,11 @@ final class PGWireCodec {
     func nextReply() throws(PostgresError) -> PGWireReply {
         if donePending {
             donePending = false
-            head += 1
-            compactCommands()
+            commands.removeFirst()
             return .statementDone
         }
         while true {
-            if head < commands.count, aborted, case .statement(_, synced: false) = commands[head] {
+            if aborted, case .statement(_, synced: false)? = commands.first {
                 // Skipped by the server: nothing of it will come.
                 donePending = true
                 return .result(PGWireResult(status: .pipelineAborted))
@@ -204,7 +202,7 @@ final class PGWireCodec {
             current.status = .tuplesOK
             if wantsFirstRow { current.columnNames = try body.columnNames() }
         case UInt8(ascii: "C"): // CommandComplete
-            current.commandTag = try body.cString()
+            current.tag = try body.commandTag()
             return finishResult()
         case UInt8(ascii: "I"): // EmptyQueryResponse
             current.status = .emptyQuery
@@ -213,28 +211,26 @@ final class PGWireCodec {
             return finishResult()
         case UInt8(ascii: "E"): // ErrorResponse
             let error = try body.error()
-            guard head < commands.count, commands[head] != .sync else {
+            guard let head = commands.first, head != .sync else {
                 // Outside a statement (e.g. FATAL before the server closes an idle connection).
                 lastNotice = error
                 return nil
             }
-            if case .statement(_, synced: false) = commands[head] { aborted = true }
+            if case .statement(_, synced: false) = head { aborted = true }
             current = PGWireResult(status: .fatalError)
             current.error = error
             return finishResult()
         case UInt8(ascii: "Z"): // ReadyForQuery
             transactionStatus = try body.byte()
-            guard head < commands.count else { throw violation("a ReadyForQuery with nothing in progress") }
+            guard let head = commands.first else { throw violation("a ReadyForQuery with nothing in progress") }
             current = PGWireResult(status: .commandOK)
-            switch commands[head] {
+            switch head {
             case .sync:
                 aborted = false
-                head += 1
-                compactCommands()
+                commands.removeFirst()
                 return .result(PGWireResult(status: .pipelineSync))
             case .statement(_, synced: true), .simpleQuery:
-                head += 1
-                compactCommands()
+                commands.removeFirst()
                 return .statementDone
             case .statement(_, synced: false):
                 throw violation("a ReadyForQuery before the pipeline's sync point")
@@ -263,27 +259,15 @@ final class PGWireCodec {
     private func finishResult() -> PGWireReply {
         var result = PGWireResult(status: .commandOK)
         swap(&result, &current)
-        if head < commands.count, case .statement(_, synced: false) = commands[head] { donePending = true }
+        if case .statement(_, synced: false)? = commands.first { donePending = true }
         return .result(result)
     }
 
     /// Whether the head keeps column names and its first row's values.
     private var wantsFirstRow: Bool {
-        guard head < commands.count else { return false }
-        switch commands[head] {
-        case .statement(let describe, _), .simpleQuery(let describe): return describe
-        case .sync: return false
-        }
-    }
-
-    /// Drops answered commands once they are most of the queue, so it neither grows nor shifts per reply.
-    private func compactCommands() {
-        if head == commands.count {
-            commands.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 64, head * 2 >= commands.count {
-            commands.removeFirst(head)
-            head = 0
+        switch commands.first {
+        case .statement(let describe, _)?, .simpleQuery(let describe)?: return describe
+        case .sync?, nil: return false
         }
     }
 
@@ -319,6 +303,32 @@ final class PGWireCodec {
 @available(*, unavailable, message: "a PGWireCodec belongs to the one thread that drives its connection")
 extension PGWireCodec: Sendable {}
 
+/// What was sent and not yet answered, oldest first: a ring (a power of two long, so positions wrap
+/// with a mask) that grows when full and never shrinks, so a statement's round trip moves nothing.
+private struct CommandQueue {
+    private var slots = [PGWireCodec.Command](repeating: .sync, count: 16)
+    private var start = 0
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+    var first: PGWireCodec.Command? { count == 0 ? nil : slots[start] }
+
+    mutating func append(_ command: PGWireCodec.Command) {
+        if count == slots.count {
+            slots = (0..<count).map { slots[(start + $0) & (slots.count - 1)] } + slots
+            start = 0
+        }
+        slots[(start + count) & (slots.count - 1)] = command
+        count += 1
+    }
+
+    /// Only when not empty.
+    mutating func removeFirst() {
+        start = (start + 1) & (slots.count - 1)
+        count -= 1
+    }
+}
+
 /// One reply to what was sent, as libpq's `PQgetResult` would hand it over.
 public enum PGWireReply {
     /// A result of the command at the head.
@@ -335,7 +345,11 @@ public struct PGWireResult {
     /// DataRow messages received (rows of COPY TO STDOUT too).
     public var rowCount = 0
     /// e.g. "SELECT 1", "INSERT 0 1".
-    public var commandTag = ""
+    public var commandTag: String {
+        get { tag.text }
+        set { tag = CommandTag(newValue) }
+    }
+    var tag = CommandTag()
     /// Only for a statement sent with `describe` (a simple query's when it was asked for).
     public var columnNames: [String] {
         get { details?.columnNames ?? [] }
@@ -393,6 +407,39 @@ public struct PGWireResult {
     }
 }
 
+/// A command tag as it came: inline when short (almost every tag is), so that a result the reader
+/// never asks for its tag costs no string; decoded on demand.
+struct CommandTag {
+    /// Up to `inlineCapacity` bytes, little-endian in three words; unused bytes are zero.
+    private var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private var inlineCount: UInt8 = 0
+    private var long: String?
+
+    static let inlineCapacity = 24
+
+    init() {}
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= Self.inlineCapacity else {
+            long = String(decoding: bytes, as: UTF8.self)
+            return
+        }
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+        inlineCount = UInt8(bytes.count)
+    }
+
+    init(_ text: String) {
+        var text = text
+        self = text.withUTF8 { CommandTag(UnsafeRawBufferPointer($0)) }
+    }
+
+    var text: String {
+        if let long { return long }
+        var words = words
+        return withUnsafeBytes(of: &words) { String(decoding: $0.prefix(Int(inlineCount)), as: UTF8.self) }
+    }
+}
+
 /// The body of one message, read front to back; every read checks that the bytes are there.
 private struct MessageBody {
     private var start: UnsafeRawPointer
@@ -427,6 +474,14 @@ private struct MessageBody {
         guard let end = bytes.firstIndex(of: 0) else { throw Self.short }
         defer { advance(end + 1) }
         return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// A CommandComplete's tag.
+    mutating func commandTag() throws(PostgresError) -> CommandTag {
+        let bytes = UnsafeRawBufferPointer(start: start, count: count)
+        guard let end = bytes.firstIndex(of: 0) else { throw Self.short }
+        defer { advance(end + 1) }
+        return CommandTag(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
     }
 
     mutating func text(_ length: Int) throws(PostgresError) -> String {
@@ -495,8 +550,13 @@ private struct ByteBuffer {
     /// Where the length of the message being written goes.
     private var messageStart = 0
 
+    @inline(__always)
     mutating func reserve(_ more: Int) {
-        guard count + more > capacity else { return }
+        if count + more > capacity { grow(toHold: more) }
+    }
+
+    @inline(never)
+    private mutating func grow(toHold more: Int) {
         let newCapacity = max(count + more, capacity * 2, 8192)
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         if let bytes {
@@ -517,18 +577,21 @@ private struct ByteBuffer {
         count -= removed
     }
 
+    @inline(__always)
     mutating func appendByte(_ byte: UInt8) {
         reserve(1)
         bytes![count] = byte
         count += 1
     }
 
+    @inline(__always)
     mutating func appendInt16(_ value: Int16) {
         reserve(2)
         UnsafeMutableRawPointer(bytes! + count).storeBytes(of: value.bigEndian, as: Int16.self)
         count += 2
     }
 
+    @inline(__always)
     mutating func appendInt32(_ value: Int32) {
         reserve(4)
         UnsafeMutableRawPointer(bytes! + count).storeBytes(of: value.bigEndian, as: Int32.self)
@@ -563,12 +626,14 @@ private struct ByteBuffer {
     }
 
     /// Starts a message: its type, and room for its length (`endMessage` fills it in).
+    @inline(__always)
     mutating func beginMessage(_ type: UInt8) {
         appendByte(type)
         messageStart = count
         appendInt32(0)
     }
 
+    @inline(__always)
     mutating func endMessage() {
         UnsafeMutableRawPointer(bytes! + messageStart).storeBytes(of: Int32(count - messageStart).bigEndian, as: Int32.self)
     }

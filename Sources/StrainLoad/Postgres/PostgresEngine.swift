@@ -31,6 +31,11 @@ public struct PostgresEngineFactory: EngineFactory {
 /// transaction counts the rollback.
 final class PostgresEngine: StepEngine {
     private let pools: [Pool?]
+    /// What recording an outcome needs of its step, in plain values: reading them through the pool
+    /// and statement objects retained and released both per statement. Indexed by
+    /// `firstStep[scenario] + step`.
+    private let stepFacts: [StepFacts]
+    private let firstStep: [Int]
     private let sessions: [PooledSession]
     /// In-flight statements by the number their session reports them under; nil marks a free number.
     private var flights: [Flight?] = []
@@ -77,6 +82,17 @@ final class PostgresEngine: StepEngine {
             pools[share.scenario] = pool
         }
         self.pools = pools
+        var firstStep = [Int](repeating: -1, count: pools.count)
+        var stepFacts: [StepFacts] = []
+        for case let (scenario, pool?) in pools.enumerated() {
+            firstStep[scenario] = stepFacts.count
+            for (step, statement) in pool.statements.enumerated() {
+                stepFacts.append(StepFacts(checkCount: statement.checkCount, isLast: step + 1 == pool.statements.count,
+                                           pipelined: pool.pipelined, heldAcrossSteps: !pool.pipelined && pool.statements.count > 1))
+            }
+        }
+        self.firstStep = firstStep
+        self.stepFacts = stepFacts
         self.sessions = sessions
         pipelinedSessions = sessions.indices.filter { pools[sessions[$0].pool]!.pipelined }
         for index in sessions.indices.reversed() { offer(index) }
@@ -108,8 +124,9 @@ final class PostgresEngine: StepEngine {
             parameterBuffer[index] = try iteration.render(statement.parameters[index])
         }
         var expected: [String] = []
-        for template in statement.expectedValues {
-            expected.append(try iteration.render(template))
+        // Most statements check no value: not even an iterator then.
+        if !statement.expectedValues.isEmpty {
+            for template in statement.expectedValues { expected.append(try iteration.render(template)) }
         }
         // An iteration holds a session only from its second step on.
         if !pool.pipelined, iteration.step > 0, let held = heldSessions[ObjectIdentifier(iteration)] {
@@ -304,13 +321,11 @@ final class PostgresEngine: StepEngine {
     /// Fills in `outcome` (made with the event's times) from the event.
     private func record(_ event: PostgresOutcome, flight: Flight, now: UInt64, into outcome: inout StepOutcome) {
         let iteration = flight.iteration
-        let pool = pools[iteration.scenario]!
-        let statement = pool.statements[event.step]
-        let session = flight.session.map { sessions[$0] }
+        let facts = stepFacts[firstStep[iteration.scenario] + event.step]
         outcome.rows = UInt64(event.rows)
         outcome.phases[.poolWait] = flight.poolWait
-        for value in event.extracted {
-            iteration.setVariable(value.variable, to: value.value)
+        if !event.extracted.isEmpty {
+            for value in event.extracted { iteration.setVariable(value.variable, to: value.value) }
         }
         if let failure = event.failure {
             outcome.failure = StepFailure(ErrorLabel(failure.label), failure.message, endsIteration: failure.endsIteration)
@@ -319,25 +334,25 @@ final class PostgresEngine: StepEngine {
                 outcome.status = .sqlState(sqlState)
             case .check, .extraction:
                 outcome.status = .sqlState(SQLState.success)
-                outcome.checks = statement.checkCount
+                outcome.checks = facts.checkCount
                 outcome.checkFailures = failure.kind == .check ? 1 : 0
             default:
                 break
             }
         } else {
             outcome.status = .sqlState(SQLState.success)
-            outcome.checks = statement.checkCount
+            outcome.checks = facts.checkCount
         }
-        if outcome.status != nil { session?.countConnections(into: &outcome) }
+        if outcome.status != nil, let session = flight.session { sessions[session].countConnections(into: &outcome) }
 
-        let endsIteration = event.failure?.endsIteration == true || event.step + 1 == pool.statements.count
+        let endsIteration = event.failure?.endsIteration == true || facts.isLast
         guard endsIteration else { return }
         if event.failure == nil {
             outcome.phases[.transaction] = event.completedAt - min(iteration.start.intended, event.completedAt)
         }
-        if !pool.pipelined {
-            if pool.statements.count > 1 { heldSessions[ObjectIdentifier(iteration)] = nil }
-            if session?.session.finishIteration(now: now, into: &events) == true { outcome.rollbacks = 1 }
+        if !facts.pipelined {
+            if facts.heldAcrossSteps { heldSessions[ObjectIdentifier(iteration)] = nil }
+            if let session = flight.session, sessions[session].session.finishIteration(now: now, into: &events) { outcome.rollbacks = 1 }
         }
     }
 }
@@ -406,6 +421,17 @@ private final class PooledSession {
         outcome.reconnects = opened - max(connectionsCounted, 1)
         connectionsCounted = opened
     }
+}
+
+/// What recording a step's outcome needs to know of it.
+private struct StepFacts {
+    /// Checks evaluated on a result: the row count and each value.
+    let checkCount: UInt64
+    /// The scenario's last step: its outcome ends the iteration.
+    let isLast: Bool
+    let pipelined: Bool
+    /// Without pipeline mode, an iteration of several steps holds its session between them.
+    let heldAcrossSteps: Bool
 }
 
 /// A statement in flight, under the number its session reports it by.
