@@ -14,7 +14,8 @@ public final class PGWire {
 
     /// Holds the socket open: libpq owns it.
     private let connection: PGConnection
-    private let socket: Int32
+    /// The connection's socket, to wait on (libpq's, kept here: asking libpq is a call per wait).
+    public let socket: Int32
     private let codec = PGWireCodec()
     /// Why the connection broke; nil while it is fine.
     public private(set) var failure: PostgresError?

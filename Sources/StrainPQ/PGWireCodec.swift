@@ -202,7 +202,7 @@ final class PGWireCodec {
             current.status = .tuplesOK
             if wantsFirstRow { current.columnNames = try body.columnNames() }
         case UInt8(ascii: "C"): // CommandComplete
-            current.tag = try body.commandTag()
+            current.setTag(try body.cStringBytes())
             return finishResult()
         case UInt8(ascii: "I"): // EmptyQueryResponse
             current.status = .emptyQuery
@@ -346,10 +346,23 @@ public struct PGWireResult {
     public var rowCount = 0
     /// e.g. "SELECT 1", "INSERT 0 1".
     public var commandTag: String {
-        get { tag.text }
-        set { tag = CommandTag(newValue) }
+        get { details?.longTag ?? shortTag.text }
+        set {
+            var newValue = newValue
+            newValue.withUTF8 { setTag(UnsafeRawBufferPointer($0)) }
+        }
     }
-    var tag = CommandTag()
+    private var shortTag = ShortTag()
+
+    mutating func setTag(_ bytes: UnsafeRawBufferPointer) {
+        if let short = ShortTag(bytes) {
+            shortTag = short
+            if details?.longTag != nil { withDetails { $0.longTag = nil } }
+        } else {
+            shortTag = ShortTag()
+            withDetails { $0.longTag = String(decoding: bytes, as: UTF8.self) }
+        }
+    }
     /// Only for a statement sent with `describe` (a simple query's when it was asked for).
     public var columnNames: [String] {
         get { details?.columnNames ?? [] }
@@ -370,12 +383,15 @@ public struct PGWireResult {
     private var details: Details?
 
     private final class Details {
+        /// A tag too long for `ShortTag`.
+        var longTag: String?
         var columnNames: [String] = []
         var firstRow: [String?] = []
         var error: PostgresError?
 
         func copy() -> Details {
             let copy = Details()
+            copy.longTag = longTag
             copy.columnNames = columnNames
             copy.firstRow = firstRow
             copy.error = error
@@ -407,36 +423,27 @@ public struct PGWireResult {
     }
 }
 
-/// A command tag as it came: inline when short (almost every tag is), so that a result the reader
-/// never asks for its tag costs no string; decoded on demand.
-struct CommandTag {
-    /// Up to `inlineCapacity` bytes, little-endian in three words; unused bytes are zero.
-    private var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    private var inlineCount: UInt8 = 0
-    private var long: String?
+/// A command tag as it came, when it is short (almost every tag is): a result whose reader never
+/// asks for its tag then costs no string. Decoded on demand.
+struct ShortTag {
+    /// Up to `capacity` bytes, in order in memory; unused bytes are zero.
+    private var words: (UInt64, UInt64) = (0, 0)
+    private var count: UInt8 = 0
 
-    static let inlineCapacity = 24
+    static let capacity = 16
+
+    /// Nil when `bytes` is longer than `capacity`.
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= Self.capacity else { return nil }
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+        count = UInt8(bytes.count)
+    }
 
     init() {}
 
-    init(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count <= Self.inlineCapacity else {
-            long = String(decoding: bytes, as: UTF8.self)
-            return
-        }
-        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
-        inlineCount = UInt8(bytes.count)
-    }
-
-    init(_ text: String) {
-        var text = text
-        self = text.withUTF8 { CommandTag(UnsafeRawBufferPointer($0)) }
-    }
-
     var text: String {
-        if let long { return long }
         var words = words
-        return withUnsafeBytes(of: &words) { String(decoding: $0.prefix(Int(inlineCount)), as: UTF8.self) }
+        return withUnsafeBytes(of: &words) { String(decoding: $0.prefix(Int(count)), as: UTF8.self) }
     }
 }
 
@@ -476,12 +483,12 @@ private struct MessageBody {
         return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
-    /// A CommandComplete's tag.
-    mutating func commandTag() throws(PostgresError) -> CommandTag {
+    /// A NUL-terminated string's bytes, valid while the message's are.
+    mutating func cStringBytes() throws(PostgresError) -> UnsafeRawBufferPointer {
         let bytes = UnsafeRawBufferPointer(start: start, count: count)
         guard let end = bytes.firstIndex(of: 0) else { throw Self.short }
         defer { advance(end + 1) }
-        return CommandTag(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
+        return UnsafeRawBufferPointer(rebasing: bytes[..<end])
     }
 
     mutating func text(_ length: Int) throws(PostgresError) -> String {

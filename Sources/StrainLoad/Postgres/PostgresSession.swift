@@ -87,7 +87,7 @@ public final class PostgresSession {
     public var needsPolling: Bool { machine.needsPolling }
 
     /// The socket to poll; -1 while there is none.
-    public var socket: Int32 { connection?.socket ?? -1 }
+    public var socket: Int32 { wire?.socket ?? connection?.socket ?? -1 }
 
     /// What to poll `socket` for (see `PostgresSessionMachine.interest`).
     public var interest: SocketInterest { machine.interest }
