@@ -65,6 +65,7 @@ final class PGWireCodec {
 
     /// Parse (of the unnamed statement), Bind and Execute of `sql`, as for `appendPrepared`.
     func appendUnnamed(sql: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
+        try Self.checkSize(sql.utf8.count, of: "the statement's text")
         let mark = output.count
         output.beginMessage(UInt8(ascii: "P"))
         output.appendByte(0) // the unnamed statement
@@ -84,6 +85,7 @@ final class PGWireCodec {
 
     /// A simple Query message (no parameters; may hold several statements).
     func appendSimpleQuery(_ sql: String, describe: Bool) throws(PostgresError) {
+        try Self.checkSize(sql.utf8.count, of: "the statement's text")
         let mark = output.count
         output.beginMessage(UInt8(ascii: "Q"))
         guard output.appendCString(sql) else {
@@ -102,6 +104,9 @@ final class PGWireCodec {
     }
 
     private func appendExecution(statement: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
+        var size = statement.utf8.count
+        for parameter in parameters { size += 4 + (parameter?.utf8.count ?? 0) }
+        try Self.checkSize(size, of: "the statement's parameters")
         let mark = output.count
         output.beginMessage(UInt8(ascii: "B"))
         output.appendByte(0) // the unnamed portal
@@ -137,6 +142,14 @@ final class PGWireCodec {
         commands.append(.statement(describe: describe, synced: sync))
     }
 
+    /// Refuses what would make a message longer than the server takes (its 1 GiB allocation limit),
+    /// which would also overflow the message's 32-bit length.
+    static func checkSize(_ size: Int, of what: String) throws(PostgresError) {
+        guard size <= longestMessage - 1024 else {
+            throw PostgresError(message: "\(what) take \(size) bytes; PostgreSQL takes a message of at most 1 GiB")
+        }
+    }
+
     /// The bytes still to send; valid until the next call that appends.
     var unsent: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: output.bytes.map { $0 + outputSent }, count: output.count - outputSent)
@@ -160,6 +173,8 @@ final class PGWireCodec {
         if inputRead == input.count {
             inputRead = 0
             input.count = 0
+            // A large result grew the buffer; do not keep that memory per connection for the rest of the run.
+            if input.capacity > Self.keptInputCapacity { input.free() }
         } else if inputRead > 0, input.capacity - input.count < minimum {
             input.removeFirst(inputRead)
             inputRead = 0
@@ -287,6 +302,9 @@ final class PGWireCodec {
         inputRead += 1 + length
         return (start[0], MessageBody(start: UnsafeRawPointer(start + 5), count: length - 4))
     }
+
+    /// Input buffer memory kept between reads; more, grown for a large message, is given back once read.
+    static let keptInputCapacity = 1 << 20
 
     /// A bound on one message, as libpq keeps: past it the stream is garbage, not a message.
     static let longestMessage = 1 << 30
@@ -574,8 +592,12 @@ private struct ByteBuffer {
         capacity = newCapacity
     }
 
-    func free() {
+    /// Gives the memory back; the buffer is empty and reallocates on its next use.
+    mutating func free() {
         bytes?.deallocate()
+        bytes = nil
+        capacity = 0
+        count = 0
     }
 
     mutating func removeFirst(_ removed: Int) {

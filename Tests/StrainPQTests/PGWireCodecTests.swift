@@ -44,6 +44,33 @@ struct PGWireCodecTests {
         #expect(codec.isIdle)
     }
 
+    @Test("A large result is read whole, and the memory it took is given back once it is read")
+    func largeResult() throws {
+        let codec = PGWireCodec()
+        try codec.appendPrepared(name: "s", parameters: [], describe: true, sync: true)
+        codec.sent(codec.unsent.count)
+        let big = String(repeating: "x", count: 3 * PGWireCodec.keptInputCapacity)
+        let bytes = Server.bindComplete + Server.rowDescription(["x"]) + Server.dataRow([big]) + Server.commandComplete("SELECT 1")
+            + Server.ready
+        // In reads of 64 KiB, as a socket hands it over.
+        var replies: [String] = []
+        for start in stride(from: 0, to: bytes.count, by: 65_536) {
+            Self.feed(codec, Array(bytes[start..<min(start + 65_536, bytes.count)]))
+            replies += try Self.drain(codec)
+        }
+        #expect(replies == ["tuplesOK rows=1 tag=SELECT 1 columns=x first=" + big, "done"])
+        #expect(codec.inputSpace(minimum: 1).count < PGWireCodec.keptInputCapacity)
+    }
+
+    @Test("A message past PostgreSQL's 1 GiB is refused before its 32-bit length could overflow")
+    func oversized() throws {
+        try PGWireCodec.checkSize(PGWireCodec.longestMessage - 1024, of: "the statement's parameters")
+        let error = try #require(throws: PostgresError.self) {
+            try PGWireCodec.checkSize(PGWireCodec.longestMessage, of: "the statement's parameters")
+        }
+        #expect(error.message == "the statement's parameters take 1073741824 bytes; PostgreSQL takes a message of at most 1 GiB")
+    }
+
     // MARK: What comes back
 
     @Test("Replies come in libpq's order", arguments: [
