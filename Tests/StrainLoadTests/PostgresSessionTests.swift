@@ -28,6 +28,26 @@ struct PostgresSessionTests {
         }
     }
 
+    @Test("A connection over a Unix-domain socket is spoken for the same way", arguments: PostgresSession.Transport.allCases)
+    func unixSocket(transport: PostgresSession.Transport) throws {
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let location = try admin.execute("SELECT current_setting('unix_socket_directories'), current_setting('port'), current_database()")
+        let directory = try #require(location.value(row: 0, column: 0)?.split(separator: ",").first)
+        let port = try #require(location.value(row: 0, column: 1)), database = try #require(location.value(row: 0, column: 2))
+        let workload = try PostgresTestWorkload.make([
+            Step(sql: "SELECT $1::int * 2 AS doubled, inet_server_addr() IS NULL AS local", parameterCount: 1,
+                 extract: ["doubled": "doubled", "local": "local"], rows: 1),
+        ])
+        let session = try PostgresSession(workload: workload, conninfo: "host=\(directory) port=\(port) dbname=\(database) user=postgres",
+                                          transport: transport)
+        #expect(session.speaksWireProtocol == (transport == .automatic))
+        var loop = PostgresTestLoop()
+        let outcome = try #require(try loop.runIteration(0, on: session) { _, _ in ["21"] }.first)
+        #expect(outcome.failure == nil, "\(PostgresTestLoop.describe(outcome))")
+        // The server has no address for a Unix-domain socket's peer: the statement came that way.
+        #expect(outcome.extracted == [ExtractedValue(variable: "doubled", value: "42"), ExtractedValue(variable: "local", value: "t")])
+    }
+
     @Test("Pipeline mode completes a batch of 32 in order, batch after batch", arguments: PostgresSession.Transport.allCases)
     func pipelineBatches(transport: PostgresSession.Transport) throws {
         let session = try PostgresTestWorkload.session([
