@@ -295,10 +295,8 @@ final class PGWireCodec {
         guard length >= 4, length <= Self.longestMessage else {
             throw violation("a message of type \(Self.describe(start[0])) claiming \(length) bytes")
         }
-        guard available >= 1 + length else {
-            input.reserve(1 + length - available)
-            return nil
-        }
+        // Room for the rest grows as it arrives (`inputSpace`), not at once for what a message claims.
+        guard available >= 1 + length else { return nil }
         inputRead += 1 + length
         return (start[0], MessageBody(start: UnsafeRawPointer(start + 5), count: length - 4))
     }
