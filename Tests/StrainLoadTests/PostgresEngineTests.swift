@@ -59,6 +59,25 @@ struct PostgresEngineTests {
         #expect(scenario.steps[0].phases["transaction"] == nil)
     }
 
+    @Test("Parameters as plain text, a lone random number and a template with text around it all reach the server")
+    func parameterKinds() throws {
+        let outcome = try runLoad(Self.profile("""
+            { name: "kinds", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+              load: { model: "closed", connections: 2, iterations: 200 },
+              steps: [
+                { name: "all", sql: "SELECT $1::int AS plain, $2::int AS drawn, $3::text AS around",
+                  params: ["7", "${random(3, 5)}", "id-${random(1, 1)}-${env.SUFFIX}"],
+                  extract: { drawn: "drawn" }, check: { rows: 1, values: { plain: "7", around: "id-1-x" } } },
+                { name: "range", sql: "SELECT 1 WHERE $1::int BETWEEN 3 AND 5", params: ["${drawn}"], check: { rows: 1 } },
+              ] },
+            """), workers: 2, environment: Self.environment.merging(["SUFFIX": "x"]) { $1 })
+
+        let scenario = outcome.artifact.scenarios[0]
+        #expect(scenario.iterations == 200)
+        #expect(scenario.steps.map(\.failures) == [0, 0], "\(scenario.steps.map(\.errors))")
+        #expect(scenario.steps.map { $0.counters["checks"] } == [600, 200])
+    }
+
     @Test("An error inside a transaction rolls it back: only committed iterations change the data")
     func transactionsRollBackOnError() throws {
         let accounts = try ScratchTable("id int PRIMARY KEY, n int NOT NULL")

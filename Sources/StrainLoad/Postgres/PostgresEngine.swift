@@ -121,7 +121,11 @@ final class PostgresEngine: StepEngine {
         let count = statement.parameters.count
         if parameterBuffer.count != count { parameterBuffer = [String?](repeating: nil, count: count) }
         for index in 0..<count {
-            parameterBuffer[index] = try iteration.render(statement.parameters[index])
+            parameterBuffer[index] = switch statement.parameters[index] {
+            case .text(let text): text
+            case .random(let range): iteration.randomText(in: range)
+            case .template(let template): try iteration.render(template)
+            }
         }
         var expected: [String] = []
         // Most statements check no value: not even an iterator then.
@@ -365,15 +369,33 @@ private final class Pool {
     /// What a step sends, rendered per execution. A class so that the hot path reads it in place
     /// rather than copying (and retaining) its arrays.
     final class Statement {
-        let parameters: [Template]
+        let parameters: [Parameter]
         /// One per `PostgresStatement.checkedColumns`.
         let expectedValues: [Template]
         let timeout: UInt64
         /// Checks evaluated on a result: the row count and each value.
         let checkCount: UInt64
 
+        /// How a parameter is rendered: the two common kinds decided once, not per execution (reading a
+        /// template's one reference out of it copied and destroyed the reference every time).
+        enum Parameter {
+            case text(String)
+            case random(ClosedRange<Int>)
+            case template(Template)
+
+            init(_ template: Template) {
+                if let text = template.literalText {
+                    self = .text(text)
+                } else if case .generator(.random(let min, let max))? = template.soleReference {
+                    self = .random(min...max)
+                } else {
+                    self = .template(template)
+                }
+            }
+        }
+
         init(parameters: [Template], expectedValues: [Template], timeout: UInt64, checkCount: UInt64) {
-            self.parameters = parameters
+            self.parameters = parameters.map(Parameter.init)
             self.expectedValues = expectedValues
             self.timeout = timeout
             self.checkCount = checkCount

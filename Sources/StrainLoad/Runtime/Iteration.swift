@@ -61,6 +61,11 @@ public final class Iteration {
         return rows
     }
 
+    /// `${random(min, max)}`: a whole number drawn from the worker's generator, as decimal text.
+    func randomText(in range: ClosedRange<Int>) -> String {
+        DecimalText.of(Int.random(in: range, using: &random.generator))
+    }
+
     /// Stores a value extracted from a response for the following steps.
     public func setVariable(_ name: String, to value: String) {
         variables[name] = value
@@ -107,7 +112,7 @@ public final class Iteration {
         case .generator(let generator):
             switch generator {
             case .random(let min, let max):
-                return DecimalText.of(Int.random(in: min...max, using: &random.generator))
+                return randomText(in: min...max)
             case .sequence(let start):
                 return DecimalText.of(inputs.nextSequenceValue(start: start))
             case .uuid:
