@@ -39,18 +39,17 @@ public final class PGWire {
 
     // MARK: Sending (queued until `flush`)
 
-    /// The prepared statement `name` with its parameters (text; nil is NULL). `describe` asks for
-    /// its column names and keeps its first row's values; `sync` ends it with a sync point
-    /// (outside pipeline mode, where each statement is its own transaction).
-    public func sendPrepared(name: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
+    /// An execution of a prepared statement with its parameters (text; nil is NULL); `execution`
+    /// says which statement, whether to describe it and whether a sync point ends it.
+    public func sendPrepared(_ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
         try usable()
-        try codec.appendPrepared(name: name, parameters: parameters, describe: describe, sync: sync)
+        try codec.appendPrepared(execution, parameters: parameters)
     }
 
-    /// `sql` as the unnamed statement, with its parameters, as for `sendPrepared`.
-    public func sendUnnamed(sql: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
+    /// `sql` parsed as the unnamed statement, then `execution` (made for the statement "") of it.
+    public func sendUnnamed(sql: String, _ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
         try usable()
-        try codec.appendUnnamed(sql: sql, parameters: parameters, describe: describe, sync: sync)
+        try codec.appendUnnamed(sql: sql, execution, parameters: parameters)
     }
 
     /// `sql` in the simple query protocol: text alone, possibly several statements.

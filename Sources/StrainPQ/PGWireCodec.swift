@@ -57,14 +57,13 @@ final class PGWireCodec {
 
     // MARK: Sending
 
-    /// Bind and Execute of the prepared statement `name`; with `describe`, a Describe of the portal
-    /// too (its column names, for extractions and checks); with `sync`, a Sync (outside pipeline mode).
-    func appendPrepared(name: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
-        try appendExecution(statement: name, parameters: parameters, describe: describe, sync: sync)
+    /// An execution of its prepared statement with `parameters` (text; nil is NULL).
+    func appendPrepared(_ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+        try appendExecution(execution, parameters: parameters)
     }
 
-    /// Parse (of the unnamed statement), Bind and Execute of `sql`, as for `appendPrepared`.
-    func appendUnnamed(sql: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
+    /// Parse of `sql` as the unnamed statement, then `execution` (made for the statement "") of it.
+    func appendUnnamed(sql: String, _ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
         try Self.checkSize(sql.utf8.count, of: "the statement's text")
         let mark = output.count
         output.beginMessage(UInt8(ascii: "P"))
@@ -76,7 +75,7 @@ final class PGWireCodec {
         output.appendInt16(0) // parameter types: the server infers them
         output.endMessage()
         do {
-            try appendExecution(statement: "", parameters: parameters, describe: describe, sync: sync)
+            try appendExecution(execution, parameters: parameters)
         } catch {
             output.count = mark
             throw error
@@ -103,16 +102,15 @@ final class PGWireCodec {
         commands.append(.sync)
     }
 
-    private func appendExecution(statement: String, parameters: [String?], describe: Bool, sync: Bool) throws(PostgresError) {
-        var size = statement.utf8.count
+    private func appendExecution(_ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+        precondition(parameters.count == execution.parameterCount,
+                     "the statement takes \(execution.parameterCount) parameters, got \(parameters.count)")
+        var size = execution.head.count + execution.tail.count
         for parameter in parameters { size += 4 + (parameter?.utf8.count ?? 0) }
         try Self.checkSize(size, of: "the statement's parameters")
         let mark = output.count
-        output.beginMessage(UInt8(ascii: "B"))
-        output.appendByte(0) // the unnamed portal
-        output.appendCString(statement)
-        output.appendInt16(0) // parameter formats: all text
-        output.appendInt16(Int16(truncatingIfNeeded: parameters.count))
+        output.reserve(size)
+        output.appendBytes(execution.head)
         for index in parameters.indices {
             guard let parameter = parameters[index] else {
                 output.appendInt32(-1)
@@ -123,23 +121,10 @@ final class PGWireCodec {
                 throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
             }
         }
-        output.appendInt16(0) // result formats: all text
-        output.endMessage()
-        if describe {
-            output.beginMessage(UInt8(ascii: "D"))
-            output.appendByte(UInt8(ascii: "P"))
-            output.appendByte(0)
-            output.endMessage()
-        }
-        output.beginMessage(UInt8(ascii: "E"))
-        output.appendByte(0)
-        output.appendInt32(0) // no row limit
-        output.endMessage()
-        if sync {
-            output.beginMessage(UInt8(ascii: "S"))
-            output.endMessage()
-        }
-        commands.append(.statement(describe: describe, synced: sync))
+        // The Bind message ends with the tail's first field, its result formats.
+        output.setLength(ofMessageAt: mark, endingAt: output.count + 2)
+        output.appendBytes(execution.tail)
+        commands.append(.statement(describe: execution.describe, synced: execution.sync))
     }
 
     /// Refuses what would make a message longer than the server takes (its 1 GiB allocation limit),
@@ -318,6 +303,42 @@ final class PGWireCodec {
 
 @available(*, unavailable, message: "a PGWireCodec belongs to the one thread that drives its connection")
 extension PGWireCodec: Sendable {}
+
+/// The bytes of one statement's execution that are the same every time, made once: a Bind's start up
+/// to its parameters (the unnamed portal, the statement's name, all-text formats, the count), and what
+/// follows them (all-text result formats, a Describe of the portal when asked for, the Execute, and a
+/// Sync outside pipeline mode). Only the parameters are written per execution.
+public struct PGWireExecution: Sendable {
+    let head: [UInt8]
+    let tail: [UInt8]
+    let parameterCount: Int
+    /// A Describe goes with it: its column names and first row's values are kept.
+    public let describe: Bool
+    let sync: Bool
+
+    /// For the prepared statement `statement` ("" for the unnamed one). `describe` asks for its
+    /// column names and keeps its first row's values; `sync` ends it with a sync point.
+    public init(statement: String, parameterCount: Int, describe: Bool, sync: Bool) throws(PostgresError) {
+        guard !statement.utf8.contains(0) else {
+            throw PostgresError(message: "the statement's name contains a NUL byte")
+        }
+        var head: [UInt8] = [UInt8(ascii: "B"), 0, 0, 0, 0] // the length is written per execution
+        head.append(0) // the unnamed portal
+        head += statement.utf8
+        head.append(0)
+        head += [0, 0] // parameter formats: all text
+        head += withUnsafeBytes(of: Int16(truncatingIfNeeded: parameterCount).bigEndian) { Array($0) }
+        var tail: [UInt8] = [0, 0] // result formats: all text
+        if describe { tail += [UInt8(ascii: "D"), 0, 0, 0, 6, UInt8(ascii: "P"), 0] }
+        tail += [UInt8(ascii: "E"), 0, 0, 0, 9, 0, 0, 0, 0, 0] // the unnamed portal, no row limit
+        if sync { tail += [UInt8(ascii: "S"), 0, 0, 0, 4] }
+        self.head = head
+        self.tail = tail
+        self.parameterCount = parameterCount
+        self.describe = describe
+        self.sync = sync
+    }
+}
 
 /// What was sent and not yet answered, oldest first: a ring (a power of two long, so positions wrap
 /// with a mask) that grows when full and never shrinks, so a statement's round trip moves nothing.
@@ -658,6 +679,18 @@ private struct ByteBuffer {
         appendByte(type)
         messageStart = count
         appendInt32(0)
+    }
+
+    mutating func appendBytes(_ source: [UInt8]) {
+        reserve(source.count)
+        source.withUnsafeBufferPointer { (bytes! + count).update(from: $0.baseAddress!, count: $0.count) }
+        count += source.count
+    }
+
+    /// Writes the length of the message whose type byte is at `start` and whose last byte is before `end`.
+    @inline(__always)
+    mutating func setLength(ofMessageAt start: Int, endingAt end: Int) {
+        UnsafeMutableRawPointer(bytes! + start + 1).storeBytes(of: Int32(end - start - 1).bigEndian, as: Int32.self)
     }
 
     @inline(__always)

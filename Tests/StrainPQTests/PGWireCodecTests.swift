@@ -10,7 +10,7 @@ struct PGWireCodecTests {
     @Test("A prepared statement is Bind, a Describe only when asked, Execute, and a Sync outside pipelines")
     func preparedMessages() throws {
         let codec = PGWireCodec()
-        try codec.appendPrepared(name: "s0", parameters: ["42", nil], describe: false, sync: true)
+        try codec.appendPrepared(try PGWireExecution(statement: "s0", parameterCount: 2, describe: false, sync: true), parameters: ["42", nil])
         #expect(Self.messages(codec) == [
             Message("B", Bytes.cString("") + Bytes.cString("s0") + Bytes.int16(0) + Bytes.int16(2)
                     + Bytes.int32(2) + Array("42".utf8) + Bytes.int32(-1) + Bytes.int16(0)),
@@ -18,7 +18,7 @@ struct PGWireCodecTests {
             Message("S", []),
         ])
         codec.sent(codec.unsent.count)
-        try codec.appendPrepared(name: "s0", parameters: [], describe: true, sync: false)
+        try codec.appendPrepared(try PGWireExecution(statement: "s0", parameterCount: 0, describe: true, sync: false), parameters: [])
         #expect(Self.messages(codec).map(\.type) == ["B", "D", "E"])
         #expect(Self.messages(codec)[1].body == [UInt8(ascii: "P"), 0])
     }
@@ -26,7 +26,7 @@ struct PGWireCodecTests {
     @Test("An unnamed statement is parsed first; a simple query is one Query message")
     func unnamedAndSimple() throws {
         let codec = PGWireCodec()
-        try codec.appendUnnamed(sql: "SELECT $1", parameters: ["x"], describe: false, sync: true)
+        try codec.appendUnnamed(sql: "SELECT $1", try PGWireExecution(statement: "", parameterCount: 1, describe: false, sync: true), parameters: ["x"])
         #expect(Self.messages(codec).map(\.type) == ["P", "B", "E", "S"])
         #expect(Self.messages(codec)[0].body == Bytes.cString("") + Bytes.cString("SELECT $1") + Bytes.int16(0))
         codec.sent(codec.unsent.count)
@@ -37,9 +37,10 @@ struct PGWireCodecTests {
     @Test("A NUL byte in a parameter or statement is refused and nothing of it is queued")
     func nulBytes() throws {
         let codec = PGWireCodec()
-        #expect(throws: PostgresError.self) { try codec.appendPrepared(name: "s", parameters: ["ok", "a\u{0}b"], describe: false, sync: true) }
-        #expect(throws: PostgresError.self) { try codec.appendUnnamed(sql: "SELECT\u{0}", parameters: [], describe: false, sync: true) }
+        #expect(throws: PostgresError.self) { try codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 2, describe: false, sync: true), parameters: ["ok", "a\u{0}b"]) }
+        #expect(throws: PostgresError.self) { try codec.appendUnnamed(sql: "SELECT\u{0}", try PGWireExecution(statement: "", parameterCount: 0, describe: false, sync: true), parameters: []) }
         #expect(throws: PostgresError.self) { try codec.appendSimpleQuery("SELECT\u{0}", describe: false) }
+        #expect(throws: PostgresError.self) { try PGWireExecution(statement: "s\u{0}", parameterCount: 0, describe: false, sync: true) }
         #expect(codec.unsent.count == 0)
         #expect(codec.isIdle)
     }
@@ -47,7 +48,7 @@ struct PGWireCodecTests {
     @Test("A large result is read whole, and the memory it took is given back once it is read")
     func largeResult() throws {
         let codec = PGWireCodec()
-        try codec.appendPrepared(name: "s", parameters: [], describe: true, sync: true)
+        try codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 0, describe: true, sync: true), parameters: [])
         codec.sent(codec.unsent.count)
         let big = String(repeating: "x", count: 3 * PGWireCodec.keptInputCapacity)
         let bytes = Server.bindComplete + Server.rowDescription(["x"]) + Server.dataRow([big]) + Server.commandComplete("SELECT 1")
@@ -144,7 +145,7 @@ struct PGWireCodecTests {
     @Test("COPY FROM STDIN is answered with CopyFail at once; the server's error ends the statement")
     func copyIn() throws {
         let codec = PGWireCodec()
-        try codec.appendPrepared(name: "copy", parameters: [], describe: false, sync: true)
+        try codec.appendPrepared(try PGWireExecution(statement: "copy", parameterCount: 0, describe: false, sync: true), parameters: [])
         codec.sent(codec.unsent.count)
         Self.feed(codec, Server.bindComplete + Server.message("G", [0] + Bytes.int16(0)))
         #expect(try Self.drain(codec) == [])
@@ -168,7 +169,7 @@ struct PGWireCodecTests {
     func violations(bytes: [UInt8], says: String) throws {
         let codec = PGWireCodec()
         if bytes.first != UInt8(ascii: "Z") {
-            try codec.appendPrepared(name: "s", parameters: [], describe: true, sync: true)
+            try codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 0, describe: true, sync: true), parameters: [])
         }
         Self.feed(codec, bytes)
         let error = try #require(throws: PostgresError.self) { try Self.drain(codec) }
@@ -235,8 +236,8 @@ struct PGWireCodecTests {
         let codec = PGWireCodec()
         for command in replyCase.commands {
             switch command {
-            case .prepared(let describe): try codec.appendPrepared(name: "s", parameters: [], describe: describe, sync: true)
-            case .pipelined: try codec.appendPrepared(name: "s", parameters: [], describe: false, sync: false)
+            case .prepared(let describe): try codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 0, describe: describe, sync: true), parameters: [])
+            case .pipelined: try codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 0, describe: false, sync: false), parameters: [])
             case .simple: try codec.appendSimpleQuery("SELECT 1", describe: true)
             case .sync: codec.appendSync()
             }

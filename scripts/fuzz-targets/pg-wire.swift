@@ -11,8 +11,8 @@ public func fuzzPGWire(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let codec = PGWireCodec()
     for shift in stride(from: 0, to: 8, by: 2) {
         switch (bytes[0] >> UInt8(shift)) & 3 {
-        case 0: try? codec.appendPrepared(name: "s", parameters: ["1", nil], describe: true, sync: true)
-        case 1: try? codec.appendPrepared(name: "s", parameters: [], describe: false, sync: false)
+        case 0: try? codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 2, describe: true, sync: true), parameters: ["1", nil])
+        case 1: try? codec.appendPrepared(try PGWireExecution(statement: "s", parameterCount: 0, describe: false, sync: false), parameters: [])
         case 2: try? codec.appendSimpleQuery("SELECT 1; SELECT 2", describe: true)
         default: codec.appendSync()
         }

@@ -52,6 +52,9 @@ public final class PostgresSession {
     private var connection: PGConnection?
     /// The open connection's statements, when `PGWire` took them over from libpq.
     private var wire: PGWire?
+    /// Per statement, the bytes of its execution that are the same every time: by its prepared name,
+    /// and as the unnamed statement.
+    private let executions: [(prepared: PGWireExecution, unnamed: PGWireExecution)]
     private var machine: PostgresSessionMachine
 
     /// How long an attempt to open a replacement connection may take (µs) before it is given up
@@ -65,6 +68,14 @@ public final class PostgresSession {
         self.workload = workload
         self.conninfo = conninfo
         self.transport = transport
+        executions = try workload.statements.map { statement in
+            // Column names only when something reads them: a Describe per execution is libpq's cost.
+            let describe = !statement.extractions.isEmpty || !statement.checkedColumns.isEmpty
+            let sync = workload.pipelineDepth == nil
+            return (try PGWireExecution(statement: statement.preparedName, parameterCount: statement.parameterCount,
+                                        describe: describe, sync: sync),
+                    try PGWireExecution(statement: "", parameterCount: statement.parameterCount, describe: describe, sync: sync))
+        }
         let connection = try PGConnection(conninfo: conninfo)
         let (isPrepared, wire) = try Self.use(connection, for: workload, transport: transport)
         machine = PostgresSessionMachine(workload: workload, isPrepared: isPrepared)
@@ -133,13 +144,10 @@ public final class PostgresSession {
         var next: PostgresSessionMachine.Action
         do {
             if let wire {
-                // Column names only when something reads them: a Describe per execution is libpq's cost.
-                let describe = !statement.extractions.isEmpty || !statement.checkedColumns.isEmpty
-                let sync = workload.pipelineDepth == nil
                 switch form {
-                case .prepared: try wire.sendPrepared(name: statement.preparedName, parameters: parameters, describe: describe, sync: sync)
-                case .simple: try wire.sendSimpleQuery(statement.inlined.text(with: parameters), describe: describe)
-                case .unnamed: try wire.sendUnnamed(sql: statement.sql, parameters: parameters, describe: describe, sync: sync)
+                case .prepared: try wire.sendPrepared(executions[step].prepared, parameters: parameters)
+                case .simple: try wire.sendSimpleQuery(statement.inlined.text(with: parameters), describe: executions[step].prepared.describe)
+                case .unnamed: try wire.sendUnnamed(sql: statement.sql, executions[step].unnamed, parameters: parameters)
                 }
             } else {
                 switch form {
