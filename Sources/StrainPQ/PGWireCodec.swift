@@ -307,8 +307,9 @@ extension PGWireCodec: Sendable {}
 /// The bytes of one statement's execution that are the same every time, made once: a Bind's start up
 /// to its parameters (the unnamed portal, the statement's name, all-text formats, the count), and what
 /// follows them (all-text result formats, a Describe of the portal when asked for, the Execute, and a
-/// Sync outside pipeline mode). Only the parameters are written per execution.
-public struct PGWireExecution: Sendable {
+/// Sync outside pipeline mode). Only the parameters are written per execution. A class: the engine
+/// hands one over per statement, and a reference is retained once where two arrays were.
+public final class PGWireExecution: Sendable {
     let head: [UInt8]
     let tail: [UInt8]
     let parameterCount: Int
