@@ -23,6 +23,8 @@ struct MergedInterval: Sendable {
     var iterations: [Int: UInt64] = [:]
     /// CPU time per worker during the interval.
     var cpuMicros: [Int: UInt64] = [:]
+    /// Requests sent per worker and step number (not those refused before sending).
+    var sentByWorker: [Int: [Int: UInt64]] = [:]
 
     init(index: Int, reports: [WorkerReport] = []) {
         self.index = index
@@ -43,6 +45,7 @@ struct MergedInterval: Sendable {
         end = max(end, report.end)
         for (step, tally) in report.steps {
             if steps[step] == nil { steps[step] = tally } else { steps[step]!.merge(tally) }
+            sentByWorker[report.worker, default: [:]][step, default: 0] += tally.requests - tally.count(of: .notSent)
         }
         iterations.merge(report.iterations, uniquingKeysWith: +)
         cpuMicros[report.worker, default: 0] += report.cpuMicros

@@ -142,7 +142,8 @@ public enum LoadRun {
                 validity: SelfCheck.validity(
                     busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
                     schedulerLag: collected.schedulerLag,
-                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals, shard: shard),
+                    connections: connectionExpectations(profile, layout: layout, totals: collected.totals,
+                                                        users: usersByWorker(workers), sent: collected.sentByWorker, shard: shard),
                     closedLoop: profile.scenarios.contains { scenario in
                         if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
                     }),
@@ -257,11 +258,25 @@ public enum LoadRun {
         return plans
     }
 
+    /// Closed-model users per worker and scenario index.
+    static func usersByWorker(_ plans: [WorkerPlan]) -> [Int: [Int: Int]] {
+        var users: [Int: [Int: Int]] = [:]
+        for plan in plans {
+            for share in plan.setup.shares { users[plan.number, default: [:]][share.scenario, default: 0] += share.concurrency }
+        }
+        return users
+    }
+
     /// Closed-model HTTP/1.1 scenarios without think time keep every connection busy, so each must have
-    /// been opened (multiplexed HTTP/2 and think time legitimately use fewer) — as many as requests
-    /// went out, when fewer did: a request refused before sending (a feeder's value that cannot go in
-    /// a header) needs no connection.
+    /// been opened (multiplexed HTTP/2 and think time legitimately use fewer) — on each worker, as many
+    /// as it sent requests when it sent fewer: a request refused before sending (a feeder's value that
+    /// cannot go in a header) needs no connection, and a worker whose users found an iteration budget
+    /// spent by the others before they started (a starved thread in a short run) opened none.
+    /// - Parameters:
+    ///   - users: closed-model users by worker number and scenario index (`usersByWorker`).
+    ///   - sent: requests sent by worker number and step number.
     static func connectionExpectations(_ profile: Profile, layout: LoadLayout, totals: [StepTally],
+                                       users: [Int: [Int: Int]], sent: [Int: [Int: UInt64]],
                                        shard: Shard = .whole) -> [SelfCheck.Connections] {
         guard profile.target.httpVersion == .http1_1 else { return [] }
         let plan = Plan(profile)
@@ -269,10 +284,13 @@ public enum LoadRun {
             guard scenario.kind == .http, scenario.thinkTime == .zero, case .closed = scenario.load else { return nil }
             let part = ScenarioPart(plan.scenarios[index], shard: shard)
             guard part.runs else { return nil }
-            let tallies = scenario.steps.indices.map { totals[layout.stepNumber(scenario: index, step: $0)] }
-            let sent = tallies.reduce(UInt64(0)) { $0 + $1.requests - $1.count(of: .notSent) }
-            let asked = min(UInt64(min(part.concurrency, part.iterations ?? .max)), sent)
-            let established = tallies.reduce(UInt64(0)) { $0 + $1.count(of: .newConnections) }
+            let steps = scenario.steps.indices.map { layout.stepNumber(scenario: index, step: $0) }
+            let asked = users.reduce(UInt64(0)) { asked, worker in
+                guard let count = worker.value[index] else { return asked }
+                let workerSent = steps.reduce(UInt64(0)) { $0 + (sent[worker.key]?[$1] ?? 0) }
+                return asked + min(UInt64(count), workerSent)
+            }
+            let established = steps.reduce(UInt64(0)) { $0 + totals[$1].count(of: .newConnections) }
             return SelfCheck.Connections(scenario: scenario.name, asked: asked, established: established)
         }
     }
@@ -328,6 +346,8 @@ private struct Collected {
     var totals: [StepTally]
     var iterations: [UInt64]
     var cpuMicros: [Int: UInt64] = [:]
+    /// Requests sent by worker and step number, for the connections each worker should have opened.
+    var sentByWorker: [Int: [Int: UInt64]] = [:]
     var schedulerLag = Histogram()
 
     init(layout: LoadLayout, scenarios: Int) {
@@ -342,6 +362,7 @@ private struct Collected {
         }
         for (scenario, count) in interval.iterations { iterations[scenario] += count }
         cpuMicros.merge(interval.cpuMicros, uniquingKeysWith: +)
+        sentByWorker.merge(interval.sentByWorker) { $0.merging($1, uniquingKeysWith: +) }
     }
 
     func progressLine(for interval: MergedInterval, planned: Double?) -> ProgressLine {
