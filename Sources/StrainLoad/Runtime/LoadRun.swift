@@ -258,7 +258,8 @@ public enum LoadRun {
         return plans
     }
 
-    /// Closed-model users per worker and scenario index.
+    /// Iterations each worker may run at once, by worker number and scenario index: closed-model users
+    /// (open-model slots too, which the connection check does not read).
     static func usersByWorker(_ plans: [WorkerPlan]) -> [Int: [Int: Int]] {
         var users: [Int: [Int: Int]] = [:]
         for plan in plans {
