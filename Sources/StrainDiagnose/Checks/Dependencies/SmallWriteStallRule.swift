@@ -14,13 +14,13 @@ enum SmallWriteStallRule {
     static let stalledShare = 0.2
     /// …and at least this many: a few stalls are noise.
     static let minimumStalls: UInt64 = 10
-    /// The signature is a timer's: this share of the stalls lie near the most common one — up to
-    /// `timerEarlyMilliseconds` before it and `timerLateMilliseconds` after: a busy client reads
-    /// some bodies late, never early. A server that works between its head and its body spreads
-    /// them out instead.
+    /// The signature is a timer's: this share of the stalls lie within one window this wide. Linux
+    /// fires the delayed ACK on a clock tick (4 ms at HZ=250, 10 ms at HZ=100) from 40 ms up to the
+    /// smoothed round trip, and a busy client reads a head or a body a few ms late, so the stalls
+    /// spread over a tick or two and a short tail. A server that works between its head and its
+    /// body spreads them out over its work's range instead.
     static let timerShare = 0.8
-    static let timerEarlyMilliseconds = 5
-    static let timerLateMilliseconds = 10
+    static let timerWindowMicros = 15_000.0
 
     static func findings(_ input: CheckInput) -> [Finding] {
         input.load?.httpEndpoints.compactMap { finding($0, input) } ?? []
@@ -28,25 +28,23 @@ enum SmallWriteStallRule {
 
     private static func finding(_ endpoint: LoadContext.Endpoint, _ input: CheckInput) -> Finding? {
         guard let download = endpoint.download, !download.isEmpty else { return nil }
-        var stalls: UInt64 = 0
-        var stalledMicros = 0.0
-        var stallsByMillisecond: [Int: UInt64] = [:]
+        var stalled: [(micros: Double, count: UInt64)] = []
         download.forEachBucket { micros, count in
-            guard stallBand.contains(micros) else { return }
-            stalls += count
-            stalledMicros += micros * Double(count)
-            stallsByMillisecond[Int(micros / 1000), default: 0] += count
+            if stallBand.contains(micros) { stalled.append((micros, count)) }
         }
+        let stalls = stalled.reduce(0) { $0 + $1.count }
         let share = Double(stalls) / Double(download.count)
-        guard stalls >= minimumStalls, share >= stalledShare,
-              let mode = stallsByMillisecond.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key else { return nil }
+        guard stalls >= minimumStalls, share >= stalledShare else { return nil }
         // Not the time to first byte: a server may compute for a while, answer, and then stall.
-        let nearMode = stallsByMillisecond.filter { (mode - timerEarlyMilliseconds...mode + timerLateMilliseconds).contains($0.key) }
-            .values.reduce(0, +)
-        guard Double(nearMode) >= timerShare * Double(stalls) else { return nil }
+        let timer = densestWindow(stalled)
+        guard Double(timer.count) >= timerShare * Double(stalls) else { return nil }
+        let stalledMicros = stalled.reduce(0) { $0 + $1.micros * Double($1.count) }
+        let typical = Int(median(stalled, of: stalls) / 1000)
         var evidence = ["\(Format.count(stalls)) of \(Format.count(download.count)) responses (\(Format.percent(share))) took "
                         + "\(Format.duration(stallBand.lowerBound / 1e6))–\(Format.duration(stallBand.upperBound / 1e6)) from their "
-                        + "first byte to their last, most often \(mode) ms (Linux delays an ACK by 40 ms)",
+                        + "first byte to their last, median \(typical) ms (Linux delays an ACK by 40 ms)",
+                        "\(Format.percent(Double(timer.count) / Double(stalls))) of them within "
+                        + "\(Int(timer.start / 1000))–\(Int((timer.start + timerWindowMicros) / 1000)) ms: a timer's signature",
                         "median download (first byte to last) \(Format.duration(Double(download.percentile(50)) / 1e6))"]
         if let firstByte = endpoint.firstByteMedianSeconds {
             evidence.append("median time to first byte \(Format.duration(firstByte)); then the rest of the response waited")
@@ -54,11 +52,37 @@ enum SmallWriteStallRule {
         let impact = input.impact(seconds: stalledMicros / 1e6)
         return Finding(
             step: .dependencies, check: .smallWriteStall,
-            title: "Small-write stalls: responses wait ~\(mode) ms for a delayed ACK (Nagle)",
+            title: "Small-write stalls: responses wait ~\(typical) ms for a delayed ACK (Nagle)",
             object: endpoint.name, evidence: evidence, impact: impact,
             severity: input.severity(forProblemTaking: impact.share),
             fix: "The server writes each response in several small writes with Nagle's algorithm on: set TCP_NODELAY on "
                 + "its sockets, or send the head and body in one write (buffer them, or writev). A proxy in front of it "
                 + "needs it too (nginx: tcp_nodelay on).")
+    }
+
+    /// The window of `timerWindowMicros` holding the most stalls, and how many it holds; `stalled`
+    /// is in ascending order of duration, as a histogram's buckets are.
+    private static func densestWindow(_ stalled: [(micros: Double, count: UInt64)]) -> (start: Double, count: UInt64) {
+        var best: (start: Double, count: UInt64) = (0, 0)
+        var first = 0
+        var inside: UInt64 = 0
+        for bucket in stalled {
+            inside += bucket.count
+            while bucket.micros - stalled[first].micros > timerWindowMicros {
+                inside -= stalled[first].count
+                first += 1
+            }
+            if inside > best.count { best = (stalled[first].micros, inside) }
+        }
+        return best
+    }
+
+    private static func median(_ stalled: [(micros: Double, count: UInt64)], of total: UInt64) -> Double {
+        var seen: UInt64 = 0
+        for bucket in stalled {
+            seen += bucket.count
+            if 2 * seen >= total { return bucket.micros }
+        }
+        return stalled.last?.micros ?? 0
     }
 }
