@@ -74,10 +74,11 @@ struct HTTPResponseParser {
         keepsResponse = keepResponse
         self.bodyLimit = bodyLimit
         bodyTruncated = false
-        line.removeAll(keepingCapacity: true)
-        body.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
-        setCookies.removeAll(keepingCapacity: true)
+        // Mostly empty already: removeAll would check each buffer's uniqueness all the same.
+        if !line.isEmpty { line.removeAll(keepingCapacity: true) }
+        if !body.isEmpty { body.removeAll(keepingCapacity: true) }
+        if !headers.isEmpty { headers.removeAll(keepingCapacity: true) }
+        if !setCookies.isEmpty { setCookies.removeAll(keepingCapacity: true) }
         startResponse()
         bodyBytes = 0
         keepsConnection = true
@@ -113,6 +114,9 @@ struct HTTPResponseParser {
                 index = bytes.count
             case .done:
                 return .complete(consumed: index)
+            case .headerLine where line.isEmpty:
+                // The usual case, headers that arrived whole: read line after line where they lie.
+                if let problem = takeHeaderLines(bytes, from: &index) { return .malformed(problem) }
             case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailerLine:
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[index...])
                 let end = Self.index(of: UInt8(ascii: "\n"), in: rest)
@@ -145,6 +149,30 @@ struct HTTPResponseParser {
         }
         if case .done = state { return .complete(consumed: index) }
         return .needMore
+    }
+
+    /// Header lines in `bytes` from `index` on, up to the blank line that ends them (then the body's
+    /// framing is decided) or to the end of the input (a line cut there is kept for the next input).
+    private mutating func takeHeaderLines(_ bytes: UnsafeRawBufferPointer, from index: inout Int) -> String? {
+        while case .headerLine = state, index < bytes.count, let base = bytes.baseAddress {
+            let start = index
+            let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start)
+            let end = found.map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            guard headerBytes + end - start <= Self.maxHeaderBytes else {
+                return "the response headers are larger than \(Self.maxHeaderBytes / 1024) KiB"
+            }
+            guard found != nil else {
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                index = bytes.count
+                return nil
+            }
+            headerBytes += end - start + 1
+            index = end + 1
+            let contentEnd = end > start && bytes[end - 1] == UInt8(ascii: "\r") ? end - 1 : end
+            if contentEnd == start { return endOfHeaders() }
+            if let problem = takeHeaderLine(UnsafeRawBufferPointer(rebasing: bytes[start..<contentEnd])) { return problem }
+        }
+        return nil
     }
 
     /// The peer closed the stream: true when that ends the response (a body that runs to the close).
@@ -216,21 +244,21 @@ struct HTTPResponseParser {
         let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
         // Only these lengths can name a header read below (connection and set-cookie, content-length,
         // transfer-encoding): any other is passed over without trimming its value, unless headers are kept.
-        let mayBeRead = name.count == 10 || name.count == 14 || name.count == 17
+        let mayBeRead = colon == 10 || colon == 14 || colon == 17
         guard mayBeRead || keepsResponse else { return nil }
         let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
-        if Self.matches(name, "content-length") {
+        if colon == 14, Self.matches(name, "content-length") {
             guard let length = Self.decimal(value), contentLength == nil || contentLength == length else {
                 return "an invalid or conflicting Content-Length"
             }
             contentLength = length
-        } else if Self.matches(name, "transfer-encoding") {
+        } else if colon == 17, Self.matches(name, "transfer-encoding") {
             // The last coding decides: chunked ends the body itself; anything else runs to the close.
             var last = value
             Self.forEachToken(of: value) { last = $0 }
             isChunked = Self.matches(last, "chunked")
             hasOtherEncoding = !isChunked
-        } else if Self.matches(name, "connection") {
+        } else if colon == 10, Self.matches(name, "connection") {
             Self.forEachToken(of: value) { option in
                 if Self.matches(option, "close") { keepsConnection = false }
                 if Self.matches(option, "keep-alive") { keepsConnection = true }
@@ -313,9 +341,11 @@ struct HTTPResponseParser {
     /// Compares with `literal`; with `ignoringCase`, ASCII letters match either case (`literal` lowercase).
     private static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString, ignoringCase: Bool = true) -> Bool {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        for (byte, expected) in zip(bytes, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)) {
-            let folded = ignoringCase && byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-            if folded != expected { return false }
+        let expected = literal.utf8Start
+        for index in 0..<bytes.count where bytes[index] != expected[index] {
+            // Only a letter may differ, and only by case (the literal is lowercase).
+            guard ignoringCase, bytes[index] | 0x20 == expected[index], expected[index] >= UInt8(ascii: "a"),
+                  expected[index] <= UInt8(ascii: "z") else { return false }
         }
         return true
     }

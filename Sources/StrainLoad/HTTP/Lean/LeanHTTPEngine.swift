@@ -45,6 +45,9 @@ final class LeanHTTPEngine: StepEngine {
     private var nextSerial: UInt64 = 0
     /// Steps that ended without waiting (refused at once, say), handed over by the next wait.
     private var finished: [Completion] = []
+    /// Exchanges of completed responses, for the next requests: one object per request allocated and
+    /// freed cost more than the rest of sending it.
+    private var spareExchanges: [Exchange] = []
     /// `target.cookies`: Set-Cookie goes into the iteration's jar, and its cookies onto later requests.
     private let keepsCookies: Bool
 
@@ -123,8 +126,10 @@ final class LeanHTTPEngine: StepEngine {
         }
         let (bytes, bodyLength) = try step.template.bytes(rendering: iteration, cookie: cookie)
         nextSerial += 1
-        send(Exchange(iteration: iteration, step: step, bytes: bytes, bodyLength: bodyLength, sentAt: now,
-                      deadline: now + step.timeout, serial: nextSerial), now: now)
+        let exchange = spareExchanges.popLast() ?? Exchange()
+        exchange.begin(iteration: iteration, step: step, bytes: bytes, bodyLength: bodyLength, sentAt: now,
+                       deadline: now + step.timeout, serial: nextSerial)
+        send(exchange, now: now)
     }
 
     /// Puts `exchange` on an idle connection to its origin, or on a new one (always new when `fresh`).
@@ -340,6 +345,8 @@ final class LeanHTTPEngine: StepEngine {
         outcome.failure = verdict.failure
         finished.append(Completion(exchange.iteration, outcome))
         connection.exchange = nil
+        exchange.end()
+        spareExchanges.append(exchange)
         if reusable {
             connection.hasServedRequests = true
             origins[connection.origin].idle.append(slot)
@@ -480,15 +487,18 @@ private final class LeanStep {
 }
 
 /// One request and its response, from `start` to its outcome. A class: updated in place at every
-/// write and read, where a struct kept in its connection was copied out and back each time.
+/// write and read, where a struct kept in its connection was copied out and back each time. Reused
+/// from request to request (`begin`, `end`).
 private final class Exchange {
-    let iteration: Iteration
-    let step: LeanStep
-    let bytes: [UInt8]
-    let bodyLength: Int
-    let sentAt: UInt64
-    let deadline: UInt64
-    let serial: UInt64
+    /// Set from `begin` to `end`; nil in between, so that a spare exchange holds no iteration (the
+    /// driver reuses an ended iteration's object only when nothing else holds it).
+    private(set) var iteration: Iteration!
+    private(set) var step: LeanStep!
+    private(set) var bytes: [UInt8] = []
+    private(set) var bodyLength = 0
+    private(set) var sentAt: UInt64 = 0
+    private(set) var deadline: UInt64 = 0
+    private(set) var serial: UInt64 = 0
     var written = 0
     var writeStartedAt: UInt64 = 0
     var firstByteAt: UInt64 = 0
@@ -497,7 +507,7 @@ private final class Exchange {
     /// Already sent once on a connection that turned out to be closed.
     var isRetry = false
 
-    init(iteration: Iteration, step: LeanStep, bytes: [UInt8], bodyLength: Int, sentAt: UInt64, deadline: UInt64, serial: UInt64) {
+    func begin(iteration: Iteration, step: LeanStep, bytes: [UInt8], bodyLength: Int, sentAt: UInt64, deadline: UInt64, serial: UInt64) {
         self.iteration = iteration
         self.step = step
         self.bytes = bytes
@@ -505,6 +515,15 @@ private final class Exchange {
         self.sentAt = sentAt
         self.deadline = deadline
         self.serial = serial
+        written = 0
+        writeStartedAt = 0
+        firstByteAt = 0
+        connectTime = nil
+        isRetry = false
+    }
+
+    func end() {
+        iteration = nil
     }
 }
 
