@@ -320,30 +320,10 @@ final class LeanHTTPEngine: StepEngine {
     private func complete(_ slot: Int, reusable: Bool, now: UInt64) {
         let connection = connections[slot]!
         let exchange = connection.exchange!
-        let parser = connection.parser
-        var outcome = StepOutcome(sentAt: exchange.sentAt, finishedAt: now, status: .http(parser.status))
-        outcome.bytesIn = parser.bodyBytes
-        outcome.bytesOut = UInt64(exchange.bodyLength)
-        if let connectTime = exchange.connectTime {
-            outcome.newConnections = 1
-            outcome.phases[.connect] = connectTime
-        }
-        outcome.phases[.ttfb] = exchange.firstByteAt - exchange.writeStartedAt
-        // First response byte to the last: where a server's small writes wait for a delayed ACK.
-        outcome.phases[.download] = now - exchange.firstByteAt
-        outcome.phases[.total] = now - exchange.sentAt
-        outcome.truncatedBodies = parser.bodyTruncated ? 1 : 0
-        if !parser.setCookies.isEmpty {
-            let url = URLParts(host: origins[exchange.step.origin].origin.host, path: Self.requestPath(exchange.bytes), secure: false)
-            let now = Date().timeIntervalSince1970
-            for value in parser.setCookies { exchange.iteration.cookies.store(setCookie: value, from: url, now: now) }
-        }
-        let verdict = exchange.step.expectations.apply(status: parser.status, body: parser.body, bodyTruncated: parser.bodyTruncated,
-                                                       headers: parser.headers, to: exchange.iteration)
-        outcome.checks = verdict.checks
-        outcome.checkFailures = verdict.checkFailures
-        outcome.failure = verdict.failure
-        finished.append(Completion(exchange.iteration, outcome))
+        // Filled in where it lies: the outcome is large, and copies of it add up.
+        finished.append(Completion(exchange.iteration, StepOutcome(sentAt: exchange.sentAt, finishedAt: now,
+                                                                   status: .http(connection.parser.status))))
+        record(exchange, connection, now: now, into: &finished[finished.count - 1].outcome)
         connection.exchange = nil
         exchange.end()
         spareExchanges.append(exchange)
@@ -353,6 +333,33 @@ final class LeanHTTPEngine: StepEngine {
         } else {
             closeConnection(slot)
         }
+    }
+
+    /// Fills in `outcome` (made with the exchange's times and the status) from the exchange and its response.
+    private func record(_ exchange: Exchange, _ connection: Connection, now: UInt64, into outcome: inout StepOutcome) {
+        outcome.bytesIn = connection.parser.bodyBytes
+        outcome.bytesOut = UInt64(exchange.bodyLength)
+        if let connectTime = exchange.connectTime {
+            outcome.newConnections = 1
+            outcome.phases[.connect] = connectTime
+        }
+        outcome.phases[.ttfb] = exchange.firstByteAt - exchange.writeStartedAt
+        // First response byte to the last: where a server's small writes wait for a delayed ACK.
+        outcome.phases[.download] = now - exchange.firstByteAt
+        outcome.phases[.total] = now - exchange.sentAt
+        outcome.truncatedBodies = connection.parser.bodyTruncated ? 1 : 0
+        if !connection.parser.setCookies.isEmpty {
+            let url = URLParts(host: origins[exchange.step.origin].origin.host, path: Self.requestPath(exchange.bytes), secure: false)
+            let now = Date().timeIntervalSince1970
+            for value in connection.parser.setCookies { exchange.iteration.cookies.store(setCookie: value, from: url, now: now) }
+        }
+        // Read through `connection`: a local copy of the parser retained each of its buffers.
+        let verdict = exchange.step.expectations.apply(status: connection.parser.status, body: connection.parser.body,
+                                                       bodyTruncated: connection.parser.bodyTruncated,
+                                                       headers: connection.parser.headers, to: exchange.iteration)
+        outcome.checks = verdict.checks
+        outcome.checkFailures = verdict.checkFailures
+        outcome.failure = verdict.failure
     }
 
     /// The path of the request line at the start of `request` ("GET /a/b?c HTTP/1.1" → "/a/b").
