@@ -41,9 +41,7 @@ struct ScaleOutTests {
         // is then honestly invalid (exit 4), and so is the merge; what is tested still stands.
         let valid = artifacts.allSatisfy(\.validity.valid)
         for (index, outcome) in try outcomes.all().enumerated() {
-            let lateOnly = outcome.status == 4
-                && artifacts[index].validity.reasons.allSatisfy { $0.hasPrefix("the scheduler started iterations late") }
-            #expect(outcome.status == 0 || lateOnly, "shard \(index): \(outcome.stderr)")
+            #expect(LateStarts.isCleanExit(outcome.status, invalidity: artifacts[index].validity.reasons), "shard \(index): \(outcome.stderr)")
             #expect(outcome.stdout.contains("evaluated on the merge"), "\(outcome.stdout)")
         }
         let requests = artifacts.map { $0.scenarios[0].steps[0].requests }
