@@ -232,6 +232,49 @@ struct PostgresEngineTests {
         #expect(last.steps.reduce(0) { $0 + $1.failures } == 0)
     }
 
+    @Test("While every connection is refused, open-model arrivals fail at once as \"no connection\", none dropped; the run recovers")
+    func arrivalsFailWhileEveryConnectionIsDown() throws {
+        // A role of its own, refused mid-run (NOLOGIN, its sessions ended) and let in again: the real
+        // server refusing connections, as a stopped one would, without stopping the shared server.
+        let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
+        let role = "strain_refused_\(UInt32.random(in: 0...UInt32.max))"
+        _ = try admin.execute("CREATE ROLE \(role) LOGIN")
+        defer { _ = try? admin.execute("DROP ROLE IF EXISTS \(role)") }
+        // libpq takes the last of a repeated keyword.
+        let conninfo = TestServers.postgresConninfo + " user=\(role)"
+        let load = LoadInBackground {
+            try runLoad(Self.profile("""
+                { name: "refused", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
+                  load: { rate: "100/s", duration: "6s" },
+                  steps: [{ name: "one", sql: "SELECT 1" }] },
+                """), environment: ["STRAIN_PG": conninfo])
+        }
+        Thread.sleep(forTimeInterval: 1)
+        _ = try admin.execute("ALTER ROLE \(role) NOLOGIN")
+        _ = try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", parameters: [role])
+        Thread.sleep(forTimeInterval: 1.5)
+        _ = try admin.execute("ALTER ROLE \(role) LOGIN")
+        let outcome = try load.wait()
+
+        let scenario = outcome.artifact.scenarios[0]
+        // Every arrival of 100/s for 6 s was sent or failed: none waited out the run or was dropped.
+        let step = outcome.step()
+        #expect(step.requests == 600)
+        #expect(Self.counter("dropped", in: scenario) == 0)
+        #expect(Self.counter("unfinished", in: scenario) == 0)
+        let refused = try #require(step.errors.first { $0.label == "no connection" }, "\(step.errors.map(\.label))")
+        #expect(refused.example.contains("all 2 connections of scenario \"refused\" on this worker are down"), "\(refused.example)")
+        #expect(refused.example.contains("not permitted to log in"), "\(refused.example)")
+        // Down for about 1.5 s to 2.5 s (the next attempt to reconnect comes within a second of the
+        // role's LOGIN): some 150 to 250 arrivals, more if this busy machine stretched the sleeps.
+        #expect((100...400).contains(refused.count), "\(refused.count)")
+        #expect(Set(step.errors.map(\.label)).isSubset(of: ["no connection", "connection lost", "57 operator intervention"]))
+        // Iterations complete again once the server lets the role in.
+        let last = try #require(outcome.timeline.dropLast().last)
+        #expect(last.steps.reduce(0) { $0 + $1.requests } > 0)
+        #expect(last.steps.reduce(0) { $0 + $1.failures } == 0)
+    }
+
     @Test("HTTP and PostgreSQL scenarios share one run and one timeline")
     func mixedRun() throws {
         let outcome = try runLoad("""

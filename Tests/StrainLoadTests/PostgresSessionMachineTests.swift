@@ -240,7 +240,14 @@ struct PostgresSessionMachineTests {
                       (30_000, .timer, "startConnecting"), (30_000, .connectFailed("refused"), "close"),
                       (70_000, .timer, "startConnecting"), (70_000, .connectStarted, "-"),
                       (10_069_999, .timer, "none"), (10_070_000, .timer, "close")],
-             outcomes: [], end: "broken until 10150000, free, idle, lost 1, failed 3 (no connection after 10 s)"),
+             outcomes: [], end: "broken until 10150000, down, free, idle, lost 1, failed 3 (no connection after 10 s)"),
+        // The engine fails waiting iterations at once while every session of a pool is down.
+        Case(name: "a failed attempt marks the session down until a replacement opens",
+             script: [(0, .connectionFailed("gone"), "close"),
+                      (10_000, .timer, "startConnecting"), (10_000, .connectFailed("refused"), "close"),
+                      (30_000, .timer, "startConnecting"), (30_000, .connectStarted, "-"),
+                      (30_001, .writable, "continueConnecting"), (30_001, .progressed(.connected), "prepare"), (30_001, .opened, "-")],
+             outcomes: [], end: "connected, free, idle, lost 1, reconnects 1, failed 1 (refused)"),
         Case(name: "pipeline mode sends a batch with one sync and reads it in order", pipeline: 3,
              script: [(0, .send(iteration: 0, step: 0), "prepared"), (0, .sent, "none"),
                       (1, .send(iteration: 1, step: 0), "prepared"), (1, .sent, "none"),
@@ -289,6 +296,7 @@ struct PostgresSessionMachineTests {
         case .broken(let retryAt): ["broken until \(retryAt)"]
         case .connecting: ["connecting"]
         }
+        if machine.isDown { parts.append("down") }
         parts.append(machine.iterationOpen ? "held" : "free")
         parts.append(machine.isIdle ? "idle" : "busy")
         let counters = machine.counters

@@ -21,8 +21,11 @@ public struct PostgresEngineFactory: EngineFactory {
 /// backlog, is its first step's `poolWait`, kept apart from the query's service time. Without
 /// pipeline mode an iteration keeps its session until its last step (its transaction lives there);
 /// in pipeline mode each step takes room in whichever session has it. An iteration whose wait
-/// outlasts its step's timeout fails with "pool timeout", so a server that stays down does not
-/// stall the run.
+/// outlasts its step's timeout fails with "pool timeout". In the open model, while every session of
+/// the pool is down (its latest attempt to reconnect failed), an arrival fails at once with "no
+/// connection", as an HTTP request to a refusing server does: counted as a failed request, not left
+/// to fill the backlog and be dropped uncounted. A closed-model user waits (for its timeout) instead:
+/// failing at once, it would start again at once and spin.
 ///
 /// Per statement: rows, checks, extracted variables, SQLSTATE status and errors by class. On an
 /// iteration's last statement, its whole latency from the intended start ("transaction", pgbench's
@@ -142,6 +145,8 @@ final class PostgresEngine: StepEngine {
         if let session = pool.state.connectionForNewRequest(capacity: capacity) {
             hold(session, for: iteration, in: pool)
             send(iteration, on: session, parameters: parameterBuffer, expected: expected, poolWait: backlogWait, now: now)
+        } else if pool.arrivalsFailWhileDown, let reason = downReason(pool) {
+            failWithoutConnection(iteration, pool, reason: reason, poolWait: backlogWait, now: now)
         } else {
             pool.state.enqueue(Waiting(iteration: iteration, parameters: parameterBuffer, expected: expected),
                                now: now, earlierWait: backlogWait, timeout: statement.timeout)
@@ -153,6 +158,7 @@ final class PostgresEngine: StepEngine {
         latestNow = now
         var wakeUp = deadline
         reconnect(now: now, wakeUp: &wakeUp)
+        failWaitingWhileDown(now: now)
         expireWaiting(now: now, wakeUp: &wakeUp)
         for index in pipelinedSessions {
             sessions[index].session.endBatch(now: now, into: &events)
@@ -286,6 +292,30 @@ final class PostgresEngine: StepEngine {
         }
     }
 
+    /// Why no session of `pool` can take an iteration until one reconnects: the latest attempt of
+    /// every one failed. Nil while any is up, or broke but has not yet failed to reconnect.
+    private func downReason(_ pool: Pool) -> String? {
+        guard pool.state.sessions.allSatisfy({ sessions[$0].session.isDown }) else { return nil }
+        return pool.state.sessions.lazy.compactMap { self.sessions[$0].session.lastConnectionError }.first
+    }
+
+    /// Open model: the iterations that were waiting when the pool went down fail as later arrivals do.
+    private func failWaitingWhileDown(now: UInt64) {
+        for pool in pools {
+            guard let pool, pool.arrivalsFailWhileDown, pool.state.hasWaiting, let reason = downReason(pool) else { continue }
+            for waiting in pool.state.removeWaiting() {
+                failWithoutConnection(waiting.iteration, pool, reason: reason, poolWait: nil, now: now)
+            }
+        }
+    }
+
+    private func failWithoutConnection(_ iteration: Iteration, _ pool: Pool, reason: String, poolWait: UInt64?, now: UInt64) {
+        let number = track(Flight(iteration: iteration, session: nil, poolWait: poolWait))
+        let context = "all \(pool.state.sessions.count) connections of scenario \"\(pool.name)\" on this worker are down"
+        events.append(PostgresOutcome(iteration: number, step: iteration.step, sentAt: now, completedAt: now,
+                                      rows: 0, extracted: [], failure: .noConnection(context, reason: reason)))
+    }
+
     /// Says how long the iteration waited and, when connections are down, why.
     private func timeoutFailure(_ pool: Pool, waited: UInt64) -> PostgresFailure {
         var message = "waited \(TimeSpan(seconds: Double(waited) / 1e6)) for one of the \(pool.state.sessions.count) connections of scenario \"\(pool.name)\" on this worker"
@@ -405,6 +435,8 @@ private final class Pool {
     let name: String
     let statements: [Statement]
     let pipelined: Bool
+    /// Open model: an arrival finding every session down fails at once instead of waiting.
+    let arrivalsFailWhileDown: Bool
     /// Who gets which of its sessions (indexes into the engine's sessions).
     var state: ConnectionPool<Waiting>
 
@@ -417,6 +449,7 @@ private final class Pool {
                              checkCount: UInt64((statement.expectedRows == nil ? 0 : 1) + statement.checkedColumns.count))
         }
         pipelined = workload.pipelineDepth != nil
+        if case .open = scenario.load { arrivalsFailWhileDown = true } else { arrivalsFailWhileDown = false }
         state = ConnectionPool(sessions: sessions, pipelined: pipelined)
     }
 

@@ -40,6 +40,8 @@ public struct PostgresFailure: Sendable, Equatable {
         case check
         /// Never sent: no connection of the pool was free within the step's timeout.
         case poolTimeout
+        /// Never sent: every connection of the pool was down (its latest attempt to reconnect failed).
+        case noConnection
     }
 
     public let kind: Kind
@@ -86,6 +88,12 @@ public struct PostgresFailure: Sendable, Equatable {
 
     static func poolTimeout(_ message: String) -> PostgresFailure {
         PostgresFailure(kind: .poolTimeout, label: "pool timeout", message: message)
+    }
+
+    /// `reason` is libpq's, whose first line says it (see `connectionLost`).
+    static func noConnection(_ context: String, reason: String) -> PostgresFailure {
+        let firstLine = reason.split(separator: "\n").first.map(String.init) ?? reason
+        return PostgresFailure(kind: .noConnection, label: "no connection", message: "\(context): \(firstLine)")
     }
 }
 

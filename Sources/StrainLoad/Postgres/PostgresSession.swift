@@ -124,6 +124,9 @@ public final class PostgresSession {
     /// Why the connection broke, or why the latest attempt to replace it failed.
     public var lastConnectionError: String? { machine.lastConnectionError }
 
+    /// The latest attempt to replace the broken connection failed (see `lastConnectionError`).
+    public var isDown: Bool { machine.isDown }
+
     public var counters: PostgresSessionCounters { machine.counters }
 
     // MARK: Driving it

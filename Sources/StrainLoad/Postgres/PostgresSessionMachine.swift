@@ -85,6 +85,9 @@ struct PostgresSessionMachine {
     private var backoff = ReconnectBackoff()
     /// Why the connection broke, or why the latest attempt to replace it failed.
     private(set) var lastConnectionError: String?
+    /// The latest attempt to replace the broken connection failed: the server refuses or is out of
+    /// reach, beyond a connection that merely broke (a replacement is tried at once).
+    private(set) var isDown = false
     private(set) var counters = PostgresSessionCounters()
 
     /// A session whose first connection is open, `isPrepared` saying which statements it prepared.
@@ -343,6 +346,7 @@ struct PostgresSessionMachine {
     mutating func connectFailed(reason: String, now: UInt64) -> Action {
         counters.failedReconnects += 1
         lastConnectionError = reason
+        isDown = true
         link = .broken(retryAt: now + backoff.delay())
         return .close
     }
@@ -351,6 +355,7 @@ struct PostgresSessionMachine {
     mutating func opened(isPrepared: [Bool]) {
         self.isPrepared = isPrepared
         link = .connected
+        isDown = false
         counters.reconnects += 1
         backoff.reset()
     }
