@@ -5,8 +5,9 @@ enum LateStarts {
     /// How `SelfCheck` words it.
     static let reason = "the scheduler started iterations late"
 
-    /// Exit 0, or exit 4 for late starts alone (`reasons`: the run's invalidity reasons).
+    /// Exit 0, or exit 4 for late starts alone (`reasons`: the run's invalidity reasons, or
+    /// `strain verify`'s, which say which run: "before: the scheduler started …").
     static func isCleanExit(_ status: Int32, invalidity reasons: [String]) -> Bool {
-        status == 0 || (status == 4 && !reasons.isEmpty && reasons.allSatisfy { $0.hasPrefix(reason) })
+        status == 0 || (status == 4 && !reasons.isEmpty && reasons.allSatisfy { $0.contains(reason) })
     }
 }

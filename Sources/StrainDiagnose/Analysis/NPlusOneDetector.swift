@@ -104,9 +104,7 @@ public enum NPlusOneDetector {
                 pattern.endpoint = endpoint
                 pattern.callsPerUnit = Double(repeated.calls) / Double(endpoint.requests)
                 guard pattern.callsPerUnit >= minimumCallsPerUnit else { return nil }
-                pattern.list = bestList(for: repeated, among: lists.filter {
-                    EndpointAttribution.of(queryID: $0.queryID, in: intervals)?.endpointName == name
-                })
+                pattern.list = bestList(for: repeated, among: lists.filter { follows($0, endpoint: name, in: intervals) })
             case .undetermined(let candidates):
                 pattern.basis = .undetermined(candidates: candidates)
                 pattern.list = bestList(for: repeated, among: lists)
@@ -135,6 +133,20 @@ public enum NPlusOneDetector {
         func misfit(_ list: StatementActivity) -> Double { abs(list.rowsPerCall - repeatCount(list)) / repeatCount(list) }
         return candidates.filter { repeatCount($0) >= minimumCallsPerUnit && misfit($0) <= pairingTolerance }
             .min { (misfit($0), $0.queryID) < (misfit($1), $1.queryID) }
+    }
+
+    /// Whether a candidate list's calls follow `endpoint`'s requests: attributed to it, or, when the
+    /// data cannot single one endpoint out, fitted best by it. A list runs once per request, so its
+    /// few calls per interval are noisy, and each is counted where its request began while the
+    /// request is counted where it ended: on a busy host that alone can push the fit past the bar
+    /// the repeated statement, fifty times as many calls spread over the request, still meets.
+    /// (The pairing itself also wants the list's rows per call to match the repeat count.)
+    private static func follows(_ list: StatementActivity, endpoint: String, in intervals: [ActivityInterval]) -> Bool {
+        switch EndpointAttribution.of(queryID: list.queryID, in: intervals) {
+        case .endpoint(let name, _)?: name == endpoint
+        case .undetermined?: EndpointAttribution.misfits(of: list.queryID, in: intervals)?.first?.name == endpoint
+        case nil: false
+        }
     }
 
     /// The endpoint whose request count is closest to `calls`, when one is close enough.
