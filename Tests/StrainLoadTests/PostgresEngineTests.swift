@@ -215,12 +215,16 @@ struct PostgresEngineTests {
         let failures = scenario.steps.reduce(0) { $0 + $1.failures }
         #expect(failures >= 1)
         let labels = Set(scenario.steps.flatMap(\.errors).map(\.label))
-        #expect(labels.isSubset(of: ["57 operator intervention", "connection lost"]), "\(labels)")
-        // Which of the two a session sees depends on whether the server's FATAL message arrived before
-        // the socket closed; each label carries the server's or libpq's own words.
+        #expect(labels.isSubset(of: ["57 operator intervention", "connection lost", "no connection"]), "\(labels)")
+        // Which of the first two a session sees depends on whether the server's FATAL message arrived
+        // before the socket closed; each label carries the server's or libpq's own words. A user left
+        // waiting while the restarting server refused every attempt to reconnect fails as "no connection".
         for error in scenario.steps.flatMap(\.errors) {
-            let expected = error.label == "connection lost" ? "server closed the connection unexpectedly"
-                                                            : "terminating connection due to administrator command"
+            let expected = switch error.label {
+            case "connection lost": "server closed the connection unexpectedly"
+            case "no connection": "all 2 connections of scenario \"through-restart\" on this worker are down"
+            default: "terminating connection due to administrator command"
+            }
             #expect(error.example.contains(expected), "\(error.label): \(error.example)")
         }
         // Each of the four connections was lost once and replaced once.
@@ -232,8 +236,18 @@ struct PostgresEngineTests {
         #expect(last.steps.reduce(0) { $0 + $1.failures } == 0)
     }
 
-    @Test("While every connection is refused, open-model arrivals fail at once as \"no connection\", none dropped; the run recovers")
-    func arrivalsFailWhileEveryConnectionIsDown() throws {
+    /// Open-model arrivals fail at once, none dropped; closed-model users once per failed attempt to
+    /// reconnect, without spinning; the run recovers.
+    @Test("While every connection is refused, nothing waits for one", arguments: [
+        // 100/s for 6 s, refused for about 1.5 s to 2.5 s (the next attempt to reconnect comes within a
+        // second of the role's LOGIN): some 150 to 250 arrivals fail, more if this busy machine
+        // stretched the sleeps.
+        (#"rate: "100/s", duration: "6s""#, 100...400),
+        // Two users, failing with each of the session's attempts (10 ms, then doubling to 1 s apart):
+        // a dozen or so, not the thousands of a user that starts again at once.
+        (#"model: "closed", connections: 2, duration: "6s""#, 1...60),
+    ] as [(String, ClosedRange<UInt64>)])
+    func nothingWaitsWhileEveryConnectionIsRefused(load: String, refusals: ClosedRange<UInt64>) throws {
         // A role of its own, refused mid-run (NOLOGIN, its sessions ended) and let in again: the real
         // server refusing connections, as a stopped one would, without stopping the shared server.
         let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
@@ -242,10 +256,9 @@ struct PostgresEngineTests {
         defer { _ = try? admin.execute("DROP ROLE IF EXISTS \(role)") }
         // libpq takes the last of a repeated keyword.
         let conninfo = TestServers.postgresConninfo + " user=\(role)"
-        let load = LoadInBackground {
+        let run = LoadInBackground {
             try runLoad(Self.profile("""
-                { name: "refused", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 },
-                  load: { rate: "100/s", duration: "6s" },
+                { name: "refused", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 }, load: { \(load) },
                   steps: [{ name: "one", sql: "SELECT 1" }] },
                 """), environment: ["STRAIN_PG": conninfo])
         }
@@ -254,20 +267,20 @@ struct PostgresEngineTests {
         _ = try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", parameters: [role])
         Thread.sleep(forTimeInterval: 1.5)
         _ = try admin.execute("ALTER ROLE \(role) LOGIN")
-        let outcome = try load.wait()
+        let outcome = try run.wait()
 
         let scenario = outcome.artifact.scenarios[0]
-        // Every arrival of 100/s for 6 s was sent or failed: none waited out the run or was dropped.
         let step = outcome.step()
-        #expect(step.requests == 600)
-        #expect(Self.counter("dropped", in: scenario) == 0)
+        if load.hasPrefix("rate") {
+            // Every arrival was sent or failed: none waited out the run or was dropped.
+            #expect(step.requests == 600)
+            #expect(Self.counter("dropped", in: scenario) == 0)
+        }
         #expect(Self.counter("unfinished", in: scenario) == 0)
         let refused = try #require(step.errors.first { $0.label == "no connection" }, "\(step.errors.map(\.label))")
         #expect(refused.example.contains("all 2 connections of scenario \"refused\" on this worker are down"), "\(refused.example)")
         #expect(refused.example.contains("not permitted to log in"), "\(refused.example)")
-        // Down for about 1.5 s to 2.5 s (the next attempt to reconnect comes within a second of the
-        // role's LOGIN): some 150 to 250 arrivals, more if this busy machine stretched the sleeps.
-        #expect((100...400).contains(refused.count), "\(refused.count)")
+        #expect(refusals.contains(refused.count), "\(refused.count)")
         #expect(Set(step.errors.map(\.label)).isSubset(of: ["no connection", "connection lost", "57 operator intervention"]))
         // Iterations complete again once the server lets the role in.
         let last = try #require(outcome.timeline.dropLast().last)

@@ -21,11 +21,12 @@ public struct PostgresEngineFactory: EngineFactory {
 /// backlog, is its first step's `poolWait`, kept apart from the query's service time. Without
 /// pipeline mode an iteration keeps its session until its last step (its transaction lives there);
 /// in pipeline mode each step takes room in whichever session has it. An iteration whose wait
-/// outlasts its step's timeout fails with "pool timeout". In the open model, while every session of
-/// the pool is down (its latest attempt to reconnect failed), an arrival fails at once with "no
-/// connection", as an HTTP request to a refusing server does: counted as a failed request, not left
-/// to fill the backlog and be dropped uncounted. A closed-model user waits (for its timeout) instead:
-/// failing at once, it would start again at once and spin.
+/// outlasts its step's timeout fails with "pool timeout". While every session of the pool is down
+/// (its latest attempt to reconnect failed: the server refuses, restarts or is gone), nothing waits
+/// for one: in the open model an arrival fails at once with "no connection", as an HTTP request to a
+/// refusing server does — counted as a failed request, not left to fill the backlog and be dropped
+/// uncounted; a closed-model user fails with the next failed attempt (failing at once, it would
+/// start again at once and spin).
 ///
 /// Per statement: rows, checks, extracted variables, SQLSTATE status and errors by class. On an
 /// iteration's last statement, its whole latency from the intended start ("transaction", pgbench's
@@ -299,10 +300,15 @@ final class PostgresEngine: StepEngine {
         return pool.state.sessions.lazy.compactMap { self.sessions[$0].session.lastConnectionError }.first
     }
 
-    /// Open model: the iterations that were waiting when the pool went down fail as later arrivals do.
+    /// Fails the iterations waiting for a pool whose every session is down: in the open model at once,
+    /// as later arrivals fail; in the closed model once per failed attempt to reconnect.
     private func failWaitingWhileDown(now: UInt64) {
         for pool in pools {
-            guard let pool, pool.arrivalsFailWhileDown, pool.state.hasWaiting, let reason = downReason(pool) else { continue }
+            guard let pool, let reason = downReason(pool) else { continue }
+            let failedAttempts = pool.state.sessions.reduce(UInt64(0)) { $0 + sessions[$1].session.counters.failedReconnects }
+            let anotherAttemptFailed = failedAttempts != pool.failedAttemptsSeen
+            pool.failedAttemptsSeen = failedAttempts
+            guard pool.state.hasWaiting, pool.arrivalsFailWhileDown || anotherAttemptFailed else { continue }
             for waiting in pool.state.removeWaiting() {
                 failWithoutConnection(waiting.iteration, pool, reason: reason, poolWait: nil, now: now)
             }
@@ -439,6 +445,9 @@ private final class Pool {
     let arrivalsFailWhileDown: Bool
     /// Who gets which of its sessions (indexes into the engine's sessions).
     var state: ConnectionPool<Waiting>
+    /// The sessions' failed attempts to reconnect as last counted: closed-model users waiting while
+    /// all are down fail once per new one.
+    var failedAttemptsSeen: UInt64 = 0
 
     init(scenario: Scenario, workload: PostgresWorkload, sessions: Range<Int>) {
         name = scenario.name
