@@ -39,15 +39,15 @@ public final class PGWire {
 
     // MARK: Sending (queued until `flush`)
 
-    /// An execution of a prepared statement with its parameters (text; nil is NULL); `execution`
-    /// says which statement, whether to describe it and whether a sync point ends it.
-    public func sendPrepared(_ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+    /// An execution of a prepared statement with its parameters; `execution` says which statement,
+    /// whether to describe it and whether a sync point ends it.
+    public func sendPrepared(_ execution: PGWireExecution, parameters: [PGParameter]) throws(PostgresError) {
         try usable()
         try codec.appendPrepared(execution, parameters: parameters)
     }
 
     /// `sql` parsed as the unnamed statement, then `execution` (made for the statement "") of it.
-    public func sendUnnamed(sql: String, _ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+    public func sendUnnamed(sql: String, _ execution: PGWireExecution, parameters: [PGParameter]) throws(PostgresError) {
         try usable()
         try codec.appendUnnamed(sql: sql, execution, parameters: parameters)
     }

@@ -57,13 +57,13 @@ final class PGWireCodec {
 
     // MARK: Sending
 
-    /// An execution of its prepared statement with `parameters` (text; nil is NULL).
-    func appendPrepared(_ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+    /// An execution of its prepared statement with `parameters`.
+    func appendPrepared(_ execution: PGWireExecution, parameters: [PGParameter]) throws(PostgresError) {
         try appendExecution(execution, parameters: parameters)
     }
 
     /// Parse of `sql` as the unnamed statement, then `execution` (made for the statement "") of it.
-    func appendUnnamed(sql: String, _ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+    func appendUnnamed(sql: String, _ execution: PGWireExecution, parameters: [PGParameter]) throws(PostgresError) {
         try Self.checkSize(sql.utf8.count, of: "the statement's text")
         let mark = output.count
         output.beginMessage(UInt8(ascii: "P"))
@@ -102,23 +102,30 @@ final class PGWireCodec {
         commands.append(.sync)
     }
 
-    private func appendExecution(_ execution: PGWireExecution, parameters: [String?]) throws(PostgresError) {
+    private func appendExecution(_ execution: PGWireExecution, parameters: [PGParameter]) throws(PostgresError) {
         precondition(parameters.count == execution.parameterCount,
                      "the statement takes \(execution.parameterCount) parameters, got \(parameters.count)")
         var size = execution.head.count + execution.tail.count
-        for parameter in parameters { size += 4 + (parameter?.utf8.count ?? 0) }
+        for parameter in parameters {
+            switch parameter {
+            case .text(let text): size += 4 + text.utf8.count
+            case .integer: size += 4 + ByteBuffer.longestDecimal
+            case .null: size += 4
+            }
+        }
         try Self.checkSize(size, of: "the statement's parameters")
         let mark = output.count
         output.reserve(size)
         output.appendBytes(execution.head)
         for index in parameters.indices {
-            guard let parameter = parameters[index] else {
-                output.appendInt32(-1)
-                continue
-            }
-            guard output.appendSized(parameter) else {
-                output.count = mark
-                throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
+            switch parameters[index] {
+            case .text(let text):
+                guard output.appendSized(text) else {
+                    output.count = mark
+                    throw PostgresError(message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold")
+                }
+            case .integer(let value): output.appendSizedDecimal(value)
+            case .null: output.appendInt32(-1)
             }
         }
         // The Bind message ends with the tail's first field, its result formats.
@@ -672,6 +679,32 @@ private struct ByteBuffer {
             count += 4 + utf8.count
             return true
         }
+    }
+
+    /// The most characters of an `Int` in decimal: "-9223372036854775808".
+    static let longestDecimal = 20
+
+    /// `value`'s decimal digits after their length (a parameter's value), written in place.
+    mutating func appendSizedDecimal(_ value: Int) {
+        reserve(4 + Self.longestDecimal)
+        var magnitude = value.magnitude
+        var digits = 1
+        var bound: UInt = 10
+        while digits < 20, magnitude >= bound {
+            digits += 1
+            bound = bound &* 10
+        }
+        let length = digits + (value < 0 ? 1 : 0)
+        UnsafeMutableRawPointer(bytes! + count).storeBytes(of: Int32(length).bigEndian, as: Int32.self)
+        let start = bytes! + count + 4
+        if value < 0 { start[0] = UInt8(ascii: "-") }
+        var position = length - 1
+        repeat {
+            start[position] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
+            magnitude /= 10
+            position -= 1
+        } while magnitude != 0
+        count += 4 + length
     }
 
     /// Starts a message: its type, and room for its length (`endMessage` fills it in).

@@ -58,7 +58,7 @@ struct PostgresSessionTests {
         for batch in 0..<3 {
             for slot in 0..<32 {
                 #expect(session.canSend)
-                session.send(iteration: batch * 32 + slot, step: 0, parameters: [String(batch * 32 + slot)],
+                session.send(iteration: batch * 32 + slot, step: 0, parameters: [.integer(batch * 32 + slot)],
                              now: PostgresTestLoop.now(), into: &events)
             }
             #expect(!session.canSend)
@@ -78,7 +78,7 @@ struct PostgresSessionTests {
         var loop = PostgresTestLoop()
         var events: [PostgresOutcome] = []
         for (iteration, divisor) in [1, 2, 0, 5, 10].enumerated() {
-            session.send(iteration: iteration, step: 0, parameters: [String(divisor)], now: PostgresTestLoop.now(), into: &events)
+            session.send(iteration: iteration, step: 0, parameters: [.integer(divisor)], now: PostgresTestLoop.now(), into: &events)
         }
         session.endBatch(now: PostgresTestLoop.now(), into: &events)
         try loop.run([session]) { _ in session.isIdle }
@@ -195,7 +195,7 @@ struct PostgresSessionTests {
         var events: [PostgresOutcome] = []
         for (step, (_, parameter, label, message)) in cases.enumerated() {
             for iteration in 0..<2 {
-                session.send(iteration: iteration, step: step, parameters: [parameter], now: PostgresTestLoop.now(), into: &events)
+                session.send(iteration: iteration, step: step, parameters: [.text(parameter)], now: PostgresTestLoop.now(), into: &events)
                 session.finishIteration(now: PostgresTestLoop.now(), into: &events)
                 try loop.run([session]) { _ in session.isIdle }
                 let failure = try #require(loop.outcomes.last?.failure)

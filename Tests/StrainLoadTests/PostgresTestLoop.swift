@@ -60,7 +60,7 @@ struct PostgresTestLoop {
         var results: [PostgresOutcome] = []
         for step in session.workload.statements.indices {
             let before = outcomes.count
-            session.send(iteration: iteration, step: step, parameters: parameters(step, variables), expectedValues: expected(step),
+            session.send(iteration: iteration, step: step, parameters: parameters(step, variables).map(PGParameter.text), expectedValues: expected(step),
                          now: Self.now(), into: &outcomes)
             try run([session]) { $0.count > before }
             let outcome = outcomes[before]

@@ -23,6 +23,19 @@ struct PGWireCodecTests {
         #expect(Self.messages(codec)[1].body == [UInt8(ascii: "P"), 0])
     }
 
+    @Test("An integer parameter is sent as its decimal text, written in place", arguments: [
+        0, 7, -7, 42, 100_000, -100_000, 9_999_999_999, Int.max, Int.min,
+    ])
+    func integerParameters(value: Int) throws {
+        let codec = PGWireCodec()
+        try codec.appendPrepared(try PGWireExecution(statement: "s0", parameterCount: 2, describe: false, sync: false),
+                                 parameters: [.integer(value), .text("x")])
+        let text = Array(String(value).utf8)
+        #expect(Self.messages(codec).first == Message("B", Bytes.cString("") + Bytes.cString("s0") + Bytes.int16(0) + Bytes.int16(2)
+                                                      + Bytes.int32(Int32(text.count)) + text + Bytes.int32(1) + Array("x".utf8)
+                                                      + Bytes.int16(0)))
+    }
+
     @Test("An unnamed statement is parsed first; a simple query is one Query message")
     func unnamedAndSimple() throws {
         let codec = PGWireCodec()

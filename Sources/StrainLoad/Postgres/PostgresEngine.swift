@@ -55,7 +55,7 @@ final class PostgresEngine: StepEngine {
     private var poller = SocketPoller()
     private var polledSessions: [Int] = []
     /// Reused for the parameters of statements sent at once.
-    private var parameterBuffer: [String?] = []
+    private var parameterBuffer: [PGParameter] = []
     /// The latest run-clock time the driver gave, for what `iterationEnded` (which is given none) sends.
     private var latestNow: UInt64 = 0
 
@@ -123,12 +123,12 @@ final class PostgresEngine: StepEngine {
         let statement = pool.statements[iteration.step]
         // Overwritten in place rather than emptied and refilled: emptying an array is dear.
         let count = statement.parameters.count
-        if parameterBuffer.count != count { parameterBuffer = [String?](repeating: nil, count: count) }
+        if parameterBuffer.count != count { parameterBuffer = [PGParameter](repeating: .null, count: count) }
         for index in 0..<count {
             parameterBuffer[index] = switch statement.parameters[index] {
-            case .text(let text): text
-            case .random(let range): iteration.randomText(in: range)
-            case .template(let template): try iteration.render(template)
+            case .text(let text): .text(text)
+            case .random(let range): .integer(iteration.randomInteger(in: range))
+            case .template(let template): .text(try iteration.render(template))
             }
         }
         var expected: [String] = []
@@ -242,7 +242,7 @@ final class PostgresEngine: StepEngine {
         }
     }
 
-    private func send(_ iteration: Iteration, on index: Int, parameters: [String?], expected: [String],
+    private func send(_ iteration: Iteration, on index: Int, parameters: [PGParameter], expected: [String],
                       poolWait: UInt64?, now: UInt64) {
         let number = track(Flight(iteration: iteration, session: index, poolWait: poolWait))
         sessions[index].session.send(iteration: number, step: iteration.step, parameters: parameters,
@@ -510,6 +510,6 @@ private struct Flight {
 /// An iteration waiting for a session, its step rendered already.
 private struct Waiting {
     let iteration: Iteration
-    let parameters: [String?]
+    let parameters: [PGParameter]
     let expected: [String]
 }

@@ -135,7 +135,7 @@ public final class PostgresSession {
     /// the values its value checks expect (one per `checkedColumns`). Its outcome arrives later
     /// from `onReadable`, or is appended to `events` at once when the statement cannot be sent
     /// (the connection is down, a parameter holds a NUL byte).
-    public func send(iteration: Int, step: Int, parameters: [String?], expectedValues: [String] = [], now: UInt64,
+    public func send(iteration: Int, step: Int, parameters: [PGParameter], expectedValues: [String] = [], now: UInt64,
                      into events: inout [PostgresOutcome]) {
         let statement = workload.statements[step]
         precondition(parameters.count == statement.parameterCount,
@@ -149,14 +149,15 @@ public final class PostgresSession {
             if let wire {
                 switch form {
                 case .prepared: try wire.sendPrepared(executions[step].prepared, parameters: parameters)
-                case .simple: try wire.sendSimpleQuery(statement.inlined.text(with: parameters), describe: executions[step].prepared.describe)
+                case .simple: try wire.sendSimpleQuery(statement.inlined.text(with: parameters.map(\.text)),
+                                                       describe: executions[step].prepared.describe)
                 case .unnamed: try wire.sendUnnamed(sql: statement.sql, executions[step].unnamed, parameters: parameters)
                 }
             } else {
                 switch form {
-                case .prepared: try connection.sendPrepared(name: statement.preparedName, parameters: parameters)
-                case .simple: try connection.sendSimpleQuery(statement.inlined.text(with: parameters))
-                case .unnamed: try connection.sendQuery(statement.sql, parameters: parameters)
+                case .prepared: try connection.sendPrepared(name: statement.preparedName, parameters: parameters.map(\.text))
+                case .simple: try connection.sendSimpleQuery(statement.inlined.text(with: parameters.map(\.text)))
+                case .unnamed: try connection.sendQuery(statement.sql, parameters: parameters.map(\.text))
                 }
             }
             next = machine.sent()

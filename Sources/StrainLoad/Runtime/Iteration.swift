@@ -61,9 +61,9 @@ public final class Iteration {
         return rows
     }
 
-    /// `${random(min, max)}`: a whole number drawn from the worker's generator, as decimal text.
-    func randomText(in range: ClosedRange<Int>) -> String {
-        DecimalText.of(Int.random(in: range, using: &random.generator))
+    /// `${random(min, max)}`: a whole number drawn from the worker's generator.
+    func randomInteger(in range: ClosedRange<Int>) -> Int {
+        Int.random(in: range, using: &random.generator)
     }
 
     /// Stores a value extracted from a response for the following steps.
@@ -112,7 +112,7 @@ public final class Iteration {
         case .generator(let generator):
             switch generator {
             case .random(let min, let max):
-                return randomText(in: min...max)
+                return DecimalText.of(randomInteger(in: min...max))
             case .sequence(let start):
                 return DecimalText.of(inputs.nextSequenceValue(start: start))
             case .uuid:
