@@ -242,12 +242,12 @@ struct PostgresEngineTests {
         // 100/s for 6 s, refused for about 1.5 s to 2.5 s (the next attempt to reconnect comes within a
         // second of the role's LOGIN): some 150 to 250 arrivals fail, more if this busy machine
         // stretched the sleeps.
-        (#"rate: "100/s", duration: "6s""#, 100...400),
-        // Two users, failing with each of the session's attempts (10 ms, then doubling to 1 s apart):
-        // a dozen or so, not the thousands of a user that starts again at once.
-        (#"model: "closed", connections: 2, duration: "6s""#, 1...60),
-    ] as [(String, ClosedRange<UInt64>)])
-    func nothingWaitsWhileEveryConnectionIsRefused(load: String, refusals: ClosedRange<UInt64>) throws {
+        (#"rate: "100/s", duration: "6s""#, 2, 100...400),
+        // Two users on one connection, failing with each of its attempts (10 ms, then doubling to 1 s
+        // apart): a dozen or so, not the thousands of a user that starts again at once.
+        (#"model: "closed", connections: 2, duration: "6s""#, 1, 1...60),
+    ] as [(String, Int, ClosedRange<UInt64>)])
+    func nothingWaitsWhileEveryConnectionIsRefused(load: String, pool: Int, refusals: ClosedRange<UInt64>) throws {
         // A role of its own, refused mid-run (NOLOGIN, its sessions ended) and let in again: the real
         // server refusing connections, as a stopped one would, without stopping the shared server.
         let admin = try PGConnection(conninfo: TestServers.postgresConninfo)
@@ -258,7 +258,7 @@ struct PostgresEngineTests {
         let conninfo = TestServers.postgresConninfo + " user=\(role)"
         let run = LoadInBackground {
             try runLoad(Self.profile("""
-                { name: "refused", postgres: { conninfo: "${env.STRAIN_PG}", pool: 2 }, load: { \(load) },
+                { name: "refused", postgres: { conninfo: "${env.STRAIN_PG}", pool: \(pool) }, load: { \(load) },
                   steps: [{ name: "one", sql: "SELECT 1" }] },
                 """), environment: ["STRAIN_PG": conninfo])
         }
@@ -278,7 +278,9 @@ struct PostgresEngineTests {
         }
         #expect(Self.counter("unfinished", in: scenario) == 0)
         let refused = try #require(step.errors.first { $0.label == "no connection" }, "\(step.errors.map(\.label))")
-        #expect(refused.example.contains("all 2 connections of scenario \"refused\" on this worker are down"), "\(refused.example)")
+        let down = pool == 1 ? "the connection of scenario \"refused\" on this worker is down"
+                             : "all \(pool) connections of scenario \"refused\" on this worker are down"
+        #expect(refused.example.contains(down), "\(refused.example)")
         #expect(refused.example.contains("not permitted to log in"), "\(refused.example)")
         #expect(refusals.contains(refused.count), "\(refused.count)")
         #expect(Set(step.errors.map(\.label)).isSubset(of: ["no connection", "connection lost", "57 operator intervention"]))

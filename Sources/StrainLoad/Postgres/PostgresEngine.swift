@@ -317,7 +317,9 @@ final class PostgresEngine: StepEngine {
 
     private func failWithoutConnection(_ iteration: Iteration, _ pool: Pool, reason: String, poolWait: UInt64?, now: UInt64) {
         let number = track(Flight(iteration: iteration, session: nil, poolWait: poolWait))
-        let context = "all \(pool.state.sessions.count) connections of scenario \"\(pool.name)\" on this worker are down"
+        let count = pool.state.sessions.count
+        let context = count == 1 ? "the connection of scenario \"\(pool.name)\" on this worker is down"
+                                 : "all \(count) connections of scenario \"\(pool.name)\" on this worker are down"
         events.append(PostgresOutcome(iteration: number, step: iteration.step, sentAt: now, completedAt: now,
                                       rows: 0, extracted: [], failure: .noConnection(context, reason: reason)))
     }
