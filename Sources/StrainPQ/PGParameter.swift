@@ -10,8 +10,6 @@ public enum PGParameter: Sendable, Equatable, ExpressibleByStringLiteral, Expres
 
     public init(nilLiteral: ()) { self = .null }
 
-    public init(_ text: String?) { self = text.map(Self.text) ?? .null }
-
     /// The text PostgreSQL receives; nil for NULL (for libpq, and for values inlined into SQL).
     public var text: String? {
         switch self {
