@@ -184,14 +184,45 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// Open model: iterations per second the schedule asked for over the time the run actually ran
     /// (a ramp stopped early asked for its first part only, not the whole plan's average).
     public var askedRate: Double?
+    /// The seconds its achieved rates are measured over: its schedule's length, or the part of it the
+    /// run got through, for a scenario bounded by duration (the run's drain and the other scenarios'
+    /// longer schedules are not its time); nil when bounded by iterations, whose rates are over the run.
+    public var rateSeconds: Double?
     public var steps: [StepResult]
 
-    public init(name: String, kind: ScenarioKind, iterations: UInt64, askedRate: Double? = nil, steps: [StepResult]) {
+    public init(name: String, kind: ScenarioKind, iterations: UInt64, askedRate: Double? = nil, rateSeconds: Double? = nil,
+                steps: [StepResult]) {
         self.name = name
         self.kind = kind
         self.iterations = iterations
         self.askedRate = askedRate
+        self.rateSeconds = rateSeconds
         self.steps = steps
+    }
+}
+
+extension RunArtifact {
+    /// Wall-clock length of the run in seconds.
+    public var seconds: Double {
+        max(0, endedAt.timeIntervalSince(startedAt))
+    }
+
+    /// The seconds `scenario`'s achieved rates are measured over (see `ScenarioResult.rateSeconds`).
+    public func rateSeconds(of scenario: ScenarioResult) -> Double {
+        scenario.rateSeconds ?? seconds
+    }
+
+    /// Requests per second of `steps` of `scenario` over its time; nil when it had none.
+    public func rate(of scenario: ScenarioResult, steps: [StepResult]) -> Double? {
+        let seconds = rateSeconds(of: scenario)
+        return seconds > 0 ? Double(steps.reduce(0) { $0 + $1.requests }) / seconds : nil
+    }
+
+    /// Requests per second of `scenarios` together: each at its own rate, over its own time, added up;
+    /// nil when none had any time.
+    public func requestRate(of scenarios: [ScenarioResult]) -> Double? {
+        let rates = scenarios.compactMap { rate(of: $0, steps: $0.steps) }
+        return rates.isEmpty ? nil : rates.reduce(0, +)
     }
 }
 

@@ -107,6 +107,8 @@ public enum ShardMerge {
         return ScenarioResult(
             name: parts[0].name, kind: parts[0].kind, iterations: parts.reduce(0) { $0 + $1.iterations },
             askedRate: rates.isEmpty ? nil : rates.reduce(0, +),
+            // The shards ran the same schedule side by side: their requests add up over one schedule.
+            rateSeconds: parts.compactMap(\.rateSeconds).max(),
             steps: parts[0].steps.indices.map { index in merged(parts.map { $0.steps[index] }) })
     }
 

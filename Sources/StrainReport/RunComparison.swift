@@ -120,16 +120,26 @@ public struct RunComparison: Sendable {
     /// What the comparison amounts to for a gate (`Gate` decides).
     public var verdict: ComparisonVerdict { Gate.verdict(of: self) }
 
-    private static func steps(of artifact: RunArtifact) -> [(key: String, step: StepResult)] {
+    /// Each step with its key and its scenario's rate seconds.
+    private static func steps(of artifact: RunArtifact) -> [(key: String, step: MeasuredStep)] {
         artifact.scenarios.flatMap { scenario in
-            scenario.steps.map { (TimelineDigest.key(scenario: scenario.name, step: $0.name), $0) }
+            scenario.steps.map { step in
+                (TimelineDigest.key(scenario: scenario.name, step: step.name),
+                 MeasuredStep(result: step, rate: artifact.rate(of: scenario, steps: [step]) ?? 0))
+            }
         }
     }
 
-    static func delta(_ metric: MetricDelta.Metric, step key: String, base: (StepResult, RunReport), new: (StepResult, RunReport),
+    /// A step's whole-run figures and its achieved rate, over its scenario's time.
+    struct MeasuredStep {
+        let result: StepResult
+        let rate: Double
+    }
+
+    static func delta(_ metric: MetricDelta.Metric, step key: String, base: (MeasuredStep, RunReport), new: (MeasuredStep, RunReport),
                       rule: ComparisonRule, level: Double) -> MetricDelta {
         let compared = Intervals(key, base: base.1.timeline, new: new.1.timeline, metric: metric)
-        var baseValue = value(metric, of: base.0, in: base.1), newValue = value(metric, of: new.0, in: new.1)
+        var baseValue = value(metric, of: base.0), newValue = value(metric, of: new.0)
         if metric == .throughput, compared.againstAsked {
             (baseValue, newValue) = (Intervals.shareOfAsked(compared.base), Intervals.shareOfAsked(compared.new))
         }
@@ -154,13 +164,14 @@ public struct RunComparison: Sendable {
     }
 
     /// The whole-run value of `metric`.
-    static func value(_ metric: MetricDelta.Metric, of step: StepResult, in report: RunReport) -> Double {
-        switch metric {
+    static func value(_ metric: MetricDelta.Metric, of measured: MeasuredStep) -> Double {
+        let step = measured.result
+        return switch metric {
         case .p50: Double(step.latency.percentile(50)) / 1e6
         case .p90: Double(step.latency.percentile(90)) / 1e6
         case .p99: Double(step.latency.percentile(99)) / 1e6
         case .errorRate: step.requests > 0 ? Double(step.failures) / Double(step.requests) : 0
-        case .throughput: report.duration > 0 ? Double(step.requests) / report.duration : 0
+        case .throughput: measured.rate
         }
     }
 

@@ -53,7 +53,7 @@ public struct RunReport: Sendable {
 
     /// Wall-clock length of the run in seconds.
     public var duration: Double {
-        max(0, artifact.endedAt.timeIntervalSince(artifact.startedAt))
+        artifact.seconds
     }
 
     public var failedThresholds: [ThresholdResult] {
@@ -101,14 +101,14 @@ enum ReportPercentiles {
 struct StepFigures {
     let scenario: ScenarioResult
     let step: StepResult
-    /// Achieved requests per second over the run.
+    /// Achieved requests per second over the scenario's time (`RunArtifact.rateSeconds(of:)`).
     let rate: Double?
     let askedRate: Double?
 
     init(scenario: ScenarioResult, step: StepResult, report: RunReport) {
         self.scenario = scenario
         self.step = step
-        rate = report.duration > 0 ? Double(step.requests) / report.duration : nil
+        rate = report.artifact.rate(of: scenario, steps: [step])
         askedRate = report.askedRates[scenario.name]
     }
 

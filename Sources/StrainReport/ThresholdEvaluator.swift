@@ -82,8 +82,8 @@ public enum ThresholdEvaluator {
         threshold.metric.unit(rate: threshold.aggregation == .rate)
     }
 
-    /// The steps a scope covers, or why it covers none in this run.
-    static func steps(in scope: ThresholdScope, of artifact: RunArtifact) -> Result<[StepResult], NoData> {
+    /// The scenarios a scope covers, each with only the steps it covers, or why it covers none in this run.
+    static func scenarios(in scope: ThresholdScope, of artifact: RunArtifact) -> Result<[ScenarioResult], NoData> {
         let scenarios: [ScenarioResult]
         switch scope {
         case .all:
@@ -96,14 +96,19 @@ public enum ThresholdEvaluator {
             scenarios = artifact.scenarios.filter { $0.name == name }
             if scenarios.isEmpty { return .failure(NoData(text: "the run has no scenario \"\(name)\"")) }
         }
-        guard case .step(let scenario, let step) = scope else { return .success(scenarios.flatMap(\.steps)) }
-        let steps = scenarios.flatMap(\.steps).filter { $0.name == step }
-        if steps.isEmpty { return .failure(NoData(text: "scenario \"\(scenario)\" has no step \"\(step)\" in this run")) }
-        return .success(steps)
+        guard case .step(let scenario, let step) = scope else { return .success(scenarios) }
+        let covered = scenarios.map { scenario in
+            var covered = scenario
+            covered.steps = scenario.steps.filter { $0.name == step }
+            return covered
+        }
+        if covered.allSatisfy(\.steps.isEmpty) { return .failure(NoData(text: "scenario \"\(scenario)\" has no step \"\(step)\" in this run")) }
+        return .success(covered)
     }
 
     static func observe(_ threshold: Threshold, in artifact: RunArtifact) -> Result<Double, NoData> {
-        steps(in: threshold.scope, of: artifact).flatMap { steps in
+        scenarios(in: threshold.scope, of: artifact).flatMap { scenarios in
+            let steps = scenarios.flatMap(\.steps)
             let metric = threshold.metric
             if metric.isTrend {
                 return trend(metric, of: steps).flatMap { aggregate($0, threshold.aggregation, metric: metric) }
@@ -112,9 +117,9 @@ public enum ThresholdEvaluator {
             let requests = sum(\.requests)
             switch (metric, threshold.aggregation) {
             case (.requests, .rate):
-                let duration = artifact.endedAt.timeIntervalSince(artifact.startedAt)
-                guard duration > 0 else { return .failure(NoData(text: "the run has no duration yet")) }
-                return .success(Double(requests) / duration)
+                // Each scenario over its own time: a short scenario's rate is not spread over a longer one's.
+                guard let rate = artifact.requestRate(of: scenarios) else { return .failure(NoData(text: "the run has no duration yet")) }
+                return .success(rate)
             case (.requests, _):
                 return .success(Double(requests))
             case (.errors, .rate):

@@ -66,14 +66,10 @@ public struct VerifyResult: Codable, Sendable {
 
     static func side(_ report: RunReport, statement: StatementObservation, folder: String) -> Side {
         var latency = Histogram()
-        var requests: UInt64 = 0
-        for step in report.artifact.scenarios.flatMap(\.steps) {
-            latency.merge(step.latency)
-            requests += step.requests
-        }
+        for step in report.artifact.scenarios.flatMap(\.steps) { latency.merge(step.latency) }
         return Side(p50: latency.isEmpty ? nil : Double(latency.percentile(50)) / 1e6,
                     p99: latency.isEmpty ? nil : Double(latency.percentile(99)) / 1e6,
-                    throughput: report.duration > 0 ? Double(requests) / report.duration : 0,
+                    throughput: report.artifact.requestRate(of: report.artifact.scenarios) ?? 0,
                     statementMeanSeconds: statement.meanSeconds, plan: statement.plan, folder: folder)
     }
 

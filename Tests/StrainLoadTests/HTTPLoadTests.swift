@@ -61,6 +61,33 @@ struct HTTPLoadTests {
         #expect(asked > 1 && asked < 15, "asked \(asked)/s")
     }
 
+    /// 2/s for 1.5 s arrives at 0, 0.5 and 1 s. The run lasts the schedule rather than ending with the
+    /// last response (where 3 requests in about 1 s read as 3/s), and the rate is over the schedule.
+    @Test func anOpenScheduleRunsToItsEndAndItsRateIsOverIt() throws {
+        let outcome = try runLoad("""
+        { name: "slow", \(plainTarget),
+          scenarios: [{ name: "s", load: { model: "open", rate: "2/s", duration: "1500ms" }, steps: [{ path: "/index.html" }] }] }
+        """)
+        let artifact = outcome.artifact
+        #expect(outcome.step().requests == 3)
+        #expect(artifact.seconds >= 1.5, "the run lasted \(artifact.seconds) s")
+        #expect(artifact.scenarios[0].rateSeconds == 1.5)
+        #expect(artifact.rate(of: artifact.scenarios[0], steps: artifact.scenarios[0].steps) == 2)
+        #expect(artifact.scenarios[0].askedRate == 2)
+    }
+
+    /// A user whose think time ends past the duration retires early; the run still lasts its duration.
+    @Test func aClosedScheduleRunsToItsEndAfterItsUsersRetire() throws {
+        let outcome = try runLoad("""
+        { name: "retired", \(plainTarget),
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, duration: "1s", thinkTime: "700ms" },
+                        steps: [{ path: "/index.html" }] }] }
+        """)
+        #expect(outcome.step().requests == 2)
+        #expect(outcome.artifact.seconds >= 1, "the run lasted \(outcome.artifact.seconds) s")
+        #expect(outcome.artifact.scenarios[0].rateSeconds == 1)
+    }
+
     @Test func theRunsLastIntervalIsMarkedPartial() throws {
         let outcome = try runLoad("""
         { name: "partial", \(plainTarget),

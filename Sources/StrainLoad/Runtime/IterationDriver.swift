@@ -29,6 +29,10 @@ final class IterationDriver {
         let feeders: [Int]
         let name: String
         var scheduler: IterationScheduler
+        /// Where its schedule ends (µs) when bounded by duration: the worker stays until then, also when
+        /// the iterations end sooner (the last arrival, a user's think time past the end), so the run
+        /// lasts the time its rates are measured over. Nil once the scenario stopped early.
+        var scheduledEnd: UInt64?
         /// Position of the scenario's first step in `tallies`.
         let firstTally: Int
         var completedIterations: UInt64 = 0
@@ -71,39 +75,36 @@ final class IterationDriver {
         self.worker = worker
         self.limits = limits
         random = WorkerRandom(seed: setup.seed &+ 0x5eed_0000 &+ UInt64(worker))
-        var scheduledEnd: UInt64? = 0
+        /// The end of the last schedule, nil when a scenario is bounded by iterations.
+        var lastScheduledEnd: UInt64? = 0
         for share in setup.shares {
             let scenario = setup.profile.scenarios[share.scenario]
             let scheduler: IterationScheduler
+            let end: UInt64?
             switch scenario.load {
             case .open(let open):
                 scheduler = IterationScheduler(open: Self.pacer(open, share: share, seed: setup.seed, profile: setup.profile), slots: share.concurrency,
                                                backlogLimit: Self.backlogLimit(open, sharers: share.arrivalSlot.share))
-                scheduledEnd = scheduledEnd.map { max($0, open.duration.micros) }
+                end = open.duration.micros
             case .closed(let closed):
-                var end: UInt64?
-                if case .duration(let duration) = closed.bound {
-                    end = duration.micros
-                    scheduledEnd = scheduledEnd.map { max($0, duration.micros) }
-                } else {
-                    scheduledEnd = nil
-                }
+                if case .duration(let duration) = closed.bound { end = duration.micros } else { end = nil }
                 scheduler = IterationScheduler(closedUsers: share.concurrency, thinkTime: scenario.thinkTime.micros,
                                                end: end, budget: share.budget)
             }
+            lastScheduledEnd = end.flatMap { end in lastScheduledEnd.map { max($0, end) } }
             let feederNames = Set(scenario.steps.flatMap(\.references).compactMap { reference -> String? in
                 if case .feeder(let name, _) = reference { name } else { nil }
             })
             scenarios.append(ScenarioState(
                 index: share.scenario, stepCount: scenario.steps.count, thinkTime: scenario.thinkTime.micros,
                 feeders: feederNames.compactMap { inputs.feeder(named: $0) }.sorted(), name: scenario.name,
-                scheduler: scheduler, firstTally: tallies.count))
+                scheduler: scheduler, scheduledEnd: end, firstTally: tallies.count))
             for step in scenario.steps.indices {
                 tallies.append(StepTally())
                 stepNumbers.append(layout.stepNumber(scenario: share.scenario, step: step))
             }
         }
-        abandonAt = scheduledEnd.map { $0 + limits.afterEnd }
+        abandonAt = lastScheduledEnd.map { $0 + limits.afterEnd }
     }
 
     /// This worker's part of the scenario's arrivals (over all shards). Seeded by the run's seed and the
@@ -164,13 +165,18 @@ final class IterationDriver {
                 break
             }
             startDue(now: now)
-            if inFlight == 0, waitingForThinkTime.isEmpty, !scenarios.contains(where: { $0.scheduler.willStartMore }) { break }
-            // Wake for the next boundary, start or timer, and at least every 50 ms to notice a stop request.
+            // Wake for the next boundary, start, timer or schedule's end, and at least every 50 ms to notice a stop request.
             var deadline = min(UInt64(interval + 1) * intervalMicros, now + 50_000)
             if let timer = waitingForThinkTime.nextTime { deadline = min(deadline, timer) }
+            var scheduleRunning = false
             for scenario in scenarios {
                 if let wakeup = scenario.scheduler.nextWakeup { deadline = min(deadline, wakeup) }
+                if let end = scenario.scheduledEnd, end > now {
+                    scheduleRunning = true
+                    deadline = min(deadline, end)
+                }
             }
+            if inFlight == 0, waitingForThinkTime.isEmpty, !scheduleRunning, !scenarios.contains(where: { $0.scheduler.willStartMore }) { break }
             if let abandonAt { deadline = min(deadline, abandonAt) }
             let wake = wakeLead.wakeTime(for: deadline, now: now)
             try engine.waitForCompletions(until: wake, clock: clock, into: &completions)
@@ -204,6 +210,7 @@ final class IterationDriver {
         guard let rows = Iteration.pickFeederRows(scenarios[index].feeders, inputs: inputs, random: random) else {
             scenarios[index].scheduler.finished(start, at: now)
             scenarios[index].scheduler.stop()
+            scenarios[index].scheduledEnd = nil
             let exhausted = scenarios[index].feeders.map { inputs.feeders[$0] }.filter { $0.mode == .unique }.map(\.name)
             let reason = "scenario \"\(scenarios[index].name)\" stopped: its unique feeder \(exhausted.joined(separator: ", ")) ran out of rows"
             control.note(reason)
@@ -288,6 +295,7 @@ final class IterationDriver {
         for index in scenarios.indices {
             scenarios[index].scheduler.stop()
             scenarios[index].scheduler.abandonBacklog()
+            scenarios[index].scheduledEnd = nil
         }
         while let iteration = waitingForThinkTime.popFirst() {
             endIteration(iteration, at: now, completed: false)

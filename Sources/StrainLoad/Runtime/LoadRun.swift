@@ -133,6 +133,8 @@ public enum LoadRun {
         var unreachable: String?
         func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil, outputs: [OutputSummary]? = nil) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
+            // The schedules ran until the run was stopped, not through the drain after it.
+            let stoppedAt = earlyStop.flatMap { $0.cause == .feederExhausted ? nil : $0.at } ?? .infinity
             return RunArtifact(
                 tool: options.tool,
                 profile: ProfileInfo(name: profile.name, path: profile.source.path,
@@ -147,7 +149,7 @@ public enum LoadRun {
                     closedLoop: profile.scenarios.contains { scenario in
                         if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
                     }),
-                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: Double(clock.now()) / 1e6,
+                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: min(Double(clock.now()) / 1e6, stoppedAt),
                                                      shard: shard, hiding: inputs.secrets),
                 thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt,
                 overrides: options.overrides.isEmpty ? nil : options.overrides,
@@ -378,22 +380,29 @@ private struct Collected {
                             requests: requests, failures: failures, latency: latency)
     }
 
-    /// - Parameter ranSeconds: how long the run has gone on, for what the schedule asked in that time
-    ///   (of this shard: its part of the arrivals).
+    /// - Parameter ranSeconds: how long the run's schedules have gone on (until it was stopped, if it
+    ///   was), for what they asked in that time (of this shard: its part of the arrivals) and the time
+    ///   each scenario's achieved rates are measured over.
     func scenarioResults(_ profile: Profile, layout: LoadLayout, ranSeconds: Double, shard: Shard,
                          hiding secrets: [String]) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
             var askedRate: Double?
-            if case .open(let open) = scenario.load {
+            var rateSeconds: Double?
+            switch scenario.load {
+            case .open(let open):
                 let curve = ArrivalCurve(open.segments)
                 let ran = min(ranSeconds, curve.duration)
                 if ran > 0 { askedRate = curve.arrivals(until: ran) / ran / Double(shard.count) }
+                rateSeconds = ran
+            case .closed(let closed):
+                if case .duration(let duration) = closed.bound { rateSeconds = min(ranSeconds, duration.seconds) }
             }
             return ScenarioResult(
                 name: scenario.name,
                 kind: scenario.kind == .http ? .http : .postgres,
                 iterations: iterations[index],
                 askedRate: askedRate,
+                rateSeconds: rateSeconds,
                 steps: scenario.steps.enumerated().map { step, definition in
                     totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name, hiding: secrets)
                 })
