@@ -98,7 +98,7 @@ struct CapacityStepTests {
         tool: ToolInfo(version: "test"), profile: nil, host: HostInfo(hostname: "h", cores: 2, memoryBytes: 0, os: "linux", arch: "x86_64"),
         gitSHA: nil, startedAt: Date(timeIntervalSince1970: 1000), endedAt: Date(timeIntervalSince1970: 1005.2),
         status: .completed, validity: Validity(valid: true),
-        scenarios: [ScenarioResult(name: "web", kind: .http, iterations: 0, steps: [StepResult(name: "home", requests: 999)])])
+        scenarios: [ScenarioResult(name: "web", kind: .http, iterations: 0, rateSeconds: 5, steps: [StepResult(name: "home", requests: 999)])])
 
     static let timeline = [
         interval(0, requests: 100, failures: 50, latencyMicros: 900_000),  // warm-up: slow and failing
@@ -115,6 +115,9 @@ struct CapacityStepTests {
         #expect(step.requests == 400)
         #expect(step.failures == 1)
         #expect(measured.endedAt.timeIntervalSince(measured.startedAt) == 4)
+        // The step's 5 s schedule is not the measured part's time: a rate SLO sees 100/s.
+        let rate = try [Threshold(line: "requests: rate >= 100/s", scenarios: [])]
+        #expect(ThresholdEvaluator.evaluate(rate, on: measured).first?.observed == 100)
 
         let slo = try [Threshold(line: "errors: rate < 1%", scenarios: []), Threshold(line: "latency: p(99) < 50ms", scenarios: [])]
         let result = CapacitySLO.step(rate: 100, measured: measured, slo: slo, validity: Validity(valid: true), folder: "steps/01")

@@ -50,6 +50,8 @@ public enum CapacitySLO {
         window.endedAt = window.startedAt.addingTimeInterval(measured.reduce(0) { $0 + $1.duration })
         window.scenarios = artifact.scenarios.map { scenario in
             var scenario = scenario
+            // Its rates are over the window, not over the step's whole schedule.
+            scenario.rateSeconds = nil
             scenario.steps = scenario.steps.map { step in
                 var sum = StepResult(name: step.name)
                 for interval in measured {
@@ -74,8 +76,7 @@ public enum CapacitySLO {
         for step in steps { latency.merge(step.latency) }
         let requests = steps.reduce(UInt64(0)) { $0 + $1.requests }
         let failures = steps.reduce(UInt64(0)) { $0 + $1.failures }
-        let seconds = measured.endedAt.timeIntervalSince(measured.startedAt)
-        let throughput = seconds > 0 ? Double(requests) / seconds : 0
+        let throughput = measured.requestRate(of: measured.scenarios) ?? 0
         let results = ThresholdEvaluator.evaluate(slo, on: measured)
         let verdict: CapacitySearch.StepVerdict = !validity.valid ? .generatorBound
             : results.allSatisfy(\.passed) ? .held : .failed
