@@ -71,6 +71,9 @@ struct HTTPLoadTests {
         let artifact = outcome.artifact
         #expect(outcome.step().requests == 3)
         #expect(artifact.seconds >= 1.5, "the run lasted \(artifact.seconds) s")
+        // It ended when its worker did (the timeline's end), not when the coordinator next looked.
+        let timelineEnd = try #require(outcome.timeline.last.map { $0.start + $0.duration })
+        #expect(abs(artifact.seconds - timelineEnd) < 0.001, "run \(artifact.seconds) s, timeline \(timelineEnd) s")
         #expect(artifact.scenarios[0].rateSeconds == 1.5)
         #expect(artifact.rate(of: artifact.scenarios[0], steps: artifact.scenarios[0].steps) == 2)
         #expect(artifact.scenarios[0].askedRate == 2)

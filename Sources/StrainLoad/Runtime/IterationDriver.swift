@@ -75,7 +75,7 @@ final class IterationDriver {
         self.worker = worker
         self.limits = limits
         random = WorkerRandom(seed: setup.seed &+ 0x5eed_0000 &+ UInt64(worker))
-        /// The end of the last schedule, nil when a scenario is bounded by iterations.
+        // The end of the last schedule, nil when a scenario is bounded by iterations.
         var lastScheduledEnd: UInt64? = 0
         for share in setup.shares {
             let scenario = setup.profile.scenarios[share.scenario]

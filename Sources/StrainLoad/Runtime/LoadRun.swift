@@ -149,7 +149,7 @@ public enum LoadRun {
                     closedLoop: profile.scenarios.contains { scenario in
                         if case .closed = scenario.load { scenario.thinkTime == .zero } else { false }
                     }),
-                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: min(Double(clock.now()) / 1e6, stoppedAt),
+                scenarios: collected.scenarioResults(profile, layout: layout, ranSeconds: min(wallSeconds, stoppedAt),
                                                      shard: shard, hiding: inputs.secrets),
                 thresholds: profile.thresholds.map(\.recorded), shard: options.shard, startAt: options.startAt,
                 overrides: options.overrides.isEmpty ? nil : options.overrides,
@@ -213,7 +213,9 @@ public enum LoadRun {
         } else {
             .completed
         }
-        let endedAt = Date()
+        // When the last worker finished, not when this loop, napping between looks, noticed it (now,
+        // when every worker failed before reporting).
+        let endedAt = collected.end > 0 ? startedAt.addingTimeInterval(Double(collected.end) / 1e6) : Date()
         let outputs = options.outputs.isEmpty ? nil : options.outputs.map { $0.finish() }
         let result = artifact(status: status, endedAt: endedAt, earlyStop: earlyStop, outputs: outputs)
         // A failed write is returned with the figures, not thrown: they can still be shown.
@@ -352,6 +354,9 @@ private struct Collected {
     /// Requests sent by worker and step number, for the connections each worker should have opened.
     var sentByWorker: [Int: [Int: UInt64]] = [:]
     var schedulerLag = Histogram()
+    /// The latest end (µs on the run clock) of an interval handed over: once every worker has handed
+    /// over its final report, when the last of them finished.
+    var end: UInt64 = 0
 
     init(layout: LoadLayout, scenarios: Int) {
         totals = Array(repeating: StepTally(), count: layout.stepCount)
@@ -359,6 +364,7 @@ private struct Collected {
     }
 
     mutating func add(_ interval: MergedInterval) {
+        end = max(end, interval.end)
         for (number, tally) in interval.steps {
             totals[number].merge(tally)
             if let lag = tally.histogram(of: .schedulerLag) { schedulerLag.merge(lag) }
