@@ -184,9 +184,11 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// Open model: iterations per second the schedule asked for over the time the run actually ran
     /// (a ramp stopped early asked for its first part only, not the whole plan's average).
     public var askedRate: Double?
-    /// The seconds its achieved rates are measured over: its schedule's length, or the part of it the
-    /// run got through, for a scenario bounded by duration (the run's drain and the other scenarios'
-    /// longer schedules are not its time); nil when bounded by iterations, whose rates are over the run.
+    /// The seconds from the run's start its achieved rates are measured over: the time it was active.
+    /// Bounded by duration, its schedule (the part that ran, when stopped), or until its last request
+    /// finished when that was later (a drain of arrivals that waited for a connection); bounded by
+    /// iterations, until its last request finished. Another scenario's longer schedule is not its time.
+    /// Nil when it finished no request and has no schedule (its rates are then over the whole run).
     public var rateSeconds: Double?
     public var steps: [StepResult]
 

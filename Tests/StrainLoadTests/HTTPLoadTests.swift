@@ -115,6 +115,11 @@ struct HTTPLoadTests {
         #expect(step.requests + (step.counters["dropped"] ?? 0) == 20)
         // Corrected latency includes the time spent waiting for the busy connection; service time does not.
         #expect(step.latency.max > step.service.max + 100_000)
+        // The waiting arrivals were sent after the 1 s schedule: the rate is over the time the scenario
+        // was active (one answer per 100 ms, so at most 10/s), not over its schedule (20/s).
+        let scenario = outcome.artifact.scenarios[0]
+        #expect(try #require(scenario.rateSeconds) >= Double(step.requests) / 10)
+        #expect(try #require(outcome.artifact.rate(of: scenario, steps: scenario.steps)) <= 10)
     }
 
     /// A target that never answers, with a step timeout longer than the drain period after the end
@@ -131,6 +136,8 @@ struct HTTPLoadTests {
         #expect(step.counters["unfinished"] == 5)
         #expect(step.errors.map(\.label) == ["unfinished"])
         #expect(step.latency.isEmpty)
+        // Active until the requests were given up on, at the end of the 10 s drain.
+        #expect(try #require(outcome.artifact.scenarios[0].rateSeconds) >= 10)
     }
 
     @Test func tlsWithTheTestCAOverHTTP2SharesOneConnection() throws {

@@ -47,6 +47,22 @@ struct RecordingTests {
                                   ErrorTally(label: "5xx", count: 1, example: "status 500")])
     }
 
+    /// Where a step's activity ended: its latest finish, a failure's too, or a request given up on.
+    @Test func theLatestFinishIsKeptThroughFailuresAbandonsAndMerges() {
+        var first = StepTally(), second = StepTally()
+        first.record(Self.outcome(service: 5_000), intended: 0)
+        first.record(Self.outcome(service: 2_000, status: nil, failure: StepFailure(.timeout, "timeout")), intended: 0)
+        #expect(first.lastFinishedAt == 6_000)
+        second.recordNotSent(StepFailure(.template, "unrenderable"))
+        #expect(second.lastFinishedAt == 0)
+        second.recordUnfinished(at: 9_000)
+        #expect(second.lastFinishedAt == 9_000)
+        first.merge(second)
+        #expect(first.lastFinishedAt == 9_000)
+        second.merge(StepTally())
+        #expect(second.lastFinishedAt == 9_000)
+    }
+
     @Test func statusesAreCountedExactlyAcrossRunsOfTheSameStatusAndMerges() {
         var first = StepTally(), second = StepTally()
         for status in [200, 200, 500, 200, 200, 200] {

@@ -304,9 +304,10 @@ final class IterationDriver {
     }
 
     private func abandon() {
+        let now = clock.now()
         for iteration in engine.abandonInFlight() {
             let tally = scenarios[iteration.workerScenario].firstTally + iteration.step
-            tallies[tally].recordUnfinished()
+            tallies[tally].recordUnfinished(at: now)
             requestsInFlight?.ended(step: stepNumbers[tally])
         }
         inFlight = 0

@@ -393,15 +393,19 @@ private struct Collected {
                          hiding secrets: [String]) -> [ScenarioResult] {
         profile.scenarios.enumerated().map { index, scenario in
             var askedRate: Double?
-            var rateSeconds: Double?
+            // Its schedule (the part that ran), or longer when its last request finished later (a drain
+            // of arrivals that waited for a connection); bounded by iterations, until its last request.
+            let steps = scenario.steps.indices.map { totals[layout.stepNumber(scenario: index, step: $0)] }
+            let lastFinished = Double(steps.map(\.lastFinishedAt).max() ?? 0) / 1e6
+            var rateSeconds: Double? = lastFinished > 0 ? lastFinished : nil
             switch scenario.load {
             case .open(let open):
                 let curve = ArrivalCurve(open.segments)
                 let ran = min(ranSeconds, curve.duration)
                 if ran > 0 { askedRate = curve.arrivals(until: ran) / ran / Double(shard.count) }
-                rateSeconds = ran
+                rateSeconds = max(ran, lastFinished)
             case .closed(let closed):
-                if case .duration(let duration) = closed.bound { rateSeconds = min(ranSeconds, duration.seconds) }
+                if case .duration(let duration) = closed.bound { rateSeconds = max(min(ranSeconds, duration.seconds), lastFinished) }
             }
             return ScenarioResult(
                 name: scenario.name,
@@ -409,9 +413,7 @@ private struct Collected {
                 iterations: iterations[index],
                 askedRate: askedRate,
                 rateSeconds: rateSeconds,
-                steps: scenario.steps.enumerated().map { step, definition in
-                    totals[layout.stepNumber(scenario: index, step: step)].stepResult(name: definition.name, hiding: secrets)
-                })
+                steps: zip(scenario.steps, steps).map { definition, tally in tally.stepResult(name: definition.name, hiding: secrets) })
         }
     }
 }

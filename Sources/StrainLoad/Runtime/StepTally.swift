@@ -104,6 +104,9 @@ public struct StepTally: Sendable {
     private var recentStatus: ResponseStatus?
     private var recentStatusCount: UInt64 = 0
     public private(set) var errors: [ErrorLabel: ErrorTally] = [:]
+    /// When (µs on the run clock) the latest request finished, or was given up on: where the step's
+    /// activity ended, which a drain after the schedule can put well past its end.
+    public private(set) var lastFinishedAt: UInt64 = 0
 
     public init() {}
 
@@ -112,6 +115,7 @@ public struct StepTally: Sendable {
     /// says nothing about the target's speed.
     public mutating func record(_ outcome: StepOutcome, intended: UInt64) {
         requests += 1
+        lastFinishedAt = max(lastFinishedAt, outcome.finishedAt)
         if outcome.status != nil {
             latency.record(outcome.finishedAt &- min(intended, outcome.finishedAt))
             service.record(outcome.finishedAt &- min(outcome.sentAt, outcome.finishedAt))
@@ -163,8 +167,9 @@ public struct StepTally: Sendable {
     /// A request still in flight when the run stopped waiting for it: a failure (a stalled target
     /// must not read as a clean run), counted `unfinished`, and not in the latency histograms — its
     /// response time is unknown.
-    public mutating func recordUnfinished() {
+    public mutating func recordUnfinished(at now: UInt64) {
         requests += 1
+        lastFinishedAt = max(lastFinishedAt, now)
         counters[Counter.unfinished.rawValue] += 1
         recordFailure(StepFailure(.unfinished, "no response by the time the run stopped waiting for it (the drain period "
                                   + "after the end, or a signal)"))
@@ -203,6 +208,7 @@ public struct StepTally: Sendable {
     public mutating func merge(_ other: StepTally) {
         requests += other.requests
         failures += other.failures
+        lastFinishedAt = max(lastFinishedAt, other.lastFinishedAt)
         latency.merge(other.latency)
         service.merge(other.service)
         for (index, histogram) in other.phases.enumerated() {
