@@ -12,10 +12,11 @@ public enum MarkdownReport {
         let headline = RunHeadline(report: report)
         var lines = ["# \(Markdown.text(headline.title)): \(verdict(report))", "", headline.when + "  ", headline.provenance.joined(separator: "  \n")]
         if let invalidity = headline.invalidity {
-            lines += ["", "> [!CAUTION]", "> **\(invalidity[0])**"] + invalidity.dropFirst().map { "> - " + $0 }
+            // Reasons and warnings quote names from the profile and messages from servers: never markup.
+            lines += ["", "> [!CAUTION]", "> **\(Markdown.escapeCell(invalidity[0]))**"] + invalidity.dropFirst().map { "> - " + Markdown.escapeCell($0) }
         }
         for warning in headline.warnings {
-            lines += ["", "> [!WARNING]", "> " + warning]
+            lines += ["", "> [!WARNING]", "> " + Markdown.escapeCell(warning)]
         }
         lines += ["", "## Thresholds", ""]
         if let results = report.thresholds, !results.isEmpty {

@@ -146,6 +146,19 @@ struct RunHeadline {
     /// that is the generator's.
     var warnings: [String] {
         [statusWarning, report.artifact.validity.generatorBound.map { "The run was " + $0 + "." }].compactMap { $0 }
+            + droppedWarnings
+    }
+
+    /// Open-model arrivals that were never sent are in no percentile, and they waited longest: said
+    /// before any figure.
+    private var droppedWarnings: [String] {
+        report.artifact.scenarios.compactMap { scenario in
+            let dropped = scenario.steps.reduce(UInt64(0)) { $0 + ($1.counters[Counter.dropped.name] ?? 0) }
+            guard dropped > 0 else { return nil }
+            return "\(Format.count(dropped)) arrivals of scenario \"\(scenario.name)\" were never sent: every connection it "
+                + "may open was busy and its backlog of waiting arrivals full, or they were still waiting when the run "
+                + "ended. Its latency percentiles leave them out, so they understate the wait."
+        }
     }
 
     /// Nil for a run that did all its plan; otherwise why and when it stopped, and what that means for

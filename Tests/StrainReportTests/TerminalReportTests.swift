@@ -109,6 +109,24 @@ struct TerminalReportTests {
         }
     }
 
+    /// Arrivals never sent are in no percentile: every format says so before any figure.
+    @Test func droppedArrivalsAreCalledOutBeforeTheFigures() throws {
+        var artifact = KnownRun.artifact
+        artifact.scenarios[0].steps[0].counters[Counter.dropped.name] = 1_234
+        for text in [TerminalReport.render(RunReport(artifact: artifact), color: false), MarkdownReport.render(RunReport(artifact: artifact)),
+                     HTMLReport.render(RunReport(artifact: artifact))] {
+            #expect(text.contains("1,234 arrivals of scenario"))
+            #expect(text.contains("Its latency percentiles leave them out"))
+        }
+        let text = TerminalReport.render(RunReport(artifact: artifact), color: false)
+        #expect(try #require(text.range(of: "1,234 arrivals")).lowerBound < #require(text.range(of: "Scenario browse")).lowerBound)
+        #expect(!TerminalReport.render(RunReport(artifact: KnownRun.artifact), color: false).contains("never sent"))
+        // A name from the profile in a warning is text in Markdown, never markup.
+        artifact.scenarios[0].name = "a <b> | c"
+        let markdown = MarkdownReport.render(RunReport(artifact: artifact))
+        #expect(markdown.contains(#"scenario "a &lt;b&gt; \| c" were never sent"#), "\(markdown)")
+    }
+
     @Test func colourIsOptIn() throws {
         let artifact = try RealRun.nginx(iterations: 5).record()
         let text = TerminalReport.render(RunReport(artifact: artifact, profile: try ReportFixture.profile()), color: true)
