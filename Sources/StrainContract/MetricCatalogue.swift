@@ -96,6 +96,9 @@ public enum Metric: String, Sendable, CaseIterable {
     case requests
     /// Failed checks.
     case checks
+    /// Open-model arrivals never sent (k6's `dropped_iterations`): every connection busy and the backlog
+    /// of waiting arrivals full, or still waiting when the run ended. Counted on a scenario's first step.
+    case dropped
 
     public enum Kind: Sendable {
         /// A distribution of durations, summarised with p(N), avg, min, max or med.
@@ -107,7 +110,7 @@ public enum Metric: String, Sendable, CaseIterable {
     public var kind: Kind {
         switch self {
         case .latency, .serviceTime, .dns, .connect, .tls, .ttfb, .poolWait: .duration
-        case .errors, .requests, .checks: .count
+        case .errors, .requests, .checks, .dropped: .count
         }
     }
 
@@ -121,7 +124,7 @@ public enum Metric: String, Sendable, CaseIterable {
         case .tls: .tls
         case .ttfb: .ttfb
         case .poolWait: .poolWait
-        case .latency, .serviceTime, .errors, .requests, .checks: nil
+        case .latency, .serviceTime, .errors, .requests, .checks, .dropped: nil
         }
     }
 
@@ -130,7 +133,7 @@ public enum Metric: String, Sendable, CaseIterable {
         switch self {
         case .dns, .connect, .tls, .ttfb: .http
         case .poolWait: .postgres
-        case .latency, .serviceTime, .errors, .requests, .checks: nil
+        case .latency, .serviceTime, .errors, .requests, .checks, .dropped: nil
         }
     }
 
@@ -139,6 +142,7 @@ public enum Metric: String, Sendable, CaseIterable {
         switch self {
         case _ where isTrend: ["p(N)", "avg", "min", "max", "med"]
         case .requests: ["count", "rate"]
+        case .dropped: ["count"]
         default: ["rate", "count"]
         }
     }

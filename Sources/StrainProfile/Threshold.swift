@@ -219,7 +219,8 @@ extension Threshold {
         }
         let fits = switch aggregation {
         case .percentile, .average, .minimum, .maximum, .median: metric.isTrend
-        case .rate, .count: !metric.isTrend
+        case .rate: metric.aggregations.contains("rate")
+        case .count: metric.aggregations.contains("count")
         }
         guard fits else {
             throw ValueError("\(allowed), not \(aggregation)")

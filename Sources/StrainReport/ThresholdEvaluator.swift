@@ -127,6 +127,8 @@ public enum ThresholdEvaluator {
                 return .success(Double(sum(\.failures)) / Double(requests))
             case (.errors, _):
                 return .success(Double(sum(\.failures)))
+            case (.dropped, _):
+                return .success(Double(sum { $0.counters[Counter.dropped.name] ?? 0 }))
             case (.checks, .rate):
                 // The pass fraction, as in k6: `checks: ["rate > 0.99"]` holds on a run whose checks all pass.
                 let checks = sum { $0.counters[Counter.checks.name] ?? 0 }

@@ -25,6 +25,8 @@ struct MetricCatalogueTests {
         (.errors, .count, nil, .count, .fraction, nil),
         (.requests, .count, nil, .count, .perSecond, nil),
         (.checks, .count, nil, .count, .fraction, nil),
+        // A count only: its rate is not allowed (the unit is that of the other counts').
+        (.dropped, .count, nil, .count, .fraction, nil),
     ] as [(Metric, Metric.Kind, Phase?, MetricUnit, MetricUnit, ScenarioKind?)])
     func everyMetricSaysWhatItIs(metric: Metric, kind: Metric.Kind, phase: Phase?, countUnit: MetricUnit,
                                  rateUnit: MetricUnit, only: ScenarioKind?) {
@@ -34,11 +36,11 @@ struct MetricCatalogueTests {
         #expect(metric.unit(rate: true) == rateUnit)
         #expect(metric.measuredOnly == only)
         #expect(metric.aggregations == (kind == .duration ? ["p(N)", "avg", "min", "max", "med"]
-                                        : metric == .requests ? ["count", "rate"] : ["rate", "count"]))
+                                        : metric == .requests ? ["count", "rate"] : metric == .dropped ? ["count"] : ["rate", "count"]))
     }
 
     /// A metric added to the catalogue must be added to the table above.
     @Test func theTableAboveCoversTheCatalogue() {
-        #expect(Metric.allCases.count == 10)
+        #expect(Metric.allCases.count == 11)
     }
 }

@@ -30,7 +30,7 @@ struct ProblemCollectionTests {
             #":7:86: scenarios[0].steps[0].tiemout: unknown key "tiemout"; did you mean "timeout"?"#,
             #":8:71: scenarios[1].load.duration: expected a duration like "30s", "750ms" or "1m30s", found "10" (the number needs a unit)"#,
             #":9:7: scenarios[1].stpes: unknown key "stpes"; did you mean "steps"?"#,
-            #":11:17: thresholds.latncy: unknown metric "latncy"; use one of latency, service_time, dns, connect, tls, ttfb, pool_wait, errors, requests, checks; did you mean "latency"?"#,
+            #":11:17: thresholds.latncy: unknown metric "latncy"; use one of latency, service_time, dns, connect, tls, ttfb, pool_wait, errors, requests, checks, dropped; did you mean "latency"?"#,
             #":11:52: thresholds.errors[0]: errors rate is compared with a percentage like "0.1%" or a fraction like 0.001, found "lots""#,
         ].map { path + $0 }
     }

@@ -42,7 +42,7 @@ struct ThresholdTests {
         ("brwose.latency", #"unknown scope "brwose"; use http, postgres, a scenario name or scenario.step"#, "browse.latency"),
         ("reports.dns", #"dns is only measured for HTTP scenarios, but "reports" is PostgreSQL"#, nil),
         ("http.pool_wait", #"pool_wait is only measured for PostgreSQL scenarios, but "http" is HTTP"#, nil),
-        ("latancy", "unknown metric \"latancy\"; use one of latency, service_time, dns, connect, tls, ttfb, pool_wait, errors, requests, checks", "latency"),
+        ("latancy", "unknown metric \"latancy\"; use one of latency, service_time, dns, connect, tls, ttfb, pool_wait, errors, requests, checks, dropped", "latency"),
     ] as [(String, String, String?)])
     func rejectsUnknownKeys(key: String, message: String, suggestion: String?) {
         #expect(throws: ValueError(message, suggestion: suggestion)) {
@@ -80,6 +80,7 @@ struct ThresholdTests {
          #"errors count is compared with a whole number up to 9007199254740992, found "9007199254740993""#),
         ("avg < 1%", .errors, "errors takes rate, count, not avg"),
         ("count < 3", .latency, "latency takes p(N), avg, min, max, med, not count"),
+        ("rate < 1%", .dropped, "dropped takes count, not rate"),
         ("p(101) < 1s", .latency, #"expected a percentile like p(99) or p(99.9) (above 0, at most 100), found "p(101)""#),
         ("p(99) = 1s", .latency, #"unknown comparison "=" in "p(99) = 1s"; use <, <=, >, >=, == or !="#),
         ("p(99) 300ms", .latency, #"expected a threshold like "p(99) < 300ms", "avg < 100ms" or "rate < 0.1%", found "p(99) 300ms""#),

@@ -101,6 +101,8 @@ struct ThresholdEvaluatorTests {
         Case(key: "checks", condition: "rate > 0.95", observed: 0.96, passed: true),
         Case(key: "checks", condition: "rate > 0.99", observed: 0.96, passed: false),
         Case(key: "browse.home.checks", condition: "count < 4", observed: 4, passed: false),
+        // Dropped arrivals: a count (none in this run).
+        Case(key: "dropped", condition: "count == 0", observed: 0, passed: true),
     ])
     func observesEachForm(_ example: Case) throws {
         let threshold = try #require(try KnownRun.thresholds("\"\(example.key)\": [\"\(example.condition)\"]").first)
@@ -110,6 +112,18 @@ struct ThresholdEvaluatorTests {
         #expect(result.passed == example.passed)
         #expect(result.missing == nil)
         #expect(result.threshold == threshold.description)
+    }
+
+    /// k6's `dropped_iterations: ["count == 0"]`: a gate that fails when arrivals were never sent.
+    @Test func droppedArrivalsAreCountedPerScope() throws {
+        var artifact = KnownRun.artifact
+        artifact.scenarios[0].steps[0].counters[Counter.dropped.name] = 7
+        for (key, observed) in [("dropped", 7.0), ("browse.dropped", 7), ("browse.home.dropped", 7), ("reports.dropped", 0)] {
+            let threshold = try #require(try KnownRun.thresholds("\"\(key)\": [\"count == 0\"]").first)
+            let result = ThresholdEvaluator.evaluate(threshold, on: artifact)
+            #expect(result.observed == observed, "\(key)")
+            #expect(result.passed == (observed == 0), "\(key)")
+        }
     }
 
     @Test func resultsKeepTheProfileOrderAndTheirTexts() throws {
