@@ -120,7 +120,7 @@ public struct RunComparison: Sendable {
     /// What the comparison amounts to for a gate (`Gate` decides).
     public var verdict: ComparisonVerdict { Gate.verdict(of: self) }
 
-    /// Each step with its key and its scenario's rate seconds.
+    /// Each step with its key and its achieved rate (over its scenario's time).
     private static func steps(of artifact: RunArtifact) -> [(key: String, step: MeasuredStep)] {
         artifact.scenarios.flatMap { scenario in
             scenario.steps.map { step in
