@@ -103,4 +103,23 @@ struct LeanHTTPEngineTests {
         #expect(outcome.step().errors.map(\.label) == ["malformed response"])
         #expect(outcome.step().errors.first?.example.contains("larger than 100 KiB") == true)
     }
+
+    /// A name such as localhost gives ::1 before 127.0.0.1 where /etc/hosts lists both; a server listening
+    /// on 127.0.0.1 alone refuses ::1, and requests go to the address that accepts.
+    @Test func theFirstAddressThatAcceptsIsTaken() throws {
+        let server = try LoopbackHTTPServer(.answer(after: .zero))
+        let ipv6 = try SocketAddress.resolveAll(host: "::1", port: server.port).get()
+        let ipv4 = try SocketAddress.resolveAll(host: "127.0.0.1", port: server.port).get()
+        #expect(SocketAddress.firstAccepting(ipv6 + ipv4)?.family == AF_INET)
+        #expect(SocketAddress.firstAccepting(ipv4 + ipv6)?.family == AF_INET)
+    }
+
+    @Test func noAddressAcceptsWhenNothingListens() throws {
+        let port = try TestServers.closedPort()
+        let addresses = try SocketAddress.resolveAll(host: "::1", port: port).get()
+            + SocketAddress.resolveAll(host: "127.0.0.1", port: port).get()
+        #expect(SocketAddress.firstAccepting(addresses) == nil)
+        // A single address is taken untried: its requests say why it failed.
+        #expect(SocketAddress.firstAccepting(Array(addresses.suffix(1)))?.family == AF_INET)
+    }
 }

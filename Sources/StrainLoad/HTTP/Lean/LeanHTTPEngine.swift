@@ -551,30 +551,3 @@ private final class Connection {
         self.connectStartedAt = connectStartedAt
     }
 }
-
-/// A resolved socket address (IPv4 or IPv6).
-struct SocketAddress {
-    let family: Int32
-    private let storage: sockaddr_storage
-    private let length: socklen_t
-
-    /// The first address the system resolver gives; a failure is each request's `dns` error.
-    static func resolve(_ origin: PlainHTTPOrigin) -> Result<SocketAddress, StepFailure> {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(origin.host, String(origin.port), &hints, &list)
-        defer { if list != nil { freeaddrinfo(list) } }
-        guard status == 0, let first = list?.pointee, let address = first.ai_addr else {
-            return .failure(StepFailure(.dns, "Could not resolve host: \(origin.host) (\(String(cString: gai_strerror(status))))"))
-        }
-        var storage = sockaddr_storage()
-        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(first.ai_addrlen))) }
-        return .success(SocketAddress(family: first.ai_family, storage: storage, length: first.ai_addrlen))
-    }
-
-    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        withUnsafeBytes(of: storage) { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self), length) }
-    }
-}
