@@ -83,13 +83,16 @@ public struct Histogram: Sendable {
         if range.upperBound >= counts.count { grow(toInclude: range.upperBound) }
         counts.withUnsafeMutableBufferPointer { mine in
             other.counts.withUnsafeBufferPointer { theirs in
-                // Wrapping add keeps the loop vectorizable; 2^64 recorded values cannot happen.
-                for index in range { mine[index] &+= theirs[index] }
+                // Saturating, as the total is: histograms read from files can claim up to 2^53 values
+                // each, and enough of them merged would wrap. Add-compare-select stays vectorizable.
+                for index in range {
+                    let sum = mine[index] &+ theirs[index]
+                    mine[index] = sum < mine[index] ? .max : sum
+                }
             }
         }
         // Saturating: histograms read from files can claim any count.
-        let (sum, overflow) = total.addingReportingOverflow(other.count)
-        total = overflow ? .max : sum
+        total = total.addingSaturated(other.count)
         lowest = Swift.min(lowest, other.lowest)
         highest = Swift.max(highest, other.highest)
     }
@@ -117,7 +120,8 @@ public struct Histogram: Sendable {
         if target == count { return highest }
         var seen: UInt64 = 0
         for index in occupiedRange {
-            seen += counts[index]
+            // Saturated buckets (see `merge`) may add up past UInt64.max: that is past any target too.
+            seen = seen.addingSaturated(counts[index])
             if seen >= target { return Swift.min(Self.highestEquivalentValue(ofIndex: index), highest) }
         }
         return highest

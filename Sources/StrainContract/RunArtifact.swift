@@ -155,6 +155,13 @@ public struct EarlyStop: Codable, Sendable, Equatable {
         self.reason = reason
         self.at = at
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        cause = try container.decode(Cause.self, forKey: .cause)
+        reason = try container.decode(String.self, forKey: .reason)
+        at = try RunArtifact.decodeSeconds(container, .at)
+    }
 }
 
 /// Whether the numbers can be trusted (e.g. the generator was not saturated), and why not.
@@ -201,6 +208,47 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         self.rateSeconds = rateSeconds
         self.steps = steps
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        kind = try container.decode(ScenarioKind.self, forKey: .kind)
+        iterations = try container.decode(UInt64.self, forKey: .iterations)
+        askedRate = try RunArtifact.decodeRateIfPresent(container, .askedRate)
+        rateSeconds = try RunArtifact.decodeSecondsIfPresent(container, .rateSeconds)
+        steps = try container.decode([StepResult].self, forKey: .steps)
+    }
+}
+
+extension RunArtifact {
+    /// Bounds of the times (seconds) and rates (per second) a run folder can hold, far beyond any run's
+    /// (a profile runs for at most 31 days, at most 10 million arrivals per second): a file claiming
+    /// more was not written by a run, and its figures would divide into infinities or overflow.
+    public static let plausibleSeconds = 0.0...1e8
+    public static let plausibleRate = 0.0...1e12
+
+    /// A time in `plausibleSeconds`, or a decoding error naming the key.
+    public static func decodeSeconds<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Double {
+        try check(container.decode(Double.self, forKey: key), container, key, within: plausibleSeconds, unit: "seconds")
+    }
+
+    public static func decodeSecondsIfPresent<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Double? {
+        try container.decodeIfPresent(Double.self, forKey: key).map { try check($0, container, key, within: plausibleSeconds, unit: "seconds") }
+    }
+
+    /// A rate in `plausibleRate`, nil when absent, or a decoding error naming the key.
+    public static func decodeRateIfPresent<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Double? {
+        try container.decodeIfPresent(Double.self, forKey: key).map { try check($0, container, key, within: plausibleRate, unit: "per second") }
+    }
+
+    private static func check<Key: CodingKey>(_ value: Double, _ container: KeyedDecodingContainer<Key>, _ key: Key,
+                                              within range: ClosedRange<Double>, unit: String) throws -> Double {
+        guard range.contains(value) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container,
+                                                   debugDescription: "expected \(range.lowerBound) to \(range.upperBound) \(unit), found \(value)")
+        }
+        return value
+    }
 }
 
 extension RunArtifact {
@@ -217,7 +265,9 @@ extension RunArtifact {
     /// Requests per second of `steps` of `scenario` over its time; nil when it had none.
     public func rate(of scenario: ScenarioResult, steps: [StepResult]) -> Double? {
         let seconds = rateSeconds(of: scenario)
-        return seconds > 0 ? Double(steps.reduce(0) { $0 + $1.requests }) / seconds : nil
+        // Summed in Double: counts read from a file can add up past UInt64.max. Times are whole
+        // microseconds: anything shorter is no time at all.
+        return seconds >= 1e-6 ? steps.reduce(0) { $0 + Double($1.requests) } / seconds : nil
     }
 
     /// Requests per second of `scenarios` together: each at its own rate, over its own time, added up;

@@ -19,6 +19,25 @@ public struct Shard: Codable, Sendable, Equatable, CustomStringConvertible {
     /// "1/3".
     public var description: String { "\(index)/\(count)" }
 
+    private enum CodingKeys: String, CodingKey { case index, count }
+
+    /// As `--shard` takes it: a run.json edited by hand must not make `merge` trap or allocate a list of
+    /// 2^62 missing shards.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let count = try container.decode(Int.self, forKey: .count)
+        guard (1...Self.maximumCount).contains(count) else {
+            throw DecodingError.dataCorruptedError(forKey: .count, in: container,
+                                                   debugDescription: "expected a number of shards from 1 to \(Self.maximumCount), found \(count)")
+        }
+        let index = try container.decode(Int.self, forKey: .index)
+        guard (0..<count).contains(index) else {
+            throw DecodingError.dataCorruptedError(forKey: .index, in: container,
+                                                   debugDescription: "expected a shard index from 0 to \(count - 1) for \(count) shards, found \(index)")
+        }
+        self.init(index: index, count: count)
+    }
+
     /// This shard's part of `total` (connections, iterations): `total / count`, and one more for the
     /// first `total % count` shards.
     public func part(of total: Int) -> Int {

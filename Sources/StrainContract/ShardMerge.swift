@@ -49,7 +49,18 @@ public enum ShardMerge {
             let list = missing.map(String.init).joined(separator: ", ")
             throw ShardMergeError(description: "missing shard\(missing.count == 1 ? "" : "s") \(list) of \(count): every shard's folder is needed")
         }
-        return (0..<count).map { byIndex[$0]! }
+        let shards = (0..<count).map { byIndex[$0]! }
+        // The same profile gives every shard the same scenarios and steps; a folder edited by hand may not.
+        let layout = shards[0].artifact.stepLayout
+        if let other = shards.first(where: { $0.artifact.stepLayout != layout }) {
+            throw ShardMergeError(description: "\(shards[0].name) and \(other.name) hold different scenarios or steps: the shards of one run hold the same")
+        }
+        let starts = shards.map(\.artifact.startedAt)
+        let spread = starts.max()!.timeIntervalSince(starts.min()!)
+        guard RunArtifact.plausibleSeconds.contains(spread) else {
+            throw ShardMergeError(description: "the shards started \(Int(spread)) s apart: the shards of one run start together")
+        }
+        return shards
     }
 
     /// The run the shards make together. Validity holds when every shard's does (reasons are prefixed
@@ -105,7 +116,7 @@ public enum ShardMerge {
     static func merged(_ parts: [ScenarioResult]) -> ScenarioResult {
         let rates = parts.compactMap(\.askedRate)
         return ScenarioResult(
-            name: parts[0].name, kind: parts[0].kind, iterations: parts.reduce(0) { $0 + $1.iterations },
+            name: parts[0].name, kind: parts[0].kind, iterations: parts.reduce(0) { $0.addingSaturated($1.iterations) },
             askedRate: rates.isEmpty ? nil : rates.reduce(0, +),
             // The shards ran the same schedule side by side: their requests add up over one schedule.
             rateSeconds: parts.compactMap(\.rateSeconds).max(),
@@ -118,14 +129,19 @@ public enum ShardMerge {
         var step = StepResult(name: parts[0].name)
         var errors: [String: ErrorTally] = [:]
         for part in parts {
-            step.requests += part.requests
-            step.failures += part.failures
+            // Saturating: a run.json can claim any count.
+            step.requests = step.requests.addingSaturated(part.requests)
+            step.failures = step.failures.addingSaturated(part.failures)
             step.latency.merge(part.latency)
             step.service.merge(part.service)
             step.phases.merge(part.phases) { var sum = $0; sum.merge($1); return sum }
-            step.counters.merge(part.counters, uniquingKeysWith: +)
-            step.statuses.merge(part.statuses, uniquingKeysWith: +)
-            for error in part.errors { errors[error.label, default: ErrorTally(label: error.label, count: 0, example: error.example)].count += error.count }
+            step.counters.merge(part.counters) { $0.addingSaturated($1) }
+            step.statuses.merge(part.statuses) { $0.addingSaturated($1) }
+            for error in part.errors {
+                var tally = errors[error.label] ?? ErrorTally(label: error.label, count: 0, example: error.example)
+                tally.count = tally.count.addingSaturated(error.count)
+                errors[error.label] = tally
+            }
         }
         // Most frequent first, as a run lists them.
         step.errors = errors.values.sorted { ($0.count, $1.label) > ($1.count, $0.label) }
@@ -143,8 +159,8 @@ public enum ShardMerge {
                 byKey[key] = step
                 continue
             }
-            into.requests += step.requests
-            into.failures += step.failures
+            into.requests = into.requests.addingSaturated(step.requests)
+            into.failures = into.failures.addingSaturated(step.failures)
             into.latency.merge(step.latency)
             if let service = step.service {
                 into.service = into.service.map { var sum = $0; sum.merge(service); return sum } ?? service
@@ -153,6 +169,13 @@ public enum ShardMerge {
             byKey[key] = into
         }
         return order.map { byKey[$0]! }
+    }
+}
+
+private extension RunArtifact {
+    /// Each scenario's name with its steps' names, in order.
+    var stepLayout: [[String]] {
+        scenarios.map { [$0.name] + $0.steps.map(\.name) }
     }
 }
 

@@ -30,8 +30,8 @@ public struct TimelineInterval: Codable, Sendable, Equatable {
     /// Timelines written before `partial` existed read as whole intervals.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        start = try container.decode(Double.self, forKey: .start)
-        duration = try container.decode(Double.self, forKey: .duration)
+        start = try RunArtifact.decodeSeconds(container, .start)
+        duration = try RunArtifact.decodeSeconds(container, .duration)
         partial = try container.decodeIfPresent(Bool.self, forKey: .partial) ?? false
         steps = try container.decode([IntervalStep].self, forKey: .steps)
     }
@@ -58,6 +58,17 @@ public struct IntervalStep: Codable, Sendable, Equatable {
         self.latency = latency
         self.service = service
         self.asked = asked
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        scenario = try container.decode(String.self, forKey: .scenario)
+        step = try container.decode(String.self, forKey: .step)
+        requests = try container.decode(UInt64.self, forKey: .requests)
+        failures = try container.decode(UInt64.self, forKey: .failures)
+        latency = try container.decode(Histogram.self, forKey: .latency)
+        service = try container.decodeIfPresent(Histogram.self, forKey: .service)
+        asked = try RunArtifact.decodeRateIfPresent(container, .asked)
     }
 }
 

@@ -224,7 +224,8 @@ public struct RunComparison: Sendable {
         /// Requests over what was asked, over all the intervals.
         static func shareOfAsked(_ points: [Point]) -> Double {
             let asked = points.reduce(0) { $0 + ($1.asked ?? 0) }
-            return asked > 0 ? Double(points.reduce(0) { $0 + $1.requests }) / asked : 0
+            // In Double: a timeline read from a file can claim counts whose sum overflows UInt64.
+            return asked > 0 ? points.reduce(0) { $0 + Double($1.requests) } / asked : 0
         }
     }
 }

@@ -47,14 +47,14 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
     }
 
     /// Every step together, one point per interval.
-    public var total: [Point] = []
+    public private(set) var total: [Point] = []
     /// Per step ("scenario.step"), one point per interval in which the step appears.
     public var steps: [String: [Point]] = [:]
 
     public init() {}
 
     /// The run's interval length: the longest interval (only the last one is ever shorter).
-    public var intervalSeconds: Double { total.map(\.duration).max() ?? 0 }
+    public private(set) var intervalSeconds: Double = 0
 
     /// Reads `url` streaming; a file cut off by a killed run is read up to its last whole line.
     public init(reading url: URL) throws(TimelineError) {
@@ -74,18 +74,12 @@ public struct TimelineDigest: Codable, Sendable, Equatable {
                 Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: step.requests,
                       failures: step.failures, latency: step.latency, asked: step.asked))
         }
+        intervalSeconds = max(intervalSeconds, interval.duration)
         total.append(Point(start: interval.start, duration: interval.duration, partial: interval.partial, requests: requests,
                            failures: failures, latency: merged))
     }
 
     static func key(scenario: String, step: String) -> String {
         "\(scenario).\(step)"
-    }
-}
-
-private extension UInt64 {
-    func addingSaturated(_ other: UInt64) -> UInt64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? .max : sum
     }
 }

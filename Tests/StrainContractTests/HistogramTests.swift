@@ -159,4 +159,18 @@ import Testing
         #expect(histogram.mean == 0)
         #expect(histogram.stddev == 0)
     }
+
+    /// Histograms read from files claim up to 2^53 values each; merging thousands of them must neither
+    /// wrap a bucket nor trap in a percentile.
+    @Test func mergingPastUInt64MaxSaturates() {
+        var one = Histogram()
+        one.record(100, count: 1 << 53)
+        one.record(200, count: 1 << 53)
+        var merged = Histogram()
+        for _ in 0..<2_048 { merged.merge(one) }
+        #expect(merged.count == .max)
+        #expect(merged.percentile(50) == 100)
+        #expect(merged.percentile(99.9) == 100)
+        #expect(merged.max == 200)
+    }
 }

@@ -121,6 +121,11 @@ import Testing
         ("\"status\" : \"completed\"", "\"status\" : \"exploded\"", "invalid value at 'status'"),
         ("2023-11-14T22:13:20.250Z", "yesterday", "invalid value at 'startedAt': expected an ISO-8601 date"),
         ("\"n\" : 30", "\"n\" : 31", "invalid value at 'scenarios[0].steps[0].phases.dns.n': n is 31 but the bucket counts add up to 30"),
+        // Times and rates no run has: their sums and quotients would be infinite.
+        ("\"iterations\" : 500", "\"iterations\" : 500, \"askedRate\" : 1e308",
+         "invalid value at 'scenarios[0].askedRate': expected 0.0 to 1000000000000.0 per second, found 1e+308"),
+        ("\"iterations\" : 500", "\"iterations\" : 500, \"rateSeconds\" : -1",
+         "invalid value at 'scenarios[0].rateSeconds': expected 0.0 to 100000000.0 seconds, found -1.0"),
     ])
     func damagedArtifact(original: String, replacement: String, expectedDetail: String) throws {
         let json = String(decoding: try Self.sampleArtifact().encoded(), as: UTF8.self)

@@ -89,4 +89,40 @@ import Testing
         }
         #expect(error?.description.contains("ran different profiles") == true)
     }
+
+    /// Folders edited by hand: the same profile with other steps, counts that add up past UInt64.max.
+    @Test func shardsWithDifferentStepsAreRefused() {
+        var second = Self.shard(1, of: 2, latencies: [1])
+        second.artifact.scenarios[0].steps = []
+        let error = #expect(throws: ShardMergeError.self) { try ShardMerge.ordered([Self.shard(0, of: 2, latencies: [1]), second]) }
+        #expect(error?.description.contains("hold different scenarios or steps") == true)
+    }
+
+    @Test func countsSaturateInsteadOfOverflowing() throws {
+        let shards = (0..<2).map { index in
+            var shard = Self.shard(index, of: 2, latencies: [1])
+            shard.artifact.scenarios[0].iterations = .max
+            shard.artifact.scenarios[0].steps[0].requests = .max
+            shard.artifact.scenarios[0].steps[0].counters = ["bytesIn": .max]
+            shard.artifact.scenarios[0].steps[0].errors = [ErrorTally(label: "x", count: .max, example: "e")]
+            shard.timeline[0].steps[0].requests = .max
+            return shard
+        }
+        let ordered = try ShardMerge.ordered(shards)
+        let scenario = ShardMerge.artifact(of: ordered).scenarios[0]
+        #expect(scenario.iterations == .max && scenario.steps[0].requests == .max)
+        #expect(scenario.steps[0].counters["bytesIn"] == .max && scenario.steps[0].errors[0].count == .max)
+        #expect(ShardMerge.timeline(of: ordered)[0].steps[0].requests == .max)
+    }
+
+    @Test(arguments: [
+        (#"{"index": 0, "count": 0}"#, "from 1 to 100000, found 0"),
+        (#"{"index": 0, "count": 4611686018427387904}"#, "from 1 to 100000"),
+        (#"{"index": 2, "count": 2}"#, "from 0 to 1 for 2 shards, found 2"),
+        (#"{"index": -1, "count": 2}"#, "found -1"),
+    ])
+    func aShardOutOfRangeIsNotRead(json: String, message: String) {
+        let error = #expect(throws: DecodingError.self) { try JSONDecoder().decode(Shard.self, from: Data(json.utf8)) }
+        #expect("\(String(describing: error))".contains(message))
+    }
 }

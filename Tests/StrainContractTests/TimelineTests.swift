@@ -100,6 +100,19 @@ import Testing
         #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
     }
 
+    /// Times and rates no run has would make infinite rates and unwritable reports downstream.
+    @Test("a time or a rate out of any run's range is named by its key", arguments: [
+        (#""start":1e300,"duration":1"#, "", "invalid value at 'start': expected 0.0 to 100000000.0 seconds, found 1e+300"),
+        (#""start":0,"duration":-1"#, "", "invalid value at 'duration': expected 0.0 to 100000000.0 seconds, found -1.0"),
+        (#""start":0,"duration":1"#, #","asked":1.7e308"#, "invalid value at 'steps[0].asked': expected 0.0 to 1000000000000.0 per second"),
+    ])
+    func timeOrRateOutOfRange(times: String, asked: String, detail: String) throws {
+        let line = "{" + times + #","steps":[{"scenario":"s","step":"a","requests":1,"failures":0"# + asked
+            + #","latency":{"b":"","max":0,"min":0,"n":0,"v":1}}]}"# + "\n"
+        let error = #expect(throws: TimelineError.self) { try TimelineReader.parse(Data(line.utf8), path: "t.ndjson") { _ in } }
+        #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
+    }
+
     /// A negative number the format allows (a query id) is not blamed for a count that does not fit.
     @Test func theNumberThatDoesNotFitIsFoundAmongOnesThatDo() throws {
         struct Statement: Decodable { var queryID: Int64; var calls: UInt64 }
