@@ -38,7 +38,10 @@ public enum RunFile: String, CaseIterable, Sendable {
     /// already would lose that run, and mix its leftovers (a diagnosis, evidence) into the new one's
     /// reports.
     public static func problemWritingRun(into folder: URL) -> String? {
-        let found = allCases.filter { FileManager.default.fileExists(atPath: $0.url(in: folder).path) }.map(\.name)
+        // lstat, not fileExists: a symbolic link counts even when it points nowhere (yet), or the run
+        // would write through it to wherever it points.
+        var status = stat()
+        let found = allCases.filter { lstat($0.url(in: folder).path, &status) == 0 }.map(\.name)
         guard !found.isEmpty else { return nil }
         return "\(folder.path) already holds a run's files (\(found.joined(separator: ", "))): give a new folder to --out, "
             + "or remove that one first"

@@ -78,10 +78,11 @@ public final class TimelineWriter: Sendable {
     public let url: URL
     private let descriptor: Mutex<Int32?>
 
-    /// Creates (or truncates) the timeline file.
+    /// Creates (or truncates) the timeline file; a symbolic link in its place is refused rather than
+    /// written through (the other files are renamed into place, which replaces a link).
     public init(url: URL) throws(FileIOError) {
         self.url = url
-        descriptor = Mutex(try POSIXFile.open(url.path, flags: O_WRONLY | O_CREAT | O_TRUNC))
+        descriptor = Mutex(try POSIXFile.open(url.path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW))
     }
 
     /// Appends `interval` as one line with a single write, so a kill can only truncate the last line.

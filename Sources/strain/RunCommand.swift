@@ -378,14 +378,18 @@ enum RunCommand: Command {
 
     /// reports/<folder name>-<yyyyMMdd-HHmmss>/ in the working directory (`Profile.folderName` keeps a
     /// name like "../x" from leaving reports/); "-2", "-3" … when two runs start in the same second.
+    /// The folder is made here, by mkdir(2), which only one process can win: two runs started at once
+    /// (a CI matrix) checking for a free name and then making it could both take the same one.
     static func defaultOutputDirectory(for name: String) -> URL {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         let base = "reports/\(name)-\(formatter.string(from: Date()))"
+        try? FileManager.default.createDirectory(atPath: "reports", withIntermediateDirectories: true)
         var candidate = base
         var suffix = 2
-        while FileManager.default.fileExists(atPath: candidate) {
+        // Any other failure (no permission) is left to the run, which says so naming the folder.
+        while mkdir(candidate, 0o755) != 0 && errno == EEXIST {
             candidate = "\(base)-\(suffix)"
             suffix += 1
         }

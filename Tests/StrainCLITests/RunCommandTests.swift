@@ -49,6 +49,20 @@ struct RunCommandTests {
         #expect(try Data(contentsOf: out.appendingPathComponent("run.json")) == before)
     }
 
+    /// A link in the folder where a run's file goes, even one that points nowhere yet, is refused: the
+    /// run would write through it, outside the folder.
+    @Test func aLinkWhereARunFileGoesIsRefused() throws {
+        let out = Self.outputFolder()
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("strain-outside-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: outside) }
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent("timeline.ndjson"), withDestinationURL: outside)
+        let run = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-n", "3", "--out", out.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("already holds a run's files (timeline.ndjson)"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: outside.path))
+    }
+
     /// `--json` into a full disk (or a closed pipe) is a write error that says so, not a trap: the
     /// summary is still in the folder.
     @Test func aJSONSummaryThatCannotBeWrittenIsAnErrorNotACrash() throws {

@@ -113,6 +113,16 @@ import Testing
         #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
     }
 
+    @Test func aTimelineIsNotWrittenThroughALink() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-link-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let target = folder.appendingPathComponent("elsewhere")
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("timeline.ndjson"), withDestinationURL: target)
+        #expect(throws: FileIOError.self) { try TimelineWriter(url: folder.appendingPathComponent("timeline.ndjson")) }
+        #expect(!FileManager.default.fileExists(atPath: target.path))
+    }
+
     /// A negative number the format allows (a query id) is not blamed for a count that does not fit.
     @Test func theNumberThatDoesNotFitIsFoundAmongOnesThatDo() throws {
         struct Statement: Decodable { var queryID: Int64; var calls: UInt64 }
