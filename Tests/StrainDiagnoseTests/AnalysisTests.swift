@@ -311,3 +311,22 @@ struct PerfReportTests {
         #expect(profile.frames.isEmpty)
     }
 }
+
+/// Cumulative counters from an evidence file edited by hand: a window's rise never traps.
+struct CounterRiseTests {
+    @Test(arguments: [
+        (Int64(10), Int64(4), Int64(6)),
+        (4, 10, 0),  // fell: the statistics were reset
+        (5, .min, 0),  // cannot be subtracted
+        (.max, -1, 0),
+        (.max, 0, .max),
+    ])
+    func rise(end: Int64, start: Int64, expected: Int64) {
+        #expect(end.rise(since: start) == expected)
+    }
+
+    @Test func unsignedCountersRiseToo() {
+        #expect(UInt64(3).rise(since: .max) == 0)
+        #expect(UInt64.max.rise(since: 1) == UInt64.max - 1)
+    }
+}

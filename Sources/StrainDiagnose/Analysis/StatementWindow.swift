@@ -45,16 +45,16 @@ public struct StatementWindow: Sendable, Equatable {
             let base = before[key(after)].flatMap { $0.calls <= after.calls ? $0 : nil }
             let activity = StatementActivity(
                 queryID: after.queryID, userID: after.userID, toplevel: after.toplevel, query: after.query,
-                calls: after.calls - (base?.calls ?? 0),
+                calls: after.calls.rise(since: base?.calls ?? 0),
                 seconds: max(0, after.totalExecMilliseconds - (base?.totalExecMilliseconds ?? 0)) / 1000,
-                rows: after.rows - (base?.rows ?? 0),
-                sharedBlocksRead: after.sharedBlocksRead - (base?.sharedBlocksRead ?? 0),
-                tempBlocksWritten: after.tempBlocksWritten - (base?.tempBlocksWritten ?? 0))
+                rows: after.rows.rise(since: base?.rows ?? 0),
+                sharedBlocksRead: after.sharedBlocksRead.rise(since: base?.sharedBlocksRead ?? 0),
+                tempBlocksWritten: after.tempBlocksWritten.rise(since: base?.tempBlocksWritten ?? 0))
             return activity.calls > 0 ? activity : nil
         }
         .sorted { ($0.seconds, $1.queryID, $1.userID) > ($1.seconds, $0.queryID, $0.userID) }
         if let startCount = start.deallocations, let endCount = end.deallocations {
-            evictions = max(0, endCount - startCount)
+            evictions = endCount.rise(since: startCount)
         } else {
             evictions = nil
         }

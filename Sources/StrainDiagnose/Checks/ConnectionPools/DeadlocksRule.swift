@@ -3,10 +3,10 @@ import Foundation
 /// Step 3: deadlocks counted by pg_stat_database during the window: transactions were aborted.
 enum DeadlocksRule {
     static func findings(_ postgres: PostgresEvidence, _ input: CheckInput) -> [Finding] {
-        guard let start = postgres.databaseAtStart, let end = postgres.databaseAtEnd, end.deadlocks > start.deadlocks else {
+        guard let start = postgres.databaseAtStart, let end = postgres.databaseAtEnd, end.deadlocks.rise(since: start.deadlocks) > 0 else {
             return []
         }
-        let count = end.deadlocks - start.deadlocks
+        let count = end.deadlocks.rise(since: start.deadlocks)
         return [Finding(
             step: .connectionPools, check: .deadlocks, title: "Deadlocks: transactions were aborted",
             object: "database \(postgres.database)",

@@ -59,7 +59,7 @@ struct HostWindow {
     var diskWindows: [DiskWindow] {
         last.disks.compactMap { end in
             guard let start = first.disks.first(where: { $0.name == end.name }) else { return nil }
-            let operations = Double((end.reads + end.writes) - (start.reads + start.writes))
+            let operations = Double(end.reads.rise(since: start.reads)) + Double(end.writes.rise(since: start.writes))
             let requestTime = (end.readSeconds + end.writeSeconds) - (start.readSeconds + start.writeSeconds)
             let busy = end.busySeconds - start.busySeconds
             return DiskWindow(name: end.name, utilisation: min(1, busy / seconds),

@@ -66,12 +66,13 @@ enum SlowQueriesCheck {
             parts.append("execution time by phase: \(phases.joined(separator: ", "))")
         }
         if let start = postgres.databaseAtStart, let end = postgres.databaseAtEnd {
-            let reads = end.blocksRead - start.blocksRead
-            let hits = end.blocksHit - start.blocksHit
-            if reads + hits > 0 { parts.append("cache hit \(Format.percent(Double(hits) / Double(reads + hits)))") }
-            if end.tempFiles > start.tempFiles {
-                parts.append("\(Format.count(end.tempFiles - start.tempFiles)) temporary files "
-                             + "(\(Format.bytes(Double(end.tempBytes - start.tempBytes))))")
+            let reads = Double(end.blocksRead.rise(since: start.blocksRead))
+            let hits = Double(end.blocksHit.rise(since: start.blocksHit))
+            if reads + hits > 0 { parts.append("cache hit \(Format.percent(hits / (reads + hits)))") }
+            let tempFiles = end.tempFiles.rise(since: start.tempFiles)
+            if tempFiles > 0 {
+                parts.append("\(Format.count(tempFiles)) temporary files "
+                             + "(\(Format.bytes(Double(end.tempBytes.rise(since: start.tempBytes)))))")
             }
         }
         return parts.joined(separator: "; ")
