@@ -103,6 +103,8 @@ struct ImportCommandTests {
         (har(request: #"{"method": "G T", "url": "http://127.0.0.1/"}"#), "log.entries[0].request.method: expected an HTTP method"),
         (har(request: #"{"url": "http://127.0.0.1/"}"#), "log.entries[0].request: missing required key \"method\""),
         (har(request: #"{"method": "GET", "url": 42}"#), "log.entries[0].request.url: expected a string, found"),
+        (har(request: #"{"method": "POST", "url": "http://127.0.0.1/", "postData": {"mimeType": "multipart/form-data; boundary=X", "params": [{"name": "a", "value": "b"}]}}"#),
+         "log.entries[0].request.postData: a multipart form recorded without its text cannot be imported"),
         (#"{"log": {"entries": []}}"#, "log.entries: has no entries"),
         (#"{"entries": []}"#, "missing required key \"log\""),
         (#"[1, 2]"#, "expected an object"),

@@ -91,6 +91,11 @@ public enum HARImport {
     static func body(_ postData: Field) throws(ProfileError) -> String? {
         if let text = try postData.member("text") { return try text.string() }
         guard let params = try postData.member("params")?.array(), !params.isEmpty else { return nil }
+        // The params alone are no multipart body: sent urlencoded under the recorded multipart type, the
+        // server could not parse them.
+        if let type = try postData.member("mimeType")?.string(), type.lowercased().hasPrefix("multipart/") {
+            throw postData.error("a multipart form recorded without its text cannot be imported; add its body as body: { file: \"…\" } by hand")
+        }
         var pairs: [String] = []
         for param in params {
             if try param.member("fileName") != nil {
