@@ -111,15 +111,18 @@ public struct AdHocLoad: Sendable, Equatable {
 
     /// The profile step of one target: its own method, headers and body first, then the command line's.
     private func step(_ target: AdHocTarget) throws(AdHocError) -> [String: Any] {
-        var step: [String: Any] = ["url": target.url]
+        // The command line's values may hold `${…}` references, as a profile's do; a targets file's are
+        // sent as written, as vegeta sends them (a file from elsewhere must not read the environment).
+        let written = target.origin == nil ? { (text: String) in text } : Template.escaping
+        var step: [String: Any] = ["url": written(target.url)]
         if let method = target.method ?? method { step["method"] = method }
         var headerValues: [String: String] = [:]
-        for line in headers + target.headers {
+        for (line, isTargets) in headers.map({ ($0, false) }) + target.headers.map({ ($0, true) }) {
             guard let colon = line.firstIndex(of: ":") else {
                 throw AdHocError("--header: expected \"Name: value\", found \"\(line)\"")
             }
-            headerValues[line[..<colon].trimmingCharacters(in: .whitespaces)] =
-                line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headerValues[line[..<colon].trimmingCharacters(in: .whitespaces)] = isTargets ? written(value) : value
         }
         if !headerValues.isEmpty { step["headers"] = headerValues }
         switch (body, target.bodyFile ?? bodyFile) {

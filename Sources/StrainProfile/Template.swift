@@ -109,6 +109,12 @@ struct ReferenceScope {
 }
 
 extension Template {
+    /// Profile text that a template reads back as exactly `literal`: each `${` written `$${`. What the
+    /// command line and a targets file give is sent as written, as wrk, hey and vegeta send it.
+    public static func escaping(_ literal: String) -> String {
+        literal.replacing("${", with: "$${")
+    }
+
     init(parsing text: String, in scope: ReferenceScope) throws(ValueError) {
         let scalars = Array(text.unicodeScalars)
         var parts: [Part] = []

@@ -62,6 +62,18 @@ struct TargetsFileTests {
         #expect(targets.map(\.bodyFile) == [folder.appendingPathComponent("body.json").path])
     }
 
+    /// A targets file's text is sent as written, as vegeta sends it: `${…}` in it is no reference (it
+    /// could read the environment); the command line's values keep theirs.
+    @Test func aTargetsFileIsNotATemplate() throws {
+        var load = AdHocLoad(targets: [AdHocTarget(url: "http://127.0.0.1:8080/${env.HOME}", headers: ["X-T: ${env.HOME} $${x}"], origin: "t:1")])
+        load.headers = ["X-Seq: ${sequence()}"]
+        let profile = try load.profile(baseDirectory: URL(fileURLWithPath: "/tmp"))
+        guard case .http(let request) = profile.scenarios[0].steps[0].action else { Issue.record("expected HTTP"); return }
+        #expect(request.url.literalText == "http://127.0.0.1:8080/${env.HOME}")
+        #expect(request.headers.first { $0.name == "X-T" }?.value.literalText == "${env.HOME} $${x}")
+        #expect(request.headers.first { $0.name == "X-Seq" }?.value.literalText == nil)
+    }
+
     /// Several targets share the load evenly, each a scenario of its own; a targets file's mistakes
     /// found by the profile's validation still name its line.
     @Test func severalTargetsShareTheLoad() throws {
