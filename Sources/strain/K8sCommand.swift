@@ -33,6 +33,12 @@ enum K8sCommand: Command {
                 throw UsageError(description: "--shards N is required, N from 1 to 1000 (one pod each)")
             }
             guard let image = arguments.value("--image"), !image.isEmpty else { throw UsageError(description: "--image IMAGE is required") }
+            guard KubernetesManifests.isImageReference(image) else {
+                throw UsageError(description: "--image: expected an image reference like registry.example/strain:1.0 (letters, digits and ./:@_-), found \(image.debugDescription)")
+            }
+            if let storage = arguments.value("--storage"), !KubernetesManifests.isStorageQuantity(storage) {
+                throw UsageError(description: "--storage: expected a size like 1Gi or 500Mi (a positive number, optionally with Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P or E), found \(storage.debugDescription)")
+            }
             let path = arguments.positionals[0]
             let profile = try ProfileLoader.load(path: path)
             if let namespace = arguments.value("--namespace"), !KubernetesManifests.isDNSLabel(namespace) {
@@ -143,6 +149,23 @@ struct KubernetesManifests {
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar)) ? Character(scalar) : "-"
         })
         return key.allSatisfy({ $0 == "." }) ? "profile.json5" : key
+    }
+
+    /// A Kubernetes quantity a volume can request: a positive decimal number and an optional binary or
+    /// decimal suffix (what `kubectl` would otherwise refuse only when the manifests are applied).
+    static func isStorageQuantity(_ text: String) -> Bool {
+        let suffixes = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E", ""]
+        guard let suffix = suffixes.first(where: { text.hasSuffix($0) }) else { return false }
+        let number = text.dropLast(suffix.count)
+        let parts = number.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return false }
+        return number.contains { $0 != "0" && $0 != "." }
+    }
+
+    /// What an image reference is made of (registry, path, tag, digest): nothing that could break out
+    /// of the manifest's value or the shell line the Job runs.
+    static func isImageReference(_ text: String) -> Bool {
+        text.utf8.count <= 4_096 && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "./:@_-".unicodeScalars.contains($0)) }
     }
 
     /// A DNS-1123 label, as a namespace name must be.

@@ -92,4 +92,26 @@ struct K8sCommandTests {
         #expect(namespace.status == 2)
         #expect(namespace.stderr.contains("--namespace"))
     }
+
+    /// What kubectl would refuse only when applying the manifests is refused here, naming the option.
+    @Test(arguments: [
+        (["--storage", "lots"], "--storage: expected a size like 1Gi"),
+        (["--storage", "-1Gi"], "--storage: expected a size like 1Gi"),
+        (["--storage", "0Gi"], "--storage: expected a size like 1Gi"),
+        (["--image", "img:1 $(id)"], "--image: expected an image reference"),
+    ])
+    func badStorageOrImageExitsTwo(extra: [String], message: String) throws {
+        var arguments = ["k8s", Self.profile.path, "--shards", "2"]
+        if !extra.contains("--image") { arguments += ["--image", "img:1"] }
+        let outcome = try StrainProcess.run(arguments + extra)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+
+    @Test(arguments: ["1Gi", "500Mi", "1.5Ti", "10G"])
+    func storageSizesKubernetesTakes(size: String) throws {
+        let outcome = try StrainProcess.run(["k8s", Self.profile.path, "--shards", "2", "--image", "registry.example/strain@sha256:ab12", "--storage", size])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("\"storage\" : \"\(size)\"") || outcome.stdout.contains("\"storage\": \"\(size)\""), "\(outcome.stdout.prefix(300))")
+    }
 }
