@@ -1,3 +1,4 @@
+import StrainLoad
 import StrainProfile
 import StrainReport
 
@@ -34,11 +35,16 @@ enum ValidateCommand: Command {
         for path in arguments.positionals {
             do {
                 let profile = try ProfileLoader.load(path: path)
+                try RunInputs.checkFeeders(of: profile)
                 if !arguments.flag("--quiet") {
                     output.print("\(path): valid\n\n\(Plan(profile).describe())\n")
                 }
-            } catch {
+            } catch let error as ProfileError {
                 output.error(error.description)
+                status = .badInput
+            } catch {
+                // A feeder's rows: the message names the feeder and its file.
+                output.error("\(path): \(error)")
                 status = .badInput
             }
         }

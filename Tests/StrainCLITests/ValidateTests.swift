@@ -74,6 +74,21 @@ struct ValidateTests {
         }
     }
 
+    /// A feeder's short record is found by validate, as the run would find it, naming the file and record.
+    @Test func aFeederWithAShortRecordIsInvalid() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-feeder-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "id,x\n1,2\n3\n".write(to: folder.appendingPathComponent("rows.csv"), atomically: true, encoding: .utf8)
+        let profile = folder.appendingPathComponent("p.json5")
+        try #"{ name: "f", target: { baseURL: "http://127.0.0.1:1" }, feeders: { rows: { csv: "rows.csv" } }, scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 1 }, steps: [{ path: "/${rows.id}" }] }] }"#
+            .write(to: profile, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["validate", profile.path])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("feeder \"rows\""), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("record 3 has 1 fields; the header has 2"), "\(outcome.stderr)")
+    }
+
     @Test func aMissingFileIsABadInputNamingThePath() throws {
         let outcome = try StrainProcess.run(["validate", "profiles/does-not-exist.json5"])
         #expect(outcome.status == 2)

@@ -15,6 +15,13 @@ public final class RunInputs: Sendable {
     private let sequences: [Int: SharedCounter]
     private let shard: Shard
 
+    /// Reads every feeder's rows as a run would, so that `strain validate` finds a short record (or a
+    /// file with no data rows) before a run does; the environment is not checked (it may be set only
+    /// where the profile runs).
+    public static func checkFeeders(of profile: Profile) throws(LoadError) {
+        for feeder in profile.feeders { _ = try LoadedFeeder(feeder) }
+    }
+
     /// Reads the feeders' files and the environment variables `profile` refers to.
     /// - Throws: `LoadError` naming a variable that is not set or a CSV file that cannot be read.
     public init(profile: Profile, environment: [String: String], shard: Shard = .whole) throws(LoadError) {
