@@ -72,7 +72,7 @@ public enum JSONFormat {
     }
 
     /// "scenarios[0].steps[2].latency" for a decoder's coding path.
-    static func keyPath(_ codingPath: [any CodingKey]) -> String {
+    public static func keyPath(_ codingPath: [any CodingKey]) -> String {
         var path = ""
         for key in codingPath {
             if let index = key.intValue {

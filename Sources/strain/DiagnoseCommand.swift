@@ -135,6 +135,16 @@ enum DiagnoseCommand: Command {
             if arguments.flag("--junit-findings") {
                 try ReportWriter.write(JUnitReport.render(diagnosis), to: RunFile.junitReport.url(in: directory))
             }
+        } catch let error as EncodingError {
+            // Only figures no collector measures (an edited evidence.json: a round trip of 1e308 s)
+            // make a finding's figure infinite, which JSON cannot hold.
+            if case .invalidValue(let value, let context) = error {
+                output.error("strain diagnose: the evidence holds values no collector measures: the diagnosis's "
+                             + "\(JSONFormat.keyPath(context.codingPath)) would be \(value)")
+            } else {
+                output.error("strain diagnose: the evidence cannot be diagnosed: \(error)")
+            }
+            return .badInput
         } catch {
             output.error("strain diagnose: cannot write the reports: \(error)")
             return .infrastructure

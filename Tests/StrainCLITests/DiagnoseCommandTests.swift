@@ -95,6 +95,24 @@ struct DiagnoseCommandTests {
         #expect(!nothing.stderr.contains("observed,"), "\(nothing.stderr)")
     }
 
+    /// An edited evidence file whose round trip is 1e308 s makes a finding's cost infinite: bad input
+    /// naming the figure, not a failure to write.
+    @Test func evidenceNoCollectorWritesIsBadInput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sample = StrainProcess.packageRoot.appendingPathComponent("reports/samples/demo/evidence.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: sample)) as? [String: Any])
+        var postgres = try #require(json["postgres"] as? [String: Any])
+        postgres["roundTripSeconds"] = 1e308
+        json["postgres"] = postgres
+        let edited = directory.appendingPathComponent("edited.json")
+        try JSONSerialization.data(withJSONObject: json).write(to: edited)
+        let outcome = try StrainProcess.run(["diagnose", "--evidence", edited.path, "--out", directory.appendingPathComponent("out").path])
+        #expect(outcome.status == 2, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("the evidence holds values no collector measures"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("would be inf"), "\(outcome.stderr)")
+    }
+
     /// On a terminal (here a pseudo-terminal from util-linux's `script`), the window shows its progress.
     @Test func showsProgressOnATerminal() throws {
         let directory = try temporaryDirectory()
