@@ -101,6 +101,10 @@ struct ImportCommandTests {
         (har(request: #"{"method": "GET", "url": "//127.0.0.1/no-scheme"}"#),
          "log.entries[0].request.url: expected an http:// or https:// URL"),
         (har(request: #"{"method": "G T", "url": "http://127.0.0.1/"}"#), "log.entries[0].request.method: expected an HTTP method"),
+        // What the written profile would refuse is said at the recording's key, not at a line of text never shown.
+        (har(request: #"{"method": "GET", "url": "http://127.0.0.1/a b"}"#), "log.entries[0].request.url: a URL cannot hold a space"),
+        (har(request: #"{"method": "GET", "url": "http://127.0.0.1:99999/"}"#), "log.entries[0].request.url: port 99999 is outside 1–65535"),
+        (har(request: #"{"method": "GET", "url": "http:///nohost"}"#), "log.entries[0].request.url: expected a host after http://"),
         (har(request: #"{"url": "http://127.0.0.1/"}"#), "log.entries[0].request: missing required key \"method\""),
         (har(request: #"{"method": "GET", "url": 42}"#), "log.entries[0].request.url: expected a string, found"),
         (har(request: #"{"method": "POST", "url": "http://127.0.0.1/", "postData": {"mimeType": "multipart/form-data; boundary=X", "params": [{"name": "a", "value": "b"}]}}"#),

@@ -29,9 +29,16 @@ public struct ImportedRequest: Sendable {
             throw Problem(part: .method, message: "expected an HTTP method of letters like \"GET\", found \"\(method.debugDescription.dropFirst().dropLast())\"")
         }
         guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
+              scheme == "http" || scheme == "https" else {
             let scheme = URLComponents(string: url)?.scheme.map { "a \($0): URL" } ?? "\"\(URLText.redacted(url))\""
             throw Problem(part: .url, message: "expected an http:// or https:// URL, found \(scheme); only HTTP requests can be replayed")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw Problem(part: .url, message: "expected a host after \(scheme)://, found \"\(URLText.redacted(url))\"")
+        }
+        // What the profile would refuse, said here where the recording's key is known.
+        if let problem = URLText.portProblem(components) ?? URLText.unsendableCharacter(in: url) {
+            throw Problem(part: .url, message: problem)
         }
         for (index, header) in headers.enumerated() {
             guard !header.name.isEmpty, header.name.unicodeScalars.allSatisfy({ $0.isASCII && Self.tokenCharacters.contains($0) })
