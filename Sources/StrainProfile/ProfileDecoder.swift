@@ -17,13 +17,7 @@ struct ProfileDecoder {
         // Only editors read $schema; it just has to be a string.
         _ = problems.attempt { () throws(ProfileError) in try object["$schema"]?.string() }
         let name = problems.attempt { () throws(ProfileError) -> String in
-            let nameField = try object.required("name")
-            let name = try nameField.nonEmptyString()
-            if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                // They would reach terminals (escape sequences) and folder names.
-                throw nameField.error("must not contain control characters (line breaks, tabs, NUL, escapes)")
-            }
-            return name
+            try object.required("name").name()
         }
         let description = problems.attempt { () throws(ProfileError) in try object["description"]?.string() }
         let diagnose = problems.attempt { () throws(ProfileError) in try self.diagnose(object["diagnose"]) }

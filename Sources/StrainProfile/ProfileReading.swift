@@ -1,4 +1,5 @@
 import Foundation
+import StrainContract
 
 /// A JSON object of the profile whose keys are fixed. `ObjectReader` rejects every other key (with a
 /// "did you mean"), so no type checks its keys by hand; a test keeps `knownKeys` equal to the schema.
@@ -75,6 +76,17 @@ struct Field {
         let string = try string()
         guard !string.trimmingCharacters(in: .whitespaces).isEmpty else { throw error("must not be empty") }
         return string
+    }
+
+    /// A profile's, scenario's or step's name: non-empty and one line without control characters. Names
+    /// reach terminals (escape sequences), folder names and run.json, whose readers refuse them: found
+    /// only after the load was sent, the run's reports could not be written.
+    func name() throws(ProfileError) -> String {
+        let name = try nonEmptyString()
+        if let control = name.unicodeScalars.first(where: TerminalText.isControlInOneLine) {
+            throw error("must not contain control characters (line breaks, tabs, NUL, escapes), found \(TerminalText.codePoint(control))")
+        }
+        return name
     }
 
     func bool() throws(ProfileError) -> Bool {

@@ -66,7 +66,7 @@ struct ScenarioDecoder {
     func scenario(_ field: Field, share: (index: Int, weights: [Int])?) throws(ProfileError) -> Scenario {
         let object = try ObjectReader(field, as: Scenario.self)
         let nameField = try object.required("name")
-        let name = try nameField.nonEmptyString()
+        let name = try nameField.name()
         if name == "http" || name == "postgres" {
             throw nameField.error("\"\(name)\" is reserved for threshold scopes; choose another scenario name")
         }

@@ -39,7 +39,7 @@ struct StepDecoder {
             defaultName = SQLText.summary(of: query.sql)
         }
         return Step(
-            name: try object["name"]?.nonEmptyString() ?? defaultName,
+            name: try object["name"]?.name() ?? defaultName,
             action: action,
             timeout: try object["timeout"]?.timeSpan() ?? defaults.timeout,
             maxBodyBytes: try maxBodyBytes(object),
@@ -398,7 +398,9 @@ public enum SQLText {
 
     /// The first words of a query, as a default step name: "SELECT abalance FROM pgbench_accounts".
     static func summary(of sql: String) -> String {
-        sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " ")
+        // A name is one line without control characters (`Field.name()`), even when made from SQL.
+        let words = sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " ")
+        return String(String.UnicodeScalarView(words.unicodeScalars.filter { !TerminalText.isControlInOneLine($0) }))
     }
 }
 

@@ -25,9 +25,23 @@ struct HostileProfileTests {
         #expect(try Self.parse(Self.named(name)).folderName == folder)
     }
 
-    @Test(arguments: ["a\u{0}b", "a\nb", "\u{1B}[31mred", "tab\there"])
+    @Test(arguments: ["a\u{0}b", "a\nb", "\u{1B}[31mred", "tab\there", "c1\u{9B}31m"])
     func namesWithControlCharactersAreRejected(name: String) {
         #expect(throws: ProfileError.self) { try Self.parse(Self.named(name)) }
+    }
+
+    /// Scenario and step names too: run.json's readers refuse them, so a run that took them would send
+    /// its load and then be unable to write its reports.
+    @Test(arguments: [
+        (#"{ name: "s\u001b[31m", load: { rate: "1/s", duration: "1s" }, steps: [{ path: "/" }] }"#, "scenarios[0].name"),
+        (#"{ name: "s", load: { rate: "1/s", duration: "1s" }, steps: [{ name: "a\nb", path: "/" }] }"#, "scenarios[0].steps[0].name"),
+        (#"{ name: "s", load: { rate: "1/s", duration: "1s" }, steps: [{ name: "bell\u0007", path: "/" }] }"#, "scenarios[0].steps[0].name"),
+    ])
+    func scenarioAndStepNamesWithControlCharactersAreRejected(scenario: String, key: String) {
+        let text = #"{ name: "p", target: { baseURL: "http://127.0.0.1:1" }, scenarios: ["# + scenario + "] }"
+        let error = #expect(throws: ProfileError.self) { try Self.parse(text) }
+        #expect(error?.description.contains(key) == true, "\(String(describing: error))")
+        #expect(error?.description.contains("must not contain control characters") == true, "\(String(describing: error))")
     }
 }
 
