@@ -63,15 +63,17 @@ enum Markdown {
         Self.text(TerminalText.visible(text)).replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// Text whose `<`, `>` and `&` show as themselves rather than open an HTML tag or entity: names
-    /// come from profiles, run folders and servers. Code spans are left as they are, since a
-    /// renderer shows their content literally (an entity there would show as one).
+    /// Text whose `<`, `>` and `&` show as themselves rather than open an HTML tag or entity, and whose
+    /// `[`, `]` open no link or image: names come from profiles, run folders, servers and databases.
+    /// Code spans are left as they are, since a renderer shows their content literally (an entity
+    /// there would show as one). Backslashes outside them are doubled: `\`` is no code span to
+    /// CommonMark, so text read as one here would otherwise reach the renderer as HTML.
     static func text(_ text: String) -> String {
-        guard text.contains(where: { "<>&".contains($0) }) else { return text }
+        guard text.contains(where: { "<>&[]\\".contains($0) }) else { return text }
         var result = ""
         var rest = Substring(text)
         while let tick = rest.firstIndex(of: "`") {
-            result += escapeHTML(rest[..<tick])
+            result += escapeOutsideCode(rest[..<tick])
             let fence = rest[tick...].prefix { $0 == "`" }
             let afterFence = rest[fence.endIndex...]
             // A code span ends at the next run of exactly as many backticks (CommonMark).
@@ -90,11 +92,13 @@ enum Markdown {
             result += rest[tick..<close.upperBound]
             rest = afterFence[close.upperBound...]
         }
-        return result + escapeHTML(rest)
+        return result + escapeOutsideCode(rest)
     }
 
-    private static func escapeHTML(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    private static func escapeOutsideCode(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "[", with: "\\[").replacingOccurrences(of: "]", with: "\\]")
     }
 
     /// One line of untrusted text outside a table (a heading, an evidence item): `text`, with

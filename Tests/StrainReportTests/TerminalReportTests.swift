@@ -1,7 +1,7 @@
 import Foundation
 import StrainContract
 import StrainProfile
-import StrainReport
+@testable import StrainReport
 import StrainTestSupport
 import Testing
 
@@ -183,9 +183,22 @@ struct DiagnosisReportTests {
         #expect(!markdown.unicodeScalars.contains("\u{1B}"))
         // Outside code spans (where a renderer shows it literally) the HTML is escaped.
         #expect(!markdown.contains("\n#9"))
-        #expect(markdown.contains(#"- statement: SELECT * FROM gone\u{1B}[8m&lt;script&gt;"#))
+        // Backslashes and brackets outside code are escaped too: rendered, they read as written.
+        #expect(markdown.contains(#"- statement: SELECT * FROM gone\\u{1B}\[8m&lt;script&gt;"#))
         #expect(markdown.contains(#"`gone\u{1B}[8m<script>x</script> #9 [critical] forged`"#))
-        #expect(markdown.contains(#"## 1. Slow statement on gone\u{1B}[8m&lt;script&gt;x&lt;/script&gt;\u{A}#9 [critical] forged"#))
+        #expect(markdown.contains(#"## 1. Slow statement on gone\\u{1B}\[8m&lt;script&gt;x&lt;/script&gt;\\u{A}#9 \[critical\] forged"#))
+    }
+
+    /// CommonMark reads \` as a backtick that opens no code span, and [..](..) as a link or an image:
+    /// untrusted text written either way stays text.
+    @Test(arguments: [
+        (#"st\`<img src=x onerror=alert(3)>`"#, #"st\\`<img src=x onerror=alert(3)>`"#),
+        (#"![i](http://evil.example/i.png)"#, #"!\[i\](http://evil.example/i.png)"#),
+        (#"[l](javascript:alert(1))"#, #"\[l\](javascript:alert(1))"#),
+        (#"a <b> & c"#, #"a &lt;b&gt; &amp; c"#),
+    ])
+    func markdownTextStaysText(untrusted: String, escaped: String) {
+        #expect(Markdown.text(untrusted) == escaped)
     }
 
     @Test func noFindings() {
