@@ -14,6 +14,8 @@ enum Markup {
             // XML 1.0 allows no other control characters, even escaped.
             case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
             case _ where scalar.value < 0x20: escaped += " "
+            // Noncharacters XML 1.0 does not allow either: junit.xml would not parse.
+            case "\u{FFFE}", "\u{FFFF}": escaped += "\u{FFFD}"
             default: escaped.unicodeScalars.append(scalar)
             }
         }

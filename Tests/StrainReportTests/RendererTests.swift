@@ -257,6 +257,17 @@ struct JUnitReportTests {
         #expect(cases[2].name == "thresholds" && cases[2].skipped)
         #expect(xml.contains("scheduler lag &lt;80ms&gt; &amp; &quot;worse&quot;"))
     }
+
+    /// U+FFFE and U+FFFF are no XML characters, even escaped: text holding them still parses.
+    @Test func noncharactersKeepTheDocumentWellFormed() throws {
+        let run = try RecordedRun(iterations: 10)
+        defer { run.remove() }
+        var report = try RunFolder(url: run.folder).report(thresholds: .recorded)
+        report.artifact.validity = Validity(valid: false, reasons: ["lag \u{FFFE} \u{FFFF} \u{1}"])
+        let xml = JUnitReport.render(report)
+        #expect(try Cases(xml).cases[1].failed)
+        #expect(!xml.unicodeScalars.contains("\u{FFFE}") && !xml.unicodeScalars.contains("\u{FFFF}"))
+    }
 }
 
 struct HTMLReportTests {
