@@ -1,5 +1,6 @@
 import Foundation
 import StrainDiagnose
+import StrainLoad
 import StrainContract
 import StrainPQ
 import StrainProfile
@@ -153,13 +154,24 @@ struct VerifyPlan: CustomStringConvertible {
             throw UsageError(description: "\(fix.qualifiedIndex) already exists: nothing to verify, and it is not strain's to drop")
         }
         output.error("strain verify: \(fix.createStatement)")
+        // Ctrl-C (or SIGTERM) during the build cancels it on the server: left to the default action, the
+        // process would exit and the server would finish an index nobody drops.
+        let cancel = try connection.cancelRequest()
+        let signals = SignalWatcher(onStop: { _ in try? cancel.send() })
         do {
             try connection.execute(fix.createStatement)
+            signals.cancel()
         } catch {
+            signals.cancel()
             // A failed concurrent build leaves an invalid index behind: drop it, unless the build
             // failed because another session created an index of that name meanwhile (not ours).
-            if (error as? PostgresError)?.sqlState != "42P07" {
+            let sqlState = (error as? PostgresError)?.sqlState
+            if sqlState != "42P07" {
                 _ = try? connection.execute(fix.dropStatement)
+            }
+            if sqlState == "57014" {
+                output.error("strain verify: interrupted during the build: it was cancelled and \(fix.dropStatement)")
+                return .interrupted
             }
             throw error
         }

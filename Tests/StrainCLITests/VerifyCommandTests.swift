@@ -62,6 +62,46 @@ struct VerifyCommandTests {
         #expect(try Data(contentsOf: verifyFolder.appendingPathComponent("verify.json")) == data)
     }
 
+    /// Ctrl-C while the index is being built cancels the build on the server and drops what it left
+    /// (the process used to exit, and the server finished an index nobody dropped). A transaction left
+    /// open elsewhere holds the concurrent build in its wait, as on a busy database.
+    @Test func anInterruptDuringTheBuildCancelsItAndLeavesNoIndex() throws {
+        let lab = try VerifyLab()
+        let run = try lab.run()
+        let rank = try lab.missingIndexRank(run)
+        let blocker = try PGConnection(conninfo: lab.conninfo)
+        _ = try blocker.execute("BEGIN")
+        _ = try blocker.execute("SELECT txid_current()")
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["verify", run.path, "--finding", String(rank), "--yes", "--out", lab.folder.appendingPathComponent("interrupted").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(lab.environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let observer = try PGConnection(conninfo: lab.conninfo)
+        /// Polls (every 0.1 s, up to 30 s) until the build is (or is no longer) waiting on the server.
+        func waitUntilBuilding(_ building: Bool) throws -> Bool {
+            let query = "SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND starts_with(query, 'CREATE INDEX CONCURRENTLY')"
+            for _ in 0..<300 {
+                if (try observer.execute(query).value(row: 0, column: "n") == "1") == building { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
+        }
+        #expect(try waitUntilBuilding(true))
+        kill(process.processIdentifier, SIGINT)
+        // Ended only once the build was cancelled: ended before, it would let the build finish.
+        #expect(try waitUntilBuilding(false))
+        _ = try blocker.execute("ROLLBACK")
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(message)")
+        #expect(message.contains("interrupted during the build: it was cancelled and DROP INDEX CONCURRENTLY"), "\(message)")
+        #expect(try lab.indexes() == ["customers_pkey"], "verify left an index behind")
+    }
+
     @Test func refusesWhatItDidNotGenerateOrCannotMeasureTheSame() throws {
         let lab = try VerifyLab()
         let run = try lab.run()
