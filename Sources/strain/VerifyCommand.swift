@@ -36,6 +36,10 @@ enum VerifyCommand: Command {
         do {
             let arguments = try Arguments(words, flags: ["--yes", "--keep"], options: ["--finding", "--out"])
             plan = try VerifyPlan(arguments)
+        } catch let error as PostgresError {
+            // The database could not be reached or answered with an error: as documented, 5.
+            output.error("strain verify: \(error)")
+            return .infrastructure
         } catch {
             output.error("strain verify: \(error)")
             return .badInput

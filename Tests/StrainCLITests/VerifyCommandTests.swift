@@ -125,6 +125,10 @@ struct VerifyCommandTests {
         let elsewhere = try verify(["STRAIN_PG": TestServers.postgresConninfo])
         #expect(elsewhere.status == 2 && elsewhere.stderr.contains("but the run diagnosed \(lab.database)"), "\(elsewhere.stderr)")
 
+        // A database that cannot be reached: the database failed (5), the run is not at fault.
+        let unreachable = try verify(["STRAIN_PG": "host=127.0.0.1 port=\(try TestServers.closedPort()) dbname=x user=postgres connect_timeout=2"])
+        #expect(unreachable.status == 5, "\(unreachable.stderr)")
+
         // A database of the same name on another server: the run's evidence names another cluster.
         let evidenceURL = run.appendingPathComponent("evidence.json")
         let evidenceData = try Data(contentsOf: evidenceURL)
