@@ -50,9 +50,17 @@ public enum TerminalText {
         isControl(scalar) || scalar == "\n" || scalar == "\t"
     }
 
-    /// A C0 or C1 control character (or DEL), line feed and tab excepted.
+    /// A C0 or C1 control character (or DEL), line feed and tab excepted, or a bidirectional embedding,
+    /// override or isolate: those reorder what follows them on screen, so that a statement or a line
+    /// would read differently from what it is ("Trojan Source").
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+        scalar != "\n" && scalar != "\t"
+            && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar))
+    }
+
+    /// U+202A–U+202E and U+2066–U+2069 (the marks U+200E, U+200F and U+061C only set a direction).
+    public static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 
     /// How a message names a character without writing it: "U+001B".

@@ -1,4 +1,5 @@
 import Foundation
+import StrainContract
 
 /// Text made safe for HTML, SVG and XML content and attribute values.
 enum Markup {
@@ -16,6 +17,8 @@ enum Markup {
             case _ where scalar.value < 0x20: escaped += " "
             // Noncharacters XML 1.0 does not allow either: junit.xml would not parse.
             case "\u{FFFE}", "\u{FFFF}": escaped += "\u{FFFD}"
+            // Shown, not obeyed: they would reorder what the page displays after them.
+            case _ where TerminalText.isBidiControl(scalar): escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
             default: escaped.unicodeScalars.append(scalar)
             }
         }

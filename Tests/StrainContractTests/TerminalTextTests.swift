@@ -13,6 +13,10 @@ struct TerminalTextTests {
         ("\u{1B}[31", true, "\\u{1B}[31"),
         // Only Strain's own styles: a conceal or black on black from a database name would hide what follows.
         ("\u{1B}[8mhidden\u{1B}[30;40mblack\u{1B}[1mbold", true, "\\u{1B}[8mhidden\\u{1B}[30;40mblack\u{1B}[1mbold"),
+        // A right-to-left override would show `amount) ; DROP TABLE bidi; --` in another order than it runs.
+        ("amount\u{202E}) ; DROP\u{2066}x\u{2069}", false, "amount\\u{202E}) ; DROP\\u{2066}x\\u{2069}"),
+        // Direction marks of right-to-left text stay.
+        ("\u{5E9}\u{200F}", false, "\u{5E9}\u{200F}"),
     ])
     func controlCharactersAreShownEscaped(text: String, keepingStyles: Bool, visible: String) {
         #expect(TerminalText.visible(text, keepingStyles: keepingStyles) == visible)
