@@ -83,6 +83,8 @@ struct AccessLogTests {
         ("http://shop.example/orders/9", "/orders/:id"),
         ("/", "/"),
         ("/?q=1", "/"),
+        // From a hostile log: shown escaped, never a line of its own in a fix or a fenced block.
+        ("/x\n/y\u{1B}[8m", "/x\\u{A}/y\\u{1B}[8m"),
     ])
     func pathsAreGroupedIntoEndpoints(path: String, endpoint: String) {
         #expect(AccessLog.endpointPattern(path) == endpoint)

@@ -72,7 +72,9 @@ public enum AccessLog {
         let segments = rest.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             isIdentifier(segment) ? ":id" : String(segment)
         }
-        let pattern = segments.joined(separator: "/")
+        // A request target holds no control character or line break (they travel percent-encoded): one
+        // in a log line is shown escaped, so that it cannot start a line of its own in a fix or a report.
+        let pattern = TerminalText.visible(TerminalText.oneLine(segments.joined(separator: "/")))
         return pattern.isEmpty ? "/" : pattern
     }
 
