@@ -135,7 +135,7 @@ enum CapacityCommand: Command {
     private static func execute(_ request: Request, output: Output) throws -> ExitStatus {
         let profile = request.profile
         output.error("strain capacity: \(profile.name) under \(request.slo.map(\.description).joined(separator: ", ")); "
-                     + "steps of \(Format.duration(seconds: request.stepSeconds)) from \(Format.rate(request.search.startRate)); "
+                     + "steps of \(Format.duration(seconds: request.stepSeconds)) from \(Format.rate(request.search.firstRate)); "
                      + "results in \(request.directory.path)/")
         let diagnose = try profile.diagnose.map { try DiagnoseSettings($0, environment: ProcessInfo.processInfo.environment) }
         var search = CapacitySearch(request.search)

@@ -45,6 +45,13 @@ struct CapacitySearchTests {
         #expect(outcome == .atLeast(rate: 700, limit: .maxRate))
     }
 
+    /// A maximum below the profile's rate: the first step, and the header that announces it, use it.
+    @Test func aMaximumBelowTheProfilesRateIsTheFirstStep() {
+        let (rates, _) = Self.search(knee: 1e9, start: 20, maxRate: 10)
+        #expect(rates == [10])
+        #expect(CapacitySearch.Settings(startRate: 20, maxRate: 10, maxSteps: 5).firstRate == 10)
+    }
+
     @Test func theGeneratorSaturatingFirstStopsTheSearch() {
         let (rates, outcome) = Self.search(knee: 5_000, generatorBoundFrom: 800)
         // Measured twice: a step the self-check rejects once may have met a busy machine's hiccup.

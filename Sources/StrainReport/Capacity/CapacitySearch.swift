@@ -19,6 +19,9 @@ public struct CapacitySearch: Sendable, Equatable {
             self.maxRate = maxRate
             self.maxSteps = maxSteps
         }
+
+        /// The rate of the first step: the profile's, unless `maxRate` is lower.
+        public var firstRate: Double { min(startRate, maxRate) }
     }
 
     /// What one step showed.
@@ -97,7 +100,7 @@ public struct CapacitySearch: Sendable, Equatable {
             return .measure(rate: min(held * settings.growth, settings.maxRate))
         case (nil, nil):
             return stepsMeasured >= settings.maxSteps ? .finished(.atLeast(rate: 0, limit: .budget))
-                                                      : .measure(rate: min(settings.startRate, settings.maxRate))
+                                                      : .measure(rate: settings.firstRate)
         }
     }
 }
