@@ -161,10 +161,20 @@ struct VerifyPlan: CustomStringConvertible {
         // Ctrl-C (or SIGTERM) during the build cancels it on the server: left to the default action, the
         // process would exit and the server would finish an index nobody drops.
         let cancel = try connection.cancelRequest()
-        let signals = SignalWatcher(onStop: { _ in try? cancel.send() })
+        let interrupted = DispatchSemaphore(value: 0)
+        let signals = SignalWatcher(onStop: { _ in
+            interrupted.signal()
+            try? cancel.send()
+        })
         do {
             try connection.execute(fix.createStatement)
             signals.cancel()
+            // The signal came as the build finished, too late to cancel it: the index is built, and dropped.
+            if interrupted.wait(timeout: .now()) == .success {
+                output.error("strain verify: interrupted as the build finished: \(fix.dropStatement)")
+                try connection.execute(fix.dropStatement)
+                return .interrupted
+            }
         } catch {
             signals.cancel()
             // A failed concurrent build leaves an invalid index behind: drop it, unless the build

@@ -5,8 +5,8 @@ import StrainContract
 /// bare text unless they are plain lower-case names that are not keywords.
 public enum SQLIdentifier {
     /// `orders` → `orders`, `Orders` → `"Orders"`, `a"b` → `"a""b"`, `select` → `"select"`; a name
-    /// with a control character in the Unicode-escape form, `tab<LF>x` → `U&"tab\000ax"`, so a fix
-    /// is one printable line that runs as printed, wherever it is shown.
+    /// with a control character (or a bidirectional override) in the Unicode-escape form, `tab<LF>x` →
+    /// `U&"tab\000ax"`, so a fix is one printable line that runs as printed, wherever it is shown.
     public static func quoted(_ name: String) -> String {
         let plain = name.first.map { $0 == "_" || ("a"..."z").contains($0) } == true
             && name.allSatisfy { $0 == "_" || $0 == "$" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
@@ -18,7 +18,7 @@ public enum SQLIdentifier {
             if scalar == "\\" {
                 escaped += "\\\\"
             } else if TerminalText.isControlInOneLine(scalar) {
-                // Every control character is below U+00A0: four hex digits always suffice.
+                // Control characters and bidirectional controls are all at most U+2069: four hex digits suffice.
                 let hex = String(scalar.value, radix: 16)
                 escaped += "\\" + String(repeating: "0", count: 4 - hex.count) + hex
             } else {
