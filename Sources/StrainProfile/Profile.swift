@@ -339,7 +339,23 @@ public struct Dependency: Sendable, Equatable {
 
 /// The text a profile was read from, so a run artifact can record (and hash) exactly what ran.
 public struct ProfileSource: Sendable, Equatable {
-    /// The path as the user gave it.
+    /// The path as the user gave it (what errors name).
     public let path: String
     public let text: String
+    /// The file's absolute path when it was read from one, so that a run records where its profile is
+    /// from any folder (`verify` reruns it); nil for text made in memory (an ad-hoc run's).
+    public let absolutePath: String?
+
+    public init(path: String, text: String, absolutePath: String? = nil) {
+        self.path = path
+        self.text = text
+        self.absolutePath = absolutePath
+    }
+}
+
+extension Profile {
+    /// What a run records of its profile: where it is and the hash of exactly what ran.
+    public var info: ProfileInfo {
+        ProfileInfo(name: name, path: source.absolutePath ?? source.path, sha256: SHA256.hexDigest(Array(source.text.utf8)))
+    }
 }

@@ -17,17 +17,22 @@ public enum ProfileLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ProfileError(file: path, message: "the file is not UTF-8 text")
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        return try parse(text, path: path, baseDirectory: directory)
+        let file = URL(fileURLWithPath: path).standardizedFileURL
+        return try decode(text, path: path, baseDirectory: file.deletingLastPathComponent(), absolutePath: file.path)
     }
 
     /// Decodes and validates profile text; `path` names it in errors and in `Profile.source`.
     public static func parse(_ text: String, path: String, baseDirectory: URL) throws(ProfileError) -> Profile {
+        try decode(text, path: path, baseDirectory: baseDirectory, absolutePath: nil)
+    }
+
+    /// `parse`, with the absolute path of the file the text was read from.
+    private static func decode(_ text: String, path: String, baseDirectory: URL, absolutePath: String?) throws(ProfileError) -> Profile {
         let (value, sourceMap) = try document(text, path: path)
         let problems = ProblemLog()
         do {
             return try ProfileDecoder(sourceMap: sourceMap, files: ProfileFiles(baseDirectory: baseDirectory), problems: problems)
-                .profile(from: value, source: ProfileSource(path: path, text: text))
+                .profile(from: value, source: ProfileSource(path: path, text: text, absolutePath: absolutePath))
         } catch {
             problems.record(error)
         }

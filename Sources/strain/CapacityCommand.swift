@@ -169,7 +169,7 @@ enum CapacityCommand: Command {
         guard case .finished(let outcome) = search.next else { return .infrastructure }
         let limitedBy = try nearestFailure.flatMap { try diagnoseFailure($0, options: diagnose?.checkOptions) }
         let report = CapacityReport(
-            profile: ProfileInfo(name: profile.name, path: profile.source.path, sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
+            profile: profile.info,
             slo: request.slo.map(\.description), warmUpSeconds: request.warmUpSeconds,
             measuredSeconds: request.stepSeconds - request.warmUpSeconds, outcome: outcome, limitedBy: limitedBy, steps: steps)
         try DiagnosisJSON.write(report, to: RunFile.capacity.url(in: request.directory))

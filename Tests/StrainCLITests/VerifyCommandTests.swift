@@ -207,8 +207,9 @@ private final class VerifyLab {
     /// `strain run` of the profile; the run folder.
     func run(name: String = "run") throws -> URL {
         let out = folder.appendingPathComponent(name)
-        let outcome = try StrainProcess.run(["run", folder.appendingPathComponent("profile.json5").path, "--quiet", "--out", out.path],
-                                            environment: environment)
+        // Named relative to the lab's folder, where verify (run from elsewhere) must still find it.
+        let outcome = try StrainProcess.run(["run", "profile.json5", "--quiet", "--out", out.path],
+                                            environment: environment, directory: folder)
         try #require(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         return out
     }

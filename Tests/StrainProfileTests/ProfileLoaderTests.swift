@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrainContract
 @testable import StrainProfile
 
 /// Decoding valid profiles into the model: defaults, merging, resolution of files and references.
@@ -337,8 +338,23 @@ struct ProfileLoaderTests {
         try fixture.write("near.json5", text)
         let path = fixture.directory.appendingPathComponent("near.json5").path
         let profile = try ProfileLoader.load(path: path)
-        #expect(profile.source == ProfileSource(path: path, text: text))
+        #expect(profile.source == ProfileSource(path: path, text: text, absolutePath: URL(fileURLWithPath: path).standardizedFileURL.path))
         #expect(profile.feeders.first?.columns == ["id", "email", "full name"])
+    }
+
+    @Test func aRelativePathIsRecordedAbsoluteAndErrorsKeepItAsGiven() throws {
+        let fixture = try Fixture()
+        let text = #"{ name: "far", target: { baseURL: "http://127.0.0.1" }, scenarios: [{ name: "a", load: { rate: "1/s", duration: "1s" }, steps: [{ path: "/" }] }] }"#
+        try fixture.write("far.json5", text)
+        let absolute = fixture.directory.appendingPathComponent("far.json5").standardizedFileURL.path
+        // The same file named from the current directory: up to the root, then down.
+        let depth = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.pathComponents.count - 1
+        let relative = String(repeating: "../", count: depth) + absolute.dropFirst()
+        let profile = try ProfileLoader.load(path: relative)
+        #expect(profile.source.path == relative)
+        #expect(profile.source.absolutePath == absolute)
+        #expect(profile.info.path == absolute)
+        #expect(profile.info.sha256 == SHA256.hexDigest(Array(text.utf8)))
     }
 
     @Test func reportsNonUTF8Files() throws {

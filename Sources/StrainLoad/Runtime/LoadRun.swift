@@ -137,8 +137,7 @@ public enum LoadRun {
             let stoppedAt = earlyStop.flatMap { $0.cause == .feederExhausted ? nil : $0.at } ?? .infinity
             return RunArtifact(
                 tool: options.tool,
-                profile: ProfileInfo(name: profile.name, path: profile.source.path,
-                                     sha256: SHA256.hexDigest(Array(profile.source.text.utf8))),
+                profile: profile.info,
                 host: HostInfo.current(), gitSHA: options.gitSHA, startedAt: startedAt, endedAt: endedAt,
                 status: status, earlyStop: earlyStop, seed: seed,
                 validity: SelfCheck.validity(
