@@ -153,8 +153,8 @@ struct VerifyPlan: CustomStringConvertible {
         }
         let connection = try PGConnection(conninfo: conninfo)
         // Only what this command creates may be dropped by it.
-        if try connection.execute("SELECT to_regclass($1) IS NOT NULL AS present", parameters: [fix.qualifiedIndex])
-            .value(row: 0, column: "present") == "t" {
+        let nameTaken = fix.suggestion.nameTakenQuery
+        if try connection.execute(nameTaken.sql, parameters: nameTaken.parameters).value(row: 0, column: "taken") == "t" {
             throw UsageError(description: "\(fix.qualifiedIndex) already exists: nothing to verify, and it is not strain's to drop")
         }
         output.error("strain verify: \(fix.createStatement)")

@@ -56,6 +56,34 @@ struct GeneratedFixTests {
         #expect(definitions.first { $0.0 == controls }?.1.hasSuffix("(id)") == true, "\(definitions)")
     }
 
+    /// Whether the index's name is taken is asked of the catalog with the names as they are stored:
+    /// `to_regclass` could not read the `U&"…"` quoting of a name with a control character.
+    @Test func theIndexNameIsFoundTakenInTheTablesSchemaWhateverItHolds() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        let table = "tab\n\u{1B}[8mx"
+        try database.setUp(
+            "CREATE SCHEMA other",
+            "CREATE TABLE \(SQLIdentifier.quoted(table)) (id int NOT NULL)",
+            "CREATE TABLE other.\(SQLIdentifier.quoted(table)) (id int NOT NULL)")
+        let admin = try database.connect()
+        func taken(_ suggestion: IndexSuggestion) throws -> Bool {
+            let query = suggestion.nameTakenQuery
+            return try admin.execute(query.sql, parameters: query.parameters).value(row: 0, column: "taken") == "t"
+        }
+        let inPublic = IndexSuggestion(queryID: 1, schema: "public", table: table, columns: ["id"])
+        let bySearchPath = IndexSuggestion(queryID: 1, schema: nil, table: table, columns: ["id"])
+        let inOther = IndexSuggestion(queryID: 1, schema: "other", table: table, columns: ["id"])
+        #expect(try !taken(inPublic) && !taken(bySearchPath) && !taken(inOther))
+
+        _ = try admin.execute(inPublic.createStatement)
+        #expect(try taken(inPublic))
+        #expect(try taken(bySearchPath), "the search path finds public's table first")
+        #expect(try !taken(inOther), "another schema's index of that name is not this one")
+        _ = try admin.execute(inOther.createStatement)
+        #expect(try taken(inOther))
+    }
+
     @Test func everyKeywordTheServerWouldQuoteIsQuoted() throws {
         let connection = try PGConnection(conninfo: TestServers.postgresConninfo)
         let rows = try connection.execute("SELECT word, quote_ident(word) AS quoted FROM pg_get_keywords()")

@@ -19,7 +19,7 @@ public struct GeneratedIndexFix: Sendable, Equatable {
         "DROP INDEX CONCURRENTLY IF EXISTS \(qualifiedIndex);"
     }
 
-    /// The index's name as `to_regclass` takes it, schema-qualified and quoted.
+    /// The index's name as SQL takes it, schema-qualified and quoted.
     public var qualifiedIndex: String {
         SQLIdentifier.qualified(suggestion.schema, suggestion.indexName)
     }

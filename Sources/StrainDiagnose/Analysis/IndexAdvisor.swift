@@ -25,6 +25,23 @@ public struct IndexSuggestion: Sendable, Equatable {
         "CREATE INDEX ON \(qualifiedTable) (\(columnList))"
     }
 
+    /// Asks (column `taken`, "t" or "f") whether a relation already has the index's name in the schema
+    /// `createStatement` puts it in: the table's, which is the search path's choice when the plan named
+    /// none. The names go as parameters, as stored: `to_regclass` cannot read the `U&"…"` quoting a
+    /// name with a control character gets.
+    public var nameTakenQuery: (sql: String, parameters: [String?]) {
+        let sql = """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_class AS existing
+                WHERE existing.relname = $1 AND existing.relnamespace = (
+                    SELECT t.relnamespace FROM pg_class AS t JOIN pg_namespace AS n ON n.oid = t.relnamespace
+                    WHERE t.relname = $2 AND t.relkind IN ('r', 'p', 'm')
+                      AND CASE WHEN $3::text IS NULL THEN pg_table_is_visible(t.oid) ELSE n.nspname = $3::text END)
+            ) AS taken
+            """
+        return (sql, [indexName, table, schema])
+    }
+
     var qualifiedTable: String { SQLIdentifier.qualified(schema, table) }
     private var columnList: String { columns.map(SQLIdentifier.quoted).joined(separator: ", ") }
 
