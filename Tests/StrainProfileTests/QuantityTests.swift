@@ -58,7 +58,8 @@ struct QuantityTests {
         #expect(throws: ValueError(message, suggestion: suggestion)) { try Rate(parsing: text) }
     }
 
-    @Test(arguments: [(200.0, "200/s"), (0.5, "30/m"), (1.0 / 3600, "1/h"), (0, "0/s"), (12.25, "12.25/s")])
+    @Test(arguments: [(200.0, "200/s"), (0.5, "30/m"), (1.0 / 3600, "1/h"), (0, "0/s"), (12.25, "12.25/s"),
+                      (1e-7, "0.00036/h"), (1.0 / 3600 / 2500, "0.0004/h"), (1e-12, "0.0000000036/h")])
     func writesRatesInTheLargestWholeUnit(perSecond: Double, text: String) {
         #expect(Rate(perSecond: perSecond).description == text)
     }
