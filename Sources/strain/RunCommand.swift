@@ -149,6 +149,11 @@ enum RunCommand: Command {
     private static func execute(_ profile: Profile, overrides: [String], arguments: Arguments, workers: Int, seed: UInt64?,
                                 shard: Shard?, startAt: Date?, destinations: [OutputDestination], output: Output) -> ExitStatus {
         let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) } ?? defaultOutputDirectory(for: profile.folderName)
+        /// A run that fails before it measured anything takes back the folder it made itself (rmdir(2)
+        /// removes only an empty one), rather than leave an empty run behind.
+        func releaseFolderIfUnused() {
+            if arguments.value("--out") == nil { rmdir(directory.path) }
+        }
         // A shard sees only its part of the load: thresholds judge the merge, not the shards.
         let abortThresholds = shard == nil ? profile.thresholds.filter(\.abortOnFail) : []
         let abortCheck: (@Sendable (RunArtifact) -> String?)? = abortThresholds.isEmpty ? nil : { @Sendable artifact in
@@ -169,9 +174,11 @@ enum RunCommand: Command {
         do {
             diagnosis = try startDiagnosis(profile, pid: arguments.value("--diagnose-pid"))
         } catch let error as UsageError {
+            releaseFolderIfUnused()
             output.error("strain run: \(error)")
             return .badInput
         } catch {
+            releaseFolderIfUnused()
             output.error("strain run: cannot start the diagnosis: \(error)")
             return .infrastructure
         }
@@ -188,6 +195,7 @@ enum RunCommand: Command {
             result = try LoadRun.run(profile, engines: [HTTPEngineFactory(), PostgresEngineFactory()], options: options)
         } catch {
             _ = diagnosis?.session.stop()
+            releaseFolderIfUnused()
             output.error("strain run: \(error)")
             return error.kind == .badInput ? .badInput : .infrastructure
         }

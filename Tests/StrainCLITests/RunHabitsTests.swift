@@ -13,6 +13,20 @@ struct RunHabitsTests {
         return folder
     }
 
+    /// A run without --out that fails before measuring (here: an unset variable) leaves no empty
+    /// folder under reports/; one that measured keeps its folder whatever happens after.
+    @Test func aRunThatFailsBeforeMeasuringLeavesNoFolderOfItsOwn() throws {
+        let folder = try Self.scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try #"{ name: "unset", target: { baseURL: "http://127.0.0.1:9" }, scenarios: [{ name: "a", load: { rate: "1/s", duration: "1s" }, steps: [{ path: "/${env.STRAIN_TEST_NEVER_SET}" }] }] }"#
+            .write(to: folder.appendingPathComponent("unset.json5"), atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["run", "unset.json5"], directory: folder)
+        #expect(outcome.status == 2, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("STRAIN_TEST_NEVER_SET is not set in the environment"), "\(outcome.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("reports").path)
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test func aURLArgumentRunsLikeHey() throws {
         let folder = try Self.scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
