@@ -114,10 +114,16 @@ public struct StatementCounters: Codable, Sendable, Equatable {
     public var sharedBlocksHit: Int64
     public var sharedBlocksRead: Int64
     public var tempBlocksWritten: Int64
+    /// The population standard deviation of the calls' execution times (`stddev_exec_time`): with
+    /// `calls` and the total it gives their sum of squares, so a window's spread can be taken from
+    /// two snapshots. Nil in evidence saved before it was collected.
+    public var execStddevMilliseconds: Double?
+    /// The slowest call since the entry was created (`max_exec_time`).
+    public var maxExecMilliseconds: Double?
 
     public init(queryID: Int64, userID: UInt32, toplevel: Bool, query: String, calls: Int64,
                 totalExecMilliseconds: Double, rows: Int64, sharedBlocksHit: Int64 = 0, sharedBlocksRead: Int64 = 0,
-                tempBlocksWritten: Int64 = 0) {
+                tempBlocksWritten: Int64 = 0, execStddevMilliseconds: Double? = nil, maxExecMilliseconds: Double? = nil) {
         self.queryID = queryID
         self.userID = userID
         self.toplevel = toplevel
@@ -129,6 +135,8 @@ public struct StatementCounters: Codable, Sendable, Equatable {
         self.sharedBlocksHit = sharedBlocksHit
         self.sharedBlocksRead = sharedBlocksRead
         self.tempBlocksWritten = tempBlocksWritten
+        self.execStddevMilliseconds = execStddevMilliseconds
+        self.maxExecMilliseconds = maxExecMilliseconds
     }
 }
 

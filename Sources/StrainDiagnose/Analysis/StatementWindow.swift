@@ -12,6 +12,12 @@ public struct StatementActivity: Sendable, Equatable {
     public var rows: Int64
     public var sharedBlocksRead: Int64
     public var tempBlocksWritten: Int64
+    /// The standard deviation of the window's calls' execution times; nil when a snapshot lacks it.
+    public var stddevSeconds: Double? = nil
+    /// The slowest call since the entry was created, and whether it was one of the window's (the
+    /// maximum rose during it); nil when the snapshot lacks it.
+    public var slowestSeconds: Double? = nil
+    public var slowestWasInWindow = false
 
     public var meanSeconds: Double { calls > 0 ? seconds / Double(calls) : 0 }
     public var rowsPerCall: Double { calls > 0 ? Double(rows) / Double(calls) : 0 }
@@ -43,14 +49,20 @@ public struct StatementWindow: Sendable, Equatable {
             // An entry with fewer calls than before was evicted and created again (or reset):
             // everything it counts happened since, so it is taken whole.
             let base = before[key(after)].flatMap { $0.calls <= after.calls ? $0 : nil }
-            let activity = StatementActivity(
+            var activity = StatementActivity(
                 queryID: after.queryID, userID: after.userID, toplevel: after.toplevel, query: after.query,
                 calls: after.calls.rise(since: base?.calls ?? 0),
                 seconds: max(0, after.totalExecMilliseconds - (base?.totalExecMilliseconds ?? 0)) / 1000,
                 rows: after.rows.rise(since: base?.rows ?? 0),
                 sharedBlocksRead: after.sharedBlocksRead.rise(since: base?.sharedBlocksRead ?? 0),
                 tempBlocksWritten: after.tempBlocksWritten.rise(since: base?.tempBlocksWritten ?? 0))
-            return activity.calls > 0 ? activity : nil
+            guard activity.calls > 0 else { return nil }
+            activity.stddevSeconds = Self.windowStddevMilliseconds(after, since: base, calls: activity.calls).map { $0 / 1000 }
+            if let slowest = after.maxExecMilliseconds, slowest.isFinite, slowest >= 0 {
+                activity.slowestSeconds = slowest / 1000
+                activity.slowestWasInWindow = slowest > (base?.maxExecMilliseconds ?? 0)
+            }
+            return activity
         }
         .sorted { ($0.seconds, $1.queryID, $1.userID) > ($1.seconds, $0.queryID, $0.userID) }
         if let startCount = start.deallocations, let endCount = end.deallocations {
@@ -59,6 +71,24 @@ public struct StatementWindow: Sendable, Equatable {
             evictions = nil
         }
         wasReset = start.statsReset != end.statsReset
+    }
+
+    /// The spread of the `calls` made between two counters of one statement (`base` nil: all of
+    /// `after`'s). pg_stat_statements keeps each entry's mean and population standard deviation, which
+    /// give its sum of squares, calls × (σ² + mean²); the window's is the difference, its variance
+    /// that over the calls less the square of its mean.
+    static func windowStddevMilliseconds(_ after: StatementCounters, since base: StatementCounters?, calls: Int64) -> Double? {
+        func sumOfSquares(_ counters: StatementCounters?) -> Double? {
+            guard let counters else { return 0 }
+            guard let stddev = counters.execStddevMilliseconds, counters.calls > 0 else { return counters.calls == 0 ? 0 : nil }
+            let mean = counters.totalExecMilliseconds / Double(counters.calls)
+            return Double(counters.calls) * (stddev * stddev + mean * mean)
+        }
+        guard calls > 0, let end = sumOfSquares(after), let start = sumOfSquares(base) else { return nil }
+        let mean = (after.totalExecMilliseconds - (base?.totalExecMilliseconds ?? 0)) / Double(calls)
+        // Rounding can leave a spread of none slightly below zero.
+        let variance = max(0, (end - start) / Double(calls) - mean * mean)
+        return variance.isFinite ? variance.squareRoot() : nil
     }
 
     /// Execution time of top-level statements (nested ones are inside their callers' time already).

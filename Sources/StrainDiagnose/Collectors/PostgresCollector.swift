@@ -103,7 +103,7 @@ final class PostgresCollector {
         do {
             let rows = try connection.execute("""
                 \(Self.marker) SELECT queryid, userid, \(toplevel) AS toplevel, query, calls, total_exec_time, rows,
-                       shared_blks_hit, shared_blks_read, temp_blks_written
+                       shared_blks_hit, shared_blks_read, temp_blks_written, stddev_exec_time, max_exec_time
                 FROM \(schema).pg_stat_statements
                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND queryid IS NOT NULL AND query NOT LIKE '/* strain-diagnose */%'
@@ -120,7 +120,9 @@ final class PostgresCollector {
                     rows: number("rows"),
                     sharedBlocksHit: number("shared_blks_hit"),
                     sharedBlocksRead: number("shared_blks_read"),
-                    tempBlocksWritten: number("temp_blks_written"))
+                    tempBlocksWritten: number("temp_blks_written"),
+                    execStddevMilliseconds: rows.value(row: row, column: "stddev_exec_time").flatMap(Double.init),
+                    maxExecMilliseconds: rows.value(row: row, column: "max_exec_time").flatMap(Double.init))
             }
             var deallocations: Int64?
             var statsReset: String?

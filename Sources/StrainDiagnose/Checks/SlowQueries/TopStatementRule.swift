@@ -2,7 +2,8 @@ import Foundation
 
 /// Step 2: a statement reported for its time alone — a large share of the database's time, or slow
 /// per call whatever its share — when no other rule explains it. What its plan showed — or why
-/// there is none — is said, never hidden.
+/// there is none — is said, never hidden; so is a spread of call times that says it is slow only
+/// for some calls (`ParameterSkew`), which no one plan shows.
 enum TopStatementRule {
     /// Calls this slow on average make it a warning.
     static let slowCall = 0.1
@@ -15,6 +16,13 @@ enum TopStatementRule {
         if unexplained { evidence.append(unexplainedReason(plan)) }
         if let sampleEvidence = context.sampleEvidence { evidence.append(sampleEvidence) }
         let slow = statement.meanSeconds >= slowCall
+        if let skew = ParameterSkew(statement) {
+            evidence.append(skew.evidence)
+            return Finding(step: .slowQueries, check: .topStatement,
+                           title: "Statement slow for some calls: \(Format.duration(statement.meanSeconds)) per call on "
+                               + "average, up to \(Format.duration(skew.slowestSeconds))",
+                           object: context.object, evidence: evidence, impact: context.impact, severity: .warning, fix: skew.fix)
+        }
         let fix = slow ? "Read its plan with EXPLAIN (ANALYZE, BUFFERS) on representative values and reduce the rows it touches."
             : unexplained ? "Its plan could not be read here: run EXPLAIN (ANALYZE, BUFFERS) on it with representative values."
             : plan?.sample != nil ? "The plan of a sample captured during the window shows no missing index or spill; if it "
