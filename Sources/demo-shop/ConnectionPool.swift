@@ -9,6 +9,8 @@ import StrainPQ
 final class ConnectionPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var idle: [PGConnection]
+    /// Time callers spent waiting for a free connection: what a leak costs the requests.
+    private var waitedNanoseconds: UInt64 = 0
 
     init(conninfo: String, size: Int) throws {
         idle = try (0..<size).map { _ in
@@ -21,8 +23,19 @@ final class ConnectionPool: @unchecked Sendable {
     func checkOut() -> PGConnection {
         condition.lock()
         defer { condition.unlock() }
-        while idle.isEmpty { condition.wait() }
+        if idle.isEmpty {
+            let start = DispatchTime.now().uptimeNanoseconds
+            while idle.isEmpty { condition.wait() }
+            waitedNanoseconds += DispatchTime.now().uptimeNanoseconds - start
+        }
         return idle.removeLast()
+    }
+
+    /// Seconds callers have waited for a connection since the pool opened.
+    var waitedSeconds: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return Double(waitedNanoseconds) / 1e9
     }
 
     func checkIn(_ connection: PGConnection) {

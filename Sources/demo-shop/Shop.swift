@@ -30,6 +30,8 @@ final class Shop: Sendable {
         do {
             switch (request.method, parts.count, parts.first) {
             case ("GET", 1, "health"): return .json(200, #"{"status":"ok"}"#)
+            // The service's own account of the pool: what tests measure a leak's cost against.
+            case ("GET", 1, "pool"): return .json(200, json(["waitSeconds": pool.waitedSeconds]))
             case ("GET", 2, "products"): return try product(id: parts[1])
             case ("GET", 2, "orders") where parts[1] == "search": return try searchOrders(email: request.query["email"] ?? "")
             case ("GET", 3, "customers") where parts[2] == "orders": return try customerOrders(id: parts[1])

@@ -1,4 +1,5 @@
 import Foundation
+import StrainCurl
 
 /// A demo-shop process (the shop or its slow downstream) started from a test, on a port the
 /// kernel picks; stopped by PID when the value goes away.
@@ -41,6 +42,19 @@ final class DemoShopProcess: @unchecked Sendable {
             throw DemoShopError("unexpected first line from demo-shop: \(text)")
         }
         self.port = port
+    }
+
+    /// Seconds the shop's requests have waited for a pooled connection, as the shop counts them
+    /// (`GET /pool`).
+    func poolWaitSeconds() throws -> Double {
+        let easy = try CurlEasy()
+        try easy.setURL("\(url)/pool")
+        try easy.perform()
+        let object = try JSONSerialization.jsonObject(with: Data(easy.responseBody)) as? [String: Any]
+        guard let seconds = object?["waitSeconds"] as? Double else {
+            throw DemoShopError("GET /pool answered \(String(decoding: easy.responseBody, as: UTF8.self))")
+        }
+        return seconds
     }
 
     deinit {
