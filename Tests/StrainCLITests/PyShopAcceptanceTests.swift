@@ -40,7 +40,7 @@ struct PyShopAcceptanceTests {
         #expect(profile.count == 1, "\(profile.map { "\($0.check): \($0.object): \($0.evidence)" })")
         let waiting = try #require(profile.first)
         #expect(waiting.check == .waitingInsideService)
-        #expect(waiting.object == "inventory/stock in pid \(shop.pid)")
+        #expect(waiting.object == "inventory/stock in pid \(shop.pid)", "\(waiting.evidence)")
 
         // (7) A statement slow per call at a small share of the database's time.
         let slowText = "SELECT pg_sleep($1), count(*), sum(total_cents) FROM orders WHERE customer_id = $2"

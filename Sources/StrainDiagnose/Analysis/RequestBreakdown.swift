@@ -44,7 +44,7 @@ struct RequestBreakdown {
     /// `NPlusOneCost`) to the endpoint that issues it; another statement to the endpoint whose
     /// requests its calls track second by second (`EndpointAttribution`), or, where the seconds
     /// cannot single one out, to the one endpoint (among those they leave) that it runs about once
-    /// per request of.
+    /// per request of and whose requests last as long as its calls.
     /// The rest is the run's average. A slow dependency accounts for an endpoint's rest when the
     /// rest is comparable to its median (`DependenciesCheck.explainsRest`) and the endpoint's fast
     /// requests are no faster than the dependency's fast answers: size alone would hand a dependency
@@ -113,7 +113,11 @@ struct RequestBreakdown {
             break
         }
         let onePerRequest = candidates.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
-        return onePerRequest.count == 1 ? onePerRequest[0].name : nil
+        if onePerRequest.count <= 1 { return onePerRequest.first?.name }
+        // Several run about once per request: a request lasts at least as long as the statement it
+        // waits for, so those whose requests are quicker than its calls did not issue it.
+        let longEnough = onePerRequest.filter { $0.meanSeconds >= lastsAtLeast * statement.meanSeconds }
+        return longEnough.count == 1 ? longEnough[0].name : nil
     }
 
     /// Takes the service's wait for a core out of the unexplained time of the endpoints that no
@@ -245,6 +249,9 @@ struct RequestBreakdown {
 
     /// Calls per request of a statement run once for each request (allowing for requests cut at the window's edges).
     private static let onceEach = 0.9...1.1
+    /// An issuer's mean request time against the statement's mean execution, with room for the two
+    /// windows (the load's, the statistics') not matching exactly.
+    private static let lastsAtLeast = 0.9
 
     var description: String {
         var text = "\(endpoint): \(Format.duration(mean)) per request = network \(Format.duration(network)) + database "
