@@ -191,7 +191,7 @@ struct StepDecoder {
         if pipelined, SQLText.controlsTransaction(sql) {
             throw sqlField.error("transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) cannot run in pipeline mode, where the statements of many iterations share one connection; remove postgres.pipeline to run transactions, or drop this step (each pipeline batch already runs as one implicit transaction)")
         }
-        if SQLText.firstWords(of: sql) == "copy", ["STDIN", "STDOUT"].contains(where: sql.uppercased().contains) {
+        if SQLText.copiesThroughTheConnection(sql) {
             throw sqlField.error("COPY … FROM STDIN / TO STDOUT streams data through the connection, which a load step cannot do; use INSERT or SELECT, or COPY to or from a server-side file")
         }
         var parameters: [Template] = []
@@ -320,39 +320,79 @@ struct StepDecoder {
 public enum SQLText {
     /// The highest `$n` placeholder outside string literals, quoted identifiers, dollar quotes and comments.
     static func highestPlaceholder(in sql: String) -> Int {
-        let scalars = Array(sql.unicodeScalars)
+        let (scalars, code) = codeMask(of: sql)
         func isDigit(_ index: Int) -> Bool { index < scalars.count && ("0"..."9").contains(scalars[index]) }
-        func skip(past terminator: [Unicode.Scalar], from start: Int) -> Int {
-            var index = start
-            while index < scalars.count, !scalars[index...].starts(with: terminator) { index += 1 }
-            return index + terminator.count
-        }
         var highest = 0
         var index = 0
         while index < scalars.count {
-            let scalar = scalars[index]
-            let rest = scalars[index...]
-            if scalar == "'" || scalar == "\"" {
-                index = skip(past: [scalar], from: index + 1)
-            } else if rest.starts(with: "--".unicodeScalars) {
-                index = skip(past: ["\n"], from: index)
-            } else if rest.starts(with: "/*".unicodeScalars) {
-                index = skip(past: Array("*/".unicodeScalars), from: index + 2)
-            } else if scalar == "$", isDigit(index + 1) {
+            if code[index], scalars[index] == "$", isDigit(index + 1) {
                 var end = index + 1
                 while isDigit(end) { end += 1 }
                 highest = max(highest, Int(String(String.UnicodeScalarView(scalars[(index + 1)..<end]))) ?? 0)
                 index = end
-            } else if scalar == "$", let close = scalars[(index + 1)...].firstIndex(of: "$"),
-                      scalars[(index + 1)..<close].allSatisfy({ $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }) {
-                // A dollar-quoted string: $$…$$ or $tag$…$tag$.
-                let tag = Array(scalars[index...close])
-                index = skip(past: tag, from: close + 1)
             } else {
                 index += 1
             }
         }
         return highest
+    }
+
+    /// The statements of `sql`, split at the semicolons that end them (not those inside literals,
+    /// quoted identifiers, dollar quotes or comments); blank ones left out. A simple query may hold
+    /// several.
+    static func statements(in sql: String) -> [String] {
+        let (scalars, code) = codeMask(of: sql)
+        var statements: [String] = []
+        var start = 0
+        for index in 0...scalars.count where index == scalars.count || (code[index] && scalars[index] == ";") {
+            let text = String(String.UnicodeScalarView(scalars[start..<index]))
+            if !firstWords(of: text).isEmpty { statements.append(text) }
+            start = index + 1
+        }
+        return statements
+    }
+
+    /// `sql`'s scalars, and which of them are SQL itself rather than inside a string literal, a
+    /// quoted identifier, a dollar quote ($$…$$, $tag$…$tag$) or a comment.
+    private static func codeMask(of sql: String) -> (scalars: [Unicode.Scalar], code: [Bool]) {
+        let scalars = Array(sql.unicodeScalars)
+        var code = [Bool](repeating: true, count: scalars.count)
+        func skip(past terminator: [Unicode.Scalar], from start: Int) -> Int {
+            var index = start
+            while index < scalars.count, !scalars[index...].starts(with: terminator) { index += 1 }
+            return min(scalars.count, index + terminator.count)
+        }
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            let rest = scalars[index...]
+            var end = index
+            if scalar == "'" || scalar == "\"" {
+                end = skip(past: [scalar], from: index + 1)
+            } else if rest.starts(with: "--".unicodeScalars) {
+                end = skip(past: ["\n"], from: index)
+            } else if rest.starts(with: "/*".unicodeScalars) {
+                end = skip(past: Array("*/".unicodeScalars), from: index + 2)
+            } else if scalar == "$", index + 1 < scalars.count, !("0"..."9").contains(scalars[index + 1]),
+                      let close = scalars[(index + 1)...].firstIndex(of: "$"),
+                      scalars[(index + 1)..<close].allSatisfy({ $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }) {
+                end = skip(past: Array(scalars[index...close]), from: close + 1)
+            }
+            if end > index {
+                for quoted in index..<end { code[quoted] = false }
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        return (scalars, code)
+    }
+
+    /// Whether one of the statements of `sql` is a COPY that streams data through the connection.
+    static func copiesThroughTheConnection(_ sql: String) -> Bool {
+        statements(in: sql).contains { statement in
+            firstWords(of: statement) == "copy" && ["STDIN", "STDOUT"].contains(where: statement.uppercased().contains)
+        }
     }
 
     /// Whether `sql` starts or ends a transaction block: BEGIN, START TRANSACTION, COMMIT, END,

@@ -308,6 +308,7 @@ struct ProfileLoaderTests {
         (oneQuery, #"{ sql: "SELECT ${env.X}" }"#, "steps[0].sql: sql is sent as written, so it cannot contain ${…}"),
         (oneQuery, #"{ sql: "SELECT 1", params: [1] }"#, "steps[0].params: the SQL has no placeholders, so params needs 0 values; found 1"),
         (oneQuery, #"{ sql: "SELECT $1" }"#, "steps[0].sql: the SQL uses $1, so params needs 1 value; found 0"),
+        (oneQuery, #"{ sql: "INSERT INTO t VALUES (1); copy t from stdin" }"#, "steps[0].sql: COPY … FROM STDIN / TO STDOUT streams data"),
         (oneQuery, #"{ sql: "SELECT $1", params: [null] }"#, "steps[0].params[0]: expected a string or a number, found null"),
         (oneQuery, #"{ sql: "SELECT 1", check: { status: 200 } }"#, "check.status: status checks HTTP responses; a sql step can check rows"),
         (oneQuery, #"{ sql: "SELECT 1", extract: { n: { header: "X" } } }"#, #"extract.n: expected a column name of the first row, like "amount", found an object"#),
@@ -324,6 +325,23 @@ struct ProfileLoaderTests {
     ])
     func findsTheHighestPlaceholderOutsideQuotesAndComments(sql: String, highest: Int) {
         #expect(SQLText.highestPlaceholder(in: sql) == highest)
+    }
+
+    @Test(arguments: [
+        ("SELECT 1", ["SELECT 1"]), ("SELECT 1;", ["SELECT 1"]), ("INSERT INTO t VALUES (1); SELECT 2", ["INSERT INTO t VALUES (1)", " SELECT 2"]),
+        ("SELECT ';', \"a;b\" -- ;\n; /* ; */ ;SELECT $$;$$, $q$;$q$, $1", ["SELECT ';', \"a;b\" -- ;\n", "SELECT $$;$$, $q$;$q$, $1"]),
+        (" ; -- nothing\n;", []), ("SELECT 'unterminated;", ["SELECT 'unterminated;"]),
+    ] as [(String, [String])])
+    func splitsStatementsAtTheirSemicolonsOnly(sql: String, statements: [String]) {
+        #expect(SQLText.statements(in: sql) == statements)
+    }
+
+    @Test(arguments: [
+        ("COPY orders FROM STDIN", true), ("SELECT 1; COPY orders TO stdout", true), ("INSERT INTO t VALUES (1); copy t from stdin", true),
+        ("SELECT 'COPY t FROM STDIN'", false), ("COPY orders TO '/tmp/orders.csv'", false), ("SELECT 1 /* ; COPY t FROM STDIN */", false),
+    ])
+    func aCopyThroughTheConnectionIsFoundInAnyStatement(sql: String, copies: Bool) {
+        #expect(SQLText.copiesThroughTheConnection(sql) == copies)
     }
 
     @Test func reportsUnreadableFiles() {
