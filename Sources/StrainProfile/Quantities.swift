@@ -150,10 +150,9 @@ enum QuantityText {
         return Double(text)
     }
 
-    /// Up to three decimals, trailing zeros dropped, never locale-dependent: 1.5, 200, 0.001.
-    /// Three decimals at most, trailing zeros dropped; a value too small for three decimals keeps
-    /// three significant digits ("0.00036"), never reading as a zero it is not. No exponent, so
-    /// the text reads back as a profile value.
+    /// Up to three decimals, trailing zeros dropped, never locale-dependent: 1.5, 200, 0.001. A value
+    /// too small for three decimals keeps three significant digits ("0.00036"), never reading as a
+    /// zero it is not; no exponent, so the text reads back as a profile value.
     static func number(_ value: Double) -> String {
         let magnitude = value.magnitude
         let decimals = magnitude == 0 || magnitude >= 0.0005 || !magnitude.isFinite ? 3 : Int(-log10(magnitude)) + 3
