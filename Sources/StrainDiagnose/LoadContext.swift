@@ -26,10 +26,14 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var firstByteMedianSeconds: Double?
         /// Each new connection's time to connect, in µs (HTTP only).
         public var connect: Histogram?
+        /// The requests that got an answer (a status or a SQLSTATE); nil when all did (an access log).
+        /// The others — timed out, refused, never sent — may or may not have reached the service.
+        public var answered: UInt64?
 
         public init(scenario: String, step: String, kind: ScenarioKind, requests: UInt64, totalSeconds: Double,
                     networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, fastTenthSeconds: Double? = nil,
-                    download: Histogram? = nil, firstByteMedianSeconds: Double? = nil, connect: Histogram? = nil) {
+                    download: Histogram? = nil, firstByteMedianSeconds: Double? = nil, connect: Histogram? = nil,
+                    answered: UInt64? = nil) {
             self.scenario = scenario
             self.step = step
             self.kind = kind
@@ -41,6 +45,7 @@ public struct LoadContext: Codable, Sendable, Equatable {
             self.download = download
             self.firstByteMedianSeconds = firstByteMedianSeconds
             self.connect = connect
+            self.answered = answered
         }
 
         /// "scenario/step", the endpoint's name in findings.
@@ -85,6 +90,10 @@ public struct LoadContext: Codable, Sendable, Equatable {
     /// phase: DNS, connect, TLS and the download (first byte to last) add up to the network time;
     /// pool wait is the wait for a connection.
     /// `timeline`, the run's per-second intervals, gives the per-interval request counts.
+    /// Requests still in flight when the run stopped waiting (`unfinished`) are left out: their time
+    /// is in no histogram, whether they ran their statements is unknown, and they are counted at the
+    /// drain's end, where they would read as a burst of requests that ran nothing. A run against a
+    /// service whose pool ran dry ends with many of them.
     public init(artifact: RunArtifact, timeline: [TimelineInterval] = []) {
         source = Self.driverSource
         func seconds(_ histogram: Histogram?) -> Double? {
@@ -94,19 +103,33 @@ public struct LoadContext: Codable, Sendable, Equatable {
             scenario.steps.map { step in
                 let network = [Phase.dns.name, Phase.connect.name, Phase.tls.name, Phase.download.name].compactMap { seconds(step.phases[$0]) }
                 let firstByte = step.phases[Phase.ttfb.name].flatMap { $0.isEmpty ? nil : Double($0.percentile(50)) / 1_000_000 }
-                return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests,
+                let unfinished = min(step.requests, step.counters[Counter.unfinished.name] ?? 0)
+                return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests - unfinished,
                                 totalSeconds: seconds(step.service) ?? 0,
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
                                 poolWaitSeconds: seconds(step.phases[Phase.poolWait.name]),
                                 fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,
                                 download: step.phases[Phase.download.name], firstByteMedianSeconds: firstByte,
-                                connect: step.phases[Phase.connect.name])
+                                connect: step.phases[Phase.connect.name], answered: step.service.count)
             }
         }
-        requestIntervals = timeline.isEmpty ? nil : timeline.map { interval in
+        var intervals = timeline.map { interval in
             RequestInterval(start: artifact.startedAt.addingTimeInterval(interval.start), duration: interval.duration,
                             requests: Dictionary(interval.steps.map { ("\($0.scenario)/\($0.step)", $0.requests) }, uniquingKeysWith: +))
         }
+        for scenario in artifact.scenarios {
+            for step in scenario.steps {
+                // Taken from the last intervals back, where the drain's end counted them.
+                var left = step.counters[Counter.unfinished.name] ?? 0
+                let name = "\(scenario.name)/\(step.name)"
+                for index in intervals.indices.reversed() where left > 0 {
+                    let taken = min(left, intervals[index].requests[name] ?? 0)
+                    intervals[index].requests[name]? -= taken
+                    left -= taken
+                }
+            }
+        }
+        requestIntervals = intervals.isEmpty ? nil : intervals
     }
 
     public var requests: UInt64 { endpoints.reduce(0) { $0 + $1.requests } }

@@ -293,4 +293,18 @@ struct StatementChargeTests {
                                           calls: 90, seconds: 4, rows: 90, sharedBlocksRead: 0, tempBlocksWritten: 0)
         #expect(RequestBreakdown.issuer(of: statement, among: Self.endpoints, intervals: intervals) == "dashboard/view")
     }
+
+    /// A pool that ran dry: of 96 checkouts 32 timed out before they reached their INSERT, so it ran
+    /// 64 times. Once per answered request is once per request of the endpoint; the product pages'
+    /// 240 requests, all answered, are not its issuer.
+    @Test(arguments: [(64, "shop/checkout"), (nil, nil)] as [(UInt64?, String?)])
+    func requestsWithoutAnAnswerMayNotHaveRunTheStatement(answered: UInt64?, issuer: String?) {
+        let endpoints = [
+            LoadContext.Endpoint(scenario: "shop", step: "checkout", kind: .http, requests: 96, totalSeconds: 260, answered: answered),
+            LoadContext.Endpoint(scenario: "shop", step: "product", kind: .http, requests: 240, totalSeconds: 0.4, answered: 240),
+        ]
+        let insert = StatementActivity(queryID: 3, userID: 10, toplevel: true, query: "INSERT INTO payments (customer_id) VALUES ($1)",
+                                       calls: 64, seconds: 0.01, rows: 64, sharedBlocksRead: 0, tempBlocksWritten: 0)
+        #expect(RequestBreakdown.issuer(of: insert, among: endpoints, intervals: []) == issuer)
+    }
 }

@@ -59,6 +59,32 @@ struct LoadContextTests {
         #expect(LoadContext(artifact: artifact).requestIntervals == nil)
     }
 
+    /// Requests still in flight when the run stopped waiting are counted at the drain's end, with no
+    /// time in any histogram: the endpoint counts the requests whose time was measured, and the
+    /// last seconds lose them where they were counted (a starved pool ends runs with many of them).
+    @Test func unfinishedRequestsAreLeftOutOfTheEndpointAndTheLastSeconds() throws {
+        let started = EvidenceBuilder.start
+        var step = StepResult(name: "pay", requests: 13)
+        step.counters = [Counter.unfinished.name: 6]
+        step.service = Histogram(recording: [1000, 1000, 1000, 1000, 1000, 1000, 1000])
+        let artifact = RunArtifact(
+            tool: ToolInfo(version: "test"), profile: nil,
+            host: HostInfo(hostname: "h", cores: 2, memoryBytes: 0, os: "Linux", arch: "x86_64"), gitSHA: nil,
+            startedAt: started, endedAt: started.addingTimeInterval(3), status: .completed, validity: Validity(valid: true),
+            scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: 13, steps: [step])])
+        // 4 and 3 answered; the drain's end counted 6 unfinished in a last, partial interval (and 0 in a
+        // later one, which cannot take any).
+        let timeline = [(0.0, 4), (1, 3), (2, 6), (2.5, 0)].map { start, requests in
+            TimelineInterval(start: start, duration: 1, steps: [
+                IntervalStep(scenario: "shop", step: "pay", requests: UInt64(requests), failures: 0, latency: Histogram()),
+            ])
+        }
+        let load = LoadContext(artifact: artifact, timeline: timeline)
+        #expect(load.endpoints.map(\.requests) == [7])
+        #expect(abs(try #require(load.endpoints.first).meanSeconds - 0.001) < 1e-9)
+        #expect(try #require(load.requestIntervals).map { $0.requests["shop/pay"] } == [4, 3, 0, 0])
+    }
+
     /// Stretches that do not fall on the load's seconds take each second's requests in proportion
     /// to the part of it they cover.
     @Test func requestsAreSplitByTheShareOfEachSecondAStretchCovers() {

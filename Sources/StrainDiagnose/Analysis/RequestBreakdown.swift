@@ -112,12 +112,21 @@ struct RequestBreakdown {
         case nil:
             break
         }
-        let onePerRequest = candidates.filter { onceEach.contains(Double(statement.calls) / Double($0.requests)) }
+        let onePerRequest = candidates.filter { runsOncePerRequest(statement, of: $0) }
         if onePerRequest.count <= 1 { return onePerRequest.first?.name }
         // Several run about once per request: a request lasts at least as long as the statement it
         // waits for, so those whose requests are quicker than its calls did not issue it.
         let longEnough = onePerRequest.filter { $0.meanSeconds >= lastsAtLeast * statement.meanSeconds }
         return longEnough.count == 1 ? longEnough[0].name : nil
+    }
+
+    /// Whether `statement` ran about once per request of `endpoint`. Requests that got no answer (a
+    /// timeout, a refused connection) may or may not have reached it — a pool that ran dry leaves many
+    /// — so anywhere from once per answered request to once per request.
+    static func runsOncePerRequest(_ statement: StatementActivity, of endpoint: LoadContext.Endpoint) -> Bool {
+        let calls = Double(statement.calls)
+        let answered = Double(min(endpoint.answered ?? endpoint.requests, endpoint.requests))
+        return calls >= onceEach.lowerBound * answered && calls <= onceEach.upperBound * Double(endpoint.requests)
     }
 
     /// Takes the service's wait for a core out of the unexplained time of the endpoints that no
