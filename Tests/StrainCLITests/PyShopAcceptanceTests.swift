@@ -199,6 +199,44 @@ struct PyShopAcceptanceTests {
         #expect(problems.isEmpty, "\(problems.map { "\($0.check): \($0.title) — \($0.evidence)" })")
     }
 
+    /// A leak that empties a pool of its own: with --leak-hold 12 s and a checkout every 125 ms (a
+    /// quarter declined, each leaving its connection idle in a transaction), the 8-connection payments
+    /// pool runs dry within seconds and checkouts queue for it, while the shop's other pools keep idle
+    /// connections. The leak must rank first, costing about what the checkouts waited for the pool
+    /// (the service counts it), and step 5 must not send anyone to profile the checkout's code.
+    @Test func aLeakThatEmptiesItsPoolCostsTheWaitsForItNotCodeToProfile() throws {
+        let shop = try PyShopEnvironment(faults: "leak", leakHold: 12)
+        let run = try shop.run(profile: """
+            {
+              name: "pyshop-leak",
+              target: { baseURL: "http://127.0.0.1:18092" },
+              defaults: { timeout: "10s" },
+              scenarios: [
+                { name: "catalogue", load: { rate: "20/s", duration: "12s", maxConnections: 32 },
+                  steps: [{ name: "product", path: "/products/${random(1, 1000)}", check: { status: [200] } }] },
+                { name: "checkout", load: { rate: "8/s", duration: "12s", maxConnections: 64 },
+                  steps: [{ name: "pay", method: "POST", path: "/checkout?customer=${random(1, 20000)}", check: { status: [201, 402] } }] },
+              ],
+              diagnose: { postgres: "${env.PYSHOP_PG}", idleInTransactionAfter: "1s" },
+            }
+            """)
+        let findings = run.diagnosis.findings
+        for finding in findings {
+            print("pyshop leak — #\(findings.firstIndex(of: finding)! + 1) \(finding.severity) \(finding.check): \(finding.title) — "
+                  + "\(finding.object) — \(String(format: "%.2f", finding.impact.totalSeconds)) s")
+        }
+        let poolWait = run.counters.seconds("payments_pool_wait")
+        let leak = try #require(findings.first { $0.check == .idleInTransaction })
+        print("pyshop leak — checkouts waited \(String(format: "%.2f", poolWait)) s for the payments pool (service); "
+              + "impact \(leak.impact.totalSeconds) s; \(leak.evidence)")
+        #expect(poolWait > 5, "the pool never ran dry: the test no longer makes the case")
+        #expect(findings.first == leak)
+        #expect(leak.severity == .critical)
+        #expect(leak.impact.totalSeconds >= 0.5 * poolWait && leak.impact.totalSeconds <= 2 * poolWait + 0.5)
+        let profiled = findings.filter { $0.step == .profile && $0.object.contains("checkout") }
+        #expect(profiled.isEmpty, "\(profiled.map { "\($0.title): \($0.evidence)" })")
+    }
+
     /// Incident mode: `strain diagnose` watches the shop while another process loads it, knowing
     /// no request counts. The leak and the slow statement are database facts: both must be found.
     @Test func incidentModeFindsTheLeakAndTheSlowStatement() throws {
@@ -334,7 +372,7 @@ private final class PyShopEnvironment {
     /// pyshop's access log: a JSON line per request, the fields `strain diagnose --access-log` reads.
     var accessLog: URL { directory.appendingPathComponent("access.log") }
 
-    init(faults: String) throws {
+    init(faults: String, leakHold: Double = PyShopAcceptanceTests.leakHold) throws {
         fixture = try FixtureDatabase(prefix: "pyshop")
         let (database, conninfo) = (fixture.name, fixture.conninfo)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("strain-\(database)")
@@ -344,7 +382,7 @@ private final class PyShopEnvironment {
         downstream = try ServiceProcess(Self.script, ["downstream", "--delay-ms", "250"])
         shop = try ServiceProcess(Self.script, [
             "serve", "--postgres", conninfo, "--downstream", "\(downstream.url)/recommendations", "--faults", faults,
-            "--leak-hold", String(PyShopAcceptanceTests.leakHold),
+            "--leak-hold", String(leakHold),
             "--access-log", directory.appendingPathComponent("access.log").path,
         ])
     }
@@ -382,9 +420,9 @@ private final class PyShopEnvironment {
         }
     }
 
-    /// `strain run` on profiles/pyshop.json5 pointed at this shop, with its diagnosis.
-    func run() throws -> Run {
-        let (out, artifact, counters) = try strainRun(duration: "15s", diagnose: true)
+    /// `strain run` on `profile` (JSON5 text; default profiles/pyshop.json5), pointed at this shop, with its diagnosis.
+    func run(profile: String? = nil) throws -> Run {
+        let (out, artifact, counters) = try strainRun(duration: "15s", diagnose: true, profile: profile)
         return Run(diagnosis: try DiagnosisJSON.read(Diagnosis.self, from: out.appendingPathComponent("diagnosis.json")),
                    artifact: artifact, counters: counters)
     }
@@ -407,8 +445,10 @@ private final class PyShopEnvironment {
         return (out, try counters().minus(before))
     }
 
-    private func strainRun(duration: String, diagnose: Bool) throws -> (URL, RunArtifact, PyShopCounters) {
-        var profile = try String(contentsOf: StrainProcess.packageRoot.appendingPathComponent("profiles/pyshop.json5"), encoding: .utf8)
+    private func strainRun(duration: String, diagnose: Bool, profile text: String? = nil) throws -> (URL, RunArtifact, PyShopCounters) {
+        let template = try text ?? String(contentsOf: StrainProcess.packageRoot.appendingPathComponent("profiles/pyshop.json5"),
+                                          encoding: .utf8)
+        var profile = template
             .replacingOccurrences(of: "http://127.0.0.1:18093", with: downstream.url)
             .replacingOccurrences(of: "http://127.0.0.1:18092", with: shop.url)
             .replacingOccurrences(of: "duration: \"15s\"", with: "duration: \"\(duration)\"")

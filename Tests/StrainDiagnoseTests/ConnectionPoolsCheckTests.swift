@@ -82,6 +82,51 @@ struct ConnectionPoolsCheckTests {
         #expect(leak.impact.perRequestSeconds == 0.03)
     }
 
+    /// A service with a pool per purpose (pyshop's payments pool of its own): the leak takes every
+    /// connection of its pool while the application's other pools stay idle, so the application
+    /// never runs out of idle connections. The checkout requests that run the leaking statement
+    /// wait inside the service the while: that wait is the leak's cost, ranked in step 3, and not
+    /// code for step 5 to profile. When the pool kept a free connection, the wait is not the leak's.
+    @Test(arguments: [true, false])
+    func aLeakThatTakesItsPoolsEveryConnectionCostsTheWaitsOfTheEndpointsRunningIt(starved: Bool) throws {
+        let insert = "INSERT INTO payments (customer_id) VALUES ($1)"
+        func leaked(_ pid: Int32) -> SessionState {
+            B.session(pid: pid, state: "idle in transaction", query: "INSERT INTO payments (customer_id) VALUES (42)", stateSeconds: 8)
+        }
+        // Samples 1 s apart; the payments pool has pids 1 and 2, and the shop's other pools 3 idle
+        // connections. Starved, both sit leaked from the second sample on; else one at a time, the
+        // other idle (not listed), free for the next checkout.
+        let samples = (0..<4).map { offset in
+            ActivitySample(at: B.start.addingTimeInterval(Double(offset)), clientConnections: 10,
+                           sessions: starved ? (offset > 0 ? [leaked(1), leaked(2)] : [leaked(1)]) : [leaked(offset < 2 ? 1 : 2)],
+                           idleByApplication: ["shop": 3])
+        }
+        let statements = [B.snapshot("start", [B.statement(7, insert, calls: 0, milliseconds: 0, rows: 0)]),
+                          B.snapshot("end", [B.statement(7, insert, calls: 100, milliseconds: 10, rows: 100)])]
+        let load = LoadContext(endpoints: [
+            .init(scenario: "shop", step: "checkout", kind: .http, requests: 100, totalSeconds: 200),
+            .init(scenario: "shop", step: "product", kind: .http, requests: 1000, totalSeconds: 0.5),
+        ])
+        let input = CheckInput(evidence: B.evidence(postgres: B.postgres(snapshots: statements, activity: samples)), load: load,
+                               options: CheckOptions(idleInTransactionAfterSeconds: 1))
+        let leak = try #require(ConnectionPoolsCheck.run(input).findings.first { $0.check == .idleInTransaction })
+        let profile = ProfileCheck.run(input, earlier: [leak])
+        if starved {
+            // 2 s per checkout less its 0.1 ms INSERT, over 100 checkouts.
+            #expect(abs(leak.impact.totalSeconds - 199.99) < 1e-6)
+            #expect(leak.impact.perRequestSeconds.map { abs($0 - 1.9999) < 1e-6 } == true)
+            #expect(leak.severity == .critical)
+            #expect(leak.evidence.contains { $0.hasPrefix("request time it cost: about 3 min 19 s — shop/checkout runs its last "
+                                                           + "statement and waited that long off the CPU") && $0.contains("all 2 connections it leaked on were taken in 3 of 4 samples") })
+            #expect(profile.findings.isEmpty)
+            #expect(profile.summary.hasSuffix("left to step 3 (they wait for connections a leak took): shop/checkout"))
+        } else {
+            #expect(leak.impact.totalSeconds == 0)
+            #expect(leak.severity == .warning)
+            #expect(profile.findings.map(\.object) == ["shop/checkout"])
+        }
+    }
+
     /// A client that interpolates its parameters leaves a different text on each leak: one code
     /// path is still one finding, grouped by query_id or, without it, by the normalised text.
     @Test(arguments: [true, false])

@@ -27,6 +27,9 @@ struct CheckInput {
     /// every statement's calls against every endpoint's requests second by second, which several
     /// checks read.
     private(set) var requestBreakdowns: [RequestBreakdown] = []
+    /// Sessions left idle in a transaction, by the code path that leaves them, and the endpoints
+    /// that waited for the connections they took (step 3 counts that wait, step 5 leaves it).
+    private(set) var transactionLeaks: [TransactionLeak] = []
 
     init(evidence: Evidence, load: LoadContext?, options: CheckOptions) {
         self.evidence = evidence
@@ -55,6 +58,11 @@ struct CheckInput {
             repeatedStatements = []
         }
         requestBreakdowns = RequestBreakdown.all(self)
+        if let postgres = evidence.postgres {
+            transactionLeaks = TransactionLeak.all(postgres, bound: options.idleInTransactionAfterSeconds,
+                                                   statements: statements?.statements.filter(\.toplevel) ?? [], load: self.load,
+                                                   intervals: activityIntervals, breakdowns: requestBreakdowns)
+        }
     }
 
     /// The impact of `seconds` attributable over the window, per request and as a share of the

@@ -13,24 +13,34 @@ enum ProfileCheck {
     static let slowUnexplained = 0.02
     static let framesShown = 5
 
+    /// Whether steps 1–4 leave enough of an endpoint's time unexplained to look inside the code.
+    /// Decided per endpoint: one slow endpoint among fast ones must not be averaged away.
+    static func isNoticeable(_ breakdown: RequestBreakdown) -> Bool {
+        breakdown.unexplained >= noticeableUnexplained && breakdown.unexplained >= unexplainedShare * breakdown.mean
+    }
+
     static func run(_ input: CheckInput, earlier: [Finding]) -> CheckResult {
         guard input.load != nil else { return withoutLoad(input, earlier: earlier) }
-        let breakdowns = input.requestBreakdowns
-        // Decided per endpoint: one slow endpoint among fast ones must not be averaged away.
-        let noticeable = breakdowns.filter { $0.unexplained >= noticeableUnexplained && $0.unexplained >= unexplainedShare * $0.mean }
+        // Waits for connections a leak took are step 3's (counted there), not code to profile.
+        let leakWaits = Set(input.transactionLeaks.flatMap { $0.waitingEndpoints.map(\.endpoint) })
+        let breakdowns = input.requestBreakdowns.filter { !leakWaits.contains($0.endpoint) }
+        let noticeable = breakdowns.filter(isNoticeable)
         let hostBound = noticeable.filter(\.hostBound)
         // The slow ones when there are any; else the few milliseconds a fast machine leaves, as information.
         let own = noticeable.filter { !$0.hostBound }
         let slow = own.filter { $0.unexplained >= slowUnexplained }
         let unexplained = slow.isEmpty ? own : slow
-        let leftToStepOne = hostBound.isEmpty ? "" : "; left to step 1 (their time does not stand out from the service's other "
-            + "requests on a host that kept its threads from a core): " + hostBound.map(\.endpoint).joined(separator: ", ")
+        let leftToEarlierSteps = (hostBound.isEmpty ? "" : "; left to step 1 (their time does not stand out from the service's other "
+            + "requests on a host that kept its threads from a core): " + hostBound.map(\.endpoint).joined(separator: ", "))
+            + (leakWaits.isEmpty ? "" : "; left to step 3 (they wait for connections a leak took): "
+                + leakWaits.sorted().joined(separator: ", "))
         guard !unexplained.isEmpty else {
-            return CheckResult(findings: [], summary: "skipped: every endpoint's time is mostly network, database or dependency "
-                               + "time (or less than \(Format.duration(noticeableUnexplained)) per request is unexplained)" + leftToStepOne)
+            let every = hostBound.isEmpty && leakWaits.isEmpty ? "every" : "every other"
+            return CheckResult(findings: [], summary: "skipped: \(every) endpoint's time is mostly network, database or dependency "
+                               + "time (or less than \(Format.duration(noticeableUnexplained)) per request is unexplained)" + leftToEarlierSteps)
         }
         var summary = "\(unexplained.count) endpoint(s) mostly unexplained by steps 1–4: "
-            + unexplained.map(\.endpoint).joined(separator: ", ") + leftToStepOne
+            + unexplained.map(\.endpoint).joined(separator: ", ") + leftToEarlierSteps
         guard let service = input.evidence.service else {
             return CheckResult(findings: [codeFinding(unexplained, cpu: [], input)], summary: summary)
         }
