@@ -61,6 +61,11 @@ public struct Shard: Codable, Sendable, Equatable, CustomStringConvertible {
 /// A `--shard`, `--shards`, `JOB_COMPLETION_INDEX` or `--start-at` value that cannot be used.
 public struct ShardOptionError: Error, CustomStringConvertible, Equatable {
     public let description: String
+
+    /// One line: the value it quotes may hold line feeds.
+    init(description: String) {
+        self.description = TerminalText.oneLine(description)
+    }
 }
 
 extension Shard {

@@ -39,10 +39,24 @@ public enum TerminalText {
         return String(visible)
     }
 
-    /// Text meant as one line (a title, a name, an evidence item) from untrusted sources: its line
-    /// feeds shown escaped like every other control character, so it cannot start a forged line.
+    /// Text meant as one line (a title, a name, an evidence item, an error message) from untrusted
+    /// sources: its line feeds, and the line and paragraph separators some viewers break lines at,
+    /// shown escaped like every other control character, so it cannot start a forged line.
     public static func oneLine(_ text: String) -> String {
-        text.contains("\n") ? text.replacingOccurrences(of: "\n", with: "\\u{A}") : text
+        guard text.unicodeScalars.contains(where: breaksLine) else { return text }
+        var line = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if breaksLine(scalar) {
+                line.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                line.append(scalar)
+            }
+        }
+        return String(line)
+    }
+
+    private static func breaksLine(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "\n" || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 
     /// A control character where text is one line (a name, an identifier): line feed and tab included.

@@ -1,5 +1,6 @@
 import Foundation
 import StrainProfile
+import StrainContract
 
 /// Load described on the command line (`strain run --url URL -c 64 -d 10s`, `--rate 1000/s`), turned
 /// into profile text so that it goes through `ProfileLoader.parse` and the same validation as a file.
@@ -172,7 +173,8 @@ public struct AdHocLoad: Sendable, Equatable {
 public struct AdHocError: Error, CustomStringConvertible, Equatable, Sendable {
     public let description: String
 
+    /// One line: the file's text it quotes may hold line feeds.
     init(_ description: String) {
-        self.description = description
+        self.description = TerminalText.oneLine(description)
     }
 }

@@ -140,7 +140,8 @@ public final class PrometheusOutput: RunOutput {
 public struct OutputOptionError: Error, CustomStringConvertible {
     public let description: String
 
+    /// One line: the value it quotes may hold line feeds.
     public init(description: String) {
-        self.description = description
+        self.description = TerminalText.oneLine(description)
     }
 }

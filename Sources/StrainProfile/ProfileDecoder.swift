@@ -106,7 +106,7 @@ struct ProfileDecoder {
               scheme == "http" || scheme == "https", components.host?.isEmpty == false, let url = URL(string: text) else {
             throw field.error("expected \(expected) (http or https), found \"\(URLText.redacted(text))\"")
         }
-        if let problem = URLText.portProblem(components) { throw field.error(problem) }
+        if let problem = URLText.portProblem(in: text) { throw field.error(problem) }
         return url
     }
 

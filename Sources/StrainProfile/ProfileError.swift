@@ -1,3 +1,5 @@
+import StrainContract
+
 /// Where a value sits in the profile document, e.g. `scenarios[1].load.rate`.
 public struct ProfilePath: Hashable, Sendable, CustomStringConvertible {
     public enum Component: Hashable, Sendable {
@@ -104,7 +106,8 @@ public struct ProfileError: Error, CustomStringConvertible, Equatable, Sendable 
         if let suggestion {
             text += "; did you mean \"\(suggestion)\"?"
         }
-        return text
+        // Keys and values quoted from the file may hold line feeds: one problem stays one line.
+        return TerminalText.oneLine(text)
     }
 }
 
@@ -113,8 +116,9 @@ public struct ValueError: Error, CustomStringConvertible, Equatable, Sendable {
     public var message: String
     public var suggestion: String?
 
+    /// One line: the text it quotes may hold line feeds.
     public init(_ message: String, suggestion: String? = nil) {
-        self.message = message
+        self.message = TerminalText.oneLine(message)
         self.suggestion = suggestion
     }
 

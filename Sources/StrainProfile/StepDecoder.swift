@@ -128,7 +128,7 @@ struct StepDecoder {
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
             throw field.error(#"expected an absolute http:// or https:// URL like "http://127.0.0.1:8080/path", found "\#(URLText.redacted(url.description))""#)
         }
-        if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) ?? URLText.portProblem(components) {
+        if let problem = ProfileDecoder.schemeProblem(scheme, target.httpVersion) ?? URLText.portProblem(in: origin) {
             throw field.error(problem)
         }
         guard target.allowedHosts.contains(ProfileDecoder.normalizedHost(host)) else {

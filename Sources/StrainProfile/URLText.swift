@@ -20,9 +20,22 @@ public enum URLText {
         return "a URL cannot hold a space or a control character (found \(TerminalText.codePoint(character))); write it percent-encoded, e.g. %20 for a space"
     }
 
-    /// Why the port of a parsed URL cannot be connected to, or nil (none given, or 1–65535).
-    public static func portProblem(_ components: URLComponents) -> String? {
-        guard let port = components.port, !(1...65_535).contains(port) else { return nil }
-        return "port \(port) is outside 1–65535"
+    /// Why the port written in the absolute URL `url` cannot be connected to, or nil (none written, or
+    /// 1–65535). Read from the text: URLComponents takes a port past Int's range for no port at all,
+    /// which would send the load to the scheme's default port.
+    public static func portProblem(in url: String) -> String? {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        var authority = url[schemeEnd.upperBound...].prefix { !"/?#".contains($0) }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        // An IPv6 literal's colons are inside its brackets.
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") { authority = authority[close...] }
+        guard let colon = authority.lastIndex(of: ":") else { return nil }
+        let digits = authority[authority.index(after: colon)...]
+        guard !digits.isEmpty else { return nil }
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return "the port must be a number from 1 to 65535"
+        }
+        guard let port = Int(digits), (1...65_535).contains(port) else { return "port \(digits) is outside 1–65535" }
+        return nil
     }
 }

@@ -1,8 +1,14 @@
+import StrainContract
 import StrainProfile
 
-/// A usage mistake: printed with the subcommand's usage line, exit status `badInput`.
+/// A usage mistake: printed with the subcommand's usage line, exit status `badInput`. One line: the
+/// words it quotes may hold line feeds.
 struct UsageError: Error, CustomStringConvertible {
     let description: String
+
+    init(description: String) {
+        self.description = TerminalText.oneLine(description)
+    }
 }
 
 /// The parsed arguments of one subcommand: boolean flags, options that take a value

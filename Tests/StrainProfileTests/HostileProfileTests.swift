@@ -119,6 +119,11 @@ extension HostileProfileTests {
     @Test(arguments: [
         (#"target: { baseURL: "http://127.0.0.1:65536" }"#, #"{ path: "/" }"#, "target.baseURL", "port 65536 is outside 1–65535"),
         (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ url: "http://127.0.0.1:70000/" }"#, "url", "port 70000 is outside 1–65535"),
+        // Past Int's range URLComponents reads no port at all: the load went to port 80.
+        (#"target: { baseURL: "http://127.0.0.1:99999999999999999999" }"#, #"{ path: "/" }"#, "target.baseURL",
+         "port 99999999999999999999 is outside 1–65535"),
+        (#"target: { baseURL: "http://[::1]:1" }"#, #"{ url: "http://u:p@[::1]:18446744073709569393/" }"#, "url",
+         "port 18446744073709569393 is outside 1–65535"),
         (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ path: "/p1\r\nX-Injected: 1" }"#, "path", "(found U+000D)"),
         (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ url: "http://127.0.0.1:1/p2\r\nX-Injected: 2" }"#, "url", "(found U+000D)"),
         (#"target: { baseURL: "http://127.0.0.1:1" }"#, #"{ path: "/p3 with space" }"#, "path", "(found U+0020)"),
@@ -134,6 +139,15 @@ extension HostileProfileTests {
             guard let error = error as? ProfileError else { return false }
             return error.description.contains(key) && error.message.contains(message) && !error.description.contains("\r")
         }
+    }
+
+    /// A key or value quoted in an error may hold a line feed (or a line separator): each problem stays
+    /// one line, so a profile cannot forge lines of Strain's output.
+    @Test(arguments: [#"{ "x\ny": 1, path: "/" }"#, #"{ method: "GET\u2028X", path: "/" }"#])
+    func errorsQuotingTheProfileStayOneLine(step: String) {
+        let error = #expect(throws: ProfileError.self) { try Self.parse(Self.load(#"{ rate: "1/s", duration: "1s" }"#, step: step)) }
+        let description = error?.description ?? ""
+        #expect(!description.isEmpty && !description.unicodeScalars.contains { $0 == "\n" || $0 == "\u{2028}" }, "got: \(description)")
     }
 }
 

@@ -1,3 +1,5 @@
+import StrainContract
+
 /// Why a run could not start or go on, classed the way `strain run` maps errors to exit codes.
 public struct LoadError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable {
@@ -11,9 +13,10 @@ public struct LoadError: Error, CustomStringConvertible, Sendable {
     public let kind: Kind
     public let message: String
 
+    /// One line: the names and files it quotes may hold line feeds.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
-        self.message = message
+        self.message = TerminalText.oneLine(message)
     }
 
     public var description: String { message }

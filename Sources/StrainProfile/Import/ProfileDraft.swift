@@ -37,7 +37,7 @@ public struct ImportedRequest: Sendable {
             throw Problem(part: .url, message: "expected a host after \(scheme)://, found \"\(URLText.redacted(url))\"")
         }
         // What the profile would refuse, said here where the recording's key is known.
-        if let problem = URLText.portProblem(components) ?? URLText.unsendableCharacter(in: url) {
+        if let problem = URLText.portProblem(in: url) ?? URLText.unsendableCharacter(in: url) {
             throw Problem(part: .url, message: problem)
         }
         for (index, header) in headers.enumerated() {
