@@ -141,6 +141,11 @@ struct ProfileDecoder {
             maxBodyBytes: try object["maxBodyBytes"]?.integer(in: 1...Limits.bodyBytes) ?? Self.defaultMaxBodyBytes)
     }
 
+    /// Headers Strain writes itself from the request's body: a profile's own would frame the request
+    /// differently from what is sent (a body of 5 bytes under `Content-Length: 1` leaves 4 to be read
+    /// as the next request on the connection).
+    static let framingHeaders: Set<String> = ["content-length", "transfer-encoding"]
+
     static func headers(_ field: Field?, in scope: ReferenceScope) throws(ProfileError) -> [Header] {
         guard let field else { return [] }
         var headers: [Header] = []
@@ -151,8 +156,17 @@ struct ProfileDecoder {
                 throw ProfileError(keyPath: value.path, message: "\"\(name)\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)",
                                    anchor: .key)
             }
-            if value.value.stringContainsLineBreakOrNUL {
-                throw value.error("a header value cannot contain CR, LF or NUL: they would end the header and start another")
+            if Self.framingHeaders.contains(name.lowercased()) {
+                throw ProfileError(keyPath: value.path, message: "\(name) is set by Strain from the body it sends; a header of the "
+                                   + "profile's own would frame the request differently from its body", anchor: .key)
+            }
+            if let earlier = headers.first(where: { $0.name.lowercased() == name.lowercased() }) {
+                throw ProfileError(keyPath: value.path, message: "\"\(name)\" repeats \"\(earlier.name)\" (header names are compared "
+                                   + "without case): give each header once", anchor: .key)
+            }
+            if value.value.stringContainsHeaderControl {
+                throw value.error("a header value cannot contain a control character other than tab (CR and LF would end the "
+                                  + "header and start another)")
             }
             headers.append(Header(name: name, value: try value.template(in: scope)))
         }
