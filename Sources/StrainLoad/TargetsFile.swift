@@ -118,7 +118,8 @@ public enum TargetsFile {
     }
 
     /// Reads a targets file (`-` is standard input), at most `Limits.profileBytes`; body files are made
-    /// absolute against the file's folder (standard input's: the working directory) and must exist.
+    /// absolute against the file's folder (standard input's: the working directory), must exist, and
+    /// must be in that folder or below it.
     public static func read(_ path: String, workingDirectory: URL) throws(AdHocError) -> [AdHocTarget] {
         let name = path == "-" ? "stdin" : path
         let file = path.hasPrefix("/") ? URL(fileURLWithPath: path) : workingDirectory.appendingPathComponent(path)
@@ -139,9 +140,17 @@ public enum TargetsFile {
         }
         let folder = path == "-" ? workingDirectory : file.deletingLastPathComponent()
         var targets = try parse(text, name: name)
+        // A targets file is text from elsewhere, sent as written: its bodies come from its own folder, so
+        // that it cannot send your files (`@/proc/self/environ`, `@../.ssh/id_rsa`) to its targets.
+        let root = folder.resolvingSymlinksInPath().path
         for index in targets.indices {
             guard let file = targets[index].bodyFile else { continue }
-            let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : folder.appendingPathComponent(file).standardizedFileURL
+            let url = folder.appendingPathComponent(file).standardizedFileURL
+            let resolved = url.resolvingSymlinksInPath().path
+            guard !file.hasPrefix("/"), resolved.hasPrefix(root == "/" ? "/" : root + "/") else {
+                throw AdHocError("\(targets[index].bodyOrigin ?? name): a body file must be in the targets file's folder or below it "
+                                 + "(\(path == "-" ? "for standard input, the working directory" : folder.path)), found \"\(file)\"")
+            }
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw AdHocError("\(targets[index].bodyOrigin ?? name): body file not found: \(url.path) (relative paths start at the targets file's folder)")
             }

@@ -62,6 +62,28 @@ struct TargetsFileTests {
         #expect(targets.map(\.bodyFile) == [folder.appendingPathComponent("body.json").path])
     }
 
+    /// A targets file is text from elsewhere: its bodies come from its folder or below, so that it cannot
+    /// send the environment or a private key to its targets, by path or through a symbolic link.
+    @Test(arguments: ["/proc/self/environ", "../outside.json", "link.json"])
+    func bodyFilesOutsideTheTargetsFilesFolderAreRefused(body: String) throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("strain-targets-\(UUID().uuidString)")
+        let folder = parent.appendingPathComponent("targets")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: parent) }
+        try Data("secret".utf8).write(to: parent.appendingPathComponent("outside.json"))
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("link.json"),
+                                                   withDestinationURL: parent.appendingPathComponent("outside.json"))
+        try Data("{}".utf8).write(to: folder.appendingPathComponent("sub/inside.json"))
+        let file = folder.appendingPathComponent("targets.txt")
+        try "POST http://127.0.0.1/a\n@\(body)\n".write(to: file, atomically: true, encoding: .utf8)
+        let error = try #require(throws: AdHocError.self) { try TargetsFile.read(file.path, workingDirectory: URL(fileURLWithPath: "/")) }
+        #expect(error.description == "\(file.path):2: a body file must be in the targets file's folder or below it (\(folder.path)), "
+                + "found \"\(body)\"")
+        try "POST http://127.0.0.1/a\n@sub/inside.json\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try TargetsFile.read(file.path, workingDirectory: URL(fileURLWithPath: "/")).map(\.bodyFile)
+                == [folder.appendingPathComponent("sub/inside.json").path])
+    }
+
     /// A targets file's text is sent as written, as vegeta sends it: `${…}` in it is no reference (it
     /// could read the environment); the command line's values keep theirs.
     @Test func aTargetsFileIsNotATemplate() throws {
