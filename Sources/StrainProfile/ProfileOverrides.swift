@@ -29,12 +29,23 @@ public struct ProfileOverrides: Sendable, Equatable {
         return options + thresholds.map { "--threshold \($0)" }
     }
 
+    /// The options `recorded` writes: a run file that records any other (`--out`, `--output`) is not
+    /// one strain wrote, and must not steer a rerun.
+    public static let recordedOptions = ["--duration", "--rate", "--connections", "--threshold"]
+
     /// The command-line words of `recorded` overrides, to run the same again (`strain verify`):
     /// "--duration 1m" is ["--duration", "1m"]; the option ends at the first space, its value is the rest.
-    public static func words(ofRecorded recorded: [String]) -> [String] {
-        recorded.flatMap { option in
-            [String(option.prefix { $0 != " " }), String(option.drop { $0 != " " }.dropFirst())]
+    public static func words(ofRecorded recorded: [String]) throws(ValueError) -> [String] {
+        var words: [String] = []
+        for (index, override) in recorded.enumerated() {
+            let option = String(override.prefix { $0 != " " })
+            guard recordedOptions.contains(option) else {
+                throw ValueError("overrides[\(index)]: \"\(override)\" is no override strain records "
+                                 + "(\(recordedOptions.joined(separator: ", ")) and a value)")
+            }
+            words += [option, String(override.drop { $0 != " " }.dropFirst())]
         }
+        return words
     }
 }
 

@@ -71,6 +71,8 @@ struct VerifyPlan: CustomStringConvertible {
     let profilePath: String
     /// The run's command-line overrides (`--duration 1m` …), given to the rerun too.
     let overrides: [String]
+    /// `overrides` as command-line words.
+    let rerunOptions: [String]
     let conninfo: String
     let database: String
     let host: String
@@ -112,6 +114,11 @@ struct VerifyPlan: CustomStringConvertible {
         }
         profilePath = recorded.path
         overrides = artifact.overrides ?? []
+        do {
+            rerunOptions = try ProfileOverrides.words(ofRecorded: overrides)
+        } catch {
+            throw UsageError(description: "\(run.artifactURL.path): \(error)")
+        }
         guard let options = profile.diagnose,
               let conninfo = try DiagnoseSettings(options, environment: ProcessInfo.processInfo.environment).postgres else {
             throw UsageError(description: "the profile names no database (diagnose.postgres)")
@@ -189,7 +196,7 @@ struct VerifyPlan: CustomStringConvertible {
             }
             throw error
         }
-        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path] + ProfileOverrides.words(ofRecorded: overrides),
+        let rerun = RunCommand.run([profilePath, "--quiet", "--out", after.path] + rerunOptions,
                                    output: output)
         if !keep {
             output.error("strain verify: \(fix.dropStatement)")

@@ -78,10 +78,18 @@ struct ProfileOverridesTests {
         let overrides = ProfileOverrides(duration: TimeSpan(seconds: 90), rate: Rate(perSecond: 50), connections: 8,
                                          thresholds: ["errors: rate < 1%"])
         #expect(overrides.recorded == ["--duration 1m30s", "--rate 50/s", "--connections 8", "--threshold errors: rate < 1%"])
-        #expect(ProfileOverrides.words(ofRecorded: overrides.recorded) == [
+        #expect(try ProfileOverrides.words(ofRecorded: overrides.recorded) == [
             "--duration", "1m30s", "--rate", "50/s", "--connections", "8", "--threshold", "errors: rate < 1%"])
         // The words read back as the same durations and rates.
         #expect(try TimeSpan(parsing: "1m30s") == overrides.duration)
         #expect(try Rate(parsing: "50/s") == overrides.rate)
+    }
+
+    /// run.json is a file from elsewhere: overrides strain never records (an output folder, a metrics
+    /// destination) must not steer `strain verify`'s rerun.
+    @Test(arguments: ["--out /elsewhere", "--output prometheus=http://198.51.100.7/api/v1/write", "--quiet"])
+    func overridesStrainDoesNotRecordAreRefused(override: String) {
+        let error = #expect(throws: ValueError.self) { try ProfileOverrides.words(ofRecorded: ["--rate 5/s", override]) }
+        #expect(error?.message.hasPrefix("overrides[1]: \"\(override)\" is no override strain records") == true)
     }
 }
