@@ -10,7 +10,8 @@ public enum MarkdownReport {
 
     public static func render(_ report: RunReport) -> String {
         let headline = RunHeadline(report: report)
-        var lines = ["# \(Markdown.text(headline.title)): \(verdict(report))", "", headline.when + "  ", headline.provenance.joined(separator: "  \n")]
+        var lines = ["# \(Markdown.text(headline.title)): \(verdict(report))", "", headline.when + "  ",
+                     headline.provenance.map(Markdown.text).joined(separator: "  \n")]
         if let invalidity = headline.invalidity {
             // Reasons and warnings quote names from the profile and messages from servers: never markup.
             lines += ["", "> [!CAUTION]", "> **\(Markdown.escapeCell(invalidity[0]))**"] + invalidity.dropFirst().map { "> - " + Markdown.escapeCell($0) }

@@ -101,12 +101,14 @@ struct RunOverview {
     }
 }
 
-/// The lines every format opens with: what ran, when, on what, and whether it can be trusted.
+/// The lines every format opens with: what ran, when, on what, and whether it can be trusted. Each
+/// is one line: they quote run.json (a profile's path and name, the overrides, the host's name),
+/// which is a file from elsewhere, and a line feed there must not start a line of the report.
 struct RunHeadline {
     let report: RunReport
 
     var title: String {
-        "strain run \"\(report.artifact.profile?.name ?? "unnamed")\""
+        TerminalText.oneLine("strain run \"\(report.artifact.profile?.name ?? "unnamed")\"")
     }
 
     /// "completed in 30.0s, 2024-05-01 12:00:00Z → 2024-05-01 12:00:30Z".
@@ -131,7 +133,7 @@ struct RunHeadline {
         if let git = artifact.gitSHA { tool += ", git \(git.prefix(12))" }
         if let seed = artifact.seed { tool += ", seed \(seed)" }
         lines.append(tool)
-        return lines
+        return lines.map(TerminalText.oneLine)
     }
 
     /// Nil when the run is valid; otherwise the warning and its reasons.
@@ -139,14 +141,14 @@ struct RunHeadline {
         let validity = report.artifact.validity
         guard !validity.valid else { return nil }
         let reasons = validity.reasons.isEmpty ? ["(no reason recorded)"] : validity.reasons
-        return ["RUN INVALID: the generator's self-check failed, so these numbers cannot be trusted."] + reasons
+        return ["RUN INVALID: the generator's self-check failed, so these numbers cannot be trusted."] + reasons.map(TerminalText.oneLine)
     }
 
     /// What the reader must know before any figure, besides invalidity: an early stop, a throughput
     /// that is the generator's.
     var warnings: [String] {
-        [statusWarning, report.artifact.validity.generatorBound.map { "The run was " + $0 + "." }].compactMap { $0 }
-            + droppedWarnings
+        ([statusWarning, report.artifact.validity.generatorBound.map { "The run was " + $0 + "." }].compactMap { $0 }
+            + droppedWarnings).map(TerminalText.oneLine)
     }
 
     /// Open-model arrivals that were never sent are in no percentile, and they waited longest: said

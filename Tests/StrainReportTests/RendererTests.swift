@@ -88,6 +88,23 @@ struct MarkdownReportTests {
         #expect(Markdown.text("a `<b>` & <i>") == "a `<b>` &amp; &lt;i&gt;")
         #expect(Markdown.text("``a ` <b>`` <c> `open <d>") == "``a ` <b>`` &lt;c&gt; `open &lt;d&gt;")
     }
+
+    /// run.json is a file from elsewhere: the profile's path, the overrides and the host's name it
+    /// records start no line, heading, image or comment in the report (a tracking pixel in a pull
+    /// request's comment, a `<!--` hiding the rest), nor a line of the terminal's.
+    @Test func runJSONTextInTheHeadlineIsOneLineOfText() throws {
+        let run = try RecordedRun(iterations: 5)
+        defer { run.remove() }
+        var report = run.report
+        report.artifact.profile = ProfileInfo(name: "p", path: "/x\n\n![t](http://evil.example/p.png)\n<!--", sha256: "0123456789abcdef")
+        report.artifact.overrides = ["-d 1s\n\n# OWNED"]
+        report.artifact.host.hostname = "vm\u{2028}# host"
+        let markdown = MarkdownReport.render(report)
+        #expect(!markdown.contains("![t]") && !markdown.contains("<!--") && !markdown.contains("\n# OWNED") && !markdown.contains("\u{2028}"))
+        #expect(markdown.contains("profile /x"))
+        let terminal = TerminalReport.render(report)
+        #expect(!terminal.split(separator: "\n").contains { $0.hasPrefix("# OWNED") || $0.hasPrefix("![t]") || $0.hasPrefix("<!--") })
+    }
 }
 
 struct JSONReportTests {
