@@ -24,4 +24,7 @@ public enum Limits {
     public static let bodyBytes = 1 << 30
     /// Bytes of a profile file.
     public static let profileBytes = 16 << 20
+    /// `--workers`: threads, each with its own buffers (one per core is the default); 10^8 of them took
+    /// all the memory before the run began.
+    public static let workers = 1_024
 }

@@ -84,10 +84,7 @@ enum CapacityCommand: Command {
                 throw UsageError(description: "--max-duration must be at least one step (--step-duration, \(TimeSpan(seconds: stepSeconds)))")
             }
             search = CapacitySearch.Settings(startRate: start, maxRate: maxRate, maxSteps: max(1, Int(budget / stepSeconds)))
-            workers = try arguments.value("--workers").map { text in
-                guard let workers = Int(text), workers >= 1 else { throw UsageError(description: "--workers: expected a whole number of at least 1") }
-                return workers
-            } ?? RunOptions.defaultWorkers
+            workers = try arguments.value("--workers").map(RunCommand.workerCount) ?? RunOptions.defaultWorkers
             directory = arguments.value("--out").map { URL(fileURLWithPath: $0) }
                 ?? RunCommand.defaultOutputDirectory(for: profile.folderName + "-capacity")
         }

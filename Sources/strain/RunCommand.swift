@@ -118,7 +118,7 @@ enum RunCommand: Command {
                 throw UsageError(description: "--out -: a run writes several files, so it needs a folder; use --json to print the JSON summary on standard output")
             }
             let (profile, overrides) = try loadProfile(arguments)
-            workers = try arguments.value("--workers").map { try positiveInteger($0, option: "--workers") }
+            workers = try arguments.value("--workers").map(workerCount)
                 ?? RunOptions.defaultWorkers
             let seed = try arguments.value("--seed").map { text throws(UsageError) -> UInt64 in
                 guard let seed = UInt64(text) else {
@@ -355,6 +355,14 @@ enum RunCommand: Command {
         load.insecure = arguments.flag("--insecure")
         load.redirects = try value("--redirects").map { try nonNegativeInteger($0, option: "--redirects") }
         return load
+    }
+
+    /// `--workers N` of `run` and `capacity`.
+    static func workerCount(_ text: String) throws(UsageError) -> Int {
+        guard let value = Int(text), (1...Limits.workers).contains(value) else {
+            throw UsageError(description: "--workers: expected a whole number from 1 to \(Limits.workers), found \"\(text)\"")
+        }
+        return value
     }
 
     private static func positiveInteger(_ text: String, option: String) throws(UsageError) -> Int {

@@ -265,6 +265,8 @@ struct RunCommandTests {
         (["run", "--targets", "/nonexistent/targets.txt"], "--targets /nonexistent/targets.txt: no such file"),
         (["run", "http://127.0.0.1:1/", "-H", "X-A: 1\r\nX-Injected: 2"], "--header: a header value cannot contain a control character other than tab"),
         (["run", "--url", "http://127.0.0.1:1/", "--rtae", "1/s"], "unknown option --rtae; did you mean --rate?"),
+        // 10^8 threads took all the memory before the run began.
+        (["run", "http://127.0.0.1:1/", "-n", "1", "--workers", "99999999"], "--workers: expected a whole number from 1 to 1024"),
     ])
     func usageMistakesExitTwo(arguments: [String], message: String) throws {
         let outcome = try StrainProcess.run(arguments)
