@@ -113,8 +113,10 @@ extension Shard {
     /// ahead is surely a mistake: both are refused.
     public static func startAt(_ text: String, now: Date) throws(ShardOptionError) -> Date {
         let formatter = ISO8601DateFormatter()
-        var date = formatter.date(from: text)
-        if date == nil {
+        // Foundation's parser takes text after the time ("…Zjunk") as if it were not there.
+        let rfc3339 = /[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})/
+        var date = text.wholeMatch(of: rfc3339) == nil ? nil : formatter.date(from: text)
+        if date == nil, text.wholeMatch(of: rfc3339) != nil {
             formatter.formatOptions.insert(.withFractionalSeconds)
             date = formatter.date(from: text)
         }

@@ -46,7 +46,9 @@ public enum ShardMerge {
         }
         let missing = (0..<count).filter { byIndex[$0] == nil }
         guard missing.isEmpty else {
-            let list = missing.map(String.init).joined(separator: ", ")
+            // A hostile count (100,000 shards claimed) would list most of them: the first ten say enough.
+            let shown = missing.prefix(10).map(String.init).joined(separator: ", ")
+            let list = missing.count > 10 ? "\(shown) and \(missing.count - 10) more" : shown
             throw ShardMergeError(description: "missing shard\(missing.count == 1 ? "" : "s") \(list) of \(count): every shard's folder is needed")
         }
         let shards = (0..<count).map { byIndex[$0]! }

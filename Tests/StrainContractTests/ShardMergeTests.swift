@@ -73,6 +73,8 @@ import Testing
 
     @Test(arguments: [
         ([(0, 3), (2, 3)], "missing shard 1 of 3"),
+        // Two shards claiming 100,000: the first ten missing, and a count of the rest.
+        ([(0, 100_000), (1, 100_000)], "missing shards 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 99988 more of 100000"),
         ([(0, 2), (0, 2), (1, 2)], "shard 0 of 2 is given twice: shard-0 and shard-0"),
         ([(0, 2), (1, 3)], "is a shard of 2 but shard-1 of 3"),
     ] as [([(Int, Int)], String)])
