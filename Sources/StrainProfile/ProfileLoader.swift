@@ -72,7 +72,8 @@ public enum ProfileLoader {
             if let refused = sourceMap.firstRefusedValue {
                 throw ProfileError(file: path, line: refused.position.line, column: refused.position.column, keyPath: refused.path,
                                    message: "\(refused.why): Foundation's JSON5 reader cannot read it (it takes numbers within "
-                                       + "±1.7e308 and strings without \\u0000 or a lone surrogate such as \\uD800)",
+                                       + "±1.7e308, hexadecimal ones a Double holds exactly, and strings without \\u0000 or a "
+                                       + "lone surrogate such as \\uD800)",
                                    anchor: .value)
             }
             throw located(unreadable(error), file: path, in: sourceMap)

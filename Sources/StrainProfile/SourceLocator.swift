@@ -56,11 +56,13 @@ enum SourceLocator {
     }
 
     /// Whether Foundation's JSON5 reader takes a number literal the grammar accepts: within a Double
-    /// (a hexadecimal one within 64 bits).
+    /// (a hexadecimal one within 64 bits, and held exactly by a Double: 0x20000000000001 is refused).
     static func foundationReads(number literal: String) -> Bool {
         let unsigned = literal.hasPrefix("+") || literal.hasPrefix("-") ? String(literal.dropFirst()) : literal
         if unsigned == "Infinity" || unsigned == "NaN" { return true }
-        if unsigned.lowercased().hasPrefix("0x") { return UInt64(unsigned.dropFirst(2), radix: 16) != nil }
+        if unsigned.lowercased().hasPrefix("0x") {
+            return UInt64(unsigned.dropFirst(2), radix: 16).map { Double(exactly: $0) != nil } ?? false
+        }
         return Double(unsigned)?.isFinite == true
     }
 }

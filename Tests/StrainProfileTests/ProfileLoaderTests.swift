@@ -405,6 +405,8 @@ struct ProfileLoaderTests {
         (#"description: 'x\uD800'"#, "description", "a string with the escape \\uD800"),
         ("seed: 1e400", "seed", "the number 1e400"),
         ("seed: -1e309", "seed", "the number -1e309"),
+        // A Double cannot hold it exactly: Foundation refuses it, and the message blamed the document.
+        ("seed: 0x7fffffffffffffff", "seed", "the number 0x7fffffffffffffff"),
     ])
     func namesTheValueFoundationCannotRead(member: String, key: String, what: String) throws {
         let text = "{\n  name: \"p\",\n  \(member),\n  scenarios: [],\n}\n"
@@ -414,7 +416,8 @@ struct ProfileLoaderTests {
         #expect(error?.message.hasPrefix("\(what): Foundation's JSON5 reader cannot read it") == true, "\(error?.message ?? "")")
     }
 
-    @Test(arguments: ["0", "-1", "18446744073709551615", "123456789012345678901", "1.5e300", "0x1F", "+4", "-Infinity"])
+    @Test(arguments: ["0", "-1", "18446744073709551615", "123456789012345678901", "1.5e300", "0x1F", "+4", "-Infinity",
+                      "0x20000000000000", "0x8000000000000000"])
     func numbersFoundationReadsAreNotFlagged(literal: String) {
         #expect(ProfileLoader.foundationReadsNumber(literal))
     }
