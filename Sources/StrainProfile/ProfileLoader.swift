@@ -49,8 +49,9 @@ public enum ProfileLoader {
     }
 
     /// JSON5 text as a value and the positions of its keys and values, or the first syntax error
-    /// (with line and column; `path` names the file in it).
-    static func document(_ text: String, path: String) throws(ProfileError) -> (JSONValue, SourceMap) {
+    /// (with line and column; `path` names the file in it, `expected` what it should hold).
+    static func document(_ text: String, path: String,
+                         expected: String = SourceLocator.profileExample) throws(ProfileError) -> (JSONValue, SourceMap) {
         if let tooDeep = JSONNesting.firstTooDeep(in: text.utf8) {
             throw ProfileError(file: path, line: tooDeep.line, column: tooDeep.column,
                                message: JSONNesting.message)
@@ -64,7 +65,7 @@ public enum ProfileLoader {
             // Foundation's JSON5 errors carry no position: find the first syntax error ourselves.
             let sourceMap: SourceMap
             do {
-                sourceMap = try SourceLocator.map(text)
+                sourceMap = try SourceLocator.map(text, expected: expected)
             } catch {
                 throw ProfileError(file: path, line: error.position.line, column: error.position.column,
                                    keyPath: error.keyPath ?? .root, message: error.message, anchor: .value)
@@ -81,7 +82,7 @@ public enum ProfileLoader {
 
         let sourceMap: SourceMap
         do {
-            sourceMap = try SourceLocator.map(text)
+            sourceMap = try SourceLocator.map(text, expected: expected)
         } catch where error.keyPath != nil {
             // A duplicate key: Foundation silently keeps one of the values.
             throw ProfileError(file: path, line: error.position.line, column: error.position.column,

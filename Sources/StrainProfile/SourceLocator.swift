@@ -49,8 +49,12 @@ enum SourceLocator {
         let keyPath: ProfilePath?
     }
 
-    static func map(_ text: String) throws(Failure) -> SourceMap {
-        var scanner = Scanner(text)
+    /// What a profile is, for an empty file.
+    static let profileExample = #"an object like { name: "…", scenarios: [ … ] }"#
+
+    /// `expected` says what the document should be, for an empty file.
+    static func map(_ text: String, expected: String = profileExample) throws(Failure) -> SourceMap {
+        var scanner = Scanner(text, expected: expected)
         try scanner.document()
         return scanner.map
     }
@@ -69,6 +73,8 @@ enum SourceLocator {
 
 private struct Scanner {
     let bytes: [UInt8]
+    /// What the document should be, said when the file is empty.
+    let expected: String
     /// Offsets at which lines start; "\n", "\r\n" and "\r" end a line.
     let lineStarts: [Int]
     var offset = 0
@@ -82,7 +88,8 @@ private struct Scanner {
     /// The first `\u` escape in the string being read that Foundation refuses (`\u0000`, a lone surrogate).
     var refusedEscape: String?
 
-    init(_ text: String) {
+    init(_ text: String, expected: String) {
+        self.expected = expected
         bytes = Array(text.utf8)
         var starts = [0]
         var index = 0
@@ -103,18 +110,18 @@ private struct Scanner {
     mutating func document() throws(SourceLocator.Failure) {
         try skipTrivia()
         guard current != nil else {
-            throw failure(#"the profile is empty; expected an object like { name: "…", scenarios: [ … ] }"#)
+            throw failure("the file is empty; expected \(expected)")
         }
         try value(at: .root)
         try skipTrivia()
         if current != nil {
-            throw failure("unexpected \(found()) after the end of the profile")
+            throw failure("unexpected \(found()) after the end of the document")
         }
     }
 
     mutating func value(at path: ProfilePath) throws(SourceLocator.Failure) {
         guard let byte = current else {
-            throw failure("unexpected end of the profile; expected a value")
+            throw failure("unexpected end of the file; expected a value")
         }
         map.valuePositions[path] = recordedPosition(of: offset)
         switch byte {
@@ -248,7 +255,7 @@ private struct Scanner {
 
     mutating func escape(into decoded: inout [UInt8]) throws(SourceLocator.Failure) {
         guard let byte = current else {
-            throw failure("unexpected end of the profile inside a string")
+            throw failure("unexpected end of the file inside a string")
         }
         offset += 1
         switch byte {
@@ -460,7 +467,7 @@ private struct Scanner {
 
     /// The character at the current offset, quoted, for "found …".
     func found() -> String {
-        guard offset < bytes.count else { return "the end of the profile" }
+        guard offset < bytes.count else { return "the end of the file" }
         var end = offset + 1
         while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
         return "'\(String(decoding: bytes[offset..<end], as: UTF8.self))'"
@@ -471,7 +478,7 @@ private struct Scanner {
     }
 
     func unclosed(_ bracket: String, openedAt open: Int) -> SourceLocator.Failure {
-        failure("this \"\(bracket)\" is never closed (reached the end of the profile)", at: open)
+        failure("this \"\(bracket)\" is never closed (reached the end of the file)", at: open)
     }
 
     func invalidNumber(from start: Int) -> SourceLocator.Failure {

@@ -112,6 +112,8 @@ struct ImportCommandTests {
         (#"{"log": {"entries": []}}"#, "log.entries: has no entries"),
         (#"{"entries": []}"#, "missing required key \"log\""),
         (#"[1, 2]"#, "expected an object"),
+        ("", "1:1: the file is empty; expected a HAR recording like { \"log\": { \"entries\": [ … ] } }"),
+        (#"{"log": {"entries": ["#, "is never closed (reached the end of the file)"),
         (String(repeating: "[", count: 100) + String(repeating: "]", count: 100), "nested more than 64 deep"),
         (#"{"log": {"entries": ["# + Array(repeating: har(request: "{}"), count: 1_001).joined(separator: ",") + "]}}",
          "log.entries: has 1,001 elements; at most 1,000 requests"),

@@ -73,8 +73,8 @@ struct SourceLocatorTests {
     @Test(arguments: [
         ("{ a: 1,, }", 1, 8, "expected a key (a name or a quoted string) or \"}\", found ','"),
         ("{ a: [1 2] }", 1, 9, "expected \",\" or \"]\" after an array element, found '2'"),
-        ("{ a: 1 } x", 1, 10, "unexpected 'x' after the end of the profile"),
-        ("  // only a comment\n", 2, 1, "the profile is empty"),
+        ("{ a: 1 } x", 1, 10, "unexpected 'x' after the end of the document"),
+        ("  // only a comment\n", 2, 1, "the file is empty; expected an object like { name:"),
         ("{ a: /* never closed", 1, 6, "unterminated comment"),
         ("{\n  a: 1,\n", 1, 1, "this \"{\" is never closed"),
         ("{ a: [1,\n", 1, 6, "this \"[\" is never closed"),

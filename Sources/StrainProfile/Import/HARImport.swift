@@ -21,7 +21,8 @@ public enum HARImport {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ProfileError(file: path, message: "the file is not UTF-8 text (a HAR file is JSON)")
         }
-        let (value, sourceMap) = try ProfileLoader.document(text, path: path)
+        let (value, sourceMap) = try ProfileLoader.document(text, path: path,
+                                                            expected: #"a HAR recording like { "log": { "entries": [ … ] } }"#)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         do {
             let recorded = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()))
