@@ -51,6 +51,27 @@ extension RunArtifact {
         return nil
     }
 
+    /// Counts and times no run can record: a report of them would print a failure rate of 2,500,000,000%
+    /// or a run that ended before it began, so a file that holds them was made by hand.
+    var impossibleValue: String? {
+        if endedAt < startedAt { return "endedAt is before startedAt" }
+        if host.cores < 1 { return "host.cores must be at least 1, found \(host.cores)" }
+        var names = Set<String>()
+        for (index, scenario) in scenarios.enumerated() {
+            guard names.insert(scenario.name).inserted else { return "scenarios[\(index)].name: \"\(scenario.name)\" is given twice" }
+            for (stepIndex, step) in scenario.steps.enumerated() {
+                let key = "scenarios[\(index)].steps[\(stepIndex)]"
+                if step.failures > step.requests { return "\(key).failures: \(step.failures) is more than its \(step.requests) requests" }
+                let answered = step.statuses.values.reduce(UInt64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
+                if answered > step.requests { return "\(key).statuses: \(answered) answers is more than its \(step.requests) requests" }
+                if let (name, histogram) = [("latency", step.latency), ("service", step.service)].first(where: { $0.1.count > step.requests }) {
+                    return "\(key).\(name): \(histogram.count) values is more than its \(step.requests) requests"
+                }
+            }
+        }
+        return nil
+    }
+
     /// Stable, diffable JSON: sorted keys, pretty printed, ISO-8601 dates.
     public func encoded() throws -> Data {
         try JSONFormat.encoder(pretty: true).encode(self)
@@ -92,7 +113,7 @@ extension RunArtifact {
                 throw ArtifactError.notAnArtifact(path: path, detail: "unknown artifact format \(format)")
             }
             let artifact = try decoder.decode(RunArtifact.self, from: data)
-            if let problem = artifact.nameWithControlCharacter {
+            if let problem = artifact.nameWithControlCharacter ?? artifact.impossibleValue {
                 throw ArtifactError.notAnArtifact(path: path, detail: problem)
             }
             return artifact

@@ -101,6 +101,32 @@ import Testing
         #expect(error?.description == "runs/hostile.json: not a Strain run artifact: scenarios[0].steps[0].name holds a control character (U+001B)")
     }
 
+    /// Values no run records: the report would print them as figures (a failure rate of 2.5 × 10⁹ %).
+    @Test("counts and times no run can record are refused, naming the key", arguments: [
+        "scenarios[0].steps[0].failures: 1001 is more than its 1000 requests",
+        "scenarios[0].steps[0].statuses: 2000 answers is more than its 1000 requests",
+        "scenarios[0].steps[0].service: 1000 values is more than its 999 requests",
+        "endedAt is before startedAt",
+        "host.cores must be at least 1, found 0",
+        "scenarios[1].name: \"browse\" is given twice",
+    ])
+    func impossibleValues(message: String) throws {
+        var artifact = Self.sampleArtifact()
+        switch message {
+        case let text where text.contains("failures"): artifact.scenarios[0].steps[0].failures = 1_001
+        case let text where text.contains("statuses"): artifact.scenarios[0].steps[0].statuses["200"] = 1_997
+        case let text where text.contains("service"):
+            artifact.scenarios[0].steps[0].requests = 999
+            artifact.scenarios[0].steps[0].statuses = ["200": 996, "503": 3]
+            artifact.scenarios[0].steps[0].latency = Histogram()
+        case let text where text.contains("endedAt"): artifact.endedAt = artifact.startedAt.addingTimeInterval(-1)
+        case let text where text.contains("cores"): artifact.host.cores = 0
+        default: artifact.scenarios[1].name = "browse"
+        }
+        let error = #expect(throws: ArtifactError.self) { try RunArtifact.decode(try artifact.encoded(), path: "runs/made.json") }
+        #expect(error?.description == "runs/made.json: not a Strain run artifact: \(message)")
+    }
+
     @Test("a file that is not an artifact is rejected with the path and what is wrong", arguments: [
         (#"{"format": 1}"#, "runs/bad.json: not a Strain run artifact: missing key 'tool'"),
         (#"{"tool": "strain"}"#, "runs/bad.json: not a Strain run artifact: missing key 'format'"),
