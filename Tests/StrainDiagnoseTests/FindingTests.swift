@@ -96,6 +96,11 @@ struct DiagnoserTests {
         var negative = Self.evidence
         negative.postgres?.statementSnapshots[0].statements[0].calls = -10
         #expect(negative.problem == "invalid value at 'postgres.statementSnapshots[0].statements[0].calls': -10 (a count cannot be negative)")
+        for cores in [0, 1_000_000_000_000_000] {
+            var host = Self.evidence
+            host.host = HostEvidence(source: "/proc", cores: cores, sharedWithGenerator: false, samples: [])
+            #expect(host.problem == "invalid value at 'host.cores': \(cores) (expected 1 to 1048576)")
+        }
         #expect(Self.evidence.problem == nil)
 
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("strain-negative-\(UInt32.random(in: 0...UInt32.max)).json")

@@ -25,12 +25,19 @@ public struct Evidence: Codable, Sendable, Equatable {
     /// What makes a decoded evidence file unusable, in words with its key, or nil: a format from a
     /// newer Strain, a window that ends before it starts, or statement counters no server reports
     /// (negative, or not a number), which would make every figure drawn from them wrong.
+    /// More cores than any machine has: a file that says so was made by hand.
+    public static let maximumCores = 1 << 20
+
     public var problem: String? {
         if format > Self.formatVersion {
             return "format \(format) is newer than this strain reads (\(Self.formatVersion)): upgrade strain"
         }
         if endedAt < startedAt {
             return "endedAt (\(JSONFormat.text(of: endedAt))) is before startedAt (\(JSONFormat.text(of: startedAt)))"
+        }
+        // Shares of the host's CPU are taken over its cores: 0 (or 10^15) of them reads as "76% of 0 cores".
+        if let cores = host?.cores, !(1...Self.maximumCores).contains(cores) {
+            return "invalid value at 'host.cores': \(cores) (expected 1 to \(Self.maximumCores))"
         }
         for (snapshot, taken) in (postgres?.statementSnapshots ?? []).enumerated() {
             for (index, statement) in taken.statements.enumerated() {
