@@ -123,6 +123,16 @@ public enum ThresholdValue: Sendable, Equatable, CustomStringConvertible {
 // MARK: Parsing
 
 extension Threshold {
+    /// What `scope` names among the scenarios and their steps, said for an error ("scenario \"a.b\"",
+    /// "step \"c\" of scenario \"a.b\""); nil when it names nothing.
+    static func meanings(of scope: String, in scenarios: [Scenario]) -> [String]? {
+        let meanings = scenarios.flatMap { scenario in
+            (scenario.name == scope ? ["scenario \"\(scenario.name)\""] : [])
+                + scenario.steps.filter { "\(scenario.name).\($0.name)" == scope }.map { "step \"\($0.name)\" of scenario \"\(scenario.name)\"" }
+        }
+        return meanings.isEmpty ? nil : meanings
+    }
+
     /// Reads a key `[scope.]metric`, where scope is `http`, `postgres`, a scenario or `scenario.step`.
     static func target(ofKey key: String, scenarios: [Scenario]) throws(ValueError) -> (ThresholdScope, Metric) {
         let scopeText: String?
@@ -147,10 +157,17 @@ extension Threshold {
         if scopeText == "http" || scopeText == "postgres" {
             scope = scopeText == "http" ? .http : .postgres
             kind = scopeText == "http" ? .http : .postgres
+        } else if let meanings = Self.meanings(of: scopeText, in: scenarios), meanings.count > 1 {
+            // Names may hold dots: "a.b.c" can be scenario "a.b" or scenario "a"'s step "b.c".
+            throw ValueError("\"\(scopeText)\" could mean \(meanings.joined(separator: " or ")); rename one so that a threshold "
+                             + "names one of them")
         } else if let scenario = scenarios.first(where: { $0.name == scopeText }) {
             scope = .scenario(scenario.name)
             kind = scenario.kind
-        } else if let scenario = scenarios.first(where: { scopeText.hasPrefix($0.name + ".") }) {
+        } else if let scenario = scenarios.first(where: { scenario in
+                      scopeText.hasPrefix(scenario.name + ".")
+                          && scenario.steps.contains { $0.name == scopeText.dropFirst(scenario.name.count + 1) }
+                  }) ?? scenarios.first(where: { scopeText.hasPrefix($0.name + ".") }) {
             let stepName = String(scopeText.dropFirst(scenario.name.count + 1))
             let stepNames = scenario.steps.map(\.name)
             guard stepNames.contains(stepName) else {

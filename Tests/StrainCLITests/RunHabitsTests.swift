@@ -124,7 +124,8 @@ struct RunHabitsTests {
         #expect(outcome.stdout.contains("Thresholds: all 2 passed"), "\(outcome.stdout)")
         // Every report says the file is not all that ran.
         let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(markdown.contains("changed by --duration 2s --rate 80/s --connections 8 --threshold home.latency: p(50) < 1h"))
+        // run.json's text is escaped for Markdown: `<` is written `&lt;`, which a renderer shows as `<`.
+        #expect(markdown.contains("changed by --duration 2s --rate 80/s --connections 8 --threshold home.latency: p(50) &lt; 1h"))
 
         let bad = try StrainProcess.run(["run", profile.path, "--threshold", "home.latncy: p(50) < 1h"])
         #expect(bad.status == 2)

@@ -50,6 +50,23 @@ struct ThresholdTests {
         }
     }
 
+    /// Names may hold dots. "s.t.g" is scenario "s.t"'s step "g" when that is all it can be (scenario "s"
+    /// comes first and has no step "t.g"), and refused when it can be two things.
+    @Test(arguments: [(false, nil), (true, #""s.t.g" could mean step "t.g" of scenario "s" or step "g" of scenario "s.t"; rename one so that a threshold names one of them"#)] as [(Bool, String?)])
+    func dottedNamesAreReadAsTheOneThingTheyName(ambiguous: Bool, message: String?) throws {
+        let text = """
+        { name: "dots", target: { baseURL: "http://127.0.0.1:1" }, scenarios: [
+          { name: "s", load: { rate: "1/s", duration: "1s" }, steps: [{ name: "\(ambiguous ? "t.g" : "other")", path: "/a" }] },
+          { name: "s.t", load: { rate: "1/s", duration: "1s" }, steps: [{ name: "g", path: "/b" }] } ] }
+        """
+        let scenarios = try ProfileLoader.parse(text, path: "dots.json5", baseDirectory: URL(fileURLWithPath: "/")).scenarios
+        if let message {
+            #expect(throws: ValueError(message)) { try Threshold.target(ofKey: "s.t.g.latency", scenarios: scenarios) }
+        } else {
+            #expect(try Threshold.target(ofKey: "s.t.g.latency", scenarios: scenarios).0 == .step(scenario: "s.t", step: "g"))
+        }
+    }
+
     @Test(arguments: [
         ("p(99) < 300ms", Metric.latency, Aggregation.percentile(99), ComparisonOperator.less, ThresholdValue.duration(TimeSpan(seconds: 0.3))),
         ("p99.9<=1s", .latency, .percentile(99.9), .lessOrEqual, .duration(TimeSpan(seconds: 1))),
