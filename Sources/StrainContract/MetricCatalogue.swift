@@ -28,6 +28,9 @@ public enum Phase: Int, CaseIterable, Sendable {
     /// How late the generator started an iteration against its schedule (first step only): its own
     /// lag, which the self-check bounds, not part of the request, so it is left out of the per-request breakdown.
     case schedulerLag
+    /// A request that got no answer (timed out, refused, reset), from its send to its failure: time
+    /// its user waited that no latency percentile holds, which the diagnosis counts.
+    case unanswered
 
     /// The key in `StepResult.phases`: the case's name.
     public var name: String { String(describing: self) }

@@ -105,7 +105,8 @@ public struct LoadContext: Codable, Sendable, Equatable {
                 let firstByte = step.phases[Phase.ttfb.name].flatMap { $0.isEmpty ? nil : Double($0.percentile(50)) / 1_000_000 }
                 let unfinished = min(step.requests, step.counters[Counter.unfinished.name] ?? 0)
                 return Endpoint(scenario: scenario.name, step: step.name, kind: scenario.kind, requests: step.requests - unfinished,
-                                totalSeconds: seconds(step.service) ?? 0,
+                                // Requests without an answer waited too (until a timeout, say): their time counts.
+                                totalSeconds: (seconds(step.service) ?? 0) + (seconds(step.phases[Phase.unanswered.name]) ?? 0),
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
                                 poolWaitSeconds: seconds(step.phases[Phase.poolWait.name]),
                                 fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,

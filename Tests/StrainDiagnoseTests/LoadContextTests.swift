@@ -85,6 +85,22 @@ struct LoadContextTests {
         #expect(try #require(load.requestIntervals).map { $0.requests["shop/pay"] } == [4, 3, 0, 0])
     }
 
+    /// Requests that got no answer (timed out after 10 ms) waited too: their time counts with the
+    /// answered ones', so the endpoint's mean is the mean over its requests.
+    @Test func unansweredRequestsCountTheTimeTheyWaited() throws {
+        var step = StepResult(name: "pay", requests: 10)
+        step.service = Histogram(recording: Array(repeating: 1000, count: 7))
+        step.phases = [Phase.unanswered.name: Histogram(recording: [10_000, 10_000, 10_000])]
+        let artifact = RunArtifact(
+            tool: ToolInfo(version: "test"), profile: nil,
+            host: HostInfo(hostname: "h", cores: 2, memoryBytes: 0, os: "Linux", arch: "x86_64"), gitSHA: nil,
+            startedAt: Date(), endedAt: Date(), status: .completed, validity: Validity(valid: true),
+            scenarios: [ScenarioResult(name: "shop", kind: .http, iterations: 10, steps: [step])])
+        let endpoint = try #require(LoadContext(artifact: artifact).endpoints.first)
+        #expect(endpoint.requests == 10 && endpoint.answered == 7)
+        #expect(abs(endpoint.totalSeconds - 0.037) < 1e-9)
+    }
+
     /// Stretches that do not fall on the load's seconds take each second's requests in proportion
     /// to the part of it they cover.
     @Test func requestsAreSplitByTheShareOfEachSecondAStretchCovers() {

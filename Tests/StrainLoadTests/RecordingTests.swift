@@ -85,6 +85,8 @@ struct RecordingTests {
         tally.record(Self.outcome(service: 500, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 1_000)
         #expect(tally.requests == 1 && tally.failures == 1 && tally.responses == 0)
         #expect(tally.latency.isEmpty && tally.service.isEmpty)
+        // Its user waited all the same, until it failed: the diagnosis counts that time.
+        #expect(tally.histogram(of: .unanswered)?.count == 1 && tally.histogram(of: .unanswered)?.max == 500)
     }
 
     @Test func aStepThatCouldNotBeSentIsAFailureWithoutLatency() {

@@ -119,6 +119,8 @@ public struct StepTally: Sendable {
         if outcome.status != nil {
             latency.record(outcome.finishedAt &- min(intended, outcome.finishedAt))
             service.record(outcome.finishedAt &- min(outcome.sentAt, outcome.finishedAt))
+        } else {
+            record(outcome.finishedAt &- min(outcome.sentAt, outcome.finishedAt), in: .unanswered)
         }
         outcome.phases.forEach { phase, value in record(value, in: phase) }
         // In one access to the counters: each `add` checked that their storage is not shared.
