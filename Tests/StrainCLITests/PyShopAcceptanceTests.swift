@@ -210,7 +210,9 @@ struct PyShopAcceptanceTests {
             {
               name: "pyshop-leak",
               target: { baseURL: "http://127.0.0.1:18092" },
-              defaults: { timeout: "10s" },
+              // Longer than the run and its drain, so that no checkout times out: the service counts the waits of
+              // requests that got a connection, and a timed-out one's (which users waited too) it never finishes.
+              defaults: { timeout: "30s" },
               scenarios: [
                 { name: "catalogue", load: { rate: "20/s", duration: "12s", maxConnections: 32 },
                   steps: [{ name: "product", path: "/products/${random(1, 1000)}", check: { status: [200] } }] },
