@@ -18,6 +18,9 @@ struct RequestBreakdown {
     /// The part of the service's wait for a core charged to this endpoint, per request (see
     /// `chargeCoreWait`): step 1's, not the code's.
     var coreWait = 0.0
+    /// The part of the rest spent waiting for connections a leak took, per request (see
+    /// `TransactionLeak.charge`): step 3's, not the code's.
+    var leakWait = 0.0
     /// The service's CPU clock says this endpoint's unexplained time is spent computing (see
     /// `markComputing`); nil when the service's CPU time is unknown.
     var computing: Bool?
@@ -32,8 +35,8 @@ struct RequestBreakdown {
     /// Time per request inside the service that neither the database nor a dependency accounts
     /// for: computing, waiting for a core, or waiting inside.
     var serviceTime: Double { rest - dependencySeconds }
-    /// What steps 1, 2 and 4 leave unexplained per request.
-    var unexplained: Double { max(0, rest - dependencySeconds - coreWait) }
+    /// What steps 1–4 leave unexplained per request.
+    var unexplained: Double { max(0, rest - dependencySeconds - coreWait - leakWait) }
     /// The rest over all the endpoint's requests, in seconds.
     var totalRest: Double { rest * Double(requests) }
     /// What steps 1, 2 and 4 leave unexplained over all the endpoint's requests, in seconds.
@@ -267,6 +270,7 @@ struct RequestBreakdown {
             + "\(Format.duration(database))"
         if let dependency { text += " + \(dependency.name) \(Format.duration(dependencySeconds))" }
         if coreWait > 0 { text += " + waiting for a core \(Format.duration(coreWait))" }
+        if leakWait > 0 { text += " + waiting for connections a leak took \(Format.duration(leakWait))" }
         text += " + unexplained \(Format.duration(unexplained))"
         if sharedDatabase > 0 { text += " (database (run average), not attributed: \(Format.duration(sharedDatabase)))" }
         if let computing { text += computing ? ", computing" : ", not computing" }

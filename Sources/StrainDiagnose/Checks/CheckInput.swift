@@ -61,7 +61,8 @@ struct CheckInput {
         if let postgres = evidence.postgres {
             transactionLeaks = TransactionLeak.all(postgres, bound: options.idleInTransactionAfterSeconds,
                                                    statements: statements?.statements.filter(\.toplevel) ?? [], load: self.load,
-                                                   intervals: activityIntervals, breakdowns: requestBreakdowns)
+                                                   intervals: activityIntervals)
+            TransactionLeak.charge(&transactionLeaks, to: &requestBreakdowns)
         }
     }
 
@@ -82,12 +83,12 @@ struct CheckInput {
     /// Request time spent on this host's own resources (CPU, memory, disks): all of it but what a
     /// stall here does not lengthen — waits for a slow dependency elsewhere, and waits inside the
     /// service off the CPU (its own pool, a lock, a sleep: step 5's waiting endpoints, whose time
-    /// the service's CPU clock says is not spent running). Nil without a load.
+    /// the service's CPU clock says is not spent running; connections a leak took). Nil without a load.
     var hostBoundRequestSeconds: Double? {
         guard let load else { return nil }
         let offHost = requestBreakdowns.reduce(0) { total, breakdown in
             let waitingInside = breakdown.computing == false && !breakdown.hostBound ? breakdown.unexplained : 0
-            return total + (breakdown.dependencySeconds + waitingInside) * Double(breakdown.requests)
+            return total + (breakdown.dependencySeconds + breakdown.leakWait + waitingInside) * Double(breakdown.requests)
         }
         return max(0, load.totalSeconds - offHost)
     }

@@ -59,12 +59,12 @@ enum IdleInTransactionRule {
     /// What a leak cost users. Held connections delay requests only while the pool they come from
     /// has no free connection left, and that wait happens inside the application, so:
     /// - the driver's own wait for a pooled connection, when SQL scenarios waited;
-    /// - else the larger of two estimates: the unexplained, off-CPU time of the endpoints that run
-    ///   the leaking statement while every connection the leak used sat taken (`TransactionLeak`:
-    ///   right for a service with a pool per purpose), and the share of activity samples in which
-    ///   the leaking application had no idle connection while some of its sessions sat idle in a
-    ///   transaction, × the request time spent on this host (all but waits for slow dependencies),
-    ///   at most the connection time held (right for a service with one pool);
+    /// - else the larger of two estimates: the waits `TransactionLeak.charge` put on it (the endpoint
+    ///   that runs the leaking statement, when every connection the leak used sat taken: right for a
+    ///   service with a pool per purpose), and the share of activity samples in which the leaking
+    ///   application had no idle connection while some of its sessions sat idle in a transaction, ×
+    ///   the request time spent on this host (all but waits for slow dependencies), at most the
+    ///   connection time held (right for a service with one pool);
     /// - without a load it cannot be measured: zero, so it ranks after every measured cost.
     /// `endpoints`: the endpoints that waited, when the first estimate is the one taken.
     static func leakRequestTime(_ leak: TransactionLeak, held: Double, _ postgres: PostgresEvidence,
@@ -78,26 +78,27 @@ enum IdleInTransactionRule {
             return (poolWait, "request time it cost: at most the \(Format.duration(poolWait)) the driver's requests waited "
                                 + "for a pooled connection", nil)
         }
-        let application = leak.latest.application
-        let counted = postgres.activity.filter { $0.idleByApplication != nil }
-        let starved = counted.filter { sample in
-            sample.idleByApplication?[application, default: 0] == 0
-                && sample.sessions.contains { $0.application == application && $0.state.hasPrefix("idle in transaction") }
+        let share = leak.applicationStarvedShare
+        let starvedApplication = "the application had no idle connection while sessions sat idle in a transaction in "
+            + "\(leak.applicationStarvedSamples) of \(leak.countedSamples) samples"
+        let estimate = min(share * requestSeconds, held)
+        // What `charge` took out of step 5 is counted here, whichever estimate is larger.
+        guard leak.chargedSeconds > estimate else {
+            return (estimate, "request time it cost: about \(Format.duration(estimate)) — \(starvedApplication), "
+                        + "\(Format.percent(share)) of the \(Format.duration(requestSeconds)) requests spent on this host", nil)
         }
-        let share = counted.isEmpty ? 0 : Double(starved.count) / Double(counted.count)
-        let seconds = min(share * requestSeconds, held)
-        let waiting = leak.waitingSeconds
-        if waiting > seconds {
-            let names = leak.waitingEndpoints.map(\.endpoint)
-            return (waiting, "request time it cost: about \(Format.duration(waiting)) — \(names.joined(separator: ", ")) "
-                        + "\(names.count == 1 ? "runs" : "run") its last statement and waited that long off the CPU, unexplained "
-                        + "by steps 1, 2 and 4, while all \(leak.pids.count) connection\(leak.pids.count == 1 ? "" : "s") it "
-                        + "leaked on were taken in \(leak.starvedSamples) of \(postgres.activity.count) samples: the pool they "
-                        + "wait in has the leaked connections missing", names)
+        let names = leak.chargedEndpoints
+        let cost = "request time it cost: about \(Format.duration(leak.chargedSeconds)) — "
+        if let issuer = leak.issuer, names.contains(issuer) {
+            let others = names.filter { $0 != issuer }
+            return (leak.chargedSeconds, cost + "\(issuer) runs its last statement and waited off the CPU, unexplained by steps "
+                        + "1, 2 and 4, while all \(leak.pids.count) connection\(leak.pids.count == 1 ? "" : "s") it leaked on were "
+                        + "taken in \(leak.starvedSamples) of \(postgres.activity.count) samples: the pool they wait in has the "
+                        + "leaked connections missing" + (others.isEmpty ? "" : "; and \(starvedApplication): that share of the "
+                        + "waits of \(others.joined(separator: ", "))"), names)
         }
-        return (seconds, "request time it cost: about \(Format.duration(seconds)) — the application had no idle connection "
-                    + "while sessions sat idle in a transaction in \(starved.count) of \(counted.count) samples, "
-                    + "\(Format.percent(share)) of the \(Format.duration(requestSeconds)) requests spent on this host", nil)
+        return (leak.chargedSeconds, cost + "\(starvedApplication): that share, \(Format.percent(share)), of the time "
+                    + "\(names.joined(separator: ", ")) waited off the CPU, unexplained by steps 1, 2 and 4", names)
     }
 
     /// " (app \"x\", user y, client 127.0.0.1)" for the parts a session has.

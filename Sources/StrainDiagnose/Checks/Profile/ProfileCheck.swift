@@ -21,9 +21,9 @@ enum ProfileCheck {
 
     static func run(_ input: CheckInput, earlier: [Finding]) -> CheckResult {
         guard input.load != nil else { return withoutLoad(input, earlier: earlier) }
-        // Waits for connections a leak took are step 3's (counted there), not code to profile.
-        let leakWaits = Set(input.transactionLeaks.flatMap { $0.waitingEndpoints.map(\.endpoint) })
-        let breakdowns = input.requestBreakdowns.filter { !leakWaits.contains($0.endpoint) }
+        let breakdowns = input.requestBreakdowns
+        // Waits for connections a leak took are step 3's (counted there, `leakWait`), not code to profile.
+        let leakWaits = breakdowns.filter { $0.leakWait > 0 }.map(\.endpoint)
         let noticeable = breakdowns.filter(isNoticeable)
         let hostBound = noticeable.filter(\.hostBound)
         // The slow ones when there are any; else the few milliseconds a fast machine leaves, as information.
@@ -32,8 +32,8 @@ enum ProfileCheck {
         let unexplained = slow.isEmpty ? own : slow
         let leftToEarlierSteps = (hostBound.isEmpty ? "" : "; left to step 1 (their time does not stand out from the service's other "
             + "requests on a host that kept its threads from a core): " + hostBound.map(\.endpoint).joined(separator: ", "))
-            + (leakWaits.isEmpty ? "" : "; left to step 3 (they wait for connections a leak took): "
-                + leakWaits.sorted().joined(separator: ", "))
+            + (leakWaits.isEmpty ? "" : "; left to step 3, their waits for connections a leak took: "
+                + leakWaits.joined(separator: ", "))
         guard !unexplained.isEmpty else {
             let every = hostBound.isEmpty && leakWaits.isEmpty ? "every" : "every other"
             return CheckResult(findings: [], summary: "skipped: \(every) endpoint's time is mostly network, database or dependency "
