@@ -115,8 +115,9 @@ extension Shard {
         let formatter = ISO8601DateFormatter()
         // Foundation's parser takes text after the time ("…Zjunk") as if it were not there.
         let rfc3339 = /[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})/
-        var date = text.wholeMatch(of: rfc3339) == nil ? nil : formatter.date(from: text)
-        if date == nil, text.wholeMatch(of: rfc3339) != nil {
+        let wellFormed = text.wholeMatch(of: rfc3339) != nil
+        var date = wellFormed ? formatter.date(from: text) : nil
+        if date == nil, wellFormed {
             formatter.formatOptions.insert(.withFractionalSeconds)
             date = formatter.date(from: text)
         }

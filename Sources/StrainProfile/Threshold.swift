@@ -124,13 +124,12 @@ public enum ThresholdValue: Sendable, Equatable, CustomStringConvertible {
 
 extension Threshold {
     /// What `scope` names among the scenarios and their steps, said for an error ("scenario \"a.b\"",
-    /// "step \"c\" of scenario \"a.b\""); nil when it names nothing.
-    static func meanings(of scope: String, in scenarios: [Scenario]) -> [String]? {
-        let meanings = scenarios.flatMap { scenario in
+    /// "step \"c\" of scenario \"a.b\"").
+    static func meanings(of scope: String, in scenarios: [Scenario]) -> [String] {
+        scenarios.flatMap { scenario in
             (scenario.name == scope ? ["scenario \"\(scenario.name)\""] : [])
                 + scenario.steps.filter { "\(scenario.name).\($0.name)" == scope }.map { "step \"\($0.name)\" of scenario \"\(scenario.name)\"" }
         }
-        return meanings.isEmpty ? nil : meanings
     }
 
     /// Reads a key `[scope.]metric`, where scope is `http`, `postgres`, a scenario or `scenario.step`.
@@ -157,7 +156,7 @@ extension Threshold {
         if scopeText == "http" || scopeText == "postgres" {
             scope = scopeText == "http" ? .http : .postgres
             kind = scopeText == "http" ? .http : .postgres
-        } else if let meanings = Self.meanings(of: scopeText, in: scenarios), meanings.count > 1 {
+        } else if case let meanings = Self.meanings(of: scopeText, in: scenarios), meanings.count > 1 {
             // Names may hold dots: "a.b.c" can be scenario "a.b" or scenario "a"'s step "b.c".
             throw ValueError("\"\(scopeText)\" could mean \(meanings.joined(separator: " or ")); rename one so that a threshold "
                              + "names one of them")
