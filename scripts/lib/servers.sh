@@ -131,6 +131,23 @@ stop_restartable_postgres() {
     strain_restartable_pg_dir=""
 }
 
+# The bench database's pgbench scale: 100,000 accounts per unit. The bench profiles look up
+# random(1, 1000000): keep the two in step.
+bench_scale=10
+
+# pgbench's script for DEPTH select-only lookups in one pipeline, each with its own random account.
+# Run it with --scale="$bench_scale": pgbench reads the scale from pgbench_branches for its built-in
+# scripts only, and a custom script's :scale is 1 otherwise (a tenth of the accounts: far fewer
+# cache misses on the server than Strain's twin causes).
+#   pgbench_pipeline_script DEPTH >FILE
+pgbench_pipeline_script() {
+    local depth="$1" i
+    for i in $(seq "$depth"); do printf '\\set aid%d random(1, 100000 * :scale)\n' "$i"; done
+    printf '\\startpipeline\n'
+    for i in $(seq "$depth"); do printf 'SELECT abalance FROM pgbench_accounts WHERE aid = :aid%d;\n' "$i"; done
+    printf '\\endpipeline\n'
+}
+
 # A cluster for scripts/bench-pg: database strain_bench with pgbench's tables at scale 10
 # (1,000,000 accounts), cached in shared_buffers, commits not waiting for the disk: the
 # benchmark compares load generators, not storage.
@@ -148,8 +165,8 @@ synchronous_commit = off"
     "$STRAIN_PG_BIN/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 \
         --host=127.0.0.1 --port="$port" --username=postgres --dbname=postgres \
         --command='CREATE DATABASE strain_bench' >/dev/null
-    log "pgbench -i -s 10 (1,000,000 accounts)"
-    "$STRAIN_PG_BIN/pgbench" --initialize --scale=10 --quiet \
+    log "pgbench -i -s $bench_scale ($((bench_scale * 100000)) accounts)"
+    "$STRAIN_PG_BIN/pgbench" --initialize --scale="$bench_scale" --quiet \
         --host=127.0.0.1 --port="$port" --username=postgres strain_bench >"$strain_pg_dir/pgbench-init.log" 2>&1 ||
         { cat "$strain_pg_dir/pgbench-init.log" >&2; die "pgbench -i failed"; }
 
