@@ -114,24 +114,33 @@ public enum JSONFormat {
     /// Valid JSON that did not decode: Foundation on Linux reports a number its key's type cannot
     /// hold (a negative or fractional count, a whole number past 64 bits) without saying which. The
     /// suspects are the negative, fractional and huge numbers, in document order; the fewest of the
-    /// first ones that must be set to 0 for the document to decode is found by bisection, and the last
-    /// of them is the culprit (with several, the last one: the others follow once it is fixed).
+    /// first ones that must be set to 0 for every number to fit is found by bisection, and the last of
+    /// them is the culprit (with several, the last one: the others follow once it is fixed). A 0 may
+    /// break another rule of the document (a histogram's max below its min): only the unfit-number
+    /// failure counts, so such a culprit is still named.
     private static func describeUnfitNumber<Value: Decodable>(in data: Data, decoding type: Value.Type) -> String {
         let unknown = "a number does not fit its key's type (e.g. a negative or fractional count, or a whole number past 64 bits)"
         guard let document = try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed) else { return unknown }
         var suspects: [(path: [JSONPathComponent], number: NSNumber)] = []
         collectSuspects(in: document, at: [], into: &suspects)
         let decoder = decoder()
-        func decodes(withFirst count: Int) -> Bool {
+        func numbersFit(withFirst count: Int) -> Bool {
             let patched = suspects.prefix(count).reduce(document) { replacing($1.path[...], in: $0, with: NSNumber(value: 0)) }
             guard let patchedData = try? JSONSerialization.data(withJSONObject: patched, options: .fragmentsAllowed) else { return false }
-            return (try? decoder.decode(type, from: patchedData)) != nil
+            do {
+                _ = try decoder.decode(type, from: patchedData)
+                return true
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                return false
+            } catch {
+                return true
+            }
         }
-        guard !suspects.isEmpty, decodes(withFirst: suspects.count) else { return unknown }
-        var low = 0, high = suspects.count // the document decodes with the first `high` set, not with the first `low`
+        guard !suspects.isEmpty, numbersFit(withFirst: suspects.count) else { return unknown }
+        var low = 0, high = suspects.count // every number fits with the first `high` set, not with the first `low`
         while high - low > 1 {
             let middle = (low + high) / 2
-            if decodes(withFirst: middle) { high = middle } else { low = middle }
+            if numbersFit(withFirst: middle) { high = middle } else { low = middle }
         }
         let culprit = suspects[high - 1]
         return "invalid value at '\(keyPath(culprit.path))': \(culprit.number.stringValue) (the number does not fit its key's type)"

@@ -100,6 +100,19 @@ import Testing
         #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
     }
 
+    /// Set to 0 to find it, a histogram's max or min breaks the histogram's own rules (max below min,
+    /// max outside the highest bucket): it is named all the same.
+    @Test("a histogram's extreme that no count can be is named by its key", arguments: [
+        (#""max":-1,"min":245"#, "invalid value at 'steps[0].latency.max': -1 (the number does not fit its key's type)"),
+        (#""max":245,"min":-245"#, "invalid value at 'steps[0].latency.min': -245 (the number does not fit its key's type)"),
+    ])
+    func histogramExtremeOutOfRange(extremes: String, detail: String) throws {
+        let line = #"{"start":0,"duration":1,"steps":[{"scenario":"s","step":"a","requests":1,"failures":0,"latency":{"b":"245:1","# + extremes
+            + #","n":1,"v":1}}]}"# + "\n"
+        let error = #expect(throws: TimelineError.self) { try TimelineReader.parse(Data(line.utf8), path: "t.ndjson") { _ in } }
+        #expect(error?.description == "t.ndjson:1: corrupt timeline line: \(detail)", "\(error?.description ?? "")")
+    }
+
     /// Times and rates no run has would make infinite rates and unwritable reports downstream.
     @Test("a time or a rate out of any run's range is named by its key", arguments: [
         (#""start":1e300,"duration":1"#, "", "invalid value at 'start': expected 0.0 to 100000000.0 seconds, found 1e+300"),
