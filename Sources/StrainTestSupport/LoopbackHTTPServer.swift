@@ -28,6 +28,10 @@ public final class LoopbackHTTPServer: Sendable {
     public let port: Int
     private let listener: Int32
     private let stopped = Atomic<Bool>(false)
+    private let accepted = Atomic<Int>(0)
+
+    /// Connections accepted so far: a client has reached the server.
+    public var connectionsAccepted: Int { accepted.load(ordering: .relaxed) }
 
     public var url: String { "http://127.0.0.1:\(port)/" }
 
@@ -49,7 +53,7 @@ public final class LoopbackHTTPServer: Sendable {
         }
         self.listener = listener
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread {
+        Thread.detachNewThread { [weak self] in
             while true {
                 let client = accept(listener, nil, nil)
                 if client < 0 {
@@ -58,6 +62,7 @@ public final class LoopbackHTTPServer: Sendable {
                     close(listener)
                     return
                 }
+                self?.accepted.add(1, ordering: .relaxed)
                 Thread.detachNewThread { Self.serve(client, behavior) }
             }
         }

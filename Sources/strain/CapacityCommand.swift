@@ -8,6 +8,7 @@ import StrainReport
 enum CapacityCommand: Command {
     static let name = "capacity"
     static let summary = "find the highest open-model rate that holds the SLO, and what saturated first"
+    static let stopsGracefully = true
     static let usage = "usage: strain capacity PROFILE [--slo 'METRIC: EXPR']… [--max-rate R] [--max-duration D] [--step-duration D] [--warm-up D] [--out DIR]"
     static let help = """
     \(usage)

@@ -9,7 +9,14 @@ protocol Command: Sendable {
     static var summary: String { get }
     /// The full help: usage line, description, options.
     static var help: String { get }
+    /// It measures, and is stopped gracefully: SIGINT, SIGTERM and SIGHUP ask it to stop from its
+    /// first instant to its last (`SignalWatcher`); other commands end at once, as any tool does.
+    static var stopsGracefully: Bool { get }
     static func run(_ words: [String], output: Output) -> ExitStatus
+}
+
+extension Command {
+    static var stopsGracefully: Bool { false }
 }
 
 /// Where a command writes: results to stdout, diagnostics to stderr, so `strain … > file` stays clean.

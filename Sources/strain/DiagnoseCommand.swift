@@ -10,6 +10,7 @@ import StrainReport
 enum DiagnoseCommand: Command {
     static let name = "diagnose"
     static let summary = "watch a live system for a window and report what slows it, ranked"
+    static let stopsGracefully = true
     static let usage = """
         usage: strain diagnose [--postgres CONNINFO] [--pid PID] [--dependency NAME=URL]... [--window 60s]
                               [--access-log FILE] [options]

@@ -9,6 +9,7 @@ import StrainReport
 enum RunCommand: Command {
     static let name = "run"
     static let summary = "drive HTTP and PostgreSQL load from a profile (or HTTP from a URL), then report"
+    static let stopsGracefully = true
     static let usage = """
         usage: strain run [options] PROFILE [-d D] [--rate R] [-c N] [--threshold 'METRIC: EXPR']...
                strain run [options] URL... | --url URL... | --targets FILE|- [-c N] [-d 10s | -n N] [--rate 1000/s]
@@ -170,6 +171,13 @@ enum RunCommand: Command {
         let start = startAt.map { ", starting at \($0.formatted(.iso8601))" } ?? ""
         output.error("strain run: \(profile.name) — \(describe(Plan(profile)))\(sharding)\(start); results in \(directory.path)/")
 
+        /// A stop asked for while the diagnosis started (it may wait for its servers): nothing was measured.
+        func stoppedBeforeTheLoad() -> ExitStatus? {
+            guard let signal = SignalWatcher.stopRequested else { return nil }
+            releaseFolderIfUnused()
+            output.error("strain run: stopped by \(signal) before the load began; nothing was measured")
+            return .interrupted
+        }
         let diagnosis: (session: DiagnosisSession, options: CheckOptions)?
         do {
             diagnosis = try startDiagnosis(profile, pid: arguments.value("--diagnose-pid"))
@@ -178,9 +186,14 @@ enum RunCommand: Command {
             output.error("strain run: \(error)")
             return .badInput
         } catch {
+            if let stopped = stoppedBeforeTheLoad() { return stopped }
             releaseFolderIfUnused()
             output.error("strain run: cannot start the diagnosis: \(error)")
             return .infrastructure
+        }
+        if let stopped = stoppedBeforeTheLoad() {
+            _ = diagnosis?.session.stop()
+            return stopped
         }
         if let session = diagnosis?.session {
             options.loadStarted = { session.alignStatementCalls(to: $0) }

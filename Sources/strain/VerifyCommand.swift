@@ -9,6 +9,7 @@ import StrainReport
 enum VerifyCommand: Command {
     static let name = "verify"
     static let summary = "apply a finding's generated fix, rerun the profile, measure the change, roll back"
+    static let stopsGracefully = true
     static let usage = "usage: strain verify RUN --finding N [--yes] [--keep] [--out DIR]"
     static let help = """
     \(usage)

@@ -1,4 +1,5 @@
 import Foundation
+import StrainLoad
 import StrainProfile
 import StrainReport
 
@@ -54,6 +55,7 @@ enum Strain {
                 output.print(command.help)
                 return .ok
             }
+            if command.stopsGracefully { SignalWatcher.takeOverStopSignals() }
             return command.run(rest, output: output)
         }
     }

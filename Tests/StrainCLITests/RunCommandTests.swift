@@ -316,6 +316,37 @@ struct RunCommandTests {
         #expect(try TimelineReader.read(from: timeline).count >= 1)
     }
 
+    /// Before the load begins (here the diagnosis waits for a database that never answers), a stop
+    /// signal still stops the run and exits 130, not with the signal's default status (143).
+    @Test func aStopSignalBeforeTheLoadBeginsStopsTheRunWithStatus130() throws {
+        let silentDatabase = try LoopbackHTTPServer(.silent)
+        defer { silentDatabase.stop() }
+        let out = Self.outputFolder()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let profile = out.appendingPathComponent("profile.json5")
+        try """
+        { name: "early-stop", target: { baseURL: "\(TestServers.httpURL)" },
+          diagnose: { postgres: "host=127.0.0.1 port=\(silentDatabase.port) user=strain dbname=strain connect_timeout=10" },
+          scenarios: [{ name: "home", load: { model: "closed", connections: 1, duration: "5s" }, steps: [{ path: "/index.html" }] }] }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["run", profile.path, "--quiet", "--out", out.appendingPathComponent("run").path]
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        // The diagnosis is connecting: the process is past its start and before the load.
+        #expect(Self.waitUntil { silentDatabase.connectionsAccepted > 0 })
+        kill(process.processIdentifier, SIGTERM)
+        let printed = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(printed)")
+        #expect(printed.contains("stopped by SIGTERM before the load began; nothing was measured"), "\(printed)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("run/run.json").path))
+    }
+
     @Test func aKilledRunKeepsItsLastCheckpointAndReportRendersItAsIncomplete() throws {
         let out = Self.outputFolder()
         defer { try? FileManager.default.removeItem(at: out) }
