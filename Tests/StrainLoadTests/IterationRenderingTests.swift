@@ -1,5 +1,5 @@
 import Foundation
-import StrainProfile
+@testable import StrainProfile
 import Testing
 @testable import StrainLoad
 
@@ -35,6 +35,38 @@ struct IterationRenderingTests {
         iteration.setVariable("token", to: "t-1")
         #expect(try iteration.render(Self.url(of: profile, step: 1))
             == "http://127.0.0.1:1/u/1?mail=ada@example.com&k=secret&t=t-1")
+    }
+
+    /// Rows are stored as one run of values, as many per row as the header has columns: a row's
+    /// extra fields are dropped, and a repeated column name reads its first column.
+    @Test func feederValuesAreReadByRowAndColumnWhateverTheRowsHoldBeyondTheHeader() throws {
+        let directory = try TestProfile.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("codes.csv")
+        try "code,code,note\nA1,A2,first,extra\r\nB1,B2,\"second, quoted\"\n".write(to: file, atomically: true, encoding: .utf8)
+        let feeder = try LoadedFeeder(Feeder(name: "codes", file: file, mode: .sequential, columns: ["code", "code", "note"]))
+        #expect(feeder.rowCount == 2)
+        let note = try #require(feeder.columnIndex["note"])
+        let code = try #require(feeder.columnIndex["code"])
+        #expect([feeder.value(row: 0, column: code), feeder.value(row: 0, column: note)] == ["A1", "first"])
+        #expect([feeder.value(row: 1, column: code), feeder.value(row: 1, column: note)] == ["B1", "second, quoted"])
+    }
+
+    @Test("a feeder file without data rows is refused, saying what it lacks", arguments: [
+        ("", "is empty; expected a header row, then data rows"),
+        ("\n\n", "is empty; expected a header row, then data rows"),
+        ("id\n", "has a header row but no data rows"),
+        ("id,name\n1,ada\n2\n", "record 3 has 1 fields; the header has 2"),
+    ])
+    func aFeederWithoutDataIsRefused(text: String, message: String) throws {
+        let directory = try TestProfile.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("f.csv")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let error = try #require(throws: LoadError.self) {
+            try LoadedFeeder(Feeder(name: "f", file: file, mode: .random, columns: []))
+        }
+        #expect(error.message == "feeder \"f\": \(file.path) \(message)")
     }
 
     @Test func aVariableNoStepExtractedFailsTheStepWithTheTemplateLabel() throws {

@@ -102,7 +102,7 @@ public final class Iteration {
                 throw StepFailure(.template, "${\(name).\(column)}: feeder \(name) has no row for this iteration",
                                   endsIteration: true)
             }
-            return inputs.feeders[index].rows[feederRows[index]][columnIndex]
+            return inputs.feeders[index].value(row: feederRows[index], column: columnIndex)
         case .variable(let name):
             guard let value = variables[name] else {
                 throw StepFailure(.template, "${\(name)} has no value: no earlier step of this iteration extracted it",

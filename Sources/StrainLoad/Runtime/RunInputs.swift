@@ -74,7 +74,12 @@ struct LoadedFeeder: Sendable {
     let name: String
     let mode: FeederMode
     let columnIndex: [String: Int]
-    let rows: [[String]]
+    /// Every row's values, row after row, as many per row as the header has columns: one array,
+    /// not one per row (which took some 25 times the file's size in memory).
+    private let values: [String]
+    /// The header's columns (names may repeat: `columnIndex` keeps the first).
+    private let columns: Int
+    let rowCount: Int
     private let cursor = SharedCounter()
     private let shard: Shard
 
@@ -86,37 +91,60 @@ struct LoadedFeeder: Sendable {
         } catch {
             throw LoadError(.badInput, "feeder \"\(feeder.name)\": cannot read \(feeder.file.path): \(error.localizedDescription)")
         }
-        let records: [[String]]
+        var header: [String]?
+        var values: [String] = []
+        var rowCount = 0
+        // A short row would leave a column without a value; say where, rather than failing mid-run.
+        var shortRecord: (number: Int, fields: Int)?
         do {
-            records = try CSV.records(in: text)
+            try CSV.forEachRecord(in: text) { record in
+                guard let columns = header?.count else {
+                    header = record
+                    return true
+                }
+                guard record.count >= columns else {
+                    shortRecord = (rowCount + 2, record.count)
+                    return false
+                }
+                values.append(contentsOf: record.prefix(columns))
+                rowCount += 1
+                return true
+            }
         } catch {
             throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path): \(error.message)")
         }
-        let rows = Array(records.dropFirst())
-        guard !rows.isEmpty else {
-            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) has a header row but no data rows")
+        guard let header else {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) is empty; expected a header row, then data rows")
         }
-        // A short row would leave a column without a value; say where, rather than failing mid-run.
-        let columns = records[0].count
-        if let short = rows.firstIndex(where: { $0.count < columns }) {
-            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) record \(short + 2) has \(rows[short].count) fields; the header has \(columns)")
+        if let shortRecord {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) record \(shortRecord.number) has \(shortRecord.fields) fields; the header has \(header.count)")
+        }
+        guard rowCount > 0 else {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) has a header row but no data rows")
         }
         name = feeder.name
         mode = feeder.mode
-        columnIndex = Dictionary(records[0].enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        self.rows = rows
+        columnIndex = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.values = values
+        columns = header.count
+        self.rowCount = rowCount
+    }
+
+    /// Row `row`'s value in column `column` (both in range).
+    func value(row: Int, column: Int) -> String {
+        values[row * columns + column]
     }
 
     /// The row for a new iteration, or nil when a unique feeder has run out.
     func pickRow(using random: inout SplitMix64) -> Int? {
         switch mode {
         case .sequential:
-            return shard.position(ofItem: cursor.next()) % rows.count
+            return shard.position(ofItem: cursor.next()) % rowCount
         case .random:
-            return Int.random(in: 0..<rows.count, using: &random)
+            return Int.random(in: 0..<rowCount, using: &random)
         case .unique:
             let row = shard.position(ofItem: cursor.next())
-            return row < rows.count ? row : nil
+            return row < rowCount ? row : nil
         }
     }
 }
