@@ -104,13 +104,22 @@ extension RunArtifact {
         if let tooDeep = JSONNesting.firstTooDeep(in: data) {
             throw .notAnArtifact(path: path, detail: "\(JSONNesting.message) (line \(tooDeep.line), column \(tooDeep.column))")
         }
-        struct FormatProbe: Decodable { var format: Int }
+        struct Probe: Decodable {
+            struct Scenario: Decodable { var steps: [StepCount.Skipped]? }
+            var format: Int
+            var scenarios: [Scenario]?
+        }
         let decoder = JSONFormat.decoder()
         do {
-            let format = try decoder.decode(FormatProbe.self, from: data).format
-            if format > formatVersion { throw ArtifactError.newerFormat(path: path, found: format) }
-            guard format == formatVersion else {
-                throw ArtifactError.notAnArtifact(path: path, detail: "unknown artifact format \(format)")
+            let probe = try decoder.decode(Probe.self, from: data)
+            if probe.format > formatVersion { throw ArtifactError.newerFormat(path: path, found: probe.format) }
+            guard probe.format == formatVersion else {
+                throw ArtifactError.notAnArtifact(path: path, detail: "unknown artifact format \(probe.format)")
+            }
+            // Counted before the steps are read: reading them is what would take the memory.
+            let steps = (probe.scenarios ?? []).reduce(0) { $0 + ($1.steps?.count ?? 0) }
+            if steps > maxSteps {
+                throw ArtifactError.notAnArtifact(path: path, detail: StepCount.tooMany(steps, at: "scenarios[].steps"))
             }
             let artifact = try decoder.decode(RunArtifact.self, from: data)
             if let problem = artifact.nameWithControlCharacter ?? artifact.impossibleValue {

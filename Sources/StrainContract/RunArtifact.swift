@@ -5,6 +5,10 @@ import Foundation
 public struct RunArtifact: Codable, Sendable, Equatable {
     /// The artifact format this build writes and reads. Bump it on any incompatible change.
     public static let formatVersion = 1
+    /// Steps across a run's scenarios, and so in a timeline interval: a profile's limit too. Each step
+    /// keeps several histograms of up to 186 KB in memory, so a run file listing a million small
+    /// steps would take hundreds of gigabytes to read; a thousand is far beyond any real load test.
+    public static let maxSteps = 1_000
 
     public var format: Int
     public var tool: ToolInfo

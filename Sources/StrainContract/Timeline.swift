@@ -150,7 +150,17 @@ public enum TimelineReader {
         let decoder = JSONFormat.decoder()
         for (offset, line) in lines.enumerated() where !line.isEmpty {
             do {
+                // A line too short to hold more steps than a run has needs no count.
+                if line.count > StepCount.smallestBytes(ofSteps: RunArtifact.maxSteps) {
+                    struct Probe: Decodable { var steps: [StepCount.Skipped] }
+                    let steps = try decoder.decode(Probe.self, from: line).steps.count
+                    if steps > RunArtifact.maxSteps {
+                        throw TimelineError(path: path, line: offset + 1, detail: StepCount.tooMany(steps, at: "steps"))
+                    }
+                }
                 body(try decoder.decode(TimelineInterval.self, from: line))
+            } catch let error as TimelineError {
+                throw error
             } catch {
                 // Only the final piece can lack its newline (the file ended mid-line).
                 if offset == lines.count - 1 { return }

@@ -1,3 +1,5 @@
+import StrainContract
+
 /// The largest values a profile (or the command line) may ask for. Far above any real load test, and
 /// low enough that no count, product or conversion to microseconds can overflow; the README's profile
 /// reference lists them.
@@ -16,8 +18,8 @@ public enum Limits {
     /// `${sequence(n)}` starts and `${random(a, b)}` bounds, in either direction.
     public static let generatorMagnitude = 1_000_000_000_000_000
     public static let scenarios = 1_000
-    /// Steps per scenario.
-    public static let steps = 1_000
+    /// Steps, across all scenarios: what a run file may hold (each step's histograms take memory).
+    public static let steps = RunArtifact.maxSteps
     /// Stages per load.
     public static let stages = 1_000
     /// `maxBodyBytes`: what a step may keep of one response body.

@@ -26,6 +26,7 @@ struct ScenarioDecoder {
         var complete = true
         var firstIndex: [String: Int] = [:]
         var sharing = 0
+        var steps = 0
         for (index, element) in elements.enumerated() {
             let shareIndex = Self.sharesLoad(element) ? sharing : nil
             if shareIndex != nil { sharing += 1 }
@@ -34,6 +35,12 @@ struct ScenarioDecoder {
                 if let first = firstIndex[scenario.name] {
                     throw ProfileError(keyPath: element.path.appending("name"),
                                        message: "duplicate scenario name \"\(scenario.name)\" (also scenarios[\(first)])", anchor: .value)
+                }
+                steps += scenario.steps.count
+                // Said once, by the scenario that crosses the limit.
+                if steps > Limits.steps, steps - scenario.steps.count <= Limits.steps {
+                    throw ProfileError(keyPath: element.path.appending("steps"),
+                                       message: "the scenarios so far have \(QuantityText.grouped(steps)) steps; a profile has at most \(QuantityText.grouped(Limits.steps)) in all", anchor: .key)
                 }
                 return scenario
             }
@@ -256,7 +263,7 @@ struct ScenarioDecoder {
     // MARK: Steps
 
     func steps(_ field: Field, scenario: String, kind: ScenarioKind, pipelined: Bool) throws(ProfileError) -> [Step] {
-        let elements = try field.array(atMost: Limits.steps, of: "steps per scenario")
+        let elements = try field.array(atMost: Limits.steps, of: "steps")
         guard !elements.isEmpty else {
             throw field.error("must list at least one step")
         }

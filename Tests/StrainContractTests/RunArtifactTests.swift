@@ -127,6 +127,17 @@ import Testing
         #expect(error?.description == "runs/made.json: not a Strain run artifact: \(message)")
     }
 
+    /// Each step's histograms take memory: the steps are counted before they are read.
+    @Test func aRunFileWithMoreStepsThanARunHoldsIsRefusedBeforeItsStepsAreRead() throws {
+        var artifact = Self.sampleArtifact()
+        let step = StepResult(name: "s", requests: 0, failures: 0, latency: Histogram())
+        artifact.scenarios[1].steps = (0..<RunArtifact.maxSteps).map { _ in step }
+        let error = #expect(throws: ArtifactError.self) { try RunArtifact.decode(try artifact.encoded(), path: "runs/many.json") }
+        #expect(error?.description == "runs/many.json: not a Strain run artifact: scenarios[].steps: 1001 steps, more than a run holds (at most 1000)")
+        artifact.scenarios[1].steps.removeLast()
+        #expect(try RunArtifact.decode(try artifact.encoded(), path: "runs/many.json").scenarios[1].steps.count == 999)
+    }
+
     @Test("a file that is not an artifact is rejected with the path and what is wrong", arguments: [
         (#"{"format": 1}"#, "runs/bad.json: not a Strain run artifact: missing key 'tool'"),
         (#"{"tool": "strain"}"#, "runs/bad.json: not a Strain run artifact: missing key 'format'"),

@@ -113,6 +113,19 @@ import Testing
         #expect(error?.description == "t.ndjson:1: corrupt timeline line: \(detail)", "\(error?.description ?? "")")
     }
 
+    /// A line is read whole: one listing a million steps would take all the memory. Counted first.
+    @Test func aLineWithMoreStepsThanARunHoldsIsRefused() throws {
+        let step = #"{"scenario":"s","step":"a","requests":0,"failures":0,"latency":{"b":"","max":0,"min":0,"n":0,"v":1}}"#
+        func line(steps: Int) -> String { #"{"start":0,"duration":1,"steps":["# + Array(repeating: step, count: steps).joined(separator: ",") + "]}\n" }
+        let error = #expect(throws: TimelineError.self) {
+            try TimelineReader.parse(Data((line(steps: 1) + line(steps: RunArtifact.maxSteps + 1)).utf8), path: "t.ndjson") { _ in }
+        }
+        #expect(error?.description == "t.ndjson:2: corrupt timeline line: steps: 1001 steps, more than a run holds (at most 1000)")
+        var read = 0
+        try TimelineReader.parse(Data(line(steps: RunArtifact.maxSteps).utf8), path: "t.ndjson") { read += $0.steps.count }
+        #expect(read == RunArtifact.maxSteps)
+    }
+
     /// Times and rates no run has would make infinite rates and unwritable reports downstream.
     @Test("a time or a rate out of any run's range is named by its key", arguments: [
         (#""start":1e300,"duration":1"#, "", "invalid value at 'start': expected 0.0 to 100000000.0 seconds, found 1e+300"),

@@ -108,7 +108,17 @@ extension HostileProfileTests {
     ])
     func hugeListsAreRefusedWithTheirLimit(what: String, profile: String) {
         let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
-        #expect(error?.message == "has 100,000 elements; at most 1,000 \(what == "steps" ? "steps per scenario" : "stages") are allowed")
+        #expect(error?.message == "has 100,000 elements; at most 1,000 \(what) are allowed")
+    }
+
+    /// A run file holds at most 1,000 steps, so a profile does too, in all its scenarios.
+    @Test func stepsAreCountedAcrossScenarios() {
+        let steps = (0..<400).map { #"{ name: "step\#($0)", path: "/" }"# }.joined(separator: ",")
+        let scenarios = (0..<3).map { #"{ name: "s\#($0)", load: { rate: "1/s", duration: "1s" }, steps: ["# + steps + "] }" }
+        let profile = #"{ name: "x", target: { baseURL: "http://127.0.0.1:1" }, scenarios: ["# + scenarios.joined(separator: ",") + "] }"
+        let error = #expect(throws: ProfileError.self) { try Self.parse(profile) }
+        #expect(error?.message == "the scenarios so far have 1,200 steps; a profile has at most 1,000 in all")
+        #expect(error?.keyPath.description == "scenarios[2].steps")
     }
 }
 
