@@ -187,6 +187,10 @@ struct ImportCommandTests {
         (["curl", "-H"], "curl option -H needs a value"),
         (["curl", "-s"], "no URL in the curl command line"),
         (["curl 'http://127.0.0.1/"], "unclosed ' quote"),
+        // Pasted with another command after it: that command is not curl's, and is named as shell syntax.
+        (["curl http://127.0.0.1/; touch /tmp/owned"], "has \";\" outside quotes, shell syntax that ends the curl command"),
+        (["curl http://127.0.0.1/ | jq ."], "has \"|\" outside quotes"),
+        (["curl http://127.0.0.1/ > out.json"], "has \">\" outside quotes"),
     ])
     func badCurlCommandLinesExitTwo(command: [String], message: String) throws {
         let outcome = try StrainProcess.run(["import", "curl", "--"] + command)

@@ -152,7 +152,8 @@ public enum CurlImport {
 /// Splits a command line into words as a POSIX shell does, without any expansion: single quotes
 /// keep everything, double quotes keep all but \" \\ \$ \`, a backslash outside quotes escapes the
 /// next character, and backslash-newline joins lines (how browsers write "Copy as cURL"). Bash's
-/// $'…' quoting (Chrome uses it for bodies with special characters) is understood too.
+/// $'…' quoting (Chrome uses it for bodies with special characters) is understood too. Shell syntax
+/// between commands (`;`, `|`, `&`, redirections, subshells) outside quotes is refused.
 public enum ShellWords {
     public static func split(_ line: String) throws(CurlImport.Failure) -> [String] {
         var words: [String] = []
@@ -192,6 +193,11 @@ public enum ShellWords {
                     }
                 }
                 guard closed else { throw unclosed("\"") }
+            case ";", "|", "&", "<", ">", "`", "(", ")":
+                // A shell would end the curl command here (a second command, a pipe, a redirection):
+                // the rest is not curl's, and nothing here runs it.
+                throw CurlImport.Failure(description: "the command line has \"\(character)\" outside quotes, shell syntax that ends "
+                                         + "the curl command or starts another one; paste the curl command alone")
             case _ where character.isWhitespace:
                 if inWord { words.append(current) }
                 current = ""
