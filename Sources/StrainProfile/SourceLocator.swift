@@ -323,22 +323,18 @@ private struct Scanner {
         return value
     }
 
-    /// An unquoted key or literal word; `\uXXXX` escapes are allowed, as in JavaScript identifiers.
+    /// An unquoted key or literal word. JSON5 allows `\uXXXX` escapes in one, as JavaScript does, but
+    /// Foundation's reader keeps them as written (`n\u0061me` would be another key than `name`): refused.
     mutating func identifier() throws(SourceLocator.Failure) -> String {
-        var decoded: [UInt8] = []
+        let start = offset
         while let byte = current, Self.isIdentifierPart(byte) {
-            offset += 1
             if byte == UInt8(ascii: "\\") {
-                guard current == UInt8(ascii: "u") else {
-                    throw failure("expected \\u after a backslash in a name, found \(found())")
-                }
-                offset += 1
-                decoded.append(contentsOf: Array(String(try unicodeEscape()).utf8))
-            } else {
-                decoded.append(byte)
+                throw failure("a backslash escape in an unquoted name, which would not be decoded; "
+                              + "write the name in quotes (\"n\\u0061me\" is \"name\") or without the escape")
             }
+            offset += 1
         }
-        return String(decoding: decoded, as: UTF8.self)
+        return String(decoding: bytes[start..<offset], as: UTF8.self)
     }
 
     mutating func number() throws(SourceLocator.Failure) {
