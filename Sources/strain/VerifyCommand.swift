@@ -126,6 +126,9 @@ struct VerifyPlan: CustomStringConvertible {
         }
         self.conninfo = conninfo
         let connection = try PGConnection(conninfo: conninfo)
+        // Its checks call built-ins, which the database's search path must not stand in for; the
+        // index's table is named with its schema, as the plan named it.
+        _ = try connection.isolateFromSearchPath()
         let identity = try connection.execute("SELECT current_database() AS db, coalesce(host(inet_server_addr()), 'localhost') AS host")
         database = identity.value(row: 0, column: "db") ?? ""
         host = identity.value(row: 0, column: "host") ?? ""
@@ -160,6 +163,7 @@ struct VerifyPlan: CustomStringConvertible {
                              + "another folder, or remove that one first")
         }
         let connection = try PGConnection(conninfo: conninfo)
+        _ = try connection.isolateFromSearchPath()
         // Only what this command creates may be dropped by it.
         let nameTaken = fix.suggestion.nameTakenQuery
         if try connection.execute(nameTaken.sql, parameters: nameTaken.parameters).value(row: 0, column: "taken") == "t" {

@@ -95,6 +95,55 @@ struct ExplainPrivilegeTests {
         #expect(note.summary.contains("warning: the diagnoser connected as superuser"))
     }
 
+    /// A database's search path that puts its owner's schema ahead of pg_catalog: that schema's
+    /// functions named like the built-ins the diagnoser calls would run with the diagnoser's
+    /// privileges (CVE-2018-1058). The diagnoser's own SQL resolves only pg_catalog; the application's
+    /// statements are still planned with the application's path, as its role.
+    @Test func aSearchPathAheadOfPgCatalogNeverRunsItsFunctionsForTheDiagnoser() throws {
+        let database = try ScratchDatabase.create()
+        let role = try UnprivilegedRole(in: database)
+        defer { role.drop() }
+        let written = URL(fileURLWithPath: "/tmp/strain-shadowed-\(role.name)")
+        defer { try? FileManager.default.removeItem(at: written) }
+        let app = try role.connect()
+        try app.execute("""
+            CREATE FUNCTION \(role.name).leak() RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                EXECUTE format('COPY (SELECT current_user) TO %L', '\(written.path)');
+                RETURN 1;
+            EXCEPTION WHEN insufficient_privilege THEN
+                RETURN 1;
+            END $$
+            """)
+        for (name, type) in [("current_database", "name"), ("now", "timestamptz"), ("pg_backend_pid", "int")] {
+            try app.execute("""
+                CREATE FUNCTION \(role.name).\(name)() RETURNS \(type) LANGUAGE plpgsql AS $$
+                BEGIN PERFORM \(role.name).leak(); RETURN pg_catalog.\(name)(); END $$
+                """)
+        }
+        try app.execute("CREATE TABLE \(role.name).items (id int, code int)")
+        try app.execute("INSERT INTO \(role.name).items SELECT i, i % 1000 FROM generate_series(1, 20000) AS i")
+        try app.execute("ANALYZE \(role.name).items") // its size, for the index advice
+        try database.setUp("ALTER DATABASE \(database.name) SET search_path = \(role.name), pg_catalog, public")
+
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
+        try session.start()
+        // Named as the application names it: through its search path.
+        let appNow = try role.connect()
+        for code in 1...20 { try appNow.execute("SELECT id FROM items WHERE code = $1", parameters: ["\(code)"]) }
+        let evidence = session.stop()
+
+        #expect(!FileManager.default.fileExists(atPath: written.path),
+                "a shadowing function ran as \((try? String(contentsOf: written, encoding: .utf8)) ?? "?")")
+        let postgres = try #require(evidence.postgres)
+        #expect(postgres.database == database.name)
+        let statement = try #require(postgres.statementSnapshots.last?.statements.first { $0.query.hasPrefix("SELECT id FROM items") })
+        let plan = try #require(postgres.plans.first { $0.queryID == statement.queryID })
+        #expect(plan.json != nil, "the application's statement was planned with its search path: \(plan.error ?? "")")
+        let trial = try #require(postgres.indexTrials.first { $0.queryID == statement.queryID })
+        #expect(trial.used, "HypoPG's index on the application's table was tried: \(trial.error ?? "")")
+    }
+
     @Test func aStatementOfARoleTheDiagnoserMayNotTakeOnIsNotExplainedAndThePlanSaysWhy() throws {
         let database = try ScratchDatabase.create()
         let role = try UnprivilegedRole(in: database)

@@ -17,7 +17,7 @@ final class LockSampler {
     private var previous = Date()
 
     init(conninfo: String) throws {
-        connection = try PostgresCollector.connect(conninfo)
+        connection = try PostgresCollector.connect(conninfo).connection
         queryIDColumn = connection.serverVersion >= 140000 ? "a.query_id" : "NULL::bigint AS query_id"
     }
 

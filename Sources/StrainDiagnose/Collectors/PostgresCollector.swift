@@ -19,28 +19,33 @@ final class PostgresCollector {
     /// Where pg_stat_statements lives ("public"), nil when it is not installed in this database.
     private let statementsSchema: String?
     private let hasStatementsInfo: Bool
-    let hypopgAvailable: Bool
+    var hypopgAvailable: Bool { hypopgSchema != nil }
+    /// Where HypoPG lives, quoted for SQL; nil when it is not installed.
+    private let hypopgSchema: String?
     /// The role the diagnoser connected as, and whether it is a superuser (it should not be).
     let role: String
     let isSuperuser: Bool
+    /// The search path the session began with: the application's names resolve with it, so the
+    /// statements it explains are planned with it (and only those).
+    private let applicationSearchPath: String
     /// Statement roles looked up for EXPLAIN: quoted for SET ROLE, or why they may not be taken on.
     private var explainRoles: [UInt32: Result<String, PostgresError>] = [:]
     /// What could not be collected, for the evidence gaps.
     private(set) var gaps: [EvidenceGap] = []
 
     init(conninfo: String) throws {
-        connection = try Self.connect(conninfo)
+        (connection, applicationSearchPath) = try Self.connect(conninfo)
         let facts = try connection.execute("""
             \(Self.marker) SELECT current_database() AS database, current_setting('max_connections')::int AS max_connections,
                    \(Self.statementsSchemaQuery) AS statements_schema,
-                   EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'hypopg') AS hypopg,
+                   (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                    WHERE e.extname = 'hypopg') AS hypopg_schema,
                    current_user AS role, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser
             """)
         database = facts.value(row: 0, column: "database") ?? ""
         maxConnections = Int(facts.value(row: 0, column: "max_connections") ?? "") ?? 0
         serverVersion = connection.serverVersion
         systemIdentifier = connection.systemIdentifier()
-        hypopgAvailable = facts.value(row: 0, column: "hypopg") == "t"
         role = facts.value(row: 0, column: "role") ?? ""
         isSuperuser = facts.value(row: 0, column: "superuser") == "t"
         var schema = facts.value(row: 0, column: "statements_schema")
@@ -54,12 +59,13 @@ final class PostgresCollector {
         }
         let connection = self.connection
         statementsSchema = try schema.map { try connection.escapeIdentifier($0) }
+        hypopgSchema = try facts.value(row: 0, column: "hypopg_schema").map { try connection.escapeIdentifier($0) }
         hasStatementsInfo = schema != nil && connection.serverVersion >= 140000
     }
 
-    /// The schema pg_stat_statements is installed in, as text; NULL when it is not.
+    /// The schema pg_stat_statements is installed in, as stored (unquoted); NULL when it is not.
     private static let statementsSchemaQuery =
-        "(SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements')"
+        "(SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements')"
 
     /// Where pg_stat_statements lives, quoted for SQL; nil when it is not installed or the server
     /// is older than 13 (whose view lacks the columns read).
@@ -70,16 +76,18 @@ final class PostgresCollector {
         return try connection.escapeIdentifier(schema)
     }
 
-    /// A diagnoser's session: read-only, with statement and lock timeouts, named `strain-diagnose`.
-    static func connect(_ conninfo: String) throws -> PGConnection {
+    /// A diagnoser's session: read-only, with statement and lock timeouts, named `strain-diagnose`,
+    /// with an empty search path (`isolateFromSearchPath`); `applicationSearchPath` is the one it had.
+    static func connect(_ conninfo: String) throws -> (connection: PGConnection, applicationSearchPath: String) {
         let connection = try PGConnection(conninfo: conninfo)
+        let applicationSearchPath = try connection.isolateFromSearchPath(marker: Self.marker)
         // Session settings, not SET statements, so they hold whatever the connection string says.
         try connection.execute("""
             \(Self.marker) SELECT set_config('default_transaction_read_only', 'on', false),
                    set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false),
                    set_config('application_name', 'strain-diagnose', false)
             """)
-        return connection
+        return (connection, applicationSearchPath)
     }
 
     /// The median time of a trivial statement over `count` tries: one round trip to the server,
@@ -303,11 +311,13 @@ final class PostgresCollector {
         }
     }
 
-    /// Runs `body` as `role` (quoted) in a read-only transaction that is rolled back.
+    /// Runs `body` as `role` (quoted), with the application's search path, in a read-only transaction
+    /// that is rolled back.
     private func inRolledBackTransaction<Value>(as role: String, _ body: () throws -> Value) throws -> Value {
         try connection.execute("\(Self.marker) BEGIN READ ONLY")
         defer { _ = try? connection.execute("\(Self.marker) ROLLBACK") }
         try connection.execute("\(Self.marker) SET LOCAL ROLE \(role)")
+        try connection.setSearchPathForThisTransaction(applicationSearchPath, marker: Self.marker)
         return try body()
     }
 
@@ -323,9 +333,10 @@ final class PostgresCollector {
             if rows.value(row: 0, column: "may_set_role") == "t" {
                 result = .success(try connection.escapeIdentifier(name))
             } else {
+                let grant = "GRANT \(try connection.escapeIdentifier(name)) TO \(try connection.escapeIdentifier(role))"
                 result = .failure(PostgresError(message: "not explained: it ran as role \(name), which the diagnoser's role "
                     + "\(role) may not SET ROLE to, and planning it with the diagnoser's own privileges could run \(name)'s "
-                    + "functions with more privilege than \(name) has; to have it explained, GRANT \(name) TO \(role)"))
+                    + "functions with more privilege than \(name) has; to have it explained, \(grant)"))
             }
         } else {
             result = .failure(PostgresError(message: "not explained: the role that ran it (oid \(userID)) no longer exists"))
@@ -368,9 +379,20 @@ final class PostgresCollector {
     func tryIndex(_ suggestion: IndexSuggestion, statement: StatementActivity, before: StatementPlan) -> IndexTrial {
         let costBefore = before.json.flatMap { try? PlanNode.parse(explainJSON: $0) }?.totalCost
         do {
-            try connection.execute("\(Self.marker) SELECT indexrelid FROM hypopg_create_index($1)",
-                                   parameters: [suggestion.hypotheticalDefinition])
-            defer { _ = try? connection.execute("\(Self.marker) SELECT hypopg_reset()") }
+            guard let hypopg = hypopgSchema else { throw PostgresError(message: "HypoPG is not installed in this database") }
+            // The definition names the table as the plan did: with the application's search path. A
+            // transaction of its own, so that the path reverts however it ends.
+            try connection.execute("\(Self.marker) BEGIN READ ONLY")
+            do {
+                try connection.setSearchPathForThisTransaction(applicationSearchPath, marker: Self.marker)
+                try connection.execute("\(Self.marker) SELECT indexrelid FROM \(hypopg).hypopg_create_index($1)",
+                                       parameters: [suggestion.hypotheticalDefinition])
+                try connection.execute("\(Self.marker) COMMIT")
+            } catch {
+                _ = try? connection.execute("\(Self.marker) ROLLBACK")
+                throw error
+            }
+            defer { _ = try? connection.execute("\(Self.marker) SELECT \(hypopg).hypopg_reset()") }
             // The same text as the plan before: the captured sample when the normalised text could not be planned.
             let json = try before.sample.map { try sampleExplainJSON($0, asRole: statement.userID) }
                 ?? explainJSON(statement.query, asRole: statement.userID, parameters: SQLText.parameterCount(statement.query),

@@ -18,7 +18,7 @@ final class StatementCallsSampler {
 
     /// Nil when pg_stat_statements is not installed in the database (the collector reports that gap).
     init?(conninfo: String) throws {
-        connection = try PostgresCollector.connect(conninfo)
+        connection = try PostgresCollector.connect(conninfo).connection
         guard let schema = try PostgresCollector.statementsSchema(on: connection) else { return nil }
         // Only statements the client sent count against its requests; `toplevel` exists from 14 on.
         let toplevel = connection.serverVersion >= 140000 ? "AND toplevel" : ""

@@ -25,7 +25,7 @@ final class StatementOccupancySampler {
     private(set) var tally = StatementOccupancyTally()
 
     init(conninfo: String) throws {
-        connection = try PostgresCollector.connect(conninfo)
+        connection = try PostgresCollector.connect(conninfo).connection
         queryIDColumn = connection.serverVersion >= 140000 ? "query_id" : "NULL::bigint AS query_id"
     }
 

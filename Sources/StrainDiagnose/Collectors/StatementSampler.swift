@@ -19,7 +19,7 @@ final class StatementSampler {
     private var seenTexts: Set<String> = []
 
     init(conninfo: String) throws {
-        connection = try PostgresCollector.connect(conninfo)
+        connection = try PostgresCollector.connect(conninfo).connection
         hasQueryID = connection.serverVersion >= 140000
     }
 
