@@ -71,6 +71,23 @@ public enum JSONFormat {
         }
     }
 
+    /// `json` with every control character `TerminalText` would escape (C1, DEL, bidirectional
+    /// overrides; the encoder already escapes C0) written as a `\uXXXX` escape: the same JSON, safe to
+    /// print on a terminal. Outside strings JSON holds none of them, so only strings change.
+    public static func terminalSafe(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: TerminalText.isControl) else { return json }
+        var safe = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if TerminalText.isControl(scalar) {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                safe.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
+            } else {
+                safe.append(scalar)
+            }
+        }
+        return String(safe)
+    }
+
     /// "scenarios[0].steps[2].latency" for a decoder's coding path.
     public static func keyPath(_ codingPath: [any CodingKey]) -> String {
         var path = ""

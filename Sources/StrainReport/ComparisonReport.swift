@@ -54,7 +54,8 @@ public enum ComparisonReport {
         for (name, report) in [("base", comparison.base), ("new", comparison.new)] where !report.artifact.validity.valid {
             notes.append("The \(name) run is invalid: " + report.artifact.validity.reasons.joined(separator: "; "))
         }
-        return notes
+        // Names and reasons come from run files: one line each, whatever they hold.
+        return notes.map(TerminalText.oneLine)
     }
 
     static func table(_ deltas: [MetricDelta]) -> TextTable {
@@ -86,8 +87,8 @@ public enum ComparisonReport {
         case .regression: "❌"
         case .invalid, .nothingInCommon, .tooShort: "⚠️"
         }
-        var lines = ["# \(title(comparison))", "", "**\(icon) \(verdictText(comparison))**", ""] + table(comparison.deltas).markdown()
-        lines += [""] + notes(comparison).map { "- " + $0 }
+        var lines = ["# \(Markdown.line(title(comparison)))", "", "**\(icon) \(verdictText(comparison))**", ""] + table(comparison.deltas).markdown()
+        lines += [""] + notes(comparison).map { "- " + Markdown.line($0) }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -6,7 +6,7 @@ public enum DiagnosisReport {
     public static func terminal(_ diagnosis: Diagnosis, color: Bool = false) -> String {
         let style = TerminalStyle(color: color)
         var lines = [style.bold("Diagnosis: " + summary(diagnosis))]
-        if let basis = diagnosis.rankingBasis { lines.append("Ranked \(basis)") }
+        if let basis = diagnosis.rankingBasis { lines.append("Ranked \(TerminalText.oneLine(basis))") }
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).plain(indent: "  ")
         }
@@ -46,7 +46,7 @@ public enum DiagnosisReport {
     /// The title, the summary and the ranked overview table.
     static func markdownHead(_ diagnosis: Diagnosis, level: Int) -> [String] {
         var lines = ["\(String(repeating: "#", count: level)) Diagnosis", "", summary(diagnosis) + "."]
-        if let basis = diagnosis.rankingBasis { lines += ["", "Ranked " + basis + "."] }
+        if let basis = diagnosis.rankingBasis { lines += ["", "Ranked " + Markdown.line(basis) + "."] }
         if !diagnosis.findings.isEmpty {
             lines += [""] + overview(diagnosis).markdown()
         }

@@ -21,10 +21,15 @@ extension Command {
 
 /// Where a command writes: results to stdout, diagnostics to stderr, so `strain … > file` stays clean.
 struct Output {
-    /// Our own colours stay; any other control character in what is printed (names and messages
-    /// from profiles, run files, servers) is shown escaped (`TerminalText`).
-    func print(_ text: String, terminator: String = "\n") {
-        Swift.print(TerminalText.visible(text, keepingStyles: true), terminator: terminator)
+    /// Any control character in what is printed (names and messages from profiles, run files,
+    /// servers) is shown escaped (`TerminalText`); `styled` text, rendered in colour, keeps our colours.
+    func print(_ text: String, terminator: String = "\n", styled: Bool = false) {
+        Swift.print(TerminalText.visible(text, keepingStyles: styled), terminator: terminator)
+    }
+
+    /// JSON as it is, but for the control characters a terminal would act on, written as JSON escapes.
+    func printJSON(_ json: String) throws(FileIOError) {
+        try StandardStream.writeOutput(Data(JSONFormat.terminalSafe(json).utf8))
     }
 
     func error(_ text: String) {

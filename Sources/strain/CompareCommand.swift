@@ -60,7 +60,7 @@ enum CompareCommand: Command {
         }
         do {
             let text = try ComparisonReport.render(comparison, as: format, color: arguments.flag("--color"))
-            try ReportOptions.emit(text, format: format, to: arguments.value("--out"), output: output)
+            try ReportOptions.emit(text, format: format, styled: arguments.flag("--color"), to: arguments.value("--out"), output: output)
         } catch {
             output.error("strain compare: \(error)")
             return .infrastructure

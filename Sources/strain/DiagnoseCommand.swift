@@ -151,7 +151,7 @@ enum DiagnoseCommand: Command {
             return .infrastructure
         }
         let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        output.print(DiagnosisReport.terminal(diagnosis, color: color))
+        output.print(DiagnosisReport.terminal(diagnosis, color: color), styled: color)
         output.print("Reports: " + RunCommand.writtenFiles(in: directory).map(\.path).joined(separator: "\n         "))
         if status == .ok, let failOn = request.failOn, diagnosis.findings.contains(where: { $0.severity >= failOn }) {
             let count = diagnosis.findings.count { $0.severity >= failOn }

@@ -64,7 +64,8 @@ enum MergeCommand: Command {
             output.error("strain merge: cannot write \(out.path): \(error)")
             return .infrastructure
         }
-        output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
+        let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        output.print(TerminalReport.render(report, color: color), styled: color)
         output.print("Merged \(shards.count) shards: \(out.path)/")
         let diagnosed = shards.map { RunFolder(path: $0.name) }.filter { FileManager.default.fileExists(atPath: $0.diagnosisURL.path) }
         if !diagnosed.isEmpty {

@@ -54,7 +54,7 @@ enum ReportCommand: Command {
         }
         do {
             let text = try format.render(report, color: arguments.flag("--color"), junitFindings: arguments.flag("--junit-findings"))
-            try ReportOptions.emit(text, format: format, to: arguments.value("--out"), output: output)
+            try ReportOptions.emit(text, format: format, styled: arguments.flag("--color"), to: arguments.value("--out"), output: output)
         } catch {
             output.error("strain report: \(error)")
             return .infrastructure
@@ -75,12 +75,16 @@ enum ReportOptions {
         return format
     }
 
-    /// Prints the report or writes it to `path`; Markdown also goes to the CI job summary.
-    static func emit(_ text: String, format: ReportFormat, to path: String?, output: Output) throws {
+    /// Prints the report or writes it to `path`; Markdown also goes to the CI job summary. Terminal
+    /// text is made safe for a terminal in a file too (`cat` shows it there); `styled`: it is in colour.
+    static func emit(_ text: String, format: ReportFormat, styled: Bool, to path: String?, output: Output) throws {
         if let path {
-            try ReportWriter.write(text, to: URL(fileURLWithPath: path))
+            try ReportWriter.write(format == .terminal ? TerminalText.visible(text, keepingStyles: styled) : text,
+                                   to: URL(fileURLWithPath: path))
+        } else if format == .json {
+            try output.printJSON(text)
         } else {
-            output.print(text.trimmingTrailingNewline())
+            output.print(text.trimmingTrailingNewline(), styled: styled && format == .terminal)
         }
         if format == .markdown {
             try ReportWriter.appendJobSummary(text, environment: ProcessInfo.processInfo.environment)

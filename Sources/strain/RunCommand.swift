@@ -241,13 +241,14 @@ enum RunCommand: Command {
         let fileList = "Results: " + files.joined(separator: "\n         ")
         let outputSummaries = (result.artifact.outputs ?? []).map(OutputDestination.describe)
         if arguments.flag("--json") {
-            // report.json as written, so standard output and the file never disagree.
-            guard let json = FileManager.default.contents(atPath: RunFile.jsonReport.url(in: directory).path) else {
+            // report.json as written (the same JSON), so standard output and the file never disagree.
+            guard let data = FileManager.default.contents(atPath: RunFile.jsonReport.url(in: directory).path),
+                  let json = String(data: data, encoding: .utf8) else {
                 output.error("strain run: cannot read back \(RunFile.jsonReport.url(in: directory).path)")
                 return .infrastructure
             }
             do {
-                try StandardStream.writeOutput(json)
+                try output.printJSON(json)
             } catch {
                 output.error("strain run: cannot print the JSON summary (\(error.reason)); it is in \(RunFile.jsonReport.url(in: directory).path)")
                 return .infrastructure
@@ -256,7 +257,8 @@ enum RunCommand: Command {
             for summary in outputSummaries { output.error(summary) }
             output.error(fileList)
         } else {
-            output.print(TerminalReport.render(report, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
+            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            output.print(TerminalReport.render(report, color: color), styled: color)
             for note in result.notes { output.print("note: \(note)") }
             for summary in outputSummaries { output.print(summary) }
             output.print(fileList)

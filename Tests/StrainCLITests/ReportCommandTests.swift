@@ -133,6 +133,42 @@ struct ReportCommandTests {
         #expect(outcome.stdout.isEmpty)
     }
 
+    /// Database contents in a diagnosis (a column named with a bidi override, an escape sequence in a
+    /// statement, a line feed in the ranking basis) reach every output escaped: JSON printed to a
+    /// terminal stays valid JSON, terminal text written to a file holds no escape sequence, Markdown
+    /// starts no line or tag of its own.
+    @Test func databaseTextInADiagnosisIsEscapedInJSONOnStdoutTerminalFilesAndMarkdown() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run")
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        var finding = OutputsEndToEndTests.finding
+        finding.title = "Sequential scan on bidi\u{202E}evil"
+        finding.evidence = ["filter (\"esc\u{1B}]0;pwned\u{7}\u{1B}[31mRED\" = $1)", "C1 \u{85}"]
+        let diagnosis = Diagnosis(startedAt: start, endedAt: start.addingTimeInterval(10), requests: 1000,
+                                  rankingBasis: "by time\n# forged heading <script>alert(1)</script>", findings: [finding], notes: [])
+        try DiagnosisJSON.write(diagnosis, to: run.appendingPathComponent("diagnosis.json"))
+
+        let json = try StrainProcess.run(["report", run.path, "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(!json.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\u{85}" })
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let findings = (parsed?["diagnosis"] as? [String: Any])?["findings"] as? [[String: Any]]
+        #expect(findings?.first?["title"] as? String == finding.title, "the same text, as JSON escapes")
+
+        let terminalFile = run.appendingPathComponent("report.txt")
+        let terminal = try StrainProcess.run(["report", run.path, "--out", terminalFile.path])
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        let text = try String(contentsOf: terminalFile, encoding: .utf8)
+        #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{7}" || $0 == "\u{202E}" })
+        #expect(text.contains("esc\\u{1B}]0;pwned\\u{7}"))
+        #expect(text.contains("Ranked by time\\u{A}# forged heading"))
+
+        let markdown = try StrainProcess.run(["report", run.path, "--format", "markdown"])
+        #expect(!markdown.stdout.contains("<script>"))
+        #expect(!markdown.stdout.split(separator: "\n").contains { $0.hasPrefix("# forged") })
+    }
+
     @Test func anUnwritableOutputExitsFive() throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }

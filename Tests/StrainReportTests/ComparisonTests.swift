@@ -181,6 +181,15 @@ struct ComparisonRuleTests {
         #expect(p50.outcome == .withinNoise)
     }
 
+    /// Step names come from profiles, which allow any printable text: the notes quote them escaped.
+    @Test func stepNamesInTheMarkdownNotesOpenNoTagOrLink() throws {
+        let comparison = RunComparison(base: try ChosenRun.report(latencies: ChosenRun.alternating()),
+                                       new: try ChosenRun.report(latencies: ChosenRun.alternating(), step: "<b onmouseover=alert(3)>s</b> [l](javascript:x)"))
+        let markdown = try ComparisonReport.render(comparison, as: .markdown)
+        #expect(markdown.contains("Not compared: shop.&lt;b onmouseover=alert(3)&gt;s&lt;/b&gt; \\[l\\](javascript:x) (new only)."), "\(markdown)")
+        #expect(!markdown.contains("<b "))
+    }
+
     @Test func anInvalidRunCannotBeCompared() throws {
         let comparison = RunComparison(base: try ChosenRun.report(latencies: ChosenRun.alternating()),
                                        new: try ChosenRun.report(latencies: ChosenRun.alternating(shiftedBy: 1000), valid: false))
