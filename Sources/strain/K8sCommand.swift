@@ -78,8 +78,11 @@ struct KubernetesManifests {
 
     /// "strain-" and the profile's folder name, lowercased to a DNS label (Job names become pod labels).
     var baseName: String {
-        let label = profile.folderName.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
-        let trimmed = String(label).trimmingCharacters(in: CharacterSet(charactersIn: "-")).prefix(40)
+        // A DNS label and a label value: ASCII letters and digits, dashes only inside (cut first,
+        // then trimmed, so that the cut cannot leave a dash at the end).
+        let label = profile.folderName.lowercased().unicodeScalars.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "-" }
+        let trimmed = String(String(label).trimmingCharacters(in: CharacterSet(charactersIn: "-")).prefix(40))
+            .trimmingCharacters(in: CharacterSet(charactersIn: "-"))
         return "strain-" + (trimmed.isEmpty ? "profile" : trimmed)
     }
 

@@ -93,6 +93,25 @@ struct K8sCommandTests {
         #expect(namespace.stderr.contains("--namespace"))
     }
 
+    /// Names and labels come from the profile's name, cut to fit: what is cut must still be a DNS
+    /// label, which ends in a letter or a digit.
+    @Test(arguments: ["abcdefghij-abcdefghij-abcdefghij-abcdef-x", "Über_Load.Test", "---"])
+    func namesMadeFromAProfileNameAreDNSLabels(name: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = folder.appendingPathComponent("p.json5")
+        try String(contentsOf: Self.profile, encoding: .utf8).replacingOccurrences(of: #"name: "http-quickstart""#, with: #"name: "\#(name)""#)
+            .write(to: profile, atomically: true, encoding: .utf8)
+        let outcome = try StrainProcess.run(["k8s", profile.path, "--shards", "2", "--image", "img:1"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let instances = outcome.stdout.matches(of: /"app.kubernetes.io\/instance" : "([^"]*)"/).map { String($0.1) }
+        #expect(!instances.isEmpty)
+        for instance in instances {
+            #expect(instance.wholeMatch(of: /[a-z0-9]([-a-z0-9]*[a-z0-9])?/) != nil && instance.count <= 63, "\(instance)")
+        }
+    }
+
     /// What kubectl would refuse only when applying the manifests is refused here, naming the option.
     @Test(arguments: [
         (["--storage", "lots"], "--storage: expected a size like 1Gi"),
