@@ -169,6 +169,21 @@ struct ReportCommandTests {
         #expect(!markdown.stdout.split(separator: "\n").contains { $0.hasPrefix("# forged") })
     }
 
+    /// A window that ends before it starts (a hand-edited file) is refused, as evidence.json's is.
+    @Test func aDiagnosisEndingBeforeItStartsExitsTwo() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run")
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let file = run.appendingPathComponent("diagnosis.json")
+        try DiagnosisJSON.write(Diagnosis(startedAt: start, endedAt: start.addingTimeInterval(-10), requests: 1000, findings: [], notes: []),
+                                to: file)
+        let outcome = try StrainProcess.run(["report", run.path])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("\(file.path): not a Strain diagnosis: invalid value at 'endedAt': "), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("is before startedAt"))
+    }
+
     @Test func anUnwritableOutputExitsFive() throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }

@@ -134,3 +134,22 @@ public struct Diagnosis: Codable, Sendable, Equatable {
         self.notes = notes
     }
 }
+
+extension Diagnosis {
+    /// Decodes one refusing a window that ends before it starts (a hand-edited file): its rates
+    /// and durations would be negative, as `Evidence.problem` refuses for an evidence file.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(Int.self, forKey: .format)
+        startedAt = try container.decode(Date.self, forKey: .startedAt)
+        endedAt = try container.decode(Date.self, forKey: .endedAt)
+        guard endedAt >= startedAt else {
+            throw DecodingError.dataCorruptedError(forKey: .endedAt, in: container, debugDescription:
+                "\(JSONFormat.text(of: endedAt)) is before startedAt (\(JSONFormat.text(of: startedAt)))")
+        }
+        requests = try container.decodeIfPresent(UInt64.self, forKey: .requests)
+        rankingBasis = try container.decodeIfPresent(String.self, forKey: .rankingBasis)
+        findings = try container.decode([Finding].self, forKey: .findings)
+        notes = try container.decode([StepNote].self, forKey: .notes)
+    }
+}
