@@ -22,6 +22,20 @@ struct ExplainPrivilegeTests {
             try PGConnection(conninfo: database.conninfo + " user=\(name) application_name=\(name)")
         }
 
+        /// `leak()`, a function of the role that writes `file` naming the role it ran as: what only a
+        /// superuser may. Run by the role itself the write fails quietly.
+        func plantLeak(writing file: URL, with app: PGConnection) throws {
+            try app.execute("""
+                CREATE FUNCTION \(name).leak() RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+                BEGIN
+                    EXECUTE format('COPY (SELECT current_user) TO %L', '\(file.path)');
+                    RETURN 1;
+                EXCEPTION WHEN insufficient_privilege THEN
+                    RETURN 1;
+                END $$
+                """)
+        }
+
         func drop() {
             try? database.drop()
             _ = try? PGConnection(conninfo: TestServers.postgresConninfo).execute("DROP ROLE IF EXISTS \(name)")
@@ -52,15 +66,7 @@ struct ExplainPrivilegeTests {
         let app = try role.connect()
         try app.execute("CREATE TABLE \(role.name).items (id int PRIMARY KEY)")
         try app.execute("INSERT INTO \(role.name).items SELECT generate_series(1, 100)")
-        try app.execute("""
-            CREATE FUNCTION \(role.name).leak() RETURNS int LANGUAGE plpgsql VOLATILE AS $$
-            BEGIN
-                EXECUTE format('COPY (SELECT current_user) TO %L', '\(written.path)');
-                RETURN 1;
-            EXCEPTION WHEN insufficient_privilege THEN
-                RETURN 1;
-            END $$
-            """)
+        try role.plantLeak(writing: written, with: app)
         try app.execute("""
             CREATE FUNCTION \(role.name).looks_pure() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
             BEGIN RETURN \(role.name).leak(); END $$
@@ -106,15 +112,7 @@ struct ExplainPrivilegeTests {
         let written = URL(fileURLWithPath: "/tmp/strain-shadowed-\(role.name)")
         defer { try? FileManager.default.removeItem(at: written) }
         let app = try role.connect()
-        try app.execute("""
-            CREATE FUNCTION \(role.name).leak() RETURNS int LANGUAGE plpgsql VOLATILE AS $$
-            BEGIN
-                EXECUTE format('COPY (SELECT current_user) TO %L', '\(written.path)');
-                RETURN 1;
-            EXCEPTION WHEN insufficient_privilege THEN
-                RETURN 1;
-            END $$
-            """)
+        try role.plantLeak(writing: written, with: app)
         for (name, type) in [("current_database", "name"), ("now", "timestamptz"), ("pg_backend_pid", "int")] {
             try app.execute("""
                 CREATE FUNCTION \(role.name).\(name)() RETURNS \(type) LANGUAGE plpgsql AS $$
