@@ -37,13 +37,11 @@ public enum InputFile {
     /// The whole regular file at `path` (symlinks followed), refusing anything else and anything
     /// over `maxBytes`.
     public static func read(_ path: String, maxBytes: Int) throws(FileIOError) -> Data {
-        let descriptor = try openRegular(path)
+        let (descriptor, size) = try openRegular(path)
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw FileIOError(path: path, operation: "stat", errorNumber: errno) }
         let tooLarge = FileIOError(path: path, operation: "read", errorNumber: EFBIG,
                                    problem: "larger than \(maxBytes >> 20) MiB, the most Strain reads")
-        guard status.st_size <= maxBytes else { throw tooLarge }
+        guard size <= maxBytes else { throw tooLarge }
         let contents = try POSIXFile.readAll(descriptor, path: path, maxBytes: maxBytes)
         // It may have grown since fstat.
         guard contents.count <= maxBytes else { throw tooLarge }
@@ -53,10 +51,15 @@ public enum InputFile {
     /// Calls `body` with each line of the regular file at `path` (symlinks followed) and its 1-based
     /// number, without holding the file whole: the line's text without its newline, or nil when it
     /// is longer than `maxLineBytes` (its bytes are dropped as they come). Invalid UTF-8 is replaced.
-    /// A failed read names the line it stopped at ("FILE:LINE").
-    public static func forEachLine(_ path: String, maxLineBytes: Int, _ body: (Substring?, Int) -> Void) throws(FileIOError) {
-        let descriptor = try openRegular(path)
+    /// A failed read names the line it stopped at ("FILE:LINE"). Reads the file as long as it was
+    /// when opened (a log written to meanwhile would keep the reader going), and stops early when
+    /// `stop` says so between reads: false then, true when every line was read.
+    @discardableResult
+    public static func forEachLine(_ path: String, maxLineBytes: Int, stop: () -> Bool = { false },
+                                   _ body: (Substring?, Int) -> Void) throws(FileIOError) -> Bool {
+        let (descriptor, size) = try openRegular(path)
         defer { close(descriptor) }
+        var unread = size
         var pending: [UInt8] = []
         var overflowed = false
         var number = 0
@@ -67,13 +70,15 @@ public enum InputFile {
             overflowed = false
         }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        while unread > 0 {
+            if stop() { return false }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, min($0.count, unread)) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FileIOError(path: "\(path):\(number + 1)", operation: "read", errorNumber: errno)
             }
             if count == 0 { break }
+            unread -= count
             var start = 0
             while start < count {
                 let newline = chunk[start..<count].firstIndex(of: UInt8(ascii: "\n"))
@@ -91,15 +96,16 @@ public enum InputFile {
             }
         }
         if !pending.isEmpty || overflowed { finishLine() }
+        return true
     }
 
     /// Throws unless `path` is a regular file this process can open for reading.
     public static func checkReadable(_ path: String) throws(FileIOError) {
-        close(try openRegular(path))
+        close(try openRegular(path).descriptor)
     }
 
-    /// A descriptor on the regular file at `path`; a FIFO, device or directory is refused.
-    private static func openRegular(_ path: String) throws(FileIOError) -> Int32 {
+    /// A descriptor on the regular file at `path`, and its size; a FIFO, device or directory is refused.
+    private static func openRegular(_ path: String) throws(FileIOError) -> (descriptor: Int32, size: Int) {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it.
         let descriptor = try POSIXFile.open(path, flags: O_RDONLY | O_NONBLOCK)
         var status = stat()
@@ -112,7 +118,7 @@ public enum InputFile {
             close(descriptor)
             throw FileIOError(path: path, operation: "read", errorNumber: EINVAL, problem: "not a regular file")
         }
-        return descriptor
+        return (descriptor, Int(status.st_size))
     }
 }
 

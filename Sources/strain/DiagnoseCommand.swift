@@ -119,7 +119,13 @@ enum DiagnoseCommand: Command {
         var accessLogProblem: String?
         if let path = request.accessLog {
             do {
-                let summary = try AccessLogReader.read(path, start: evidence.startedAt, end: evidence.endedAt)
+                // A stop signal ends a long read too (the signals are taken over: nothing else would).
+                let (summary, complete) = try AccessLogReader.read(path, start: evidence.startedAt, end: evidence.endedAt,
+                                                                   stop: { SignalWatcher.stopRequested != nil })
+                if !complete {
+                    output.error("strain diagnose: interrupted while reading the access log; diagnosing the lines read so far")
+                    status = .interrupted
+                }
                 output.error("strain diagnose: \(summary.description)")
                 load = summary.load
                 if load == nil { accessLogProblem = "\(summary.description): no request in the window" }

@@ -154,7 +154,8 @@ struct AccessLogTests {
         bytes += Data([0xFF, 0xFE, 0x00, 0x0A])  // invalid UTF-8 and a NUL
         bytes += Data("127.0.0.1 - - [\(Self.combinedStart)] \"GET /a/2 HTTP/1.1\" 200 5 \"-\" \"-\" 0.400".utf8)  // no final newline
         try bytes.write(to: file)
-        let summary = try AccessLogReader.read(file.path, start: B.start, end: B.start.addingTimeInterval(10))
+        let (summary, complete) = try AccessLogReader.read(file.path, start: B.start, end: B.start.addingTimeInterval(10))
+        #expect(complete)
         #expect(summary.linesRead == 4)
         #expect(summary.skipped == 2)
         #expect(summary.skippedExamples.first == "\(file.path):2: longer than \(AccessLog.maximumLineBytes) bytes")
@@ -162,6 +163,31 @@ struct AccessLogTests {
         let endpoint = try #require(summary.load?.endpoints.first)
         #expect(endpoint.step == "GET /a/:id")
         #expect(endpoint.requests == 2)
+    }
+
+    /// A log written to while it is read (a live server's) would keep the reader going for ever: it is
+    /// read as long as it was when opened. A stop (a signal) ends the reading between reads.
+    @Test func aGrowingLogIsReadAsItWasWhenOpenedAndAStopEndsTheReading() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strain-accesslog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("access.log")
+        let line = Data(#"{"time": 1700000001, "method": "GET", "path": "/a/1", "status": 200, "duration": 0.2}"#.utf8 + [0x0A])
+        try Data((0..<2_000).flatMap { _ in line }).write(to: file)
+        let appender = try FileHandle(forWritingTo: file)
+        defer { try? appender.close() }
+        var lines = 0
+        let complete = try InputFile.forEachLine(file.path, maxLineBytes: 1_000) { _, _ in
+            lines += 1
+            // The server writes another line for each one read.
+            appender.seekToEndOfFile()
+            appender.write(line)
+        }
+        #expect(complete && lines == 2_000)
+
+        var reads = 0
+        let stopped = try InputFile.forEachLine(file.path, maxLineBytes: 1_000, stop: { reads += 1; return reads > 1 }) { _, _ in }
+        #expect(!stopped, "stopped after its first read of 64 KiB, before the file's end")
     }
 
     @Test func aMissingFileOrAFIFOIsAnErrorNamingTheFile() throws {
