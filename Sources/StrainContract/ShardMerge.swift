@@ -86,24 +86,55 @@ public enum ShardMerge {
     /// The shards' timelines on one wall clock: each shard's intervals are shifted by how much later
     /// than the earliest shard it started (rounded to whole intervals), and those that fall on the same
     /// second are merged.
-    public static func timeline(of shards: [Input]) -> [TimelineInterval] {
-        let start = shards.map(\.artifact.startedAt).min()!
-        var merged: [Double: TimelineInterval] = [:]
-        for shard in shards {
-            let shift = shard.artifact.startedAt.timeIntervalSince(start).rounded()
-            for interval in shard.timeline {
-                let at = interval.start + shift
-                guard var into = merged[at] else {
-                    merged[at] = TimelineInterval(start: at, duration: interval.duration, partial: interval.partial, steps: interval.steps)
-                    continue
-                }
-                into.duration = max(into.duration, interval.duration)
-                into.partial = into.partial || interval.partial
-                into.steps = mergedSteps(into.steps + interval.steps)
-                merged[at] = into
-            }
+    public static func timeline(of shards: [Input]) throws -> [TimelineInterval] {
+        var merged: [TimelineInterval] = []
+        var iterators = shards.map { $0.timeline.makeIterator() }
+        try mergeTimelines(startedAt: shards.map(\.artifact.startedAt), next: { iterators[$0].next() }) { merged.append($0) }
+        return merged
+    }
+
+    /// A shard's timeline whose intervals do not follow each other in time (a run writes them in order).
+    public struct OutOfOrder: Error, Equatable {
+        /// Index of the shard in the list given.
+        public var shard: Int
+        /// The interval's start, in seconds after its shard's.
+        public var start: Double
+    }
+
+    /// `timeline(of:)` a merged interval at a time: shard `i` hands its intervals over in order from
+    /// `next(i)`, and each merged one goes to `write` as soon as every shard is past it, so that only
+    /// one interval per shard is held (a day's run holds tens of thousands, each with its histograms).
+    public static func mergeTimelines(startedAt: [Date], next: (Int) throws -> TimelineInterval?,
+                                      write: (TimelineInterval) throws -> Void) throws {
+        guard let start = startedAt.min() else { return }
+        let shifts = startedAt.map { $0.timeIntervalSince(start).rounded() }
+        func shifted(_ interval: TimelineInterval?, _ shard: Int) -> TimelineInterval? {
+            guard var interval else { return nil }
+            interval.start += shifts[shard]
+            return interval
         }
-        return merged.values.sorted { $0.start < $1.start }
+        var heads: [TimelineInterval?] = []
+        for shard in startedAt.indices { heads.append(shifted(try next(shard), shard)) }
+        while let at = heads.compactMap({ $0?.start }).min() {
+            var into: TimelineInterval?
+            for shard in heads.indices {
+                while let head = heads[shard], head.start <= at {
+                    if var merged = into {
+                        merged.duration = max(merged.duration, head.duration)
+                        merged.partial = merged.partial || head.partial
+                        merged.steps = mergedSteps(merged.steps + head.steps)
+                        into = merged
+                    } else {
+                        into = head
+                    }
+                    heads[shard] = shifted(try next(shard), shard)
+                    if let following = heads[shard], following.start < at {
+                        throw OutOfOrder(shard: shard, start: following.start - shifts[shard])
+                    }
+                }
+            }
+            if let into { try write(into) }
+        }
     }
 
     private static func validity(of artifacts: [RunArtifact]) -> Validity {

@@ -132,41 +132,74 @@ public enum TimelineReader {
     /// Calls `body` with each interval in order, so a long run's timeline can be reduced
     /// (e.g. to percentiles) without holding every histogram in memory at once.
     public static func read(from url: URL, each body: (TimelineInterval) -> Void) throws(TimelineError) {
+        var cursor = try TimelineCursor(url: url)
+        while let interval = try cursor.next() { body(interval) }
+    }
+
+    /// Calls `body` with each interval in a timeline's bytes; `path` names it in errors.
+    public static func parse(_ data: Data, path: String, each body: (TimelineInterval) -> Void) throws(TimelineError) {
+        var cursor = try TimelineCursor(data: data, path: path)
+        while let interval = try cursor.next() { body(interval) }
+    }
+}
+
+/// A timeline's intervals one at a time, in the file's order: its bytes are held (a run file is at
+/// most 1 GiB), and an interval is decoded only when asked for, so that several timelines can be
+/// walked side by side (`strain merge`) without holding their histograms.
+///
+/// A last line without its newline was cut off by a killed run and is skipped when it does not
+/// parse; a bad line anywhere else is an error naming the line.
+public struct TimelineCursor {
+    private let path: String
+    private let lines: [Data]
+    private var offset = 0
+    private let decoder = JSONFormat.decoder()
+
+    public init(url: URL) throws(TimelineError) {
         let data: Data
         do {
             data = try InputFile.read(url.path, maxBytes: InputFile.maxRunFileBytes)
         } catch {
             throw TimelineError(path: url.path, line: nil, detail: error.reason)
         }
-        try parse(data, path: url.path, each: body)
+        try self.init(data: data, path: url.path)
     }
 
-    /// Calls `body` with each interval in a timeline's bytes; `path` names it in errors.
-    public static func parse(_ data: Data, path: String, each body: (TimelineInterval) -> Void) throws(TimelineError) {
+    /// `path` names the bytes in errors.
+    public init(data: Data, path: String) throws(TimelineError) {
         if let tooDeep = JSONNesting.firstTooDeep(in: data) {
             throw TimelineError(path: path, line: tooDeep.line, detail: JSONNesting.message)
         }
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let decoder = JSONFormat.decoder()
-        for (offset, line) in lines.enumerated() where !line.isEmpty {
+        self.path = path
+        lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    }
+
+    /// The next interval, or nil after the last.
+    public mutating func next() throws(TimelineError) -> TimelineInterval? {
+        while offset < lines.count {
+            let index = offset
+            offset += 1
+            let line = lines[index]
+            guard !line.isEmpty else { continue }
             do {
                 // A line too short to hold more steps than a run has needs no count.
                 if line.count > StepCount.smallestBytes(ofSteps: RunArtifact.maxSteps) {
                     struct Probe: Decodable { var steps: [StepCount.Skipped] }
                     let steps = try decoder.decode(Probe.self, from: line).steps.count
                     if steps > RunArtifact.maxSteps {
-                        throw TimelineError(path: path, line: offset + 1, detail: StepCount.tooMany(steps, at: "steps"))
+                        throw TimelineError(path: path, line: index + 1, detail: StepCount.tooMany(steps, at: "steps"))
                     }
                 }
-                body(try decoder.decode(TimelineInterval.self, from: line))
+                return try decoder.decode(TimelineInterval.self, from: line)
             } catch let error as TimelineError {
                 throw error
             } catch {
                 // Only the final piece can lack its newline (the file ended mid-line).
-                if offset == lines.count - 1 { return }
+                if index == lines.count - 1 { return nil }
                 let detail = (error as? DecodingError).map { JSONFormat.describe($0, in: line, decoding: TimelineInterval.self) } ?? String(describing: error)
-                throw TimelineError(path: path, line: offset + 1, detail: detail)
+                throw TimelineError(path: path, line: index + 1, detail: detail)
             }
         }
+        return nil
     }
 }

@@ -51,14 +51,22 @@ enum MergeCommand: Command {
             return .badInput
         }
         let artifact = ShardMerge.artifact(of: shards)
-        let report: RunReport
+        let folder = RunFolder(url: out)
         do {
             try OutputFolder.create(out)
-            let folder = RunFolder(url: out)
+            try mergeTimelines(of: shards, into: folder)
+        } catch let error as BadShardTimeline {
+            // Nothing of the merge is left: no run.json was written, and the timeline goes.
+            try? FileManager.default.removeItem(at: folder.timelineURL)
+            output.error("strain merge: \(error.description)")
+            return .badInput
+        } catch {
+            output.error("strain merge: cannot write \(out.path): \(error)")
+            return .infrastructure
+        }
+        let report: RunReport
+        do {
             try artifact.write(to: folder.artifactURL)
-            let timeline = try TimelineWriter(url: folder.timelineURL)
-            defer { timeline.close() }
-            for interval in ShardMerge.timeline(of: shards) { try timeline.append(interval) }
             report = try ReportWriter.writeAll(in: folder, profile: nil)
         } catch {
             output.error("strain merge: cannot write \(out.path): \(error)")
@@ -75,12 +83,41 @@ enum MergeCommand: Command {
         return Gate.exitStatus(of: report)
     }
 
-    /// One shard's run.json and timeline (a folder without a timeline merges with an empty one).
+    /// One shard's run.json; its timeline is read as it is merged (`mergeTimelines`).
     private static func read(_ path: String) throws -> ShardMerge.Input {
         let folder = RunFolder(path: path)
-        let artifact = try RunArtifact.read(from: folder.artifactURL)
-        let hasTimeline = FileManager.default.fileExists(atPath: folder.timelineURL.path)
-        return ShardMerge.Input(name: folder.url.path, artifact: artifact,
-                                timeline: hasTimeline ? try TimelineReader.read(from: folder.timelineURL) : [])
+        return ShardMerge.Input(name: folder.url.path, artifact: try RunArtifact.read(from: folder.artifactURL), timeline: [])
+    }
+
+    /// A shard's timeline that cannot be merged: a corrupt line, or intervals out of order.
+    private struct BadShardTimeline: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Writes the shards' merged timeline into `folder`, an interval at a time: a day's run has tens
+    /// of thousands, each with its histograms, so the shards' timelines are walked side by side
+    /// rather than read whole (which took some 125 times a timeline's size in memory). A shard
+    /// without a timeline merges as an empty one.
+    private static func mergeTimelines(of shards: [ShardMerge.Input], into folder: RunFolder) throws {
+        var cursors: [TimelineCursor?] = []
+        for shard in shards {
+            let url = RunFolder(path: shard.name).timelineURL
+            do {
+                cursors.append(FileManager.default.fileExists(atPath: url.path) ? try TimelineCursor(url: url) : nil)
+            } catch {
+                throw BadShardTimeline(description: error.description)
+            }
+        }
+        let timeline = try TimelineWriter(url: folder.timelineURL)
+        defer { timeline.close() }
+        do {
+            try ShardMerge.mergeTimelines(startedAt: shards.map(\.artifact.startedAt), next: { try cursors[$0]?.next() },
+                                          write: { try timeline.append($0) })
+        } catch let error as TimelineError {
+            throw BadShardTimeline(description: error.description)
+        } catch let error as ShardMerge.OutOfOrder {
+            throw BadShardTimeline(description: "\(RunFolder(path: shards[error.shard].name).timelineURL.path): an interval starts at "
+                                   + "\(error.start) s, before the one above it; a run writes its intervals in order")
+        }
     }
 }

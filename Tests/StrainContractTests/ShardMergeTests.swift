@@ -62,11 +62,11 @@ import Testing
     /// Intervals fall on the same wall-clock second when the shards started within half a second;
     /// a shard that started a second later lands a second later.
     @Test func timelinesAlignOnTheWallClock() throws {
-        let together = ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 0.3)])
+        let together = try ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 0.3)])
         #expect(together.map(\.start) == [0, 1])
         #expect(together.map { $0.steps.map(\.requests) } == [[20], [20]])
         #expect(together[0].steps[0].latency.count == 2)
-        let apart = ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 1.2)])
+        let apart = try ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 1.2)])
         #expect(apart.map(\.start) == [0, 1, 2])
         #expect(apart.map { $0.steps[0].requests } == [10, 20, 10])
     }
@@ -82,6 +82,14 @@ import Testing
         let inputs = shards.map { Self.shard($0.0, of: $0.1, latencies: [1]) }
         let error = #expect(throws: ShardMergeError.self) { try ShardMerge.ordered(inputs) }
         #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+    }
+
+    /// The merge walks the shards' timelines side by side, so it needs each in order, as runs write them.
+    @Test func aTimelineOutOfOrderIsRefusedNamingItsShard() {
+        var late = Self.shard(1, of: 2, latencies: [1])
+        late.timeline.reverse()
+        let error = #expect(throws: ShardMerge.OutOfOrder.self) { try ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), late]) }
+        #expect(error == ShardMerge.OutOfOrder(shard: 1, start: 0))
     }
 
     @Test func shardsOfDifferentProfilesAreRefused() {
@@ -114,7 +122,7 @@ import Testing
         let scenario = ShardMerge.artifact(of: ordered).scenarios[0]
         #expect(scenario.iterations == .max && scenario.steps[0].requests == .max)
         #expect(scenario.steps[0].counters["bytesIn"] == .max && scenario.steps[0].errors[0].count == .max)
-        #expect(ShardMerge.timeline(of: ordered)[0].steps[0].requests == .max)
+        #expect(try ShardMerge.timeline(of: ordered)[0].steps[0].requests == .max)
     }
 
     @Test(arguments: [
