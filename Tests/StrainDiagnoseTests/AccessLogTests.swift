@@ -144,11 +144,16 @@ struct AccessLogTests {
 
     // MARK: The file
 
-    @Test func theFileIsReadLineByLineWhateverItHolds() throws {
+    /// Where a test writes its access.log, in a folder of its own (remove the folder afterwards).
+    static func logFile() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strain-accesslog-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("access.log")
+        return directory.appendingPathComponent("access.log")
+    }
+
+    @Test func theFileIsReadLineByLineWhateverItHolds() throws {
+        let file = try Self.logFile()
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         var bytes = Data(#"{"time": 1700000001, "method": "GET", "path": "/a/1", "status": 200, "duration": 0.2}"#.utf8 + [0x0A])
         bytes += Data(String(repeating: "y", count: 200_000).utf8 + [0x0A])  // far beyond the line limit
         bytes += Data([0xFF, 0xFE, 0x00, 0x0A])  // invalid UTF-8 and a NUL
@@ -168,10 +173,8 @@ struct AccessLogTests {
     /// A log written to while it is read (a live server's) would keep the reader going for ever: it is
     /// read as long as it was when opened. A stop (a signal) ends the reading between reads.
     @Test func aGrowingLogIsReadAsItWasWhenOpenedAndAStopEndsTheReading() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strain-accesslog-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("access.log")
+        let file = try Self.logFile()
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         let line = Data(#"{"time": 1700000001, "method": "GET", "path": "/a/1", "status": 200, "duration": 0.2}"#.utf8 + [0x0A])
         try Data((0..<2_000).flatMap { _ in line }).write(to: file)
         let appender = try FileHandle(forWritingTo: file)
