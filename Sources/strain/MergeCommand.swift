@@ -80,6 +80,13 @@ enum MergeCommand: Command {
             output.print("note: the shards' diagnoses are not merged (each diagnosed the same system over its own window); "
                          + "read them in " + diagnosed.map(\.diagnosisURL.path).joined(separator: ", "))
         }
+        // A run writes its timeline from its first instant: one missing was lost or left out of a copy.
+        let withoutTimeline = shards.map { RunFolder(path: $0.name) }.filter { !FileManager.default.fileExists(atPath: $0.timelineURL.path) }
+        if !withoutTimeline.isEmpty {
+            let one = withoutTimeline.count == 1
+            output.print("note: " + withoutTimeline.map(\.url.path).joined(separator: ", ") + (one ? " has" : " have")
+                         + " no timeline.ndjson: the merged totals count \(one ? "its" : "their") requests, the merged timeline does not")
+        }
         return Gate.exitStatus(of: report)
     }
 

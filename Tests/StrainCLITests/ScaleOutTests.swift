@@ -93,16 +93,21 @@ struct ScaleOutTests {
     }
 
     /// Each shard diagnosed the same system over its own window: merge keeps them apart and says where they are.
-    @Test func shardsDiagnosesAreNotMergedAndMergeSaysSo() throws {
-        let fixtures = try ReportFixtures()
-        defer { fixtures.remove() }
-        let shards = try (0..<2).map { index in
+    /// Two run folders made shards 0 and 1 of 2.
+    static func twoShards(in fixtures: ReportFixtures) throws -> [URL] {
+        try (0..<2).map { index in
             let folder = try fixtures.run("shard-\(index)")
             var artifact = try RunCommandTests.artifact(in: folder)
             artifact.shard = Shard(index: index, count: 2)
             try artifact.write(to: folder.appendingPathComponent("run.json"))
             return folder
         }
+    }
+
+    @Test func shardsDiagnosesAreNotMergedAndMergeSaysSo() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let shards = try Self.twoShards(in: fixtures)
         let diagnosis = Diagnosis(startedAt: Date(), endedAt: Date(), requests: nil, findings: [], notes: [])
         try DiagnosisJSON.write(diagnosis, to: shards[1].appendingPathComponent("diagnosis.json"))
 
@@ -113,6 +118,19 @@ struct ScaleOutTests {
         #expect(merge.stdout.contains(shards[1].appendingPathComponent("diagnosis.json").path))
         #expect(!merge.stdout.contains(shards[0].appendingPathComponent("diagnosis.json").path))
         #expect(!FileManager.default.fileExists(atPath: merged.appendingPathComponent("diagnosis.json").path))
+        #expect(!merge.stdout.contains("no timeline.ndjson"))
+    }
+
+    /// A shard folder copied without its timeline merges (its totals still count), and merge says so.
+    @Test func aShardWithoutItsTimelineIsNamed() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let shards = try Self.twoShards(in: fixtures)
+        try FileManager.default.removeItem(at: shards[0].appendingPathComponent("timeline.ndjson"))
+        let merge = try StrainProcess.run(["merge"] + shards.map(\.path) + ["--out", fixtures.directory.appendingPathComponent("merged").path])
+        #expect(merge.status == 0, "\(merge.stdout)\n\(merge.stderr)")
+        #expect(merge.stdout.contains("note: \(shards[0].path) has no timeline.ndjson: the merged totals count its requests"),
+                "\(merge.stdout)")
     }
 
     @Test func aStartTimeInThePastIsRefused() throws {
