@@ -8,16 +8,15 @@ public struct ShardMergeError: Error, CustomStringConvertible, Equatable {
 /// Combines the artifacts and timelines of a scaled-out run's shards into one run, exactly: histograms
 /// merge bucket by bucket, counts add up. Pure: `strain merge` reads and writes the folders.
 public enum ShardMerge {
-    /// One shard's folder as read: `name` (its path) only names it in errors.
+    /// One shard's run.json as read: `name` (its folder's path) only names it in errors. Its timeline
+    /// is read as it is merged (`mergeTimelines`).
     public struct Input: Sendable {
         public var name: String
         public var artifact: RunArtifact
-        public var timeline: [TimelineInterval]
 
-        public init(name: String, artifact: RunArtifact, timeline: [TimelineInterval]) {
+        public init(name: String, artifact: RunArtifact) {
             self.name = name
             self.artifact = artifact
-            self.timeline = timeline
         }
     }
 
@@ -83,16 +82,6 @@ public enum ShardMerge {
             thresholds: first.thresholds, startAt: first.startAt, overrides: first.overrides)
     }
 
-    /// The shards' timelines on one wall clock: each shard's intervals are shifted by how much later
-    /// than the earliest shard it started (rounded to whole intervals), and those that fall on the same
-    /// second are merged.
-    public static func timeline(of shards: [Input]) throws -> [TimelineInterval] {
-        var merged: [TimelineInterval] = []
-        var iterators = shards.map { $0.timeline.makeIterator() }
-        try mergeTimelines(startedAt: shards.map(\.artifact.startedAt), next: { iterators[$0].next() }) { merged.append($0) }
-        return merged
-    }
-
     /// A shard's timeline whose intervals do not follow each other in time (a run writes them in order).
     public struct OutOfOrder: Error, Equatable {
         /// Index of the shard in the list given.
@@ -101,9 +90,11 @@ public enum ShardMerge {
         public var start: Double
     }
 
-    /// `timeline(of:)` a merged interval at a time: shard `i` hands its intervals over in order from
-    /// `next(i)`, and each merged one goes to `write` as soon as every shard is past it, so that only
-    /// one interval per shard is held (a day's run holds tens of thousands, each with its histograms).
+    /// The shards' timelines on one wall clock: each shard's intervals are shifted by how much later
+    /// than the earliest shard it started (rounded to whole intervals), and those that fall on the same
+    /// second are merged. Shard `i` hands its intervals over in order from `next(i)`, and each merged
+    /// one goes to `write` as soon as every shard is past it, so that only one interval per shard is
+    /// held (a day's run holds tens of thousands, each with its histograms).
     public static func mergeTimelines(startedAt: [Date], next: (Int) throws -> TimelineInterval?,
                                       write: (TimelineInterval) throws -> Void) throws {
         guard let start = startedAt.min() else { return }

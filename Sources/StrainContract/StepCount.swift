@@ -5,9 +5,9 @@ enum StepCount {
         init(from decoder: any Decoder) {}
     }
 
-    /// No timeline step is written in fewer bytes than this: its required keys,
+    /// Fewer bytes than any `count` timeline steps are written in: a step's required keys,
     /// `{"scenario":"","step":"","requests":0,"failures":0,"latency":{"b":"","max":0,"min":0,"n":0,"v":1}}`,
-    /// are 98 of them.
+    /// take 98 bytes with its comma; 90 each keeps the bound below that.
     static func smallestBytes(ofSteps count: Int) -> Int {
         count * 90
     }

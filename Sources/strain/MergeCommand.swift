@@ -52,9 +52,10 @@ enum MergeCommand: Command {
         }
         let artifact = ShardMerge.artifact(of: shards)
         let folder = RunFolder(url: out)
+        let withoutTimeline: [String]
         do {
             try OutputFolder.create(out)
-            try mergeTimelines(of: shards, into: folder)
+            withoutTimeline = try mergeTimelines(of: shards, into: folder)
         } catch let error as BadShardTimeline {
             // Nothing of the merge is left: no run.json was written, and the timeline goes.
             try? FileManager.default.removeItem(at: folder.timelineURL)
@@ -81,10 +82,9 @@ enum MergeCommand: Command {
                          + "read them in " + diagnosed.map(\.diagnosisURL.path).joined(separator: ", "))
         }
         // A run writes its timeline from its first instant: one missing was lost or left out of a copy.
-        let withoutTimeline = shards.map { RunFolder(path: $0.name) }.filter { !FileManager.default.fileExists(atPath: $0.timelineURL.path) }
         if !withoutTimeline.isEmpty {
             let one = withoutTimeline.count == 1
-            output.print("note: " + withoutTimeline.map(\.url.path).joined(separator: ", ") + (one ? " has" : " have")
+            output.print("note: " + withoutTimeline.joined(separator: ", ") + (one ? " has" : " have")
                          + " no timeline.ndjson: the merged totals count \(one ? "its" : "their") requests, the merged timeline does not")
         }
         return Gate.exitStatus(of: report)
@@ -93,7 +93,7 @@ enum MergeCommand: Command {
     /// One shard's run.json; its timeline is read as it is merged (`mergeTimelines`).
     private static func read(_ path: String) throws -> ShardMerge.Input {
         let folder = RunFolder(path: path)
-        return ShardMerge.Input(name: folder.url.path, artifact: try RunArtifact.read(from: folder.artifactURL), timeline: [])
+        return ShardMerge.Input(name: folder.url.path, artifact: try RunArtifact.read(from: folder.artifactURL))
     }
 
     /// A shard's timeline that cannot be merged: a corrupt line, or intervals out of order.
@@ -104,13 +104,19 @@ enum MergeCommand: Command {
     /// Writes the shards' merged timeline into `folder`, an interval at a time: a day's run has tens
     /// of thousands, each with its histograms, so the shards' timelines are walked side by side
     /// rather than read whole (which took some 125 times a timeline's size in memory). A shard
-    /// without a timeline merges as an empty one.
-    private static func mergeTimelines(of shards: [ShardMerge.Input], into folder: RunFolder) throws {
+    /// without a timeline merges as an empty one; returns those shards' folders.
+    private static func mergeTimelines(of shards: [ShardMerge.Input], into folder: RunFolder) throws -> [String] {
         var cursors: [TimelineCursor?] = []
+        var withoutTimeline: [String] = []
         for shard in shards {
             let url = RunFolder(path: shard.name).timelineURL
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                cursors.append(nil)
+                withoutTimeline.append(shard.name)
+                continue
+            }
             do {
-                cursors.append(FileManager.default.fileExists(atPath: url.path) ? try TimelineCursor(url: url) : nil)
+                cursors.append(try TimelineCursor(url: url))
             } catch {
                 throw BadShardTimeline(description: error.description)
             }
@@ -126,5 +132,6 @@ enum MergeCommand: Command {
             throw BadShardTimeline(description: "\(RunFolder(path: shards[error.shard].name).timelineURL.path): an interval starts at "
                                    + "\(error.start) s, before the one above it; a run writes its intervals in order")
         }
+        return withoutTimeline
     }
 }

@@ -23,11 +23,21 @@ import Testing
             scenarios: [ScenarioResult(name: "s", kind: .http, iterations: UInt64(latencies.count), askedRate: 100, steps: [step])],
             thresholds: [RecordedThreshold(scope: .all, metric: "latency", condition: "p(99) < 1s", abortOnFail: false)],
             shard: Shard(index: index, count: count))
-        let timeline = (0..<2).map { second in
-            TimelineInterval(start: Double(second), duration: 1, steps: [
-                IntervalStep(scenario: "s", step: "get", requests: 10, failures: 0, latency: Histogram(recording: [1_000]))])
-        }
-        return ShardMerge.Input(name: "shard-\(index)", artifact: artifact, timeline: timeline)
+        return ShardMerge.Input(name: "shard-\(index)", artifact: artifact)
+    }
+
+    /// A shard's timeline: two seconds of 10 requests each.
+    static let timeline = (0..<2).map { second in
+        TimelineInterval(start: Double(second), duration: 1, steps: [
+            IntervalStep(scenario: "s", step: "get", requests: 10, failures: 0, latency: Histogram(recording: [1_000]))])
+    }
+
+    /// The shards' timelines (`timeline` unless given) merged as `strain merge` merges the files.
+    static func mergedTimeline(_ shards: [ShardMerge.Input], timelines: [[TimelineInterval]]? = nil) throws -> [TimelineInterval] {
+        var iterators = (timelines ?? shards.map { _ in Self.timeline }).map { $0.makeIterator() }
+        var merged: [TimelineInterval] = []
+        try ShardMerge.mergeTimelines(startedAt: shards.map(\.artifact.startedAt), next: { iterators[$0].next() }) { merged.append($0) }
+        return merged
     }
 
     @Test("a merge of shards equals, histogram for histogram, the histogram of all their samples",
@@ -62,11 +72,11 @@ import Testing
     /// Intervals fall on the same wall-clock second when the shards started within half a second;
     /// a shard that started a second later lands a second later.
     @Test func timelinesAlignOnTheWallClock() throws {
-        let together = try ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 0.3)])
+        let together = try Self.mergedTimeline([Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 0.3)])
         #expect(together.map(\.start) == [0, 1])
         #expect(together.map { $0.steps.map(\.requests) } == [[20], [20]])
         #expect(together[0].steps[0].latency.count == 2)
-        let apart = try ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 1.2)])
+        let apart = try Self.mergedTimeline([Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1], started: 1.2)])
         #expect(apart.map(\.start) == [0, 1, 2])
         #expect(apart.map { $0.steps[0].requests } == [10, 20, 10])
     }
@@ -86,9 +96,10 @@ import Testing
 
     /// The merge walks the shards' timelines side by side, so it needs each in order, as runs write them.
     @Test func aTimelineOutOfOrderIsRefusedNamingItsShard() {
-        var late = Self.shard(1, of: 2, latencies: [1])
-        late.timeline.reverse()
-        let error = #expect(throws: ShardMerge.OutOfOrder.self) { try ShardMerge.timeline(of: [Self.shard(0, of: 2, latencies: [1]), late]) }
+        let shards = [Self.shard(0, of: 2, latencies: [1]), Self.shard(1, of: 2, latencies: [1])]
+        let error = #expect(throws: ShardMerge.OutOfOrder.self) {
+            try Self.mergedTimeline(shards, timelines: [Self.timeline, Array(Self.timeline.reversed())])
+        }
         #expect(error == ShardMerge.OutOfOrder(shard: 1, start: 0))
     }
 
@@ -115,14 +126,15 @@ import Testing
             shard.artifact.scenarios[0].steps[0].requests = .max
             shard.artifact.scenarios[0].steps[0].counters = ["bytesIn": .max]
             shard.artifact.scenarios[0].steps[0].errors = [ErrorTally(label: "x", count: .max, example: "e")]
-            shard.timeline[0].steps[0].requests = .max
             return shard
         }
+        var timeline = Self.timeline
+        timeline[0].steps[0].requests = .max
         let ordered = try ShardMerge.ordered(shards)
         let scenario = ShardMerge.artifact(of: ordered).scenarios[0]
         #expect(scenario.iterations == .max && scenario.steps[0].requests == .max)
         #expect(scenario.steps[0].counters["bytesIn"] == .max && scenario.steps[0].errors[0].count == .max)
-        #expect(try ShardMerge.timeline(of: ordered)[0].steps[0].requests == .max)
+        #expect(try Self.mergedTimeline(ordered, timelines: [timeline, timeline])[0].steps[0].requests == .max)
     }
 
     @Test(arguments: [
