@@ -139,20 +139,34 @@ enum CapacityCommand: Command {
         var search = CapacitySearch(request.search)
         var steps: [CapacityStep] = []
         var nearestFailure: FailingStep?
+        // A search cut short still reports what its finished steps showed, then ends as it was cut.
+        var stoppedEarly: String?
+        var interrupted = false
+        var stepError: Error?
         while case .measure(let rate) = search.next {
             let folderName = String(format: "steps/%02d-%g", steps.count + 1, rate.rounded())
             let folder = request.directory.appendingPathComponent(folderName)
-            let session = diagnose.map { DiagnosisSession(settings: $0) }
-            try session?.start()
-            let result = try LoadRun.run(
-                profile.atConstantRate(Rate(perSecond: rate), for: TimeSpan(seconds: request.stepSeconds)),
-                engines: [HTTPEngineFactory(), PostgresEngineFactory()],
-                options: RunOptions(workers: request.workers, outputDirectory: folder, tool: ToolInfo(version: Strain.version)))
-            let evidence = session?.stop()
-            if let failure = result.failure ?? result.writeFailure { throw failure }
+            let result: RunResult
+            let evidence: Evidence?
+            do {
+                let session = diagnose.map { DiagnosisSession(settings: $0) }
+                try session?.start()
+                result = try LoadRun.run(
+                    profile.atConstantRate(Rate(perSecond: rate), for: TimeSpan(seconds: request.stepSeconds)),
+                    engines: [HTTPEngineFactory(), PostgresEngineFactory()],
+                    options: RunOptions(workers: request.workers, outputDirectory: folder, tool: ToolInfo(version: Strain.version)))
+                evidence = session?.stop()
+                if let failure = result.failure ?? result.writeFailure { throw failure }
+            } catch {
+                stepError = error
+                stoppedEarly = "the step at \(Format.rate(rate)) failed: \(error)"
+                break
+            }
             if result.artifact.status == .interrupted {
+                interrupted = true
+                stoppedEarly = "interrupted during the step at \(Format.rate(rate)) (\(folderName), not judged)"
                 output.error("strain capacity: interrupted; the steps so far are in \(request.directory.path)/steps")
-                return .interrupted
+                break
             }
             let measured = CapacitySLO.measuredPart(of: result.artifact, timeline: try TimelineReader.read(from: result.timelineURL),
                                                     warmUp: request.warmUpSeconds)
@@ -164,19 +178,30 @@ enum CapacityCommand: Command {
                 nearestFailure = FailingStep(rate: rate, folder: folder, artifact: result.artifact, evidence: evidence)
             }
         }
-        guard case .finished(let outcome) = search.next else { return .infrastructure }
-        let limitedBy = try nearestFailure.flatMap { try diagnoseFailure($0, options: diagnose?.checkOptions) }
+        let outcome: CapacitySearch.Outcome
+        if stoppedEarly == nil, case .finished(let finished) = search.next { outcome = finished } else { outcome = search.outcomeSoFar }
+        // Not after a stop: whoever stopped the search is waiting, and the diagnosis queries the database.
+        let limitedBy = stoppedEarly == nil ? try nearestFailure.flatMap { try diagnoseFailure($0, options: diagnose?.checkOptions) } : nil
         let report = CapacityReport(
             profile: profile.info,
             slo: request.slo.map(\.description), warmUpSeconds: request.warmUpSeconds,
-            measuredSeconds: request.stepSeconds - request.warmUpSeconds, outcome: outcome, limitedBy: limitedBy, steps: steps)
-        try DiagnosisJSON.write(report, to: RunFile.capacity.url(in: request.directory))
-        try AtomicFile.write(Data(report.html().utf8), to: RunFile.capacityChart.url(in: request.directory))
+            measuredSeconds: request.stepSeconds - request.warmUpSeconds, outcome: outcome, limitedBy: limitedBy, steps: steps,
+            stoppedEarly: stoppedEarly)
+        do {
+            try DiagnosisJSON.write(report, to: RunFile.capacity.url(in: request.directory))
+            try AtomicFile.write(Data(report.html().utf8), to: RunFile.capacityChart.url(in: request.directory))
+        } catch {
+            // The step's own failure (often this very folder) is the one to report.
+            throw stepError ?? error
+        }
         output.print(report.terminal())
         output.print("Results: \(request.directory.path)/capacity.json\n         \(request.directory.path)/capacity.html")
+        if let stepError { throw stepError }
+        if interrupted { return .interrupted }
         return switch outcome {
         case .sustainable, .atLeast(_, .maxRate), .atLeast(_, .budget): .ok
         case .atLeast(_, .generatorBound): .invalidRun
+        case .atLeast(_, .stopped): .interrupted
         case .noneHeld: .thresholdsFailed
         }
     }

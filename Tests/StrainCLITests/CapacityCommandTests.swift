@@ -106,6 +106,46 @@ struct CapacityCommandTests {
         #expect(try Self.capacityJSON(folder)["verdict"] as? String == "none_held")
     }
 
+    /// A stop signal during the search: the steps finished so far are still judged and written in
+    /// capacity.json (the step cut short is kept as a folder, not judged), and the exit is 130.
+    @Test func anInterruptedSearchStillWritesWhatItsFinishedStepsShowed() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let profile = try fixtures.write("steady.json5", """
+        { name: "steady", target: { baseURL: "\(TestServers.httpURL)" },
+          scenarios: [{ name: "web", load: { rate: "20/s", duration: "10s" }, steps: [{ path: "/index.html" }] }] }
+        """)
+        let folder = fixtures.directory.appendingPathComponent("capacity")
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["capacity", profile.path, "--slo", "errors: rate < 1%", "--step-duration", "3s",
+                             "--max-rate", "10000/s", "--workers", "1", "--out", folder.path]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The second step's folder appears once the first step has been judged.
+        let secondStep = folder.appendingPathComponent("steps/02-40/run.json")
+        var started = false
+        for _ in 0..<300 where !started {
+            Thread.sleep(forTimeInterval: 0.1)
+            started = FileManager.default.fileExists(atPath: secondStep.path)
+        }
+        #expect(started)
+        kill(process.processIdentifier, SIGTERM)
+        let printed = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(printed)")
+        let capacity = try Self.capacityJSON(folder)
+        #expect(capacity["verdict"] as? String == "at_least")
+        #expect(capacity["limit"] as? String == "stopped")
+        #expect(capacity["sustainableRate"] as? Double == 20)
+        #expect((capacity["stoppedEarly"] as? String)?.hasPrefix("interrupted during the step at 40.0/s (steps/02-40") == true)
+        #expect((capacity["steps"] as? [[String: Any]])?.map { $0["rate"] as? Double } == [20])
+        #expect(printed.contains("capacity ≥ 20.0/s, the search stopped early: interrupted"), "\(printed)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("capacity.html").path))
+    }
+
     @Test func refusesAnSLOItCannotMeasureAfterTheWarmUp() throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }

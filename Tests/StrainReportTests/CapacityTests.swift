@@ -92,6 +92,34 @@ struct CapacitySearchTests {
     }
 }
 
+extension CapacitySearchTests {
+    /// A search cut short (a stop signal, a step that could not run) answers with what its finished steps showed.
+    @Test(arguments: [
+        ([], [], CapacitySearch.Outcome.atLeast(rate: 0, limit: .stopped)),
+        ([100, 200], [], .atLeast(rate: 200, limit: .stopped)),
+        ([100, 200, 400], [800], .sustainable(rate: 400, failingRate: 800)),
+        ([], [100], .noneHeld(lowestRate: 100)),
+    ] as [([Double], [Double], CapacitySearch.Outcome)])
+    func aSearchCutShortKeepsWhatItsStepsShowed(held: [Double], failed: [Double], expected: CapacitySearch.Outcome) {
+        var search = CapacitySearch(.init(startRate: 100, maxRate: 10_000, maxSteps: 30))
+        for rate in held { search.record(.held, at: rate) }
+        for rate in failed { search.record(.failed, at: rate) }
+        #expect(search.outcomeSoFar == expected)
+    }
+
+    @Test func aReportOfASearchCutShortSaysSoInItsHeadline() {
+        let report = CapacityReport(profile: ProfileInfo(name: "web", path: "web.json5", sha256: ""), slo: ["errors: rate < 1%"],
+                                    warmUpSeconds: 1, measuredSeconds: 3, outcome: .atLeast(rate: 200, limit: .stopped),
+                                    limitedBy: nil, steps: [], stoppedEarly: "interrupted during the step at 400/s")
+        #expect(report.headline == "capacity ≥ 200.0/s, the search stopped early: interrupted during the step at 400/s")
+        let bracketed = CapacityReport(profile: report.profile, slo: report.slo, warmUpSeconds: 1, measuredSeconds: 3,
+                                       outcome: .sustainable(rate: 400, failingRate: 800), limitedBy: nil, steps: [],
+                                       stoppedEarly: "interrupted during the step at 600/s")
+        #expect(bracketed.headline.hasSuffix("; the search stopped early: interrupted during the step at 600/s"))
+        #expect(bracketed.html().contains(#"class="verdict invalid""#))
+    }
+}
+
 /// A step is judged on its measured part only: the warm-up intervals and the partial last one are left out.
 struct CapacityStepTests {
     static func interval(_ start: Double, requests: UInt64, failures: UInt64, latencyMicros: UInt64, partial: Bool = false) -> TimelineInterval {

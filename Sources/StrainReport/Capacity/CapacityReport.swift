@@ -33,15 +33,18 @@ public struct CapacityReport: Codable, Sendable, Equatable {
     public var limitedBy: String?
     /// In the order they were measured.
     public var steps: [CapacityStep]
+    /// Why the search ended before it was done (interrupted, or a step that could not run); nil when it finished.
+    public var stoppedEarly: String?
 
     public init(profile: ProfileInfo, slo: [String], warmUpSeconds: Double, measuredSeconds: Double,
-                outcome: CapacitySearch.Outcome, limitedBy: String?, steps: [CapacityStep]) {
+                outcome: CapacitySearch.Outcome, limitedBy: String?, steps: [CapacityStep], stoppedEarly: String? = nil) {
         self.profile = profile
         self.slo = slo
         self.warmUpSeconds = warmUpSeconds
         self.measuredSeconds = measuredSeconds
         self.limitedBy = limitedBy
         self.steps = steps
+        self.stoppedEarly = stoppedEarly
         switch outcome {
         case .sustainable(let rate, let failing):
             (verdict, sustainableRate, failingRate) = (.sustainable, rate, failing)
@@ -56,15 +59,18 @@ public struct CapacityReport: Codable, Sendable, Equatable {
     /// One line: "capacity 480/s (fails at 500/s), limited by …".
     public var headline: String {
         let limited = limitedBy.map { ", limited by \($0)" } ?? ""
+        // A search cut short says so in its one line, whatever it had found.
+        let stopped = stoppedEarly.map { "; the search stopped early: \($0)" } ?? ""
         switch verdict {
         case .sustainable:
-            return "capacity \(Format.rate(sustainableRate)) (the SLO fails at \(Format.rate(failingRate ?? 0)))\(limited)"
+            return "capacity \(Format.rate(sustainableRate)) (the SLO fails at \(Format.rate(failingRate ?? 0)))\(limited)\(stopped)"
         case .noneHeld:
-            return "no capacity: the SLO failed even at the lowest step, \(Format.rate(failingRate ?? 0))\(limited)"
+            return "no capacity: the SLO failed even at the lowest step, \(Format.rate(failingRate ?? 0))\(limited)\(stopped)"
         case .atLeast:
             let reason = switch limit {
             case .generatorBound?: "generator-bound: the generator's self-check failed at the next step"
             case .maxRate?: "the SLO held up to --max-rate"
+            case .stopped?: "the search stopped early: \(stoppedEarly ?? "")"
             case .budget?, nil: "--max-duration allowed no more steps"
             }
             return "capacity ≥ \(Format.rate(sustainableRate)), \(reason)"
@@ -119,7 +125,7 @@ public struct CapacityReport: Codable, Sendable, Equatable {
             series: [LineChart.Series(name: "errors", points: steps.map { ($0.rate, $0.errorRate) }, colorIndex: 1)],
             xLabel: "arrival rate (per second)", formatY: { Format.percent($0) }, markers: knee)
         let failing = Set(steps.indices.filter { !steps[$0].passed })
-        let status = verdict == .sustainable ? "passed" : verdict == .noneHeld ? "failed" : "invalid"
+        let status = verdict == .noneHeld ? "failed" : verdict == .sustainable && stoppedEarly == nil ? "passed" : "invalid"
         return HTMLReport.page(title: "Capacity of \(profile.name)", body: [
             "<h1>Capacity of \(Markup.escape(profile.name))</h1>",
             #"<p class="verdict \#(status)">\#(Markup.escape(headline))</p>"#,

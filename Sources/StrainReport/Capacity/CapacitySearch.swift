@@ -39,6 +39,8 @@ public struct CapacitySearch: Sendable, Equatable {
         case maxRate = "max_rate"
         case budget
         case generatorBound = "generator_bound"
+        /// The search was cut short: a stop signal, or a step that could not run.
+        case stopped
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -79,6 +81,16 @@ public struct CapacitySearch: Sendable, Equatable {
             return
         }
         remeasuring = nil
+    }
+
+    /// What the steps measured so far show, for a search cut short before `next` finished it: the
+    /// bracket found (however wide), the lowest step failing, or the highest rate held.
+    public var outcomeSoFar: Outcome {
+        switch (highestHeld, lowestFailed) {
+        case (nil, let failed?): .noneHeld(lowestRate: failed)
+        case (let held?, let failed?): .sustainable(rate: held, failingRate: failed)
+        case (let held, nil): .atLeast(rate: held ?? 0, limit: .stopped)
+        }
     }
 
     public var next: Decision {
