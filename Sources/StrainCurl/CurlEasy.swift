@@ -98,11 +98,11 @@ public final class CurlEasy {
     }
 
     /// Replaces the request headers. An empty value sends the header with no value.
-    /// A header with CR, LF or NUL is refused (it would put extra headers or requests on the wire).
+    /// A header with a control character but tab is refused (CR or LF would put extra headers or requests on the wire).
     public func setHeaders(_ headers: [HTTPHeader]) throws {
         if let unsafe = headers.first(where: { !$0.isSafeToSend }) {
             throw CurlError(code: CURLE_BAD_FUNCTION_ARGUMENT,
-                            context: "request header \"\(unsafe.name)\" contains CR, LF or NUL")
+                            context: "request header \"\(unsafe.name)\" contains a control character other than tab")
         }
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers {

@@ -78,11 +78,14 @@ public struct HTTPHeader: Sendable, Equatable {
         self.value = value
     }
 
-    /// Whether the header can go on the wire as one header: CR or LF would end it and start another
-    /// header (or a second request), and NUL would cut the value short.
+    /// Whether the header can go on the wire as one header: RFC 9110 allows no control character in a
+    /// field but tab. CR or LF would end it and start another header (or a second request), NUL would
+    /// cut it short, and ESC would reach the terminal of whoever reads the server's log.
     public var isSafeToSend: Bool {
-        !(name + value).utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
+        !name.utf8.contains(where: Self.isControl) && !value.utf8.contains(where: Self.isControl)
     }
+
+    private static func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != 0x09) || byte == 0x7F }
 
     /// Parses one raw header line as curl's header callback delivers it ("Name: value\r\n").
     /// Returns nil for status lines, the blank line ending the block, and malformed lines.

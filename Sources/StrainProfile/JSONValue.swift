@@ -28,12 +28,15 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
-    /// A string holding CR, LF or NUL, which cannot be sent in a request line or header.
     /// A string holding a control character a header value cannot carry (RFC 9110: any but tab, DEL
     /// included); CR and LF would end the header and start another.
     var stringContainsHeaderControl: Bool {
         guard case .string(let text) = self else { return false }
-        return text.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
+        return Self.hasHeaderControl(text)
+    }
+
+    static func hasHeaderControl(_ text: String) -> Bool {
+        text.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
     }
 
     /// How the value reads in "expected …, found <this>".

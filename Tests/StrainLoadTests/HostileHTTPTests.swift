@@ -95,6 +95,26 @@ struct HostileHTTPTests {
         #expect(server.receivedRequestLines == ["GET /first HTTP/1.1", "GET /first HTTP/1.1"])
     }
 
+    /// An extracted value with ESC (a terminal's title sequence) is refused like CR/LF: RFC 9110 allows
+    /// no control character in a field but tab, and a tab goes through.
+    @Test(arguments: [(#"\u001b]0;owned\u0007"#, false), (#"a\tb"#, true)])
+    func anExtractedValueWithAControlCharacterOtherThanTabIsNeverSent(token: String, sent: Bool) throws {
+        let server = try ScriptedServer { _ in
+            ScriptedServer.response(status: "200 OK", headers: ["Content-Type: application/json"], body: #"{"token": "\#(token)"}"#)
+        }
+        defer { server.stop() }
+        let outcome = try runLoad("""
+        { name: "escape", target: { baseURL: "\(server.url)" },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 1 },
+                        steps: [{ name: "first", path: "/first", extract: { token: "$.token" } },
+                                { name: "second", path: "/second", headers: { "X-Value": "${token}" } }] }] }
+        """)
+        let second = outcome.step(0, 1)
+        #expect(second.failures == (sent ? 0 : 1))
+        #expect(second.errors.map(\.label) == (sent ? [] : ["invalid header value"]))
+        #expect(server.receivedRequestLines == ["GET /first HTTP/1.1"] + (sent ? ["GET /second HTTP/1.1"] : []))
+    }
+
     /// Every request refused for its feeder's value: the run's numbers are true (each request an
     /// error, none sent), so it is not the generator's failure: no connection was needed.
     @Test func aRunWhoseEveryRequestIsRefusedBeforeSendingIsNotInvalid() throws {

@@ -210,11 +210,7 @@ private final class PreparedRequest {
         var headers: [HTTPHeader] = []
         for header in request.headers {
             let rendered = HTTPHeader(name: header.name, value: try iteration.render(header.value))
-            guard rendered.isSafeToSend else {
-                // The value may be a secret: name the header only.
-                throw StepFailure(.invalidHeaderValue,
-                                  "header \"\(header.name)\" has CR, LF or NUL in its value; the request was not sent")
-            }
+            guard rendered.isSafeToSend else { throw StepFailure.unsafeHeader(header.name) }
             headers.append(rendered)
         }
         try easy.setHeaders(headers)

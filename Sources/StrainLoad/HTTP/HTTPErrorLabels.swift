@@ -19,7 +19,7 @@ extension ErrorLabel {
     public static let tooManyRedirects = ErrorLabel("too many redirects")
     /// A redirect pointed at a host outside target.allow; that request was not sent.
     public static let redirectNotAllowed = ErrorLabel("redirect not allowed")
-    /// A rendered header name or value held CR, LF or NUL (from a feeder, env or extracted value);
+    /// A rendered header value held a control character other than tab (from a feeder, env or extracted value);
     /// the request was not sent.
     public static let invalidHeaderValue = ErrorLabel("invalid header value")
     /// The request itself could not be built or sent (malformed URL, unsupported scheme).

@@ -64,4 +64,11 @@ public struct StepFailure: Error, Sendable, Equatable {
         self.message = message
         self.endsIteration = endsIteration
     }
+
+    /// A header rendered from env, a feeder or an extracted value holds a control character. The
+    /// value may be a secret: only the header is named.
+    static func unsafeHeader(_ name: String) -> StepFailure {
+        StepFailure(.invalidHeaderValue, "header \"\(name)\" has a control character other than tab (CR, LF, NUL, ESC …) in its value; "
+                    + "the request was not sent")
+    }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// One request read from a HAR entry or a curl command line, checked so that it can be written into a
 /// profile: an http(s) URL with a host, a method of letters, header names that are tokens and values
-/// without CR, LF or NUL (which would end a header line and start another).
+/// without control characters but tab (CR and LF would end a header line and start another).
 public struct ImportedRequest: Sendable {
     public var method: String
     /// As recorded, without a fragment (Foundation would re-encode characters like `{`).
@@ -45,9 +45,10 @@ public struct ImportedRequest: Sendable {
                     || header.name.hasPrefix(":") else {
                 throw Problem(part: .header(index), message: "\"\(header.name.debugDescription.dropFirst().dropLast())\" is not a valid header name")
             }
-            // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
-            guard !header.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
-                throw Problem(part: .header(index), message: "the value of header \"\(header.name)\" contains CR, LF or NUL: it would end the header and start another")
+            // The profile's own rule: a profile with such a value would not load.
+            guard !JSONValue.hasHeaderControl(header.value) else {
+                throw Problem(part: .header(index), message: "the value of header \"\(header.name)\" contains a control character other than tab "
+                              + "(CR and LF would end the header and start another)")
             }
         }
         // The fragment stays in the browser; it is never sent.
