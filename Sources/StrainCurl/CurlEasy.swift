@@ -49,6 +49,11 @@ public final class CurlEasy {
     }
     /// The last transfer was ended because its body outgrew `.collectWhole(limit:)`.
     private var bodyOverLimit = false
+    /// Status line and headers of the current response so far, and whether its blank line came.
+    private var responseHeadBytes = 0
+    private var responseHeadEnded = false
+    /// The last transfer was ended because its response head outgrew `HTTPHeader.maxResponseHeadBytes`.
+    private var headOverLimit = false
     /// Keep the final response's `Set-Cookie` values in `setCookies`, whatever the sink (for a jar of
     /// cookies kept outside curl); headers are otherwise not kept when the body is discarded.
     public var collectsSetCookies = false
@@ -287,6 +292,15 @@ public final class CurlEasy {
         if bodyOverLimit, case .collectWhole(let limit) = responseSink {
             return CurlError(code: code, detail: "the response body is over \(limit) bytes, the most read whole")
         }
+        if headOverLimit {
+            return CurlError(code: code, detail: "the response headers are larger than \(HTTPHeader.maxResponseHeadBytes / 1024) KiB",
+                             kind: .weirdServerReply)
+        }
+        // libcurl buffers a header line whole, up to 100 KiB, and reports a longer one as out of memory.
+        if code == CURLE_OUT_OF_MEMORY, !responseHeadEnded {
+            return CurlError(code: code, detail: "a response header line over libcurl's 100 KiB limit (libcurl reports it as out of memory)",
+                             kind: .weirdServerReply)
+        }
         return CurlError(code: code, detail: String(cString: errorBuffer))
     }
 
@@ -310,6 +324,17 @@ public final class CurlEasy {
     }
 
     private func receiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
+        if HTTPHeader.isStatusLine(line) {
+            responseHeadBytes = 0
+            responseHeadEnded = false
+        }
+        responseHeadBytes += line.count
+        if line.count <= 2 { responseHeadEnded = true } // the blank line, "\r\n" or "\n"
+        // The lean engine's bound too: one reading of a response, whichever engine sends the request.
+        guard responseHeadBytes <= HTTPHeader.maxResponseHeadBytes else {
+            headOverLimit = true
+            return 0 // curl ends the transfer with CURLE_WRITE_ERROR
+        }
         if collectsSetCookies {
             if HTTPHeader.isStatusLine(line) {
                 setCookies.removeAll(keepingCapacity: true)
@@ -365,6 +390,9 @@ public final class CurlEasy {
         setCookies.removeAll(keepingCapacity: true)
         bodyBytesReceived = 0
         bodyOverLimit = false
+        responseHeadBytes = 0
+        responseHeadEnded = false
+        headOverLimit = false
     }
 
     /// Options every transfer needs; `curl_easy_reset` clears them, so they are set again.

@@ -33,9 +33,10 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
     public let context: String?
     let code: CURLcode
 
-    init(code: CURLcode, detail: String = "", context: String? = nil) {
+    /// `kind` is the code's unless Strain knows better (a limit of its own ended the transfer).
+    init(code: CURLcode, detail: String = "", context: String? = nil, kind: Kind? = nil) {
         self.code = code
-        self.kind = Self.kind(of: code)
+        self.kind = kind ?? Self.kind(of: code)
         self.message = String(cString: curl_easy_strerror(code))
         self.detail = detail
         self.context = context

@@ -112,6 +112,10 @@ public struct HTTPHeader: Sendable, Equatable {
 
     /// True for the "HTTP/1.1 200 OK" line that starts every response's header block,
     /// including the interim ones of redirects and 100-continue.
+    /// Status line and header block of one response together: larger is refused as malformed (curl
+    /// itself allows 300 KB). Chunked trailers count too.
+    public static let maxResponseHeadBytes = 100 * 1024
+
     static func isStatusLine(_ rawLine: some Collection<UInt8>) -> Bool {
         rawLine.starts(with: "HTTP/".utf8)
     }

@@ -19,8 +19,10 @@ public final class LoopbackHTTPServer: Sendable {
         case silent
         /// Answers "ok" with a chunked body, a few bytes per write, with a pause between writes.
         case splitWrites
-        /// Answers with a header block far larger than any client accepts (200 KiB).
+        /// Answers with a header line far larger than any client accepts (200 KiB).
         case oversizedHeaders
+        /// Answers with a cookie and ten header lines of 16 KiB each: every line short, the block 160 KiB.
+        case manyHeaders
         /// Answers "ok", then closes the connection without saying so (no `Connection: close`).
         case closeAfterEachResponse
     }
@@ -116,6 +118,9 @@ public final class LoopbackHTTPServer: Sendable {
                     continue
                 case .oversizedHeaders:
                     response = Array("HTTP/1.1 200 OK\r\nX-Big: \(String(repeating: "a", count: 200 * 1024))\r\nContent-Length: 2\r\n\r\nok".utf8)
+                case .manyHeaders:
+                    let lines = (0..<10).map { "X-Big-\($0): \(String(repeating: "a", count: 16 * 1024))\r\n" }.joined()
+                    response = Array("HTTP/1.1 200 OK\r\nSet-Cookie: session=big\r\n\(lines)Content-Length: 2\r\n\r\nok".utf8)
                 case .closeAfterEachResponse:
                     _ = write(client, Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8))
                     return

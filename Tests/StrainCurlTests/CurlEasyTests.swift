@@ -91,6 +91,22 @@ struct CurlEasyTests {
         #expect(easy.responseBody.count == 1024)
     }
 
+    /// One header line past libcurl's own line limit (which it reports as out of memory), or a block of
+    /// short lines past the 100 KiB the lean engine allows too: both a malformed response, saying which.
+    @Test("Response heads over the limit are malformed, and say why", arguments: [
+        (LoopbackHTTPServer.Behavior.oversizedHeaders, "a response header line over libcurl's 100 KiB limit"),
+        (.manyHeaders, "the response headers are larger than 100 KiB"),
+    ])
+    func oversizedResponseHeads(behavior: LoopbackHTTPServer.Behavior, detail: String) throws {
+        let server = try LoopbackHTTPServer(behavior)
+        defer { server.stop() }
+        let error = try #require(throws: CurlError.self) {
+            try get(server.url) { $0.collectsSetCookies = true }
+        }
+        #expect(error.kind == .weirdServerReply)
+        #expect(error.detail.hasPrefix(detail), "\(error)")
+    }
+
     @Test("A port nothing listens on fails with couldn't-connect and names the port")
     func closedPort() throws {
         let port = try TestServers.closedPort()

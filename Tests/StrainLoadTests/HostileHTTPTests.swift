@@ -1,5 +1,6 @@
 import Foundation
 import StrainContract
+import StrainTestSupport
 import Testing
 @testable import StrainLoad
 
@@ -113,6 +114,26 @@ struct HostileHTTPTests {
         #expect(second.failures == (sent ? 0 : 1))
         #expect(second.errors.map(\.label) == (sent ? [] : ["invalid header value"]))
         #expect(server.receivedRequestLines == ["GET /first HTTP/1.1"] + (sent ? ["GET /second HTTP/1.1"] : []))
+    }
+
+    /// A response refused as malformed (a head of 160 KiB, over the limit) sets no cookie, in either
+    /// engine: the next request of the iteration carries none.
+    @Test(arguments: [false, true])
+    func aResponseRefusedAsMalformedSetsNoCookie(throughLibcurl: Bool) throws {
+        let big = try LoopbackHTTPServer(.manyHeaders)
+        defer { big.stop() }
+        let server = try ScriptedServer { _ in ScriptedServer.response(status: "200 OK", body: "ok") }
+        defer { server.stop() }
+        // Following redirects is libcurl's work: the same steps go through the other engine.
+        let outcome = try runLoad("""
+        { name: "cookies", target: { baseURL: "\(server.url)", allow: ["127.0.0.1"]\(throughLibcurl ? ", redirects: 1" : "") },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 1 },
+                        steps: [{ name: "big", url: "\(big.url)" }, { name: "next", path: "/next" }] }] }
+        """)
+        #expect(outcome.step(0, 0).errors.map(\.label) == ["malformed response"])
+        #expect(outcome.step(0, 1).failures == 0)
+        let head = try #require(server.receivedRequestHeads.first)
+        #expect(!head.lowercased().contains("cookie"), "\(head)")
     }
 
     /// Every request refused for its feeder's value: the run's numbers are true (each request an

@@ -117,7 +117,8 @@ final class HTTPEngine: StepEngine {
             guard let transfer = inFlight.removeValue(forKey: ObjectIdentifier(easy)) else { continue }
             let iteration = transfer.iteration
             let request = requests[iteration.scenario][iteration.step]
-            if let url = transfer.cookieURL, !easy.setCookies.isEmpty {
+            // Only a response read whole sets cookies, as in the lean engine: not one refused as malformed.
+            if let url = transfer.cookieURL, case .success = result, !easy.setCookies.isEmpty {
                 let now = Date().timeIntervalSince1970
                 for value in easy.setCookies { iteration.cookies.store(setCookie: value, from: url, now: now) }
             }

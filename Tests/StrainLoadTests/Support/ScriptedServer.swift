@@ -25,7 +25,7 @@ final class ScriptedServer: Sendable {
     private let writesHeadAndBodyApart: Bool
     /// Called after the first response on a connection, which it then owns (for endless bodies).
     private let thenWrite: (@Sendable (Int32) -> Void)?
-    private let requestLines = Mutex<[String]>([])
+    private let requestHeads = Mutex<[String]>([])
     private let connections = Mutex(0)
 
     init(_ address: Address = .ipv4, writesHeadAndBodyApart: Bool = false,
@@ -79,7 +79,12 @@ final class ScriptedServer: Sendable {
 
     /// Every request line received so far, in order.
     var receivedRequestLines: [String] {
-        requestLines.withLock { $0 }
+        receivedRequestHeads.map { $0.components(separatedBy: "\r\n").first ?? "" }
+    }
+
+    /// Every request head received so far (request line and headers), in order.
+    var receivedRequestHeads: [String] {
+        requestHeads.withLock { $0 }
     }
 
     /// Connections accepted so far, whether or not a request came over them.
@@ -116,7 +121,7 @@ final class ScriptedServer: Sendable {
                 let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
                 pending.removeSubrange(..<end.upperBound)
                 let requestLine = head.components(separatedBy: "\r\n").first ?? ""
-                requestLines.withLock { $0.append(requestLine) }
+                requestHeads.withLock { $0.append(head) }
                 let response = Array(respond(requestLine).utf8)
                 let headEnd = writesHeadAndBodyApart ? response.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound : nil
                 for part in [response[..<(headEnd ?? response.count)], response[(headEnd ?? response.count)...]] where !part.isEmpty {

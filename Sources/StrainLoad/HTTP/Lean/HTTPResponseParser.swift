@@ -18,8 +18,7 @@ struct HTTPResponseParser {
         case malformed(String)
     }
 
-    /// Status line and header block of one response, together (curl's limit too).
-    static let maxHeaderBytes = 100 * 1024
+    static let maxHeaderBytes = HTTPHeader.maxResponseHeadBytes
     /// Interim responses taken before the final one (a 100 Continue and a 103 Early Hints are the usual).
     static let maxInterimResponses = 16
     private var interimResponses = 0
