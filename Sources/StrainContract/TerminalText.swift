@@ -2,9 +2,11 @@
 /// databases are untrusted: an escape sequence in them could move the cursor, retitle the window
 /// or hide a line. Every control character but line feed and tab is written as `\u{…}` instead.
 public enum TerminalText {
-    /// The styles Strain's own output uses (`ESC [ code m`), the only sequences `keepingStyles` lets
-    /// through: a database name or a server's message can carry others (conceal, black on black)
-    /// that would hide what follows.
+    /// The styles Strain's own output uses (`ESC [ code m`). A renderer writes a style's `marker`;
+    /// `visible(_:keepingStyles: true)` turns markers into sequences once every control character of
+    /// the text is escaped. A database name or a server's message may hold a sequence that looks like
+    /// ours, or one that hides what follows (conceal, black on black): escaped like any other, since
+    /// a marker's nonce, random per process, cannot be written into them in advance.
     public enum Style: String, CaseIterable, Sendable {
         case bad = "1;31"
         case good = "32"
@@ -13,30 +15,35 @@ public enum TerminalText {
 
         /// The escape sequence that turns it on.
         public var sequence: String { "\u{1B}[\(rawValue)m" }
+
+        /// What a renderer writes where the style begins: U+FFFF (a noncharacter), the nonce, the code.
+        public var marker: String { TerminalText.markerStart + rawValue + "\u{FFFF}" }
     }
 
-    /// `text` made safe to print. With `keepingStyles`, Strain's own `Style` sequences are kept: they
-    /// change how text looks, not where it goes.
+    /// U+FFFF and 64 random bits, once per process.
+    private static let markerStart = "\u{FFFF}" + String(UInt64.random(in: .min ... .max), radix: 36) + ":"
+
+    /// `text` made safe to print: every control character shown escaped. Style markers become their
+    /// escape sequences with `keepingStyles`, and are dropped without: they change how text looks,
+    /// not where it goes.
     public static func visible(_ text: String, keepingStyles: Bool = false) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        let scalars = Array(text.unicodeScalars)
-        var visible = String.UnicodeScalarView()
-        var index = 0
-        while index < scalars.count {
-            let scalar = scalars[index]
-            if keepingStyles, scalar == "\u{1B}", let end = styleEnd(in: scalars, from: index) {
-                visible.append(contentsOf: scalars[index...end])
-                index = end + 1
-                continue
+        var visible = text
+        if text.unicodeScalars.contains(where: isControl) {
+            var escaped = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                if isControl(scalar) {
+                    escaped.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+                } else {
+                    escaped.append(scalar)
+                }
             }
-            if isControl(scalar) {
-                visible.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
-            } else {
-                visible.append(scalar)
-            }
-            index += 1
+            visible = String(escaped)
         }
-        return String(visible)
+        guard visible.contains(markerStart) else { return visible }
+        for style in Style.allCases {
+            visible = visible.replacing(style.marker, with: keepingStyles ? style.sequence : "")
+        }
+        return visible
     }
 
     /// Text meant as one line (a title, a name, an evidence item, an error message) from untrusted
@@ -81,18 +88,5 @@ public enum TerminalText {
     public static func codePoint(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-    }
-
-    /// The index of the `m` ending one of Strain's `Style` sequences at `start`, if one is there.
-    private static func styleEnd(in scalars: [Unicode.Scalar], from start: Int) -> Int? {
-        guard start + 2 < scalars.count, scalars[start + 1] == "[" else { return nil }
-        var index = start + 2
-        var code = ""
-        while index < scalars.count, ("0"..."9").contains(scalars[index]) || scalars[index] == ";" {
-            code.unicodeScalars.append(scalars[index])
-            index += 1
-        }
-        guard index < scalars.count, scalars[index] == "m", Style(rawValue: code) != nil else { return nil }
-        return index
     }
 }

@@ -9,7 +9,7 @@ struct TerminalStyle {
     func bold(_ text: String) -> String { wrap(text, .bold) }
 
     private func wrap(_ text: String, _ style: TerminalText.Style) -> String {
-        color ? style.sequence + text + TerminalText.Style.reset.sequence : text
+        color ? style.marker + text + TerminalText.Style.reset.marker : text
     }
 }
 

@@ -130,7 +130,7 @@ struct TerminalReportTests {
     @Test func colourIsOptIn() throws {
         let artifact = try RealRun.nginx(iterations: 5).record()
         let text = TerminalReport.render(RunReport(artifact: artifact, profile: try ReportFixture.profile()), color: true)
-        #expect(text.contains("\u{1B}[1;31m  FAIL"))
+        #expect(TerminalText.visible(text, keepingStyles: true).contains("\u{1B}[1;31m  FAIL"))
     }
 }
 
@@ -168,7 +168,7 @@ struct DiagnosisReportTests {
     /// Titles, objects, evidence and notes quote database contents: an escape sequence or a line feed in
     /// them shows as text, never hides the lines after it or starts a line of its own.
     @Test func databaseTextCannotStyleOrBreakTheReport() {
-        let hostile = "gone\u{1B}[8m<script>x</script>\n#9 [critical] forged"
+        let hostile = "gone\u{1B}[8m<script>x</script>\n#9 [critical] forged \u{1B}[1;31mred\u{1B}[0m"
         let diagnosis = Diagnosis(
             startedAt: ReportFixture.diagnosis.startedAt, endedAt: ReportFixture.diagnosis.endedAt, requests: nil,
             findings: [Finding(step: .slowQueries, check: .seqScan, title: "Slow statement on " + hostile, object: hostile,
@@ -178,14 +178,17 @@ struct DiagnosisReportTests {
         let terminal = TerminalText.visible(DiagnosisReport.terminal(diagnosis, color: true), keepingStyles: true)
         #expect(!terminal.contains("\u{1B}[8m"))
         #expect(!terminal.contains("\n#9"))
-        #expect(terminal.contains(#"gone\u{1B}[8m<script>x</script>\u{A}#9 [critical] forged"#))
+        #expect(terminal.contains(#"gone\u{1B}[8m<script>x</script>\u{A}#9 [critical] forged \u{1B}[1;31mred\u{1B}[0m"#))
+        // Strain's own colours stay, and are the only sequences: the database's red is shown, not obeyed.
+        #expect(terminal.hasPrefix("\u{1B}[1mDiagnosis:"))
+        #expect(terminal.components(separatedBy: "\u{1B}[1;31m").count - 1 == 1, "only the severity is red: \(terminal)")
         let markdown = DiagnosisReport.markdown(diagnosis)
         #expect(!markdown.unicodeScalars.contains("\u{1B}"))
         // Outside code spans (where a renderer shows it literally) the HTML is escaped.
         #expect(!markdown.contains("\n#9"))
         // Backslashes and brackets outside code are escaped too: rendered, they read as written.
         #expect(markdown.contains(#"- statement: SELECT * FROM gone\\u{1B}\[8m&lt;script&gt;"#))
-        #expect(markdown.contains(#"`gone\u{1B}[8m<script>x</script> #9 [critical] forged`"#))
+        #expect(markdown.contains(#"`gone\u{1B}[8m<script>x</script> #9 [critical] forged \u{1B}[1;31mred\u{1B}[0m`"#))
         #expect(markdown.contains(#"## 1. Slow statement on gone\\u{1B}\[8m&lt;script&gt;x&lt;/script&gt;\\u{A}#9 \[critical\] forged"#))
     }
 
