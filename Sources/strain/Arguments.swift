@@ -12,9 +12,13 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 /// The parsed arguments of one subcommand: boolean flags, options that take a value
-/// (`--name value` or `--name=value`, repeatable) and positionals. Anything undeclared is rejected
-/// with a suggestion, because a silently ignored `--rtae` makes a benchmark lie.
+/// (`--name value` or `--name=value`) and positionals. Anything undeclared is rejected with a
+/// suggestion, because a silently ignored `--rtae` makes a benchmark lie; an option given twice is
+/// rejected unless it is `repeatable`, because `--rate 10 … --rate 1000` would run one silently.
 struct Arguments {
+    /// Options that collect every value given (read with `allValues`), in any subcommand.
+    static let repeatable: Set<String> = ["--output", "--url", "--threshold", "-H", "--header", "--slo", "--dependency"]
+
     private(set) var positionals: [String] = []
     private var values: [String: [String]] = [:]
     private var setFlags: Set<String> = []
@@ -53,6 +57,9 @@ struct Arguments {
                 }
                 // No option means anything by an empty value: `--out ""` would write into the current folder.
                 guard !value.isEmpty else { throw UsageError(description: "option \(name) needs a value, found an empty one") }
+                guard values[name] == nil || Self.repeatable.contains(name) else {
+                    throw UsageError(description: "option \(name) is given more than once; give it once")
+                }
                 values[name, default: []].append(value)
             } else {
                 let known = Array(flags) + Array(options)
@@ -64,7 +71,10 @@ struct Arguments {
 
     func flag(_ name: String) -> Bool { setFlags.contains(name) }
 
-    func value(_ name: String) -> String? { values[name]?.last }
+    func value(_ name: String) -> String? { values[name]?.first }
 
-    func allValues(_ name: String) -> [String] { values[name] ?? [] }
+    func allValues(_ name: String) -> [String] {
+        assert(Self.repeatable.contains(name), "\(name) is read as repeatable but not declared so")
+        return values[name] ?? []
+    }
 }

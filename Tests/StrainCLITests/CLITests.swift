@@ -53,6 +53,9 @@ struct CLIBasicsTests {
         (["validate"], "no profile given"),
         (["validate", "--quite", "profiles/http-quickstart.json5"], "unknown option --quite; did you mean --quiet?"),
         (["help", "nope"], "no command 'nope'"),
+        // One of the two would be run silently.
+        (["run", "--url", "http://127.0.0.1:1/", "--rate", "10/s", "--rate=1000/s"], "option --rate is given more than once; give it once"),
+        (["report", "RUN", "--out", "a", "--out", "b"], "option --out is given more than once; give it once"),
         ([], "usage: strain <command>"),
     ])
     func usageMistakesExitTwoWithAMessage(arguments: [String], message: String) throws {
