@@ -105,7 +105,8 @@ public struct CapacityReport: Codable, Sendable, Equatable {
         let verdict = switch step.verdict {
         case .held: "held"
         case .failed: "failed: " + step.slo.filter { !$0.passed }.map { "\($0.threshold) (\($0.observedText))" }.joined(separator: "; ")
-        case .generatorBound: "generator-bound"
+        // Which self-check failed: a busy machine and a generator at its limit read differently.
+        case .generatorBound: (["generator-bound"] + step.invalidReasons).joined(separator: ": ")
         }
         return [Format.rate(step.rate), Format.rate(step.throughput), step.p50.map { Format.duration(seconds: $0) } ?? "–",
                 step.p99.map { Format.duration(seconds: $0) } ?? "–", Format.percent(step.errorRate),
