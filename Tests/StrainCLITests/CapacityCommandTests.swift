@@ -35,27 +35,30 @@ struct CapacityCommandTests {
         #expect(steps.contains { $0["verdict"] as? String == "failed" })
     }
 
-    /// A pool of 4 workers, each request holding one for 20 ms: capacity μ = 4 / 20 ms = 200/s. With
-    /// constant arrivals and a fixed service time nothing queues below μ (D/D/4), so p99 stays near
-    /// 20 ms; above μ the backlog grows by λ − μ every second, and a step of 4 s overloaded by more than
-    /// 2% ends with waits above 80 ms, failing `p(99) < 100ms`. The search's 5% resolution and Python's
-    /// own cost per request (which only lowers the real capacity) give the tolerance: 170–220/s.
+    /// A pool of 2 workers, each request holding one for 50 ms: capacity μ = 2 / 50 ms = 40/s. With
+    /// constant arrivals and a fixed service time nothing queues below μ (D/D/2), so p99 stays near
+    /// 50 ms, plus up to 40 ms of delayed ACK (the server writes head and body apart); above μ the
+    /// backlog grows by λ − μ every second, and a step of 4 s overloaded by more than 2% ends with waits
+    /// above 80 ms, failing `p(99) < 150ms`. The search's 5% resolution and Python's own cost per
+    /// request (which only lowers the real capacity) give the tolerance: 34–44/s. Rates this low leave
+    /// the machine's cores to the generator: at 240/s the hundred threads of the overloaded Python
+    /// server, beside a busy core, kept the generator's thread from a core and its self-check failed.
     @Test func findsTheKneeOfAWorkerPoolWhereQueueingTheoryPutsIt() throws {
         let fixtures = try ReportFixtures()
         defer { fixtures.remove() }
-        let pool = try PoolServer(workers: 4)
+        let pool = try PoolServer(workers: 2)
         defer { pool.stop() }
         let profile = try fixtures.write("pool.json5", """
         { name: "pool", target: { baseURL: "\(pool.url)" },
-          scenarios: [{ name: "work", load: { rate: "60/s", duration: "10s" }, steps: [{ name: "work", path: "/delay/20" }] }],
-          thresholds: { latency: ["p(99) < 100ms"] } }
+          scenarios: [{ name: "work", load: { rate: "12/s", duration: "10s" }, steps: [{ name: "work", path: "/delay/50" }] }],
+          thresholds: { latency: ["p(99) < 150ms"] } }
         """)
         let folder = fixtures.directory.appendingPathComponent("capacity")
-        let run = try StrainProcess.run(["capacity", profile.path, "--step-duration", "4s", "--max-rate", "1000/s",
+        let run = try StrainProcess.run(["capacity", profile.path, "--step-duration", "4s", "--max-rate", "200/s",
                                          "--max-duration", "2m", "--workers", "1", "--out", folder.path], timeLimit: 240)
         #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
         let rate = try #require(try Self.capacityJSON(folder)["sustainableRate"] as? Double)
-        #expect(rate >= 170 && rate <= 220, "capacity \(rate)/s; stdout: \(run.stdout)")
+        #expect(rate >= 34 && rate <= 44, "capacity \(rate)/s; stdout: \(run.stdout)")
     }
 
     /// What saturated first: one worker, each request holding it for 50 ms (μ = 20/s). Requests queue

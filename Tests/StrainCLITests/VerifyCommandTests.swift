@@ -168,7 +168,9 @@ struct VerifyCommandTests {
 }
 
 /// A database of its own with 300,000 customers and no index on their email, and a profile that
-/// looks customers up by email with diagnosis on.
+/// looks customers up by email with diagnosis on. At a rate, not in a closed loop: two connections
+/// scanning the table back to back kept both cores busy, and beside anything else on the machine
+/// the generator waited for a core and its self-check rightly failed the run.
 private final class VerifyLab {
     private let fixture: FixtureDatabase
     var database: String { fixture.name }
@@ -192,7 +194,7 @@ private final class VerifyLab {
             { name: "lookup-by-email",
               target: { allow: ["127.0.0.1"] },
               scenarios: [{ name: "lookup", postgres: { conninfo: "${env.STRAIN_PG}", protocol: "prepared", pool: 2 },
-                            load: { model: "closed", connections: 2, duration: "5s" },
+                            load: { rate: "20/s", duration: "5s" },
                             steps: [{ name: "by-email", sql: "SELECT id, name FROM customers WHERE email = $1",
                                       params: ["user${random(1, 300000)}@example.com"], check: { rows: 1 } }] }],
               diagnose: { postgres: "${env.STRAIN_PG}" },
