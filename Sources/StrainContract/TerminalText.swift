@@ -27,18 +27,7 @@ public enum TerminalText {
     /// escape sequences with `keepingStyles`, and are dropped without: they change how text looks,
     /// not where it goes.
     public static func visible(_ text: String, keepingStyles: Bool = false) -> String {
-        var visible = text
-        if text.unicodeScalars.contains(where: isControl) {
-            var escaped = String.UnicodeScalarView()
-            for scalar in text.unicodeScalars {
-                if isControl(scalar) {
-                    escaped.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
-                } else {
-                    escaped.append(scalar)
-                }
-            }
-            visible = String(escaped)
-        }
+        var visible = escaping(text, where: isControl)
         guard visible.contains(markerStart) else { return visible }
         for style in Style.allCases {
             visible = visible.replacing(style.marker, with: keepingStyles ? style.sequence : "")
@@ -50,16 +39,21 @@ public enum TerminalText {
     /// sources: its line feeds, and the line and paragraph separators some viewers break lines at,
     /// shown escaped like every other control character, so it cannot start a forged line.
     public static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: breaksLine) else { return text }
-        var line = String.UnicodeScalarView()
+        escaping(text, where: breaksLine)
+    }
+
+    /// `text` with each scalar that `matches` written as `\u{…}`.
+    private static func escaping(_ text: String, where matches: (Unicode.Scalar) -> Bool) -> String {
+        guard text.unicodeScalars.contains(where: matches) else { return text }
+        var escaped = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            if breaksLine(scalar) {
-                line.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            if matches(scalar) {
+                escaped.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
             } else {
-                line.append(scalar)
+                escaped.append(scalar)
             }
         }
-        return String(line)
+        return String(escaped)
     }
 
     private static func breaksLine(_ scalar: Unicode.Scalar) -> Bool {

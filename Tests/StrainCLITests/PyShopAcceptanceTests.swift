@@ -23,6 +23,10 @@ struct PyShopAcceptanceTests {
             print("pyshop acceptance — #\(findings.firstIndex(of: finding)! + 1) \(finding.severity) \(finding.check): "
                   + "\(finding.title) — \(finding.object) — \(String(format: "%.2f", finding.impact.totalSeconds)) s")
         }
+        // How steps 4 and 5 broke each endpoint's time down: what a failure below needs to be read.
+        for note in run.diagnosis.notes where note.step >= .dependencies {
+            print("pyshop acceptance — step \(note.step.rawValue) note: \(note.summary)")
+        }
 
         // (1) The leak: psycopg2 puts literals in pg_stat_activity, so every leaked session shows a
         // different INSERT; it is one code path and one finding. Its cost is connection time held
