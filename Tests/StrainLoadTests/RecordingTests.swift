@@ -148,6 +148,13 @@ struct RecordingTests {
         #expect(validity.reasons[2] == "scenario \"s\": only 12 of 64 connections were established")
     }
 
+    /// A run of a few milliseconds (`-n 5`) is mostly its worker's start: no busy share is judged.
+    @Test(arguments: [(cpuMicros: UInt64(4_900), wallSeconds: 0.005, shares: [Int: Double]()),
+                      (cpuMicros: 1_900_000, wallSeconds: 2, shares: [0: 0.95])])
+    func aRunTooShortHasNoBusyShareJudged(cpuMicros: UInt64, wallSeconds: Double, shares: [Int: Double]) {
+        #expect(SelfCheck.busyShares(cpuMicros: [0: cpuMicros], wallSeconds: wallSeconds) == shares)
+    }
+
     /// A closed loop whose worker is mostly busy turns at the generator's pace: still valid, but its
     /// throughput is flagged as the generator's. An open model's rate is asked, so it is never flagged.
     @Test(arguments: [(busy: 0.8, closedLoop: true, flagged: true, valid: true),

@@ -141,7 +141,7 @@ public enum LoadRun {
                 host: HostInfo.current(), gitSHA: options.gitSHA, startedAt: startedAt, endedAt: endedAt,
                 status: status, earlyStop: earlyStop, seed: seed,
                 validity: SelfCheck.validity(
-                    busyShares: collected.cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds },
+                    busyShares: SelfCheck.busyShares(cpuMicros: collected.cpuMicros, wallSeconds: wallSeconds),
                     schedulerLag: collected.schedulerLag,
                     connections: connectionExpectations(profile, layout: layout, totals: collected.totals,
                                                         users: usersByWorker(workers), sent: collected.sentByWorker, shard: shard),

@@ -13,6 +13,14 @@ struct SelfCheck {
     /// …unless fewer than this many were later: a few hiccups of a busy machine in a short run do not
     /// mean the generator could not keep up (their latency still includes the lag).
     static let lateIterationsTolerated: UInt64 = 10
+    /// Runs shorter than this have no busy share judged: in a few milliseconds a worker's start (its
+    /// first connections, its first page faults) is most of its time, saturated or not.
+    static let shortestRunJudgedBusy = 1.0
+
+    /// Per worker, its thread's CPU time over the run's wall time; none for a run too short to judge.
+    static func busyShares(cpuMicros: [Int: UInt64], wallSeconds: Double) -> [Int: Double] {
+        wallSeconds < shortestRunJudgedBusy ? [:] : cpuMicros.mapValues { Double($0) / 1e6 / wallSeconds }
+    }
 
     /// What a closed-model scenario asked for and got.
     struct Connections {
