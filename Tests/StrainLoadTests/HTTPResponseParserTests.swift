@@ -149,6 +149,35 @@ struct HTTPResponseParserTests {
             == .complete(Parsed(status: 200)))
     }
 
+    /// Header names are compared eight bytes at a time: case folds only where the literal has a letter.
+    @Test(arguments: [
+        ("content-length", "content-length", true, true),
+        ("Content-Length", "content-length", true, true),
+        ("CONTENT-LENGTH", "content-length", true, true),
+        ("Content\rLength", "content-length", true, false),   // CR is "-" with the case bit cleared
+        ("Content-Lengtx", "content-length", true, false),
+        ("xontent-length", "content-length", true, false),
+        ("Content-Length ", "content-length", true, false),
+        ("Transfer-Encoding", "transfer-encoding", true, true),
+        ("TRANSFER-ENCODINg", "transfer-encoding", true, true),
+        ("Transfer-Encoding", "transfer-encodinh", true, false),
+        ("KEEP-ALIVE", "keep-alive", true, true),
+        ("Close", "close", true, true),
+        ("C@ose", "c`ose", true, false),                        // "@" | 0x20 is "`", but "`" is no letter
+        ("Closf", "close", true, false),
+        ("chunkeD", "chunked", true, true),
+        ("chunkeE", "chunked", true, false),
+        ("Te", "te", true, true),
+        ("T-", "te", true, false),
+        ("HTTP/1.", "HTTP/1.", false, true),
+        ("http/1.", "HTTP/1.", false, false),
+        ("", "", true, true),
+    ] as [(String, StaticString, Bool, Bool)])
+    func headerNamesMatchIgnoringCaseOnlyInLetters(text: String, literal: StaticString, ignoringCase: Bool, expected: Bool) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBytes { HTTPResponseParser.matches($0, literal, ignoringCase: ignoringCase) } == expected)
+    }
+
     @Test func aParserIsReusedForTheNextResponse() {
         var parser = HTTPResponseParser()
         for (status, body) in [(200, "first"), (404, "second!")] {

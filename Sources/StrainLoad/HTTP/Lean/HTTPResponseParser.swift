@@ -309,10 +309,10 @@ struct HTTPResponseParser {
     private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
-            return UnsafeRawBufferPointer(rebasing: bytes[bytes.endIndex...])
-        }
-        return UnsafeRawBufferPointer(rebasing: bytes[first...last])
+        var start = 0, end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 
     private static func withoutCarriageReturn(_ line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
@@ -337,22 +337,51 @@ struct HTTPResponseParser {
         }
     }
 
-    /// Compares with `literal`; with `ignoringCase`, ASCII letters match either case (`literal` lowercase).
-    private static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString, ignoringCase: Bool = true) -> Bool {
-        guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        let expected = literal.utf8Start
-        for index in 0..<bytes.count where bytes[index] != expected[index] {
-            // Only a letter may differ, and only by case (the literal is lowercase).
-            guard ignoringCase, bytes[index] | 0x20 == expected[index], expected[index] >= UInt8(ascii: "a"),
-                  expected[index] <= UInt8(ascii: "z") else { return false }
+    /// Compares with `literal`; with `ignoringCase`, ASCII letters match either case (`literal` lowercase
+    /// ASCII). A word at a time, the last one overlapping the one before: every response has its framing
+    /// headers' names compared.
+    static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString, ignoringCase: Bool = true) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count == count else { return false }
+        guard let actual = bytes.baseAddress else { return true }
+        let expected = UnsafeRawPointer(literal.utf8Start)
+        func same<Word: FixedWidthInteger & UnsignedInteger>(at offset: Int, _: Word.Type) -> Bool {
+            let wanted = expected.loadUnaligned(fromByteOffset: offset, as: Word.self)
+            // Case is folded only where the literal has a letter: elsewhere the byte must be the same.
+            let caseBits = ignoringCase ? Word(truncatingIfNeeded: letterBits(UInt64(wanted))) : 0
+            return actual.loadUnaligned(fromByteOffset: offset, as: Word.self) | caseBits == wanted
         }
-        return true
+        if count >= 8 {
+            var offset = 0
+            while offset < count - 8 {
+                guard same(at: offset, UInt64.self) else { return false }
+                offset += 8
+            }
+            return same(at: count - 8, UInt64.self)
+        }
+        if count >= 4 { return same(at: 0, UInt32.self) && same(at: count - 4, UInt32.self) }
+        return (0..<count).allSatisfy { same(at: $0, UInt8.self) }
+    }
+
+    /// 0x20 in each byte of `word` (ASCII) that holds a lowercase letter, 0 in the others: per byte,
+    /// (byte | 0x80) − "a" keeps its top bit when byte ≥ "a", and − "{" (after "z") when byte > "z";
+    /// no subtraction borrows from the next byte.
+    private static func letterBits(_ word: UInt64) -> UInt64 {
+        let top: UInt64 = 0x8080_8080_8080_8080
+        let fromA = (word | top) &- 0x6161_6161_6161_6161
+        let pastZ = (word | top) &- 0x7B7B_7B7B_7B7B_7B7B
+        return (fromA & ~pastZ & top) >> 2
     }
 
     /// Digits only, at most 18 of them (no overflow).
     private static func decimal(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
-        guard !bytes.isEmpty, bytes.count <= 18, bytes.allSatisfy(isDigit) else { return nil }
-        return bytes.reduce(0) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            guard isDigit(byte) else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     /// "1a2b", optionally followed by whitespace and ";extension": at most 15 hex digits.

@@ -136,26 +136,27 @@ final class LeanHTTPEngine: StepEngine {
     private func send(_ exchange: Exchange, now: UInt64, fresh: Bool = false) {
         let origin = exchange.step.origin
         if !fresh, let slot = origins[origin].idle.popLast() {
-            assign(exchange, to: slot)
-            write(slot, now: now)
+            write(assign(exchange, to: slot), exchange, slot: slot, now: now)
             return
         }
         switch connect(origin, now: now) {
         case .failure(let failure):
             finished.append(Completion(exchange.iteration, StepOutcome(sentAt: exchange.sentAt, finishedAt: now, failure: failure)))
         case .success(let slot):
-            assign(exchange, to: slot)
-            if connections[slot]!.isConnected { connected(slot, now: now) }
+            let connection = assign(exchange, to: slot)
+            if connection.isConnected { connected(connection, exchange, slot: slot, now: now) }
         }
     }
 
-    private func assign(_ exchange: Exchange, to slot: Int) {
+    /// Returns the slot's connection, so that the caller goes on with it rather than looking it up again.
+    private func assign(_ exchange: Exchange, to slot: Int) -> Connection {
         let connection = connections[slot]!
         connection.parser.reset(headRequest: exchange.step.template.isHead, keepResponse: exchange.step.expectations.needsResponse,
                                 bodyLimit: exchange.step.maxBodyBytes)
         connection.parser.collectsSetCookies = keepsCookies
         connection.exchange = exchange
         timeouts[exchange.step.timeoutQueue].append(PendingTimeout(deadline: exchange.deadline, slot: slot, serial: exchange.serial))
+        return connection
     }
 
     /// Opens a nonblocking connection; it is usually still connecting when this returns.
@@ -193,17 +194,17 @@ final class LeanHTTPEngine: StepEngine {
         return .success(slot)
     }
 
-    private func connected(_ slot: Int, now: UInt64) {
-        let connection = connections[slot]!
+    // From here on the connection and its exchange are passed down as they were read: each lookup in
+    // `connections` (and each load of `connection.exchange`) costs a retain and a release per request.
+
+    private func connected(_ connection: Connection, _ exchange: Exchange, slot: Int, now: UInt64) {
         connection.isConnected = true
-        connection.exchange?.connectTime = now - connection.connectStartedAt
-        write(slot, now: now)
+        exchange.connectTime = now - connection.connectStartedAt
+        write(connection, exchange, slot: slot, now: now)
     }
 
     /// Writes what the socket takes; output readiness is watched only while part of a request waits.
-    private func write(_ slot: Int, now: UInt64) {
-        let connection = connections[slot]!
-        guard let exchange = connection.exchange else { return }
+    private func write(_ connection: Connection, _ exchange: Exchange, slot: Int, now: UInt64) {
         if exchange.written == 0 { exchange.writeStartedAt = now }
         while exchange.written < exchange.bytes.count {
             let count = exchange.bytes.withUnsafeBytes { bytes in
@@ -268,19 +269,18 @@ final class LeanHTTPEngine: StepEngine {
             if error != 0 {
                 fail(slot, Self.connectFailure(error, origins[connection.origin].origin), now: now)
             } else if events & UInt32(STRAIN_EPOLL_OUT) != 0 {
-                connected(slot, now: now)
+                connected(connection, exchange, slot: slot, now: now)
             }
             return
         }
         if exchange.written < exchange.bytes.count {
-            write(slot, now: now)
+            write(connection, exchange, slot: slot, now: now)
             return
         }
-        read(slot, now: now)
+        read(connection, exchange, slot: slot, now: now)
     }
 
-    private func read(_ slot: Int, now: UInt64) {
-        guard let connection = connections[slot], let exchange = connection.exchange else { return }
+    private func read(_ connection: Connection, _ exchange: Exchange, slot: Int, now: UInt64) {
         var fullReads = 0
         while true {
             let count = Glibc.read(connection.socket, readBuffer.baseAddress, readBuffer.count)
@@ -294,7 +294,7 @@ final class LeanHTTPEngine: StepEngine {
                     if count == readBuffer.count, fullReads < Self.readsPerTurn { continue }
                 case .complete(let consumed):
                     // Bytes nobody asked for yet: the connection is out of step, so it is not reused.
-                    complete(slot, reusable: consumed == count && connection.parser.keepsConnection, now: now)
+                    complete(connection, exchange, slot: slot, reusable: consumed == count && connection.parser.keepsConnection, now: now)
                 case .malformed(let problem):
                     fail(slot, StepFailure(.malformedResponse, "malformed response: \(problem)"), now: now)
                 }
@@ -302,7 +302,7 @@ final class LeanHTTPEngine: StepEngine {
             }
             if count == 0 {
                 if connection.parser.endOfStream() {
-                    complete(slot, reusable: false, now: now)
+                    complete(connection, exchange, slot: slot, reusable: false, now: now)
                 } else {
                     broken(slot, errno: 0, now: now)
                 }
@@ -317,9 +317,7 @@ final class LeanHTTPEngine: StepEngine {
 
     // MARK: Ending an exchange
 
-    private func complete(_ slot: Int, reusable: Bool, now: UInt64) {
-        let connection = connections[slot]!
-        let exchange = connection.exchange!
+    private func complete(_ connection: Connection, _ exchange: Exchange, slot: Int, reusable: Bool, now: UInt64) {
         // Filled in where it lies: the outcome is large, and copies of it add up.
         finished.append(Completion(exchange.iteration, StepOutcome(sentAt: exchange.sentAt, finishedAt: now,
                                                                    status: .http(connection.parser.status))))
