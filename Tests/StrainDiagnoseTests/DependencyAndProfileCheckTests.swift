@@ -190,6 +190,37 @@ struct DependencyOrComputeTests {
         #expect(try #require(breakdowns.first { $0.endpoint == "recommendations/recommend" }).dependency?.name == "recommendations")
         #expect(DependenciesCheck.run(input).findings.contains { $0.check == .slowDependency })
     }
+
+    /// A saturated host, as in a fresh-clone CI run with both cores busy: the CPU-heavy report took
+    /// 293 ms, about a call to the dependency (152 ms) plus the rest, and its fast requests were no
+    /// faster than the dependency's. Measured, its requests kept a thread runnable 90% of their time:
+    /// they computed (and waited for a core), they did not wait for a call. The endpoint that calls
+    /// the dependency, runnable 5% of its time, keeps it.
+    @Test func anEndpointRunnableThroughTheCallsTimeIsNotChargedToTheDependency() throws {
+        let load = LoadContext(endpoints: [
+            .init(scenario: "recommendations", step: "recommend", kind: .http, requests: 150, totalSeconds: 150 * 0.160,
+                  fastTenthSeconds: 0.152),
+            .init(scenario: "report", step: "report", kind: .http, requests: 75, totalSeconds: 75 * 0.293, fastTenthSeconds: 0.200),
+            .init(scenario: "catalogue", step: "product", kind: .http, requests: 600, totalSeconds: 600 * 0.050,
+                  fastTenthSeconds: 0.010),
+        ])
+        let rates = ["recommendations/recommend": 0.05, "report/report": 0.9, "catalogue/product": 0.6]
+        let evidence = B.evidence(dependencies: [DependenciesCheckTests.dependency("recommendations", totals: [0.150, 0.150, 0.152])],
+                                  profiler: ProfileCheckTests.profile,
+                                  service: ServiceProcessEvidence(pid: 4242, cpuSeconds: 3, runQueueSeconds: 1, runnableSeconds: 40,
+                                                                  runnablePerRequestInFlight: rates))
+        let input = CheckInput(evidence: evidence, load: load, options: CheckOptions())
+        let breakdowns = RequestBreakdown.all(input)
+        let report = try #require(breakdowns.first { $0.endpoint == "report/report" })
+        #expect(report.dependency == nil)
+        #expect(report.computing == true)
+        #expect(try #require(breakdowns.first { $0.endpoint == "recommendations/recommend" }).dependency?.name == "recommendations")
+        // Without the measured rates, size alone charged the report to the dependency.
+        var unmeasured = evidence
+        unmeasured.service?.runnablePerRequestInFlight = nil
+        let bySize = RequestBreakdown.all(CheckInput(evidence: unmeasured, load: load, options: CheckOptions()))
+        #expect(bySize.first { $0.endpoint == "report/report" }?.dependency?.name == "recommendations")
+    }
 }
 
 struct WaitingInsideTheServiceTests {

@@ -204,7 +204,16 @@ struct RequestBreakdown {
     /// a thread running or waiting for a core for at least `computingShare` of their time inside the
     /// service. That replaces the inference from the service's total CPU for each endpoint measured.
     /// `coreWaits` are the waits for a core charged before the inference, given back to an endpoint it marked.
+    ///
+    /// It also takes a dependency from an endpoint whose requests were runnable through more than
+    /// half the call's time: a request waiting for a call is not runnable meanwhile. Size matched
+    /// them, and on a saturated host an endpoint that computes (and waits for a core) can take as
+    /// long as a call without making one.
     static func markComputing(_ breakdowns: inout [RequestBreakdown], measured rates: [String: Double], coreWaits: [Double]) {
+        for index in breakdowns.indices {
+            guard let dependency = breakdowns[index].dependency, let rate = rates[breakdowns[index].endpoint] else { continue }
+            if rate * breakdowns[index].mean > breakdowns[index].rest - dependency.median / 2 { breakdowns[index].dependency = nil }
+        }
         for index in breakdowns.indices where breakdowns[index].dependency == nil {
             guard let rate = rates[breakdowns[index].endpoint] else { continue }
             breakdowns[index].coreWait = coreWaits[index]
