@@ -13,6 +13,7 @@ STRAIN_PACKAGES=(
     libcurl4-openssl-dev libpq-dev
     postgresql-15 postgresql-15-hypopg
     nginx wrk
+    time  # GNU time: the benchmarks' peak RSS, from the kernel's own count
     linux-perf  # perf, for the diagnoser's profiler (strain diagnose --pid)
     chromium  # headless, for the HTML report test
     python3 python3-psycopg2  # pyshop (scripts/fixtures/pyshop.py) and the fixed-delay test server
