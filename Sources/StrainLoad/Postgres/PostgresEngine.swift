@@ -343,15 +343,20 @@ final class PostgresEngine: StepEngine {
         repeat {
             swap(&events, &takenEvents)
             defer { takenEvents.removeAll(keepingCapacity: true) }
-            for event in takenEvents {
-                // Numbers of statements abandoned at the end are gone.
-                guard flights.indices.contains(event.iteration), let flight = flights[event.iteration] else { continue }
-                flights[event.iteration] = nil
-                freeFlightNumbers.append(event.iteration)
-                // Filled in where it lies: the outcome is large, and copies of it add up.
-                finished.append(Completion(flight.iteration, StepOutcome(sentAt: event.sentAt, finishedAt: event.completedAt)))
-                record(event, flight: flight, now: now, into: &finished[finished.count - 1].outcome)
-                if let session = flight.session { offer(session) }
+            // Events read where they lie and flights moved out of their slots: a copy of either
+            // retained (and then released) each of its references per statement.
+            takenEvents.withUnsafeBufferPointer { taken in
+                for index in taken.indices {
+                    let number = taken[index].iteration
+                    // Numbers of statements abandoned at the end are gone.
+                    guard flights.indices.contains(number), let flight = flights[number].take() else { continue }
+                    freeFlightNumbers.append(number)
+                    // Filled in where it lies: the outcome is large, and copies of it add up.
+                    finished.append(Completion(flight.iteration, StepOutcome(sentAt: taken[index].sentAt,
+                                                                             finishedAt: taken[index].completedAt)))
+                    record(taken[index], flight: flight, now: now, into: &finished[finished.count - 1].outcome)
+                    if let session = flight.session { offer(session) }
+                }
             }
             // Sessions freed by these outcomes, or by a rollback or reconnection without one.
             for case let pool? in pools where pool.state.hasWaiting {
