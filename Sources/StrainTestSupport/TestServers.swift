@@ -11,7 +11,7 @@ import Glibc
 public enum TestServers {
     /// libpq conninfo of the test database (STRAIN_TEST_PG).
     public static var postgresConninfo: String {
-        let conninfo = setting("STRAIN_TEST_PG", default: "host=127.0.0.1 port=54329 dbname=strain_test user=postgres")
+        let conninfo = setting("STRAIN_TEST_PG", default: "host=127.0.0.1 port=15432 dbname=strain_test user=postgres")
         requireLoopback(conninfoHosts(conninfo), variable: "STRAIN_TEST_PG", value: conninfo)
         return conninfo
     }

@@ -9,7 +9,7 @@ struct ConnectionErrorTests {
     @Test("Connecting fails with libpq's own explanation", arguments: [
         ("nosuchoption=1", "invalid connection option \"nosuchoption\""),
         ("postgresql://127.0.0.1:notaport/strain_test", "invalid integer value \"notaport\" for connection option \"port\""),
-        ("host=127.0.0.1 port=54329 user=postgres dbname='unterminated", "unterminated quoted string"),
+        ("host=127.0.0.1 port=15432 user=postgres dbname='unterminated", "unterminated quoted string"),
     ])
     func badConninfo(conninfo: String, expectedMessage: String) {
         let error = #expect(throws: PostgresError.self) { try PGConnection(conninfo: conninfo) }

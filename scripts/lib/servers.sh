@@ -13,9 +13,12 @@
 # is its conninfo, and STRAIN_TEST_PG_RESTART a shell command that restarts it (fast shutdown,
 # then start) and waits until it accepts connections again.
 #
-# Ports (override through the environment): STRAIN_TEST_PG_PORT (54329), STRAIN_TEST_HTTP_PORT
-# (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081), STRAIN_BENCH_PG_PORT (54339),
-# STRAIN_TEST_PG_RESTARTABLE_PORT (54330), STRAIN_TEST_DELAY_PORT (18082), STRAIN_TEST_PROMETHEUS_PORT (19090).
+# Ports (override through the environment): STRAIN_TEST_PG_PORT (15432), STRAIN_TEST_HTTP_PORT
+# (18080), STRAIN_TEST_HTTPS_PORT (18443), STRAIN_TEST_H2C_PORT (18081), STRAIN_BENCH_PG_PORT (15439),
+# STRAIN_TEST_PG_RESTARTABLE_PORT (15433), STRAIN_TEST_DELAY_PORT (18082), STRAIN_TEST_PROMETHEUS_PORT (19090).
+# All below Linux's ephemeral range (32768–60999 by default): any outgoing connection on the machine
+# (apt, pip, a test's client) may hold a port in that range, and a server's bind then fails, as
+# PostgreSQL's on 127.0.0.1:54330 did in a CI run.
 
 STRAIN_PG_BIN="${STRAIN_PG_BIN:-/usr/lib/postgresql/15/bin}"
 # initdb and pg_ctl refuse to run as root; root runs them as this system user instead.
@@ -93,7 +96,7 @@ as_postgres_user() {
 }
 
 start_test_postgres() {
-    local port="${STRAIN_TEST_PG_PORT:-54329}"
+    local port="${STRAIN_TEST_PG_PORT:-15432}"
     start_postgres_cluster strain_pg_dir "$port" STRAIN_TEST_PG_PORT "
 # Statistics for diagnosis.
 shared_preload_libraries = 'pg_stat_statements'
@@ -116,7 +119,7 @@ stop_test_postgres() {
 
 # The cluster behind STRAIN_TEST_PG_RESTARTABLE and STRAIN_TEST_PG_RESTART (see the top).
 start_restartable_postgres() {
-    local port="${STRAIN_TEST_PG_RESTARTABLE_PORT:-54330}"
+    local port="${STRAIN_TEST_PG_RESTARTABLE_PORT:-15433}"
     start_postgres_cluster strain_restartable_pg_dir "$port" STRAIN_TEST_PG_RESTARTABLE_PORT "
 # Small: it only serves the restart test.
 shared_buffers = 16MB"
@@ -152,7 +155,7 @@ pgbench_pipeline_script() {
 # (1,000,000 accounts), cached in shared_buffers, commits not waiting for the disk: the
 # benchmark compares load generators, not storage.
 start_bench_postgres() {
-    local port="${STRAIN_BENCH_PG_PORT:-54339}"
+    local port="${STRAIN_BENCH_PG_PORT:-15439}"
     # Whatever happens next, the cluster must not outlive this shell.
     trap stop_test_postgres EXIT
     trap 'exit 130' INT
