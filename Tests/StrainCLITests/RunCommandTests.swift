@@ -253,6 +253,23 @@ struct RunCommandTests {
         #expect(outcome.stderr.contains("failed to connect (connect refused)"))
     }
 
+    /// A target that goes away mid-run: the run stops 5 s later, fails (exit 5) and says when, and what
+    /// it measured before stays in the folder — not a run that "completed" at a rate made of refusals.
+    @Test func aTargetThatStopsAcceptingConnectionsMidRunFailsTheRunAndSaysWhen() throws {
+        let out = Self.outputFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let server = try LoopbackHTTPServer(.closeAfterEachResponse)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) { server.stop() }
+        let started = Date()
+        let outcome = try StrainProcess.run(["run", "--url", server.url, "-c", "2", "-d", "60s", "--quiet", "--out", out.path])
+        #expect(outcome.status == 5, "\(outcome.stderr)")
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(outcome.stderr.contains("the target stopped accepting connections: it was last reached"), "\(outcome.stderr)")
+        let artifact = try Self.artifact(in: out)
+        #expect(artifact.status == .failed)
+        #expect(artifact.scenarios[0].steps[0].statuses["200"] ?? 0 > 0)
+    }
+
     @Test(arguments: [
         (["run", "--url", "http://127.0.0.1:1/", "--rate", "fast"], "--rate: expected a rate like"),
         (["run", "--url", "http://127.0.0.1:1/", "-c", "0"], "--connections: expected a whole number of at least 1"),

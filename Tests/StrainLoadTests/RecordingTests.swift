@@ -177,18 +177,56 @@ struct RecordingTests {
                       (elapsed: 2_000_000, ended: false, also: 200, stops: false),
                       (elapsed: 2_000_000, ended: false, also: -1, stops: false)] as [(UInt64, Bool, Int?, Bool)])
     func aTargetThatNeverAcceptedAConnectionStopsTheRun(elapsed: UInt64, ended: Bool, also: Int?, stops: Bool) {
-        var tally = StepTally()
-        for _ in 0..<10 {
-            tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 0)
-        }
+        var tally = Self.refusals(10)
         switch also {
         case .some(200): tally.record(Self.outcome(service: 100), intended: 0)
         case .some(-1): tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0)
         default: break
         }
-        let reason = UnreachableTarget.reason([StepTally(), tally], elapsed: elapsed, runEnded: ended)
+        var reach = UnreachableTarget()
+        reach.add([StepTally(), tally], end: min(elapsed, 1_000_000))
+        let reason = reach.reason(elapsed: elapsed, runEnded: ended)
         #expect((reason != nil) == stops)
+        if stops { #expect(reason?.contains("the target is unreachable: all 10 attempts") == true) }
         if stops { #expect(reason?.contains("failed to connect (connect refused), e.g. refused") == true) }
+    }
+
+    /// A target that answered and then refused every connection (a crash mid-run) gets 5 s from the
+    /// end of the last interval it was reached in; a restart within them, or a failure after
+    /// connecting, keeps the run going; at the run's end, a shorter spell of refusals is only errors.
+    @Test(arguments: [
+        (after: [10, 10, 10, 10, 10], elapsed: UInt64(5_900_000), ended: false, stops: false),
+        (after: [10, 10, 10, 10, 10, 10], elapsed: 7_000_000, ended: false, stops: true),
+        (after: [10, 10, 10, 10, 10, 10], elapsed: 7_000_000, ended: true, stops: true),
+        (after: [10, 10, 10], elapsed: 4_000_000, ended: true, stops: false),
+        (after: [10, 10, 10, 0, 10, 10], elapsed: 8_000_000, ended: false, stops: false),
+        (after: [10, 10, 10, -1, 10, 10], elapsed: 8_000_000, ended: false, stops: false),
+    ] as [([Int], UInt64, Bool, Bool)])
+    func aTargetThatStoppedAcceptingConnectionsStopsTheRun(after: [Int], elapsed: UInt64, ended: Bool, stops: Bool) {
+        var reach = UnreachableTarget()
+        var answered = StepTally()
+        answered.record(Self.outcome(service: 100), intended: 0)
+        reach.add([answered], end: 1_000_000)
+        for (second, refused) in after.enumerated() {
+            var tally = Self.refusals(max(refused, 0))
+            if refused == 0 { tally.record(Self.outcome(service: 100), intended: 0) }
+            if refused < 0 { tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0) }
+            reach.add([tally], end: UInt64(second + 2) * 1_000_000)
+        }
+        let reason = reach.reason(elapsed: elapsed, runEnded: ended)
+        #expect((reason != nil) == stops, "\(reason ?? "nil")")
+        if stops {
+            #expect(reason == "the target stopped accepting connections: it was last reached 1.00s into the run, and all "
+                + "\(after.reduce(0, +)) attempts since failed to connect (connect refused), e.g. refused")
+        }
+    }
+
+    static func refusals(_ count: Int) -> StepTally {
+        var tally = StepTally()
+        for _ in 0..<count {
+            tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.connectRefused, "refused")), intended: 0)
+        }
+        return tally
     }
 
     @Test func aFewLateStartsInAShortRunAreTolerated() {

@@ -131,6 +131,7 @@ public enum LoadRun {
         var timelineError: (any Error)?
         var abortReason: String?
         var unreachable: String?
+        var reach = UnreachableTarget()
         func artifact(status: RunStatus, endedAt: Date, earlyStop: EarlyStop? = nil, outputs: [OutputSummary]? = nil) -> RunArtifact {
             let wallSeconds = max(endedAt.timeIntervalSince(startedAt), 1e-3)
             // The schedules ran until the run was stopped, not through the drain after it.
@@ -171,6 +172,7 @@ public enum LoadRun {
             let (intervals, allFinished) = control.takeCompleteIntervals()
             for interval in intervals {
                 collected.add(interval)
+                reach.add(interval.steps.values, end: interval.end)
                 let line = timelineInterval(interval, profile: profile, layout: layout, shard: shard)
                 do {
                     try timeline.append(line)
@@ -190,7 +192,7 @@ public enum LoadRun {
                 control.note("stopping early: \(reason)")
             }
             if unreachable == nil, abortReason == nil, !interrupted.load(ordering: .relaxed),
-               let reason = UnreachableTarget.reason(collected.totals, elapsed: clock.now(), runEnded: allFinished) {
+               let reason = reach.reason(elapsed: clock.now(), runEnded: allFinished) {
                 unreachable = reason
                 control.stopEarly(.targetUnreachable, reason)
             }

@@ -1,24 +1,54 @@
-/// Tells a target that could not be reached at all — every attempt failed before a connection was made
-/// — from one that answers badly. Going on against such a target would only measure refusals, so the
-/// run stops and says so (exit 5) instead of reporting pages of "connect refused". Pure.
-enum UnreachableTarget {
+/// Tells a target that cannot be reached — every attempt fails before a connection is made — from one
+/// that answers badly. Going on against such a target would only measure refusals, so the run stops and
+/// says so (exit 5) instead of reporting pages of "connect refused", or a rate made of them. Fed the
+/// run's intervals in order; pure.
+struct UnreachableTarget {
     /// How long a run tries before it gives up on a target that has never accepted a connection.
     static let patience: UInt64 = 2_000_000
+    /// How long a target that was reached may refuse every connection before the run gives up on it:
+    /// longer, so a restart gets its chance.
+    static let patienceOnceReached: UInt64 = 5_000_000
 
     /// Failures that mean no connection was made: nothing of the target was reached.
     static let connectionFailures: Set<ErrorLabel> = [.connectRefused, .connectFailed, .dns]
 
-    /// Why the run should stop, or nil while the target may yet be reached (or was reached). Before the
-    /// run's end it waits `patience` µs, so a target still starting up gets its chance.
-    static func reason(_ totals: [StepTally], elapsed: UInt64, runEnded: Bool) -> String? {
-        guard runEnded || elapsed >= patience else { return nil }
-        let attempts = totals.reduce(UInt64(0)) { $0 + $1.requests }
-        let responses = totals.reduce(UInt64(0)) { $0 + $1.responses }
-        let errors = totals.flatMap(\.errors)
-        guard attempts > 0, responses == 0, let example = errors.first?.value.example,
-              errors.allSatisfy({ connectionFailures.contains($0.key) }) else { return nil }
-        let labels = Set(errors.map(\.key.name)).sorted().joined(separator: ", ")
-        let within = runEnded ? "" : " in the first \(Milliseconds.text(elapsed))"
-        return "the target is unreachable: all \(attempts) attempts\(within) failed to connect (\(labels)), e.g. \(example)"
+    /// The end (µs on the run clock) of the latest interval in which the target was reached — a
+    /// response, or a failure after connecting; nil while it never was.
+    private var reachedUntil: UInt64?
+    /// Attempts since then (or since the start), the failure labels among them and one example.
+    private var attempts: UInt64 = 0
+    private var labels: Set<ErrorLabel> = []
+    private var example: String?
+
+    mutating func add(_ steps: some Sequence<StepTally>, end: UInt64) {
+        let reached = steps.contains { $0.responses > 0 || $0.errors.keys.contains { !Self.connectionFailures.contains($0) } }
+        if reached {
+            reachedUntil = end
+            attempts = 0
+            labels = []
+            example = nil
+            return
+        }
+        for tally in steps {
+            attempts += tally.requests
+            labels.formUnion(tally.errors.keys)
+            example = example ?? tally.errors.first?.value.example
+        }
+    }
+
+    /// Why the run should stop, or nil while the target may yet be reached. A target never reached gets
+    /// `patience` (or the whole of a shorter run); one that stopped accepting connections gets
+    /// `patienceOnceReached` from the end of the interval in which it was last reached.
+    func reason(elapsed: UInt64, runEnded: Bool) -> String? {
+        guard attempts > 0, let example, !labels.isEmpty, labels.isSubset(of: Self.connectionFailures) else { return nil }
+        let failed = Set(labels.map(\.name)).sorted().joined(separator: ", ")
+        guard let reachedUntil else {
+            guard runEnded || elapsed >= Self.patience else { return nil }
+            let within = runEnded ? "" : " in the first \(Milliseconds.text(elapsed))"
+            return "the target is unreachable: all \(attempts) attempts\(within) failed to connect (\(failed)), e.g. \(example)"
+        }
+        guard elapsed >= reachedUntil + Self.patienceOnceReached else { return nil }
+        return "the target stopped accepting connections: it was last reached \(Milliseconds.text(reachedUntil)) into the run, "
+            + "and all \(attempts) attempts since failed to connect (\(failed)), e.g. \(example)"
     }
 }
