@@ -184,7 +184,7 @@ struct RecordingTests {
         default: break
         }
         var reach = UnreachableTarget()
-        reach.add([StepTally(), tally], end: min(elapsed, 1_000_000))
+        reach.add([StepTally(), tally], start: 0, end: min(elapsed, 1_000_000))
         let reason = reach.reason(elapsed: elapsed, runEnded: ended)
         #expect((reason != nil) == stops)
         if stops { #expect(reason?.contains("the target is unreachable: all 10 attempts") == true) }
@@ -192,32 +192,37 @@ struct RecordingTests {
     }
 
     /// A target that answered and then refused every connection (a crash mid-run) gets 5 s from the
-    /// end of the last interval it was reached in; a restart within them, or a failure after
-    /// connecting, keeps the run going; at the run's end, a shorter spell of refusals is only errors.
+    /// start of the interval its refusals began in (a pause without requests does not count); a
+    /// restart within them, or a failure after connecting, keeps the run going; at the run's end, a
+    /// shorter spell of refusals is only errors. Per second after the first, answered one: n > 0
+    /// refused connects, 0 an answer, -1 a timeout, -2 no request at all.
     @Test(arguments: [
         (after: [10, 10, 10, 10, 10], elapsed: UInt64(5_900_000), ended: false, stops: false),
-        (after: [10, 10, 10, 10, 10, 10], elapsed: 7_000_000, ended: false, stops: true),
-        (after: [10, 10, 10, 10, 10, 10], elapsed: 7_000_000, ended: true, stops: true),
+        (after: [10, 10, 10, 10, 10, 10], elapsed: 6_000_000, ended: false, stops: true),
+        (after: [10, 10, 10, 10, 10, 10], elapsed: 6_000_000, ended: true, stops: true),
         (after: [10, 10, 10], elapsed: 4_000_000, ended: true, stops: false),
         (after: [10, 10, 10, 0, 10, 10], elapsed: 8_000_000, ended: false, stops: false),
         (after: [10, 10, 10, -1, 10, 10], elapsed: 8_000_000, ended: false, stops: false),
+        (after: [-2, -2, -2, -2, -2, -2, 10], elapsed: 8_000_000, ended: false, stops: false),
+        (after: [-2, -2, 10, 10, 10, 10, 10], elapsed: 8_000_000, ended: false, stops: true),
     ] as [([Int], UInt64, Bool, Bool)])
     func aTargetThatStoppedAcceptingConnectionsStopsTheRun(after: [Int], elapsed: UInt64, ended: Bool, stops: Bool) {
         var reach = UnreachableTarget()
         var answered = StepTally()
         answered.record(Self.outcome(service: 100), intended: 0)
-        reach.add([answered], end: 1_000_000)
-        for (second, refused) in after.enumerated() {
-            var tally = Self.refusals(max(refused, 0))
-            if refused == 0 { tally.record(Self.outcome(service: 100), intended: 0) }
-            if refused < 0 { tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0) }
-            reach.add([tally], end: UInt64(second + 2) * 1_000_000)
+        reach.add([answered], start: 0, end: 1_000_000)
+        for (index, second) in after.enumerated() {
+            var tally = Self.refusals(max(second, 0))
+            if second == 0 { tally.record(Self.outcome(service: 100), intended: 0) }
+            if second == -1 { tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0) }
+            reach.add([tally], start: UInt64(index + 1) * 1_000_000, end: UInt64(index + 2) * 1_000_000)
         }
         let reason = reach.reason(elapsed: elapsed, runEnded: ended)
         #expect((reason != nil) == stops, "\(reason ?? "nil")")
         if stops {
-            #expect(reason == "the target stopped accepting connections: it was last reached 1.00s into the run, and all "
-                + "\(after.reduce(0, +)) attempts since failed to connect (connect refused), e.g. refused")
+            let began = after.firstIndex { $0 > 0 }! + 1
+            #expect(reason == "the target stopped accepting connections \(began).00s into the run: all "
+                + "\(after.filter { $0 > 0 }.reduce(0, +)) attempts since failed to connect (connect refused), e.g. refused")
         }
     }
 

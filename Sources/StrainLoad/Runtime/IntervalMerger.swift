@@ -31,9 +31,12 @@ struct MergedInterval: Sendable {
         for report in reports { add(report) }
     }
 
+    /// Where the interval begins, µs on the run clock.
+    var start: UInt64 { UInt64(index) * intervalMicros }
+
     /// Seconds the interval covers.
     var duration: Double {
-        Double(end &- min(end, UInt64(index) * intervalMicros)) / 1_000_000
+        Double(end &- min(end, start)) / 1_000_000
     }
 
     /// The run ended inside the interval, so it covers less than a whole one.

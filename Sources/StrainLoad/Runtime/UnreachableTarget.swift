@@ -12,24 +12,25 @@ struct UnreachableTarget {
     /// Failures that mean no connection was made: nothing of the target was reached.
     static let connectionFailures: Set<ErrorLabel> = [.connectRefused, .connectFailed, .dns]
 
-    /// The end (µs on the run clock) of the latest interval in which the target was reached — a
-    /// response, or a failure after connecting; nil while it never was.
-    private var reachedUntil: UInt64?
-    /// Attempts since then (or since the start), the failure labels among them and one example.
+    /// Whether the target was ever reached: a response, or a failure after connecting.
+    private var reached = false
+    /// The start (µs on the run clock) of the first interval with attempts since it was last reached:
+    /// where the refusals began (a scenario may pause between requests for longer than the patience).
+    private var refusingSince: UInt64?
+    /// Attempts since it was last reached (or since the start), the failure labels among them and one example.
     private var attempts: UInt64 = 0
     private var labels: Set<ErrorLabel> = []
     private var example: String?
 
-    mutating func add(_ steps: some Sequence<StepTally>, end: UInt64) {
-        let reached = steps.contains { $0.responses > 0 || $0.errors.keys.contains { !Self.connectionFailures.contains($0) } }
-        if reached {
-            reachedUntil = end
-            attempts = 0
-            labels = []
-            example = nil
+    /// Adds the interval from `start` to `end` (µs on the run clock).
+    mutating func add(_ steps: some Sequence<StepTally>, start: UInt64, end: UInt64) {
+        if steps.contains(where: { $0.responses > 0 || $0.errors.keys.contains { !Self.connectionFailures.contains($0) } }) {
+            self = UnreachableTarget()
+            reached = true
             return
         }
-        for tally in steps {
+        for tally in steps where tally.requests > 0 {
+            refusingSince = refusingSince ?? start
             attempts += tally.requests
             labels.formUnion(tally.errors.keys)
             example = example ?? tally.errors.first?.value.example
@@ -38,17 +39,18 @@ struct UnreachableTarget {
 
     /// Why the run should stop, or nil while the target may yet be reached. A target never reached gets
     /// `patience` (or the whole of a shorter run); one that stopped accepting connections gets
-    /// `patienceOnceReached` from the end of the interval in which it was last reached.
+    /// `patienceOnceReached` from the start of the interval in which the refusals began.
     func reason(elapsed: UInt64, runEnded: Bool) -> String? {
-        guard attempts > 0, let example, !labels.isEmpty, labels.isSubset(of: Self.connectionFailures) else { return nil }
+        guard attempts > 0, let example, let refusingSince, !labels.isEmpty, labels.isSubset(of: Self.connectionFailures)
+        else { return nil }
         let failed = Set(labels.map(\.name)).sorted().joined(separator: ", ")
-        guard let reachedUntil else {
+        guard reached else {
             guard runEnded || elapsed >= Self.patience else { return nil }
             let within = runEnded ? "" : " in the first \(Milliseconds.text(elapsed))"
             return "the target is unreachable: all \(attempts) attempts\(within) failed to connect (\(failed)), e.g. \(example)"
         }
-        guard elapsed >= reachedUntil + Self.patienceOnceReached else { return nil }
-        return "the target stopped accepting connections: it was last reached \(Milliseconds.text(reachedUntil)) into the run, "
-            + "and all \(attempts) attempts since failed to connect (\(failed)), e.g. \(example)"
+        guard elapsed >= refusingSince + Self.patienceOnceReached else { return nil }
+        return "the target stopped accepting connections \(Milliseconds.text(refusingSince)) into the run: all \(attempts) "
+            + "attempts since failed to connect (\(failed)), e.g. \(example)"
     }
 }
