@@ -6,6 +6,9 @@ import PackageDescription
 // The load engines' hot path touches the state of worker-owned objects on every request; the runtime
 // exclusivity check of each such access (a thread-local access set) cost more instructions per
 // request than libpq itself. Debug builds, which the tests run, keep the check.
+/// This folder, ending in "/": the release link reads scripts/strain.order from it.
+let packageRoot = String(#filePath.dropLast("Package.swift".count))
+
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -38,12 +41,15 @@ let package = Package(
 
         // The thin CLI on top. Released linked by lld with packed relative relocations (DT_RELR, glibc
         // 2.36+): a position-independent strain built with the Swift runtime linked in carries 1.8 MB of
-        // relocations that the dynamic loader reads at every start, and gold cannot pack them; packed,
-        // a run's peak resident memory is about 1.6 MiB less (scripts/bench-http measures it).
+        // relocations that the dynamic loader reads at every start, and gold cannot pack them; and with
+        // the functions a run executes placed together (scripts/order-file writes the list), so the
+        // pages of code a run keeps resident are mostly code it runs. scripts/bench-http measures both.
         .executableTarget(name: "strain", dependencies: [
             "StrainProfile", "StrainContract", "StrainLoad", "StrainDiagnose", "StrainReport", "StrainOutputs",
         ], linkerSettings: [
-            .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release)),
+            .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                          "-Xlinker", "--symbol-ordering-file=\(packageRoot)scripts/strain.order", "-Xlinker", "--no-warn-symbol-ordering"],
+                         .when(configuration: .release)),
         ]),
 
         // A small, deliberately flawed HTTP service on PostgreSQL: the demo and the acceptance tests.
