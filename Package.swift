@@ -3,12 +3,12 @@
 // Foundation, Dispatch, Glibc, Synchronization, and libcurl / libpq as system libraries.
 import PackageDescription
 
-// The load engines' hot path touches the state of worker-owned objects on every request; the runtime
-// exclusivity check of each such access (a thread-local access set) cost more instructions per
-// request than libpq itself. Debug builds, which the tests run, keep the check.
 /// This folder, ending in "/": the release link reads scripts/strain.order from it.
 let packageRoot = String(#filePath.dropLast("Package.swift".count))
 
+// The load engines' hot path touches the state of worker-owned objects on every request; the runtime
+// exclusivity check of each such access (a thread-local access set) cost more instructions per
+// request than libpq itself. Debug builds, which the tests run, keep the check.
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(

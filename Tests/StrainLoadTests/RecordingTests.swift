@@ -184,7 +184,7 @@ struct RecordingTests {
         default: break
         }
         var reach = UnreachableTarget()
-        reach.add([StepTally(), tally], start: 0, end: min(elapsed, 1_000_000))
+        reach.add([StepTally(), tally], start: 0)
         let reason = reach.reason(elapsed: elapsed, runEnded: ended)
         #expect((reason != nil) == stops)
         if stops { #expect(reason?.contains("the target is unreachable: all 10 attempts") == true) }
@@ -210,12 +210,12 @@ struct RecordingTests {
         var reach = UnreachableTarget()
         var answered = StepTally()
         answered.record(Self.outcome(service: 100), intended: 0)
-        reach.add([answered], start: 0, end: 1_000_000)
+        reach.add([answered], start: 0)
         for (index, second) in after.enumerated() {
             var tally = Self.refusals(max(second, 0))
             if second == 0 { tally.record(Self.outcome(service: 100), intended: 0) }
             if second == -1 { tally.record(Self.outcome(service: 100, status: nil, failure: StepFailure(.timeout, "timed out")), intended: 0) }
-            reach.add([tally], start: UInt64(index + 1) * 1_000_000, end: UInt64(index + 2) * 1_000_000)
+            reach.add([tally], start: UInt64(index + 1) * 1_000_000)
         }
         let reason = reach.reason(elapsed: elapsed, runEnded: ended)
         #expect((reason != nil) == stops, "\(reason ?? "nil")")

@@ -172,7 +172,7 @@ public enum LoadRun {
             let (intervals, allFinished) = control.takeCompleteIntervals()
             for interval in intervals {
                 collected.add(interval)
-                reach.add(interval.steps.values, start: interval.start, end: interval.end)
+                reach.add(interval.steps.values, start: interval.start)
                 let line = timelineInterval(interval, profile: profile, layout: layout, shard: shard)
                 do {
                     try timeline.append(line)

@@ -22,8 +22,8 @@ struct UnreachableTarget {
     private var labels: Set<ErrorLabel> = []
     private var example: String?
 
-    /// Adds the interval from `start` to `end` (µs on the run clock).
-    mutating func add(_ steps: some Sequence<StepTally>, start: UInt64, end: UInt64) {
+    /// Adds the interval that began at `start` (µs on the run clock).
+    mutating func add(_ steps: some Sequence<StepTally>, start: UInt64) {
         if steps.contains(where: { $0.responses > 0 || $0.errors.keys.contains { !Self.connectionFailures.contains($0) } }) {
             self = UnreachableTarget()
             reached = true
