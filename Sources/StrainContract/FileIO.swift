@@ -122,6 +122,30 @@ public enum InputFile {
     }
 }
 
+/// Appending to a file named by the environment (a CI system's job summary): a FIFO, device or
+/// directory there must fail with a clear error, not block the command until a reader comes.
+public enum AppendedFile {
+    /// Appends `data` to the regular file at `path` (created if missing; symlinks followed).
+    public static func append(_ data: Data, to path: String) throws(FileIOError) {
+        // O_NONBLOCK: opening a FIFO without a reader fails (ENXIO) instead of waiting for one.
+        let descriptor: Int32
+        do {
+            descriptor = try POSIXFile.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK)
+        } catch where error.errorNumber == ENXIO {
+            throw FileIOError(path: path, operation: "append", errorNumber: ENXIO, problem: "not a regular file")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw FileIOError(path: path, operation: "stat", errorNumber: errno)
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw FileIOError(path: path, operation: "append", errorNumber: EINVAL, problem: "not a regular file")
+        }
+        try POSIXFile.writeAll(data, to: descriptor, path: path)
+    }
+}
+
 /// Standard output and error, written with write(2): FileHandle's `write(_:)` traps on a closed pipe
 /// or a full disk, and a write error there is to be reported (or ignored), not a crash.
 public enum StandardStream {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import StrainContract
 import StrainProfile
 
@@ -65,15 +62,10 @@ public enum ReportWriter {
     /// Appends Markdown to the GitHub Actions job summary when `GITHUB_STEP_SUMMARY` names one.
     public static func appendJobSummary(_ markdown: String, environment: [String: String]) throws(JobSummaryError) {
         guard let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty else { return }
-        let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw JobSummaryError(path: path, reason: String(cString: strerror(errno))) }
-        defer { Glibc.close(descriptor) }
-        var bytes = Array((markdown + "\n").utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw JobSummaryError(path: path, reason: String(cString: strerror(errno))) }
-            bytes = bytes.dropFirst(written)
+        do {
+            try AppendedFile.append(Data((markdown + "\n").utf8), to: path)
+        } catch {
+            throw JobSummaryError(path: path, reason: error.reason)
         }
     }
 }

@@ -73,6 +73,22 @@ struct Arguments {
 
     func value(_ name: String) -> String? { values[name]?.first }
 
+    /// `--out` of a command that writes one file: nil for standard output, which "-" also names (as
+    /// for curl's `-o -`), rather than a file called "-".
+    var outputFile: String? {
+        value("--out").flatMap { $0 == "-" ? nil : $0 }
+    }
+
+    /// `--out` of a command that writes a folder of files: nil when not given; "-" is refused rather
+    /// than made a folder called "-". `writer` names what writes them ("a run"); `hint` ends the error.
+    func outputFolder(writer: String, hint: String = "") throws(UsageError) -> String? {
+        let folder = value("--out")
+        guard folder != "-" else {
+            throw UsageError(description: "--out -: \(writer) writes several files, so it needs a folder\(hint.isEmpty ? "" : "; " + hint)")
+        }
+        return folder
+    }
+
     func allValues(_ name: String) -> [String] {
         assert(Self.repeatable.contains(name), "\(name) is read as repeatable but not declared so")
         return values[name] ?? []

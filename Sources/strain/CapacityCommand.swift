@@ -86,7 +86,7 @@ enum CapacityCommand: Command {
             }
             search = CapacitySearch.Settings(startRate: start, maxRate: maxRate, maxSteps: max(1, Int(budget / stepSeconds)))
             workers = try arguments.value("--workers").map(RunCommand.workerCount) ?? RunOptions.defaultWorkers
-            directory = arguments.value("--out").map { URL(fileURLWithPath: $0) }
+            directory = try arguments.outputFolder(writer: "a capacity search").map { URL(fileURLWithPath: $0) }
                 ?? RunCommand.defaultOutputDirectory(for: profile.folderName + "-capacity")
         }
 

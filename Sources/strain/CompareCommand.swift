@@ -19,7 +19,7 @@ enum CompareCommand: Command {
       --false-alarm-rate P  chance of a false regression when nothing changed, over all the metrics
                         (default 0.05; 0 < P < 1)
       --format FORMAT   \(ReportFormat.choices)
-      --out FILE        write the comparison to FILE instead of standard output
+      --out FILE        write the comparison to FILE instead of standard output ("-": standard output)
       --color           colour the terminal format (off by default)
 
     exit status: 0 no regression, 3 regression against the baseline, 4 one of the runs is invalid,
@@ -60,7 +60,7 @@ enum CompareCommand: Command {
         }
         do {
             let text = try ComparisonReport.render(comparison, as: format, color: arguments.flag("--color"))
-            try ReportOptions.emit(text, format: format, styled: arguments.flag("--color"), to: arguments.value("--out"), output: output)
+            try ReportOptions.emit(text, format: format, styled: arguments.flag("--color"), to: arguments.outputFile, output: output)
         } catch {
             output.error("strain compare: \(error)")
             return .infrastructure

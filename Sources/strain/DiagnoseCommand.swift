@@ -70,14 +70,16 @@ enum DiagnoseCommand: Command {
     static func run(_ words: [String], output: Output) -> ExitStatus {
         let arguments: Arguments
         let request: Request
+        let folder: String?
         do {
             arguments = try Arguments(words, flags: flags, options: options)
             request = try Request(arguments)
+            folder = try arguments.outputFolder(writer: "a diagnosis")
         } catch {
             output.error("strain diagnose: \(error)\n\(usage)")
             return .badInput
         }
-        let directory = arguments.value("--out").map { URL(fileURLWithPath: $0) }
+        let directory = folder.map { URL(fileURLWithPath: $0) }
             ?? RunCommand.defaultOutputDirectory(for: "diagnose")
         let evidence: Evidence
         var status = ExitStatus.ok

@@ -26,7 +26,7 @@ enum ImportCommand: Command {
     --keep-credentials; the profile's comments say what was left out. Literal "${" is written "$${".
 
     options:
-      --out PROFILE         write the profile here (replacing the file) instead of standard output
+      --out PROFILE         write the profile here (replacing the file) instead of standard output ("-": standard output)
       --keep-credentials    keep Cookie and Authorization headers
 
     exit status: 0 written, 2 bad input (malformed or unsupported recording or command line: the message
@@ -71,7 +71,7 @@ enum ImportCommand: Command {
         }
 
         let text = draft.json5()
-        let destination = arguments.value("--out")
+        let destination = arguments.outputFile
         do {
             // Whatever was recorded, what is written must be a profile `strain validate` accepts.
             _ = try ProfileLoader.parse(text, path: destination ?? "the imported profile",

@@ -17,7 +17,7 @@ enum ReportCommand: Command {
 
     options:
       --format FORMAT   \(ReportFormat.choices)
-      --out FILE        write the report to FILE instead of standard output
+      --out FILE        write the report to FILE instead of standard output ("-": standard output)
       --profile FILE    evaluate this profile's thresholds
       --color           colour the terminal format (off by default)
       --junit-findings  the junit format also has a test case per diagnosis finding, failing for a
@@ -54,7 +54,7 @@ enum ReportCommand: Command {
         }
         do {
             let text = try format.render(report, color: arguments.flag("--color"), junitFindings: arguments.flag("--junit-findings"))
-            try ReportOptions.emit(text, format: format, styled: arguments.flag("--color"), to: arguments.value("--out"), output: output)
+            try ReportOptions.emit(text, format: format, styled: arguments.flag("--color"), to: arguments.outputFile, output: output)
         } catch {
             output.error("strain report: \(error)")
             return .infrastructure

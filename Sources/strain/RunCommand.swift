@@ -115,9 +115,7 @@ enum RunCommand: Command {
         let workers: Int
         do {
             let arguments = try Arguments(words, flags: flags, options: options)
-            if arguments.value("--out") == "-" {
-                throw UsageError(description: "--out -: a run writes several files, so it needs a folder; use --json to print the JSON summary on standard output")
-            }
+            _ = try arguments.outputFolder(writer: "a run", hint: "use --json to print the JSON summary on standard output")
             let (profile, overrides) = try loadProfile(arguments)
             workers = try arguments.value("--workers").map(workerCount)
                 ?? RunOptions.defaultWorkers

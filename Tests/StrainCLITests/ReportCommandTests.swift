@@ -193,6 +193,24 @@ struct ReportCommandTests {
         #expect(outcome.stderr.contains("/nonexistent/folder/report.html"))
     }
 
+    /// `--out -` is standard output, as curl's `-o -` is, not a file called "-"; a command that writes a
+    /// folder refuses it.
+    @Test func dashAsTheOutputIsStandardOutputForOneFileAndRefusedForAFolder() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let run = try fixtures.run("run")
+        for command in [["report", run.path], ["compare", run.path, run.path]] {
+            let outcome = try StrainProcess.run(command + ["--format", "markdown", "--out", "-"], directory: fixtures.directory)
+            #expect(outcome.status == 0, "\(command[0]): \(outcome.stderr)")
+            #expect(outcome.stdout.hasPrefix("# strain "), "\(command[0]): \(outcome.stdout.prefix(200))")
+            #expect(!FileManager.default.fileExists(atPath: fixtures.directory.appendingPathComponent("-").path))
+        }
+        let diagnose = try StrainProcess.run(["diagnose", "--evidence", run.path, "--out", "-"], directory: fixtures.directory)
+        #expect(diagnose.status == 2)
+        #expect(diagnose.stderr.contains("--out -: a diagnosis writes several files, so it needs a folder"), "\(diagnose.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixtures.directory.appendingPathComponent("-").path))
+    }
+
     @Test(arguments: [("markdown", "# strain run \"shop\": ✅ passed"), ("json", #""kind" : "run""#),
                       ("html", "<!doctype html>"), ("junit", #"<testsuites name="strain run &quot;shop&quot;" tests="4" failures="0" time="10.000">"#)])
     func everyFormatToAFile(format: String, opening: String) throws {

@@ -29,6 +29,25 @@ struct RunFolderTests {
         }
     }
 
+    /// A FIFO (or a directory) named as the job summary fails at once with a reason: opening a FIFO
+    /// for writing would otherwise wait for a reader forever.
+    @Test(arguments: ["fifo", "directory"])
+    func aJobSummaryThatIsNotARegularFileFailsAtOnce(kind: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strain-summary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("summary").path
+        if kind == "fifo" {
+            #expect(mkfifo(path, 0o600) == 0)
+        } else {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        }
+        let error = #expect(throws: JobSummaryError.self) {
+            try ReportWriter.appendJobSummary("# x", environment: ["GITHUB_STEP_SUMMARY": path])
+        }
+        #expect(error?.description.hasPrefix("GITHUB_STEP_SUMMARY=\(path): cannot append the report: ") == true)
+    }
+
     @Test func acceptsTheFolderOrItsRunJSON() throws {
         let run = try RecordedRun(iterations: 5)
         defer { run.remove() }
