@@ -37,6 +37,26 @@ public struct TimelineInterval: Codable, Sendable, Equatable {
     }
 }
 
+extension TimelineInterval {
+    /// Counts no run can record in an interval (the rules `RunArtifact.impossibleValue` applies to a
+    /// whole run): a step failing more requests than it made, or timing more responses than it had,
+    /// or listed twice, was written by hand, and a comparison built on it would be wrong.
+    var impossibleValue: String? {
+        var seen = Set<[String]>()
+        for (index, step) in steps.enumerated() {
+            let key = "steps[\(index)]"
+            guard seen.insert([step.scenario, step.step]).inserted else {
+                return "\(key): step \"\(step.step)\" of scenario \"\(step.scenario)\" is listed twice in one interval"
+            }
+            if step.failures > step.requests { return "\(key).failures: \(step.failures) is more than its \(step.requests) requests" }
+            if let (name, histogram) = [("latency", step.latency), ("service", step.service)].first(where: { ($0.1?.count ?? 0) > step.requests }) {
+                return "\(key).\(name): \(histogram!.count) values is more than its \(step.requests) requests"
+            }
+        }
+        return nil
+    }
+}
+
 /// What one step did during one interval.
 public struct IntervalStep: Codable, Sendable, Equatable {
     public var scenario: String
@@ -190,7 +210,9 @@ public struct TimelineCursor {
                         throw TimelineError(path: path, line: index + 1, detail: StepCount.tooMany(steps, at: "steps"))
                     }
                 }
-                return try decoder.decode(TimelineInterval.self, from: line)
+                let interval = try decoder.decode(TimelineInterval.self, from: line)
+                if let problem = interval.impossibleValue { throw TimelineError(path: path, line: index + 1, detail: problem) }
+                return interval
             } catch let error as TimelineError {
                 throw error
             } catch {

@@ -51,6 +51,14 @@ enum MergeCommand: Command {
             return .badInput
         }
         let artifact = ShardMerge.artifact(of: shards)
+        // Shards each within the format's limits can add up past them (two asking 10^12/s): what is
+        // written must be a run `strain report` reads, so it is read back before anything is written.
+        do {
+            _ = try RunArtifact.decode(try artifact.encoded(), path: "the merged run.json")
+        } catch {
+            output.error("strain merge: the shards do not make a valid run together: \(error)")
+            return .badInput
+        }
         let folder = RunFolder(url: out)
         let withoutTimeline: [String]
         do {
@@ -131,6 +139,13 @@ enum MergeCommand: Command {
         } catch let error as ShardMerge.OutOfOrder {
             throw BadShardTimeline(description: "\(RunFolder(path: shards[error.shard].name).timelineURL.path): an interval starts at "
                                    + "\(error.start) s, before the one above it; a run writes its intervals in order")
+        }
+        // As run.json: intervals each valid can merge into one past the format's limits (a start
+        // beyond them once shifted to the earliest shard's clock).
+        do {
+            try TimelineReader.read(from: folder.timelineURL) { _ in }
+        } catch {
+            throw BadShardTimeline(description: "the shards' timelines do not make a valid timeline together: \(error)")
         }
         return withoutTimeline
     }

@@ -133,6 +133,26 @@ struct ScaleOutTests {
                 "\(merge.stdout)")
     }
 
+    /// Shards each within the format's limits can add up past them: merge refuses (exit 2) rather than
+    /// write a run.json no command reads.
+    @Test func shardsWhoseSumIsNoRunAreRefusedAndNothingIsWritten() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let shards = try Self.twoShards(in: fixtures)
+        for shard in shards {
+            var artifact = try RunCommandTests.artifact(in: shard)
+            artifact.scenarios[0].askedRate = 1e12
+            try artifact.write(to: shard.appendingPathComponent("run.json"))
+        }
+        let merged = fixtures.directory.appendingPathComponent("merged")
+        let merge = try StrainProcess.run(["merge"] + shards.map(\.path) + ["--out", merged.path])
+        #expect(merge.status == 2, "\(merge.stdout)\n\(merge.stderr)")
+        #expect(merge.stderr.contains("the shards do not make a valid run together: the merged run.json: not a Strain run artifact: "
+                                      + "invalid value at 'scenarios[0].askedRate'"), "\(merge.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: merged.appendingPathComponent("run.json").path))
+        #expect(!FileManager.default.fileExists(atPath: merged.appendingPathComponent("timeline.ndjson").path))
+    }
+
     @Test func aStartTimeInThePastIsRefused() throws {
         let outcome = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/index.html", "-d", "1s", "--shard", "0/2",
                                              "--start-at", Date().addingTimeInterval(-60).formatted(.iso8601)])

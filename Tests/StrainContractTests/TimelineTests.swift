@@ -115,8 +115,10 @@ import Testing
 
     /// A line is read whole: one listing a million steps would take all the memory. Counted first.
     @Test func aLineWithMoreStepsThanARunHoldsIsRefused() throws {
-        let step = #"{"scenario":"s","step":"a","requests":0,"failures":0,"latency":{"b":"","max":0,"min":0,"n":0,"v":1}}"#
-        func line(steps: Int) -> String { #"{"start":0,"duration":1,"steps":["# + Array(repeating: step, count: steps).joined(separator: ",") + "]}\n" }
+        func step(_ index: Int) -> String {
+            #"{"scenario":"s","step":"a"# + String(index) + #"","requests":0,"failures":0,"latency":{"b":"","max":0,"min":0,"n":0,"v":1}}"#
+        }
+        func line(steps: Int) -> String { #"{"start":0,"duration":1,"steps":["# + (0..<steps).map(step).joined(separator: ",") + "]}\n" }
         let error = #expect(throws: TimelineError.self) {
             try TimelineReader.parse(Data((line(steps: 1) + line(steps: RunArtifact.maxSteps + 1)).utf8), path: "t.ndjson") { _ in }
         }
@@ -137,6 +139,25 @@ import Testing
             + #","latency":{"b":"","max":0,"min":0,"n":0,"v":1}}]}"# + "\n"
         let error = #expect(throws: TimelineError.self) { try TimelineReader.parse(Data(line.utf8), path: "t.ndjson") { _ in } }
         #expect(error?.description.hasPrefix("t.ndjson:1: corrupt timeline line: \(detail)") == true, "\(error?.description ?? "")")
+    }
+
+    /// What run.json refuses for a whole run, a timeline refuses per interval: a comparison's tests
+    /// read the intervals, and an interval failing more requests than it made would decide them.
+    @Test("an interval with counts no run records is named by its key", arguments: [
+        (#""requests":3,"failures":4"#, #"{"b":"","max":0,"min":0,"n":0,"v":1}"#, 1,
+         "steps[0].failures: 4 is more than its 3 requests"),
+        (#""requests":0,"failures":0"#, #"{"b":"245:1","max":245,"min":245,"n":1,"v":1}"#, 1,
+         "steps[0].latency: 1 values is more than its 0 requests"),
+        (#""requests":1,"failures":0"#, #"{"b":"","max":0,"min":0,"n":0,"v":1}"#, 2,
+         #"steps[1]: step "a" of scenario "s" is listed twice in one interval"#),
+    ])
+    func impossibleCounts(counts: String, latency: String, copies: Int, detail: String) throws {
+        let step = #"{"scenario":"s","step":"a","# + counts + #","latency":"# + latency + "}"
+        let line = #"{"start":0,"duration":1,"steps":["# + Array(repeating: step, count: copies).joined(separator: ",") + "]}\n"
+        let error = #expect(throws: TimelineError.self) {
+            try TimelineReader.parse(Data((line + line).utf8), path: "t.ndjson") { _ in }
+        }
+        #expect(error?.description == "t.ndjson:1: corrupt timeline line: \(detail)", "\(error?.description ?? "")")
     }
 
     @Test func aTimelineIsNotWrittenThroughALink() throws {
