@@ -75,6 +75,22 @@ struct ImportCommandTests {
         #expect(!imported.stdout.contains("base64"))
     }
 
+    /// The recording's file name is quoted in the profile's first comment: a line break in it
+    /// (a line feed, or JSON5's U+2028) must not end the comment and make the rest profile code, and
+    /// the profile's name, taken from it, holds no control character.
+    @Test func aFileNameWithLineBreaksStaysInsideItsComment() throws {
+        let file = Self.temporaryFile("evil\n{name:\"PWN\"}\u{2028}x\tz.har")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Self.har(request: #"{"method": "GET", "url": "http://127.0.0.1:9/page"}"#).write(to: file, atomically: true, encoding: .utf8)
+        let imported = try StrainProcess.run(["import", "har", file.path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let first = imported.stdout.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        #expect(first.hasPrefix("// Imported from \(file.lastPathComponent.prefix { $0 != "\n" })"), "\(first)")
+        #expect(first.hasSuffix(#"-evilU+000A{name:"PWN"}U+2028xU+0009z.har by `strain import`: one scenario replays the request."#), "\(first)")
+        #expect(!imported.stdout.contains("\u{2028}"))
+        #expect(imported.stdout.contains(#"-evil-{name:\"PWN\"}-x-z","#), "\(imported.stdout)")
+    }
+
     @Test func keepCredentialsKeepsCookiesAndAuthorization() throws {
         let imported = try StrainProcess.run(["import", "har", Self.fixture.path, "--keep-credentials"])
         #expect(imported.status == 0, "\(imported.stderr)")

@@ -23,7 +23,10 @@ public enum HARImport {
         }
         let (value, sourceMap) = try ProfileLoader.document(text, path: path,
                                                             expected: #"a HAR recording like { "log": { "entries": [ … ] } }"#)
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        // A profile's name holds no control character: one in the file's name becomes a hyphen.
+        let name = String(String.UnicodeScalarView(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.unicodeScalars.map {
+            ProfileDraft.breaksOneLine($0) ? "-" : $0
+        }))
         do {
             let recorded = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()))
             var draft = ProfileDraft(name: name.isEmpty ? "imported" : name, source: URL(fileURLWithPath: path).lastPathComponent,

@@ -1,4 +1,5 @@
 import Foundation
+import StrainContract
 
 /// One request read from a HAR entry or a curl command line, checked so that it can be written into a
 /// profile: an http(s) URL with a host, a method of letters, header names that are tokens and values
@@ -132,19 +133,21 @@ public struct ProfileDraft: Sendable {
         let hosts = Set(requests.compactMap { $0.components.host?.lowercased() }).sorted()
 
         let replayed = requests.count == 1 ? "the request" : "the \(requests.count) requests in order"
-        var lines = ["// Imported from \(source) by `strain import`: one scenario replays \(replayed).",
-                     "// Edit the load (rate or connections and duration), add checks and extract values, then `strain validate` it.",
-                     "// Left out: headers the HTTP client sets itself (Host, Connection, Content-Length, Transfer-Encoding …)."]
+        // The comments quote what the recording held (a file's name, header names, URL schemes).
+        var comments = ["Imported from \(source) by `strain import`: one scenario replays \(replayed).",
+                        "Edit the load (rate or connections and duration), add checks and extract values, then `strain validate` it.",
+                        "Left out: headers the HTTP client sets itself (Host, Connection, Content-Length, Transfer-Encoding …)."]
         if !dropped.isEmpty {
             let counts = dropped.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value)×)" }.joined(separator: ", ")
-            lines.append("// Left out, as credentials of the recorded session: \(counts). Add them under headers (better: \"${env.NAME}\"), or import with --keep-credentials.")
+            comments.append("Left out, as credentials of the recorded session: \(counts). Add them under headers (better: \"${env.NAME}\"), or import with --keep-credentials.")
         }
         if !leftOutSchemes.isEmpty {
-            lines.append("// Left out: recorded entries that are not HTTP requests: \(Self.describe(leftOutSchemes)).")
+            comments.append("Left out: recorded entries that are not HTTP requests: \(Self.describe(leftOutSchemes)).")
         }
         if compressed > 0 {
-            lines.append("// Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under target to ask for compressed responses.")
+            comments.append("Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under target to ask for compressed responses.")
         }
+        var lines = comments.map { "// " + Self.oneCommentLine($0) }
         lines.append("{")
         lines.append("  name: \(Self.quoted(name)),")
         var target: [String] = []
@@ -242,5 +245,24 @@ public struct ProfileDraft: Sendable {
     /// A JSON string literal (valid JSON5), every control character escaped.
     static func quoted(_ text: String) -> String {
         JSONTemplate.quoted(text)
+    }
+
+    /// A line feed, carriage return or U+2028/U+2029 (JSON5's line terminators) would end a `//`
+    /// comment and make the rest profile code; a control or bidirectional character would hide what follows.
+    static func breaksOneLine(_ scalar: Unicode.Scalar) -> Bool {
+        TerminalText.isControlInOneLine(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    /// `text` made safe inside a `//` comment: what `breaksOneLine` is written as its code point.
+    static func oneCommentLine(_ text: String) -> String {
+        var safe = ""
+        for scalar in text.unicodeScalars {
+            if Self.breaksOneLine(scalar) {
+                safe += TerminalText.codePoint(scalar)
+            } else {
+                safe.unicodeScalars.append(scalar)
+            }
+        }
+        return safe
     }
 }
