@@ -1,5 +1,6 @@
 /// RFC 4180 CSV: comma-separated fields; double quotes wrap fields holding commas, line breaks or
-/// quotes (written twice). Records end at a line feed, a carriage return or both; blank lines are
+/// quotes (written twice), and nothing may follow a closing quote but a comma or the line's end (a
+/// quote inside an unquoted field is kept as it is). Records end at a line feed, a carriage return or both; blank lines are
 /// skipped. Feeders use the first record as the header row.
 public enum CSV {
     /// The file's records, stopping after `limit` of them when given (validation only needs the header).
@@ -16,7 +17,7 @@ public enum CSV {
     /// file costs its text and what `body` keeps of it. Reads bytes: every delimiter is ASCII.
     public static func forEachRecord(in text: String, _ body: (_ record: [String]) -> Bool) throws(ValueError) {
         var text = text
-        let unclosedQuoteLine: Int? = text.withUTF8 { bytes in
+        let problem: ValueError? = text.withUTF8 { bytes in
             let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lineFeed = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
             var record: [String] = []
             var field: [UInt8] = []
@@ -54,6 +55,10 @@ public enum CSV {
                     inQuotes = true
                     fieldWasQuoted = true
                     quoteLine = line
+                } else if fieldWasQuoted, byte != comma, !endsLine {
+                    // `"x"y` reads as x, xy or an error depending on the parser: refused, not guessed.
+                    return ValueError("line \(line): a quoted field goes on after its closing quote; "
+                                      + "a quote inside a quoted field is written twice (\"\")")
                 } else if byte == comma {
                     endField()
                 } else if endsLine {
@@ -67,15 +72,13 @@ public enum CSV {
                     field.append(byte)
                 }
             }
-            if inQuotes { return quoteLine }
+            if inQuotes { return ValueError("the quoted field starting on line \(quoteLine) is never closed") }
             if !record.isEmpty || !field.isEmpty || fieldWasQuoted {
                 endField()
                 _ = body(record)
             }
             return nil
         }
-        if let unclosedQuoteLine {
-            throw ValueError("the quoted field starting on line \(unclosedQuoteLine) is never closed")
-        }
+        if let problem { throw problem }
     }
 }

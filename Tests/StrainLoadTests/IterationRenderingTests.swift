@@ -37,14 +37,14 @@ struct IterationRenderingTests {
             == "http://127.0.0.1:1/u/1?mail=ada@example.com&k=secret&t=t-1")
     }
 
-    /// Rows are stored as one run of values, as many per row as the header has columns: a row's
-    /// extra fields are dropped, and a repeated column name reads its first column.
-    @Test func feederValuesAreReadByRowAndColumnWhateverTheRowsHoldBeyondTheHeader() throws {
+    /// Rows are stored as one run of values, as many per row as the header has columns: empty fields
+    /// past the last column (a trailing comma, as spreadsheets export) are dropped.
+    @Test func feederValuesAreReadByRowAndColumnATrailingCommaAside() throws {
         let directory = try TestProfile.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("codes.csv")
-        try "code,code,note\nA1,A2,first,extra\r\nB1,B2,\"second, quoted\"\n".write(to: file, atomically: true, encoding: .utf8)
-        let feeder = try LoadedFeeder(Feeder(name: "codes", file: file, mode: .sequential, columns: ["code", "code", "note"]))
+        try "code,note\nA1,first,\r\nB1,\"second, quoted\",,\"\"\n".write(to: file, atomically: true, encoding: .utf8)
+        let feeder = try LoadedFeeder(Feeder(name: "codes", file: file, mode: .sequential, columns: ["code", "note"]))
         #expect(feeder.rowCount == 2)
         let note = try #require(feeder.columnIndex["note"])
         let code = try #require(feeder.columnIndex["code"])
@@ -52,11 +52,13 @@ struct IterationRenderingTests {
         #expect([feeder.value(row: 1, column: code), feeder.value(row: 1, column: note)] == ["B1", "second, quoted"])
     }
 
-    @Test("a feeder file without data rows is refused, saying what it lacks", arguments: [
+    @Test("a feeder file without data rows, or with rows that do not fit its header, is refused, saying where", arguments: [
         ("", "is empty; expected a header row, then data rows"),
         ("\n\n", "is empty; expected a header row, then data rows"),
         ("id\n", "has a header row but no data rows"),
         ("id,name\n1,ada\n2\n", "record 3 has 1 fields; the header has 2"),
+        ("id,name\n1,ada\n2,bob,extra\n", "record 3 has 3 fields; the header has 2"),
+        ("id,id\n1,2\n", #"names column "id" twice in its header; a value is looked up by its column's name"#),
     ])
     func aFeederWithoutDataIsRefused(text: String, message: String) throws {
         let directory = try TestProfile.temporaryDirectory()

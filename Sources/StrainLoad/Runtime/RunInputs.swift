@@ -94,16 +94,18 @@ struct LoadedFeeder: Sendable {
         var header: [String]?
         var values: [String] = []
         var rowCount = 0
-        // A short row would leave a column without a value; say where, rather than failing mid-run.
-        var shortRecord: (number: Int, fields: Int)?
+        // A short row would leave a column without a value, a long one drop a value: say where,
+        // rather than failing mid-run or sending what the file did not say.
+        var unevenRecord: (number: Int, fields: Int)?
         do {
             try CSV.forEachRecord(in: text) { record in
                 guard let columns = header?.count else {
                     header = record
                     return true
                 }
-                guard record.count >= columns else {
-                    shortRecord = (rowCount + 2, record.count)
+                // Empty fields past the header's last column are a trailing comma, as spreadsheets export.
+                guard record.count >= columns, record[columns...].allSatisfy(\.isEmpty) else {
+                    unevenRecord = (rowCount + 2, record.count)
                     return false
                 }
                 values.append(contentsOf: record.prefix(columns))
@@ -116,8 +118,13 @@ struct LoadedFeeder: Sendable {
         guard let header else {
             throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) is empty; expected a header row, then data rows")
         }
-        if let shortRecord {
-            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) record \(shortRecord.number) has \(shortRecord.fields) fields; the header has \(header.count)")
+        if let unevenRecord {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) record \(unevenRecord.number) has \(unevenRecord.fields) fields; the header has \(header.count)")
+        }
+        var named = Set<String>()
+        if let twice = header.first(where: { !named.insert($0).inserted }) {
+            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) names column \"\(twice)\" twice in its header; "
+                            + "a value is looked up by its column's name")
         }
         guard rowCount > 0 else {
             throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) has a header row but no data rows")
