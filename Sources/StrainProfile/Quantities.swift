@@ -12,7 +12,6 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static let zero = TimeSpan(seconds: 0)
 
     static let expectedForm = #"a duration like "30s", "750ms" or "1m30s""#
-    /// Longest suffix first so "ms" is not read as "m".
     private static let units: [(suffix: String, seconds: Double)] = [
         ("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("μs", 1e-6), ("h", 3600), ("m", 60), ("s", 1),
     ]
@@ -21,12 +20,19 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     public init(parsing text: String) throws(ValueError) {
         let groups = try QuantityText.groups(in: text, expected: Self.expectedForm)
         var total = 0.0
+        var previousScale = Double.infinity
         for (number, unit) in groups {
             guard let scale = Self.units.first(where: { $0.suffix == unit })?.seconds else {
                 throw ValueError(
                     "unknown unit \"\(unit)\" in \"\(text)\"; use h, m, s, ms or us",
                     suggestion: unit.isEmpty ? nil : Suggestion.closest(to: unit, among: ["h", "m", "s", "ms", "us"]))
             }
+            // "1m1m" or "30s1m" is a slip more often than a sum: each unit once, largest first.
+            guard scale < previousScale else {
+                throw ValueError("\"\(text)\" repeats a unit or puts a smaller one before a larger; write each unit once, "
+                                 + "largest first, like \"1h30m\" or \"1m30s\"")
+            }
+            previousScale = scale
             total += number * scale
         }
         guard total <= Limits.durationSeconds else {

@@ -17,7 +17,7 @@ enum CompareCommand: Command {
 
     options:
       --false-alarm-rate P  chance of a false regression when nothing changed, over all the metrics
-                        (default 0.05; 0 < P < 1)
+                        (default 0.05; 0.0001 ≤ P < 1)
       --format FORMAT   \(ReportFormat.choices)
       --out FILE        write the comparison to FILE instead of standard output ("-": standard output)
       --color           colour the terminal format (off by default)
@@ -35,8 +35,11 @@ enum CompareCommand: Command {
             arguments = try Arguments(words, flags: ["--color"], options: ["--false-alarm-rate", "--format", "--out"])
             format = try ReportOptions.format(arguments)
             if let text = arguments.value("--false-alarm-rate") {
-                guard let rate = Double(text), rate > 0, rate < 1 else {
-                    throw UsageError(description: "--false-alarm-rate: expected a probability between 0 and 1 (e.g. 0.05), got \"\(text)\"")
+                // Below 0.0001 (the finest p the table shows) no change of a few dozen intervals is ever
+                // significant: the gate would pass everything while seeming to judge.
+                guard text.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE-+".contains($0)) }),
+                      let rate = Double(text), rate >= 0.0001, rate < 1 else {
+                    throw UsageError(description: "--false-alarm-rate: expected a probability from 0.0001 to below 1 (e.g. 0.05), got \"\(text)\"")
                 }
                 rule.falseAlarmRate = rate
             }

@@ -42,7 +42,10 @@ struct CompareCommandTests {
 
     @Test(arguments: [
         (["compare"], "expected two runs, BASE and NEW; got 0"),
-        (["compare", "BASE", "BASE", "--false-alarm-rate", "5%"], "--false-alarm-rate: expected a probability between 0 and 1"),
+        (["compare", "BASE", "BASE", "--false-alarm-rate", "5%"], "--false-alarm-rate: expected a probability from 0.0001 to below 1"),
+        // So small that no change could ever count: the gate would pass everything.
+        (["compare", "BASE", "BASE", "--false-alarm-rate", "1e-320"], #"expected a probability from 0.0001 to below 1 (e.g. 0.05), got "1e-320""#),
+        (["compare", "BASE", "BASE", "--false-alarm-rate", "0x1p-3"], #"expected a probability from 0.0001 to below 1 (e.g. 0.05), got "0x1p-3""#),
         (["compare", "BASE"], "expected two runs, BASE and NEW; got 1"),
         (["compare", "BASE", "BASE/nothing"], "nothing/run.json: no such run artifact"),
         (["compare", "BASE", "BASE", "--profile", "x"], "unknown option --profile"),

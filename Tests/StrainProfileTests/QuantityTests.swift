@@ -4,7 +4,7 @@ import Testing
 struct QuantityTests {
     @Test(arguments: [
         ("250us", 0.000_25), ("250µs", 0.000_25), ("750ms", 0.75), ("30s", 30), ("2m", 120), ("1h", 3600),
-        ("1m30s", 90), ("1.5s", 1.5), ("1h2m3s", 3723), ("0s", 0), (" 5s ", 5), ("1us", 0.000_001),
+        ("1m30s", 90), ("1.5s", 1.5), ("1h2m3s", 3723), ("0s", 0), (" 5s ", 5), ("1us", 0.000_001), ("1s500ms", 1.5),
     ])
     func parsesDurations(text: String, seconds: Double) throws {
         #expect(try TimeSpan(parsing: text).seconds == seconds)
@@ -20,6 +20,10 @@ struct QuantityTests {
         // Runs keep whole microseconds: this would become 0 and pass every "longer than 0s".
         ("0.0001us", #""0.0001us" is shorter than 1us, the finest time Strain keeps"#),
         ("fast", #"expected a duration like "30s", "750ms" or "1m30s", found "fast""#),
+        // Go reads these as sums (2m, 1m30s); here they are slips, refused.
+        ("1m1m", #""1m1m" repeats a unit or puts a smaller one before a larger; write each unit once, largest first, like "1h30m" or "1m30s""#),
+        ("30s1m", #""30s1m" repeats a unit or puts a smaller one before a larger; write each unit once, largest first, like "1h30m" or "1m30s""#),
+        ("5us5µs", #""5us5µs" repeats a unit or puts a smaller one before a larger; write each unit once, largest first, like "1h30m" or "1m30s""#),
     ])
     func rejectsMalformedDurations(text: String, message: String) {
         #expect(throws: ValueError(message)) { try TimeSpan(parsing: text) }
