@@ -59,9 +59,15 @@ extension RunArtifact {
         var names = Set<String>()
         for (index, scenario) in scenarios.enumerated() {
             guard names.insert(scenario.name).inserted else { return "scenarios[\(index)].name: \"\(scenario.name)\" is given twice" }
+            var stepNames = Set<String>()
             for (stepIndex, step) in scenario.steps.enumerated() {
                 let key = "scenarios[\(index)].steps[\(stepIndex)]"
+                // A profile names its steps apart, and `compare` matches steps by name.
+                guard stepNames.insert(step.name).inserted else { return "\(key).name: \"\(step.name)\" is given twice in its scenario" }
                 if step.failures > step.requests { return "\(key).failures: \(step.failures) is more than its \(step.requests) requests" }
+                // Every failure is counted under one error label.
+                let labelled = step.errors.reduce(UInt64(0)) { $0.addingReportingOverflow($1.count).overflow ? .max : $0 + $1.count }
+                if labelled > step.failures { return "\(key).errors: \(labelled) errors is more than its \(step.failures) failures" }
                 let answered = step.statuses.values.reduce(UInt64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
                 if answered > step.requests { return "\(key).statuses: \(answered) answers is more than its \(step.requests) requests" }
                 if let (name, histogram) = [("latency", step.latency), ("service", step.service)].first(where: { $0.1.count > step.requests }) {

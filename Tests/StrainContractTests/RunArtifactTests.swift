@@ -109,10 +109,16 @@ import Testing
         "endedAt is before startedAt",
         "host.cores must be at least 1, found 0",
         "scenarios[1].name: \"browse\" is given twice",
+        "scenarios[0].steps[1].name: \"login\" is given twice in its scenario",
+        "scenarios[0].steps[0].errors: 18446744073709551615 errors is more than its 3 failures",
     ])
     func impossibleValues(message: String) throws {
         var artifact = Self.sampleArtifact()
         switch message {
+        case let text where text.contains(".errors:"):
+            // Two counts whose sum overflows: read as the most there can be, not wrapped round to 1.
+            artifact.scenarios[0].steps[0].errors += [ErrorTally(label: "connect.refused", count: .max, example: "refused"),
+                                                      ErrorTally(label: "timeout", count: 2, example: "timed out")]
         case let text where text.contains("failures"): artifact.scenarios[0].steps[0].failures = 1_001
         case let text where text.contains("statuses"): artifact.scenarios[0].steps[0].statuses["200"] = 1_997
         case let text where text.contains("service"):
@@ -121,6 +127,7 @@ import Testing
             artifact.scenarios[0].steps[0].latency = Histogram()
         case let text where text.contains("endedAt"): artifact.endedAt = artifact.startedAt.addingTimeInterval(-1)
         case let text where text.contains("cores"): artifact.host.cores = 0
+        case let text where text.contains("in its scenario"): artifact.scenarios[0].steps.append(artifact.scenarios[0].steps[0])
         default: artifact.scenarios[1].name = "browse"
         }
         let error = #expect(throws: ArtifactError.self) { try RunArtifact.decode(try artifact.encoded(), path: "runs/made.json") }
@@ -130,8 +137,7 @@ import Testing
     /// Each step's histograms take memory: the steps are counted before they are read.
     @Test func aRunFileWithMoreStepsThanARunHoldsIsRefusedBeforeItsStepsAreRead() throws {
         var artifact = Self.sampleArtifact()
-        let step = StepResult(name: "s", requests: 0, failures: 0, latency: Histogram())
-        artifact.scenarios[1].steps = (0..<RunArtifact.maxSteps).map { _ in step }
+        artifact.scenarios[1].steps = (0..<RunArtifact.maxSteps).map { StepResult(name: "s\($0)", requests: 0, failures: 0, latency: Histogram()) }
         let error = #expect(throws: ArtifactError.self) { try RunArtifact.decode(try artifact.encoded(), path: "runs/many.json") }
         #expect(error?.description == "runs/many.json: not a Strain run artifact: scenarios[].steps: 1001 steps, more than a run holds (at most 1000)")
         artifact.scenarios[1].steps.removeLast()

@@ -58,7 +58,6 @@ struct IterationRenderingTests {
         ("id\n", "has a header row but no data rows"),
         ("id,name\n1,ada\n2\n", "record 3 has 1 fields; the header has 2"),
         ("id,name\n1,ada\n2,bob,extra\n", "record 3 has 3 fields; the header has 2"),
-        ("id,id\n1,2\n", #"names column "id" twice in its header; a value is looked up by its column's name"#),
     ])
     func aFeederWithoutDataIsRefused(text: String, message: String) throws {
         let directory = try TestProfile.temporaryDirectory()

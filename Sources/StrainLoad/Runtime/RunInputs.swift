@@ -121,11 +121,6 @@ struct LoadedFeeder: Sendable {
         if let unevenRecord {
             throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) record \(unevenRecord.number) has \(unevenRecord.fields) fields; the header has \(header.count)")
         }
-        var named = Set<String>()
-        if let twice = header.first(where: { !named.insert($0).inserted }) {
-            throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) names column \"\(twice)\" twice in its header; "
-                            + "a value is looked up by its column's name")
-        }
         guard rowCount > 0 else {
             throw LoadError(.badInput, "feeder \"\(feeder.name)\": \(feeder.file.path) has a header row but no data rows")
         }
