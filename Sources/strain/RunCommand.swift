@@ -379,12 +379,19 @@ enum RunCommand: Command {
     }
 
     private static func positiveInteger(_ text: String, option: String) throws(UsageError) -> Int {
-        guard let value = Int(text), value >= 1 else { throw UsageError(description: "\(option): expected a whole number of at least 1, found \"\(text)\"") }
-        return value
+        try wholeNumber(text, option: option, atLeast: 1)
     }
 
     private static func nonNegativeInteger(_ text: String, option: String) throws(UsageError) -> Int {
-        guard let value = Int(text), value >= 0 else { throw UsageError(description: "\(option): expected a whole number of at least 0, found \"\(text)\"") }
+        try wholeNumber(text, option: option, atLeast: 0)
+    }
+
+    private static func wholeNumber(_ text: String, option: String, atLeast minimum: Int) throws(UsageError) -> Int {
+        guard let value = Int(text), value >= minimum else {
+            // All digits, yet no Int: too large, which "expected a whole number" would not say.
+            let tooLarge = !text.isEmpty && text.allSatisfy { $0.isASCII && $0.isNumber }
+            throw UsageError(description: "\(option): expected a whole number of at least \(minimum)\(tooLarge ? " that fits in 64 bits" : ""), found \"\(text)\"")
+        }
         return value
     }
 

@@ -284,6 +284,9 @@ struct RunCommandTests {
         (["run", "--url", "http://127.0.0.1:1/", "--rtae", "1/s"], "unknown option --rtae; did you mean --rate?"),
         // 10^8 threads took all the memory before the run began.
         (["run", "http://127.0.0.1:1/", "-n", "1", "--workers", "99999999"], "--workers: expected a whole number from 1 to 1024"),
+        (["run", "--url", "http://127.0.0.1:1/", "-c", "99999999999999999999"],
+         #"--connections: expected a whole number of at least 1 that fits in 64 bits, found "99999999999999999999""#),
+        (["run", "--url", "http://127.0.0.1:1/", "-n", "1", "--body-file", "/dev/zero"], "--body-file: cannot read /dev/zero: not a regular file"),
     ])
     func usageMistakesExitTwo(arguments: [String], message: String) throws {
         let outcome = try StrainProcess.run(arguments)
