@@ -40,8 +40,11 @@ enum ConninfoPasswords {
     /// forms in a URI, the value (and any stray words after it) in key=value form.
     static func passwordTexts(in conninfo: String) -> [String] {
         let text = Substring(conninfo).drop(while: \.isWhitespace)
-        for scheme in ["postgresql://", "postgres://"] where text.hasPrefix(scheme) {
-            return uriPasswordTexts(text.dropFirst(scheme.count))
+        // Any scheme, in any case and with any number of slashes ("POSTGRESQL://", "postgresql:/"):
+        // libpq refuses those and quotes them whole, so their user info must be found here.
+        if let colon = text.firstIndex(of: ":"), text.first?.isLetter == true,
+           text[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0)) }) {
+            return uriPasswordTexts(text[text.index(after: colon)...].drop { $0 == "/" })
         }
         return keywordValuePasswordTexts(text)
     }

@@ -99,10 +99,30 @@ struct NodeExporterTests {
         plain +Inf
         """#
         let metrics = try PrometheusMetrics(parsing: text)
-        #expect(metrics.samples.count == 2)
+        // +Inf is legal text but no value a diagnosis reads: parsed, then left out.
+        #expect(metrics.samples.count == 1)
         #expect(metrics.samples[0].labels == ["path": #"C:\temp"#, "quote": #"say "hi""#, "multi": "a\nb"])
         #expect(metrics.samples[0].value == 1500)
-        #expect(metrics.samples[1].value == .infinity)
+    }
+
+    /// One broken exporter value must not cost the diagnosis: an infinite CPU counter would make every
+    /// rate infinite and the evidence unwritable, a counter past 64 bits trapped on conversion.
+    @Test func nonFiniteAndHugeValuesAreLeftOutOfTheHostSample() throws {
+        let text = """
+        node_cpu_seconds_total{cpu="0",mode="user"} +Inf
+        node_cpu_seconds_total{cpu="0",mode="idle"} 100
+        node_cpu_seconds_total{cpu="0",mode="system"} NaN
+        node_procs_running 1e30
+        node_netstat_Tcp_OutSegs 1e300
+        node_netstat_Tcp_RetransSegs -5
+        """
+        let sample = try PrometheusMetrics(parsing: text).hostSample(at: Date())
+        #expect(sample.cpu?.user == 0)
+        #expect(sample.cpu?.idle == 100)
+        #expect(sample.cpu?.system == 0)
+        #expect(sample.runnable == 0)
+        #expect(sample.tcp?.outSegments == 0)
+        #expect(sample.tcp?.retransmittedSegments == 0)
     }
 
     @Test(arguments: [("node_load1", 1), ("ok 1\nnode_cpu{mode=\"idle\" 3", 2), ("ok 1\n\n{x=\"1\"} 2", 3)])

@@ -56,6 +56,17 @@ struct SlowQueriesCheckTests {
         #expect(finding.evidence.contains(line))
     }
 
+    /// `pg_class.reltuples` is a float a superuser can set to anything (1e30), and a replayed
+    /// evidence.json can say 1e308: the scan's evidence says so rather than trapping on Int64.
+    @Test(arguments: [(1e30, "1e+30 rows"), (1e308, "1e+308 rows")])
+    func aTableWithMoreRowsThanAnInt64HoldsIsStillDescribed(rows: Double, text: String) throws {
+        var evidence = evidence()
+        evidence.postgres!.relations[0].rows = rows
+        let found = run(evidence).findings
+        let finding = try #require(found.first { $0.check == .missingIndex })
+        #expect(finding.evidence.contains { $0.hasPrefix("generic plan: Seq Scan on fx.orders (\(text), 13 MiB)") }, "\(finding.evidence)")
+    }
+
     @Test func sequentialScanWithAFilterNoIndexServesIsStillReported() throws {
         // The captured plan with its filter put through a function, which a plain index cannot serve.
         let plan = PlanFixtures.sequentialScanGeneric.replacing(

@@ -63,6 +63,11 @@ struct ConnectionErrorTests {
         ("application_name='load test' host=db.internal", ["application_name='load test'", "host=db.internal"]),
         // Unparseable: shown as given, password masked.
         ("postgresql://ada:\(secret)@[::1/shop", ["postgresql://ada:***@[::1/shop"]),
+        // Schemes libpq does not know are quoted whole in its error: their user info is masked too.
+        ("POSTGRESQL://ada:\(secret)@127.0.0.1:15499/h", ["POSTGRESQL://ada:***@127.0.0.1:15499/h"]),
+        (" Postgres://ada:\(secret)@127.0.0.1/h", ["Postgres://ada:***@127.0.0.1/h"]),
+        ("postgresql:/ada:\(secret)@127.0.0.1/h", ["postgresql:/ada:***@127.0.0.1/h"]),
+        ("host=::1 password=\(secret)", ["host=::1", "password=***"]),
     ])
     func redacted(conninfo: String, expectedParts: [String]) {
         let redacted = PGConnection.redacted(conninfo: conninfo)

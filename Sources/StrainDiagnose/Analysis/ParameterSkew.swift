@@ -48,7 +48,7 @@ struct ParameterSkew: Equatable {
         let slowest = slowestWasInWindow ? "the slowest took \(Format.duration(slowestSeconds))"
             : "the slowest since its statistics were reset took \(Format.duration(slowestSeconds))"
         return "calls over \(Format.duration(slowSeconds)) (\(Format.significant(Self.slowFactor)) times the mean) took at least "
-            + "\(Format.percent(timeShare)) of its time, at least \(Format.count(Int64(slowCalls.rounded(.down)))) of them; \(slowest) "
+            + "\(Format.percent(timeShare)) of its time, at least \(Format.count(slowCalls.rounded(.down))) of them; \(slowest) "
             + "(from the spread of its call times in pg_stat_statements)"
     }
 

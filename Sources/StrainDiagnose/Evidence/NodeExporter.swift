@@ -11,7 +11,9 @@ public struct PrometheusMetrics: Sendable, Equatable {
 
     public var samples: [Sample]
 
-    /// Parses exposition text; comment lines (`# HELP`, `# TYPE`) and blank lines are skipped.
+    /// Parses exposition text; comment lines (`# HELP`, `# TYPE`) and blank lines are skipped, and so
+    /// are samples whose value is NaN or infinite (legal in the format, but no counter or gauge the
+    /// diagnosis reads: one would poison every rate and every file it is written to).
     /// Throws with the line number for a line that is not `name{labels} value [timestamp]`.
     public init(parsing text: String) throws(NodeExporterError) {
         var samples: [Sample] = []
@@ -21,7 +23,7 @@ public struct PrometheusMetrics: Sendable, Equatable {
             guard let sample = Self.sample(Substring(trimmed)) else {
                 throw NodeExporterError(line: offset + 1, text: String(trimmed.prefix(120)))
             }
-            samples.append(sample)
+            if sample.value.isFinite { samples.append(sample) }
         }
         self.samples = samples
     }
@@ -114,8 +116,8 @@ public struct PrometheusMetrics: Sendable, Equatable {
             ioFull: total("node_pressure_io_stalled_seconds_total"))
         return HostSample(
             at: date, cpu: cpu,
-            runnable: total("node_procs_running").map { Int(Self.count($0)) },
-            blocked: total("node_procs_blocked").map { Int(Self.count($0)) },
+            runnable: total("node_procs_running").map { Int(clamping: Self.count($0)) },
+            blocked: total("node_procs_blocked").map { Int(clamping: Self.count($0)) },
             load1: total("node_load1"), memory: memory,
             swapIn: total("node_vmstat_pswpin").map { Self.count($0) },
             swapOut: total("node_vmstat_pswpout").map { Self.count($0) },
@@ -123,9 +125,9 @@ public struct PrometheusMetrics: Sendable, Equatable {
             pressure: pressure == PressureTotals() ? nil : pressure)
     }
 
-    /// A counter as an integer; NaN, infinite or negative values (a broken exporter) count as 0.
+    /// A counter as an integer; negative values or ones past what 64 bits hold (a broken exporter) count as 0.
     private static func count(_ value: Double) -> UInt64 {
-        value.isFinite && value >= 0 ? UInt64(value) : 0
+        UInt64(exactly: value.rounded(.down)) ?? 0
     }
 
     /// Cores: the distinct `cpu` labels of node_cpu_seconds_total.

@@ -65,7 +65,7 @@ struct StatementContext {
         let relation = scan.relation
         let table = SQLIdentifier.qualified(relation.schema, relation.name)
         var evidence = statementEvidence
-        evidence.append("\(planKind): Seq Scan on \(table) (\(Format.count(Int64(relation.rows))) rows, "
+        evidence.append("\(planKind): Seq Scan on \(table) (\(Format.count(relation.rows)) rows, "
                         + "\(Format.bytes(Double(relation.bytes)))) keeps \(Format.percent(scan.keptShare)) of the rows "
                         + "with filter \(scan.node.filter ?? "")")
         if let start = postgres.tablesAtStart.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
