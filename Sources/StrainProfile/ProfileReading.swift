@@ -86,6 +86,9 @@ struct Field {
         if let control = name.unicodeScalars.first(where: TerminalText.isControlInOneLine) {
             throw error("must not contain control characters (line breaks, tabs, NUL, escapes), found \(TerminalText.codePoint(control))")
         }
+        guard name.count <= Limits.nameCharacters else {
+            throw error("expected a name of at most \(Limits.nameCharacters) characters, found one of \(name.count)")
+        }
         return name
     }
 

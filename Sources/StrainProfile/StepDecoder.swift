@@ -39,7 +39,7 @@ struct StepDecoder {
             defaultName = SQLText.summary(of: query.sql)
         }
         return Step(
-            name: try object["name"]?.name() ?? defaultName,
+            name: try object["name"]?.name() ?? Self.shortened(defaultName),
             action: action,
             timeout: try object["timeout"]?.timeSpan() ?? defaults.timeout,
             maxBodyBytes: try maxBodyBytes(object),
@@ -55,6 +55,12 @@ struct StepDecoder {
             throw object.keyError("maxBodyBytes", "maxBodyBytes caps an HTTP response body; scenario \"\(scenario)\" is a PostgreSQL scenario")
         }
         return try field.integer(in: 1...Limits.bodyBytes)
+    }
+
+    /// A default name (a URL, a query's first words) cut to 80 characters, as `strain import` cuts
+    /// paths: a 3 MB literal made a 3 MB name that every report repeated.
+    static func shortened(_ name: String) -> String {
+        name.count <= 80 ? name : String(name.prefix(79)) + "…"
     }
 
     private func httpRequest(_ object: ObjectReader) throws(ProfileError) -> (request: HTTPRequest, defaultName: String) {

@@ -48,6 +48,16 @@ struct RecordingTests {
     }
 
     /// Where a step's activity ended: its latest finish, a failure's too, or a request given up on.
+    /// A message quotes what the target sent, and its label's example goes into every report: a
+    /// 5 MB value is cut, saying so; a short one is kept whole.
+    @Test func aFailureKeepsAtMost500CharactersOfItsMessage() {
+        let huge = StepFailure(.checkFailed, "column \"a\" is \"" + String(repeating: "y", count: 5_000_000) + "\"")
+        #expect(huge.message.count == 500 + "… (cut at 500 characters)".count)
+        #expect(huge.message.hasPrefix("column \"a\" is \"yyy") && huge.message.hasSuffix("y… (cut at 500 characters)"))
+        #expect(StepFailure(.checkFailed, "status 500").message == "status 500")
+        #expect(StepFailure.bounded(String(repeating: "é", count: 200)) == String(repeating: "é", count: 200))
+    }
+
     @Test func theLatestFinishIsKeptThroughFailuresAbandonsAndMerges() {
         var first = StepTally(), second = StepTally()
         first.record(Self.outcome(service: 5_000), intended: 0)

@@ -119,7 +119,7 @@ final class ResponseExpectations {
                 let expected = try iteration.resolve(jsonCheck.expected)
                 if let actual = jsonCheck.path.evaluate(in: root) {
                     if !Self.matches(actual, expected) {
-                        verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): expected \(JSONText.of(expected)), found \(JSONText.of(actual))"))
+                        verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): expected \(StepFailure.bounded(JSONText.of(expected))), found \(StepFailure.bounded(JSONText.of(actual)))"))
                     }
                 } else {
                     verdict.failed(StepFailure(.checkFailed, "json \(jsonCheck.path): not in the response\(cut)"))

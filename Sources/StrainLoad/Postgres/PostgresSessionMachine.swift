@@ -423,7 +423,7 @@ struct PostgresSessionMachine {
             case .value(let value) where value == expected:
                 continue
             case .value(let value):
-                return .check("column \"\(column)\" is \"\(value)\", expected \"\(expected)\"")
+                return .check("column \"\(column)\" is \"\(StepFailure.bounded(value))\", expected \"\(StepFailure.bounded(expected))\"")
             case .missing(let reason):
                 return .check(reason)
             }

@@ -61,8 +61,20 @@ public struct StepFailure: Error, Sendable, Equatable {
 
     public init(_ label: ErrorLabel, _ message: String, endsIteration: Bool = false) {
         self.label = label
-        self.message = message
+        self.message = Self.bounded(message, to: Self.messageCharacters)
         self.endsIteration = endsIteration
+    }
+
+    /// What is kept of a message: it may quote what the target sent (a value, an error text), and
+    /// each label's example goes into every report (a 5 MB value made a 1 s run's reports 5 MB each).
+    static let messageCharacters = 500
+
+    /// `text` cut to `limit` characters, saying so. Messages quote values through it first, so a
+    /// huge value is not copied into a message only to be cut.
+    static func bounded(_ text: String, to limit: Int = 200) -> String {
+        guard text.utf8.count > limit else { return text }
+        let kept = text.prefix(limit)
+        return kept.endIndex == text.endIndex ? text : kept + "… (cut at \(limit) characters)"
     }
 
     /// A header rendered from env, a feeder or an extracted value holds a control character. The
