@@ -100,8 +100,8 @@ struct ScenarioDecoder {
             let postgres = try object["postgres"].map { (postgresField) throws(ProfileError) in try postgresOptions(postgresField, load: load) }
             return (load, loadObject, postgres)
         }
-        let pipelined = if case .success(let loaded) = loaded { loaded.postgres?.pipelineDepth != nil } else { false }
-        let steps = try steps(try object.required("steps"), scenario: name, kind: kind, pipelined: pipelined)
+        let decodedPostgres = if case .success(let loaded) = loaded { loaded.postgres } else { PostgresOptions?.none }
+        let steps = try steps(try object.required("steps"), scenario: name, kind: kind, postgres: decodedPostgres)
         let (load, loadObject, postgres) = try loaded.get()
         return Scenario(
             name: name,
@@ -262,7 +262,7 @@ struct ScenarioDecoder {
 
     // MARK: Steps
 
-    func steps(_ field: Field, scenario: String, kind: ScenarioKind, pipelined: Bool) throws(ProfileError) -> [Step] {
+    func steps(_ field: Field, scenario: String, kind: ScenarioKind, postgres: PostgresOptions?) throws(ProfileError) -> [Step] {
         let elements = try field.array(atMost: Limits.steps, of: "steps")
         guard !elements.isEmpty else {
             throw field.error("must list at least one step")
@@ -277,7 +277,7 @@ struct ScenarioDecoder {
             scope.laterVariables = Self.extractedVariables(elements[index...])
             let decoded = field.problems.attempt { () throws(ProfileError) -> Step in
                 let step = try StepDecoder(files: files, target: target, defaults: defaults, scenario: scenario, kind: kind,
-                                           pipelined: pipelined, scope: scope)
+                                           pipelined: postgres?.pipelineDepth != nil, queryProtocol: postgres?.queryProtocol, scope: scope)
                     .step(element)
                 if let first = firstIndex[step.name] {
                     let path = element.value.member("name") == nil ? element.path : element.path.appending("name")

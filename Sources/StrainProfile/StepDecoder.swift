@@ -10,6 +10,8 @@ struct StepDecoder {
     let kind: ScenarioKind
     /// A PostgreSQL scenario in pipeline mode, where steps cannot control transactions.
     let pipelined: Bool
+    /// How a PostgreSQL scenario sends its statements (nil: not one, or its settings did not decode).
+    let queryProtocol: QueryProtocol?
     /// What `${…}` may name here: feeders, generators, env and the variables of earlier steps.
     let scope: ReferenceScope
 
@@ -200,6 +202,18 @@ struct StepDecoder {
         if SQLText.copiesThroughTheConnection(sql) {
             throw sqlField.error("COPY … FROM STDIN / TO STDOUT streams data through the connection, which a load step cannot do; use INSERT or SELECT, or COPY to or from a server-side file")
         }
+        let statements = SQLText.statements(in: sql)
+        if statements.count > 1 {
+            if let queryProtocol, queryProtocol != .simple {
+                throw sqlField.error("the SQL holds \(statements.count) statements, and protocol \"\(queryProtocol.rawValue)\" sends one (PostgreSQL "
+                                     + "refuses: \"cannot insert multiple commands into a prepared statement\"); split them into steps, or use protocol \"simple\"")
+            }
+            // The session follows a transaction step by step, to roll it back when a step fails.
+            if statements.contains(where: SQLText.controlsTransaction) {
+                throw sqlField.error("transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) must be a step of its own, not one of several "
+                                     + "statements in a step: Strain follows a transaction step by step, to roll it back when a step fails")
+            }
+        }
         var parameters: [Template] = []
         if let paramsField = object["params"] {
             for parameter in try paramsField.array() {
@@ -373,7 +387,13 @@ public enum SQLText {
             let scalar = scalars[index]
             let rest = scalars[index...]
             var end = index
-            if scalar == "'" || scalar == "\"" {
+            if scalar == "'", index > 0, scalars[index - 1] == "E" || scalars[index - 1] == "e",
+               index < 2 || !Self.continuesAWord(scalars[index - 2]) {
+                // E'…': a backslash escapes the next character, a quote included (E'it\'s').
+                end = index + 1
+                while end < scalars.count, scalars[end] != "'" { end += scalars[end] == "\\" ? 2 : 1 }
+                end = min(scalars.count, end + 1)
+            } else if scalar == "'" || scalar == "\"" {
                 end = skip(past: [scalar], from: index + 1)
             } else if rest.starts(with: "--".unicodeScalars) {
                 end = skip(past: ["\n"], from: index)
@@ -392,6 +412,12 @@ public enum SQLText {
             }
         }
         return (scalars, code)
+    }
+
+    /// A letter, digit, `_` or `$`: part of an identifier or keyword, so an `E` after one is not an
+    /// escape-string prefix (`name'…'` is no E'…').
+    private static func continuesAWord(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "_" || scalar == "$" || scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
     }
 
     /// Whether one of the statements of `sql` is a COPY that streams data through the connection.

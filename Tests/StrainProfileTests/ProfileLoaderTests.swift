@@ -309,6 +309,13 @@ struct ProfileLoaderTests {
         (oneQuery, #"{ sql: "SELECT 1", params: [1] }"#, "steps[0].params: the SQL has no placeholders, so params needs 0 values; found 1"),
         (oneQuery, #"{ sql: "SELECT $1" }"#, "steps[0].sql: the SQL uses $1, so params needs 1 value; found 0"),
         (oneQuery, #"{ sql: "INSERT INTO t VALUES (1); copy t from stdin" }"#, "steps[0].sql: COPY … FROM STDIN / TO STDOUT streams data"),
+        // The lexer knows E'…' escapes: the quote after a backslash does not end the literal.
+        (oneQuery, #"{ sql: "SELECT E'\\''; COPY t TO STDOUT; SELECT ''" }"#, "steps[0].sql: COPY … FROM STDIN / TO STDOUT streams data"),
+        (oneQuery, #"{ sql: "SELECT 1; SELECT 2" }"#,
+         #"steps[0].sql: the SQL holds 2 statements, and protocol "prepared" sends one"#),
+        // Strain follows a transaction step by step: a BEGIN among other statements would hide from it.
+        (oneQuery.replacingOccurrences(of: #"conninfo: "x""#, with: #"conninfo: "x", protocol: "simple""#),
+         #"{ sql: "SELECT 1; BEGIN; SELECT 1/0" }"#, "steps[0].sql: transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT …) must be a step of its own"),
         (oneQuery, #"{ sql: "SELECT $1", params: [null] }"#, "steps[0].params[0]: expected a string or a number, found null"),
         (oneQuery, #"{ sql: "SELECT 1", check: { status: 200 } }"#, "check.status: status checks HTTP responses; a sql step can check rows"),
         (oneQuery, #"{ sql: "SELECT 1", extract: { n: { header: "X" } } }"#, #"extract.n: expected a column name of the first row, like "amount", found an object"#),
@@ -330,6 +337,7 @@ struct ProfileLoaderTests {
     @Test(arguments: [
         ("SELECT 1", ["SELECT 1"]), ("SELECT 1;", ["SELECT 1"]), ("INSERT INTO t VALUES (1); SELECT 2", ["INSERT INTO t VALUES (1)", " SELECT 2"]),
         ("SELECT ';', \"a;b\" -- ;\n; /* ; */ ;SELECT $$;$$, $q$;$q$, $1", ["SELECT ';', \"a;b\" -- ;\n", "SELECT $$;$$, $q$;$q$, $1"]),
+        ("SELECT E'\\';', e'a\\\\'; SELECT 'b\\'; SELECT 2", ["SELECT E'\\';', e'a\\\\'", " SELECT 'b\\'", " SELECT 2"]),
         (" ; -- nothing\n;", []), ("SELECT 'unterminated;", ["SELECT 'unterminated;"]),
     ] as [(String, [String])])
     func splitsStatementsAtTheirSemicolonsOnly(sql: String, statements: [String]) {
