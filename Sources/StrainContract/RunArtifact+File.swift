@@ -64,16 +64,26 @@ extension RunArtifact {
                 let key = "scenarios[\(index)].steps[\(stepIndex)]"
                 // A profile names its steps apart, and `compare` matches steps by name.
                 guard stepNames.insert(step.name).inserted else { return "\(key).name: \"\(step.name)\" is given twice in its scenario" }
-                if step.failures > step.requests { return "\(key).failures: \(step.failures) is more than its \(step.requests) requests" }
+                if let problem = Self.impossibleCounts(at: key, requests: step.requests, failures: step.failures,
+                                                       histograms: [("latency", step.latency), ("service", step.service)]) {
+                    return problem
+                }
                 // Every failure is counted under one error label.
                 let labelled = step.errors.reduce(UInt64(0)) { $0.addingReportingOverflow($1.count).overflow ? .max : $0 + $1.count }
                 if labelled > step.failures { return "\(key).errors: \(labelled) errors is more than its \(step.failures) failures" }
                 let answered = step.statuses.values.reduce(UInt64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
                 if answered > step.requests { return "\(key).statuses: \(answered) answers is more than its \(step.requests) requests" }
-                if let (name, histogram) = [("latency", step.latency), ("service", step.service)].first(where: { $0.1.count > step.requests }) {
-                    return "\(key).\(name): \(histogram.count) values is more than its \(step.requests) requests"
-                }
             }
+        }
+        return nil
+    }
+
+    /// The rules a step's counts follow in a whole run and in each interval of its timeline alike:
+    /// no more failures, and no more timed responses, than requests.
+    static func impossibleCounts(at key: String, requests: UInt64, failures: UInt64, histograms: [(name: String, Histogram?)]) -> String? {
+        if failures > requests { return "\(key).failures: \(failures) is more than its \(requests) requests" }
+        for case let (name, histogram?) in histograms where histogram.count > requests {
+            return "\(key).\(name): \(histogram.count) values is more than its \(requests) requests"
         }
         return nil
     }

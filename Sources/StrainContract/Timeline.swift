@@ -48,9 +48,9 @@ extension TimelineInterval {
             guard seen.insert([step.scenario, step.step]).inserted else {
                 return "\(key): step \"\(step.step)\" of scenario \"\(step.scenario)\" is listed twice in one interval"
             }
-            if step.failures > step.requests { return "\(key).failures: \(step.failures) is more than its \(step.requests) requests" }
-            if let (name, histogram) = [("latency", step.latency), ("service", step.service)].first(where: { ($0.1?.count ?? 0) > step.requests }) {
-                return "\(key).\(name): \(histogram!.count) values is more than its \(step.requests) requests"
+            if let problem = RunArtifact.impossibleCounts(at: key, requests: step.requests, failures: step.failures,
+                                                          histograms: [("latency", step.latency), ("service", step.service)]) {
+                return problem
             }
         }
         return nil

@@ -1,5 +1,4 @@
 import Foundation
-import StrainContract
 
 /// Reads the decoded JSON tree into a `Profile`, checking values, cross-references and files as it goes.
 /// Problems are recorded in `problems` with their key paths (reading goes on where the parts are
@@ -253,9 +252,8 @@ struct ProfileDecoder {
         if let dependenciesField = object["dependencies"] {
             for (name, url) in try dependenciesField.members() {
                 // The name heads the dependency's finding and evidence, as a step's name does.
-                if name.isEmpty || name.count > Limits.nameCharacters || name.unicodeScalars.contains(where: TerminalText.isControlInOneLine) {
-                    throw ProfileError(keyPath: url.path, message: "a dependency's name is 1 to \(Limits.nameCharacters) characters "
-                                       + "without control characters (line breaks, tabs, NUL, escapes)", anchor: .key)
+                if let problem = Field.nameProblem(name) {
+                    throw ProfileError(keyPath: url.path, message: "a dependency's name \(problem)", anchor: .key)
                 }
                 dependencies.append(Dependency(name: name, url: try Self.httpURL(url)))
             }

@@ -78,18 +78,26 @@ struct Field {
         return string
     }
 
-    /// A profile's, scenario's or step's name: non-empty and one line without control characters. Names
-    /// reach terminals (escape sequences), folder names and run.json, whose readers refuse them: found
-    /// only after the load was sent, the run's reports could not be written.
+    /// A profile's, scenario's or step's name (`nameProblem`'s rules).
     func name() throws(ProfileError) -> String {
         let name = try nonEmptyString()
+        if let problem = Self.nameProblem(name) { throw error(problem) }
+        return name
+    }
+
+    /// Why `name` cannot name a profile, scenario, step or dependency; nil when it can: a name is
+    /// non-empty, one line without control characters, and at most `Limits.nameCharacters` long. Names
+    /// reach terminals (escape sequences), folder names and run.json, whose readers refuse them (found
+    /// only after the load was sent, the run's reports could not be written), and every report repeats them.
+    static func nameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "must not be empty" }
         if let control = name.unicodeScalars.first(where: TerminalText.isControlInOneLine) {
-            throw error("must not contain control characters (line breaks, tabs, NUL, escapes), found \(TerminalText.codePoint(control))")
+            return "must not contain control characters (line breaks, tabs, NUL, escapes), found \(TerminalText.codePoint(control))"
         }
         guard name.count <= Limits.nameCharacters else {
-            throw error("expected a name of at most \(Limits.nameCharacters) characters, found one of \(name.count)")
+            return "expected a name of at most \(Limits.nameCharacters) characters, found one of \(name.count)"
         }
-        return name
+        return nil
     }
 
     func bool() throws(ProfileError) -> Bool {

@@ -19,7 +19,8 @@ enum MergeCommand: Command {
 
     exit status: 0 every threshold held, 1 a threshold failed, 4 a shard is invalid, 6 a shard stopped
     before its plan was done, 2 the folders are not all the shards of one run (different profiles or
-    shard counts, a missing or duplicated index, an unreadable folder), 5 the output could not be written.
+    shard counts, a missing or duplicated index, an unreadable folder) or add up past what a run file
+    holds (nothing is written then), 5 the output could not be written.
     """
 
     static func run(_ words: [String], output: Output) -> ExitStatus {

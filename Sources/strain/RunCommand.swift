@@ -332,7 +332,7 @@ enum RunCommand: Command {
             overrides.rate = rate
         }
         if let text = value("-c", "--connections") {
-            let connections = try positiveInteger(text, option: "--connections")
+            let connections = try wholeNumber(text, option: "--connections", atLeast: 1)
             guard connections <= Limits.connections else {
                 throw UsageError(description: "--connections: at most \(Limits.connections), found \(connections)")
             }
@@ -352,9 +352,9 @@ enum RunCommand: Command {
     private static func adHocLoad(_ arguments: Arguments, targets: [AdHocTarget]) throws -> AdHocLoad {
         func value(_ names: String...) -> String? { names.compactMap(arguments.value).last }
         var load = AdHocLoad(targets: targets)
-        load.connections = try value("-c", "--connections").map { try positiveInteger($0, option: "--connections") }
+        load.connections = try value("-c", "--connections").map { try wholeNumber($0, option: "--connections", atLeast: 1) }
         load.duration = value("-d", "--duration")
-        load.iterations = try value("-n", "--iterations").map { try positiveInteger($0, option: "--iterations") }
+        load.iterations = try value("-n", "--iterations").map { try wholeNumber($0, option: "--iterations", atLeast: 1) }
         load.rate = value("--rate")
         load.arrival = value("--arrival")
         load.thinkTime = value("--think")
@@ -366,7 +366,7 @@ enum RunCommand: Command {
         load.httpVersion = value("--http")
         load.caFile = value("--cacert")
         load.insecure = arguments.flag("--insecure")
-        load.redirects = try value("--redirects").map { try nonNegativeInteger($0, option: "--redirects") }
+        load.redirects = try value("--redirects").map { try wholeNumber($0, option: "--redirects", atLeast: 0) }
         return load
     }
 
@@ -376,14 +376,6 @@ enum RunCommand: Command {
             throw UsageError(description: "--workers: expected a whole number from 1 to \(Limits.workers), found \"\(text)\"")
         }
         return value
-    }
-
-    private static func positiveInteger(_ text: String, option: String) throws(UsageError) -> Int {
-        try wholeNumber(text, option: option, atLeast: 1)
-    }
-
-    private static func nonNegativeInteger(_ text: String, option: String) throws(UsageError) -> Int {
-        try wholeNumber(text, option: option, atLeast: 0)
     }
 
     private static func wholeNumber(_ text: String, option: String, atLeast minimum: Int) throws(UsageError) -> Int {

@@ -99,10 +99,10 @@ struct NodeExporterTests {
         plain +Inf
         """#
         let metrics = try PrometheusMetrics(parsing: text)
-        // +Inf is legal text but no value a diagnosis reads: parsed, then left out.
-        #expect(metrics.samples.count == 1)
+        #expect(metrics.samples.count == 2)
         #expect(metrics.samples[0].labels == ["path": #"C:\temp"#, "quote": #"say "hi""#, "multi": "a\nb"])
         #expect(metrics.samples[0].value == 1500)
+        #expect(metrics.samples[1].value == .infinity)
     }
 
     /// One broken exporter value must not cost the diagnosis: an infinite CPU counter would make every

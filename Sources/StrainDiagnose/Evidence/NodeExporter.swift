@@ -11,9 +11,7 @@ public struct PrometheusMetrics: Sendable, Equatable {
 
     public var samples: [Sample]
 
-    /// Parses exposition text; comment lines (`# HELP`, `# TYPE`) and blank lines are skipped, and so
-    /// are samples whose value is NaN or infinite (legal in the format, but no counter or gauge the
-    /// diagnosis reads: one would poison every rate and every file it is written to).
+    /// Parses exposition text; comment lines (`# HELP`, `# TYPE`) and blank lines are skipped.
     /// Throws with the line number for a line that is not `name{labels} value [timestamp]`.
     public init(parsing text: String) throws(NodeExporterError) {
         var samples: [Sample] = []
@@ -23,7 +21,7 @@ public struct PrometheusMetrics: Sendable, Equatable {
             guard let sample = Self.sample(Substring(trimmed)) else {
                 throw NodeExporterError(line: offset + 1, text: String(trimmed.prefix(120)))
             }
-            if sample.value.isFinite { samples.append(sample) }
+            samples.append(sample)
         }
         self.samples = samples
     }
@@ -74,16 +72,23 @@ public struct PrometheusMetrics: Sendable, Equatable {
         }
     }
 
+    /// The samples of `name` the host sample can use. NaN and ±Inf are legal in the format but no
+    /// counter or gauge the diagnosis reads: one would make every rate infinite and the evidence
+    /// unwritable, so such a sample counts as missing.
+    private func readable(_ name: String) -> [Sample] {
+        samples.filter { $0.name == name && $0.value.isFinite }
+    }
+
     /// The value of an unlabelled metric (or the sum over its label sets).
     func total(_ name: String) -> Double? {
-        let matching = samples.filter { $0.name == name }
+        let matching = readable(name)
         return matching.isEmpty ? nil : matching.reduce(0) { $0 + $1.value }
     }
 
     /// Values of `name` keyed by one label's value, summed over the other labels.
     func byLabel(_ name: String, _ label: String) -> [String: Double] {
         var values: [String: Double] = [:]
-        for sample in samples where sample.name == name {
+        for sample in readable(name) {
             if let key = sample.labels[label] { values[key, default: 0] += sample.value }
         }
         return values
