@@ -39,10 +39,13 @@ public enum Format {
         return (value < 0 ? "-" : "") + String(digits + grouped)
     }
 
-    /// Per second: "199.8/s", "0.25/s".
+    /// Per second: "199.8/s", "0.25/s"; below 0.01/s, which would print as "0.00/s", per hour as a
+    /// profile may write it ("0.36/h" for 0.0001/s).
     public static func rate(_ perSecond: Double) -> String {
         guard perSecond.isFinite else { return "–" }
-        return (perSecond >= 100 ? fixed(perSecond, decimals: 1) : significant(perSecond, below: .infinity) ?? "0") + "/s"
+        if perSecond >= 100 { return fixed(perSecond, decimals: 1) + "/s" }
+        let (value, unit) = perSecond == 0 || perSecond >= 0.01 ? (perSecond, "/s") : (perSecond * 3600, "/h")
+        return value > 0 && value < 0.005 ? "<0.01/h" : (significant(value, below: .infinity) ?? "0") + unit
     }
 
     /// A fraction as a percentage: 0.0024 → "0.24%"; tiny non-zero shares keep enough digits to show.

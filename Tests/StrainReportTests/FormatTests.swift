@@ -26,7 +26,7 @@ struct FormatTests {
         #expect(Format.bytes(value) == text)
     }
 
-    @Test(arguments: [(199.84, "199.8/s"), (40, "40.0/s"), (0.25, "0.25/s")])
+    @Test(arguments: [(199.84, "199.8/s"), (40, "40.0/s"), (0.25, "0.25/s"), (0.01, "0.01/s"), (0, "0.00/s"), (0.005, "18.0/h"), (0.0001, "0.36/h"), (1e-9, "<0.01/h")])
     func rates(perSecond: Double, text: String) {
         #expect(Format.rate(perSecond) == text)
     }
