@@ -185,6 +185,10 @@ extension Template {
             let arguments = try Self.arguments(String(expression[expression.index(after: open)..<expression.index(before: expression.endIndex)]), of: shown)
             return .generator(try Self.generator(name, arguments, shown: shown))
         }
+        // A generator's quoted argument may hold a literal "${"; a name never does.
+        if expression.contains("${") {
+            throw ValueError("references do not nest: \(shown) in \"\(template)\" holds another \"${\"; write \"$${\" for a literal \"${\"")
+        }
         if let dot = expression.firstIndex(of: ".") {
             let head = String(expression[..<dot])
             let rest = String(expression[expression.index(after: dot)...])

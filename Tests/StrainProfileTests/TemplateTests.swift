@@ -61,6 +61,7 @@ struct TemplateTests {
         ("${random(1, 2}", #"expected a generator call like "random(1, 100)", found "${random(1, 2}""#, nil),
         ("/x/${token", #"unterminated "${" in "/x/${token"; close it with "}" (write "$${" for a literal "${")"#, nil),
         ("${ }", #"empty reference "${ }" in "${ }""#, nil),
+        ("${${env.HOST}}", #"references do not nest: "${${env.HOST}" in "${${env.HOST}}" holds another "${"; write "$${" for a literal "${""#, nil),
         ("${env.}", #"expected an environment variable name like ${env.API_TOKEN}, found "${env.}""#, nil),
     ] as [(String, String, String?)])
     func rejectsBadReferences(text: String, message: String, suggestion: String?) {
