@@ -161,6 +161,9 @@ enum QuantityText {
     /// zero it is not; no exponent, so the text reads back as a profile value.
     static func number(_ value: Double) -> String {
         let magnitude = value.magnitude
+        // Past 2^53 a Double no longer holds every integer: 9223372036854775807 was read as …808, and
+        // printing all the digits would claim one that was not written (and 1e300 would take 301).
+        if magnitude >= 0x1p53, magnitude.isFinite { return String(format: "%.3g", value) }
         let decimals = magnitude == 0 || magnitude >= 0.0005 || !magnitude.isFinite ? 3 : Int(-log10(magnitude)) + 3
         var text = String(format: "%.\(decimals)f", value)
         while text.hasSuffix("0") { text.removeLast() }
