@@ -132,6 +132,7 @@ enum CapacityCommand: Command {
 
     private static func execute(_ request: Request, output: Output) throws -> ExitStatus {
         let profile = request.profile
+        _ = try RunInputs.environmentValues(of: profile, in: ProcessInfo.processInfo.environment)
         output.error("strain capacity: \(profile.name) under \(request.slo.map(\.description).joined(separator: ", ")); "
                      + "steps of \(Format.duration(seconds: request.stepSeconds)) from \(Format.rate(request.search.firstRate)); "
                      + "results in \(request.directory.path)/")

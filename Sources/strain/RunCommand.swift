@@ -165,6 +165,13 @@ enum RunCommand: Command {
             abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt,
             outputs: destinations.map { $0.start(runID: directory.lastPathComponent, profile: profile.name) })
         options.overrides = overrides
+        do {
+            _ = try RunInputs.environmentValues(of: profile, in: options.environment)
+        } catch {
+            releaseFolderIfUnused()
+            output.error("strain run: \(error)")
+            return .badInput
+        }
         let sharding = shard.map { ", shard \($0)" } ?? ""
         let start = startAt.map { ", starting at \($0.formatted(.iso8601))" } ?? ""
         output.error("strain run: \(profile.name) — \(describe(Plan(profile)))\(sharding)\(start); results in \(directory.path)/")

@@ -22,27 +22,29 @@ public final class RunInputs: Sendable {
         for feeder in profile.feeders { _ = try LoadedFeeder(feeder) }
     }
 
+    /// The values of the environment variables `profile` refers to: checked before a run announces
+    /// itself, since a run that cannot start has no results folder to name.
+    /// - Throws: `LoadError` naming the first variable that is not set.
+    public static func environmentValues(of profile: Profile, in environment: [String: String]) throws(LoadError) -> [String: String] {
+        var values: [String: String] = [:]
+        for case .environment(let name) in profile.allReferences {
+            guard let value = environment[name] else {
+                throw LoadError(.badInput, "${env.\(name)} is used, but \(name) is not set in the environment")
+            }
+            values[name] = value
+        }
+        return values
+    }
+
     /// Reads the feeders' files and the environment variables `profile` refers to.
     /// - Throws: `LoadError` naming a variable that is not set or a CSV file that cannot be read.
     public init(profile: Profile, environment: [String: String], shard: Shard = .whole) throws(LoadError) {
         self.shard = shard
-        let references = profile.allReferences
-        var environmentValues: [String: String] = [:]
+        self.environment = try Self.environmentValues(of: profile, in: environment)
         var sequenceStarts: Set<Int> = []
-        for reference in references {
-            switch reference {
-            case .environment(let name):
-                guard let value = environment[name] else {
-                    throw LoadError(.badInput, "the profile uses ${env.\(name)}, but \(name) is not set in the environment")
-                }
-                environmentValues[name] = value
-            case .generator(.sequence(let start)):
-                sequenceStarts.insert(start)
-            default:
-                break
-            }
+        for case .generator(.sequence(let start)) in profile.allReferences {
+            sequenceStarts.insert(start)
         }
-        self.environment = environmentValues
         var feeders: [LoadedFeeder] = []
         for feeder in profile.feeders {
             feeders.append(try LoadedFeeder(feeder, shard: shard))
