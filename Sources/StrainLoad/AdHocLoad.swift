@@ -123,7 +123,9 @@ public struct AdHocLoad: Sendable, Equatable {
                 throw AdHocError("--header: expected \"Name: value\", found \"\(line)\"")
             }
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headerValues[line[..<colon].trimmingCharacters(in: .whitespaces)] = isTargets ? written(value) : value
+            // The name as written: "X :v" is not a header (RFC 9112 forbids space before the colon), and
+            // the profile's header rules refuse it rather than it being sent as "X: v".
+            headerValues[String(line[..<colon])] = isTargets ? written(value) : value
         }
         if !headerValues.isEmpty { step["headers"] = headerValues }
         switch (body, target.bodyFile ?? bodyFile) {

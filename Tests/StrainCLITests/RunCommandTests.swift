@@ -281,6 +281,8 @@ struct RunCommandTests {
         (["run", "--url", "http://127.0.0.1:1/", "--out", "-"], "--out -: a run writes several files, so it needs a folder; use --json"),
         (["run", "--targets", "/nonexistent/targets.txt"], "--targets /nonexistent/targets.txt: no such file"),
         (["run", "http://127.0.0.1:1/", "-H", "X-A: 1\r\nX-Injected: 2"], "--header: a header value cannot contain a control character other than tab"),
+        // Not sent as "X: v": space before the colon makes no header (RFC 9112).
+        (["run", "http://127.0.0.1:1/", "-H", "X :v"], #"--header: "X " is not a valid header name"#),
         (["run", "--url", "http://127.0.0.1:1/", "--rtae", "1/s"], "unknown option --rtae; did you mean --rate?"),
         // 10^8 threads took all the memory before the run began.
         (["run", "http://127.0.0.1:1/", "-n", "1", "--workers", "99999999"], "--workers: expected a whole number from 1 to 1024"),
