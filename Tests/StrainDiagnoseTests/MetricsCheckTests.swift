@@ -107,6 +107,17 @@ struct MetricsCheckTests {
         #expect(finding.severity == severity)
     }
 
+    /// A memory total of 0 (or below what is available) is a broken reading, not a host out of memory.
+    @Test(arguments: [(UInt64(0), UInt64(0)), (0, 1 << 30), (1 << 20, 1 << 30)])
+    func anImpossibleMemoryReadingIsNoPressure(total: UInt64, available: UInt64) {
+        var host = B.quietHost()
+        for index in host.samples.indices {
+            host.samples[index].memory?.totalBytes = total
+            host.samples[index].memory?.availableBytes = available
+        }
+        #expect(findings(host).isEmpty)
+    }
+
     @Test func lossAndDropsAreCostedAtTheKernelsRetryDelays() throws {
         var host = B.quietHost()
         host.samples[1].tcp?.outSegments += 2000

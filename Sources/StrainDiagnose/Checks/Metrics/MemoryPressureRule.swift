@@ -8,13 +8,14 @@ enum MemoryPressureRule {
         let fullStall = window.stallShare(\.memoryFull)
         let swappedIn = window.delta(\.swapIn)
         let swappedOut = window.delta(\.swapOut)
-        let lowestAvailable = window.host.samples.compactMap { sample in
-            sample.memory.map { Double($0.availableBytes) / Double(max($0.totalBytes, 1)) }
-        }.min()
+        // A total of 0, or less than what is available, is no reading (a broken exporter or a corrupt
+        // evidence.json): it read as "MemAvailable fell to 0% of 0 B", a critical finding.
+        let readings = window.host.samples.compactMap(\.memory).filter { $0.totalBytes > 0 && $0.availableBytes <= $0.totalBytes }
+        let lowestAvailable = readings.map { Double($0.availableBytes) / Double($0.totalBytes) }.min()
         let pressured = (stall ?? 0) >= 0.05 || (swappedIn ?? 0) > 0 || (lowestAvailable ?? 1) < 0.10
         guard pressured else { return nil }
         var evidence: [String] = []
-        if let lowestAvailable, let memory = window.last.memory {
+        if let lowestAvailable, let memory = readings.last {
             evidence.append("MemAvailable fell to \(Format.percent(lowestAvailable)) of \(Format.bytes(Double(memory.totalBytes)))")
         }
         if let swappedIn, let swappedOut, swappedIn + swappedOut > 0 {
