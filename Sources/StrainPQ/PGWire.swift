@@ -36,6 +36,8 @@ public final class PGWire {
 
     /// Nothing sent is waiting for an answer.
     public var isIdle: Bool { codec.isIdle }
+    /// Whether the latest ReadyForQuery said a transaction block is open (or failed, awaiting ROLLBACK).
+    public var isInTransaction: Bool { codec.transactionStatus != UInt8(ascii: "I") }
 
     // MARK: Sending (queued until `flush`)
 

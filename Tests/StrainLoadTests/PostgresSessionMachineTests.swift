@@ -56,8 +56,10 @@ struct PostgresSessionMachineTests {
         case stop
         case writable
         case readable
-        /// A result of the head of what is in flight; nil is libpq's terminating nil.
+        /// A result of the head of what is in flight; nil is libpq's terminating nil, outside a transaction.
         case result(Result?)
+        /// libpq's terminating nil where the server's ReadyForQuery says a transaction block is open.
+        case doneInTransaction
         case readEnded(failure: String? = nil, connectionOK: Bool = true, notice: String? = nil)
         case timer
         case connectStarted
@@ -86,7 +88,9 @@ struct PostgresSessionMachineTests {
             case .writable: "\(machine.writable())"
             case .readable: "\(machine.readable())"
             case .result(let result):
-                { machine.received(result, now: now, into: &outcomes); return "-" }()
+                { machine.received(result, transactionOpen: false, now: now, into: &outcomes); return "-" }()
+            case .doneInTransaction:
+                { machine.received(Result?.none, transactionOpen: true, now: now, into: &outcomes); return "-" }()
             case .readEnded(let failure, let ok, let notice):
                 "\(machine.readEnded(failure: failure, connectionOK: ok, closingNotice: notice, now: now, into: &outcomes))"
             case .timer: "\(machine.timerFired(now: now))"
@@ -179,9 +183,9 @@ struct PostgresSessionMachineTests {
         Case(name: "a transaction left open is rolled back; its results report nothing",
              steps: [Step(sql: "BEGIN"), Step(sql: "UPDATE t SET x = 1")],
              script: [(0, .send(iteration: 0, step: 0), "prepared"), (0, .sent, "flush"),
-                      (1, .readable, "read"), (1, .result(.command("BEGIN")), "-"), (1, .result(nil), "-"), (1, .readEnded(), "none"),
+                      (1, .readable, "read"), (1, .result(.command("BEGIN")), "-"), (1, .doneInTransaction, "-"), (1, .readEnded(), "none"),
                       (2, .send(iteration: 0, step: 1), "prepared"), (2, .sent, "flush"),
-                      (3, .readable, "read"), (3, .result(.error("40001", "could not serialize access")), "-"), (3, .result(nil), "-"),
+                      (3, .readable, "read"), (3, .result(.error("40001", "could not serialize access")), "-"), (3, .doneInTransaction, "-"),
                       (4, .iterationFinished, "rollback"), (4, .flushed(pending: false), "-"),
                       (5, .readable, "read"), (5, .result(.command("ROLLBACK")), "-"), (5, .result(nil), "-"), (5, .readEnded(), "none")],
              outcomes: ["#0.0 0→1: ok, 0 rows", "#0.1 2→3: 40 transaction rollback: 40001: could not serialize access"],
@@ -189,11 +193,21 @@ struct PostgresSessionMachineTests {
         Case(name: "a committed transaction leaves nothing to roll back",
              steps: [Step(sql: "BEGIN"), Step(sql: "COMMIT")],
              script: [(0, .send(iteration: 0, step: 0), "prepared"), (0, .sent, "flush"),
-                      (1, .readable, "read"), (1, .result(.command("BEGIN")), "-"), (1, .result(nil), "-"),
+                      (1, .readable, "read"), (1, .result(.command("BEGIN")), "-"), (1, .doneInTransaction, "-"),
                       (2, .send(iteration: 0, step: 1), "prepared"), (2, .sent, "flush"),
                       (3, .readable, "read"), (3, .result(.command("COMMIT")), "-"), (3, .result(nil), "-"),
                       (4, .iterationFinished, "none")],
              outcomes: ["#0.0 0→1: ok, 0 rows", "#0.1 2→3: ok, 0 rows"]),
+        // The command tag says COMMIT, but a new transaction began: the server's status decides.
+        Case(name: "COMMIT AND CHAIN leaves a transaction open, rolled back when the iteration ends",
+             steps: [Step(sql: "BEGIN"), Step(sql: "COMMIT AND CHAIN")],
+             script: [(0, .send(iteration: 0, step: 0), "prepared"), (0, .sent, "flush"),
+                      (1, .readable, "read"), (1, .result(.command("BEGIN")), "-"), (1, .doneInTransaction, "-"),
+                      (2, .send(iteration: 0, step: 1), "prepared"), (2, .sent, "flush"),
+                      (3, .readable, "read"), (3, .result(.command("COMMIT")), "-"), (3, .doneInTransaction, "-"),
+                      (4, .iterationFinished, "rollback")],
+             outcomes: ["#0.0 0→1: ok, 0 rows", "#0.1 2→3: ok, 0 rows"],
+             end: "connected, free, busy, rollbacks 1"),
         Case(name: "a FATAL error closes the connection with the server's reason and stops reading",
              script: [(0, .send(iteration: 0, step: 0), "prepared"), (0, .sent, "flush"),
                       (9, .readable, "read"),

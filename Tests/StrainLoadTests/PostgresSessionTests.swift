@@ -135,6 +135,26 @@ struct PostgresSessionTests {
         #expect(try table.admin.execute("SELECT count(*) FROM \(table.name)").value(row: 0, column: 0) == "0")
     }
 
+    /// COMMIT AND CHAIN is tagged COMMIT but opens the next transaction at once: the server's
+    /// transaction status, not the tag, says there is one to roll back.
+    @Test("A transaction chained by COMMIT AND CHAIN is rolled back at the iteration's end", arguments: PostgresSession.Transport.allCases)
+    func chainedTransactionLeftOpen(transport: PostgresSession.Transport) throws {
+        let table = try ScratchTable("id int")
+        defer { try? table.drop() }
+        let session = try PostgresTestWorkload.session([
+            Step(sql: "BEGIN"),
+            Step(sql: "INSERT INTO \(table.name) VALUES (1)", rows: 1),
+            Step(sql: "COMMIT AND CHAIN"),
+            Step(sql: "INSERT INTO \(table.name) VALUES (2)", rows: 1),
+        ], transport: transport)
+        var loop = PostgresTestLoop()
+        let outcomes = try loop.runIteration(0, on: session)
+        #expect(outcomes.count == 4)
+        #expect(outcomes.allSatisfy { $0.failure == nil })
+        #expect(session.counters.rollbacks == 1)
+        #expect(try table.admin.execute("SELECT string_agg(id::text, ',') FROM \(table.name)").value(row: 0, column: 0) == "1")
+    }
+
     @Test("A value extracted by one step feeds a later one, and value checks compare the result", arguments: PostgresSession.Transport.allCases)
     func extractionIntoLaterStep(transport: PostgresSession.Transport) throws {
         let table = try ScratchTable("id int PRIMARY KEY, owner text NOT NULL")

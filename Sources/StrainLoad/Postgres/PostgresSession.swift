@@ -328,7 +328,8 @@ public final class PostgresSession {
                 readFailure = readFailure ?? "\(error)"
                 break
             }
-            machine.received(result.map { ReceivedResult(result: $0, connection: connection) }, now: now, into: &events)
+            machine.received(result.map { ReceivedResult(result: $0, connection: connection) },
+                             transactionOpen: [.inTransaction, .failedTransaction].contains(connection.transactionStatus), now: now, into: &events)
         }
         let connectionOK = connection.status == .ok
         let closingNotice = readFailure == nil && connectionOK ? nil : Self.fatalNotice(of: connection)
@@ -351,9 +352,10 @@ public final class PostgresSession {
                 case .needsInput:
                     break replies
                 case .result(let result):
-                    machine.received(WireResult(result: result, connectionOK: wire.status == .ok), now: now, into: &events)
+                    machine.received(WireResult(result: result, connectionOK: wire.status == .ok), transactionOpen: wire.isInTransaction,
+                                     now: now, into: &events)
                 case .statementDone:
-                    machine.received(WireResult?.none, now: now, into: &events)
+                    machine.received(WireResult?.none, transactionOpen: wire.isInTransaction, now: now, into: &events)
                 }
             } catch {
                 readFailure = readFailure ?? "\(error)"

@@ -267,8 +267,12 @@ struct PostgresSessionMachine {
     }
 
     /// One result of the head of `inFlight`, or nil when the head is complete (libpq's terminating nil).
+    /// `transactionOpen` is the server's word, from the ReadyForQuery that completed it: read only then,
+    /// and sturdier than the statement's command tag (`COMMIT AND CHAIN` is tagged COMMIT, yet leaves a
+    /// transaction open).
     @inline(__always) // called once per result, from one place in a run
-    mutating func received<Result: PostgresResultView>(_ result: Result?, now: UInt64, into outcomes: inout [PostgresOutcome]) {
+    mutating func received<Result: PostgresResultView>(_ result: Result?, transactionOpen: @autoclosure () -> Bool,
+                                                       now: UInt64, into outcomes: inout [PostgresOutcome]) {
         let head = inFlight.peekFirst { $0.kind }
         if case .sync? = head {
             // A sync point yields one PGRES_PIPELINE_SYNC result and no terminating nil.
@@ -278,6 +282,8 @@ struct PostgresSessionMachine {
         guard let result else {
             if case .statement? = head {
                 statementsInFlight -= 1
+                // Pipeline mode holds no transaction of an iteration's (validation refuses BEGIN there).
+                if workload.pipelineDepth == nil { inTransaction = transactionOpen() }
                 outcomes.append(inFlight.peekFirst { outcome(of: $0, completedAt: now, failure: $0.failure) }!)
             }
             inFlight.removeFirst()
@@ -288,11 +294,7 @@ struct PostgresSessionMachine {
         let statement = workload.statements[step]
         var effect = ResultEffect.none
         inFlight.updateFirst { effect = Self.absorb(result, for: statement, into: &$0) }
-        switch effect {
-        case .none: break
-        case .transactionBoundary(let open): inTransaction = open
-        case .serverClosing(let reason): serverClosingReason = reason
-        }
+        if case .serverClosing(let reason) = effect { serverClosingReason = reason }
     }
 
     /// A `read` is over. `failure` is why reading failed, if it did; `closingNotice` the FATAL notice
@@ -365,8 +367,6 @@ struct PostgresSessionMachine {
     /// What a result changes beyond its statement's own record.
     private enum ResultEffect {
         case none
-        /// BEGIN opened a transaction (true), or COMMIT / ROLLBACK ended it.
-        case transactionBoundary(open: Bool)
         /// A FATAL error: the server is closing the connection.
         case serverClosing(String)
     }
@@ -381,9 +381,6 @@ struct PostgresSessionMachine {
             if item.failure == nil, let failure = extract(from: result, for: statement, into: &item) { item.failure = failure }
         case .commandOK:
             item.rows = result.affectedRows ?? 0
-            if statement.controlsTransaction, let open = transactionIsOpen(after: result.commandTag) {
-                return .transactionBoundary(open: open)
-            }
         case .pipelineAborted:
             item.failure = item.failure ?? .pipelineAborted
         case .fatalError, .badResponse:
@@ -446,15 +443,6 @@ struct PostgresSessionMachine {
             return .missing("column \"\(column)\" of the first row is NULL")
         }
         return .value(value)
-    }
-
-    /// Whether a transaction-control command left a transaction open; nil when it says nothing (SAVEPOINT …).
-    private static func transactionIsOpen(after commandTag: String) -> Bool? {
-        switch commandTag {
-        case "BEGIN", "START TRANSACTION": true
-        case "COMMIT", "ROLLBACK", "PREPARE TRANSACTION": false
-        default: nil
-        }
     }
 
     private func outcome(of item: InFlight, completedAt: UInt64, failure: PostgresFailure?) -> PostgresOutcome {
