@@ -156,6 +156,9 @@ struct IndexAdvisorTests {
         ("(orders.customer_email = (($2 || $1) || $3))", ["customer_email"]),
         ("((orders.status = 'open'::text) AND (((orders.total)::integer % 10) = 0))", ["status"]),
         (#"("Orders"."Email" = 'a@b.c'::text)"#, ["Email"]),
+        // A varchar column compared as text: the cast is a relabelling, and an index on the column serves it.
+        ("((customers.email)::text = $1)", ["email"]),
+        (#"(((c."E-mail")::text = 'x'::text) AND ((c.code)::text > $2))"#, ["E-mail", "code"]),
         ("((orders.status = 'open'::text) OR (orders.total > 10))", nil),
         ("(lower(orders.customer_email) = $1)", nil),
         ("(orders.shipped_at = orders.created_at)", nil),
@@ -184,6 +187,10 @@ struct IndexAdvisorTests {
         var indexed = Self.orders
         indexed.indexes.append(["customer_email"])
         #expect(IndexAdvisor.suggestions(for: plan, relations: [indexed]).isEmpty)
+        // As pg_get_indexdef writes a column that needs quotes ("customerId"): the same column.
+        var quoted = Self.orders
+        quoted.indexes.append(["\"customer_email\"", "status"])
+        #expect(IndexAdvisor.suggestions(for: plan, relations: [quoted]).isEmpty)
         #expect(IndexAdvisor.selectiveScans(in: try! PlanNode.parse(explainJSON: PlanFixtures.sequentialScanGeneric),
                                             relations: [indexed]).count == 1)
     }

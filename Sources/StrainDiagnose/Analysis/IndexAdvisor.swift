@@ -94,7 +94,8 @@ public enum IndexAdvisor {
     /// existing index already starts with the column it would start with.
     public static func suggestion(for scan: SelectiveScan, queryID: Int64) -> IndexSuggestion? {
         guard let filter = scan.node.filter, let columns = indexableColumns(in: filter), let first = columns.first,
-              !scan.relation.indexes.contains(where: { $0.first == first }) else { return nil }
+              // pg_get_indexdef quotes a column as SQL does ("customerId"); the filter's columns are unquoted.
+              !scan.relation.indexes.contains(where: { $0.first.map(SQLIdentifier.unquoted) == first }) else { return nil }
         return IndexSuggestion(queryID: queryID, schema: scan.node.schema ?? scan.relation.schema,
                                table: scan.relation.name, columns: columns)
     }
@@ -119,9 +120,10 @@ public enum IndexAdvisor {
         var equalities: [String] = []
         var ranges: [String] = []
         for conjunct in topLevelConjuncts(filter) {
-            // `(alias.)column OP value`; the column may be quoted ("" inside for a quote) and carry a cast.
-            let pattern = /(?:[A-Za-z_][\w$]*\.|"(?:[^"]|"")+"\.)?(?<column>[A-Za-z_][\w$]*|"(?:[^"]|"")+")(?:::[\w ]+)? (?<operator>=|<=|>=|<|>) (?<value>.+)/
-            guard let comparison = conjunct.wholeMatch(of: pattern) else { continue }
+            // `(alias.)column OP value`; the column may be quoted ("" inside for a quote) and carry a cast,
+            // which PostgreSQL prints in parentheses for a varchar compared as text: `(t.email)::text = $1`.
+            let pattern = /(?<open>\()?(?:[A-Za-z_][\w$]*\.|"(?:[^"]|"")+"\.)?(?<column>[A-Za-z_][\w$]*|"(?:[^"]|"")+")(?<close>\))?(?:::[\w ]+)? (?<operator>=|<=|>=|<|>) (?<value>.+)/
+            guard let comparison = conjunct.wholeMatch(of: pattern), (comparison.open == nil) == (comparison.close == nil) else { continue }
             let column = SQLIdentifier.unquoted(comparison.column)
             // The other side must be fixed for the execution (constants, parameters), not another column.
             guard !referencesColumn(comparison.value) else { continue }
