@@ -277,8 +277,19 @@ struct NPlusOneDetectorTests {
         #expect(abs(pattern.callsPerUnit - 4527.0 / 601) < 1e-9)
     }
 
+    /// The has-many shape (orders → each order's lines): ten orders per list, four lines each.
+    @Test func aChildFetchReturningSeveralRowsPerParentIsAnNPlusOne() throws {
+        let statements = [B.statement(1, "SELECT sku, qty FROM order_items WHERE order_id = $1", calls: 7770, milliseconds: 400, rows: 31_080),
+                          B.statement(2, "SELECT id FROM orders WHERE customer_id = $1 LIMIT 10", calls: 777, milliseconds: 50, rows: 7770)]
+        let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))
+        let pattern = try #require(NPlusOneDetector.detect(in: window.statements, load: nil).first)
+        #expect(pattern.repeated.queryID == 1)
+        #expect(pattern.list?.queryID == 2)
+        #expect(pattern.callsPerUnit == 10)
+    }
+
     @Test func statementsReturningManyRowsOrWithoutParametersAreNotRepeats() {
-        let statements = [B.statement(1, "SELECT * FROM items WHERE order_id = $1", calls: 2000, milliseconds: 400, rows: 20_000),
+        let statements = [B.statement(1, "SELECT * FROM items WHERE order_id = $1", calls: 2000, milliseconds: 400, rows: 200_000),
                           B.statement(2, "SELECT now()", calls: 2000, milliseconds: 10, rows: 2000),
                           B.statement(3, "SELECT id FROM orders LIMIT $1", calls: 200, milliseconds: 50, rows: 2000)]
         let window = StatementWindow(from: B.snapshot("start", []), to: B.snapshot("end", statements))

@@ -62,7 +62,7 @@ public struct ParameterSamples: Sendable, Equatable {
 }
 
 /// Finds statements repeated per request in pg_stat_statements differences: a parameterised
-/// statement returning about a row that runs k ≥ 5 times per request, paired with the list
+/// statement returning a row or a parent's few children that runs k ≥ 5 times per request, paired with the list
 /// statement returning about k rows per call that fetched what it runs for. Which endpoint issues
 /// them comes from the data where it can: with per-interval counts, the endpoint whose requests
 /// track the calls, and the list must track the same endpoint; when the intervals cannot separate
@@ -71,7 +71,9 @@ public struct ParameterSamples: Sendable, Equatable {
 /// is not paired with a list.
 public enum NPlusOneDetector {
     static let minimumCallsPerUnit = 5.0
-    static let maximumRowsPerCall = 2.0
+    /// A has-many child (an order's lines, fetched once per order) returns a few rows per call; past a
+    /// few dozen, a statement is a list of its own rather than one parent's children.
+    static let maximumRowsPerCall = 50.0
     /// Fewer calls than this are too few to infer a pattern from.
     static let minimumCalls: Int64 = 50
     /// How far a list statement's rows per call may be from the repeat count and still pair.
