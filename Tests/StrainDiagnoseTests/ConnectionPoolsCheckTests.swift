@@ -195,7 +195,8 @@ struct ConnectionPoolsCheckTests {
         // 3 waiters × 5 samples × 100 ms.
         #expect(abs(finding.impact.totalSeconds - 1.5) < 1e-9)
         #expect(finding.evidence.contains("waiting (1.5 s): \(update)"))
-        #expect(finding.evidence.contains("blocking (idle in transaction, 1.5 s of waits): UPDATE accounts SET balance = 0 WHERE id = 1"))
+        #expect(finding.evidence.contains("blocking (idle in transaction, 1.5 s of waits; pid 100), last statement (the lock may be an earlier one's): "
+                                          + "UPDATE accounts SET balance = 0 WHERE id = 1"))
         #expect(finding.evidence.contains { $0.hasPrefix("rows waited for (ctid") && $0.hasSuffix("most often (0,1)") })
         #expect(finding.severity == .critical)
     }
@@ -220,7 +221,8 @@ struct ConnectionPoolsCheckTests {
             return try #require(found.first { $0.check == .lockContention })
         }
         let mostlyIdle = try contention(active: 1, idle: 4)
-        #expect(mostlyIdle.evidence.contains("blocking (idle in transaction, 500 ms of waits): \(update)"), "\(mostlyIdle.evidence)")
+        #expect(mostlyIdle.evidence.contains("blocking (idle in transaction, 500 ms of waits; pid 100), last statement (the lock may be an earlier one's): \(update)"),
+                "\(mostlyIdle.evidence)")
         #expect(mostlyIdle.fix.hasPrefix("The lock holder sits idle in its transaction"))
         // Caught idle once between two statements of a transaction that mostly runs: not an idle holder.
         let mostlyActive = try contention(active: 4, idle: 1)

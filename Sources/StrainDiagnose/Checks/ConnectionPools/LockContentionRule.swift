@@ -83,7 +83,10 @@ enum LockContentionRule {
         }
         let holders = waits.flatMap { wait in wait.holders.map { ($0, wait.seconds) } }
         evidence += ranked(holders).prefix(statementsShown).map { session, seconds in
-            "blocking (\(session.state), \(Format.duration(seconds)) of waits): \(SQLText.brief(session.query))"
+            // An idle session's query is the last it ran, not necessarily the one that took the lock.
+            "blocking (\(session.state), \(Format.duration(seconds)) of waits; pid \(session.pid))"
+                + (session.state.hasPrefix("idle") ? ", last statement (the lock may be an earlier one's): " : ": ")
+                + SQLText.brief(session.query)
         }
         let rows = Dictionary(grouping: waits.compactMap(\.waiter.row), by: { $0 })
         if !rows.isEmpty {
