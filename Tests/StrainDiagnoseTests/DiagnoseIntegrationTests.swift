@@ -103,6 +103,32 @@ struct DiagnoseIntegrationTests {
         #expect(!finding.fix.contains("Nothing wrong"))
     }
 
+    /// A statement longer than track_activity_query_size (1 kB here) shows cut in pg_stat_activity:
+    /// what is left is not the statement, so it is not captured as its sample.
+    @Test func aStatementCutShortInPgStatActivityIsNoSample() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp("CREATE TABLE events (id bigserial PRIMARY KEY, at timestamptz NOT NULL, k int NOT NULL)",
+                           "INSERT INTO events (at, k) SELECT now() - i * interval '1 minute', i % 100 FROM generate_series(1, 200000) i",
+                           "ANALYZE events")
+        let session = DiagnosisSession(settings: DiagnoseSettings(postgres: database.conninfo, collectLocalHost: false))
+        try session.start()
+        let connection = try database.connect(application: "workload")
+        let padding = (1...90).map { "at > now() - interval '\($0) years'" }.joined(separator: " AND ")
+        let long = "SELECT count(*) FROM events WHERE \(padding) AND k = 7"
+        #expect(long.utf8.count > 2048)
+        let short = "SELECT count(*) FROM events WHERE at > now() - interval '1 day' AND k = 7"
+        let deadline = Date().addingTimeInterval(Self.window)
+        while Date() < deadline {
+            try connection.execute(long)
+            try connection.execute(short)
+        }
+        let evidence = session.stop()
+        let samples = try #require(evidence.postgres?.statementSamples)
+        #expect(samples.contains { $0.query == short }, "\(samples)")
+        #expect(!samples.contains { $0.query.hasPrefix("SELECT count(*) FROM events WHERE at > now() - interval '1 years'") }, "\(samples)")
+    }
+
     /// The same unplannable normalised text in a SELECT that sessions run with their literals: a
     /// sample captured from pg_stat_activity during the window is planned instead (EXPLAIN without
     /// ANALYZE), and its plan shows what the normalised text hid — a scan of 200k rows for 0.7% of them.

@@ -28,12 +28,17 @@ final class StatementSampler {
         guard samples.count < Self.maximumSamples else { return }
         let queryID = hasQueryID ? "query_id" : "NULL::bigint AS query_id"
         let unseen = hasQueryID ? "AND (query_id IS NULL OR query_id <> ALL($1::bigint[]))" : ""
+        // pg_stat_activity keeps track_activity_query_size − 1 bytes of a statement (cut at a character,
+        // so up to three fewer): a text that long may have lost its end, and planning what is left
+        // (a WHERE clause without its last condition) would explain another statement.
         let rows = try connection.execute("""
-            \(PostgresCollector.marker) SELECT \(queryID), query FROM pg_stat_activity
+            \(PostgresCollector.marker) SELECT \(queryID), query,
+                   octet_length(query) >= (SELECT setting::int FROM pg_settings WHERE name = 'track_activity_query_size') - 4 AS cut
+            FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
               AND backend_type = 'client backend' AND query NOT LIKE '/* strain-diagnose */%' \(unseen)
             """, parameters: hasQueryID ? ["{" + seenIDs.map(String.init).joined(separator: ",") + "}"] : [])
-        for row in 0..<rows.rowCount {
+        for row in 0..<rows.rowCount where rows.value(row: row, column: "cut") != "t" {
             let query = rows.value(row: row, column: "query") ?? ""
             let id = rows.value(row: row, column: "query_id").flatMap { Int64($0) }.flatMap { $0 == 0 ? nil : $0 }
             if let id {
