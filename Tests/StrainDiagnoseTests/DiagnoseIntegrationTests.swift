@@ -36,6 +36,29 @@ struct DiagnoseIntegrationTests {
         #expect(finding.evidence.contains { $0.contains("Seq Scan on public.orders") })
     }
 
+    /// What ORMs make: a varchar column (planned as `(col)::text = $1`) in a mixed-case table, whose
+    /// CREATE UNIQUE INDEX CONCURRENTLY failed on duplicates and left an INVALID index: the fix rebuilds it.
+    @Test func aFailedConcurrentIndexOnAVarcharColumnIsRebuilt() throws {
+        let database = try ScratchDatabase.create()
+        defer { try? database.drop() }
+        try database.setUp(
+            #"CREATE TABLE "Orders" (id bigserial PRIMARY KEY, "customerEmail" varchar(255) NOT NULL)"#,
+            #"INSERT INTO "Orders" ("customerEmail") SELECT 'user' || (i % 50000) || '@example.com' FROM generate_series(1, 200000) i"#,
+            #"ANALYZE "Orders""#)
+        #expect(throws: PostgresError.self) {
+            try database.setUp(#"CREATE UNIQUE INDEX CONCURRENTLY "Orders_email" ON "Orders" ("customerEmail")"#)
+        }
+
+        let diagnosis = try observe(database) { connection in
+            try connection.execute(#"SELECT id FROM "Orders" WHERE "customerEmail" = $1"#,
+                                   parameters: ["user\(Int.random(in: 0..<50000))@example.com"])
+        }
+
+        let finding = try #require(diagnosis.findings.first { $0.check == .missingIndex }, "\(diagnosis.findings.map(\.title))")
+        #expect(finding.fix == #"REINDEX INDEX CONCURRENTLY public."Orders_email";"#)
+        #expect(finding.evidence.contains { $0.hasPrefix("INVALID index, which the planner never uses") }, "\(finding.evidence)")
+    }
+
     @Test func explainAnalyzeOfAParameterlessSelectShowsTheSortSpillingToDisk() throws {
         let database = try ScratchDatabase.create()
         defer { try? database.drop() }

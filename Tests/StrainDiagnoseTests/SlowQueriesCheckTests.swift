@@ -56,6 +56,25 @@ struct SlowQueriesCheckTests {
         #expect(finding.evidence.contains(line))
     }
 
+    /// A CREATE UNIQUE INDEX CONCURRENTLY that failed leaves an INVALID index the planner never uses:
+    /// the fix rebuilds it (creating another may not even get its name); another invalid index on the
+    /// table is only listed.
+    @Test func anInvalidIndexOnTheColumnIsRebuiltNotCreatedAgain() throws {
+        var evidence = evidence(trials: [trial(costAfter: 11.9)])
+        evidence.postgres!.relations[0].invalidIndexes = [InvalidIndex(name: "Orders_email_idx", columns: [#""customer_email""#]),
+                                                          InvalidIndex(name: "orders_total_idx", columns: ["total"])]
+        let finding = try #require(run(evidence).findings.first { $0.check == .missingIndex })
+        #expect(finding.title == #"Invalid index fx."Orders_email_idx" on fx.orders(customer_email, status): the planner cannot use it"#)
+        #expect(finding.fix == #"REINDEX INDEX CONCURRENTLY fx."Orders_email_idx";"#)
+        #expect(finding.evidence.contains("INVALID indexes, which the planner never uses (a CREATE INDEX CONCURRENTLY that failed, "
+                                          + #"or one still running): fx."Orders_email_idx" ("customer_email"), fx.orders_total_idx (total)"#),
+                "\(finding.evidence)")
+
+        evidence.postgres!.relations[0].invalidIndexes = [InvalidIndex(name: "orders_total_idx", columns: ["total"])]
+        let other = try #require(run(evidence).findings.first { $0.check == .missingIndex })
+        #expect(other.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_status_idx ON fx.orders (customer_email, status);")
+    }
+
     /// `pg_class.reltuples` is a float a superuser can set to anything (1e30), and a replayed
     /// evidence.json can say 1e308: the scan's evidence says so rather than trapping on Int64.
     @Test(arguments: [(1e30, "1e+30 rows"), (1e308, "1e+308 rows")])

@@ -382,15 +382,30 @@ public struct RelationInfo: Codable, Sendable, Equatable {
     /// The planner's row estimate (`pg_class.reltuples`).
     public var rows: Double
     public var bytes: Int64
-    /// Key columns of each index, in order ("(expression)" for an expression).
+    /// Key columns of each valid index, in order ("(expression)" for an expression).
     public var indexes: [[String]]
+    /// Indexes the planner cannot use (`pg_index.indisvalid` false): left by a CREATE INDEX
+    /// CONCURRENTLY that failed, or one still being built. Nil in evidence from before they were read.
+    public var invalidIndexes: [InvalidIndex]?
 
-    public init(schema: String, name: String, rows: Double, bytes: Int64, indexes: [[String]]) {
+    public init(schema: String, name: String, rows: Double, bytes: Int64, indexes: [[String]], invalidIndexes: [InvalidIndex]? = nil) {
         self.schema = schema
         self.name = name
         self.rows = rows
         self.bytes = bytes
         self.indexes = indexes
+        self.invalidIndexes = invalidIndexes
+    }
+}
+
+/// An index of a table that the planner cannot use: its name (in the table's schema) and key columns.
+public struct InvalidIndex: Codable, Sendable, Equatable {
+    public var name: String
+    public var columns: [String]
+
+    public init(name: String, columns: [String]) {
+        self.name = name
+        self.columns = columns
     }
 }
 

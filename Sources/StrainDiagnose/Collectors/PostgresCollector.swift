@@ -358,15 +358,22 @@ final class PostgresCollector {
                            array_to_json(array(
                                SELECT array_to_json(array(SELECT pg_get_indexdef(i.indexrelid, k, true)
                                                           FROM generate_series(1, i.indnkeyatts) k ORDER BY k))
-                               FROM pg_index i WHERE i.indrelid = c.oid ORDER BY i.indexrelid)) AS index_columns
+                               FROM pg_index i WHERE i.indrelid = c.oid AND i.indisvalid ORDER BY i.indexrelid)) AS index_columns,
+                           array_to_json(array(
+                               SELECT json_build_object('name', ic.relname, 'columns',
+                                                        array(SELECT pg_get_indexdef(i.indexrelid, k, true)
+                                                              FROM generate_series(1, i.indnkeyatts) k ORDER BY k))
+                               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                               WHERE i.indrelid = c.oid AND NOT i.indisvalid ORDER BY i.indexrelid)) AS invalid_indexes
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
                     WHERE n.nspname = $1 AND c.relname = $2
                     """, parameters: [name[0], name[1]])
                 guard rows.rowCount == 1 else { return nil }
                 let indexes = try JSONDecoder().decode([[String]].self, from: Data((rows.value(row: 0, column: "index_columns") ?? "[]").utf8))
+                let invalid = try JSONDecoder().decode([InvalidIndex].self, from: Data((rows.value(row: 0, column: "invalid_indexes") ?? "[]").utf8))
                 return RelationInfo(schema: name[0], name: name[1], rows: Double(rows.value(row: 0, column: "row_estimate") ?? "") ?? 0,
-                                    bytes: Int64(rows.value(row: 0, column: "bytes") ?? "") ?? 0, indexes: indexes)
+                                    bytes: Int64(rows.value(row: 0, column: "bytes") ?? "") ?? 0, indexes: indexes, invalidIndexes: invalid)
             } catch {
                 noteOnce(.slowQueries, "table sizes could not be read: \(error)")
                 return nil

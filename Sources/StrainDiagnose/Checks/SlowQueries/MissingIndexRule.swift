@@ -3,13 +3,22 @@ import Foundation
 /// Step 2: a sequential scan of a large table that keeps a few rows, which an index the advisor
 /// can write would serve: the fix is its CREATE INDEX, verified with HypoPG where it is installed.
 enum MissingIndexRule {
-    static func finding(_ context: StatementContext, suggestion: IndexSuggestion, evidence: [String]) -> Finding {
+    static func finding(_ context: StatementContext, suggestion: IndexSuggestion, relation: RelationInfo, evidence: [String]) -> Finding {
         var evidence = evidence
         let trial = context.postgres.indexTrials.first {
             $0.queryID == context.statement.queryID && $0.definition == suggestion.hypotheticalDefinition
         }
         let verified = trial.map(isVerified) ?? false
         evidence.append(verification(trial, hypopgAvailable: context.postgres.hypopgAvailable))
+        // The index was made but is invalid: rebuilding it is the fix (a new one may not even get the
+        // name it holds). The scan's evidence lists it.
+        if let invalid = relation.invalidIndexes?.first(where: { $0.columns.first.map(SQLIdentifier.unquoted) == suggestion.columns.first }) {
+            let name = SQLIdentifier.qualified(relation.schema, invalid.name)
+            return Finding(step: .slowQueries, check: .missingIndex,
+                           title: "Invalid index \(name) on \(suggestion.object): the planner cannot use it",
+                           object: suggestion.object, evidence: evidence, impact: context.impact, severity: context.problemSeverity,
+                           fix: "REINDEX INDEX CONCURRENTLY \(name);")
+        }
         return Finding(step: .slowQueries, check: .missingIndex,
                        title: "Missing index on \(suggestion.object)\(verified ? " (verified with HypoPG)" : "")",
                        object: suggestion.object, evidence: evidence, impact: context.impact, severity: context.problemSeverity,

@@ -39,7 +39,7 @@ struct StatementContext {
         var findings = IndexAdvisor.selectiveScans(in: root, relations: postgres.relations).map { scan in
             let evidence = scanEvidence(scan, planKind: planKind)
             return IndexAdvisor.suggestion(for: scan, queryID: statement.queryID)
-                .map { MissingIndexRule.finding(self, suggestion: $0, evidence: evidence) }
+                .map { MissingIndexRule.finding(self, suggestion: $0, relation: scan.relation, evidence: evidence) }
                 ?? SeqScanRule.finding(self, scan: scan, evidence: evidence)
         }
         if let spill = DiskSpillRule.finding(self, plan: root) { findings.append(spill) }
@@ -68,6 +68,12 @@ struct StatementContext {
         evidence.append("\(planKind): Seq Scan on \(table) (\(Format.count(relation.rows)) rows, "
                         + "\(Format.bytes(Double(relation.bytes)))) keeps \(Format.percent(scan.keptShare)) of the rows "
                         + "with filter \(scan.node.filter ?? "")")
+        if let invalid = relation.invalidIndexes, !invalid.isEmpty {
+            evidence.append("INVALID index\(invalid.count == 1 ? "" : "es"), which the planner never uses (a CREATE INDEX CONCURRENTLY "
+                            + "that failed, or one still running): " + invalid.map { index in
+                                "\(SQLIdentifier.qualified(relation.schema, index.name)) (\(index.columns.joined(separator: ", ")))"
+                            }.joined(separator: ", "))
+        }
         if let start = postgres.tablesAtStart.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
            let end = postgres.tablesAtEnd.first(where: { $0.schema == relation.schema && $0.name == relation.name }),
            end.sequentialScans > start.sequentialScans {
