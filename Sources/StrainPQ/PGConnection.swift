@@ -1,4 +1,5 @@
 internal import CLibPQ
+import Glibc
 
 /// One libpq connection (`PGconn`) to a PostgreSQL server.
 ///
@@ -67,6 +68,31 @@ public final class PGConnection {
         }
         self.connection = connection
         keepNotices()
+    }
+
+    /// Connects as `init(conninfo:)` does, but gives up after `limit` or as soon as `stopRequested`
+    /// says so (checked every 50 ms). libpq alone waits as long as connect_timeout says, and without
+    /// it forever, on a server that accepts the connection and never answers; and a blocked thread
+    /// cannot hear a stop request.
+    public convenience init(conninfo: String, within limit: Duration, unless stopRequested: () -> Bool) throws {
+        try self.init(startingToConnect: conninfo)
+        let deadline = ContinuousClock.now + limit
+        // Just after PQconnectStart, libpq's rule is to wait as if it had asked to write.
+        var progress = ConnectProgress.waitingToWrite
+        while progress != .connected {
+            if stopRequested() { throw PostgresError(message: "stopped while connecting") }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else {
+                throw PostgresError(message: "no answer from the server within \(limit) of connecting")
+            }
+            var descriptor = pollfd(fd: socket, events: Int16(progress == .waitingToRead ? POLLIN : POLLOUT), revents: 0)
+            let milliseconds = min(50, Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000) + 1)
+            let ready = Glibc.poll(&descriptor, 1, milliseconds)
+            if ready < 0 && errno != EINTR {
+                throw PostgresError(message: "waiting for the server: \(String(cString: strerror(errno)))")
+            }
+            if ready > 0 { progress = try continueConnecting() }
+        }
     }
 
     /// What a connection being opened without blocking waits for next (`PQconnectPoll`).

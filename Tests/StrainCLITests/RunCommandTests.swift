@@ -369,6 +369,38 @@ struct RunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("run/run.json").path))
     }
 
+    /// A PostgreSQL target that accepts connections and never answers: the workers' first connections
+    /// wait for it, and a stop signal still stops the run at once, with its files (libpq alone would
+    /// have blocked the workers until connect_timeout, and without one forever).
+    @Test func aStopSignalWhileConnectingToASilentDatabaseStopsTheRunWithItsFiles() throws {
+        let silentDatabase = try LoopbackHTTPServer(.silent)
+        defer { silentDatabase.stop() }
+        let out = Self.outputFolder()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let profile = out.appendingPathComponent("profile.json5")
+        try """
+        { name: "silent-db",
+          scenarios: [{ name: "q", postgres: { conninfo: "host=127.0.0.1 port=\(silentDatabase.port) user=strain dbname=strain sslmode=disable", pool: 2 },
+                        load: { model: "closed", connections: 2, duration: "5s" }, steps: [{ sql: "SELECT 1" }] }] }
+        """.write(to: profile, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = StrainProcess.binary
+        process.arguments = ["run", profile.path, "--quiet", "--out", out.appendingPathComponent("run").path]
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        #expect(Self.waitUntil { silentDatabase.connectionsAccepted > 0 })
+        kill(process.processIdentifier, SIGINT)
+        let printed = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(printed)")
+        let artifact = try RunArtifact.read(from: out.appendingPathComponent("run/run.json"))
+        #expect(artifact.status == .interrupted)
+        #expect(!printed.contains("cannot connect"), "\(printed)")
+    }
+
     @Test func aKilledRunKeepsItsLastCheckpointAndReportRendersItAsIncomplete() throws {
         let out = Self.outputFolder()
         defer { try? FileManager.default.removeItem(at: out) }

@@ -27,6 +27,25 @@ struct ConnectionErrorTests {
         #expect(error.sqlState == nil)
     }
 
+    /// A server that accepts the connection and never answers: libpq without connect_timeout waits
+    /// forever; the bounded connect gives up at its limit, or at once when asked to stop.
+    @Test("A silent server is given up on at the limit, or when a stop is asked for")
+    func silentServer() throws {
+        let silent = try LoopbackHTTPServer(.silent)
+        defer { silent.stop() }
+        let conninfo = "host=127.0.0.1 port=\(silent.port) user=postgres sslmode=disable"
+        let timedOut = try #require(throws: PostgresError.self) {
+            try PGConnection(conninfo: conninfo, within: .milliseconds(300), unless: { false })
+        }
+        #expect(timedOut.message == "no answer from the server within 0.3 seconds of connecting")
+        var asked = 0
+        let stopped = try #require(throws: PostgresError.self) {
+            try PGConnection(conninfo: conninfo, within: .seconds(3600), unless: { asked += 1; return asked > 3 })
+        }
+        #expect(stopped.message == "stopped while connecting")
+        #expect(silent.connectionsAccepted >= 2)
+    }
+
     @Test("The server's refusal comes through (unknown database)")
     func unknownDatabase() throws {
         // In key=value form a later keyword overrides an earlier one.

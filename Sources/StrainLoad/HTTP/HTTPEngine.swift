@@ -9,7 +9,7 @@ public struct HTTPEngineFactory: EngineFactory {
 
     public var kind: ScenarioKind { .http }
 
-    public func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine {
+    public func makeEngine(_ setup: WorkerSetup, unless stopRequested: () -> Bool) throws(LoadError) -> any StepEngine {
         if LeanHTTPEngine.canDrive(setup.profile, scenarios: setup.shares.map(\.scenario)) {
             return try LeanHTTPEngine(setup)
         }

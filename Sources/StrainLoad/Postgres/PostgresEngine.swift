@@ -8,8 +8,8 @@ public struct PostgresEngineFactory: EngineFactory {
 
     public var kind: ScenarioKind { .postgres }
 
-    public func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine {
-        try PostgresEngine(setup)
+    public func makeEngine(_ setup: WorkerSetup, unless stopRequested: () -> Bool) throws(LoadError) -> any StepEngine {
+        try PostgresEngine(setup, unless: stopRequested)
     }
 }
 
@@ -59,7 +59,7 @@ final class PostgresEngine: StepEngine {
     /// The latest run-clock time the driver gave, for what `iterationEnded` (which is given none) sends.
     private var latestNow: UInt64 = 0
 
-    init(_ setup: WorkerSetup) throws(LoadError) {
+    init(_ setup: WorkerSetup, unless stopRequested: () -> Bool = { false }) throws(LoadError) {
         var pools = [Pool?](repeating: nil, count: setup.profile.scenarios.count)
         var sessions: [PooledSession] = []
         for share in setup.shares {
@@ -78,7 +78,8 @@ final class PostgresEngine: StepEngine {
             let pool = Pool(scenario: scenario, workload: workload, sessions: sessions.count..<(sessions.count + size))
             for _ in 0..<size {
                 do {
-                    sessions.append(PooledSession(try PostgresSession(workload: workload, conninfo: conninfo), pool: share.scenario))
+                    sessions.append(PooledSession(try PostgresSession(workload: workload, conninfo: conninfo, unless: stopRequested),
+                                                  pool: share.scenario))
                 } catch {
                     throw LoadError(.infrastructure, "scenario \"\(scenario.name)\": cannot connect to PostgreSQL: \(error)")
                 }

@@ -63,8 +63,10 @@ public final class PostgresSession {
 
     /// Connects, prepares the workload's statements (protocol "prepared") and switches to
     /// non-blocking (and pipeline) mode. Throws `PostgresError` when the first connection fails:
-    /// a run should stop and say why rather than retry a wrong password forever.
-    public init(workload: PostgresWorkload, conninfo: String, transport: Transport = .automatic) throws {
+    /// a run should stop and say why rather than retry a wrong password forever. The connection
+    /// takes at most `connectAttemptLimit`, as a replacement does, and stops when `stopRequested` says so.
+    public init(workload: PostgresWorkload, conninfo: String, transport: Transport = .automatic,
+                unless stopRequested: () -> Bool = { false }) throws {
         self.workload = workload
         self.conninfo = conninfo
         self.transport = transport
@@ -76,7 +78,7 @@ public final class PostgresSession {
                                         describe: describe, sync: sync),
                     try PGWireExecution(statement: "", parameterCount: statement.parameterCount, describe: describe, sync: sync))
         }
-        let connection = try PGConnection(conninfo: conninfo)
+        let connection = try PGConnection(conninfo: conninfo, within: .microseconds(Self.connectAttemptLimit), unless: stopRequested)
         let (isPrepared, wire) = try Self.use(connection, for: workload, transport: transport)
         machine = PostgresSessionMachine(workload: workload, isPrepared: isPrepared)
         self.connection = connection

@@ -434,9 +434,14 @@ private final class WorkerThreads: Sendable {
                 _ = strain_wake_punctually()
                 let engine: any StepEngine
                 do throws(LoadError) {
-                    engine = try plan.factory.makeEngine(plan.setup)
+                    engine = try plan.factory.makeEngine(plan.setup, unless: { control.stopRequested })
                 } catch {
-                    fail(error, worker: plan.number, control: control)
+                    // Given up because the run stops (a signal, another worker's failure): not a failure of its own.
+                    if control.stopRequested {
+                        control.submitFinalIfSilent(worker: plan.number)
+                    } else {
+                        fail(error, worker: plan.number, control: control)
+                    }
                     _ = gate.arriveAndWait()
                     return
                 }

@@ -61,8 +61,9 @@ public protocol EngineFactory: Sendable {
     var kind: ScenarioKind { get }
 
     /// Called on the worker's own thread, before the run's clock starts: the engine and its handles
-    /// never leave that thread.
-    func makeEngine(_ setup: WorkerSetup) throws(LoadError) -> any StepEngine
+    /// never leave that thread. Work that waits on a server (opening connections) gives up once
+    /// `stopRequested` says so.
+    func makeEngine(_ setup: WorkerSetup, unless stopRequested: () -> Bool) throws(LoadError) -> any StepEngine
 }
 
 /// What one worker runs: its share of each scenario of its kind.
