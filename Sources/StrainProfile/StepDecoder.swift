@@ -101,9 +101,8 @@ struct StepDecoder {
         }
 
         let stepHeaders = try ProfileDecoder.headers(object["headers"], in: scope)
-        var headers = defaults.headers.filter { header in
-            !stepHeaders.contains { $0.name.lowercased() == header.name.lowercased() }
-        } + stepHeaders
+        let stepNames = Set(stepHeaders.map { $0.name.lowercased() })
+        var headers = defaults.headers.filter { !stepNames.contains($0.name.lowercased()) } + stepHeaders
         var body: Body?
         if let bodyField = object["body"] {
             body = try self.body(bodyField)
