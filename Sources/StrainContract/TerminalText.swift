@@ -60,9 +60,10 @@ public enum TerminalText {
         scalar == "\n" || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 
-    /// A control character where text is one line (a name, an identifier): line feed and tab included.
+    /// A control character where text is one line (a name, an identifier): line feed, tab and the
+    /// line and paragraph separators included.
     public static func isControlInOneLine(_ scalar: Unicode.Scalar) -> Bool {
-        isControl(scalar) || scalar == "\n" || scalar == "\t"
+        isControl(scalar) || breaksLine(scalar) || scalar == "\t"
     }
 
     /// A C0 or C1 control character (or DEL), line feed and tab excepted, or a bidirectional embedding,

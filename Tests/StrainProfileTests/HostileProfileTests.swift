@@ -25,7 +25,7 @@ struct HostileProfileTests {
         #expect(try Self.parse(Self.named(name)).folderName == folder)
     }
 
-    @Test(arguments: ["a\u{0}b", "a\nb", "\u{1B}[31mred", "tab\there", "c1\u{9B}31m"])
+    @Test(arguments: ["a\u{0}b", "a\nb", "\u{1B}[31mred", "tab\there", "c1\u{9B}31m", "line\u{2028}separator", "para\u{2029}graph"])
     func namesWithControlCharactersAreRejected(name: String) {
         #expect(throws: ProfileError.self) { try Self.parse(Self.named(name)) }
     }
