@@ -39,6 +39,8 @@ enum CapacityCommand: Command {
     130 interrupted.
     """
 
+    /// The folder of the steps' run folders, inside the search's own.
+    static let stepsFolder = "steps"
     static let options: Set<String> = ["--slo", "--max-rate", "--max-duration", "--step-duration", "--warm-up", "--workers", "--out"]
 
     /// What the command line asks for, checked.
@@ -88,6 +90,15 @@ enum CapacityCommand: Command {
             workers = try arguments.value("--workers").map(RunCommand.workerCount) ?? RunOptions.defaultWorkers
             directory = try arguments.outputFolder(writer: "a capacity search").map { URL(fileURLWithPath: $0) }
                 ?? RunCommand.defaultOutputDirectory(for: profile.folderName + "-capacity")
+            // Checked before the first step: a second search into the folder of a first would replace its
+            // capacity.json only to refuse its first step's folder, and a `steps` link would take the
+            // steps' runs wherever it points.
+            var status = stat()
+            if let problem = RunFile.problemWritingRun(into: directory)
+                ?? (lstat(directory.appendingPathComponent(CapacityCommand.stepsFolder).path, &status) == 0
+                    ? "\(directory.path) already holds \(CapacityCommand.stepsFolder)/: give a new folder to --out, or remove that one first" : nil) {
+                throw UsageError(description: problem)
+            }
         }
 
         private static func value<T>(_ arguments: Arguments, _ option: String, _ parse: (String) throws(ValueError) -> T) throws -> T? {
@@ -145,7 +156,7 @@ enum CapacityCommand: Command {
         var interrupted = false
         var stepError: Error?
         while case .measure(let rate) = search.next {
-            let folderName = String(format: "steps/%02d-%g", steps.count + 1, rate.rounded())
+            let folderName = Self.stepsFolder + String(format: "/%02d-%g", steps.count + 1, rate.rounded())
             let folder = request.directory.appendingPathComponent(folderName)
             let result: RunResult
             let evidence: Evidence?
@@ -166,7 +177,7 @@ enum CapacityCommand: Command {
             if result.artifact.status == .interrupted {
                 interrupted = true
                 stoppedEarly = "interrupted during the step at \(Format.rate(rate)) (\(folderName), not judged)"
-                output.error("strain capacity: interrupted; the steps so far are in \(request.directory.path)/steps")
+                output.error("strain capacity: interrupted; the steps so far are in \(request.directory.path)/\(Self.stepsFolder)")
                 break
             }
             let measured = CapacitySLO.measuredPart(of: result.artifact, timeline: try TimelineReader.read(from: result.timelineURL),

@@ -166,6 +166,36 @@ struct CapacityCommandTests {
         #expect(short.stderr.contains("--max-duration must be at least one step (--step-duration, 20s)"), "\(short.stderr)")
     }
 
+    /// A folder that holds a search (its capacity.json, or a `steps` link that points elsewhere) is
+    /// refused before the first step: nothing in it is replaced, nothing is written through the link.
+    @Test func aFolderHoldingASearchIsRefusedBeforeAnyStep() throws {
+        let fixtures = try ReportFixtures()
+        defer { fixtures.remove() }
+        let profile = try fixtures.write("again.json5", """
+        { name: "again", target: { baseURL: "\(TestServers.httpURL)" },
+          scenarios: [{ name: "web", load: { rate: "20/s", duration: "10s" }, steps: [{ path: "/index.html" }] }] }
+        """)
+        let earlier = fixtures.directory.appendingPathComponent("earlier")
+        try FileManager.default.createDirectory(at: earlier, withIntermediateDirectories: true)
+        try Data(#"{"sustainableRate": 20}"#.utf8).write(to: earlier.appendingPathComponent("capacity.json"))
+        let again = try StrainProcess.run(["capacity", profile.path, "--slo", "errors: rate < 1%", "--step-duration", "3s",
+                                           "--out", earlier.path])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already holds a run's files (capacity.json)"), "\(again.stderr)")
+        #expect(try String(contentsOf: earlier.appendingPathComponent("capacity.json"), encoding: .utf8) == #"{"sustainableRate": 20}"#)
+
+        let linked = fixtures.directory.appendingPathComponent("linked")
+        let elsewhere = fixtures.directory.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: linked, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("steps"), withDestinationURL: elsewhere)
+        let throughLink = try StrainProcess.run(["capacity", profile.path, "--slo", "errors: rate < 1%", "--step-duration", "3s",
+                                                 "--out", linked.path])
+        #expect(throughLink.status == 2)
+        #expect(throughLink.stderr.contains("already holds steps/"), "\(throughLink.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
+    }
+
     static func capacityJSON(_ folder: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: folder.appendingPathComponent("capacity.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
