@@ -165,8 +165,10 @@ enum RunCommand: Command {
             abortCheck: abortCheck, seed: seed, shard: shard, startAt: startAt,
             outputs: destinations.map { $0.start(runID: directory.lastPathComponent, profile: profile.name) })
         options.overrides = overrides
+        // What refuses the run outright is said before it announces a results folder.
         do {
             _ = try RunInputs.environmentValues(of: profile, in: options.environment)
+            if let problem = RunFile.problemWritingRun(into: directory) { throw LoadError(.badInput, problem) }
         } catch {
             releaseFolderIfUnused()
             output.error("strain run: \(error)")

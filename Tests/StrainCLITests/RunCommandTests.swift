@@ -46,6 +46,8 @@ struct RunCommandTests {
         let second = try StrainProcess.run(["run", "--url", TestServers.httpURL + "/1k.bin", "-n", "5", "--out", out.path])
         #expect(second.status == 2)
         #expect(second.stderr.contains("\(out.path) already holds a run's files (run.json, timeline.ndjson"), "\(second.stderr)")
+        // Refused before the run announces the folder as where its results will be.
+        #expect(!second.stderr.contains("results in"), "\(second.stderr)")
         #expect(try Data(contentsOf: out.appendingPathComponent("run.json")) == before)
     }
 
