@@ -14,6 +14,7 @@ struct FailureLabelTests {
         (CURLE_GOT_NOTHING, "Empty reply from server", "connection closed"),
         (CURLE_WEIRD_SERVER_REPLY, "Unsupported HTTP version in response", "malformed response"),
         (CURLE_UNSUPPORTED_PROTOCOL, "Received HTTP/0.9 when not allowed", "malformed response"),
+        (CURLE_UNSUPPORTED_PROTOCOL, "Unsupported response code in HTTP response", "malformed response"),
         (CURLE_UNSUPPORTED_PROTOCOL, "Protocol \"gopher\" not supported", "invalid request"),
         (CURLE_OPERATION_TIMEDOUT, "Operation timed out after 300 milliseconds with 0 bytes received", "timeout"),
     ])

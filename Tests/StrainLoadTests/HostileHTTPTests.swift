@@ -52,6 +52,25 @@ struct HostileHTTPTests {
         #expect(step.errors.first.map { $0.example.contains(location) && $0.example.contains(reason) } == true, "\(step.errors)")
     }
 
+    /// Through libcurl (redirects on): a status that is no number and a Location no URL parser reads
+    /// are the server's faults, labelled as a malformed response, not as the profile's invalid request.
+    @Test(arguments: [
+        (ScriptedServer.response(status: "2x0 OK"), "Unsupported response code"),
+        (ScriptedServer.response(status: "302 Found", headers: ["Location: http://evil\u{1B}[31m.example/x"]), "Location cannot be followed"),
+    ])
+    func aServersMalformedAnswerIsItsFaultNotTheRequests(response: String, example: String) throws {
+        let origin = try ScriptedServer { _ in response }
+        defer { origin.stop() }
+        let outcome = try runLoad("""
+        { name: "faults", target: { baseURL: "\(origin.url)", redirects: 3 },
+          scenarios: [{ name: "s", load: { model: "closed", connections: 1, iterations: 2 }, steps: [{ path: "/" }] }] }
+        """)
+        let step = outcome.step()
+        #expect(step.failures == 2)
+        #expect(step.errors.map(\.label) == ["malformed response"], "\(step.errors)")
+        #expect(step.errors.first?.example.contains(example) == true, "\(step.errors)")
+    }
+
     @Test func aRedirectWithinTheAllowListIsFollowed() throws {
         let origin = try ScriptedServer { requestLine in
             requestLine.hasPrefix("GET /start ")

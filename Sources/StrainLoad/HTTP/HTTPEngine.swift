@@ -237,6 +237,9 @@ private final class PreparedRequest {
                 // curl follows redirects to http and https only (setHostCheck): another scheme is where one pointed.
                 outcome.failure = StepFailure(.redirectNotAllowed,
                                               "redirect to \(URLText.redacted(hop)) refused: only http and https are followed; the request was not sent")
+            } else if error.kind == .malformedURL, let info = try? easy.transferInfo(), (300..<400).contains(info.responseCode) {
+                // The request's own URL was sent: the one curl could not read is a redirect's Location, the server's.
+                outcome.failure = StepFailure(.malformedResponse, "a \(info.responseCode) response's Location cannot be followed: \(error.description)")
             } else {
                 outcome.failure = StepFailure(.forTransfer(error), error.description)
             }

@@ -45,8 +45,9 @@ extension ErrorLabel {
         case .tls: .tls
         case .connectionLost: .connectionClosed
         case .weirdServerReply: .malformedResponse
-        // libcurl 7.88 says "Received HTTP/0.9 when not allowed" for a reply without a status line.
-        case .unsupportedProtocol where names("HTTP/0.9"): .malformedResponse
+        // libcurl 7.88 says "Received HTTP/0.9 when not allowed" for a reply without a status line,
+        // and "Unsupported response code in HTTP response" for a status line like "HTTP/1.1 2x0".
+        case .unsupportedProtocol where names("HTTP/0.9") || names("Unsupported response code"): .malformedResponse
         case .http2: .http2
         case .tooManyRedirects: .tooManyRedirects
         case .unsupportedProtocol, .malformedURL: .invalidRequest
