@@ -63,13 +63,15 @@ enum Markdown {
         Self.text(TerminalText.visible(text)).replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// Text whose `<`, `>` and `&` show as themselves rather than open an HTML tag or entity, and whose
-    /// `[`, `]` open no link or image: names come from profiles, run folders, servers and databases.
+    /// Text whose `<`, `>` and `&` show as themselves rather than open an HTML tag or entity, whose
+    /// `[`, `]` open no link or image, and whose `*`, `~` and `_` (but inside a word, as in
+    /// `order_items`, where it never is) make no emphasis or strikethrough (two `count(*)` in one
+    /// statement would set what lies between in italics, and hide both asterisks): names come from profiles, run folders, servers and databases.
     /// Code spans are left as they are, since a renderer shows their content literally (an entity
     /// there would show as one). Backslashes outside them are doubled: `\`` is no code span to
     /// CommonMark, so text read as one here would otherwise reach the renderer as HTML.
     static func text(_ text: String) -> String {
-        guard text.contains(where: { "<>&[]\\".contains($0) }) else { return text }
+        guard text.contains(where: { "<>&[]\\*_~".contains($0) }) else { return text }
         var result = ""
         var rest = Substring(text)
         while let tick = rest.firstIndex(of: "`") {
@@ -96,9 +98,29 @@ enum Markdown {
     }
 
     private static func escapeOutsideCode(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\")
+        escapingUnderscores(text.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "[", with: "\\[").replacingOccurrences(of: "]", with: "\\]")
+            .replacingOccurrences(of: "*", with: "\\*").replacingOccurrences(of: "~", with: "\\~"))
+    }
+
+    /// `_` escaped unless a letter or digit stands on both sides of it: only there can it open or
+    /// close no emphasis (CommonMark), so identifiers like `order_items` stay as written. Runs after
+    /// backslashes are doubled, so that the ones it adds stay single.
+    private static func escapingUnderscores(_ text: String) -> String {
+        guard text.contains("_") else { return text }
+        let characters = Array(text)
+        var result = ""
+        for (index, character) in characters.enumerated() {
+            if character == "_" {
+                let isWord = { (neighbour: Character?) in neighbour.map { $0.isLetter || $0.isNumber } ?? false }
+                if !(isWord(index > 0 ? characters[index - 1] : nil) && isWord(index + 1 < characters.count ? characters[index + 1] : nil)) {
+                    result += "\\"
+                }
+            }
+            result.append(character)
+        }
+        return result
     }
 
     /// One line of untrusted text outside a table (a heading, an evidence item): `text`, with

@@ -187,7 +187,7 @@ struct DiagnosisReportTests {
         // Outside code spans (where a renderer shows it literally) the HTML is escaped.
         #expect(!markdown.contains("\n#9"))
         // Backslashes and brackets outside code are escaped too: rendered, they read as written.
-        #expect(markdown.contains(#"- statement: SELECT * FROM gone\\u{1B}\[8m&lt;script&gt;"#))
+        #expect(markdown.contains(#"- statement: SELECT \* FROM gone\\u{1B}\[8m&lt;script&gt;"#))
         #expect(markdown.contains(#"`gone\u{1B}[8m<script>x</script> #9 [critical] forged \u{1B}[1;31mred\u{1B}[0m`"#))
         #expect(markdown.contains(#"## 1. Slow statement on gone\\u{1B}\[8m&lt;script&gt;x&lt;/script&gt;\\u{A}#9 \[critical\] forged"#))
     }
@@ -199,6 +199,10 @@ struct DiagnosisReportTests {
         (#"![i](http://evil.example/i.png)"#, #"!\[i\](http://evil.example/i.png)"#),
         (#"[l](javascript:alert(1))"#, #"\[l\](javascript:alert(1))"#),
         (#"a <b> & c"#, #"a &lt;b&gt; &amp; c"#),
+        // Two count(*) would set what lies between in italics and hide both asterisks.
+        (#"SELECT count(*) FROM a WHERE n > (SELECT count(*) FROM b)"#, #"SELECT count(\*) FROM a WHERE n &gt; (SELECT count(\*) FROM b)"#),
+        // Underscores inside a word make no emphasis and stay; others, and tildes, are escaped.
+        (#"order_items _x_ __init__ ~~gone~~ a\_b"#, #"order_items \_x\_ \_\_init\_\_ \~\~gone\~\~ a\\\_b"#),
     ])
     func markdownTextStaysText(untrusted: String, escaped: String) {
         #expect(Markdown.text(untrusted) == escaped)
