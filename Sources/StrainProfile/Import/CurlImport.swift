@@ -34,7 +34,15 @@ public enum CurlImport {
         var method: String?
         var url: String?
         var headers: [(name: String, value: String)] = []
+        // Headers curl makes from its own options (-u, -A, -e, -b, --compressed): a later option replaces an
+        // earlier one's, and an -H of the same name, wherever it stands, replaces them (curl sends the -H).
+        var optionHeaders: [(name: String, value: String)] = []
+        func setOptionHeader(_ name: String, _ value: String) {
+            optionHeaders.removeAll { $0.name == name }
+            optionHeaders.append((name, value))
+        }
         var data: [String] = []
+        var sendsJSON = false
         var dataIntoQuery = false
         var insecure = false
         var redirects = false
@@ -84,30 +92,27 @@ public enum CurlImport {
                     throw Failure(description: "word \(position) (\(option) \(text)): a body read from a file cannot be imported; write body: { file: \"\(text.dropFirst())\" } in the profile")
                 }
                 data.append(option == "--data-urlencode" ? Self.urlencodedData(text) : text)
-                if option == "--json" {
-                    headers.append(("Content-Type", "application/json"))
-                    headers.append(("Accept", "application/json"))
-                } else if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
-                    headers.append(("Content-Type", "application/x-www-form-urlencoded"))
-                }
+                if option == "--json" { sendsJSON = true }
             case "-u", "--user":
                 let credentials = try value(for: option, attached: attached)
-                headers.append(("Authorization", "Basic " + Data(credentials.utf8).base64EncodedString()))
+                setOptionHeader("Authorization", "Basic " + Data(credentials.utf8).base64EncodedString())
             case "-b", "--cookie":
                 let cookie = try value(for: option, attached: attached)
                 guard cookie.contains("=") else {
                     throw Failure(description: "word \(position) (\(option) \(cookie)): a cookie file cannot be imported; give the cookies as NAME=VALUE")
                 }
-                headers.append(("Cookie", cookie))
-            case "-A", "--user-agent": headers.append(("User-Agent", try value(for: option, attached: attached)))
-            case "-e", "--referer": headers.append(("Referer", try value(for: option, attached: attached)))
+                // Every -b is sent, in one Cookie header.
+                let earlier = optionHeaders.first { $0.name == "Cookie" }.map { $0.value + "; " } ?? ""
+                setOptionHeader("Cookie", earlier + cookie)
+            case "-A", "--user-agent": setOptionHeader("User-Agent", try value(for: option, attached: attached))
+            case "-e", "--referer": setOptionHeader("Referer", try value(for: option, attached: attached))
             case "--url":
                 let given = try value(for: option, attached: attached)
                 guard url == nil else {
                     throw Failure(description: "word \(position) (--url \(given)): a second URL; import one request per curl command")
                 }
                 url = given
-            case "--compressed": headers.append(("Accept-Encoding", "gzip"))
+            case "--compressed": setOptionHeader("Accept-Encoding", "gzip")
             case "-G", "--get": dataIntoQuery = true
             case "-I", "--head": method = "HEAD"
             case "-k", "--insecure": insecure = true
@@ -123,8 +128,16 @@ public enum CurlImport {
         if dataIntoQuery, let query = body {
             url += (url.contains("?") ? "&" : "?") + query
             body = nil
-            headers.removeAll { $0.name == "Content-Type" && $0.value == "application/x-www-form-urlencoded" }
         }
+        if sendsJSON {
+            setOptionHeader("Content-Type", "application/json")
+            setOptionHeader("Accept", "application/json")
+        } else if body != nil {
+            setOptionHeader("Content-Type", "application/x-www-form-urlencoded")
+        }
+        let named = Set(headers.map { $0.name.lowercased() })
+        // "-H 'Name:'", nothing after the colon, sends no such header: it only removes curl's own.
+        headers = optionHeaders.filter { !named.contains($0.name.lowercased()) } + headers.filter { !$0.value.isEmpty }
         let request: ImportedRequest
         do throws(ImportedRequest.Problem) {
             request = try ImportedRequest(method: method ?? (body == nil ? "GET" : "POST"), url: url, headers: headers, body: body)
