@@ -198,6 +198,8 @@ struct ImportCommandTests {
         (["curl", "ftp://127.0.0.1/file"], "the URL: expected an http:// or https:// URL, found a ftp: URL"),
         (["curl", "http://127.0.0.1/", "--proxy", "http://p"], "word 2: curl option --proxy is not supported"),
         (["curl", "http://127.0.0.1/", "-d", "@body.json"], "a body read from a file cannot be imported"),
+        (["curl", "http://127.0.0.1/", "--data-urlencode", "name@/etc/passwd"],
+         "word 2 (--data-urlencode name@/etc/passwd): a body read from a file cannot be imported"),
         (["curl", "http://127.0.0.1/", "http://127.0.0.1/b"], "word 2 (\"http://127.0.0.1/b\"): a second URL"),
         (["curl", "--url", "http://127.0.0.1/a", "--url", "http://127.0.0.1/b"], "word 3 (--url http://127.0.0.1/b): a second URL"),
         (["curl", "-H"], "curl option -H needs a value"),

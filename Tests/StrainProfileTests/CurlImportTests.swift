@@ -37,4 +37,18 @@ struct CurlImportTests {
     func anExplicitHeaderReplacesTheOneAnOptionWouldAdd(options: [String], expected: [String]) throws {
         #expect(try Self.headers(options) == expected)
     }
+
+    /// --data-urlencode as curl reads it: the first "=" ends the name (which is sent as written), a
+    /// lone "=" sends no name, and without "=" an "@" reads a file (refused, never sent as text).
+    @Test(arguments: [
+        ("a b&c", "a+b%26c"),
+        ("=a b", "a+b"),
+        ("n=a b", "n=a+b"),
+        ("x@y=1@2", "x@y=1%402"),
+        ("name@/etc/passwd", nil),
+        ("@/etc/passwd", nil),
+    ] as [(String, String?)])
+    func dataURLEncodeSendsWhatCurlSends(argument: String, body: String?) {
+        #expect(CurlImport.urlencodedData(argument) == body)
+    }
 }

@@ -88,10 +88,17 @@ public enum CurlImport {
                 headers.append((name, value))
             case "-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--data-urlencode", "--json":
                 let text = try value(for: option, attached: attached)
-                if text.hasPrefix("@"), option != "--data-raw" {
-                    throw Failure(description: "word \(position) (\(option) \(text)): a body read from a file cannot be imported; write body: { file: \"\(text.dropFirst())\" } in the profile")
+                if option == "--data-urlencode" {
+                    guard let encoded = Self.urlencodedData(text) else {
+                        throw Failure(description: "word \(position) (\(option) \(text)): a body read from a file cannot be imported; write the file's content, urlencoded, into the profile's body")
+                    }
+                    data.append(encoded)
+                } else {
+                    if text.hasPrefix("@"), option != "--data-raw" {
+                        throw Failure(description: "word \(position) (\(option) \(text)): a body read from a file cannot be imported; write body: { file: \"\(text.dropFirst())\" } in the profile")
+                    }
+                    data.append(text)
                 }
-                data.append(option == "--data-urlencode" ? Self.urlencodedData(text) : text)
                 if option == "--json" { sendsJSON = true }
             case "-u", "--user":
                 let credentials = try value(for: option, attached: attached)
@@ -155,10 +162,13 @@ public enum CurlImport {
         return draft
     }
 
-    /// curl's --data-urlencode: "name=value" sends name=<value encoded>; a value alone is encoded whole.
-    static func urlencodedData(_ text: String) -> String {
-        guard let equals = text.firstIndex(of: "=") else { return HARImport.formEncoded(text) }
-        return String(text[..<equals]) + "=" + HARImport.formEncoded(String(text[text.index(after: equals)...]))
+    /// What curl's --data-urlencode sends, read as curl reads it: "name=content" sends name=<content encoded>,
+    /// "=content" and "content" the content encoded; without a "=", "@file" and "name@file" send a file's
+    /// content, which is not imported (nil).
+    static func urlencodedData(_ text: String) -> String? {
+        guard let equals = text.firstIndex(of: "=") else { return text.contains("@") ? nil : HARImport.formEncoded(text) }
+        let name = text[..<equals], content = HARImport.formEncoded(String(text[text.index(after: equals)...]))
+        return name.isEmpty ? content : name + "=" + content
     }
 }
 
