@@ -92,17 +92,21 @@ public struct ProfileError: Error, CustomStringConvertible, Equatable, Sendable 
         ([self] + others).map(\.single).joined(separator: "\n")
     }
 
-    /// This problem alone.
-    private var single: String {
+    /// Where the problem is, as far as known: "session.har:12:7: log.entries[3].request".
+    public var place: String {
         var text = file
         if let line, let column {
             text += ":\(line):\(column)"
         }
-        text += ": "
         if !keyPath.components.isEmpty {
-            text += "\(keyPath): "
+            text += ": \(keyPath)"
         }
-        text += message
+        return text
+    }
+
+    /// This problem alone.
+    private var single: String {
+        var text = place + ": " + message
         if let suggestion {
             text += "; did you mean \"\(suggestion)\"?"
         }

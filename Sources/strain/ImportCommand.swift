@@ -70,16 +70,15 @@ enum ImportCommand: Command {
             return .badInput
         }
 
-        let text = draft.json5()
-        let destination = arguments.outputFile
+        let text: String
         do {
             // Whatever was recorded, what is written must be a profile `strain validate` accepts.
-            _ = try ProfileLoader.parse(text, path: destination ?? "the imported profile",
-                                        baseDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            text = try draft.validatedJSON5(baseDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         } catch {
-            output.error("strain import: the imported requests do not make a valid profile: \(error.description)")
+            output.error("strain import: \(error)")
             return .badInput
         }
+        let destination = arguments.outputFile
         guard let destination else {
             output.print(text, terminator: "")
             return .ok

@@ -91,6 +91,15 @@ struct ImportCommandTests {
         #expect(imported.stdout.contains(#"-evil-{name:\"PWN\"}-x-z","#), "\(imported.stdout)")
     }
 
+    /// A profile's name is at most 200 characters; a file's name may be longer.
+    @Test func aLongFileNameMakesANameThatFits() throws {
+        let file = Self.temporaryFile(String(repeating: "n", count: 200) + ".har")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Self.har(request: #"{"method": "GET", "url": "http://127.0.0.1:9/page"}"#).write(to: file, atomically: true, encoding: .utf8)
+        let imported = try StrainProcess.run(["import", "har", file.path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+    }
+
     @Test func keepCredentialsKeepsCookiesAndAuthorization() throws {
         let imported = try StrainProcess.run(["import", "har", Self.fixture.path, "--keep-credentials"])
         #expect(imported.status == 0, "\(imported.stderr)")

@@ -147,7 +147,8 @@ public enum CurlImport {
         headers = optionHeaders.filter { !named.contains($0.name.lowercased()) } + headers.filter { !$0.value.isEmpty }
         let request: ImportedRequest
         do throws(ImportedRequest.Problem) {
-            request = try ImportedRequest(method: method ?? (body == nil ? "GET" : "POST"), url: url, headers: headers, body: body)
+            request = try ImportedRequest(method: method ?? (body == nil ? "GET" : "POST"), url: url, headers: headers, body: body,
+                                          origin: "the curl command line")
         } catch {
             let part = switch error.part {
             case .method: "the method (-X)"
@@ -156,7 +157,8 @@ public enum CurlImport {
             }
             throw Failure(description: "\(part): \(error.message)")
         }
-        var draft = ProfileDraft(name: "curl-import", source: "a curl command line", requests: [request], keepCredentials: keepCredentials)
+        var draft = ProfileDraft(name: "curl-import", source: "a curl command line", origin: "the curl command line",
+                                 requests: [request], keepCredentials: keepCredentials)
         if insecure { draft.targetSettings.append(("tls", "{ insecure: true }")) }
         if redirects { draft.targetSettings.append(("redirects", "10")) }
         return draft

@@ -23,14 +23,14 @@ public enum HARImport {
         }
         let (value, sourceMap) = try ProfileLoader.document(text, path: path,
                                                             expected: #"a HAR recording like { "log": { "entries": [ … ] } }"#)
-        // A profile's name holds no control character: one in the file's name becomes a hyphen.
+        // A profile's name holds no control character (one in the file's name becomes a hyphen), and is not too long.
         let name = String(String.UnicodeScalarView(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.unicodeScalars.map {
             ProfileDraft.breaksOneLine($0) ? "-" : $0
-        }))
+        }).prefix(Limits.nameCharacters))
         do {
-            let recorded = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()))
+            let recorded = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()), file: path)
             var draft = ProfileDraft(name: name.isEmpty ? "imported" : name, source: URL(fileURLWithPath: path).lastPathComponent,
-                                     requests: recorded.requests, keepCredentials: keepCredentials)
+                                     origin: path, requests: recorded.requests, keepCredentials: keepCredentials)
             draft.leftOutSchemes = recorded.leftOutSchemes
             return draft
         } catch {
@@ -38,8 +38,8 @@ public enum HARImport {
         }
     }
 
-    /// The HTTP requests of the entries, and how many entries of each other scheme were left out.
-    static func requests(in document: Field) throws(ProfileError) -> (requests: [ImportedRequest], leftOutSchemes: [String: Int]) {
+    /// The HTTP requests of the entries of the HAR `file`, and how many entries of each other scheme were left out.
+    static func requests(in document: Field, file: String) throws(ProfileError) -> (requests: [ImportedRequest], leftOutSchemes: [String: Int]) {
         let entries = try document.requiredMember("log").requiredMember("entries")
         let list = try entries.array(atMost: Limits.steps, of: "requests (a scenario's steps)")
         guard !list.isEmpty else { throw entries.error("has no entries: the recording holds no request") }
@@ -61,8 +61,9 @@ public enum HARImport {
             let postData = try request.member("postData")
             let body = try postData.flatMap { postData throws(ProfileError) in try self.body(postData) }
             let methodText = try method.string(), urlText = try url.string()
+            let origin = ProfileLoader.located(request.error(""), file: file, in: request.sourceMap).place
             do throws(ImportedRequest.Problem) {
-                requests.append(try ImportedRequest(method: methodText, url: urlText, headers: headers, body: body))
+                requests.append(try ImportedRequest(method: methodText, url: urlText, headers: headers, body: body, origin: origin))
             } catch {
                 let field = switch error.part {
                 case .method: method

@@ -6,12 +6,15 @@ import StrainContract
 /// without control characters but tab (CR and LF would end a header line and start another).
 public struct ImportedRequest: Sendable {
     public var method: String
-    /// As recorded, without a fragment (Foundation would re-encode characters like `{`).
+    /// As recorded, without a fragment (Foundation would re-encode characters like `{`), in ASCII as a
+    /// browser sends it (`asciiURL`).
     public var url: String
     /// The URL's parts, for its origin and host.
     public var components: URLComponents
     public var headers: [(name: String, value: String)]
     public var body: String?
+    /// Where it was read, as an error names it: "session.har:12:7: log.entries[3].request", "the curl command line".
+    public var origin: String
 
     /// What is wrong with one part of a request; the importer says where it came from.
     public struct Problem: Error, Equatable {
@@ -25,16 +28,16 @@ public struct ImportedRequest: Sendable {
         public let message: String
     }
 
-    public init(method: String, url: String, headers: [(name: String, value: String)], body: String?) throws(Problem) {
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: String?, origin: String) throws(Problem) {
         guard !method.isEmpty, method.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.letters.contains($0) }) else {
             throw Problem(part: .method, message: "expected an HTTP method of letters like \"GET\", found \"\(method.debugDescription.dropFirst().dropLast())\"")
         }
-        guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+        guard let recorded = URLComponents(string: url), let scheme = recorded.scheme?.lowercased(),
               scheme == "http" || scheme == "https" else {
             let scheme = URLComponents(string: url)?.scheme.map { "a \($0): URL" } ?? "\"\(URLText.redacted(url))\""
             throw Problem(part: .url, message: "expected an http:// or https:// URL, found \(scheme); only HTTP requests can be replayed")
         }
-        guard let host = components.host, !host.isEmpty else {
+        guard let host = recorded.host, !host.isEmpty else {
             throw Problem(part: .url, message: "expected a host after \(scheme)://, found \"\(URLText.redacted(url))\"")
         }
         // What the profile would refuse, said here where the recording's key is known.
@@ -53,12 +56,39 @@ public struct ImportedRequest: Sendable {
             }
         }
         // The fragment stays in the browser; it is never sent.
-        components.fragment = nil
+        let sent = Self.asciiURL(String(url.prefix { $0 != "#" }))
         self.method = method.uppercased()
-        self.url = String(url.prefix { $0 != "#" })
-        self.components = components
+        self.url = sent
+        // Encoding only non-ASCII characters keeps a URL that parsed one that parses.
+        self.components = URLComponents(string: sent) ?? recorded
         self.headers = headers
         self.body = body
+        self.origin = origin
+    }
+
+    /// `url` as a browser sends it: a host of non-ASCII letters in its IDNA form ("xn--…", what DNS and
+    /// the Host header carry), any other non-ASCII character percent-encoded as UTF-8; ASCII as written.
+    static func asciiURL(_ url: String) -> String {
+        guard !url.unicodeScalars.allSatisfy(\.isASCII), let schemeEnd = url.range(of: "://") else { return url }
+        let authority = url[schemeEnd.upperBound...].prefix { !"/?#".contains($0) }
+        let hostStart = authority.lastIndex(of: "@").map(authority.index(after:)) ?? authority.startIndex
+        // A host with non-ASCII letters is a name, never a bracketed IPv6 address: a colon starts its port.
+        let hostEnd = authority[hostStart...].firstIndex(of: ":") ?? authority.endIndex
+        let host = authority[hostStart..<hostEnd]
+        let asciiHost = host.unicodeScalars.allSatisfy(\.isASCII) ? nil : URL(string: "http://\(host)/")?.host
+        return percentEncodedNonASCII(url[..<hostStart]) + (asciiHost ?? String(host)) + percentEncodedNonASCII(url[hostEnd...])
+    }
+
+    private static func percentEncodedNonASCII(_ text: Substring) -> String {
+        var encoded = ""
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                encoded.unicodeScalars.append(scalar)
+            } else {
+                encoded += String(scalar).utf8.map { String(format: "%%%02X", $0) }.joined()
+            }
+        }
+        return encoded
     }
 
     /// RFC 9110 token characters (header names).
@@ -82,6 +112,8 @@ public struct ProfileDraft: Sendable {
     public var name: String
     /// "session.har" or "a curl command line", for the header comment.
     public var source: String
+    /// What errors name for the requests as a whole: the HAR file's path as given, or "the curl command line".
+    public var origin: String
     public var requests: [ImportedRequest]
     public var keepCredentials: Bool
     /// Settings of the command line with no place in a step (e.g. curl's --insecure), as profile text.
@@ -89,11 +121,44 @@ public struct ProfileDraft: Sendable {
     /// Recorded entries that were not HTTP requests, by URL scheme ("data": 3): left out, and said so.
     public var leftOutSchemes: [String: Int] = [:]
 
-    public init(name: String, source: String, requests: [ImportedRequest], keepCredentials: Bool) {
+    public init(name: String, source: String, origin: String, requests: [ImportedRequest], keepCredentials: Bool) {
         self.name = name
         self.source = source
+        self.origin = origin
         self.requests = requests
         self.keepCredentials = keepCredentials
+    }
+
+    /// Why the profile would not load, said of what it was imported from: the lines of a text never
+    /// written would point nowhere.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The profile as JSON5 text, checked as `strain validate` would check the written file (relative
+    /// files it names resolved against `baseDirectory`).
+    public func validatedJSON5(baseDirectory: URL) throws(Invalid) -> String {
+        let text = json5()
+        do {
+            _ = try ProfileLoader.parse(text, path: "", baseDirectory: baseDirectory)
+        } catch {
+            let problems = ([error] + error.others).map { problem in
+                // A step's problem is its request's: name the HAR entry it came from.
+                let place = requestIndex(at: problem.keyPath).map { requests[$0].origin } ?? origin
+                let key = problem.keyPath.components.isEmpty ? "" : "\(problem.keyPath): "
+                return TerminalText.oneLine("\(place): makes a profile that would not be valid, so none was written: \(key)\(problem.message)")
+            }
+            throw Invalid(description: problems.joined(separator: "\n"))
+        }
+        return text
+    }
+
+    /// The index of the request whose step `path` is in (scenarios[0].steps[i]…), if it is in one.
+    private func requestIndex(at path: ProfilePath) -> Int? {
+        let components = path.components
+        guard components.count >= 4, components[0] == .key("scenarios"), components[1] == .index(0), components[2] == .key("steps"),
+              case .index(let index) = components[3], requests.indices.contains(index) else { return nil }
+        return index
     }
 
     /// The profile as JSON5 text.
@@ -130,7 +195,8 @@ public struct ProfileDraft: Sendable {
         }
         let origins = Set(requests.map { Self.origin($0, keepCredentials: keepCredentials) })
         let baseURL = origins.count == 1 ? origins.first : nil
-        let hosts = Set(requests.compactMap { $0.components.host?.lowercased() }).sorted()
+        // As the URLs write them: `host` would decode an IDNA name ("xn--…") that the URLs keep encoded.
+        let hosts = Set(requests.compactMap { $0.components.encodedHost?.lowercased() }).sorted()
 
         let replayed = requests.count == 1 ? "the request" : "the \(requests.count) requests in order"
         // The comments quote what the recording held (a file's name, header names, URL schemes).
@@ -147,7 +213,7 @@ public struct ProfileDraft: Sendable {
         if compressed > 0 {
             comments.append("Left out: Accept-Encoding (\(compressed)×); set compression: \"gzip\" under target to ask for compressed responses.")
         }
-        var lines = comments.map { "// " + Self.oneCommentLine($0) }
+        var lines = comments.map { "// " + Self.writtenOnOneLine($0) }
         lines.append("{")
         lines.append("  name: \(Self.quoted(name)),")
         var target: [String] = []
@@ -221,11 +287,13 @@ public struct ProfileDraft: Sendable {
         return tail.hasPrefix("/") ? tail : "/" + tail
     }
 
-    /// "GET /v1/orders", "GET /v1/orders (2)" for the second of that name.
+    /// "GET /v1/orders", "GET /v1/orders (2)" for the second of that name. The path reads decoded
+    /// ("/café"); a character a name refuses (a control, a bidirectional override, as %1B or %E2%80%AE
+    /// in the URL) is written as its code point, and a long name is cut well within a name's limit.
     static func stepName(_ request: ImportedRequest, taken: inout [String: Int]) -> String {
-        var path = request.components.path.isEmpty ? "/" : request.components.path
-        if path.count > 80 { path = String(path.prefix(79)) + "…" }
-        let base = "\(request.method) \(path)".filter { !$0.isNewline }
+        let path = request.components.path.isEmpty ? "/" : request.components.path
+        var base = Self.writtenOnOneLine("\(request.method) \(path)")
+        if base.count > 100 { base = String(base.prefix(99)) + "…" }
         let seen = taken[base, default: 0] + 1
         taken[base] = seen
         return seen == 1 ? base : "\(base) (\(seen))"
@@ -253,8 +321,8 @@ public struct ProfileDraft: Sendable {
         TerminalText.isControlInOneLine(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
-    /// `text` made safe inside a `//` comment: what `breaksOneLine` is written as its code point.
-    static func oneCommentLine(_ text: String) -> String {
+    /// `text` made safe inside a `//` comment or a name: what `breaksOneLine` is written as its code point.
+    static func writtenOnOneLine(_ text: String) -> String {
         var safe = ""
         for scalar in text.unicodeScalars {
             if Self.breaksOneLine(scalar) {
