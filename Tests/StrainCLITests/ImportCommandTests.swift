@@ -173,6 +173,21 @@ struct ImportCommandTests {
         #expect(directory.status == 2 && directory.stderr.contains("not a regular file"), "\(directory.stderr)")
     }
 
+    /// `strain validate` refuses a profile over 16 MiB, so the import does, at the entry whose body is too
+    /// large (it wrote a profile that would not load).
+    @Test func aBodyLargerThanAProfileMayBeIsRefusedAtItsEntry() throws {
+        let file = Self.temporaryFile("large.har")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let body = String(repeating: "a", count: 17 << 20)
+        try Self.har(request: #"{"method": "POST", "url": "http://127.0.0.1:9/up", "postData": {"text": "\#(body)"}}"#)
+            .write(to: file, atomically: true, encoding: .utf8)
+        let imported = try StrainProcess.run(["import", "har", file.path])
+        #expect(imported.status == 2)
+        #expect(imported.stderr.contains("\(file.path):1:52: log.entries[0].request: its body of 17,825,792 bytes makes a profile larger than 16 MiB"),
+                "\(imported.stderr)")
+        #expect(imported.stdout.isEmpty)
+    }
+
     @Test(arguments: [
         (["curl", "http://127.0.0.1:18080/a?b=1", "-H", "Accept: text/plain", "-sS"],
          [#"{ name: "GET /a", path: "/a?b=1", headers: { "Accept": "text/plain" } }"#]),

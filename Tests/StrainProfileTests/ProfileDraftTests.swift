@@ -25,6 +25,29 @@ struct ProfileDraftTests {
                 + "must be at most 100, found 1000")
     }
 
+    /// `strain validate` refuses a profile over 16 MiB: a draft that large is refused before it is written
+    /// (a body over it at once, without writing it out), naming the largest body's request.
+    @Test(arguments: [
+        ([("a", Limits.profileBytes + 1)],
+         "s.har:3:5: log.entries[0].request: its body of 16,777,217 bytes makes a profile larger than 16 MiB, the most a profile may be, so none was written; save the body to a file"),
+        ([("a", 9 << 20), ("a", 8 << 20)],
+         "dir/s.har: makes a profile larger than 16 MiB, the most a profile may be, so none was written; its largest body, of 9,437,184 bytes, is at s.har:3:5: log.entries[0].request"),
+        // Escaped, 9 MiB of quotes take 18 MiB.
+        ([("\"", 9 << 20)],
+         "dir/s.har: makes a profile larger than 16 MiB, the most a profile may be, so none was written; its largest body, of 9,437,184 bytes, is at s.har:3:5: log.entries[0].request"),
+    ])
+    func aProfileLargerThanAProfileMayBeIsRefused(bodies: [(character: String, count: Int)], message: String) throws {
+        var requests: [ImportedRequest] = []
+        for (entry, body) in bodies.enumerated() {
+            var request = try Self.request("http://127.0.0.1:9/a", entry: entry)
+            request.body = String(repeating: body.character, count: body.count)
+            requests.append(request)
+        }
+        let draft = ProfileDraft(name: "s", source: "s.har", origin: "dir/s.har", requests: requests, keepCredentials: false)
+        let problem = try #require(Self.problem(of: draft))
+        #expect(problem.hasPrefix(message), "\(problem)")
+    }
+
     static func problem(of draft: ProfileDraft) -> String? {
         do {
             _ = try draft.validatedJSON5(baseDirectory: URL(fileURLWithPath: "/"))

@@ -138,7 +138,10 @@ public struct ProfileDraft: Sendable {
     /// The profile as JSON5 text, checked as `strain validate` would check the written file (relative
     /// files it names resolved against `baseDirectory`).
     public func validatedJSON5(baseDirectory: URL) throws(Invalid) -> String {
+        // The bodies alone may make it too large to load: said before writing them out (escaping 16 MiB takes seconds).
+        try refuseLargerThanAProfile(bytes: requests.reduce(0) { $0 + Self.bodyBytes($1) })
         let text = json5()
+        try refuseLargerThanAProfile(bytes: text.utf8.count)
         do {
             _ = try ProfileLoader.parse(text, path: "", baseDirectory: baseDirectory)
         } catch {
@@ -151,6 +154,23 @@ public struct ProfileDraft: Sendable {
             throw Invalid(description: problems.joined(separator: "\n"))
         }
         return text
+    }
+
+    /// `strain validate` would refuse a file over `Limits.profileBytes`: say which body to move to a file.
+    private func refuseLargerThanAProfile(bytes: Int) throws(Invalid) {
+        guard bytes > Limits.profileBytes, let largest = requests.max(by: { Self.bodyBytes($0) < Self.bodyBytes($1) }) else { return }
+        let tooLarge = "makes a profile larger than \(Limits.profileBytes >> 20) MiB, the most a profile may be, so none was written"
+        let size = QuantityText.grouped(Self.bodyBytes(largest))
+        if Self.bodyBytes(largest) > Limits.profileBytes {
+            throw Invalid(description: "\(largest.origin): its body of \(size) bytes \(tooLarge); save the body to a file and write "
+                          + "body: { file: \"…\" } in the profile")
+        }
+        throw Invalid(description: "\(origin): \(tooLarge); its largest body, of \(size) bytes, is at \(largest.origin): save large "
+                      + "bodies to files and write body: { file: \"…\" } for them in the profile")
+    }
+
+    private static func bodyBytes(_ request: ImportedRequest) -> Int {
+        request.body?.utf8.count ?? 0
     }
 
     /// The index of the request whose step `path` is in (scenarios[0].steps[i]…), if it is in one.
