@@ -25,7 +25,7 @@ public enum HARImport {
                                                             expected: #"a HAR recording like { "log": { "entries": [ … ] } }"#)
         // A profile's name holds no control character (one in the file's name becomes a hyphen), and is not too long.
         let name = String(String.UnicodeScalarView(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.unicodeScalars.map {
-            ProfileDraft.breaksOneLine($0) ? "-" : $0
+            TerminalText.isControlInOneLine($0) ? "-" : $0
         }).prefix(Limits.nameCharacters))
         do {
             let recorded = try self.requests(in: Field(path: .root, value: value, sourceMap: sourceMap, problems: ProblemLog()), file: path)

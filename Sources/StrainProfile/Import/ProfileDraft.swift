@@ -335,17 +335,13 @@ public struct ProfileDraft: Sendable {
         JSONTemplate.quoted(text)
     }
 
-    /// A line feed, carriage return or U+2028/U+2029 (JSON5's line terminators) would end a `//`
-    /// comment and make the rest profile code; a control or bidirectional character would hide what follows.
-    static func breaksOneLine(_ scalar: Unicode.Scalar) -> Bool {
-        TerminalText.isControlInOneLine(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029
-    }
-
-    /// `text` made safe inside a `//` comment or a name: what `breaksOneLine` is written as its code point.
+    /// `text` made safe inside a `//` comment or a name: a line feed, carriage return or U+2028/U+2029
+    /// (JSON5's line terminators) would end a `//` comment and make the rest profile code, and a
+    /// control or bidirectional character would hide what follows, so each is written as its code point.
     static func writtenOnOneLine(_ text: String) -> String {
         var safe = ""
         for scalar in text.unicodeScalars {
-            if Self.breaksOneLine(scalar) {
+            if TerminalText.isControlInOneLine(scalar) {
                 safe += TerminalText.codePoint(scalar)
             } else {
                 safe.unicodeScalars.append(scalar)
