@@ -15,8 +15,10 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var totalSeconds: Double
         /// DNS, TCP connect, TLS handshake and download time summed over the requests (HTTP only).
         public var networkSeconds: Double?
-        /// Time spent waiting for a free connection in the driver's own pool.
+        /// Time spent waiting for a free connection in the driver's own pool, apart from the service time.
         public var poolWaitSeconds: Double?
+        /// Each iteration's wait for a connection, in µs, none waiting as 0 (SQL scenarios).
+        public var poolWait: Histogram?
         /// The 10th percentile of the service time, in seconds: what the endpoint's fast requests
         /// take. A request that calls a dependency is never faster than the dependency's answer.
         public var fastTenthSeconds: Double?
@@ -31,9 +33,9 @@ public struct LoadContext: Codable, Sendable, Equatable {
         public var answered: UInt64?
 
         public init(scenario: String, step: String, kind: ScenarioKind, requests: UInt64, totalSeconds: Double,
-                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, fastTenthSeconds: Double? = nil,
-                    download: Histogram? = nil, firstByteMedianSeconds: Double? = nil, connect: Histogram? = nil,
-                    answered: UInt64? = nil) {
+                    networkSeconds: Double? = nil, poolWaitSeconds: Double? = nil, poolWait: Histogram? = nil,
+                    fastTenthSeconds: Double? = nil, download: Histogram? = nil, firstByteMedianSeconds: Double? = nil,
+                    connect: Histogram? = nil, answered: UInt64? = nil) {
             self.scenario = scenario
             self.step = step
             self.kind = kind
@@ -41,6 +43,7 @@ public struct LoadContext: Codable, Sendable, Equatable {
             self.totalSeconds = totalSeconds
             self.networkSeconds = networkSeconds
             self.poolWaitSeconds = poolWaitSeconds
+            self.poolWait = poolWait
             self.fastTenthSeconds = fastTenthSeconds
             self.download = download
             self.firstByteMedianSeconds = firstByteMedianSeconds
@@ -108,7 +111,7 @@ public struct LoadContext: Codable, Sendable, Equatable {
                                 // Requests without an answer waited too (until a timeout, say): their time counts.
                                 totalSeconds: (seconds(step.service) ?? 0) + (seconds(step.phases[Phase.unanswered.name]) ?? 0),
                                 networkSeconds: network.isEmpty ? nil : network.reduce(0, +),
-                                poolWaitSeconds: seconds(step.phases[Phase.poolWait.name]),
+                                poolWaitSeconds: seconds(step.phases[Phase.poolWait.name]), poolWait: step.phases[Phase.poolWait.name],
                                 fastTenthSeconds: step.service.isEmpty ? nil : Double(step.service.percentile(10)) / 1_000_000,
                                 download: step.phases[Phase.download.name], firstByteMedianSeconds: firstByte,
                                 connect: step.phases[Phase.connect.name], answered: step.service.count)

@@ -313,12 +313,28 @@ struct ConnectionPoolsCheckTests {
         #expect(finding.evidence.first == "2 deadlocks during the window (pg_stat_database)")
     }
 
+    /// The wait is kept apart from the service time, so the endpoint's time is both: 40 s of waiting
+    /// beside 100 s of service is 29% of it (it read as 40%, and a longer wait as over 100%).
     @Test func driversOwnPoolWait() throws {
-        let finding = try #require(run([[]], load: B.load(requests: 1000, seconds: 100, poolWait: 30)).first)
+        let finding = try #require(run([[]], load: B.load(requests: 1000, seconds: 100, poolWait: 40)).first)
         #expect(finding.check == .poolWait)
         #expect(finding.object == "shop/orders")
         #expect(finding.severity == .critical)
-        #expect(finding.impact.perRequestSeconds == 0.03)
+        #expect(finding.impact.perRequestSeconds == 0.04)
+        #expect(finding.evidence.first == "waited 40 s in total for a connection, 28.6% of the endpoint's time (the wait and the service time)",
+                "\(finding.evidence)")
         #expect(run([[]], load: B.load(requests: 1000, seconds: 100, poolWait: 1)).isEmpty)
+    }
+
+    /// A pool that is too small makes many requests wait; a few long waits on a busy host, with 99% of
+    /// the requests served at once, are no finding.
+    @Test(arguments: [(990, 10, false), (700, 300, true)])
+    func waitsOnlyCountWhenManyRequestsWait(served: Int, waited: Int, found: Bool) throws {
+        let waits = Histogram(recording: Array(repeating: UInt64(0), count: served) + Array(repeating: UInt64(2_000_000), count: waited))
+        let load = LoadContext(endpoints: [.init(scenario: "shop", step: "orders", kind: .postgres, requests: 1000, totalSeconds: 100,
+                                                 poolWaitSeconds: Double(waited) * 2, poolWait: waits)])
+        let findings = run([[]], load: load).filter { $0.check == .poolWait }
+        #expect(findings.isEmpty == !found)
+        if found { #expect(findings.first?.evidence.contains("30% of the requests waited") == true, "\(findings.first?.evidence ?? [])") }
     }
 }
