@@ -137,7 +137,10 @@ public struct LoadContext: Codable, Sendable, Equatable {
     }
 
     public var requests: UInt64 { endpoints.reduce(0) { $0 + $1.requests } }
-    /// Measured request time over all endpoints, in seconds.
+    /// Measured service time over all endpoints, in seconds.
     public var totalSeconds: Double { endpoints.reduce(0) { $0 + $1.totalSeconds } }
+    /// The requests' whole time: the service time and the waits for the driver's pool (SQL scenarios),
+    /// which are kept apart from it. What a share of request time is of.
+    public var requestSeconds: Double { endpoints.reduce(0) { $0 + $1.totalSeconds + ($1.poolWaitSeconds ?? 0) } }
     public var httpEndpoints: [Endpoint] { endpoints.filter { $0.kind == .http } }
 }

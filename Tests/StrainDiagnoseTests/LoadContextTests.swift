@@ -27,7 +27,13 @@ struct LoadContextTests {
         #expect(endpoint.download?.count == 4)
         #expect(endpoint.firstByteMedianSeconds == 0.00002)
         #expect(abs(try #require(endpoint.poolWaitSeconds) - 0.002) < 1e-9)
+        #expect(endpoint.poolWait?.count == 4)
         #expect(load.requests == 4)
+        // The pool wait is kept apart from the service time; the requests' time is both, and a share of it
+        // (here the whole wait) is of both.
+        #expect(abs(load.requestSeconds - 0.003) < 1e-9)
+        let share = try #require(CheckInput(evidence: EvidenceBuilder.evidence(), load: load, options: CheckOptions()).impact(seconds: 0.002).share)
+        #expect(abs(share - 2.0 / 3) < 1e-9)
     }
 
     /// The timeline's seconds become request counts per endpoint on the wall clock, placed by the

@@ -77,7 +77,7 @@ struct CheckInput {
             ?? (Set(load.endpoints.map(\.kind)).count == 1 ? load.endpoints : [])
         let requests = concerned.reduce(0) { $0 + $1.requests }
         return Finding.Impact(totalSeconds: seconds, perRequestSeconds: requests > 0 ? seconds / Double(requests) : nil,
-                              share: load.totalSeconds > 0 ? min(1, seconds / load.totalSeconds) : nil)
+                              share: load.requestSeconds > 0 ? min(1, seconds / load.requestSeconds) : nil)
     }
 
     /// Request time spent on this host's own resources (CPU, memory, disks): all of it but what a
@@ -99,7 +99,7 @@ struct CheckInput {
     var requestSecondsOutsideDependencies: Double? {
         guard let load else { return nil }
         let dependencyWaits = requestBreakdowns.reduce(0) { $0 + $1.dependencySeconds * Double($1.requests) }
-        return max(0, load.totalSeconds - dependencyWaits)
+        return max(0, load.requestSeconds - dependencyWaits)
     }
 
     /// Severity from the share of measured request time a problem takes, for problems that are
