@@ -297,6 +297,24 @@ struct NPlusOneDetectorTests {
     }
 }
 
+struct NPlusOneCostTests {
+    /// The idle time found within each bound of `idleAgeBounds` of a call, for `requests` requests
+    /// whose calls leave `gaps` idle gaps of `gap` seconds each and then `pause` seconds idle.
+    static func occupancy(requests: Double, gaps: Double, gap: Double, pause: Double) -> StatementOccupancy {
+        let within = StatementOccupancy.idleAgeBounds.map { bound in requests * (gaps * min(gap, bound) + min(pause, bound)) }
+        return StatementOccupancy(queryID: 1, fingerprint: nil, seconds: 0, samples: 0, idleSecondsWithin: within)
+    }
+
+    /// 100 requests of ten calls: the nine gaps between calls (0.2 ms) are the client in its loop; the
+    /// pause after the last call is not, whether it is long (a paced client, 10 ms) or as short as
+    /// a gap (a closed loop, which goes straight on to its next request: then it is one more gap).
+    @Test(arguments: [(0.01, 0.18), (0.000_2, 0.2)])
+    func idleTimeAfterARequestsLastCallIsNotTimeBetweenCalls(pause: Double, between: Double) {
+        let occupancy = Self.occupancy(requests: 100, gaps: 9, gap: 0.000_2, pause: pause)
+        #expect(abs(NPlusOneCost.idleBetweenCalls(occupancy, within: 0.004) - between) < 1e-9)
+    }
+}
+
 struct PerfReportTests {
     static let report = #"""
     # To display the perf.data header info, please use --header/--header-only options.
