@@ -75,6 +75,30 @@ struct SlowQueriesCheckTests {
         #expect(other.fix == "CREATE INDEX CONCURRENTLY orders_customer_email_status_idx ON fx.orders (customer_email, status);")
     }
 
+    /// Two lengths of an IN list are two statements to PostgreSQL 15, and each found the same missing
+    /// index: one finding, ranked on their time together, its severity from their share together.
+    @Test func statementsOneIndexServesAreOneFinding() {
+        func finding(_ statement: String, seconds: Double, share: Double, check: CheckID = .missingIndex) -> Finding {
+            Finding(step: .slowQueries, check: check, title: "Missing index on public.t(k)", object: "public.t(k)",
+                    evidence: ["statement: \(statement)"], impact: Finding.Impact(totalSeconds: seconds, perRequestSeconds: seconds / 100, share: share),
+                    severity: .warning, fix: "CREATE INDEX CONCURRENTLY t_k_idx ON public.t (k);")
+        }
+        let input = CheckInput(evidence: B.evidence(), load: B.load(requests: 100, seconds: 10), options: CheckOptions())
+        let merged = SlowQueriesCheck.oneFindingPerIndex([
+            finding("SELECT * FROM t WHERE k IN ($1, $2)", seconds: 1.5, share: 0.15),
+            finding("SELECT now()", seconds: 9, share: 0.9, check: .topStatement),
+            finding("SELECT * FROM t WHERE k IN ($1, $2, $3)", seconds: 1, share: 0.1),
+        ], input)
+        #expect(merged.map(\.check) == [.missingIndex, .topStatement])
+        let index = merged[0]
+        #expect(index.impact.totalSeconds == 2.5)
+        #expect(abs((index.impact.share ?? 0) - 0.25) < 1e-9)
+        #expect(index.severity == .critical)
+        #expect(index.evidence == ["statement: SELECT * FROM t WHERE k IN ($1, $2)",
+                                   "the same index serves another statement: SELECT * FROM t WHERE k IN ($1, $2, $3) "
+                                   + "(1 s of its own, in this finding's total)"])
+    }
+
     /// `pg_class.reltuples` is a float a superuser can set to anything (1e30), and a replayed
     /// evidence.json can say 1e308: the scan's evidence says so rather than trapping on Int64.
     @Test(arguments: [(1e30, "1e+30 rows"), (1e308, "1e+308 rows")])

@@ -36,7 +36,38 @@ enum SlowQueriesCheck {
                 findings.append(LockBoundStatementRule.finding(context) ?? TopStatementRule.finding(context))
             }
         }
-        return CheckResult(findings: findings, summary: summary(window, postgres: postgres, databaseSeconds: databaseSeconds))
+        return CheckResult(findings: oneFindingPerIndex(findings, input), summary: summary(window, postgres: postgres, databaseSeconds: databaseSeconds))
+    }
+
+    /// Statements that the same CREATE INDEX serves are one problem, ranked by their time together:
+    /// PostgreSQL before 18 counts `WHERE k IN ($1, $2)` and `IN ($1, $2, $3)` as two statements,
+    /// and an ORM's lists of every length became as many findings with one fix, each ranked on its part.
+    static func oneFindingPerIndex(_ findings: [Finding], _ input: CheckInput) -> [Finding] {
+        var merged: [Finding] = []
+        var byFix: [String: Int] = [:]
+        for finding in findings {
+            guard finding.check == .missingIndex else {
+                merged.append(finding)
+                continue
+            }
+            guard let index = byFix[finding.fix] else {
+                byFix[finding.fix] = merged.count
+                merged.append(finding)
+                continue
+            }
+            var first = merged[index]
+            let impact = first.impact
+            first.impact = Finding.Impact(
+                totalSeconds: impact.totalSeconds + finding.impact.totalSeconds,
+                perRequestSeconds: impact.perRequestSeconds.flatMap { mine in finding.impact.perRequestSeconds.map { mine + $0 } },
+                share: impact.share.flatMap { mine in finding.impact.share.map { min(1, mine + $0) } })
+            first.severity = max(first.severity, finding.severity,
+                                 first.impact.share.map { input.severity(forProblemTaking: $0) } ?? .warning)
+            first.evidence.append("the same index serves another \(finding.evidence.first ?? "statement") "
+                                  + "(\(Format.duration(finding.impact.totalSeconds)) of its own, in this finding's total)")
+            merged[index] = first
+        }
+        return merged
     }
 
     private static func summary(_ window: StatementWindow, postgres: PostgresEvidence, databaseSeconds: Double) -> String {
