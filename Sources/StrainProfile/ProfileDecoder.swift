@@ -110,9 +110,14 @@ struct ProfileDecoder {
         return url
     }
 
-    /// Hosts compare lowercased and IPv6 addresses without brackets, so "[::1]" in a URL matches "::1".
+    /// Hosts compare lowercased and IPv6 addresses without brackets, so "[::1]" in a URL matches "::1",
+    /// and international names in the ASCII form DNS and libcurl use ("exämple.com" is
+    /// "xn--exmple-cua.com"): a base URL's host reads as the one, a step URL's as the other.
     static func normalizedHost(_ host: String) -> String {
-        host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let bare = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard bare.unicodeScalars.contains(where: { !$0.isASCII }), !bare.contains(where: { ":/?#@[]\\".contains($0) }),
+              let ascii = URL(string: "http://\(bare)/")?.host, !ascii.isEmpty else { return bare }
+        return ascii.lowercased()
     }
 
     /// Why a URL scheme cannot be used with the chosen HTTP version, if it cannot.

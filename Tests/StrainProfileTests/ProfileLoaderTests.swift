@@ -169,6 +169,19 @@ struct ProfileLoaderTests {
         #expect(literal.parameters.map(\.literalText) == ["42"])
     }
 
+    /// An international host name is one host however it is spelled: a base URL's reads as its ASCII
+    /// form, a step URL's as written, and either may be allowed in either spelling.
+    @Test(arguments: ["exämple.com", "xn--exmple-cua.com", "EXÄMPLE.com"])
+    func anInternationalHostIsAllowedInEitherSpelling(allowed: String) throws {
+        let fixture = try Fixture()
+        let profile = try fixture.parse("""
+        { name: "idn", target: { baseURL: "http://exämple.com", allow: ["\(allowed)"] },
+          scenarios: [{ name: "s", load: { rate: "1/s", duration: "1s" },
+                        steps: [{ path: "/a" }, { url: "http://exämple.com/b" }, { url: "http://xn--exmple-cua.com/c" }] }] }
+        """)
+        #expect(profile.target.allowedHosts == ["xn--exmple-cua.com"])
+    }
+
     @Test func maxBodyBytesComesFromTheDefaultsUnlessAStepSetsIt() throws {
         let profile = try Fixture().parse("""
             { name: "capped", target: { baseURL: "http://localhost:18080" }, defaults: { maxBodyBytes: 4096 },
