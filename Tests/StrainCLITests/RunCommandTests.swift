@@ -340,67 +340,65 @@ struct RunCommandTests {
         #expect(try TimelineReader.read(from: timeline).count >= 1)
     }
 
-    /// Before the load begins (here the diagnosis waits for a database that never answers), a stop
-    /// signal still stops the run and exits 130, not with the signal's default status (143).
-    @Test func aStopSignalBeforeTheLoadBeginsStopsTheRunWithStatus130() throws {
+    /// Runs the profile `profile(port)` makes against a database that accepts connections and never
+    /// answers, sends `signal` once the run has connected to it, and returns the exit status, what the
+    /// run printed, and its run folder (removed by `cleanUp`).
+    private static func stopWhileASilentDatabaseIsConnected(signal: Int32, profile: (Int) -> String)
+        throws -> (status: Int32, printed: String, run: URL, cleanUp: () -> Void) {
         let silentDatabase = try LoopbackHTTPServer(.silent)
         defer { silentDatabase.stop() }
         let out = Self.outputFolder()
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let profile = out.appendingPathComponent("profile.json5")
-        try """
-        { name: "early-stop", target: { baseURL: "\(TestServers.httpURL)" },
-          diagnose: { postgres: "host=127.0.0.1 port=\(silentDatabase.port) user=strain dbname=strain connect_timeout=10" },
-          scenarios: [{ name: "home", load: { model: "closed", connections: 1, duration: "5s" }, steps: [{ path: "/index.html" }] }] }
-        """.write(to: profile, atomically: true, encoding: .utf8)
+        let file = out.appendingPathComponent("profile.json5")
+        try profile(silentDatabase.port).write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = StrainProcess.binary
-        process.arguments = ["run", profile.path, "--quiet", "--out", out.appendingPathComponent("run").path]
+        process.arguments = ["run", file.path, "--quiet", "--out", out.appendingPathComponent("run").path]
         let stderr = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
         try process.run()
-        // The diagnosis is connecting: the process is past its start and before the load.
+        // Connecting: the process is past its start and before the load.
         #expect(Self.waitUntil { silentDatabase.connectionsAccepted > 0 })
-        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, signal)
         let printed = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(printed)")
-        #expect(printed.contains("stopped by SIGTERM before the load began; nothing was measured"), "\(printed)")
-        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("run/run.json").path))
+        let status = process.terminationReason == .exit ? process.terminationStatus : -1
+        return (status, printed, out.appendingPathComponent("run"), { try? FileManager.default.removeItem(at: out) })
+    }
+
+    /// Before the load begins (here the diagnosis waits for a database that never answers), a stop
+    /// signal still stops the run and exits 130, not with the signal's default status (143).
+    @Test func aStopSignalBeforeTheLoadBeginsStopsTheRunWithStatus130() throws {
+        let stopped = try Self.stopWhileASilentDatabaseIsConnected(signal: SIGTERM) { port in
+            """
+            { name: "early-stop", target: { baseURL: "\(TestServers.httpURL)" },
+              diagnose: { postgres: "host=127.0.0.1 port=\(port) user=strain dbname=strain connect_timeout=10" },
+              scenarios: [{ name: "home", load: { model: "closed", connections: 1, duration: "5s" }, steps: [{ path: "/index.html" }] }] }
+            """
+        }
+        defer { stopped.cleanUp() }
+        #expect(stopped.status == 130, "\(stopped.printed)")
+        #expect(stopped.printed.contains("stopped by SIGTERM before the load began; nothing was measured"), "\(stopped.printed)")
+        #expect(!FileManager.default.fileExists(atPath: stopped.run.appendingPathComponent("run.json").path))
     }
 
     /// A PostgreSQL target that accepts connections and never answers: the workers' first connections
     /// wait for it, and a stop signal still stops the run at once, with its files (libpq alone would
     /// have blocked the workers until connect_timeout, and without one forever).
     @Test func aStopSignalWhileConnectingToASilentDatabaseStopsTheRunWithItsFiles() throws {
-        let silentDatabase = try LoopbackHTTPServer(.silent)
-        defer { silentDatabase.stop() }
-        let out = Self.outputFolder()
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let profile = out.appendingPathComponent("profile.json5")
-        try """
-        { name: "silent-db",
-          scenarios: [{ name: "q", postgres: { conninfo: "host=127.0.0.1 port=\(silentDatabase.port) user=strain dbname=strain sslmode=disable", pool: 2 },
-                        load: { model: "closed", connections: 2, duration: "5s" }, steps: [{ sql: "SELECT 1" }] }] }
-        """.write(to: profile, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = StrainProcess.binary
-        process.arguments = ["run", profile.path, "--quiet", "--out", out.appendingPathComponent("run").path]
-        let stderr = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr
-        try process.run()
-        #expect(Self.waitUntil { silentDatabase.connectionsAccepted > 0 })
-        kill(process.processIdentifier, SIGINT)
-        let printed = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(printed)")
-        let artifact = try RunArtifact.read(from: out.appendingPathComponent("run/run.json"))
+        let stopped = try Self.stopWhileASilentDatabaseIsConnected(signal: SIGINT) { port in
+            """
+            { name: "silent-db",
+              scenarios: [{ name: "q", postgres: { conninfo: "host=127.0.0.1 port=\(port) user=strain dbname=strain sslmode=disable", pool: 2 },
+                            load: { model: "closed", connections: 2, duration: "5s" }, steps: [{ sql: "SELECT 1" }] }] }
+            """
+        }
+        defer { stopped.cleanUp() }
+        #expect(stopped.status == 130, "\(stopped.printed)")
+        let artifact = try RunArtifact.read(from: stopped.run.appendingPathComponent("run.json"))
         #expect(artifact.status == .interrupted)
-        #expect(!printed.contains("cannot connect"), "\(printed)")
+        #expect(!stopped.printed.contains("cannot connect"), "\(stopped.printed)")
     }
 
     @Test func aKilledRunKeepsItsLastCheckpointAndReportRendersItAsIncomplete() throws {
