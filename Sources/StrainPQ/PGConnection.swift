@@ -86,7 +86,8 @@ public final class PGConnection {
                 throw PostgresError(message: "no answer from the server within \(limit) of connecting")
             }
             var descriptor = pollfd(fd: socket, events: Int16(progress == .waitingToRead ? POLLIN : POLLOUT), revents: 0)
-            let milliseconds = min(50, Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000) + 1)
+            // Capped before the conversion: a long limit's remaining milliseconds need not fit an Int32.
+            let milliseconds = Int32(min(50, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1))
             let ready = Glibc.poll(&descriptor, 1, milliseconds)
             if ready < 0 && errno != EINTR {
                 throw PostgresError(message: "waiting for the server: \(String(cString: strerror(errno)))")
