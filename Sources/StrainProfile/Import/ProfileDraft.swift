@@ -75,8 +75,9 @@ public struct ImportedRequest: Sendable {
         // A host with non-ASCII letters is a name, never a bracketed IPv6 address: a colon starts its port.
         let hostEnd = authority[hostStart...].firstIndex(of: ":") ?? authority.endIndex
         let host = authority[hostStart..<hostEnd]
-        let asciiHost = host.unicodeScalars.allSatisfy(\.isASCII) ? nil : URL(string: "http://\(host)/")?.host
-        return percentEncodedNonASCII(url[..<hostStart]) + (asciiHost ?? String(host)) + percentEncodedNonASCII(url[hostEnd...])
+        // The IDNA form as target.allow compares hosts (ASCII hosts are kept as written).
+        let asciiHost = host.unicodeScalars.allSatisfy(\.isASCII) ? String(host) : ProfileDecoder.normalizedHost(String(host))
+        return percentEncodedNonASCII(url[..<hostStart]) + asciiHost + percentEncodedNonASCII(url[hostEnd...])
     }
 
     private static func percentEncodedNonASCII(_ text: Substring) -> String {
